@@ -1,0 +1,142 @@
+"""create_app(): the Starlette application. The HTTP layer only translates; the store decides."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .bodies import read_json_body
+from .clock import Clock
+from .errors import INVALID_CREDENTIALS, ApiError, Forbidden, ResponseContractError
+from .resources import Context, Handler, SchemaChecks, handlers
+from .responses import ResponseChecker
+from .routing import RouteTable
+from .spec import Spec, load_spec
+from .store import Store
+from .validation import MISSING, RequestValidators
+
+APP_ID_HEADER = "x-algolia-application-id"
+API_KEY_HEADER = "x-algolia-api-key"
+
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+
+
+@dataclass
+class MockConfig:
+    """How a mock behaves. Every field has the default a new user expects."""
+
+    app_id: str | None = None  # when set (with api_key), only this pair is accepted
+    api_key: str | None = None
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    check_responses: bool = False  # validate every response against the spec (the test suite turns it on)
+    validation: Literal["fast", "openapi-core"] = "fast"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def strict_credentials(self) -> bool:
+        return self.app_id is not None and self.api_key is not None
+
+
+class MockApp(Starlette):
+    """A Starlette app that serves one spec from one store; two of them never share anything."""
+
+    def __init__(self, spec: Spec, store: Store, config: MockConfig) -> None:
+        self.spec = spec
+        self.store = store
+        self.config = config
+        self.route_table = RouteTable(spec)
+        self.validators = RequestValidators(spec)
+        self.checks = SchemaChecks(spec)
+        self.handlers: dict[str, Handler] = handlers()
+        self.response_checker = ResponseChecker() if config.check_responses else None
+        self.reference: Any = None
+        if config.validation == "openapi-core":
+            from .reference import ReferenceValidator
+
+            self.reference = ReferenceValidator(spec)
+        super().__init__(routes=[Route("/{_path:path}", self._endpoint, methods=ALL_METHODS)])
+
+    async def _endpoint(self, request: Request) -> Response:
+        operation = None
+        try:
+            match = self.route_table.match(request.method, request.url.path)
+            operation = match.operation
+            app_id = self._credentials(request)
+            body = await read_json_body(request, self.config.max_body_bytes) if operation.has_body else MISSING
+            query: dict[str, list[str]] = {}
+            for key, value in request.query_params.multi_items():
+                query.setdefault(key, []).append(value)
+            if self.reference is not None:
+                self.reference.validate(request, operation, body)
+            valid = self.validators[operation.operation_id].validate(match.path_params, query, body)
+            handler = self.handlers.get(operation.operation_id)
+            if handler is None:
+                raise ApiError(f"{operation.operation_id} is not implemented by this mock")
+            with self.store.lock:
+                ctx = Context(self.store, self.store.account(app_id), operation, valid, self.checks)
+                result = handler(ctx)
+            status = 200
+        except ApiError as error:
+            result, status = error.body(), error.status
+            response = JSONResponse(result, status_code=status, headers=error.headers)
+        else:
+            response = JSONResponse(result, status_code=status)
+        if self.response_checker is not None and operation is not None:
+            self.response_checker.check(operation, status, result)
+        return response
+
+    def _credentials(self, request: Request) -> str:
+        headers = request.headers
+        app_id = headers.get(APP_ID_HEADER) or _query_ci(request, APP_ID_HEADER)
+        api_key = headers.get(API_KEY_HEADER) or _query_ci(request, API_KEY_HEADER)
+        if not app_id or not api_key:
+            raise Forbidden(INVALID_CREDENTIALS)
+        config = self.config
+        if config.strict_credentials and not (
+            hmac.compare_digest(app_id.encode(), str(config.app_id).encode())
+            and hmac.compare_digest(api_key.encode(), str(config.api_key).encode())
+        ):
+            raise Forbidden(INVALID_CREDENTIALS)
+        return app_id
+
+
+def _query_ci(request: Request, name: str) -> str | None:
+    for key, value in request.query_params.multi_items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+def create_app(
+    spec: Spec | str | Path | None = None,
+    *,
+    store: Store | None = None,
+    config: MockConfig | None = None,
+    clock: Clock | None = None,
+    seed: int | None = None,
+    **options: Any,
+) -> MockApp:
+    """Build a mock of the Ingestion API (or of ``spec``).
+
+    ``options`` are MockConfig fields: ``app_id``, ``api_key``, ``max_body_bytes``,
+    ``check_responses``, ``validation``.
+    """
+    loaded = spec if isinstance(spec, Spec) else load_spec(spec)
+    if config is None:
+        config = MockConfig(**options)
+    elif options:
+        raise TypeError("pass either config or keyword options, not both")
+    if store is None:
+        store = Store(clock=clock, seed=seed)
+    return MockApp(loaded, store, config)
+
+
+__all__ = ["MockApp", "MockConfig", "ResponseContractError", "create_app"]

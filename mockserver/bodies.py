@@ -1,0 +1,74 @@
+"""Read a request body safely: size limits (also after gzip), content types, strict JSON."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+from starlette.requests import Request
+
+from .errors import BadRequest, PayloadTooLarge
+from .validation import MISSING
+
+JSON_TYPES = ("application/json", "text/plain")  # the JavaScript client sends JSON as text/plain
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+async def read_json_body(request: Request, limit: int) -> Any:
+    """The parsed JSON body, or MISSING when there is none. Raises ApiError on anything else."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body: {declared} bytes is more than the {limit} bytes accepted")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"body: more than the {limit} bytes accepted")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw:
+        return MISSING
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding == "gzip":
+        raw = _gunzip(raw, limit)
+    elif encoding not in ("identity", ""):
+        raise BadRequest(f"header.content-encoding: {encoding!r} is not supported; send gzip or no encoding")
+    content_type = request.headers.get("content-type", "application/json").split(";", 1)[0].strip().lower()
+    if content_type not in JSON_TYPES and not content_type.endswith("+json"):
+        raise BadRequest(
+            f"header.content-type: {content_type!r} is not supported; send a JSON body as application/json"
+        )
+    return parse_json(raw)
+
+
+def _gunzip(raw: bytes, limit: int) -> bytes:
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(raw, limit + 1)
+    except zlib.error as exc:
+        raise BadRequest(f"body: not valid gzip data ({exc})") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise PayloadTooLarge(f"body: more than the {limit} bytes accepted once decompressed")
+    if not inflater.eof:
+        raise BadRequest("body: truncated gzip data")
+    return out
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"body: not valid UTF-8 (byte {exc.start})") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise BadRequest(f"body: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except ValueError as exc:
+        raise BadRequest(f"body: invalid JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest("body: JSON nested too deeply") from None

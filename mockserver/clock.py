@@ -1,0 +1,75 @@
+"""An injectable clock: real time by default, frozen or steered by tests when they ask."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+
+class Clock:
+    """Real time, shifted by an offset; or frozen at an instant that only moves when told to."""
+
+    def __init__(self, frozen_at: datetime | None = None) -> None:
+        self._lock = threading.Lock()
+        self._frozen: datetime | None = _utc(frozen_at) if frozen_at is not None else None
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        frozen = self._frozen
+        if frozen is not None:
+            return frozen
+        return datetime.now(UTC) + self._offset
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen is not None
+
+    def freeze(self, at: datetime | None = None) -> None:
+        with self._lock:
+            self._frozen = _utc(at) if at is not None else self.now()
+
+    def unfreeze(self) -> None:
+        with self._lock:
+            if self._frozen is not None:
+                self._offset = self._frozen - datetime.now(UTC)
+            self._frozen = None
+
+    def set(self, at: datetime) -> None:
+        """Jump to ``at``: frozen clocks stay frozen there, running clocks run on from there."""
+        with self._lock:
+            at = _utc(at)
+            if self._frozen is not None:
+                self._frozen = at
+            else:
+                self._offset = at - datetime.now(UTC)
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            delta = timedelta(seconds=seconds)
+            if self._frozen is not None:
+                self._frozen += delta
+            else:
+                self._offset += delta
+
+    def timestamp(self) -> str:
+        return rfc3339(self.now())
+
+
+def rfc3339(moment: datetime) -> str:
+    """``2026-11-23T12:53:10Z``: seconds precision, UTC, as the Ingestion API writes dates."""
+    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """Parse an RFC 3339 date-time (a bare date means its midnight UTC). Raises ValueError."""
+    value = text.strip()
+    if value.endswith(("z", "Z")):
+        value = value[:-1] + "+00:00"
+    moment = datetime.fromisoformat(value)
+    return _utc(moment)
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -1,0 +1,46 @@
+"""Errors the mock answers with: each knows its HTTP status and renders itself Algolia-style."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ApiError(Exception):
+    """An error answered to the client as ``{"message": ..., "status": ...}``."""
+
+    status: ClassVar[int] = 400
+
+    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {"message": self.message, "status": self.status}
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+
+
+class ResponseContractError(AssertionError):
+    """The mock produced a response its own spec does not allow (a bug in the mock)."""
+
+
+INVALID_CREDENTIALS = "Invalid Application-Id or API-Key"

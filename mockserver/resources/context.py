@@ -1,0 +1,62 @@
+"""What a domain action gets to work with: the store, the caller's account and the valid request."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from openapi_schema_validator import OAS31Validator
+
+from ..errors import BadRequest
+from ..spec import Operation, Schema, Spec
+from ..store import Account, Store
+from ..validation import ValidRequest, compile_schema, first_error
+
+
+class SchemaChecks:
+    """Compiled validators for named component schemas, made on first use and kept."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self._validator = functools.lru_cache(maxsize=None)(self._compile)
+
+    def _compile(self, name: str) -> OAS31Validator:
+        return compile_schema(self.spec.schema(name))
+
+    def check(self, name: str, value: Any, where: str) -> None:
+        message = first_error(self._validator(name), value, where)
+        if message is not None:
+            raise BadRequest(message)
+
+    def input_schema_for(self, owner_schema: str, type_: str) -> str | None:
+        """The input schema a resource of ``type_`` takes, from the spec's x-input-schema-by-type."""
+        mapping: dict[str, str | None] = self.spec.schema(owner_schema).get("x-input-schema-by-type", {})
+        return mapping.get(type_)
+
+
+@dataclass
+class Context:
+    store: Store
+    account: Account
+    operation: Operation
+    request: ValidRequest
+    checks: SchemaChecks
+
+    @property
+    def body(self) -> Any:
+        return self.request.body
+
+    def now(self) -> str:
+        return self.store.clock.timestamp()
+
+    def new_id(self) -> str:
+        return self.store.ids.new()
+
+    def response_schema(self) -> Schema:
+        _, schema = self.operation.response_schema(200)
+        return schema or {}
+
+
+Handler = Callable[[Context], Any]

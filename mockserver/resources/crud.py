@@ -1,0 +1,182 @@
+"""List, get, search and delete: one implementation for every resource family, driven by a table."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import BadRequest, NotFound
+from ..spec import Schema
+from ..store import Account, Record
+from .context import Context, Handler
+
+Predicate = Callable[[Record, Any, Account], bool]
+SortKey = Callable[[Record, Account], Any]
+
+
+@dataclass(frozen=True)
+class Family:
+    """How one resource family is named, filtered, sorted and shown."""
+
+    name: str  # attribute of Account and key of the list response: "sources"
+    singular: str  # for messages: "source"
+    id_field: str  # "sourceID"
+    search_field: str  # "sourceIDs"
+    filters: Mapping[str, Predicate] = field(default_factory=dict)
+    sort_keys: Mapping[str, SortKey] = field(default_factory=dict)
+    public: Callable[[Record, Context], Record] | None = None  # hides write-only data
+
+    def records(self, account: Account) -> dict[str, Record]:
+        return account.family(self.name)
+
+    def get(self, ctx: Context, record_id: str, where: str | None = None) -> Record:
+        record = self.records(ctx.account).get(record_id)
+        if record is None:
+            if where is not None:
+                raise BadRequest(f"{where}: no {self.singular} with ID {record_id!r} exists")
+            raise NotFound(f"No {self.singular} with ID {record_id!r} exists")
+        return record
+
+    def show(self, record: Record, ctx: Context, schema: Schema) -> Record:
+        visible = self.public(record, ctx) if self.public is not None else record
+        return project(visible, schema)
+
+
+def project(record: Record, schema: Schema) -> Record:
+    """Keep the fields the response schema names (drops anything internal)."""
+    props = schema.get("properties")
+    if not props:
+        return dict(record)
+    return {k: v for k, v in record.items() if k in props}
+
+
+def in_list(field_name: str) -> Predicate:
+    return lambda record, wanted, _account: record.get(field_name) in wanted
+
+
+def equals(field_name: str) -> Predicate:
+    return lambda record, wanted, _account: record.get(field_name) == wanted
+
+
+def by_field(field_name: str) -> SortKey:
+    return lambda record, _account: record.get(field_name)
+
+
+def paginate(items: list[Record], ctx: Context) -> tuple[list[Record], dict[str, int]]:
+    per_page: int = ctx.request.query.get("itemsPerPage", 10)
+    page: int = ctx.request.query.get("page", 1)
+    nb_items = len(items)
+    start = (page - 1) * per_page
+    pagination = {
+        "nbPages": max(1, math.ceil(nb_items / per_page)),
+        "page": page,
+        "nbItems": nb_items,
+        "itemsPerPage": per_page,
+    }
+    return items[start : start + per_page], pagination
+
+
+def select(family: Family, ctx: Context) -> list[Record]:
+    """The family's records after the request's filters, in the requested order."""
+    query = ctx.request.query
+    account = ctx.account
+    records: Iterable[Record] = family.records(account).values()
+    active = [(pred, query[name]) for name, pred in family.filters.items() if name in query]
+    if active:
+        records = [r for r in records if all(pred(r, wanted, account) for pred, wanted in active)]
+    sort = query.get("sort", "createdAt")
+    descending = query.get("order", "desc") == "desc"
+    if sort == "createdAt":
+        ordered = list(records)  # insertion order is creation order
+        if descending:
+            ordered.reverse()
+        return ordered
+    key = family.sort_keys.get(sort)
+    if key is None:
+        raise BadRequest(f"query.sort: {sort!r} is not a sort key of {family.name}")
+    indexed = list(enumerate(records))
+    # Ties keep creation order, reversed with the rest when descending.
+    indexed.sort(key=lambda pair: (_sortable(key(pair[1], account)), pair[0]), reverse=descending)
+    return [r for _, r in indexed]
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, "")
+    if isinstance(value, bool):
+        return (1, int(value))
+    return (1, value)
+
+
+def list_handler(family: Family) -> Handler:
+    def handle(ctx: Context) -> Any:
+        schema = ctx.response_schema()
+        item_schema = schema["properties"][family.name]["items"]
+        page, pagination = paginate(select(family, ctx), ctx)
+        return {family.name: [family.show(r, ctx, item_schema) for r in page], "pagination": pagination}
+
+    return handle
+
+
+def get_handler(family: Family) -> Handler:
+    def handle(ctx: Context) -> Any:
+        record = family.get(ctx, ctx.request.path[family.id_field])
+        return family.show(record, ctx, ctx.response_schema())
+
+    return handle
+
+
+def search_handler(family: Family) -> Handler:
+    def handle(ctx: Context) -> Any:
+        records = family.records(ctx.account)
+        item_schema = ctx.response_schema().get("items", {})
+        seen: set[str] = set()
+        found = []
+        for record_id in ctx.body[family.search_field]:
+            if record_id in records and record_id not in seen:
+                seen.add(record_id)
+                found.append(family.show(records[record_id], ctx, item_schema))
+        return found
+
+    return handle
+
+
+Referrers = Callable[[Context, str], list[str]]
+
+
+def delete_handler(family: Family, referrers: Referrers | None = None) -> Handler:
+    def handle(ctx: Context) -> Any:
+        record_id = ctx.request.path[family.id_field]
+        family.get(ctx, record_id)
+        users = referrers(ctx, record_id) if referrers is not None else []
+        if users:
+            raise BadRequest(
+                f"The {family.singular} {record_id!r} cannot be deleted: it is used by {', '.join(users)}"
+            )
+        del family.records(ctx.account)[record_id]
+        return {"deletedAt": ctx.now()}
+
+    return handle
+
+
+def require_all(ctx: Context, family: Family, ids: list[str], where: str) -> None:
+    """Every ID in a request's list must name an existing record of ``family``."""
+    for i, record_id in enumerate(ids):
+        family.get(ctx, record_id, f"{where}[{i}]")
+
+
+def merge_input(old: Any, new: Any) -> Any:
+    """PATCH semantics for an ``input`` object: given keys replace, others stay."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        return {**old, **new}
+    return new
+
+
+def stamp_update(record: Record, changes: Mapping[str, Any], ctx: Context) -> Record:
+    updated = dict(record)
+    for key, value in changes.items():
+        updated[key] = merge_input(record.get(key), value) if key == "input" else value
+    updated["updatedAt"] = ctx.now()
+    return updated

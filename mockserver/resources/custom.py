@@ -1,0 +1,20 @@
+"""The clients' custom requests (``/{path}``) for paths no named operation serves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import NotFound
+from .context import Context, Handler
+
+
+def unknown_path(ctx: Context) -> Any:
+    path = ctx.request.path.get("path", "")
+    raise NotFound(
+        f"No Ingestion API operation serves {ctx.operation.method} /{path}; "
+        "known paths start with /1/authentications, /1/destinations, /1/sources, /1/tasks, /2/tasks, "
+        "/1/transformations, /1/runs or /1/push"
+    )
+
+
+HANDLERS: dict[str, Handler] = {op: unknown_path for op in ("customGet", "customPost", "customPut", "customDelete")}

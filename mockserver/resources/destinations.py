@@ -1,0 +1,62 @@
+"""Destinations: where records land (an Algolia index), optionally through transformations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..store import Record
+from . import authentications, transformations
+from .context import Context, Handler
+from .crud import Family, by_field, delete_handler, get_handler, list_handler, require_all, search_handler, stamp_update
+
+FAMILY = Family(
+    name="destinations",
+    singular="destination",
+    id_field="destinationID",
+    search_field="destinationIDs",
+    filters={
+        "type": lambda r, wanted, _a: r["type"] in wanted,
+        "authenticationID": lambda r, wanted, _a: r.get("authenticationID") in wanted,
+        "transformationID": lambda r, wanted, _a: wanted in r.get("transformationIDs", ()),
+    },
+    sort_keys={"name": by_field("name"), "type": by_field("type"), "updatedAt": by_field("updatedAt")},
+)
+
+
+def referrers(ctx: Context, destination_id: str) -> list[str]:
+    return [f"task {t['taskID']!r}" for t in ctx.account.tasks.values() if t["destinationID"] == destination_id]
+
+
+def _check_references(ctx: Context, body: dict[str, Any]) -> None:
+    if "authenticationID" in body:
+        authentications.FAMILY.get(ctx, body["authenticationID"], "body.authenticationID")
+    if "transformationIDs" in body:
+        require_all(ctx, transformations.FAMILY, body["transformationIDs"], "body.transformationIDs")
+
+
+def create(ctx: Context) -> Any:
+    body = ctx.body
+    _check_references(ctx, body)
+    now = ctx.now()
+    record: Record = {"destinationID": ctx.new_id(), **body, "createdAt": now, "updatedAt": now}
+    FAMILY.records(ctx.account)[record["destinationID"]] = record
+    return FAMILY.show(record, ctx, ctx.response_schema())
+
+
+def update(ctx: Context) -> Any:
+    destination_id = ctx.request.path["destinationID"]
+    record = FAMILY.get(ctx, destination_id)
+    _check_references(ctx, ctx.body)
+    updated = stamp_update(record, ctx.body, ctx)
+    FAMILY.records(ctx.account)[destination_id] = updated
+    return FAMILY.show(updated, ctx, ctx.response_schema())
+
+
+HANDLERS: dict[str, Handler] = {
+    "listDestinations": list_handler(FAMILY),
+    "createDestination": create,
+    "searchDestinations": search_handler(FAMILY),
+    "getDestination": get_handler(FAMILY),
+    "updateDestination": update,
+    "deleteDestination": delete_handler(FAMILY, referrers),
+}

@@ -1,0 +1,68 @@
+"""Sources: where records come from. Their ``input`` shape is chosen by their ``type``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import BadRequest
+from ..store import Record
+from . import authentications
+from .context import Context, Handler
+from .crud import Family, by_field, delete_handler, get_handler, list_handler, search_handler, stamp_update
+
+FAMILY = Family(
+    name="sources",
+    singular="source",
+    id_field="sourceID",
+    search_field="sourceIDs",
+    filters={
+        "type": lambda r, wanted, _a: r["type"] in wanted,
+        "authenticationID": lambda r, wanted, _a: r.get("authenticationID") in wanted,
+    },
+    sort_keys={"name": by_field("name"), "type": by_field("type"), "updatedAt": by_field("updatedAt")},
+)
+
+
+def referrers(ctx: Context, source_id: str) -> list[str]:
+    return [f"task {t['taskID']!r}" for t in ctx.account.tasks.values() if t["sourceID"] == source_id]
+
+
+def check_update_input(ctx: Context, record: Record, new_input: Any) -> None:
+    """An update's input must fit the shape of the source's own type."""
+    schema_name = ctx.checks.input_schema_for("SourceUpdate", record["type"])
+    if schema_name is None:
+        raise BadRequest(f"body.input: a {record['type']} source takes no input")
+    ctx.checks.check(schema_name, new_input, "body.input")
+
+
+def create(ctx: Context) -> Any:
+    body = ctx.body
+    if "authenticationID" in body:
+        authentications.FAMILY.get(ctx, body["authenticationID"], "body.authenticationID")
+    now = ctx.now()
+    record: Record = {"sourceID": ctx.new_id(), **body, "createdAt": now, "updatedAt": now}
+    FAMILY.records(ctx.account)[record["sourceID"]] = record
+    return FAMILY.show(record, ctx, ctx.response_schema())
+
+
+def update(ctx: Context) -> Any:
+    source_id = ctx.request.path["sourceID"]
+    record = FAMILY.get(ctx, source_id)
+    body = ctx.body
+    if "input" in body:
+        check_update_input(ctx, record, body["input"])
+    if "authenticationID" in body:
+        authentications.FAMILY.get(ctx, body["authenticationID"], "body.authenticationID")
+    updated = stamp_update(record, body, ctx)
+    FAMILY.records(ctx.account)[source_id] = updated
+    return FAMILY.show(updated, ctx, ctx.response_schema())
+
+
+HANDLERS: dict[str, Handler] = {
+    "listSources": list_handler(FAMILY),
+    "createSource": create,
+    "searchSources": search_handler(FAMILY),
+    "getSource": get_handler(FAMILY),
+    "updateSource": update,
+    "deleteSource": delete_handler(FAMILY, referrers),
+}

@@ -1,0 +1,88 @@
+"""Transformations: JavaScript (or no-code steps) applied to records on their way to a destination."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import BadRequest
+from ..store import Record
+from . import authentications
+from .context import Context, Handler
+from .crud import Family, by_field, delete_handler, get_handler, list_handler, require_all, search_handler
+
+FAMILY = Family(
+    name="transformations",
+    singular="transformation",
+    id_field="transformationID",
+    search_field="transformationIDs",
+    filters={"type": lambda r, wanted, _a: r.get("type", "code") == wanted},
+    sort_keys={"name": by_field("name"), "updatedAt": by_field("updatedAt")},
+)
+
+
+def referrers(ctx: Context, transformation_id: str) -> list[str]:
+    return [
+        f"destination {d['destinationID']!r}"
+        for d in ctx.account.destinations.values()
+        if transformation_id in d.get("transformationIDs", ())
+    ]
+
+
+def normalise(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """Resolve ``type``/``input``/``code`` into one consistent set, as the service stores them.
+
+    ``code`` at the top level is the older way to give a code transformation's source; ``input``
+    the newer. Either may be sent; both are returned.
+    """
+    kind = body.get("type", "code")
+    given = body.get("input")
+    if kind == "code":
+        if given is not None and "code" not in given:
+            raise BadRequest("body.input: a code transformation's input needs 'code' (rule for type 'code')")
+        code = given["code"] if given is not None else body.get("code")
+        if code is None:
+            raise BadRequest("body.code: a code transformation needs its code, in 'input.code' or 'code'")
+        fields: dict[str, Any] = {"type": "code", "code": code, "input": {"code": code}}
+    else:
+        if given is None or "steps" not in given:
+            raise BadRequest("body.input: a noCode transformation needs 'input.steps' (rule for type 'noCode')")
+        fields = {"type": "noCode", "code": body.get("code", ""), "input": given}
+    if "authenticationIDs" in body:
+        require_all(ctx, authentications.FAMILY, body["authenticationIDs"], "body.authenticationIDs")
+    for key in ("name", "description", "authenticationIDs"):
+        if key in body:
+            fields[key] = body[key]
+    return fields
+
+
+def create(ctx: Context) -> Any:
+    fields = normalise(ctx, ctx.body)
+    now = ctx.now()
+    record: Record = {"transformationID": ctx.new_id(), **fields, "createdAt": now, "updatedAt": now}
+    FAMILY.records(ctx.account)[record["transformationID"]] = record
+    return FAMILY.show(record, ctx, ctx.response_schema())
+
+
+def replace(ctx: Context) -> Any:
+    """PUT: the new body replaces every writable field; what it leaves out is gone."""
+    transformation_id = ctx.request.path["transformationID"]
+    record = FAMILY.get(ctx, transformation_id)
+    fields = normalise(ctx, ctx.body)
+    updated: Record = {
+        "transformationID": transformation_id,
+        **fields,
+        "createdAt": record["createdAt"],
+        "updatedAt": ctx.now(),
+    }
+    FAMILY.records(ctx.account)[transformation_id] = updated
+    return FAMILY.show(updated, ctx, ctx.response_schema())
+
+
+HANDLERS: dict[str, Handler] = {
+    "listTransformations": list_handler(FAMILY),
+    "createTransformation": create,
+    "searchTransformations": search_handler(FAMILY),
+    "getTransformation": get_handler(FAMILY),
+    "updateTransformation": replace,
+    "deleteTransformation": delete_handler(FAMILY, referrers),
+}

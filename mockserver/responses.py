@@ -1,0 +1,36 @@
+"""Check the mock's own responses against the spec, so it cannot drift from its contract unnoticed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openapi_schema_validator import OAS31Validator
+
+from .errors import ResponseContractError
+from .spec import Operation
+from .validation import compile_schema, first_error
+
+
+class ResponseChecker:
+    def __init__(self) -> None:
+        self._compiled: dict[tuple[str, int], OAS31Validator | None] = {}
+
+    def _validator(self, operation: Operation, status: int) -> OAS31Validator | None:
+        key = (operation.operation_id, status)
+        if key not in self._compiled:
+            _, schema = operation.response_schema(status)
+            self._compiled[key] = compile_schema(schema) if schema is not None else None
+        return self._compiled[key]
+
+    def check(self, operation: Operation, status: int, body: Any) -> None:
+        documented, _ = operation.response_schema(status)
+        if not documented:
+            raise ResponseContractError(
+                f"{operation.operation_id} answered {status}, which the spec does not document"
+            )
+        validator = self._validator(operation, status)
+        if validator is None:
+            return
+        message = first_error(validator, body, "response")
+        if message is not None:
+            raise ResponseContractError(f"{operation.operation_id} answered {status} against its spec: {message}")

@@ -1,0 +1,75 @@
+"""Match a method and path to an operation of the spec: one table, built once from the spec."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import MethodNotAllowed, NotFound
+from .spec import Operation, Spec
+
+_PARAM = re.compile(r"\{([^}/]+)\}")
+
+
+@dataclass(frozen=True)
+class Match:
+    operation: Operation
+    path_params: dict[str, str]
+
+
+class RouteTable:
+    """Static paths are a dict lookup; templated paths are tried most specific first.
+
+    A template made only of one parameter (``/{path}``, the clients' custom requests) is the
+    fallback: it answers only for paths no named operation serves.
+    """
+
+    def __init__(self, spec: Spec) -> None:
+        self._static: dict[str, dict[str, Operation]] = {}
+        templated: dict[str, dict[str, Operation]] = {}
+        self._fallback: dict[str, Operation] = {}
+        for op in spec.operations.values():
+            if _PARAM.fullmatch(op.path.strip("/")):
+                self._fallback[op.method] = op
+            elif "{" in op.path:
+                templated.setdefault(op.path, {})[op.method] = op
+            else:
+                self._static.setdefault(op.path, {})[op.method] = op
+        # Fewer parameters and more literal characters first: /1/sources/search beats /1/sources/{id}.
+        order = sorted(templated, key=lambda t: (len(_PARAM.findall(t)), -len(_PARAM.sub("", t))))
+        self._templated: list[tuple[re.Pattern[str], list[str], dict[str, Operation]]] = [
+            (_compile(t), _PARAM.findall(t), templated[t]) for t in order
+        ]
+        self._fallback_name = next(
+            (_PARAM.fullmatch(op.path.strip("/")).group(1) for op in self._fallback.values()),  # type: ignore[union-attr]
+            "path",
+        )
+
+    def match(self, method: str, path: str) -> Match:
+        methods = self._static.get(path)
+        params: dict[str, str] = {}
+        if methods is None:
+            for pattern, names, ops in self._templated:
+                m = pattern.fullmatch(path)
+                if m is not None:
+                    methods, params = ops, dict(zip(names, m.groups(), strict=True))
+                    break
+        if methods is not None:
+            op = methods.get(method)
+            if op is None:
+                allowed = ", ".join(sorted(methods))
+                raise MethodNotAllowed(f"Method {method} is not allowed on {path}; allowed: {allowed}")
+            return Match(op, params)
+        fallback = self._fallback.get(method)
+        if fallback is not None:
+            return Match(fallback, {self._fallback_name: path.lstrip("/")})
+        if self._fallback:
+            raise MethodNotAllowed(f"Method {method} is not allowed on {path}")
+        raise NotFound(f"No operation serves {method} {path}")
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    parts = _PARAM.split(template)
+    # split() alternates literal, name, literal, ...
+    regex = "".join(re.escape(p) if i % 2 == 0 else "([^/]+)" for i, p in enumerate(parts))
+    return re.compile(regex)

@@ -1,0 +1,163 @@
+"""Load the OpenAPI document once, resolve its references and index its operations."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Schema = dict[str, Any]
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+def bundled_spec_path() -> Path:
+    """The Ingestion spec shipped with the package (wheel) or lying beside it (source checkout)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data" / "spec" / "ingestion.yaml", here.parent / "spec" / "ingestion.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("the bundled spec/ingestion.yaml is missing from this installation")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: str  # path | query | header | cookie
+    required: bool
+    schema: Schema
+    explode: bool
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str  # upper case
+    path: str  # template, e.g. /1/sources/{sourceID}
+    parameters: tuple[Parameter, ...]
+    body_schema: Schema | None
+    body_required: bool
+    responses: dict[str, Schema | None]  # status -> schema of the JSON body (None: no body)
+    raw: dict[str, Any] = field(repr=False, compare=False, hash=False)
+
+    @property
+    def has_body(self) -> bool:
+        return self.body_schema is not None
+
+    def response_schema(self, status: int) -> tuple[bool, Schema | None]:
+        """Whether ``status`` is documented, and the body schema for it."""
+        for key in (str(status), f"{str(status)[0]}XX", "default"):
+            if key in self.responses:
+                return True, self.responses[key]
+        return False, None
+
+
+class Spec:
+    """One parsed OpenAPI document: the raw tree, a fully dereferenced copy, and its operations."""
+
+    def __init__(self, document: dict[str, Any], path: Path | None = None) -> None:
+        self.path = path
+        self.document = document
+        self.resolved: dict[str, Any] = _dereference(document, document)
+        self.operations: dict[str, Operation] = {}
+        for template, item in self.resolved.get("paths", {}).items():
+            shared = item.get("parameters", [])
+            for method in HTTP_METHODS:
+                if method in item:
+                    op = _operation(template, method, item[method], shared)
+                    self.operations[op.operation_id] = op
+
+    @property
+    def title(self) -> str:
+        return str(self.document.get("info", {}).get("title", "API"))
+
+    def schema(self, name: str) -> Schema:
+        """A component schema, references resolved."""
+        schemas: dict[str, Schema] = self.resolved["components"]["schemas"]
+        return schemas[name]
+
+    def has_schema(self, name: str) -> bool:
+        return name in self.resolved.get("components", {}).get("schemas", {})
+
+
+def _operation(template: str, method: str, raw: dict[str, Any], shared: list[dict[str, Any]]) -> Operation:
+    params: dict[tuple[str, str], Parameter] = {}
+    for p in [*shared, *raw.get("parameters", [])]:
+        location = p["in"]
+        style_explode_default = location in ("query", "cookie")
+        params[(p["name"], location)] = Parameter(
+            name=p["name"],
+            location=location,
+            required=bool(p.get("required", location == "path")),
+            schema=p.get("schema", {}),
+            explode=bool(p.get("explode", style_explode_default)),
+        )
+    body_schema: Schema | None = None
+    body_required = False
+    if "requestBody" in raw:
+        content = raw["requestBody"].get("content", {})
+        media = content.get("application/json") or next(iter(content.values()), {})
+        body_schema = media.get("schema", {})
+        body_required = bool(raw["requestBody"].get("required", False))
+    responses: dict[str, Schema | None] = {}
+    for status, resp in raw.get("responses", {}).items():
+        content = resp.get("content") or {}
+        media = content.get("application/json")
+        responses[str(status).upper()] = media.get("schema", {}) if media else None
+    op_id = raw.get("operationId") or f"{method}_{re.sub(r'[^A-Za-z0-9]+', '_', template).strip('_')}"
+    return Operation(
+        operation_id=op_id,
+        method=method.upper(),
+        path=template,
+        parameters=tuple(params.values()),
+        body_schema=body_schema,
+        body_required=body_required,
+        responses=responses,
+        raw=raw,
+    )
+
+
+def _dereference(node: Any, root: dict[str, Any], seen: tuple[str, ...] = ()) -> Any:
+    """Inline every local ``$ref``. Sibling keywords beside a ``$ref`` are kept (OpenAPI 3.1)."""
+    if isinstance(node, dict):
+        if "$ref" in node and isinstance(node["$ref"], str):
+            pointer = node["$ref"]
+            if pointer in seen:
+                raise ValueError(f"recursive $ref {pointer} is not supported")
+            target = _dereference(_lookup(root, pointer), root, (*seen, pointer))
+            siblings = {k: _dereference(v, root, seen) for k, v in node.items() if k != "$ref"}
+            if not siblings:
+                return target
+            return {**target, **siblings} if isinstance(target, dict) else target
+        return {k: _dereference(v, root, seen) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_dereference(v, root, seen) for v in node]
+    return node
+
+
+def _lookup(root: dict[str, Any], pointer: str) -> Any:
+    if not pointer.startswith("#/"):
+        raise ValueError(f"only local references are supported, not {pointer!r}")
+    node: Any = root
+    for part in pointer[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def load_spec(path: str | Path | None = None) -> Spec:
+    """Parse a spec file (the bundled Ingestion spec by default). Cached per path for the process."""
+    resolved = Path(path).resolve() if path is not None else bundled_spec_path()
+    return _load_cached(resolved, resolved.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(path: Path, _mtime: int) -> Spec:
+    with path.open("rb") as fh:
+        document = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if not isinstance(document, dict) or "paths" not in document:
+        raise ValueError(f"{path}: not an OpenAPI document (no 'paths')")
+    return Spec(document, path)

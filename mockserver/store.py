@@ -1,0 +1,80 @@
+"""All state of a mock: accounts (one per application ID), each holding every resource family.
+
+Records are plain JSON-ready dicts exactly as the API describes them, plus the write-only fields
+(secrets) the API never returns. Dicts keep insertion order, which is creation order: the default
+listing (``createdAt`` descending) is a reversed walk, and a lookup by ID is one dict access.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from .clock import Clock
+
+Record = dict[str, Any]
+
+FAMILIES = ("authentications", "destinations", "sources", "tasks", "transformations")
+
+
+class IdFactory:
+    """Random UUIDs, or a reproducible sequence of them once seeded."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._rng: random.Random | None = random.Random(seed) if seed is not None else None
+
+    def seed(self, seed: int | None) -> None:
+        self._rng = random.Random(seed) if seed is not None else None
+
+    def new(self) -> str:
+        if self._rng is None:
+            return str(uuid.uuid4())
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+
+@dataclass
+class Account:
+    """One Algolia application's Ingestion resources, runs, events and fake indexes."""
+
+    app_id: str
+    authentications: dict[str, Record] = field(default_factory=dict)
+    destinations: dict[str, Record] = field(default_factory=dict)
+    sources: dict[str, Record] = field(default_factory=dict)
+    tasks: dict[str, Record] = field(default_factory=dict)
+    transformations: dict[str, Record] = field(default_factory=dict)
+    runs: dict[str, Record] = field(default_factory=dict)
+    events: dict[str, dict[str, Record]] = field(default_factory=dict)  # runID -> eventID -> event
+    indexes: dict[str, dict[str, Record]] = field(default_factory=dict)  # index name -> objectID -> record
+
+    def family(self, name: str) -> dict[str, Record]:
+        records: dict[str, Record] = getattr(self, name)
+        return records
+
+
+class Store:
+    """The one place state lives. Handlers mutate it under ``lock``; tests read it directly."""
+
+    def __init__(self, clock: Clock | None = None, seed: int | None = None) -> None:
+        self.clock = clock or Clock()
+        self.ids = IdFactory(seed)
+        self.lock = threading.RLock()
+        self.accounts: dict[str, Account] = {}
+
+    def account(self, app_id: str) -> Account:
+        found = self.accounts.get(app_id)
+        if found is None:
+            found = self.accounts[app_id] = Account(app_id)
+        return found
+
+    def reset(self, app_id: str | None = None, seed: int | None = None) -> None:
+        """Forget everything (or one application's data); optionally reseed the ID sequence."""
+        with self.lock:
+            if app_id is None:
+                self.accounts = {}
+            else:
+                self.accounts.pop(app_id, None)
+            if seed is not None:
+                self.ids.seed(seed)
