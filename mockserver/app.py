@@ -70,12 +70,14 @@ class MockApp(Starlette):
             match = self.route_table.match(request.method, request.url.path)
             operation = match.operation
             app_id = self._credentials(request)
-            body = await read_json_body(request, self.config.max_body_bytes) if operation.has_body else MISSING
+            body = (
+                await read_json_body(request, self.config.max_body_bytes) if operation.has_body else MISSING
+            )
             query: dict[str, list[str]] = {}
             for key, value in request.query_params.multi_items():
                 query.setdefault(key, []).append(value)
             if self.reference is not None:
-                self.reference.validate(request, operation, body)
+                self.reference.validate(operation, request.url.path, query, body, dict(request.headers))
             valid = self.validators[operation.operation_id].validate(match.path_params, query, body)
             handler = self.handlers.get(operation.operation_id)
             if handler is None:

@@ -33,4 +33,6 @@ class ResponseChecker:
             return
         message = first_error(validator, body, "response")
         if message is not None:
-            raise ResponseContractError(f"{operation.operation_id} answered {status} against its spec: {message}")
+            raise ResponseContractError(
+                f"{operation.operation_id} answered {status} against its spec: {message}"
+            )

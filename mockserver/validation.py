@@ -65,7 +65,9 @@ def _message(error: ValidationError) -> str:
         return "matches none of the allowed shapes"
     if error.validator == "oneOf":
         matched = sum(1 for _ in error.context or ()) < len(schema.get("oneOf", ()))
-        return "matches more than one of the allowed shapes" if matched else "matches none of the allowed shapes"
+        return (
+            "matches more than one of the allowed shapes" if matched else "matches none of the allowed shapes"
+        )
     text = error.message
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 

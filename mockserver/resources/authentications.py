@@ -30,7 +30,9 @@ def public_view(record: Record, ctx: Context) -> Record:
 
 def referrers(ctx: Context, auth_id: str) -> list[str]:
     account = ctx.account
-    users = [f"source {s['sourceID']!r}" for s in account.sources.values() if s.get("authenticationID") == auth_id]
+    users = [
+        f"source {s['sourceID']!r}" for s in account.sources.values() if s.get("authenticationID") == auth_id
+    ]
     users += [
         f"destination {d['destinationID']!r}"
         for d in account.destinations.values()

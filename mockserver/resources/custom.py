@@ -17,4 +17,6 @@ def unknown_path(ctx: Context) -> Any:
     )
 
 
-HANDLERS: dict[str, Handler] = {op: unknown_path for op in ("customGet", "customPost", "customPut", "customDelete")}
+HANDLERS: dict[str, Handler] = {
+    op: unknown_path for op in ("customGet", "customPost", "customPut", "customDelete")
+}

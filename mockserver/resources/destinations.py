@@ -7,7 +7,16 @@ from typing import Any
 from ..store import Record
 from . import authentications, transformations
 from .context import Context, Handler
-from .crud import Family, by_field, delete_handler, get_handler, list_handler, require_all, search_handler, stamp_update
+from .crud import (
+    Family,
+    by_field,
+    delete_handler,
+    get_handler,
+    list_handler,
+    require_all,
+    search_handler,
+    stamp_update,
+)
 
 FAMILY = Family(
     name="destinations",
@@ -24,7 +33,9 @@ FAMILY = Family(
 
 
 def referrers(ctx: Context, destination_id: str) -> list[str]:
-    return [f"task {t['taskID']!r}" for t in ctx.account.tasks.values() if t["destinationID"] == destination_id]
+    return [
+        f"task {t['taskID']!r}" for t in ctx.account.tasks.values() if t["destinationID"] == destination_id
+    ]
 
 
 def _check_references(ctx: Context, body: dict[str, Any]) -> None:

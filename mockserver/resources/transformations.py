@@ -45,7 +45,9 @@ def normalise(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         fields: dict[str, Any] = {"type": "code", "code": code, "input": {"code": code}}
     else:
         if given is None or "steps" not in given:
-            raise BadRequest("body.input: a noCode transformation needs 'input.steps' (rule for type 'noCode')")
+            raise BadRequest(
+                "body.input: a noCode transformation needs 'input.steps' (rule for type 'noCode')"
+            )
         fields = {"type": "noCode", "code": body.get("code", ""), "input": given}
     if "authenticationIDs" in body:
         require_all(ctx, authentications.FAMILY, body["authenticationIDs"], "body.authenticationIDs")

@@ -1,0 +1,60 @@
+"""Shared fixtures of our own suite: every mock built here checks its responses against the spec."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from algoliasearch.http.hosts import Host, HostsCollection
+from algoliasearch.ingestion.client import IngestionClientSync
+from algoliasearch.ingestion.config import IngestionConfig
+
+from mockserver import MockApp, create_app
+from mockserver.server import LiveServer
+
+APP_ID = "TESTAPP"
+API_KEY = "test-api-key"
+CREDENTIALS = {"x-algolia-application-id": APP_ID, "x-algolia-api-key": API_KEY}
+
+
+@pytest.fixture
+def app() -> MockApp:
+    """A fresh in-process mock that fails loudly if it ever answers against its own spec."""
+    return create_app(check_responses=True, seed=1234)
+
+
+@pytest.fixture
+def client(app: MockApp) -> Iterator[httpx.Client]:
+    """An httpx client bound to the in-process app, with credentials."""
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    with httpx.Client(transport=transport, base_url="http://mock", headers=CREDENTIALS) as c:  # type: ignore[arg-type]
+        yield c
+
+
+@pytest.fixture(scope="session")
+def live_app() -> MockApp:
+    return create_app(check_responses=True)
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: MockApp) -> Iterator[LiveServer]:
+    with LiveServer(live_app) as server:
+        yield server
+
+
+@pytest.fixture
+def live(live_app: MockApp, live_server: LiveServer) -> LiveServer:
+    """The session's live server, emptied before each test."""
+    live_app.store.reset()
+    return live_server
+
+
+@pytest.fixture
+def ingestion(live: LiveServer) -> Iterator[IngestionClientSync]:
+    """The real algoliasearch IngestionClientSync, pointed at the live mock."""
+    config = IngestionConfig(APP_ID, API_KEY, "us")
+    config.hosts = HostsCollection([Host(live.host, scheme="http", port=live.port)])
+    client = IngestionClientSync.create_with_config(config)
+    yield client
+    client.close()
