@@ -11,7 +11,7 @@ import random
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from .clock import Clock
 
@@ -36,6 +36,18 @@ class IdFactory:
 
 
 @dataclass
+class RunPolicy:
+    """How runs behave: finish at once (default), take time on the mock's clock, or fail on purpose."""
+
+    mode: Literal["immediate", "deferred"] = "immediate"
+    start_after: float = 0.0  # seconds after creation a deferred run starts
+    finish_after: float = 1.0  # seconds after creation a deferred run finishes
+    outcome: Literal["success", "failure"] = "success"
+    reason_code: str | None = None  # default: ok on success, critical on failure
+    reason: str | None = None
+
+
+@dataclass
 class Account:
     """One Algolia application's Ingestion resources, runs, events and fake indexes."""
 
@@ -48,6 +60,9 @@ class Account:
     runs: dict[str, Record] = field(default_factory=dict)
     events: dict[str, dict[str, Record]] = field(default_factory=dict)  # runID -> eventID -> event
     indexes: dict[str, dict[str, Record]] = field(default_factory=dict)  # index name -> objectID -> record
+    # Records a source "holds": what a run of a task on that source fetches (tests set them).
+    source_records: dict[str, list[Record]] = field(default_factory=dict)
+    unsettled_runs: set[str] = field(default_factory=set)  # runs whose status may still change
 
     def family(self, name: str) -> dict[str, Record]:
         records: dict[str, Record] = getattr(self, name)
@@ -62,6 +77,7 @@ class Store:
         self.ids = IdFactory(seed)
         self.lock = threading.RLock()
         self.accounts: dict[str, Account] = {}
+        self.run_policy = RunPolicy()
 
     def account(self, app_id: str) -> Account:
         found = self.accounts.get(app_id)

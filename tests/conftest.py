@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
+from starlette.testclient import TestClient
 from algoliasearch.http.hosts import Host, HostsCollection
 from algoliasearch.ingestion.client import IngestionClientSync
 from algoliasearch.ingestion.config import IngestionConfig
@@ -25,10 +25,9 @@ def app() -> MockApp:
 
 
 @pytest.fixture
-def client(app: MockApp) -> Iterator[httpx.Client]:
-    """An httpx client bound to the in-process app, with credentials."""
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    with httpx.Client(transport=transport, base_url="http://mock", headers=CREDENTIALS) as c:  # type: ignore[arg-type]
+def client(app: MockApp) -> Iterator[TestClient]:
+    """An httpx-compatible client bound to the in-process app (no socket), with credentials."""
+    with TestClient(app, base_url="http://mock", headers=CREDENTIALS) as c:
         yield c
 
 

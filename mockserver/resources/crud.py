@@ -78,11 +78,12 @@ def paginate(items: list[Record], ctx: Context) -> tuple[list[Record], dict[str,
     return items[start : start + per_page], pagination
 
 
-def select(family: Family, ctx: Context) -> list[Record]:
-    """The family's records after the request's filters, in the requested order."""
+def select(family: Family, ctx: Context, records: Iterable[Record] | None = None) -> list[Record]:
+    """The family's records (or ``records``) after the request's filters, in the requested order."""
     query = ctx.request.query
     account = ctx.account
-    records: Iterable[Record] = family.records(account).values()
+    if records is None:
+        records = family.records(account).values()
     active = [(pred, query[name]) for name, pred in family.filters.items() if name in query]
     if active:
         records = [r for r in records if all(pred(r, wanted, account) for pred, wanted in active)]

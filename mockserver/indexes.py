@@ -1,0 +1,59 @@
+"""Fake Algolia indexes: the seven push actions applied to an in-memory index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+Record = dict[str, Any]
+Index = dict[str, Record]
+
+
+def apply(indexes: dict[str, Index], name: str, action: str, records: Iterable[Record]) -> list[Record]:
+    """Apply ``action`` to index ``name``; return one result per record (what happened to it).
+
+    addObject / updateObject: the record replaces any record with its objectID.
+    partialUpdateObject: given attributes are set, the record is created when missing.
+    partialUpdateObjectNoCreate: likewise, but a missing record stays missing.
+    deleteObject: the record with that objectID is removed.
+    clear: every record is removed; the index stays. delete: the index itself goes.
+    """
+    if action == "delete":
+        indexes.pop(name, None)
+        return []
+    index = indexes.setdefault(name, {})
+    if action == "clear":
+        index.clear()
+        return []
+    results: list[Record] = []
+    for record in records:
+        object_id = str(record["objectID"])
+        if action in ("addObject", "updateObject"):
+            outcome = "updated" if object_id in index else "created"
+            index[object_id] = dict(record)
+        elif action in ("partialUpdateObject", "partialUpdateObjectNoCreate"):
+            existing = index.get(object_id)
+            if existing is not None:
+                existing.update(record)
+                outcome = "updated"
+            elif action == "partialUpdateObject":
+                index[object_id] = dict(record)
+                outcome = "created"
+            else:
+                outcome = "skipped"
+        elif action == "deleteObject":
+            outcome = "deleted" if index.pop(object_id, None) is not None else "skipped"
+        else:
+            raise ValueError(f"unknown push action {action!r}")
+        results.append({"objectID": object_id, "action": action, "outcome": outcome})
+    return results
+
+
+# How a task's action maps onto a push action when a run moves a source's records.
+TASK_ACTION_TO_PUSH = {
+    "replace": "updateObject",
+    "save": "updateObject",
+    "append": "addObject",
+    "partial": "partialUpdateObject",
+    "partialNoCreate": "partialUpdateObjectNoCreate",
+}

@@ -1,0 +1,74 @@
+"""Push: records sent straight through a push task into its destination's index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import BadRequest, NotFound
+from ..store import Record
+from . import tasks
+from .context import Context, Handler
+from .pipeline import destination_index, push_records
+from .runs import show_events
+
+
+def _push_tasks_for(ctx: Context, index_name: str) -> list[Record]:
+    account = ctx.account
+    found = []
+    for task in account.tasks.values():
+        source = account.sources.get(task["sourceID"])
+        destination = account.destinations.get(task["destinationID"])
+        if source is None or destination is None or source["type"] != "push":
+            continue
+        if destination["input"].get("indexName") == index_name:
+            found.append(task)
+    return found
+
+
+def _one_task_for(ctx: Context, index_name: str, where: str) -> Record:
+    found = _push_tasks_for(ctx, index_name)
+    if not found:
+        raise NotFound(
+            f"{where}: no push task targets index {index_name!r}; create a push source, a destination "
+            "on that index and a task linking them, or pass referenceIndexName"
+        )
+    if len(found) > 1:
+        ids = ", ".join(repr(t["taskID"]) for t in found)
+        raise BadRequest(
+            f"{where}: {len(found)} push tasks target index {index_name!r} ({ids}); push by task ID"
+        )
+    return found[0]
+
+
+def _answer(ctx: Context, task: Record, index_name: str) -> Any:
+    body = ctx.body
+    watch = bool(ctx.request.query.get("watch", False))
+    run, events, results = push_records(ctx, task, body["action"], body["records"], index_name, watch=watch)
+    answer: Record = {"runID": run["runID"], "eventID": events[0]["eventID"], "createdAt": run["createdAt"]}
+    if watch:
+        answer["data"] = results
+        answer["events"] = show_events(events, ctx)
+        answer["message"] = run["_reason"] or f"{len(results)} records processed with {body['action']}"
+    else:
+        answer["message"] = "OK"
+    return answer
+
+
+def push(ctx: Context) -> Any:
+    """POST /1/push/{indexName}: through the one push task targeting the index."""
+    index_name = ctx.request.path["indexName"]
+    reference = ctx.request.query.get("referenceIndexName")
+    if reference is not None:
+        task = _one_task_for(ctx, reference, "query.referenceIndexName")
+    else:
+        task = _one_task_for(ctx, index_name, "path.indexName")
+    return _answer(ctx, task, index_name)
+
+
+def push_task(ctx: Context) -> Any:
+    """POST /2/tasks/{taskID}/push: into the task's destination index."""
+    task = tasks.FAMILY.get(ctx, ctx.request.path["taskID"])
+    return _answer(ctx, task, destination_index(ctx, task))
+
+
+HANDLERS: dict[str, Handler] = {"push": push, "pushTask": push_task}

@@ -1,0 +1,228 @@
+"""Runs and their events: created by task runs, pushes and source actions; observed by listRuns & co.
+
+A run is created with its whole timeline planned from the store's RunPolicy (when it starts, when
+it finishes, with which outcome) and settles lazily against the mock's clock whenever it is read.
+Events are created with their final status and become visible at their publication time, so a
+poller sees nothing (404) until the run has done its work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..clock import parse_rfc3339, rfc3339
+from ..errors import BadRequest, NotFound
+from ..store import Account, Record
+from .context import Context, Handler
+from .crud import Family, by_field, paginate, select
+
+RUNS_WINDOW = timedelta(days=7)
+EVENTS_WINDOW = timedelta(hours=3)
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    type: str  # fetch | record | log | transform
+    batch_size: int = 0
+    data: dict[str, Any] | None = None
+
+
+def create_run(
+    ctx: Context,
+    task: Record,
+    run_type: str,
+    events: Sequence[EventPlan],
+    *,
+    finish_now: bool = False,
+) -> tuple[Record, list[Record]]:
+    """Record a run of ``task`` and its events, timed by the store's RunPolicy."""
+    policy = ctx.store.run_policy
+    now = ctx.store.clock.now()
+    created = now.timestamp()
+    deferred = policy.mode == "deferred" and not finish_now
+    start_at = created + (policy.start_after if deferred else 0.0)
+    finish_at = created + (max(policy.finish_after, policy.start_after) if deferred else 0.0)
+    success = policy.outcome == "success"
+    run: Record = {
+        "runID": ctx.new_id(),
+        "appID": ctx.account.app_id,
+        "taskID": task["taskID"],
+        "status": "created",
+        "progress": {"expectedNbOfEvents": len(events), "receivedNbOfEvents": 0},
+        "type": run_type,
+        "createdAt": rfc3339(now),
+        "_created": created,
+        "_startAt": start_at,
+        "_finishAt": finish_at,
+        "_outcome": policy.outcome,
+        "_reasonCode": policy.reason_code or ("ok" if success else "critical"),
+        "_reason": policy.reason if policy.reason is not None else ("" if success else "the run failed"),
+    }
+    if "failureThreshold" in task:
+        run["failureThreshold"] = task["failureThreshold"]
+    account = ctx.account
+    account.runs[run["runID"]] = run
+    published = _stamp(finish_at)
+    run_events: dict[str, Record] = {}
+    for plan in events:
+        event: Record = {
+            "eventID": ctx.new_id(),
+            "runID": run["runID"],
+            "status": "succeeded" if success else "failed",
+            "type": plan.type,
+            "batchSize": plan.batch_size,
+            "data": plan.data,
+            "publishedAt": published,
+            "_publishAt": finish_at,
+        }
+        run_events[event["eventID"]] = event
+    account.events[run["runID"]] = run_events
+    account.unsettled_runs.add(run["runID"])
+    settle(account, run, created)
+    return run, list(run_events.values())
+
+
+def settle(account: Account, run: Record, now: float) -> None:
+    """Bring a run's status up to ``now`` on its planned timeline."""
+    if run["status"] == "created" and now >= run["_startAt"]:
+        run["status"] = "started"
+        run["startedAt"] = _stamp(run["_startAt"])
+    if run["status"] == "started" and now >= run["_finishAt"]:
+        run["status"] = "finished"
+        run["finishedAt"] = _stamp(run["_finishAt"])
+        run["outcome"] = run["_outcome"]
+        run["reasonCode"] = run["_reasonCode"]
+        if run["_reason"]:
+            run["reason"] = run["_reason"]
+        expected = run["progress"]["expectedNbOfEvents"]
+        run["progress"] = {"expectedNbOfEvents": expected, "receivedNbOfEvents": expected}
+        account.unsettled_runs.discard(run["runID"])
+
+
+def settle_all(ctx: Context) -> float:
+    now = ctx.store.clock.now().timestamp()
+    account = ctx.account
+    for run_id in list(account.unsettled_runs):
+        settle(account, account.runs[run_id], now)
+    return now
+
+
+def _stamp(epoch: float) -> str:
+    return rfc3339(datetime.fromtimestamp(epoch, UTC))
+
+
+def _run_updated(run: Record, _account: Account) -> Any:
+    return run.get("finishedAt") or run.get("startedAt") or run["createdAt"]
+
+
+RUNS = Family(
+    name="runs",
+    singular="run",
+    id_field="runID",
+    search_field="runIDs",
+    filters={
+        "status": lambda r, wanted, _a: r["status"] in wanted,
+        "type": lambda r, wanted, _a: r["type"] in wanted,
+        "taskID": lambda r, wanted, _a: r["taskID"] == wanted,
+    },
+    sort_keys={"status": by_field("status"), "updatedAt": _run_updated},
+)
+
+EVENTS = Family(
+    name="events",
+    singular="event",
+    id_field="eventID",
+    search_field="eventIDs",
+    filters={
+        "status": lambda e, wanted, _a: e["status"] in wanted,
+        "type": lambda e, wanted, _a: e["type"] in wanted,
+    },
+    sort_keys={"status": by_field("status"), "type": by_field("type"), "publishedAt": by_field("_publishAt")},
+)
+
+
+def _window(ctx: Context, default_span: timedelta) -> tuple[float, float, dict[str, str]]:
+    now = ctx.store.clock.now()
+    query = ctx.request.query
+    bounds = {}
+    for name, default in (("startDate", now - default_span), ("endDate", now)):
+        if name in query:
+            try:
+                bounds[name] = parse_rfc3339(query[name])
+            except ValueError:
+                raise BadRequest(f"query.{name}: {query[name]!r} is not an RFC 3339 date-time") from None
+        else:
+            bounds[name] = default
+    if bounds["startDate"] > bounds["endDate"]:
+        raise BadRequest("query.startDate: must not be after query.endDate")
+    window = {"startDate": rfc3339(bounds["startDate"]), "endDate": rfc3339(bounds["endDate"])}
+    return bounds["startDate"].timestamp(), bounds["endDate"].timestamp(), window
+
+
+def get_run(ctx: Context, run_id: str) -> Record:
+    run = ctx.account.runs.get(run_id)
+    if run is None:
+        raise NotFound(f"No run with ID {run_id!r} exists")
+    settle(ctx.account, run, ctx.store.clock.now().timestamp())
+    return run
+
+
+def list_runs(ctx: Context) -> Any:
+    settle_all(ctx)
+    start, end, window = _window(ctx, RUNS_WINDOW)
+    # Whole seconds, as the dates are written: a run created this second is inside the window.
+    in_window = [r for r in ctx.account.runs.values() if int(start) <= int(r["_created"]) <= end]
+    item_schema = ctx.response_schema()["properties"]["runs"]["items"]
+    page, pagination = paginate(select(RUNS, ctx, in_window), ctx)
+    return {
+        "runs": [RUNS.show(r, ctx, item_schema) for r in page],
+        "pagination": pagination,
+        "window": window,
+    }
+
+
+def get_run_handler(ctx: Context) -> Any:
+    return RUNS.show(get_run(ctx, ctx.request.path["runID"]), ctx, ctx.response_schema())
+
+
+def list_events(ctx: Context) -> Any:
+    run = get_run(ctx, ctx.request.path["runID"])
+    start, end, window = _window(ctx, EVENTS_WINDOW)
+    now = ctx.store.clock.now().timestamp()
+    visible = [
+        e
+        for e in ctx.account.events.get(run["runID"], {}).values()
+        if e["_publishAt"] <= now and int(start) <= int(e["_publishAt"]) <= end
+    ]
+    item_schema = ctx.response_schema()["properties"]["events"]["items"]
+    page, pagination = paginate(select(EVENTS, ctx, visible), ctx)
+    return {
+        "events": [EVENTS.show(e, ctx, item_schema) for e in page],
+        "pagination": pagination,
+        "window": window,
+    }
+
+
+def get_event(ctx: Context) -> Any:
+    run = get_run(ctx, ctx.request.path["runID"])
+    event_id = ctx.request.path["eventID"]
+    event = ctx.account.events.get(run["runID"], {}).get(event_id)
+    if event is None or event["_publishAt"] > ctx.store.clock.now().timestamp():
+        raise NotFound(f"No event with ID {event_id!r} exists in run {run['runID']!r}")
+    return EVENTS.show(event, ctx, ctx.response_schema())
+
+
+def show_events(events: Sequence[Record], ctx: Context) -> list[Record]:
+    schema = ctx.checks.spec.schema("Event")
+    return [EVENTS.show(e, ctx, schema) for e in events]
+
+
+HANDLERS: dict[str, Handler] = {
+    "listRuns": list_runs,
+    "getRun": get_run_handler,
+    "listEvents": list_events,
+    "getEvent": get_event,
+}

@@ -1,0 +1,121 @@
+"""What a source can be asked to do besides CRUD: validate, discover its streams, run its tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import BadRequest
+from ..store import Record
+from ..validation import MISSING
+from . import authentications, sources
+from .context import Context, Handler
+from .pipeline import destination_index, run_task
+from .runs import EventPlan, create_run, show_events
+
+_URL_FIELDS = {"json": "url", "csv": "url", "commercetools": "url", "shopify": "shopURL"}
+_REQUIRED_TEXT = {
+    "docker": ("image",),
+    "bigquery": ("projectID", "datasetID"),
+    "ga4BigqueryExport": ("projectID", "datasetID", "tablePrefix"),
+    "commercetools": ("projectKey",),
+    "bigcommerce": ("storeHash",),
+    "algoliaIndex": ("indexName",),
+}
+
+
+def problems(ctx: Context, source: Record) -> list[str]:
+    """Why the service could not use this source, deterministically; empty when it is fine."""
+    found: list[str] = []
+    source_input = source.get("input") or {}
+    field = _URL_FIELDS.get(source["type"])
+    if field is not None and field in source_input:
+        parts = urlsplit(str(source_input[field]))
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            found.append(
+                f"input.{field}: {source_input[field]!r} is not an http(s) URL the service can reach"
+            )
+    for name in _REQUIRED_TEXT.get(source["type"], ()):
+        if name in source_input and not str(source_input[name]).strip():
+            found.append(f"input.{name}: must not be empty")
+    auth_id = source.get("authenticationID")
+    if auth_id is not None and auth_id not in ctx.account.authentications:
+        found.append(f"authenticationID: no authentication with ID {auth_id!r} exists")
+    return found
+
+
+def _validated(ctx: Context, source: Record, owner_id: str, sample: list[Record]) -> Any:
+    found = problems(ctx, source)
+    if found:
+        raise BadRequest("The source is not valid: " + "; ".join(found))
+    run, events = create_run(
+        ctx, {"taskID": owner_id}, "validate", [EventPlan("fetch", len(sample))], finish_now=True
+    )
+    return {
+        "runID": run["runID"],
+        "data": sample,
+        "events": show_events(events, ctx),
+        "message": f"The {source['type']} source is valid",
+        "createdAt": run["createdAt"],
+    }
+
+
+def validate(ctx: Context) -> Any:
+    """POST /1/sources/validate: check a source payload before creating it."""
+    if ctx.body is MISSING:
+        raise BadRequest(
+            "A source payload is needed to validate: send the body you would create the source with"
+        )
+    return _validated(ctx, dict(ctx.body), ctx.new_id(), [])
+
+
+def validate_before_update(ctx: Context) -> Any:
+    """POST /1/sources/{sourceID}/validate: check the source as the update would leave it."""
+    source = sources.FAMILY.get(ctx, ctx.request.path["sourceID"])
+    changes = ctx.body
+    if "input" in changes:
+        sources.check_update_input(ctx, source, changes["input"])
+    if "authenticationID" in changes:
+        authentications.FAMILY.get(ctx, changes["authenticationID"], "body.authenticationID")
+    merged = {**source, **changes}
+    if "input" in changes:
+        merged["input"] = {**source.get("input", {}), **changes["input"]}
+    sample = ctx.account.source_records.get(source["sourceID"], [])[:10]
+    return _validated(ctx, merged, source["sourceID"], sample)
+
+
+def discover(ctx: Context) -> Any:
+    """POST /1/sources/{sourceID}/discover: only Docker sources have streams to discover."""
+    source = sources.FAMILY.get(ctx, ctx.request.path["sourceID"])
+    if source["type"] != "docker":
+        raise BadRequest(
+            f"path.sourceID: source {source['sourceID']!r} is a {source['type']} source; "
+            "only docker sources can be discovered"
+        )
+    run, _ = create_run(ctx, {"taskID": source["sourceID"]}, "discover", [EventPlan("fetch")])
+    return {"runID": run["runID"], "message": "Discovery started", "createdAt": run["createdAt"]}
+
+
+def run_source(ctx: Context) -> Any:
+    """POST /1/sources/{sourceID}/run: run every task of the source (narrowed by index lists)."""
+    source = sources.FAMILY.get(ctx, ctx.request.path["sourceID"])
+    payload = ctx.body if ctx.body is not MISSING else {}
+    include = payload.get("indexToInclude")
+    exclude = set(payload.get("indexToExclude", ()))
+    started: dict[str, str] = {}
+    for task in list(ctx.account.tasks.values()):
+        if task["sourceID"] != source["sourceID"]:
+            continue
+        index_name = destination_index(ctx, task)
+        if (include is not None and index_name not in include) or index_name in exclude:
+            continue
+        started[task["taskID"]] = run_task(ctx, task)["runID"]
+    return {"taskWithRunID": started, "createdAt": ctx.now()}
+
+
+HANDLERS: dict[str, Handler] = {
+    "validateSource": validate,
+    "validateSourceBeforeUpdate": validate_before_update,
+    "triggerDockerSourceDiscover": discover,
+    "runSource": run_source,
+}
