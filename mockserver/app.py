@@ -12,10 +12,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import admin
 from .bodies import read_json_body
 from .clock import Clock
+from .control import MockControl
 from .errors import INVALID_CREDENTIALS, ApiError, Forbidden, ResponseContractError
+from .journal import Call, Journal
 from .resources import Context, Handler, SchemaChecks, handlers
+from .resources.authentications import mask_request_body
 from .responses import ResponseChecker
 from .routing import RouteTable
 from .spec import Spec, load_spec
@@ -38,6 +42,7 @@ class MockConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     check_responses: bool = False  # validate every response against the spec (the test suite turns it on)
     validation: Literal["fast", "openapi-core"] = "fast"
+    journal_size: int | None = 100_000  # calls kept; the oldest go first
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -62,23 +67,32 @@ class MockApp(Starlette):
             from .reference import ReferenceValidator
 
             self.reference = ReferenceValidator(spec)
-        super().__init__(routes=[Route("/{_path:path}", self._endpoint, methods=ALL_METHODS)])
+        self.journal = Journal(config.journal_size)
+        self.initial_clock = store.clock.state()
+        self.initial_ids = store.ids.state()
+        self.control = MockControl(self)
+        super().__init__(
+            routes=[*admin.routes(self), Route("/{_path:path}", self._endpoint, methods=ALL_METHODS)]
+        )
 
     async def _endpoint(self, request: Request) -> Response:
         operation = None
+        app_id: str | None = None
+        path_params: dict[str, str] = {}
+        body: Any = MISSING
+        query: dict[str, list[str]] = {}
+        for key, value in request.query_params.multi_items():
+            query.setdefault(key, []).append(value)
         try:
             match = self.route_table.match(request.method, request.url.path)
             operation = match.operation
+            path_params = match.path_params
             app_id = self._credentials(request)
-            body = (
-                await read_json_body(request, self.config.max_body_bytes) if operation.has_body else MISSING
-            )
-            query: dict[str, list[str]] = {}
-            for key, value in request.query_params.multi_items():
-                query.setdefault(key, []).append(value)
+            if operation.has_body:
+                body = await read_json_body(request, self.config.max_body_bytes)
             if self.reference is not None:
                 self.reference.validate(operation, request.url.path, query, body, dict(request.headers))
-            valid = self.validators[operation.operation_id].validate(match.path_params, query, body)
+            valid = self.validators[operation.operation_id].validate(path_params, query, body)
             handler = self.handlers.get(operation.operation_id)
             if handler is None:
                 raise ApiError(f"{operation.operation_id} is not implemented by this mock")
@@ -86,11 +100,24 @@ class MockApp(Starlette):
                 ctx = Context(self.store, self.store.account(app_id), operation, valid, self.checks)
                 result = handler(ctx)
             status = 200
+            response = JSONResponse(result)
         except ApiError as error:
             result, status = error.body(), error.status
             response = JSONResponse(result, status_code=status, headers=error.headers)
-        else:
-            response = JSONResponse(result, status_code=status)
+        operation_id = operation.operation_id if operation is not None else None
+        self.journal.record(
+            Call(
+                operation_id=operation_id,
+                method=request.method,
+                path=request.url.path,
+                app_id=app_id,
+                path_params=path_params,
+                query=query,
+                body=None if body is MISSING else mask_request_body(operation_id, body, self.checks),
+                status=status,
+                response=result,
+            )
+        )
         if self.response_checker is not None and operation is not None:
             self.response_checker.check(operation, status, result)
         return response

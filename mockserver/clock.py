@@ -51,6 +51,13 @@ class Clock:
             else:
                 self._offset += delta
 
+    def state(self) -> tuple[datetime | None, timedelta]:
+        return (self._frozen, self._offset)
+
+    def restore(self, state: tuple[datetime | None, timedelta]) -> None:
+        with self._lock:
+            self._frozen, self._offset = state
+
     def timestamp(self) -> str:
         return rfc3339(self.now())
 

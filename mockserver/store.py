@@ -29,6 +29,17 @@ class IdFactory:
     def seed(self, seed: int | None) -> None:
         self._rng = random.Random(seed) if seed is not None else None
 
+    def state(self) -> object:
+        """An opaque copy of where the sequence is, for ``restore``."""
+        return self._rng.getstate() if self._rng is not None else None
+
+    def restore(self, state: object) -> None:
+        if state is None:
+            self._rng = None
+        else:
+            self._rng = random.Random()
+            self._rng.setstate(state)  # type: ignore[arg-type]
+
     def new(self) -> str:
         if self._rng is None:
             return str(uuid.uuid4())

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..store import Record
-from .context import Context, Handler
+from .context import Context, Handler, SchemaChecks
 from .crud import Family, by_field, delete_handler, get_handler, list_handler, search_handler, stamp_update
 
 
@@ -14,18 +15,55 @@ def _platform_matches(record: Record, wanted: list[str], _account: Any) -> bool:
     return platform in wanted or (platform is None and "none" in wanted)
 
 
-def public_view(record: Record, ctx: Context) -> Record:
-    """The record without its secrets: write-only fields of its input schema are left out."""
-    schema_name = ctx.checks.input_schema_for("AuthenticationCreate", record["type"])
-    schema = ctx.checks.spec.schema(schema_name) if schema_name else {}
-    secret_values = bool(schema.get("x-secret-values"))
+def _is_secret(checks: SchemaChecks, auth_type: str | None) -> Callable[[str], bool]:
+    """Which input keys of an authentication of ``auth_type`` are write-only (all, when unknown)."""
+    schema_name = checks.input_schema_for("AuthenticationCreate", auth_type) if auth_type else None
+    if schema_name is None:
+        return lambda _key: True
+    schema = checks.spec.schema(schema_name)
+    if schema.get("x-secret-values"):
+        return lambda _key: True
     props = schema.get("properties", {})
-    shown = {
-        k: v
-        for k, v in record["input"].items()
-        if not secret_values and not props.get(k, {}).get("writeOnly", False)
-    }
-    return {**record, "input": shown}
+    return lambda key: bool(props.get(key, {}).get("writeOnly", False))
+
+
+def without_secrets(record: Record, checks: SchemaChecks) -> Record:
+    """The record as the API shows it: write-only fields of its input are left out."""
+    secret = _is_secret(checks, record.get("type"))
+    return {**record, "input": {k: v for k, v in record.get("input", {}).items() if not secret(k)}}
+
+
+def public_view(record: Record, ctx: Context) -> Record:
+    return without_secrets(record, ctx.checks)
+
+
+def masked(payload: Any, auth_type: str | None, checks: SchemaChecks) -> Any:
+    """An authentication payload with its secret values replaced by ``***`` (for journals and logs)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("input"), dict):
+        return payload
+    secret = _is_secret(checks, auth_type)
+    return {**payload, "input": {k: ("***" if secret(k) else v) for k, v in payload["input"].items()}}
+
+
+def mask_request_body(operation_id: str | None, body: Any, checks: SchemaChecks) -> Any:
+    """Mask the secrets of any authentication a request body carries (an update's: every input value)."""
+    if not isinstance(body, dict):
+        return body
+    if operation_id == "createAuthentication":
+        return masked(body, body.get("type") if isinstance(body.get("type"), str) else None, checks)
+    if operation_id == "updateAuthentication":
+        return masked(body, None, checks)
+    if operation_id in ("tryTransformation", "tryTransformationBeforeUpdate") and isinstance(
+        body.get("authentications"), list
+    ):
+        return {
+            **body,
+            "authentications": [
+                masked(a, a.get("type") if isinstance(a, dict) else None, checks)
+                for a in body["authentications"]
+            ],
+        }
+    return body
 
 
 def referrers(ctx: Context, auth_id: str) -> list[str]:

@@ -1,0 +1,136 @@
+"""The ``/__mock__/`` control plane: the HTTP face of MockControl, for users outside the process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .bodies import parse_json
+from .errors import ApiError, BadRequest, NotFound
+from .seeding import SeedError
+
+if TYPE_CHECKING:
+    from .app import MockApp
+
+PREFIX = "/__mock__"
+DEFAULT_APP_ID = "default"
+
+
+def control_spec_path() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data" / "spec" / "control.yaml", here.parent / "spec" / "control.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("spec/control.yaml is missing from this installation")
+
+
+def _error(exc: ApiError) -> JSONResponse:
+    return JSONResponse(exc.body(), status_code=exc.status)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw:
+        return {}
+    body = parse_json(raw)
+    if not isinstance(body, dict):
+        raise BadRequest("body: must be a JSON object")
+    return body
+
+
+def routes(app: MockApp) -> list[Route]:
+    control = app.control
+
+    def guarded(handler: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except ApiError as exc:
+                return _error(exc)
+            except (SeedError, ValueError, TypeError) as exc:
+                return _error(BadRequest(str(exc)))
+
+        return endpoint
+
+    async def reset(request: Request) -> Response:
+        body = await _body(request)
+        control.reset(body.get("appID"))
+        return JSONResponse({"reset": body.get("appID", "all")})
+
+    async def seed(request: Request) -> Response:
+        body = await _body(request)
+        data = body.get("data", body.get("fixtures"))
+        if data is None:
+            raise BadRequest("body: give 'fixtures' (a bundled data set name) or 'data' (inline data)")
+        if isinstance(data, str) and "data" not in body and ("/" in data or "\\" in data):
+            raise BadRequest("body.fixtures: names a bundled data set; send file contents as 'data'")
+        counts = control.seed(data, str(body.get("appID", DEFAULT_APP_ID)))
+        return JSONResponse({"seeded": counts})
+
+    async def state(request: Request) -> Response:
+        return JSONResponse(control.dump(request.query_params.get("appID")))
+
+    async def snapshot(request: Request) -> Response:
+        return JSONResponse({"snapshotID": control.snapshot()})
+
+    async def restore(request: Request) -> Response:
+        snapshot_id = request.path_params["snapshotID"]
+        try:
+            control.restore(snapshot_id)
+        except KeyError:
+            raise NotFound(f"No snapshot with ID {snapshot_id!r}") from None
+        return JSONResponse({"restored": snapshot_id})
+
+    async def journal(request: Request) -> Response:
+        if request.method == "DELETE":
+            app.journal.clear()
+            return JSONResponse({"cleared": True})
+        calls = app.journal.filter(
+            request.query_params.get("operationId"), app_id=request.query_params.get("appID")
+        )
+        return JSONResponse({"calls": [c.to_json() for c in calls]})
+
+    async def index(request: Request) -> Response:
+        name = request.path_params["indexName"]
+        app_id = request.query_params.get("appID", DEFAULT_APP_ID)
+        records = control.index(name, app_id)
+        if records is None:
+            raise NotFound(f"No index {name!r} in application {app_id!r}")
+        return JSONResponse({"indexName": name, "nbHits": len(records), "records": records})
+
+    async def clock(request: Request) -> Response:
+        body = await _body(request) if request.method == "POST" else {}
+        unknown = set(body) - {"now", "freeze", "advance"}
+        if unknown:
+            raise BadRequest(f"body: unknown fields {sorted(unknown)}; expected now, freeze, advance")
+        return JSONResponse(
+            control.clock(now=body.get("now"), freeze=body.get("freeze"), advance=body.get("advance"))
+        )
+
+    async def runs(request: Request) -> Response:
+        body = await _body(request) if request.method == "POST" else {}
+        return JSONResponse(control.run_policy(**body))
+
+    async def openapi(request: Request) -> Response:
+        document = yaml.safe_load(control_spec_path().read_text(encoding="utf-8"))
+        return Response(json.dumps(document), media_type="application/json")
+
+    table = [
+        ("/reset", reset, ["POST"]),
+        ("/seed", seed, ["POST"]),
+        ("/state", state, ["GET"]),
+        ("/snapshots", snapshot, ["POST"]),
+        ("/snapshots/{snapshotID}/restore", restore, ["POST"]),
+        ("/journal", journal, ["GET", "DELETE"]),
+        ("/indexes/{indexName}", index, ["GET"]),
+        ("/clock", clock, ["GET", "POST"]),
+        ("/runs", runs, ["GET", "POST"]),
+        ("/openapi.json", openapi, ["GET"]),
+    ]
+    return [Route(PREFIX + path, guarded(handler), methods=methods) for path, handler, methods in table]

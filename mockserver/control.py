@@ -1,0 +1,143 @@
+"""Control of a running mock: reset, seed, inspect, snapshot, steer the clock and the runs.
+
+One implementation, used by the pytest plugin's Python API and by the ``/__mock__/`` HTTP control
+plane alike.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import seeding
+from .clock import parse_rfc3339, rfc3339
+from .resources import authentications
+from .store import FAMILIES, Account, Record, RunPolicy
+
+if TYPE_CHECKING:
+    from .app import MockApp
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """A copy of a mock's whole state at one moment (kept in memory, never serialised with secrets)."""
+
+    accounts: dict[str, Account]
+    run_policy: RunPolicy
+    clock: tuple[datetime | None, Any]
+    ids: object
+
+
+class MockControl:
+    def __init__(self, app: MockApp) -> None:
+        self.app = app
+        self._snapshots: dict[str, Snapshot] = {}
+
+    # --- state ---------------------------------------------------------------------------------
+    def reset(self, app_id: str | None = None) -> None:
+        """Empty one application's data, or everything (then the journal, runs and clock settings too)."""
+        store = self.app.store
+        with store.lock:
+            store.reset(app_id)
+            if app_id is None:
+                self.app.journal.clear()
+                store.run_policy = RunPolicy()
+                store.clock.restore(self.app.initial_clock)
+                store.ids.restore(self.app.initial_ids)
+
+    def seed(self, data_set: str | Path | Mapping[str, Any], app_id: str) -> dict[str, int]:
+        return seeding.seed(self.app, data_set, app_id)
+
+    def dump(self, app_id: str | None = None) -> dict[str, Any]:
+        """The state as JSON: every application's resources as the API shows them (no secrets)."""
+        store = self.app.store
+        with store.lock:
+            accounts = store.accounts if app_id is None else {app_id: store.account(app_id)}
+            return {"applications": {aid: self._dump_account(account) for aid, account in accounts.items()}}
+
+    def _dump_account(self, account: Account) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for family in FAMILIES:
+            records = account.family(family).values()
+            if family == "authentications":
+                out[family] = [_public(authentications.without_secrets(r, self.app.checks)) for r in records]
+            else:
+                out[family] = [_public(r) for r in records]
+        out["runs"] = [_public(r) for r in account.runs.values()]
+        out["events"] = {rid: [_public(e) for e in evs.values()] for rid, evs in account.events.items()}
+        out["indexes"] = {name: list(index.values()) for name, index in account.indexes.items()}
+        return out
+
+    def index(self, name: str, app_id: str) -> list[Record] | None:
+        with self.app.store.lock:
+            account = self.app.store.accounts.get(app_id)
+            found = account.indexes.get(name) if account is not None else None
+            return [dict(r) for r in found.values()] if found is not None else None
+
+    def snapshot(self) -> str:
+        """Keep a copy of the whole state; returns its ID for ``restore``."""
+        store = self.app.store
+        with store.lock:
+            snap = Snapshot(
+                copy.deepcopy(store.accounts), store.run_policy, store.clock.state(), store.ids.state()
+            )
+            snapshot_id = store.ids.new()
+            self._snapshots[snapshot_id] = snap
+            return snapshot_id
+
+    def restore(self, snapshot_id: str) -> None:
+        snap = self._snapshots.get(snapshot_id)
+        if snap is None:
+            raise KeyError(snapshot_id)
+        store = self.app.store
+        with store.lock:
+            store.accounts = copy.deepcopy(snap.accounts)
+            store.run_policy = snap.run_policy
+            store.clock.restore(snap.clock)
+            store.ids.restore(snap.ids)
+
+    # --- clock and runs ------------------------------------------------------------------------
+    def clock(
+        self,
+        *,
+        now: str | datetime | None = None,
+        freeze: bool | None = None,
+        advance: float | None = None,
+    ) -> dict[str, Any]:
+        clock = self.app.store.clock
+        if freeze is True:
+            clock.freeze()
+        elif freeze is False:
+            clock.unfreeze()
+        if now is not None:
+            clock.set(parse_rfc3339(now) if isinstance(now, str) else now)
+        if advance is not None:
+            clock.advance(advance)
+        return {"now": rfc3339(clock.now()), "frozen": clock.frozen}
+
+    def run_policy(self, **changes: Any) -> dict[str, Any]:
+        """Read or change how runs behave (fields of RunPolicy); unknown fields raise TypeError."""
+        store = self.app.store
+        if changes:
+            policy = dataclasses.replace(store.run_policy, **changes)
+            if policy.mode not in ("immediate", "deferred"):
+                raise ValueError(f"mode: {policy.mode!r} is not immediate or deferred")
+            if policy.outcome not in ("success", "failure"):
+                raise ValueError(f"outcome: {policy.outcome!r} is not success or failure")
+            codes = (
+                self.app.spec.schema("RunReasonCode").get("enum", [])
+                if self.app.spec.has_schema("RunReasonCode")
+                else []
+            )
+            if policy.reason_code is not None and codes and policy.reason_code not in codes:
+                raise ValueError(f"reason_code: {policy.reason_code!r} is not one of {codes}")
+            store.run_policy = policy
+        return dataclasses.asdict(store.run_policy)
+
+
+def _public(record: Record) -> Record:
+    return {k: v for k, v in record.items() if not k.startswith("_")}
