@@ -117,6 +117,24 @@ def routes(app: MockApp) -> list[Route]:
         body = await _body(request) if request.method == "POST" else {}
         return JSONResponse(control.run_policy(**body))
 
+    async def faults(request: Request) -> Response:
+        if request.method == "DELETE":
+            return JSONResponse(control.clear_faults())
+        if request.method == "GET":
+            return JSONResponse(control.faults())
+        body = await _body(request)
+        if "rateLimit" in body:
+            limit = body["rateLimit"]
+            if isinstance(limit, bool):
+                return JSONResponse(control.rate_limit(limit))
+            if not isinstance(limit, dict):
+                raise BadRequest("body.rateLimit: true, false or {limit, window, observability_limit, ...}")
+            return JSONResponse(control.rate_limit(True, **limit))
+        return JSONResponse(control.add_fault(**body))
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "spec": app.spec.title, "operations": len(app.spec.operations)})
+
     async def openapi(request: Request) -> Response:
         document = yaml.safe_load(control_spec_path().read_text(encoding="utf-8"))
         return Response(json.dumps(document), media_type="application/json")
@@ -131,6 +149,8 @@ def routes(app: MockApp) -> list[Route]:
         ("/indexes/{indexName}", index, ["GET"]),
         ("/clock", clock, ["GET", "POST"]),
         ("/runs", runs, ["GET", "POST"]),
+        ("/faults", faults, ["GET", "POST", "DELETE"]),
+        ("/health", health, ["GET"]),
         ("/openapi.json", openapi, ["GET"]),
     ]
     return [Route(PREFIX + path, guarded(handler), methods=methods) for path, handler, methods in table]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,15 @@ from . import admin
 from .bodies import read_json_body
 from .clock import Clock
 from .control import MockControl
-from .errors import INVALID_CREDENTIALS, ApiError, Forbidden, ResponseContractError
+from .errors import (
+    INVALID_CREDENTIALS,
+    ApiError,
+    ConnectionDropped,
+    Forbidden,
+    InjectedFault,
+    ResponseContractError,
+)
+from .faults import Faults
 from .journal import Call, Journal
 from .resources import Context, Handler, SchemaChecks, handlers
 from .resources.authentications import mask_request_body
@@ -70,6 +79,7 @@ class MockApp(Starlette):
         self.journal = Journal(config.journal_size)
         self.initial_clock = store.clock.state()
         self.initial_ids = store.ids.state()
+        self.faults = Faults()
         self.control = MockControl(self)
         super().__init__(
             routes=[*admin.routes(self), Route("/{_path:path}", self._endpoint, methods=ALL_METHODS)]
@@ -87,6 +97,8 @@ class MockApp(Starlette):
             match = self.route_table.match(request.method, request.url.path)
             operation = match.operation
             path_params = match.path_params
+            if self.faults.active:
+                await self._misbehave(operation.operation_id, request)
             app_id = self._credentials(request)
             if operation.has_body:
                 body = await read_json_body(request, self.config.max_body_bytes)
@@ -103,7 +115,12 @@ class MockApp(Starlette):
             response = JSONResponse(result)
         except ApiError as error:
             result, status = error.body(), error.status
+            if isinstance(error, InjectedFault):
+                result = _Injected(result)
             response = JSONResponse(result, status_code=status, headers=error.headers)
+        except _Drop:
+            result, status = _Injected({"message": "connection dropped by a fault rule"}), 0
+            response = DroppedConnection()
         operation_id = operation.operation_id if operation is not None else None
         self.journal.record(
             Call(
@@ -118,9 +135,19 @@ class MockApp(Starlette):
                 response=result,
             )
         )
-        if self.response_checker is not None and operation is not None:
+        if self.response_checker is not None and operation is not None and not isinstance(result, _Injected):
             self.response_checker.check(operation, status, result)
         return response
+
+    async def _misbehave(self, operation_id: str, request: Request) -> None:
+        client = request.client.host if request.client is not None else "unknown"
+        decision = self.faults.decide(operation_id, client)
+        if decision.delay:
+            await asyncio.sleep(decision.delay)
+        if decision.drop:
+            raise _Drop()
+        if decision.status is not None:
+            raise InjectedFault(decision.message, headers=decision.headers, status=decision.status)
 
     def _credentials(self, request: Request) -> str:
         headers = request.headers
@@ -135,6 +162,25 @@ class MockApp(Starlette):
         ):
             raise Forbidden(INVALID_CREDENTIALS)
         return app_id
+
+
+class _Injected(dict[str, Any]):
+    """The body of an injected fault: recorded and answered, but not held against the spec."""
+
+
+class _Drop(Exception):
+    pass
+
+
+class DroppedConnection(Response):
+    """Starts a response and then fails, so the server closes the connection mid-answer."""
+
+    def __init__(self) -> None:
+        super().__init__(b"", status_code=200)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1024")]})
+        raise ConnectionDropped("connection dropped on purpose by a fault rule")
 
 
 def _query_ci(request: Request, name: str) -> str | None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import seeding
 from .clock import parse_rfc3339, rfc3339
+from .faults import FaultRule, RateLimit
 from .resources import authentications
 from .store import FAMILIES, Account, Record, RunPolicy
 
@@ -45,6 +46,7 @@ class MockControl:
             store.reset(app_id)
             if app_id is None:
                 self.app.journal.clear()
+                self.app.faults.clear()
                 store.run_policy = RunPolicy()
                 store.clock.restore(self.app.initial_clock)
                 store.ids.restore(self.app.initial_ids)
@@ -137,6 +139,24 @@ class MockControl:
                 raise ValueError(f"reason_code: {policy.reason_code!r} is not one of {codes}")
             store.run_policy = policy
         return dataclasses.asdict(store.run_policy)
+
+    # --- faults -------------------------------------------------------------------------------
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        """Add a fault rule (FaultRule fields); raises TypeError/ValueError on a bad rule."""
+        self.app.faults.add(FaultRule(**rule))
+        return self.app.faults.describe()
+
+    def rate_limit(self, enabled: bool = True, **limits: Any) -> dict[str, Any]:
+        """Turn on the documented rate limits (or custom ones: limit, window, observability_*)."""
+        self.app.faults.set_rate_limit(RateLimit(**limits) if enabled else None)
+        return self.app.faults.describe()
+
+    def clear_faults(self) -> dict[str, Any]:
+        self.app.faults.clear()
+        return self.app.faults.describe()
+
+    def faults(self) -> dict[str, Any]:
+        return self.app.faults.describe()
 
 
 def _public(record: Record) -> Record:

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 
 class ApiError(Exception):
     """An error answered to the client as ``{"message": ..., "status": ...}``."""
 
-    status: ClassVar[int] = 400
+    status: int = 400
 
-    def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, headers: dict[str, str] | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.headers = headers or {}
+        if status is not None:
+            self.status = status
 
     def body(self) -> dict[str, Any]:
         return {"message": self.message, "status": self.status}
@@ -37,6 +41,14 @@ class MethodNotAllowed(ApiError):
 
 class PayloadTooLarge(ApiError):
     status = 413
+
+
+class InjectedFault(ApiError):
+    """An error a fault rule asked for; the response checker lets it through."""
+
+
+class ConnectionDropped(Exception):
+    """Raised after the response has started, so the server cuts the connection (a fault rule asked)."""
 
 
 class ResponseContractError(AssertionError):

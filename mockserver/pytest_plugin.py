@@ -33,12 +33,26 @@ MARKER = "ingestion_mock"
 _INI = {
     "ingestion_mock_app_id": ("Application ID the fixtures use (default: test-app)", "test-app"),
     "ingestion_mock_api_key": ("API key the fixtures use (default: test-api-key)", "test-api-key"),
-    "ingestion_mock_strict": ("accept only the configured credentials (default: any non-empty pair)", "false"),
+    "ingestion_mock_strict": (
+        "accept only the configured credentials (default: any non-empty pair)",
+        "false",
+    ),
     "ingestion_mock_fixtures": ("data set loaded before each test: a bundled name or a file path", ""),
     "ingestion_mock_clock": ("'real' (default), 'frozen', or an RFC 3339 instant to freeze at", "real"),
     "ingestion_mock_check_responses": ("check every response of the mock against its spec", "false"),
 }
-_MARKER_KEYS = {"fixtures", "data", "app_id", "api_key", "strict", "clock", "runs", "seed"}
+_MARKER_KEYS = {
+    "fixtures",
+    "data",
+    "app_id",
+    "api_key",
+    "strict",
+    "clock",
+    "runs",
+    "seed",
+    "faults",
+    "rate_limit",
+}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,7 +64,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(fixtures=None, data=None, app_id=None, api_key=None, strict=None, clock=None, runs=None, "
-        "seed=None): configure the Ingestion API mock for this test",
+        "seed=None, faults=None, rate_limit=None): configure the Ingestion API mock for this test",
     )
 
 
@@ -111,6 +125,13 @@ class IngestionMock:
         """How runs behave: mode='immediate'|'deferred', start_after, finish_after, outcome, reason_code, reason."""
         return self.app.control.run_policy(**policy)
 
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        """Misbehave on purpose: operation, status, message, rate, times, latency, drop, retry_after."""
+        return self.app.control.add_fault(**rule)
+
+    def rate_limit(self, enabled: bool = True, **limits: Any) -> dict[str, Any]:
+        return self.app.control.rate_limit(enabled, **limits)
+
     def dump(self) -> dict[str, Any]:
         return self.app.control.dump(self.app_id)
 
@@ -139,7 +160,9 @@ def ingestion_mock(request: pytest.FixtureRequest, _ingestion_mock_app: MockApp)
     for marker in reversed(list(request.node.iter_markers(MARKER))):  # closest marker wins
         unknown = set(marker.kwargs) - _MARKER_KEYS
         if unknown or marker.args:
-            raise pytest.UsageError(f"@pytest.mark.{MARKER}: unknown arguments {sorted(unknown) or marker.args}")
+            raise pytest.UsageError(
+                f"@pytest.mark.{MARKER}: unknown arguments {sorted(unknown) or marker.args}"
+            )
         options.update(marker.kwargs)
     app_id = str(options.get("app_id") or ini("ingestion_mock_app_id"))
     api_key = str(options.get("api_key") or ini("ingestion_mock_api_key"))
@@ -158,6 +181,11 @@ def ingestion_mock(request: pytest.FixtureRequest, _ingestion_mock_app: MockApp)
         app.control.clock(now=clock, freeze=True)
     if options.get("runs"):
         app.control.run_policy(**options["runs"])
+    for rule in options.get("faults") or []:
+        app.control.add_fault(**rule)
+    if options.get("rate_limit"):
+        limits = options["rate_limit"]
+        app.control.rate_limit(True, **(limits if isinstance(limits, Mapping) else {}))
     handle = IngestionMock(app, app_id, api_key)
     data_sets = options.get("fixtures", ini("ingestion_mock_fixtures")) or []
     for data_set in [data_sets] if isinstance(data_sets, (str, Path)) else data_sets:
@@ -181,7 +209,9 @@ def ingestion_http(ingestion_mock: IngestionMock) -> Iterator[TestClient]:
     """An httpx-style client bound to the in-process mock (no socket), credentials set."""
     from starlette.testclient import TestClient
 
-    with TestClient(ingestion_mock.app, base_url="http://ingestion.mock", headers=ingestion_mock.headers) as client:
+    with TestClient(
+        ingestion_mock.app, base_url="http://ingestion.mock", headers=ingestion_mock.headers
+    ) as client:
         yield client
 
 

@@ -1,0 +1,162 @@
+"""Misbehaviour on purpose, off by default: latency, injected errors, dropped connections, rate limits.
+
+Rules are matched per request (by operationId, or every operation when none is named). The rate
+limiter reproduces the service's documented limits: 200 requests per 30 s per IP on observability
+endpoints (runs and events), 200 per minute per IP on every other endpoint.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+OBSERVABILITY = frozenset({"listRuns", "getRun", "listEvents", "getEvent"})
+
+
+@dataclass
+class FaultRule:
+    """One misbehaviour. ``status`` answers an error; ``drop`` cuts the connection; ``latency`` delays."""
+
+    operation: str | None = None  # operationId; None matches every operation
+    status: int | None = None  # e.g. 500, 503, 429
+    message: str = "Injected fault"
+    rate: float = 1.0  # probability the rule fires on a matching call
+    times: int | None = None  # fire on the next N matching calls only, then retire
+    latency: float | tuple[float, float] | None = None  # seconds, or a (min, max) range
+    drop: bool = False
+    retry_after: int | None = None  # Retry-After header on an injected 429
+
+    def check(self) -> None:
+        if self.status is not None and not 400 <= self.status <= 599:
+            raise ValueError(f"status: {self.status} is not an error status (400-599)")
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"rate: {self.rate} is not between 0 and 1")
+        if self.times is not None and self.times < 1:
+            raise ValueError(f"times: {self.times} must be at least 1")
+        if isinstance(self.latency, (list, tuple)):
+            low, high = self.latency
+            if not 0 <= low <= high:
+                raise ValueError(f"latency: {list(self.latency)} is not a range [min, max] of seconds")
+            self.latency = (float(low), float(high))
+        elif self.latency is not None and self.latency < 0:
+            raise ValueError(f"latency: {self.latency} is negative")
+        if self.status is None and not self.drop and self.latency is None:
+            raise ValueError("a fault needs a status, drop=true or a latency")
+
+
+@dataclass
+class RateLimit:
+    """Requests allowed per window, per client address. Defaults: the service's documented limits."""
+
+    limit: int = 200
+    window: float = 60.0
+    observability_limit: int = 200
+    observability_window: float = 30.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    delay: float = 0.0
+    status: int | None = None
+    message: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+
+
+NO_FAULT = Decision()
+
+
+class Faults:
+    """The active fault rules and rate limit of one mock. Thread-safe."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self._rng = random.Random(seed)
+        self.rules: list[FaultRule] = []
+        self.rate_limit: RateLimit | None = None
+        self._hits: dict[tuple[str, bool], deque[float]] = {}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.rules) or self.rate_limit is not None
+
+    def add(self, rule: FaultRule) -> None:
+        rule.check()
+        with self._lock:
+            self.rules.append(rule)
+
+    def set_rate_limit(self, limit: RateLimit | None) -> None:
+        with self._lock:
+            self.rate_limit = limit
+            self._hits.clear()
+
+    def clear(self) -> None:
+        with self._lock:
+            self.rules.clear()
+            self.rate_limit = None
+            self._hits.clear()
+
+    def describe(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "rules": [asdict(r) for r in self.rules],
+                "rateLimit": asdict(self.rate_limit) if self.rate_limit else None,
+            }
+
+    def decide(self, operation_id: str | None, client: str) -> Decision:
+        """What to do with this call: usually nothing."""
+        with self._lock:
+            limited = self._rate_limited(operation_id, client)
+            if limited is not None:
+                return limited
+            delay = 0.0
+            for rule in list(self.rules):
+                if rule.operation is not None and rule.operation != operation_id:
+                    continue
+                if rule.rate < 1.0 and self._rng.random() >= rule.rate:
+                    continue
+                if rule.times is not None:
+                    rule.times -= 1
+                    if rule.times <= 0:
+                        self.rules.remove(rule)
+                if rule.latency is not None:
+                    latency = rule.latency
+                    delay += self._rng.uniform(*latency) if isinstance(latency, tuple) else latency
+                if rule.drop:
+                    return Decision(delay=delay, drop=True)
+                if rule.status is not None:
+                    headers = {}
+                    if rule.status == 429:
+                        headers["Retry-After"] = str(rule.retry_after if rule.retry_after is not None else 1)
+                    return Decision(delay=delay, status=rule.status, message=rule.message, headers=headers)
+            return Decision(delay=delay) if delay else NO_FAULT
+
+    def _rate_limited(self, operation_id: str | None, client: str) -> Decision | None:
+        limit = self.rate_limit
+        if limit is None:
+            return None
+        observability = operation_id in OBSERVABILITY
+        allowed = limit.observability_limit if observability else limit.limit
+        window = limit.observability_window if observability else limit.window
+        now = time.monotonic()
+        hits = self._hits.setdefault((client, observability), deque())
+        while hits and hits[0] <= now - window:
+            hits.popleft()
+        if len(hits) >= allowed:
+            retry = max(1, int(hits[0] + window - now + 0.999))
+            return Decision(
+                status=429,
+                message=f"Too many requests: {allowed} per {window:g} s per IP; retry in {retry} s",
+                headers={
+                    "Retry-After": str(retry),
+                    "X-RateLimit-Limit": str(allowed),
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": str(int(time.time()) + retry),
+                },
+            )
+        hits.append(now)
+        return None
