@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
+import time
+from collections.abc import Callable
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -13,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import admin
+from . import admin, seeding
 from .bodies import read_json_body
 from .clock import Clock
 from .control import MockControl
@@ -25,14 +29,16 @@ from .errors import (
     InjectedFault,
     ResponseContractError,
 )
+from .examples import example_response
 from .faults import Faults
 from .journal import Call, Journal
 from .resources import Context, Handler, SchemaChecks, handlers
 from .resources.authentications import mask_request_body
 from .responses import ResponseChecker
 from .routing import RouteTable
-from .spec import Spec, load_spec
-from .store import Store
+from .spec import Spec, bundled_spec_path, load_spec
+from .persistence import StateLog
+from .store import Account, RunPolicy, Store
 from .validation import MISSING, RequestValidators
 
 APP_ID_HEADER = "x-algolia-application-id"
@@ -52,6 +58,8 @@ class MockConfig:
     check_responses: bool = False  # validate every response against the spec (the test suite turns it on)
     validation: Literal["fast", "openapi-core"] = "fast"
     journal_size: int | None = 100_000  # calls kept; the oldest go first
+    state_file: str | None = None  # SQLite file that makes the state durable across restarts
+    fixtures: str | None = None  # data set every application starts with (bundled name or file)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -70,7 +78,8 @@ class MockApp(Starlette):
         self.validators = RequestValidators(spec)
         self.checks = SchemaChecks(spec)
         self.handlers: dict[str, Handler] = handlers()
-        self.response_checker = ResponseChecker() if config.check_responses else None
+        bundled = spec.path is not None and spec.path == bundled_spec_path()
+        self.response_checker = ResponseChecker(strict_errors=bundled) if config.check_responses else None
         self.reference: Any = None
         if config.validation == "openapi-core":
             from .reference import ReferenceValidator
@@ -79,13 +88,24 @@ class MockApp(Starlette):
         self.journal = Journal(config.journal_size)
         self.initial_clock = store.clock.state()
         self.initial_ids = store.ids.state()
+        schemes = spec.document.get("components", {}).get("securitySchemes", {}).values()
+        self.algolia_credentials = any(s.get("name", "").lower() == APP_ID_HEADER for s in schemes)
         self.faults = Faults()
         self.control = MockControl(self)
+        self.listeners: list[Callable[[Call, float], None]] = []  # told of every call (access logs)
+        if config.fixtures is not None:
+            self._install_default_data_set(config.fixtures)
+        self.state_log: StateLog | None = None
+        if config.state_file is not None:
+            log = StateLog(config.state_file)
+            self.control.replay(log.entries())
+            self.state_log = log
         super().__init__(
             routes=[*admin.routes(self), Route("/{_path:path}", self._endpoint, methods=ALL_METHODS)]
         )
 
     async def _endpoint(self, request: Request) -> Response:
+        started = time.perf_counter()
         operation = None
         app_id: str | None = None
         path_params: dict[str, str] = {}
@@ -107,10 +127,20 @@ class MockApp(Starlette):
             valid = self.validators[operation.operation_id].validate(path_params, query, body)
             handler = self.handlers.get(operation.operation_id)
             if handler is None:
-                raise ApiError(f"{operation.operation_id} is not implemented by this mock")
+                # Generic mode: an operation this mock has no behaviour for answers from its spec.
+                status, result = example_response(operation)
+                response = (
+                    Response(status_code=status)
+                    if result is None
+                    else JSONResponse(result, status_code=status)
+                )
+                raise _Answered(status, result, response)
             with self.store.lock:
                 ctx = Context(self.store, self.store.account(app_id), operation, valid, self.checks)
-                result = handler(ctx)
+                if self.state_log is not None and operation.method != "GET":
+                    result = self._durably(handler, ctx, app_id, path_params, query, body)
+                else:
+                    result = handler(ctx)
             status = 200
             response = JSONResponse(result)
         except ApiError as error:
@@ -118,26 +148,96 @@ class MockApp(Starlette):
             if isinstance(error, InjectedFault):
                 result = _Injected(result)
             response = JSONResponse(result, status_code=status, headers=error.headers)
+        except _Answered as answered:
+            status, result, response = answered.status, answered.result, answered.response
         except _Drop:
             result, status = _Injected({"message": "connection dropped by a fault rule"}), 0
             response = DroppedConnection()
         operation_id = operation.operation_id if operation is not None else None
-        self.journal.record(
-            Call(
-                operation_id=operation_id,
-                method=request.method,
-                path=request.url.path,
-                app_id=app_id,
-                path_params=path_params,
-                query=query,
-                body=None if body is MISSING else mask_request_body(operation_id, body, self.checks),
-                status=status,
-                response=result,
-            )
+        call = Call(
+            operation_id=operation_id,
+            method=request.method,
+            path=request.url.path,
+            app_id=app_id,
+            path_params=path_params,
+            query=query,
+            body=None if body is MISSING else mask_request_body(operation_id, body, self.checks),
+            status=status,
+            response=result,
         )
+        self.journal.record(call)
+        for listener in self.listeners:
+            listener(call, (time.perf_counter() - started) * 1000)
         if self.response_checker is not None and operation is not None and not isinstance(result, _Injected):
             self.response_checker.check(operation, status, result)
         return response
+
+    def _install_default_data_set(self, ref: str) -> None:
+        """Every application starts with this data set (checked once now, so errors show at start)."""
+        data_set = seeding.load_data_set(ref)
+        probe = "__mockserver_fixture_check__"
+        seeding.seed(self, data_set.data, probe, label=data_set.label)
+        self.store.accounts.pop(probe, None)
+
+        def seed_new(account: Account) -> None:
+            seeding.seed(self, data_set.data, account.app_id, label=data_set.label)
+
+        self.store.on_new_account = seed_new
+
+    def _durably(
+        self,
+        handler: Handler,
+        ctx: Context,
+        app_id: str,
+        path_params: dict[str, str],
+        query: dict[str, list[str]],
+        body: Any,
+    ) -> Any:
+        """Run a write and append it to the state log before it is acknowledged."""
+        assert self.state_log is not None
+        store = self.store
+        now = store.clock.now()
+        policy = dataclasses.asdict(store.run_policy)
+        store.ids.issued = issued = []
+        try:
+            result = handler(ctx)
+        finally:
+            store.ids.issued = None
+        self.state_log.append(
+            {
+                "kind": "api",
+                "op": ctx.operation.operation_id,
+                "app": app_id,
+                "path": path_params,
+                "query": query,
+                "body": None if body is MISSING else body,
+                "missing": body is MISSING,
+                "now": now.isoformat(),
+                "ids": issued,
+                "policy": policy,
+            }
+        )
+        return result
+
+    def replay_api_write(self, entry: dict[str, Any]) -> None:
+        """Apply one logged write again, with the clock reading and IDs it had."""
+        store = self.store
+        operation = self.spec.operations[entry["op"]]
+        body = MISSING if entry["missing"] else entry["body"]
+        valid = self.validators[operation.operation_id].validate(entry["path"], entry["query"], body)
+        saved_clock, saved_policy = store.clock.state(), store.run_policy
+        store.clock.freeze(datetime.fromisoformat(entry["now"]))
+        store.ids.replay.extend(entry["ids"])
+        store.run_policy = RunPolicy(**entry["policy"])
+        try:
+            with store.lock:
+                self.handlers[operation.operation_id](
+                    Context(store, store.account(entry["app"]), operation, valid, self.checks)
+                )
+        finally:
+            store.clock.restore(saved_clock)
+            store.run_policy = saved_policy
+            store.ids.replay.clear()
 
     async def _misbehave(self, operation_id: str, request: Request) -> None:
         client = request.client.host if request.client is not None else "unknown"
@@ -150,6 +250,8 @@ class MockApp(Starlette):
             raise InjectedFault(decision.message, headers=decision.headers, status=decision.status)
 
     def _credentials(self, request: Request) -> str:
+        if not self.algolia_credentials:
+            return "default"  # a foreign spec (generic mode) without Algolia's credentials
         headers = request.headers
         app_id = headers.get(APP_ID_HEADER) or _query_ci(request, APP_ID_HEADER)
         api_key = headers.get(API_KEY_HEADER) or _query_ci(request, API_KEY_HEADER)
@@ -170,6 +272,11 @@ class _Injected(dict[str, Any]):
 
 class _Drop(Exception):
     pass
+
+
+class _Answered(Exception):
+    def __init__(self, status: int, result: Any, response: Response) -> None:
+        self.status, self.result, self.response = status, result, response
 
 
 class DroppedConnection(Response):

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Mapping
-from datetime import datetime
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,43 @@ class MockControl:
     def __init__(self, app: MockApp) -> None:
         self.app = app
         self._snapshots: dict[str, Snapshot] = {}
+        self._replaying = False
+
+    # --- durability ----------------------------------------------------------------------------
+    def _log(self, entry: dict[str, Any]) -> None:
+        log = self.app.state_log
+        if log is not None and not self._replaying:
+            log.append({"kind": "control", **entry})
+
+    def replay(self, entries: Iterable[dict[str, Any]]) -> int:
+        """Rebuild the state from a state log (see persistence.py); returns how many entries."""
+        count = 0
+        self._replaying = True
+        try:
+            for entry in entries:
+                count += 1
+                if entry["kind"] == "api":
+                    self.app.replay_api_write(entry)
+                    continue
+                action = entry["action"]
+                if action == "reset":
+                    self.reset(entry.get("app"))
+                elif action == "seed":
+                    self.seed(entry["data"], entry["app"])
+                elif action == "clock":
+                    frozen, offset = entry["state"]
+                    self.app.store.clock.restore(
+                        (parse_rfc3339(frozen) if frozen else None, timedelta(seconds=offset))
+                    )
+                elif action == "runs":
+                    self.app.store.run_policy = RunPolicy(**entry["policy"])
+                elif action == "snapshot":
+                    self._take_snapshot(entry["id"])
+                elif action == "restore":
+                    self.restore(entry["id"])
+        finally:
+            self._replaying = False
+        return count
 
     # --- state ---------------------------------------------------------------------------------
     def reset(self, app_id: str | None = None) -> None:
@@ -50,9 +88,13 @@ class MockControl:
                 store.run_policy = RunPolicy()
                 store.clock.restore(self.app.initial_clock)
                 store.ids.restore(self.app.initial_ids)
+            self._log({"action": "reset", "app": app_id})
 
     def seed(self, data_set: str | Path | Mapping[str, Any], app_id: str) -> dict[str, int]:
-        return seeding.seed(self.app, data_set, app_id)
+        loaded = seeding.load_data_set(data_set)
+        counts = seeding.seed(self.app, loaded.data, app_id, label=loaded.label)
+        self._log({"action": "seed", "app": app_id, "data": dict(loaded.data)})
+        return counts
 
     def dump(self, app_id: str | None = None) -> dict[str, Any]:
         """The state as JSON: every application's resources as the API shows them (no secrets)."""
@@ -101,6 +143,7 @@ class MockControl:
             store.run_policy = snap.run_policy
             store.clock.restore(snap.clock)
             store.ids.restore(snap.ids)
+        self._log({"action": "restore", "id": snapshot_id})
 
     # --- clock and runs ------------------------------------------------------------------------
     def clock(
@@ -119,6 +162,13 @@ class MockControl:
             clock.set(parse_rfc3339(now) if isinstance(now, str) else now)
         if advance is not None:
             clock.advance(advance)
+        frozen, offset = clock.state()
+        self._log(
+            {
+                "action": "clock",
+                "state": [rfc3339_precise(frozen) if frozen else None, offset.total_seconds()],
+            }
+        )
         return {"now": rfc3339(clock.now()), "frozen": clock.frozen}
 
     def run_policy(self, **changes: Any) -> dict[str, Any]:
@@ -138,6 +188,7 @@ class MockControl:
             if policy.reason_code is not None and codes and policy.reason_code not in codes:
                 raise ValueError(f"reason_code: {policy.reason_code!r} is not one of {codes}")
             store.run_policy = policy
+            self._log({"action": "runs", "policy": dataclasses.asdict(policy)})
         return dataclasses.asdict(store.run_policy)
 
     # --- faults -------------------------------------------------------------------------------
@@ -157,6 +208,10 @@ class MockControl:
 
     def faults(self) -> dict[str, Any]:
         return self.app.faults.describe()
+
+
+def rfc3339_precise(moment: datetime) -> str:
+    return moment.isoformat()
 
 
 def _public(record: Record) -> Record:

@@ -72,6 +72,8 @@ def load_data_set(ref: str | Path | Mapping[str, Any]) -> DataSet:
         return DataSet("inline data", ref)
     path = Path(ref)
     if not path.is_file():
+        if path.suffix or len(path.parts) > 1:
+            raise SeedError(f"{path}: no such data set file")
         matches = [p for p in fixtures_dir().glob(f"{ref}.*") if p.suffix in (".yaml", ".yml", ".json")]
         if not matches:
             raise SeedError(f"no data set {str(ref)!r}: not a file, nor one of the bundled {bundled_names()}")
@@ -88,9 +90,13 @@ def load_data_set(ref: str | Path | Mapping[str, Any]) -> DataSet:
     return DataSet(str(path), data)
 
 
-def seed(app: MockApp, ref: str | Path | Mapping[str, Any], app_id: str) -> dict[str, int]:
+def seed(
+    app: MockApp, ref: str | Path | Mapping[str, Any], app_id: str, label: str | None = None
+) -> dict[str, int]:
     """Load a data set into ``app_id``'s account. All or nothing: on error the state is unchanged."""
     data_set = load_data_set(ref)
+    if label is not None:
+        data_set = DataSet(label, data_set.data)
     data = data_set.data
     unknown = set(data) - _KNOWN_KEYS
     if unknown:

@@ -8,8 +8,10 @@ listing (``createdAt`` descending) is a reversed walk, and a lookup by ID is one
 from __future__ import annotations
 
 import random
+from collections import deque
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -25,6 +27,8 @@ class IdFactory:
 
     def __init__(self, seed: int | None = None) -> None:
         self._rng: random.Random | None = random.Random(seed) if seed is not None else None
+        self.issued: list[str] | None = None  # when a list, every new ID is appended (for the state log)
+        self.replay: deque[str] = deque()  # IDs to hand out first (when replaying the state log)
 
     def seed(self, seed: int | None) -> None:
         self._rng = random.Random(seed) if seed is not None else None
@@ -41,9 +45,15 @@ class IdFactory:
             self._rng.setstate(state)  # type: ignore[arg-type]
 
     def new(self) -> str:
-        if self._rng is None:
-            return str(uuid.uuid4())
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        if self.replay:
+            new_id = self.replay.popleft()
+        elif self._rng is None:
+            new_id = str(uuid.uuid4())
+        else:
+            new_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        if self.issued is not None:
+            self.issued.append(new_id)
+        return new_id
 
 
 @dataclass
@@ -89,11 +99,14 @@ class Store:
         self.lock = threading.RLock()
         self.accounts: dict[str, Account] = {}
         self.run_policy = RunPolicy()
+        self.on_new_account: Callable[[Account], None] | None = None  # e.g. seed a default data set
 
     def account(self, app_id: str) -> Account:
         found = self.accounts.get(app_id)
         if found is None:
             found = self.accounts[app_id] = Account(app_id)
+            if self.on_new_account is not None:
+                self.on_new_account(found)
         return found
 
     def reset(self, app_id: str | None = None, seed: int | None = None) -> None:
