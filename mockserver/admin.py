@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from .bodies import parse_json
 from .errors import ApiError, BadRequest, NotFound
@@ -42,6 +42,11 @@ async def _body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise BadRequest("body: must be a JSON object")
     return body
+
+
+def mount(app: MockApp) -> Mount:
+    """All control-plane routes behind one prefix, so API requests pay a single prefix check."""
+    return Mount(PREFIX, routes=routes(app))
 
 
 def routes(app: MockApp) -> list[Route]:
@@ -153,4 +158,4 @@ def routes(app: MockApp) -> list[Route]:
         ("/health", health, ["GET"]),
         ("/openapi.json", openapi, ["GET"]),
     ]
-    return [Route(PREFIX + path, guarded(handler), methods=methods) for path, handler, methods in table]
+    return [Route(path, guarded(handler), methods=methods) for path, handler, methods in table]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -101,7 +102,8 @@ class MockApp(Starlette):
             self.control.replay(log.entries())
             self.state_log = log
         super().__init__(
-            routes=[*admin.routes(self), Route("/{_path:path}", self._endpoint, methods=ALL_METHODS)]
+            routes=[admin.mount(self), Route("/{_path:path}", self._endpoint, methods=ALL_METHODS)],
+            exception_handlers={HTTPException: _http_error},
         )
 
     async def _endpoint(self, request: Request) -> Response:
@@ -288,6 +290,16 @@ class DroppedConnection(Response):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1024")]})
         raise ConnectionDropped("connection dropped on purpose by a fault rule")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (unknown control-plane path, wrong method) in the API's JSON shape."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = exc.detail if isinstance(exc, HTTPException) else "Internal error"
+    message = f"{request.method} {request.url.path}: {detail}"
+    return JSONResponse(
+        {"message": message, "status": status}, status_code=status, headers=getattr(exc, "headers", None)
+    )
 
 
 def _query_ci(request: Request, name: str) -> str | None:

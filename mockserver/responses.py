@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from openapi_schema_validator import OAS31Validator
-
 from .errors import ResponseContractError
 from .spec import Operation
-from .validation import compile_schema, first_error
+from .validation import SchemaCheck
 
 
 class ResponseChecker:
@@ -17,13 +15,13 @@ class ResponseChecker:
 
     def __init__(self, strict_errors: bool = True) -> None:
         self.strict_errors = strict_errors
-        self._compiled: dict[tuple[str, int], OAS31Validator | None] = {}
+        self._compiled: dict[tuple[str, int], SchemaCheck | None] = {}
 
-    def _validator(self, operation: Operation, status: int) -> OAS31Validator | None:
+    def _validator(self, operation: Operation, status: int) -> SchemaCheck | None:
         key = (operation.operation_id, status)
         if key not in self._compiled:
             _, schema = operation.response_schema(status)
-            self._compiled[key] = compile_schema(schema) if schema is not None else None
+            self._compiled[key] = SchemaCheck(schema) if schema is not None else None
         return self._compiled[key]
 
     def check(self, operation: Operation, status: int, body: Any) -> None:
@@ -37,7 +35,7 @@ class ResponseChecker:
         validator = self._validator(operation, status)
         if validator is None:
             return
-        message = first_error(validator, body, "response")
+        message = validator.error(body, "response")
         if message is not None:
             raise ResponseContractError(
                 f"{operation.operation_id} answered {status} against its spec: {message}"

@@ -7,12 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from openapi_schema_validator import OAS31Validator
-
 from ..errors import BadRequest
 from ..spec import Operation, Schema, Spec
 from ..store import Account, Store
-from ..validation import ValidRequest, compile_schema, first_error
+from ..validation import SchemaCheck, ValidRequest
 
 
 class SchemaChecks:
@@ -22,11 +20,11 @@ class SchemaChecks:
         self.spec = spec
         self._validator = functools.lru_cache(maxsize=None)(self._compile)
 
-    def _compile(self, name: str) -> OAS31Validator:
-        return compile_schema(self.spec.schema(name))
+    def _compile(self, name: str) -> SchemaCheck:
+        return SchemaCheck(self.spec.schema(name))
 
     def check(self, name: str, value: Any, where: str) -> None:
-        message = first_error(self._validator(name), value, where)
+        message = self._validator(name).error(value, where)
         if message is not None:
             raise BadRequest(message)
 
