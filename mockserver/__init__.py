@@ -1,22 +1,66 @@
-"""mockserver: a contract-testing mock of the Algolia Ingestion API, driven by its OpenAPI spec."""
+"""mockserver: a contract-testing mock of the Algolia Ingestion API, driven by its OpenAPI spec.
+
+The public names load on first use, so ``import mockserver`` (and the pytest plugin it registers)
+stays cheap for suites that never start a mock.
+"""
 
 from __future__ import annotations
 
-from .app import MockApp, MockConfig, create_app
-from .clock import Clock
-from .errors import ApiError, ResponseContractError
-from .spec import Spec, load_spec
-from .store import Account, Store
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import MockApp, MockConfig, create_app
+    from .clock import Clock
+    from .errors import ApiError, ResponseContractError
+    from .journal import Call, Journal
+    from .server import LiveServer
+    from .spec import Spec, load_spec
+    from .store import Account, RunPolicy, Store
+
+_PUBLIC = {
+    "Account": "store",
+    "ApiError": "errors",
+    "Call": "journal",
+    "Clock": "clock",
+    "Journal": "journal",
+    "LiveServer": "server",
+    "MockApp": "app",
+    "MockConfig": "app",
+    "ResponseContractError": "errors",
+    "RunPolicy": "store",
+    "Spec": "spec",
+    "Store": "store",
+    "create_app": "app",
+    "load_spec": "spec",
+}
 
 __all__ = [
     "Account",
     "ApiError",
+    "Call",
     "Clock",
+    "Journal",
+    "LiveServer",
     "MockApp",
     "MockConfig",
     "ResponseContractError",
+    "RunPolicy",
     "Spec",
     "Store",
     "create_app",
     "load_spec",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mockserver' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -55,7 +55,8 @@ def routes(app: MockApp) -> list[Route]:
     def guarded(handler: Any) -> Any:
         async def endpoint(request: Request) -> Response:
             try:
-                return await handler(request)
+                response: Response = await handler(request)
+                return response
             except ApiError as exc:
                 return _error(exc)
             except (SeedError, ValueError, TypeError) as exc:

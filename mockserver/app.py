@@ -7,8 +7,8 @@ import dataclasses
 import hmac
 import time
 from collections.abc import Callable
-from datetime import datetime
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,12 +33,12 @@ from .errors import (
 from .examples import example_response
 from .faults import Faults
 from .journal import Call, Journal
+from .persistence import StateLog
 from .resources import Context, Handler, SchemaChecks, handlers
 from .resources.authentications import mask_request_body
 from .responses import ResponseChecker
 from .routing import RouteTable
 from .spec import Spec, bundled_spec_path, load_spec
-from .persistence import StateLog
 from .store import Account, RunPolicy, Store
 from .validation import MISSING, RequestValidators
 
@@ -200,7 +200,8 @@ class MockApp(Starlette):
         store = self.store
         now = store.clock.now()
         policy = dataclasses.asdict(store.run_policy)
-        store.ids.issued = issued = []
+        issued: list[str] = []
+        store.ids.issued = issued
         try:
             result = handler(ctx)
         finally:

@@ -268,7 +268,8 @@ def banner(app: MockApp, host: str, port: int) -> str:
         lines += [
             f"  credentials: {creds}; state is kept per application ID",
             f"  Python:     config.hosts = HostsCollection([Host({host!r}, scheme='http', port={port})])",
-            f"  JavaScript: ingestionClient(appId, apiKey, 'us', {{ hosts: [{{ url: '{host}:{port}', accept: 'readWrite', protocol: 'http' }}] }})",
+            "  JavaScript: ingestionClient(appId, apiKey, 'us', "
+            f"{{ hosts: [{{ url: '{host}:{port}', accept: 'readWrite', protocol: 'http' }}] }})",
         ]
     lines.append(f"  control plane: {url}/__mock__/ (health: {url}/__mock__/health)")
     return "\n".join(lines)

@@ -124,12 +124,17 @@ class MockControl:
 
     def snapshot(self) -> str:
         """Keep a copy of the whole state; returns its ID for ``restore``."""
+        snapshot_id = self._take_snapshot(None)
+        self._log({"action": "snapshot", "id": snapshot_id})
+        return snapshot_id
+
+    def _take_snapshot(self, snapshot_id: str | None) -> str:
         store = self.app.store
         with store.lock:
             snap = Snapshot(
                 copy.deepcopy(store.accounts), store.run_policy, store.clock.state(), store.ids.state()
             )
-            snapshot_id = store.ids.new()
+            snapshot_id = snapshot_id or uuid.uuid4().hex
             self._snapshots[snapshot_id] = snap
             return snapshot_id
 

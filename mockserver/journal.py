@@ -172,7 +172,8 @@ class Journal:
                 position = seen.index(wanted, position) + 1
             except ValueError:
                 raise AssertionError(
-                    f"expected {list(operation_ids)} in this order; {wanted} not found after position {position}\n"
+                    f"expected {list(operation_ids)} in this order; "
+                    f"{wanted} not found after position {position}\n"
                     f"calls were: {seen}"
                 ) from None
 

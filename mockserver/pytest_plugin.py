@@ -122,7 +122,8 @@ class IngestionMock:
         return self.app.control.clock(now=now, freeze=freeze, advance=advance)
 
     def set_runs(self, **policy: Any) -> dict[str, Any]:
-        """How runs behave: mode='immediate'|'deferred', start_after, finish_after, outcome, reason_code, reason."""
+        """How runs behave: mode ('immediate' or 'deferred'), start_after, finish_after, outcome,
+        reason_code, reason."""
         return self.app.control.run_policy(**policy)
 
     def add_fault(self, **rule: Any) -> dict[str, Any]:

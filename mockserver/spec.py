@@ -99,15 +99,15 @@ def _operation(template: str, method: str, raw: dict[str, Any], shared: list[dic
     body_schema: Schema | None = None
     body_required = False
     if "requestBody" in raw:
-        content = raw["requestBody"].get("content", {})
-        media = content.get("application/json") or next(iter(content.values()), {})
+        content: dict[str, Any] = raw["requestBody"].get("content", {})
+        media: dict[str, Any] = content.get("application/json") or next(iter(content.values()), {})
         body_schema = media.get("schema", {})
         body_required = bool(raw["requestBody"].get("required", False))
     responses: dict[str, Schema | None] = {}
     for status, resp in raw.get("responses", {}).items():
-        content = resp.get("content") or {}
-        media = content.get("application/json")
-        responses[str(status).upper()] = media.get("schema", {}) if media else None
+        resp_content: dict[str, Any] = resp.get("content") or {}
+        resp_media: dict[str, Any] | None = resp_content.get("application/json")
+        responses[str(status).upper()] = resp_media.get("schema", {}) if resp_media else None
     op_id = raw.get("operationId") or f"{method}_{re.sub(r'[^A-Za-z0-9]+', '_', template).strip('_')}"
     return Operation(
         operation_id=op_id,

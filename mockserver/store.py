@@ -8,9 +8,9 @@ listing (``createdAt`` descending) is a reversed walk, and a lookup by ID is one
 from __future__ import annotations
 
 import random
-from collections import deque
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal

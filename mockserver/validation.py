@@ -11,14 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema.exceptions import ValidationError, best_match
-from openapi_schema_validator import OAS31Validator, oas31_format_checker
 
 from .errors import BadRequest
 from .spec import Operation, Parameter, Schema, Spec
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from openapi_schema_validator import OAS31Validator
 
 _INT = re.compile(r"[+-]?\d+")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -42,6 +44,9 @@ class ValidRequest:
 
 
 def compile_schema(schema: Schema) -> OAS31Validator:
+    """The reference validator (the one openapi-core uses), imported on first need: it is slow to import."""
+    from openapi_schema_validator import OAS31Validator, oas31_format_checker
+
     return OAS31Validator(schema, format_checker=oas31_format_checker)
 
 
@@ -92,7 +97,7 @@ def _message(error: ValidationError) -> str:
         return (
             "matches more than one of the allowed shapes" if matched else "matches none of the allowed shapes"
         )
-    text = error.message
+    text = str(error.message)
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 
@@ -112,6 +117,8 @@ def _discriminator_context(error: ValidationError, root: Schema) -> str | None:
 
 
 def first_error(validator: OAS31Validator, instance: Any, where: str) -> str | None:
+    from jsonschema.exceptions import best_match
+
     errors = list(validator.iter_errors(instance))
     if not errors:
         return None

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from croniter import croniter
-
 from ..clock import rfc3339
 from ..errors import BadRequest
 from ..store import Account, Record
@@ -62,6 +60,8 @@ FAMILY_V1 = Family("tasks", "task", "taskID", "taskIDs", _FILTERS, _SORT_KEYS, p
 
 
 def next_run(ctx: Context, cron: str, where: str) -> str:
+    from croniter import croniter  # imported on first use: it is slow to import
+
     if len(cron.split()) != 5 or not croniter.is_valid(cron):
         raise BadRequest(
             f"{where}: {cron!r} is not a valid cron expression (five fields: min hour day month weekday)"
