@@ -33,6 +33,7 @@ from .errors import (
 from .examples import example_response
 from .faults import Faults
 from .journal import Call, Journal
+from .jsengine import JsSandbox
 from .persistence import StateLog
 from .resources import Context, Handler, SchemaChecks, handlers
 from .resources.authentications import mask_request_body
@@ -92,6 +93,7 @@ class MockApp(Starlette):
         schemes = spec.document.get("components", {}).get("securitySchemes", {}).values()
         self.algolia_credentials = any(s.get("name", "").lower() == APP_ID_HEADER for s in schemes)
         self.faults = Faults()
+        self.js = JsSandbox()
         self.control = MockControl(self)
         self.listeners: list[Callable[[Call, float], None]] = []  # told of every call (access logs)
         if config.fixtures is not None:
@@ -138,11 +140,17 @@ class MockApp(Starlette):
                 )
                 raise _Answered(status, result, response)
             with self.store.lock:
-                ctx = Context(self.store, self.store.account(app_id), operation, valid, self.checks)
-                if self.state_log is not None and operation.method != "GET":
-                    result = self._durably(handler, ctx, app_id, path_params, query, body)
-                else:
-                    result = handler(ctx)
+                fresh = app_id not in self.store.accounts
+                ctx = Context(self.store, self.store.account(app_id), operation, valid, self.checks, self.js)
+                try:
+                    if self.state_log is not None and operation.method != "GET":
+                        result = self._durably(handler, ctx, app_id, path_params, query, body)
+                    else:
+                        result = handler(ctx)
+                except ApiError:
+                    if fresh:  # a refused first request leaves no trace of the application
+                        self.store.accounts.pop(app_id, None)
+                    raise
             status = 200
             response = JSONResponse(result)
         except ApiError as error:
@@ -235,7 +243,7 @@ class MockApp(Starlette):
         try:
             with store.lock:
                 self.handlers[operation.operation_id](
-                    Context(store, store.account(entry["app"]), operation, valid, self.checks)
+                    Context(store, store.account(entry["app"]), operation, valid, self.checks, self.js)
                 )
         finally:
             store.clock.restore(saved_clock)

@@ -154,7 +154,9 @@ _RUNNER = r"""
       const payloads = [];
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
-        const where = isArray(value) ? "transform returned an array whose item " + i + " is " : "transform returned ";
+        const where = isArray(value)
+          ? "transform returned an array whose item " + i + " is "
+          : "transform returned ";
         if (item === null || typeof item !== "object" || isArray(item)) {
           fail("result", where + (item === null ? "null" : isArray(item) ? "an array" : typeof item) +
                ": expected an object (a record), an array of records, or null to drop the record");
@@ -173,10 +175,12 @@ _RUNNER = r"""
     }
   };
   const reject = (e) => {
-    const oom = e !== null && typeof e === "object" && e.name === "InternalError" && e.message === "out of memory";
+    const oom = e !== null && typeof e === "object" &&
+      e.name === "InternalError" && e.message === "out of memory";
     fail(oom ? "memory" : "throw", describe(e));
   };
-  const lock = (name, fn) => define(globalThis, name, { value: fn, writable: false, configurable: false, enumerable: false });
+  const lock = (name, fn) =>
+    define(globalThis, name, { value: fn, writable: false, configurable: false, enumerable: false });
 
   lock("__mockserverBind", (fn) => { transform = fn; });
   lock("__mockserverState", () => state);
@@ -275,9 +279,10 @@ class JsSandbox:
         (``TypeError``/``ValueError`` otherwise, as from :func:`json.dumps`)."""
         record_texts = [json.dumps(record, allow_nan=False) for record in records]
         secrets_json = json.dumps(dict(secrets or {}))
-        compiled = self._compiled(code, timeout_ms)
-        if isinstance(compiled, TransformOutcome):
-            return [compiled] * len(record_texts)
+        first = self._compiled(code, timeout_ms)
+        if isinstance(first, TransformOutcome):
+            return [first] * len(record_texts)
+        compiled: _Compiled | None = first
         outcomes: list[TransformOutcome] = []
         for text in record_texts:
             if compiled is None:  # the previous record broke the runtime: start a fresh one

@@ -58,13 +58,17 @@ class RouteTable:
             op = methods.get(method)
             if op is None:
                 allowed = ", ".join(sorted(methods))
-                raise MethodNotAllowed(f"Method {method} is not allowed on {path}; allowed: {allowed}")
+                raise MethodNotAllowed(
+                    f"Method {method} is not allowed on {path}; allowed: {allowed}",
+                    headers={"Allow": allowed},
+                )
             return Match(op, params)
         fallback = self._fallback.get(method)
         if fallback is not None:
             return Match(fallback, {self._fallback_name: path.lstrip("/")})
         if self._fallback:
-            raise MethodNotAllowed(f"Method {method} is not allowed on {path}")
+            allowed = ", ".join(sorted(self._fallback))
+            raise MethodNotAllowed(f"Method {method} is not allowed on {path}", headers={"Allow": allowed})
         raise NotFound(f"No operation serves {method} {path}")
 
 

@@ -147,7 +147,7 @@ def _deterministic(app: MockApp, data_set: DataSet) -> Iterator[None]:
 def _context(app: MockApp, app_id: str, operation_id: str, body: Any) -> Context:
     operation = app.spec.operations[operation_id]
     valid = app.validators[operation_id].validate({}, {}, body)
-    return Context(app.store, app.store.account(app_id), operation, valid, app.checks)
+    return Context(app.store, app.store.account(app_id), operation, valid, app.checks, app.js)
 
 
 def _load(app: MockApp, data_set: DataSet, app_id: str) -> dict[str, int]:
@@ -224,5 +224,5 @@ def _seed_run(app: MockApp, account: Any, run: Any, where: str) -> None:
         outcome=outcome, reason_code=run.get("reasonCode"), reason=run.get("reason")
     )
     operation = app.spec.operations["runTask"]
-    ctx = Context(app.store, account, operation, ValidRequest({}, {}, MISSING), app.checks)
+    ctx = Context(app.store, account, operation, ValidRequest({}, {}, MISSING), app.checks, app.js)
     create_run(ctx, task, run_type, [EventPlan("fetch"), EventPlan("record", int(run.get("records", 0)))])

@@ -107,7 +107,9 @@ def _operation(template: str, method: str, raw: dict[str, Any], shared: list[dic
     for status, resp in raw.get("responses", {}).items():
         resp_content: dict[str, Any] = resp.get("content") or {}
         resp_media: dict[str, Any] | None = resp_content.get("application/json")
-        responses[str(status).upper()] = resp_media.get("schema", {}) if resp_media else None
+        key = str(status)
+        key = key.upper() if key.lower().endswith("xx") else key  # 4xx -> 4XX; 'default' stays
+        responses[key] = resp_media.get("schema", {}) if resp_media else None
     op_id = raw.get("operationId") or f"{method}_{re.sub(r'[^A-Za-z0-9]+', '_', template).strip('_')}"
     return Operation(
         operation_id=op_id,

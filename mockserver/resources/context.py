@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BadRequest
+from ..jsengine import JsSandbox
 from ..spec import Operation, Schema, Spec
 from ..store import Account, Store
 from ..validation import SchemaCheck, ValidRequest
@@ -41,6 +42,13 @@ class Context:
     operation: Operation
     request: ValidRequest
     checks: SchemaChecks
+    js: JsSandbox | None = None  # the app's sandbox; a fresh one is made when absent
+
+    @property
+    def sandbox(self) -> JsSandbox:
+        if self.js is None:
+            self.js = JsSandbox()
+        return self.js
 
     @property
     def body(self) -> Any:

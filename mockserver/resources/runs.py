@@ -28,6 +28,7 @@ class EventPlan:
     type: str  # fetch | record | log | transform
     batch_size: int = 0
     data: dict[str, Any] | None = None
+    failed: bool = False  # this event failed whatever the run's outcome (e.g. one record's transform)
 
 
 def create_run(
@@ -71,7 +72,7 @@ def create_run(
         event: Record = {
             "eventID": ctx.new_id(),
             "runID": run["runID"],
-            "status": "succeeded" if success else "failed",
+            "status": "succeeded" if success and not plan.failed else "failed",
             "type": plan.type,
             "batchSize": plan.batch_size,
             "data": plan.data,

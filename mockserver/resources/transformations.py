@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..errors import BadRequest
@@ -80,7 +81,55 @@ def replace(ctx: Context) -> Any:
     return FAMILY.show(updated, ctx, ctx.response_schema())
 
 
+TRY_TIMEOUT_MS = 1000
+
+
+def secrets_of(auths: list[Record]) -> dict[str, str]:
+    """What ``helper.secrets.get(name)`` answers: the string values of the linked authentications."""
+    found: dict[str, str] = {}
+    for auth in auths:
+        for key, value in (auth.get("input") or {}).items():
+            if isinstance(value, str):
+                found[key] = value
+    return found
+
+
+def linked_secrets(ctx: Context, transformation: Record) -> dict[str, str]:
+    auths = ctx.account.authentications
+    return secrets_of([auths[a] for a in transformation.get("authenticationIDs", ()) if a in auths])
+
+
+def _try(ctx: Context, fields: dict[str, Any], secrets: dict[str, str]) -> Any:
+    sample = ctx.body["sampleRecord"]
+    if fields["type"] == "noCode":
+        # No-code steps are run by Algolia's own engine, which the mock does not reproduce: the
+        # record comes back as it went in.
+        return {"payloads": [json.dumps(sample)]}
+    return ctx.sandbox.run(fields["code"], sample, secrets, TRY_TIMEOUT_MS).to_response()
+
+
+def try_transformation(ctx: Context) -> Any:
+    """POST /1/transformations/try: run the code on the sample record, save nothing."""
+    body = ctx.body
+    fields = normalise(ctx, {"name": "try", **body})
+    return _try(ctx, fields, secrets_of(body.get("authentications", [])))
+
+
+def try_before_update(ctx: Context) -> Any:
+    """POST /1/transformations/{id}/try: the changed code (or the saved one) on the sample record."""
+    record = FAMILY.get(ctx, ctx.request.path["transformationID"])
+    body = ctx.body
+    given = {k: body[k] for k in ("code", "type", "input") if k in body}
+    fields = normalise(
+        ctx, {"name": record["name"], **(given or {"type": record["type"], "input": record["input"]})}
+    )
+    secrets = {**linked_secrets(ctx, record), **secrets_of(body.get("authentications", []))}
+    return _try(ctx, fields, secrets)
+
+
 HANDLERS: dict[str, Handler] = {
+    "tryTransformation": try_transformation,
+    "tryTransformationBeforeUpdate": try_before_update,
     "listTransformations": list_handler(FAMILY),
     "createTransformation": create,
     "searchTransformations": search_handler(FAMILY),
