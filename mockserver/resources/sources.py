@@ -17,7 +17,8 @@ FAMILY = Family(
     search_field="sourceIDs",
     filters={
         "type": lambda r, wanted, _a: r["type"] in wanted,
-        "authenticationID": lambda r, wanted, _a: r.get("authenticationID") in wanted,
+        # 'none' selects the sources that have no authentication.
+        "authenticationID": lambda r, wanted, _a: r.get("authenticationID", "none") in wanted,
     },
     sort_keys={"name": by_field("name"), "type": by_field("type"), "updatedAt": by_field("updatedAt")},
 )

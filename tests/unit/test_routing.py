@@ -1,0 +1,172 @@
+"""RouteTable: static before templated, most specific template first, the custom fallback, 405 vs 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mockserver import Spec, load_spec
+from mockserver.errors import MethodNotAllowed, NotFound
+from mockserver.routing import RouteTable
+
+
+@pytest.fixture(scope="module")
+def table() -> RouteTable:
+    return RouteTable(load_spec())
+
+
+def routed(table: RouteTable, method: str, path: str) -> tuple[str, dict[str, str]]:
+    match = table.match(method, path)
+    return match.operation.operation_id, match.path_params
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation_id", "params"),
+    [
+        ("GET", "/1/sources", "listSources", {}),
+        ("POST", "/1/sources", "createSource", {}),
+        ("POST", "/1/sources/search", "searchSources", {}),
+        ("POST", "/1/sources/validate", "validateSource", {}),
+        ("GET", "/1/sources/abc", "getSource", {"sourceID": "abc"}),
+        ("PATCH", "/1/sources/abc", "updateSource", {"sourceID": "abc"}),
+        ("DELETE", "/1/sources/abc", "deleteSource", {"sourceID": "abc"}),
+        ("POST", "/1/sources/abc/validate", "validateSourceBeforeUpdate", {"sourceID": "abc"}),
+        ("POST", "/1/sources/abc/discover", "triggerDockerSourceDiscover", {"sourceID": "abc"}),
+        ("POST", "/1/sources/abc/run", "runSource", {"sourceID": "abc"}),
+        ("POST", "/1/authentications/search", "searchAuthentications", {}),
+        ("POST", "/1/destinations/search", "searchDestinations", {}),
+        ("POST", "/1/transformations/search", "searchTransformations", {}),
+        ("POST", "/1/transformations/try", "tryTransformation", {}),
+        ("POST", "/1/transformations/t1/try", "tryTransformationBeforeUpdate", {"transformationID": "t1"}),
+        ("PUT", "/1/transformations/t1", "updateTransformation", {"transformationID": "t1"}),
+        ("POST", "/2/tasks/search", "searchTasks", {}),
+        ("POST", "/1/tasks/search", "searchTasksV1", {}),
+        ("GET", "/2/tasks/t1", "getTask", {"taskID": "t1"}),
+        ("GET", "/1/tasks/t1", "getTaskV1", {"taskID": "t1"}),
+        ("PUT", "/2/tasks/t1/enable", "enableTask", {"taskID": "t1"}),
+        ("POST", "/2/tasks/t1/push", "pushTask", {"taskID": "t1"}),
+        ("POST", "/1/push/my-index", "push", {"indexName": "my-index"}),
+        ("GET", "/1/runs", "listRuns", {}),
+        ("GET", "/1/runs/r1", "getRun", {"runID": "r1"}),
+        ("GET", "/1/runs/r1/events", "listEvents", {"runID": "r1"}),
+        ("GET", "/1/runs/r1/events/e1", "getEvent", {"runID": "r1", "eventID": "e1"}),
+    ],
+)
+def test_named_operations(
+    table: RouteTable, method: str, path: str, operation_id: str, params: dict[str, str]
+) -> None:
+    assert routed(table, method, path) == (operation_id, params)
+
+
+def test_search_is_not_taken_for_an_id(table: RouteTable) -> None:
+    for family, singular in [
+        ("sources", "Source"),
+        ("authentications", "Authentication"),
+        ("destinations", "Destination"),
+        ("transformations", "Transformation"),
+    ]:
+        assert routed(table, "POST", f"/1/{family}/search")[0] == f"search{family[:1].upper()}{family[1:]}"
+        assert routed(table, "GET", f"/1/{family}/search-me")[0] == f"get{singular}"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation_id", "custom_path"),
+    [
+        ("GET", "/foo", "customGet", "foo"),
+        ("GET", "/1/sources/abc/extra/deep", "customGet", "1/sources/abc/extra/deep"),
+        ("POST", "/1/unknown", "customPost", "1/unknown"),
+        ("PUT", "/a/b/c", "customPut", "a/b/c"),
+        ("DELETE", "/x", "customDelete", "x"),
+        ("GET", "/", "customGet", ""),
+    ],
+)
+def test_custom_fallback_takes_paths_no_operation_serves(
+    table: RouteTable, method: str, path: str, operation_id: str, custom_path: str
+) -> None:
+    assert routed(table, method, path) == (operation_id, {"path": custom_path})
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PATCH", "/1/sources", "GET, POST"),
+        ("DELETE", "/1/sources", "GET, POST"),
+        ("PUT", "/1/sources/abc", "DELETE, GET, PATCH"),
+        ("PATCH", "/1/transformations/abc", "DELETE, GET, PUT"),
+        ("GET", "/2/tasks/abc/run", "POST"),
+    ],
+)
+def test_known_path_with_another_method_is_405(
+    table: RouteTable, method: str, path: str, allowed: str
+) -> None:
+    with pytest.raises(MethodNotAllowed) as raised:
+        table.match(method, path)
+    assert raised.value.status == 405
+    assert raised.value.message.endswith(f"allowed: {allowed}")
+
+
+def test_method_the_fallback_lacks_is_405(table: RouteTable) -> None:
+    with pytest.raises(MethodNotAllowed) as raised:
+        table.match("PATCH", "/nothing/here")
+    assert "PATCH" in raised.value.message
+
+
+def mini_spec(paths: dict[str, Any]) -> Spec:
+    return Spec({"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": paths})
+
+
+def op(operation_id: str) -> dict[str, Any]:
+    return {"operationId": operation_id, "responses": {"200": {"description": "ok"}}}
+
+
+def test_without_a_fallback_an_unknown_path_is_404() -> None:
+    table = RouteTable(mini_spec({"/things": {"get": op("listThings")}}))
+    assert table.match("GET", "/things").operation.operation_id == "listThings"
+    with pytest.raises(NotFound) as raised:
+        table.match("GET", "/other")
+    assert raised.value.status == 404
+    assert "GET /other" in raised.value.message
+    with pytest.raises(MethodNotAllowed):
+        table.match("POST", "/things")
+
+
+def test_more_literal_templates_win() -> None:
+    table = RouteTable(
+        mini_spec(
+            {
+                "/a/{x}/{y}": {"get": op("two")},
+                "/a/{x}/c": {"get": op("literal")},
+                "/a/b/{y}": {"get": op("literalFirst")},
+                "/a/{x}": {"get": op("one")},
+            }
+        )
+    )
+    assert table.match("GET", "/a/q/c").operation.operation_id == "literal"
+    assert table.match("GET", "/a/b/z").operation.operation_id == "literalFirst"
+    assert table.match("GET", "/a/q/z").operation.operation_id == "two"
+    assert table.match("GET", "/a/q").operation.operation_id == "one"
+    assert table.match("GET", "/a/q/z").path_params == {"x": "q", "y": "z"}
+
+
+def test_parameters_do_not_span_slashes() -> None:
+    table = RouteTable(mini_spec({"/a/{x}": {"get": op("one")}}))
+    with pytest.raises(NotFound):
+        table.match("GET", "/a/b/c")
+    with pytest.raises(NotFound):
+        table.match("GET", "/a/")
+
+
+def test_literal_parts_are_not_regular_expressions() -> None:
+    table = RouteTable(mini_spec({"/v1.0/{x}": {"get": op("dotted")}}))
+    assert table.match("GET", "/v1.0/q").operation.operation_id == "dotted"
+    with pytest.raises(NotFound):
+        table.match("GET", "/v1x0/q")
+
+
+def test_custom_fallback_named_by_the_spec() -> None:
+    table = RouteTable(mini_spec({"/{anything}": {"get": op("fallback")}, "/known": {"get": op("known")}}))
+    assert table.match("GET", "/known").operation.operation_id == "known"
+    match = table.match("GET", "/some/where")
+    assert match.operation.operation_id == "fallback"
+    assert match.path_params == {"anything": "some/where"}

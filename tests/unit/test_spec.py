@@ -1,0 +1,190 @@
+"""The bundled spec: loads, is valid OpenAPI, and serves every operation of the API fact sheet."""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+
+from mockserver import Spec, load_spec
+from mockserver.spec import bundled_spec_path
+
+FACTS_OPERATIONS = Path(__file__).resolve().parents[1] / "data" / "facts_operations.txt"
+FACT_SHEET_CANDIDATES = (
+    Path("/work/shared/reference/ingestion-api-facts.md"),
+    Path(__file__).resolve().parents[3] / "shared/reference/ingestion-api-facts.md",
+)
+NOT_IN_SPEC = {"setClientApiKey", "chunkedPush"}  # client helpers, not HTTP operations of the service
+FACT_HEADING = re.compile(r"^### ([A-Z]+) (\S+)\s+— operationId `([^`]+)`\s*$", re.MULTILINE)
+
+
+def facts_file_lines() -> list[str]:
+    return [line for line in FACTS_OPERATIONS.read_text().splitlines() if line.strip()]
+
+
+def spec_lines(spec: Spec) -> set[str]:
+    return {f"{op.method} {op.path} {op.operation_id}" for op in spec.operations.values()}
+
+
+def contains_ref(node: Any) -> bool:
+    if isinstance(node, dict):
+        return "$ref" in node or any(contains_ref(v) for v in node.values())
+    if isinstance(node, list):
+        return any(contains_ref(v) for v in node)
+    return False
+
+
+def test_bundled_spec_loads_with_59_operations() -> None:
+    spec = load_spec()
+    assert spec.title == "Ingestion API"
+    assert len(spec.operations) == 59
+    assert bundled_spec_path().is_file()
+    assert spec.path == bundled_spec_path()
+
+
+def test_bundled_spec_is_valid_openapi() -> None:
+    validate(copy.deepcopy(load_spec().document))
+
+
+def test_load_spec_is_cached() -> None:
+    assert load_spec() is load_spec()
+    assert load_spec(bundled_spec_path()) is load_spec()
+
+
+def test_operation_ids_are_unique() -> None:
+    document = load_spec().document
+    ids = [
+        op["operationId"]
+        for item in document["paths"].values()
+        for method, op in item.items()
+        if method in ("get", "put", "post", "delete", "patch")
+    ]
+    assert len(ids) == len(set(ids)) == 59
+
+
+def test_resolved_copy_has_no_references_left() -> None:
+    spec = load_spec()
+    assert not contains_ref(spec.resolved)
+    assert contains_ref(spec.document)  # the raw tree is untouched
+
+
+def test_facts_file_lists_59_operations() -> None:
+    lines = facts_file_lines()
+    assert len(lines) == len(set(lines)) == 59
+    for line in lines:
+        method, path, operation_id = line.split(" ")
+        assert method in {"GET", "POST", "PUT", "PATCH", "DELETE"}
+        assert path.startswith("/")
+        assert operation_id not in NOT_IN_SPEC
+
+
+def test_every_operation_of_the_fact_sheet_is_in_the_spec() -> None:
+    missing = set(facts_file_lines()) - spec_lines(load_spec())
+    assert not missing
+
+
+def test_the_spec_has_no_operation_the_fact_sheet_lacks() -> None:
+    extra = spec_lines(load_spec()) - set(facts_file_lines())
+    assert not extra
+
+
+def test_facts_file_matches_the_fact_sheet() -> None:
+    sheet = next((p for p in FACT_SHEET_CANDIDATES if p.is_file()), None)
+    if sheet is None:
+        pytest.skip("the API fact sheet is not available here")
+    from_sheet = {
+        f"{method} {path} {operation_id}"
+        for method, path, operation_id in FACT_HEADING.findall(sheet.read_text(encoding="utf-8"))
+        if operation_id not in NOT_IN_SPEC
+    }
+    assert len(from_sheet) == 59
+    assert set(facts_file_lines()) == from_sheet
+
+
+def test_operations_know_their_parameters_and_bodies() -> None:
+    spec = load_spec()
+    list_sources = spec.operations["listSources"]
+    params = {(p.name, p.location): p for p in list_sources.parameters}
+    assert params[("type", "query")].explode is False
+    assert params[("itemsPerPage", "query")].schema["maximum"] == 100
+    assert not list_sources.has_body
+    create = spec.operations["createSource"]
+    assert create.has_body and create.body_required
+    assert create.body_schema is not None and "type" in create.body_schema["properties"]
+    run = spec.operations["runTask"]
+    assert run.has_body and not run.body_required
+    get = spec.operations["getSource"]
+    assert [(p.name, p.location, p.required) for p in get.parameters] == [("sourceID", "path", True)]
+
+
+def test_response_schema_lookup() -> None:
+    op = load_spec().operations["getSource"]
+    documented, schema = op.response_schema(200)
+    assert documented
+    assert schema is not None and "sourceID" in schema["properties"]
+    assert op.response_schema(404)[0]
+    assert op.response_schema(418) == (False, None)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    return path
+
+
+MINI = """
+openapi: 3.1.0
+info: {title: Mini, version: '1'}
+paths:
+  /things/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {$ref: '#/components/schemas/Id'}}
+    get:
+      responses:
+        '2XX': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/Thing'}}}}
+        default: {description: other}
+components:
+  schemas:
+    Id: {type: string}
+    Thing: {type: object, properties: {id: {$ref: '#/components/schemas/Id'}}}
+"""
+
+
+def test_a_custom_spec_file(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, MINI))
+    assert spec.title == "Mini"
+    (op,) = spec.operations.values()
+    assert op.operation_id == "get_things_id"  # made up when the spec gives none
+    assert op.method == "GET"
+    assert op.parameters[0].name == "id"
+    assert op.parameters[0].schema == {"type": "string"}
+    assert op.response_schema(201) == (True, {"type": "object", "properties": {"id": {"type": "string"}}})
+
+
+def test_a_default_response_documents_every_other_status(tmp_path: Path) -> None:
+    (op,) = load_spec(write(tmp_path, MINI)).operations.values()
+    assert op.response_schema(500) == (True, None)
+    assert op.response_schema(404) == (True, None)
+
+
+def test_a_file_that_is_not_openapi_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not an OpenAPI document"):
+        load_spec(write(tmp_path, "just: text\n"))
+
+
+@pytest.mark.parametrize(
+    ("schemas", "message"),
+    [
+        ("A: {$ref: '#/components/schemas/A'}", "recursive"),
+        ("A: {$ref: 'other.yaml#/A'}", "only local references"),
+    ],
+)
+def test_unsupported_references_are_refused(tmp_path: Path, schemas: str, message: str) -> None:
+    header = "openapi: 3.1.0\ninfo: {title: X, version: '1'}\npaths: {}\n"
+    text = f"{header}components:\n  schemas:\n    {schemas}\n"
+    with pytest.raises(ValueError, match=message):
+        load_spec(write(tmp_path, text))

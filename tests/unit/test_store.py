@@ -1,0 +1,117 @@
+"""The store: reproducible IDs once seeded, one account per application, resets."""
+
+from __future__ import annotations
+
+import uuid
+
+from mockserver import Account, Clock, Store
+from mockserver.store import IdFactory
+
+
+def take(factory: IdFactory, n: int) -> list[str]:
+    return [factory.new() for _ in range(n)]
+
+
+def test_seeded_ids_are_reproducible() -> None:
+    assert take(IdFactory(42), 20) == take(IdFactory(42), 20)
+
+
+def test_different_seeds_give_different_ids() -> None:
+    assert take(IdFactory(1), 5) != take(IdFactory(2), 5)
+
+
+def test_ids_are_version_4_uuids() -> None:
+    for factory in (IdFactory(7), IdFactory()):
+        for text in take(factory, 50):
+            parsed = uuid.UUID(text)
+            assert parsed.version == 4
+            assert parsed.variant == uuid.RFC_4122
+            assert str(parsed) == text
+
+
+def test_ids_do_not_repeat() -> None:
+    assert len(set(take(IdFactory(3), 1000))) == 1000
+    assert len(set(take(IdFactory(), 1000))) == 1000
+
+
+def test_unseeded_factories_differ() -> None:
+    assert take(IdFactory(), 3) != take(IdFactory(), 3)
+
+
+def test_reseeding_restarts_the_sequence() -> None:
+    factory = IdFactory(5)
+    first = take(factory, 3)
+    take(factory, 10)
+    factory.seed(5)
+    assert take(factory, 3) == first
+
+
+def test_seed_none_goes_back_to_random() -> None:
+    factory = IdFactory(5)
+    factory.seed(None)
+    assert take(factory, 3) != take(IdFactory(5), 3)
+
+
+def test_store_seed_makes_ids_reproducible() -> None:
+    assert take(Store(seed=1234).ids, 5) == take(Store(seed=1234).ids, 5)
+
+
+def test_one_account_per_application() -> None:
+    store = Store()
+    a = store.account("A")
+    assert isinstance(a, Account)
+    assert a.app_id == "A"
+    assert store.account("A") is a
+    b = store.account("B")
+    assert b is not a
+    assert set(store.accounts) == {"A", "B"}
+    a.sources["s1"] = {"sourceID": "s1"}
+    assert b.sources == {}
+    assert a.family("sources") is a.sources
+
+
+def fill(store: Store, *app_ids: str) -> None:
+    for app_id in app_ids:
+        store.account(app_id).sources["s"] = {"sourceID": "s"}
+
+
+def test_reset_forgets_everything() -> None:
+    store = Store()
+    fill(store, "A", "B")
+    store.reset()
+    assert store.accounts == {}
+    assert store.account("A").sources == {}
+
+
+def test_reset_one_application_keeps_the_others() -> None:
+    store = Store()
+    fill(store, "A", "B")
+    store.reset("A")
+    assert set(store.accounts) == {"B"}
+    assert store.accounts["B"].sources == {"s": {"sourceID": "s"}}
+    store.reset("never-seen")
+    assert set(store.accounts) == {"B"}
+
+
+def test_reset_with_a_seed_reseeds_ids() -> None:
+    store = Store(seed=9)
+    first = take(store.ids, 3)
+    fill(store, "A")
+    store.reset(seed=9)
+    assert store.accounts == {}
+    assert take(store.ids, 3) == first
+
+
+def test_reset_without_a_seed_keeps_the_sequence_going() -> None:
+    store = Store(seed=9)
+    first = take(store.ids, 3)
+    store.reset()
+    after = take(store.ids, 3)
+    assert after != first
+    assert after == take(Store(seed=9).ids, 6)[3:]
+
+
+def test_store_uses_the_given_clock() -> None:
+    clock = Clock()
+    assert Store(clock=clock).clock is clock
+    assert isinstance(Store().clock, Clock)
