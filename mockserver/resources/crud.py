@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,18 +65,36 @@ def by_field(field_name: str) -> SortKey:
     return lambda record, _account: record.get(field_name)
 
 
-def paginate(items: list[Record], ctx: Context) -> tuple[list[Record], dict[str, int]]:
+def paginate(
+    items: Sequence[Record] | Mapping[str, Record], ctx: Context
+) -> tuple[list[Record], dict[str, int]]:
+    """One page of ``items`` and the pagination object that describes it.
+
+    ``items`` is either the ordered records, or, for the default listing (no filter, newest first),
+    the family's own dict: then only the requested page is walked, whatever the collection's size.
+    """
     per_page: int = ctx.request.query.get("itemsPerPage", 10)
     page: int = ctx.request.query.get("page", 1)
     nb_items = len(items)
     start = (page - 1) * per_page
+    if isinstance(items, Mapping):
+        newest_first = ctx.request.query.get("order", "desc") == "desc"
+        walk = reversed(items.values()) if newest_first else iter(items.values())
+        chosen = list(itertools.islice(walk, start, start + per_page))
+    else:
+        chosen = list(items[start : start + per_page])
     pagination = {
         "nbPages": max(1, math.ceil(nb_items / per_page)),
         "page": page,
         "nbItems": nb_items,
         "itemsPerPage": per_page,
     }
-    return items[start : start + per_page], pagination
+    return chosen, pagination
+
+
+def is_default_listing(family: Family, ctx: Context) -> bool:
+    query = ctx.request.query
+    return query.get("sort", "createdAt") == "createdAt" and not any(name in query for name in family.filters)
 
 
 def select(family: Family, ctx: Context, records: Iterable[Record] | None = None) -> list[Record]:
@@ -115,7 +134,8 @@ def list_handler(family: Family) -> Handler:
     def handle(ctx: Context) -> Any:
         schema = ctx.response_schema()
         item_schema = schema["properties"][family.name]["items"]
-        page, pagination = paginate(select(family, ctx), ctx)
+        records = family.records(ctx.account)
+        page, pagination = paginate(records if is_default_listing(family, ctx) else select(family, ctx), ctx)
         return {family.name: [family.show(r, ctx, item_schema) for r in page], "pagination": pagination}
 
     return handle
