@@ -18,6 +18,7 @@ from . import seeding
 from .clock import parse_rfc3339, rfc3339
 from .faults import FaultRule, RateLimit
 from .resources import authentications
+from .resources.runs import settle_account
 from .store import FAMILIES, Account, Record, RunPolicy
 
 if TYPE_CHECKING:
@@ -117,8 +118,11 @@ class MockControl:
         return out
 
     def index(self, name: str, app_id: str) -> list[Record] | None:
+        """A fake index's records, once the runs that write to it have done so by the mock's clock."""
         with self.app.store.lock:
             account = self.app.store.accounts.get(app_id)
+            if account is not None:
+                settle_account(account, self.app.store.clock.now().timestamp())
             found = account.indexes.get(name) if account is not None else None
             return [dict(r) for r in found.values()] if found is not None else None
 

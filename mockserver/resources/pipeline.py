@@ -8,7 +8,7 @@ from .. import indexes
 from ..store import Record
 from . import destinations, transformations
 from .context import Context
-from .runs import EventPlan, create_run
+from .runs import EventPlan, create_run, defer_writes
 
 BATCH_SIZE = 1000
 TRANSFORMED_ACTIONS = {"addObject", "updateObject", "partialUpdateObject", "partialUpdateObjectNoCreate"}
@@ -69,12 +69,13 @@ def run_task(ctx: Context, task: Record) -> Record:
         EventPlan("record", len(records[i : i + BATCH_SIZE])) for i in range(0, len(records), BATCH_SIZE)
     ]
     run, _ = create_run(ctx, task, run_type_for(task), plans)
-    if run["_outcome"] == "success":
-        index_name = destination_index(ctx, task)
-        if task.get("action") == "replace":
-            indexes.apply(ctx.account.indexes, index_name, "clear", [])
-        action = indexes.TASK_ACTION_TO_PUSH.get(task.get("action", "save"), "updateObject")
-        indexes.apply(ctx.account.indexes, index_name, action, records)
+    index_name = destination_index(ctx, task)
+    writes: list[tuple[str, str, list[Record]]] = []
+    if task.get("action") == "replace":
+        writes.append((index_name, "clear", []))
+    action = indexes.TASK_ACTION_TO_PUSH.get(task.get("action", "save"), "updateObject")
+    writes.append((index_name, action, records))
+    defer_writes(ctx.account, run, writes)
     task["lastRun"] = run["createdAt"]
     return run
 
@@ -93,8 +94,6 @@ def push_records(
     plans = [EventPlan("record", len(records))]
     plans += [EventPlan("transform", 1, failure, failed=True) for failure in failures]
     run, events = create_run(ctx, task, "push", plans, finish_now=watch)
-    results: list[Record] = []
-    if run["_outcome"] == "success":
-        results = indexes.apply(ctx.account.indexes, index_name, action, records)
+    results = defer_writes(ctx.account, run, [(index_name, action, list(records))])
     results += [{**f, "outcome": "failed"} for f in failures]
     return run, events, results

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .. import indexes
 from ..clock import parse_rfc3339, rfc3339
 from ..errors import BadRequest, NotFound
 from ..store import Account, Record
@@ -101,13 +102,34 @@ def settle(account: Account, run: Record, now: float) -> None:
         expected = run["progress"]["expectedNbOfEvents"]
         run["progress"] = {"expectedNbOfEvents": expected, "receivedNbOfEvents": expected}
         account.unsettled_runs.discard(run["runID"])
+        for index_name, action, records in run.pop("_pending", ()):
+            if run["_outcome"] == "success":
+                indexes.apply(account.indexes, index_name, action, records)
+
+
+def defer_writes(account: Account, run: Record, writes: list[tuple[str, str, list[Record]]]) -> list[Record]:
+    """Apply index writes when ``run`` finishes: now if it already has, else when it settles.
+
+    Returns the per-record results of the writes applied now (none when they wait or the run fails).
+    """
+    if run["status"] != "finished":
+        run["_pending"] = writes
+        return []
+    results: list[Record] = []
+    if run["_outcome"] == "success":
+        for index_name, action, records in writes:
+            results += indexes.apply(account.indexes, index_name, action, records)
+    return results
+
+
+def settle_account(account: Account, now: float) -> None:
+    for run_id in list(account.unsettled_runs):
+        settle(account, account.runs[run_id], now)
 
 
 def settle_all(ctx: Context) -> float:
     now = ctx.store.clock.now().timestamp()
-    account = ctx.account
-    for run_id in list(account.unsettled_runs):
-        settle(account, account.runs[run_id], now)
+    settle_account(ctx.account, now)
     return now
 
 

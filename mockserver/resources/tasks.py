@@ -29,7 +29,8 @@ def _source_type(record: Record, account: Account) -> str | None:
     return source["type"] if source is not None else None
 
 
-def v1_view(record: Record, _ctx: Context) -> Record:
+def v1_view(record: Record, ctx: Context) -> Record:
+    record = fresh_next_run(record, ctx)
     trigger: Record = {"type": record[TRIGGER]}
     if record[TRIGGER] in ("onDemand", "schedule") and "lastRun" in record:
         trigger["lastRun"] = record["lastRun"]
@@ -55,9 +56,6 @@ _SORT_KEYS = {
     "updatedAt": by_field("updatedAt"),
 }
 
-FAMILY = Family("tasks", "task", "taskID", "taskIDs", _FILTERS, _SORT_KEYS)
-FAMILY_V1 = Family("tasks", "task", "taskID", "taskIDs", _FILTERS, _SORT_KEYS, public=v1_view)
-
 
 def next_run(ctx: Context, cron: str, where: str) -> str:
     from croniter import croniter  # imported on first use: it is slow to import
@@ -66,8 +64,27 @@ def next_run(ctx: Context, cron: str, where: str) -> str:
         raise BadRequest(
             f"{where}: {cron!r} is not a valid cron expression (five fields: min hour day month weekday)"
         )
-    upcoming: datetime = croniter(cron, ctx.store.clock.now()).get_next(datetime)
+    try:
+        upcoming: datetime = croniter(cron, ctx.store.clock.now()).get_next(datetime)
+    except (ValueError, KeyError) as exc:  # croniter's bad-date errors: a schedule that never fires
+        raise BadRequest(f"{where}: {cron!r} never fires ({exc})") from None
     return rfc3339(upcoming)
+
+
+def fresh_next_run(record: Record, ctx: Context) -> Record:
+    """The task with ``nextRun`` after the mock's present moment (it moves on as the clock does)."""
+    cron = record.get("cron")
+    if cron is not None and record.get(TRIGGER) == "schedule" and record.get("nextRun", "") <= ctx.now():
+        record["nextRun"] = next_run(ctx, cron, "cron")
+    return record
+
+
+def v2_view(record: Record, ctx: Context) -> Record:
+    return fresh_next_run(record, ctx)
+
+
+FAMILY = Family("tasks", "task", "taskID", "taskIDs", _FILTERS, _SORT_KEYS, public=v2_view)
+FAMILY_V1 = Family("tasks", "task", "taskID", "taskIDs", _FILTERS, _SORT_KEYS, public=v1_view)
 
 
 def _check_fields(ctx: Context, task: Record, changes: dict[str, Any]) -> None:

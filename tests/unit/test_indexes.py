@@ -1,0 +1,148 @@
+"""mockserver.indexes.apply: the seven push actions on an in-memory index, and what each says it did."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from mockserver import indexes
+from mockserver.indexes import Index
+
+
+def _catalog() -> dict[str, Index]:
+    return {
+        "products": {
+            "1": {"objectID": "1", "name": "shoe", "price": 10},
+            "2": {"objectID": "2", "name": "hat", "price": 5},
+        },
+        "other": {"9": {"objectID": "9", "name": "untouched"}},
+    }
+
+
+@pytest.mark.parametrize("action", ["addObject", "updateObject"])
+def test_add_and_update_replace_the_whole_record(action: str) -> None:
+    store = _catalog()
+    results = indexes.apply(store, "products", action, [{"objectID": "1", "name": "boot"}])
+    assert store["products"]["1"] == {"objectID": "1", "name": "boot"}  # price is gone: replaced
+    assert store["products"]["2"] == {"objectID": "2", "name": "hat", "price": 5}
+    assert results == [{"objectID": "1", "action": action, "outcome": "updated"}]
+
+
+@pytest.mark.parametrize("action", ["addObject", "updateObject"])
+def test_add_and_update_create_missing_records(action: str) -> None:
+    store = _catalog()
+    results = indexes.apply(store, "products", action, [{"objectID": "3", "name": "sock"}])
+    assert store["products"]["3"] == {"objectID": "3", "name": "sock"}
+    assert results == [{"objectID": "3", "action": action, "outcome": "created"}]
+
+
+@pytest.mark.parametrize("action", ["addObject", "updateObject", "partialUpdateObject"])
+def test_writes_create_an_index_that_does_not_exist(action: str) -> None:
+    store: dict[str, Index] = {}
+    indexes.apply(store, "fresh", action, [{"objectID": "a", "v": 1}])
+    assert store == {"fresh": {"a": {"objectID": "a", "v": 1}}}
+
+
+def test_partial_update_merges_into_existing_record() -> None:
+    store = _catalog()
+    results = indexes.apply(store, "products", "partialUpdateObject", [{"objectID": "1", "price": 12}])
+    assert store["products"]["1"] == {"objectID": "1", "name": "shoe", "price": 12}
+    assert results == [{"objectID": "1", "action": "partialUpdateObject", "outcome": "updated"}]
+
+
+def test_partial_update_creates_missing_record() -> None:
+    store = _catalog()
+    results = indexes.apply(store, "products", "partialUpdateObject", [{"objectID": "7", "price": 1}])
+    assert store["products"]["7"] == {"objectID": "7", "price": 1}
+    assert results == [{"objectID": "7", "action": "partialUpdateObject", "outcome": "created"}]
+
+
+def test_partial_update_no_create_merges_existing_and_skips_missing() -> None:
+    store = _catalog()
+    results = indexes.apply(
+        store,
+        "products",
+        "partialUpdateObjectNoCreate",
+        [{"objectID": "2", "price": 6}, {"objectID": "8", "price": 1}],
+    )
+    assert store["products"] == {
+        "1": {"objectID": "1", "name": "shoe", "price": 10},
+        "2": {"objectID": "2", "name": "hat", "price": 6},
+    }
+    assert results == [
+        {"objectID": "2", "action": "partialUpdateObjectNoCreate", "outcome": "updated"},
+        {"objectID": "8", "action": "partialUpdateObjectNoCreate", "outcome": "skipped"},
+    ]
+
+
+def test_delete_object_removes_records_and_skips_missing_ones() -> None:
+    store = _catalog()
+    results = indexes.apply(store, "products", "deleteObject", [{"objectID": "1"}, {"objectID": "42"}])
+    assert store["products"] == {"2": {"objectID": "2", "name": "hat", "price": 5}}
+    assert results == [
+        {"objectID": "1", "action": "deleteObject", "outcome": "deleted"},
+        {"objectID": "42", "action": "deleteObject", "outcome": "skipped"},
+    ]
+
+
+def test_clear_empties_the_index_but_keeps_it() -> None:
+    store = _catalog()
+    results = indexes.apply(store, "products", "clear", [{"objectID": "1"}])
+    assert store["products"] == {}
+    assert "products" in store
+    assert store["other"] == {"9": {"objectID": "9", "name": "untouched"}}
+    assert results == []
+
+
+def test_delete_removes_the_index_itself() -> None:
+    store = _catalog()
+    results = indexes.apply(store, "products", "delete", [])
+    assert "products" not in store
+    assert store["other"] == {"9": {"objectID": "9", "name": "untouched"}}
+    assert results == []
+
+
+def test_delete_of_a_missing_index_is_harmless() -> None:
+    store = _catalog()
+    assert indexes.apply(store, "nope", "delete", []) == []
+    assert set(store) == {"products", "other"}
+
+
+def test_one_result_per_record_in_order_with_string_object_ids() -> None:
+    store: dict[str, Index] = {}
+    records: list[dict[str, Any]] = [{"objectID": 3}, {"objectID": "b"}, {"objectID": 3, "again": True}]
+    results = indexes.apply(store, "i", "addObject", records)
+    assert [(r["objectID"], r["outcome"]) for r in results] == [
+        ("3", "created"),
+        ("b", "created"),
+        ("3", "updated"),
+    ]
+    assert store["i"]["3"] == {"objectID": 3, "again": True}
+
+
+def test_stored_records_are_copies_of_the_input() -> None:
+    store: dict[str, Index] = {}
+    record = {"objectID": "1", "name": "x"}
+    indexes.apply(store, "i", "addObject", [record])
+    record["name"] = "changed by the caller"
+    assert store["i"]["1"]["name"] == "x"
+
+
+def test_unknown_action_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown push action"):
+        indexes.apply({}, "i", "upsert", [{"objectID": "1"}])
+
+
+@pytest.mark.parametrize(
+    ("task_action", "push_action"),
+    [
+        ("replace", "updateObject"),
+        ("save", "updateObject"),
+        ("append", "addObject"),
+        ("partial", "partialUpdateObject"),
+        ("partialNoCreate", "partialUpdateObjectNoCreate"),
+    ],
+)
+def test_every_task_action_maps_to_a_push_action(task_action: str, push_action: str) -> None:
+    assert indexes.TASK_ACTION_TO_PUSH[task_action] == push_action
