@@ -14,6 +14,8 @@ from starlette.routing import Mount, Route
 from .bodies import parse_json
 from .errors import ApiError, BadRequest, NotFound
 from .seeding import SeedError
+from .spec import load_spec
+from .validation import MISSING, RequestValidators
 
 if TYPE_CHECKING:
     from .app import MockApp
@@ -34,14 +36,27 @@ def _error(exc: ApiError) -> JSONResponse:
     return JSONResponse(exc.body(), status_code=exc.status)
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw:
-        return {}
-    body = parse_json(raw)
-    if not isinstance(body, dict):
-        raise BadRequest("body: must be a JSON object")
-    return body
+class ControlBodies:
+    """Request bodies of the control plane, parsed and checked against spec/control.yaml."""
+
+    def __init__(self) -> None:
+        spec = load_spec(control_spec_path())
+        self._by_route = {(op.method, op.path): op for op in spec.operations.values()}
+        self._validators = RequestValidators(spec)
+
+    async def read(self, request: Request) -> dict[str, Any]:
+        route = request.scope.get("route")
+        template = PREFIX + route.path if route is not None else request.url.path
+        raw = await request.body()
+        body: Any = parse_json(raw) if raw else MISSING
+        operation = self._by_route.get((request.method, template))
+        if operation is not None:
+            self._validators[operation.operation_id].validate(request.path_params, {}, body)
+        if body is MISSING:
+            return {}
+        if not isinstance(body, dict):
+            raise BadRequest("body: must be a JSON object")
+        return body
 
 
 def mount(app: MockApp) -> Mount:
@@ -51,6 +66,10 @@ def mount(app: MockApp) -> Mount:
 
 def routes(app: MockApp) -> list[Route]:
     control = app.control
+    bodies = ControlBodies()
+
+    async def _body(request: Request) -> dict[str, Any]:
+        return await bodies.read(request)
 
     def guarded(handler: Any) -> Any:
         async def endpoint(request: Request) -> Response:
@@ -112,9 +131,6 @@ def routes(app: MockApp) -> list[Route]:
 
     async def clock(request: Request) -> Response:
         body = await _body(request) if request.method == "POST" else {}
-        unknown = set(body) - {"now", "freeze", "advance"}
-        if unknown:
-            raise BadRequest(f"body: unknown fields {sorted(unknown)}; expected now, freeze, advance")
         return JSONResponse(
             control.clock(now=body.get("now"), freeze=body.get("freeze"), advance=body.get("advance"))
         )

@@ -20,7 +20,8 @@ _UNSET: Any = object()
 class Call:
     """One request and its answer."""
 
-    operation_id: str | None  # None when no operation matched (unknown path, wrong method)
+    operation_id: str | None  # None when no operation matched (wrong method; with a spec that has no
+    # custom /{path} operations, also an unknown path — the bundled spec records those as customGet & co.)
     method: str
     path: str
     app_id: str | None

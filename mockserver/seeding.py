@@ -8,6 +8,7 @@ the field. Seeded IDs and timestamps are deterministic.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import zlib
 from collections.abc import Mapping
@@ -79,8 +80,7 @@ def load_data_set(ref: str | Path | Mapping[str, Any]) -> DataSet:
             raise SeedError(f"no data set {str(ref)!r}: not a file, nor one of the bundled {bundled_names()}")
         path = matches[0]
     try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        data = copy.deepcopy(_parse_file(path.resolve(), path.stat().st_mtime_ns))
     except (OSError, ValueError, yaml.YAMLError) as exc:
         raise SeedError(f"{path}: cannot be read as {path.suffix[1:].upper()}: {exc}") from None
     if data is None:
@@ -88,6 +88,15 @@ def load_data_set(ref: str | Path | Mapping[str, Any]) -> DataSet:
     if not isinstance(data, Mapping):
         raise SeedError(f"{path}: a data set is a mapping of resource families, not {type(data).__name__}")
     return DataSet(str(path), data)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_file(path: Path, _mtime: int) -> Any:
+    """A data set file, parsed once per version of the file (seeding the same set per test is common)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return json.loads(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def seed(

@@ -1,0 +1,355 @@
+"""Check that a server implements the spec: schemathesis's checks, stateless and along the links.
+
+``run_conformance(url)`` (what ``mockserver check --url URL`` runs) or ``run_conformance(app=app)``
+(an ASGI app in-process) generates requests for every operation with schemathesis, sends them,
+runs all of schemathesis's checks on each answer, optionally follows the spec's OpenAPI links
+through sequences of calls (``stateful=True``), and returns a :class:`ConformanceReport`.
+``assert_conformance(...)`` is the same as a pytest helper: it fails with the rendered report.
+
+Two adjustments, each for a stated reason (``EXCLUDED_CHECKS`` and ``_generation_document``):
+
+* the spec's type-dependent inputs (``if``/``then`` on ``type``) are handed to schemathesis as an
+  equivalent ``oneOf`` of one schema per type, which it can generate from (it cannot generate from
+  ``if``/``then``);
+* checks that do not apply to this API are left out, with the reason in the report.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .spec import Spec, load_spec
+
+APP_ID_HEADER = "x-algolia-application-id"
+API_KEY_HEADER = "x-algolia-api-key"
+
+EXCLUDED_CHECKS: dict[str, str] = {
+    "positive_data_acceptance": (
+        "the Ingestion API has rules its schema cannot state (referenced IDs must exist, a cron "
+        "must parse, a transformation's input must fit its type, a date window must be ordered, a "
+        "push needs a push task on the index); schema-valid data that breaks them is rightly "
+        "refused with 400, which this check counts as a failure. Acceptance of semantically valid "
+        "requests is tested with mockserver.strategies (tests/test_properties.py)"
+    ),
+}
+
+# Operations for catch-all paths: every path is theirs, so generated paths hit named operations.
+SKIPPED_OPERATIONS: dict[str, str] = {
+    "customGet": "a catch-all path: generated paths land on the named operations' routes",
+    "customPost": "a catch-all path: generated paths land on the named operations' routes",
+    "customPut": "a catch-all path: generated paths land on the named operations' routes",
+    "customDelete": "a catch-all path: generated paths land on the named operations' routes",
+}
+
+
+@dataclass
+class Finding:
+    """One distinct failure: which check, on which operation, how often, and how to reproduce it."""
+
+    operation: str
+    check: str
+    title: str
+    message: str
+    reproduce: str
+    count: int = 1
+
+
+@dataclass
+class ConformanceReport:
+    target: str
+    operations: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    excluded_checks: dict[str, str] = field(default_factory=dict)
+    skipped_operations: dict[str, str] = field(default_factory=dict)
+    cases: dict[str, int] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    stateful: bool = False
+    stateful_steps: int = 0
+    links: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings and not self.errors
+
+    @property
+    def total_cases(self) -> int:
+        return sum(self.cases.values())
+
+    def render(self) -> str:
+        lines = [
+            f"Conformance of {self.target}",
+            f"  operations: {len(self.operations)} tested, {len(self.skipped_operations)} skipped",
+            f"  requests:   {self.total_cases} (stateless)"
+            + (
+                f", {self.stateful_steps} in linked sequences over {self.links} links"
+                if self.stateful
+                else ""
+            ),
+            f"  checks:     {', '.join(self.checks)}",
+        ]
+        for name, reason in self.excluded_checks.items():
+            lines.append(f"  excluded:   {name}: {reason}")
+        for name, reason in self.skipped_operations.items():
+            lines.append(f"  skipped:    {name}: {reason}")
+        for error in self.errors:
+            lines.append(f"  ERROR: {error}")
+        if self.findings:
+            lines.append(f"FAILED: {len(self.findings)} distinct failures")
+            for i, finding in enumerate(self.findings, 1):
+                lines.append(
+                    f"{i}. [{finding.check}] {finding.operation}: {finding.title} (x{finding.count})"
+                )
+                lines.extend("     " + line for line in finding.message.strip().splitlines()[:12])
+                lines.append(f"     reproduce: {finding.reproduce}")
+        elif not self.errors:
+            lines.append(f"PASSED: no failures ({self.elapsed:.1f} s)")
+        return "\n".join(lines)
+
+
+def _generation_document(document: dict[str, Any]) -> dict[str, Any]:
+    """The spec with each ``if``/``then``-on-type schema written as an equivalent ``oneOf`` of types."""
+    doc = copy.deepcopy(document)
+    schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {})
+    for name, schema in list(schemas.items()):
+        conditional = [c for c in schema.get("allOf", ()) if isinstance(c, dict) and "if" in c]
+        type_prop = schema.get("properties", {}).get("type")
+        if not conditional or not isinstance(type_prop, dict):
+            continue
+        enum = _enum_of(type_prop, schemas)
+        if not enum:
+            continue
+        variants = []
+        for value in enum:
+            variant = {
+                k: copy.deepcopy(v) for k, v in schema.items() if k != "allOf" and not k.startswith("x-")
+            }
+            props = variant.setdefault("properties", {})
+            required = set(variant.get("required", ())) | {"type"}
+            props["type"] = {"const": value}
+            for clause in conditional:
+                cond = clause["if"].get("properties", {}).get("type", {})
+                branch = clause.get("then") if cond.get("const") == value else clause.get("else")
+                if not isinstance(branch, dict):
+                    continue
+                props.update(copy.deepcopy(branch.get("properties", {})))
+                required.update(branch.get("required", ()))
+                for gone in branch.get("not", {}).get("required", ()):
+                    props.pop(gone, None)
+                    required.discard(gone)
+            variant["required"] = sorted(required)
+            variants.append(variant)
+        schemas[name] = {"oneOf": variants}
+    return doc
+
+
+def _enum_of(prop: dict[str, Any], schemas: Mapping[str, Any]) -> list[Any]:
+    ref = prop.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        prop = schemas.get(ref.rsplit("/", 1)[-1], {})
+    values = prop.get("enum", [])
+    return list(values) if isinstance(values, list) else []
+
+
+def _has_null(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, list):
+        return any(_has_null(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_null(v) for v in value.values())
+    return False
+
+
+def run_conformance(
+    url: str | None = None,
+    *,
+    app: Any = None,
+    spec: Spec | str | Path | None = None,
+    app_id: str = "conformance",
+    api_key: str = "conformance-key",
+    max_examples: int = 20,
+    seed: int = 0,
+    stateful: bool = False,
+    stateful_examples: int = 10,
+    operations: Iterable[str] | None = None,
+) -> ConformanceReport:
+    """Run the spec's contract against the server at ``url`` or the ASGI ``app``."""
+    import schemathesis
+    from schemathesis import GenerationMode
+    from schemathesis.checks import CHECKS, load_all_checks
+
+    if (url is None) == (app is None):
+        raise ValueError("give either url or app")
+    loaded = spec if isinstance(spec, Spec) else load_spec(spec)
+    started = time.perf_counter()
+    report = ConformanceReport(target=url or f"in-process app {type(app).__name__}", stateful=stateful)
+    load_all_checks()
+    names = sorted(CHECKS.get_all_names())
+    report.checks = [n for n in names if n not in EXCLUDED_CHECKS]
+    report.excluded_checks = {n: r for n, r in EXCLUDED_CHECKS.items() if n in names}
+    excluded = [CHECKS.get_one(n) for n in report.excluded_checks]
+    headers = {APP_ID_HEADER: app_id, API_KEY_HEADER: api_key}
+    call_kwargs: dict[str, Any] = {"headers": headers}
+    if url is not None:
+        call_kwargs["base_url"] = url.rstrip("/")
+
+    schema = schemathesis.openapi.from_dict(_generation_document(loaded.document))
+    if app is not None:
+        schema.app = app
+    wanted = set(operations) if operations is not None else None
+    findings: dict[tuple[str, str, str], Finding] = {}
+
+    def record(error: BaseException, case: Any, label: str) -> None:
+        failures = error.exceptions if isinstance(error, BaseExceptionGroup) else (error,)
+        for failure in failures:
+            check = ",".join(getattr(failure, "checks", ())) or type(failure).__name__
+            title = str(getattr(failure, "title", type(failure).__name__))
+            key = (label, check, title)
+            if key in findings:
+                findings[key].count += 1
+                continue
+            message = str(getattr(failure, "message", failure))
+            findings[key] = Finding(label, check, title, message, case.as_curl_command(headers=headers))
+
+    for result in schema.get_all_operations():
+        try:
+            operation = result.ok()
+        except Exception as exc:  # an operation schemathesis cannot load
+            report.errors.append(f"cannot load an operation: {exc}")
+            continue
+        op_id = operation.definition.raw.get("operationId", operation.label)
+        if op_id in SKIPPED_OPERATIONS:
+            report.skipped_operations[op_id] = SKIPPED_OPERATIONS[op_id]
+            continue
+        if wanted is not None and op_id not in wanted:
+            continue
+        report.operations.append(op_id)
+        label = f"{op_id} ({operation.label})"
+        count = [0]
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            try:
+                strategy = operation.as_strategy(generation_mode=mode)
+            except Exception as exc:
+                report.errors.append(f"{label}: cannot generate {mode.value} cases: {exc}")
+                continue
+
+            def on_case(case: Any, label: str = label) -> None:
+                count[0] += 1
+                response = case.call(**call_kwargs)
+                try:
+                    case.validate_response(response, excluded_checks=excluded, headers=headers)
+                except (AssertionError, BaseExceptionGroup) as error:
+                    record(error, case, label)
+
+            try:
+                _stateless(strategy, on_case, max_examples, seed)
+            except Exception as exc:
+                report.errors.append(f"{label}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+        report.cases[op_id] = count[0]
+
+    if stateful:
+        _run_stateful(schema, report, record, call_kwargs, excluded, stateful_examples, seed, headers)
+    report.findings = list(findings.values())
+    report.elapsed = time.perf_counter() - started
+    return report
+
+
+def _stateless(strategy: Any, on_case: Any, max_examples: int, seed: int) -> None:
+    from hypothesis import HealthCheck, Phase, assume, given, settings
+
+    @settings(
+        max_examples=max_examples,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def test(case: Any) -> None:
+        # A JSON null has no query-string spelling; schemathesis would send the text "null".
+        assume(not _has_null(case.query))
+        on_case(case)
+
+    _seeded(test, seed)()
+
+
+def _seeded(test: Any, seed: int) -> Any:
+    from hypothesis import seed as hypothesis_seed
+
+    return hypothesis_seed(seed)(test)
+
+
+def _run_stateful(
+    schema: Any,
+    report: ConformanceReport,
+    record: Any,
+    call_kwargs: dict[str, Any],
+    excluded: list[Any],
+    examples: int,
+    seed: int,
+    headers: dict[str, str],
+) -> None:
+    from hypothesis import HealthCheck, Phase, settings
+    from hypothesis.stateful import run_state_machine_as_test
+
+    base = schema.as_state_machine()
+    report.links = _count_links(schema.raw_schema)
+
+    class Machine(base):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return dict(call_kwargs)
+
+        def validate_response(
+            self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            report.stateful_steps += 1
+            try:
+                case.validate_response(
+                    response,
+                    excluded_checks=excluded,
+                    headers=headers,
+                    transport_kwargs=kwargs or None,
+                    recorder=getattr(self, "recorder", None),
+                )
+            except (AssertionError, BaseExceptionGroup) as error:
+                op_id = case.operation.definition.raw.get("operationId", case.operation.label)
+                record(error, case, f"{op_id} ({case.operation.label}, in a linked sequence)")
+
+    config = settings(
+        max_examples=examples,
+        stateful_step_count=8,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    try:
+        _seeded(lambda: run_state_machine_as_test(Machine, settings=config), seed)()
+    except Exception as exc:
+        report.errors.append(f"stateful run: {type(exc).__name__}: {str(exc).splitlines()[0]}")
+
+
+def _count_links(document: Mapping[str, Any]) -> int:
+    total = 0
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict):
+                for response in operation.get("responses", {}).values():
+                    if isinstance(response, dict):
+                        total += len(response.get("links", {}))
+    return total
+
+
+def assert_conformance(url: str | None = None, **options: Any) -> ConformanceReport:
+    """``run_conformance`` for pytest: fails with the rendered report unless it passed."""
+    report = run_conformance(url, **options)
+    if not report.ok:
+        raise AssertionError(report.render())
+    return report

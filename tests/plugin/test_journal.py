@@ -1,0 +1,364 @@
+"""The journal through a real app: what each call records, its queries, and its assertions' messages."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver import MockApp, create_app
+from mockserver.journal import MASK, Call, Journal
+from tests.conftest import APP_ID, CREDENTIALS
+
+
+def create_source(client: TestClient, name: str = "feed", **fields: Any) -> str:
+    body = {"type": "json", "name": name, "input": {"url": "https://example.com/feed.json"}, **fields}
+    answer = client.post("/1/sources", json=body)
+    assert answer.status_code == 200, answer.text
+    source_id: str = answer.json()["sourceID"]
+    return source_id
+
+
+@pytest.fixture
+def journal(app: MockApp) -> Journal:
+    return app.journal
+
+
+# --- what is recorded --------------------------------------------------------------------------
+
+
+def test_a_call_records_operation_path_params_query_body_status_response_and_app(
+    client: TestClient, journal: Journal
+) -> None:
+    source_id = create_source(client, "first")
+    client.patch(f"/1/sources/{source_id}", json={"name": "renamed"})
+    client.get("/1/sources", params={"type": ["json", "csv"], "itemsPerPage": "5"})
+
+    created, updated, listed = journal.calls
+    assert created.operation_id == "createSource"
+    assert (created.method, created.path, created.app_id) == ("POST", "/1/sources", APP_ID)
+    assert created.body == {
+        "type": "json",
+        "name": "first",
+        "input": {"url": "https://example.com/feed.json"},
+    }
+    assert created.status == 200 and created.ok and not created.rejected
+    assert created.response["sourceID"] == source_id
+
+    assert updated.operation_id == "updateSource"
+    assert updated.path_params == {"sourceID": source_id}
+    assert updated.body == {"name": "renamed"}
+    assert updated.response["name"] == "renamed"
+
+    assert listed.operation_id == "listSources"
+    assert listed.query == {"type": ["json", "csv"], "itemsPerPage": ["5"]}
+    assert listed.body is None
+    assert [s["name"] for s in listed.response["sources"]] == ["renamed"]
+    assert journal.operations() == ["createSource", "updateSource", "listSources"]
+    assert len(journal) == 3 and list(journal) == journal.calls
+
+
+def test_a_rejected_call_records_status_and_message(client: TestClient, journal: Journal) -> None:
+    client.get("/1/sources/00000000-0000-4000-8000-000000000000")
+    call = journal.last()
+    assert call.operation_id == "getSource"
+    assert call.status == 404 and call.rejected and not call.ok
+    assert call.message is not None and "00000000-0000-4000-8000-000000000000" in call.message
+    assert call.describe() == (
+        f"GET /1/sources/00000000-0000-4000-8000-000000000000 (getSource) -> 404: {call.message}"
+    )
+    assert journal.rejections() == [call]
+
+
+def test_calls_without_credentials_are_recorded_without_an_app(app: MockApp, journal: Journal) -> None:
+    with TestClient(app, base_url="http://mock") as bare:
+        assert bare.get("/1/sources").status_code == 403
+    call = journal.last()
+    assert (call.operation_id, call.app_id, call.status) == ("listSources", None, 403)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("PATCH", "/1/sources"), ("DELETE", "/1/runs"), ("TRACE", "/1/no/such/path")],
+)
+def test_unmatched_routes_are_recorded_with_no_operation(
+    client: TestClient, journal: Journal, method: str, path: str
+) -> None:
+    answer = client.request(method, path)
+    assert answer.status_code == 405
+    call = journal.last()
+    assert call.operation_id is None
+    assert (call.method, call.path, call.status, call.app_id) == (method, path, 405, None)
+    assert call.message == answer.json()["message"]
+    assert call.describe().startswith(f"{method} {path} (no operation) -> 405: ")
+    assert journal.operations() == []  # left out of the operation list
+    assert journal.filter(method=method.lower()) == [call]
+
+
+def test_an_unknown_path_answers_through_the_custom_request_operation(
+    client: TestClient, journal: Journal
+) -> None:
+    assert client.get("/1/no/such/path").status_code == 404
+    call = journal.last()
+    assert (call.operation_id, call.path_params) == ("customGet", {"path": "1/no/such/path"})
+    assert (
+        call.message is not None and "No Ingestion API operation serves GET /1/no/such/path" in call.message
+    )
+
+
+def test_to_json_is_json_ready(client: TestClient, journal: Journal) -> None:
+    create_source(client)
+    dumped = journal.last().to_json()
+    assert json.loads(json.dumps(dumped)) == dumped
+    assert set(dumped) == {
+        "operation_id",
+        "method",
+        "path",
+        "app_id",
+        "path_params",
+        "query",
+        "body",
+        "status",
+        "response",
+    }
+
+
+# --- secrets -----------------------------------------------------------------------------------
+
+SECRET_AUTHENTICATIONS = [
+    pytest.param("basic", {"username": "feeds", "password": "pw-secret-1"}, {"password"}, id="basic"),
+    pytest.param("algolia", {"appID": "APPX", "apiKey": "key-secret-2"}, {"apiKey"}, id="algolia"),
+    pytest.param(
+        "oauth",
+        {"url": "https://auth.example.com/token", "client_id": "cid", "client_secret": "oauth-secret-3"},
+        {"client_secret"},
+        id="oauth",
+    ),
+    pytest.param(
+        "googleServiceAccount",
+        {"clientEmail": "reader@example.iam.gserviceaccount.com", "privateKey": "pk-secret-4"},
+        {"privateKey"},
+        id="googleServiceAccount",
+    ),
+]
+
+
+@pytest.mark.parametrize(("auth_type", "secret_input", "secret_keys"), SECRET_AUTHENTICATIONS)
+def test_create_authentication_secrets_are_masked(
+    client: TestClient, journal: Journal, auth_type: str, secret_input: dict[str, str], secret_keys: set[str]
+) -> None:
+    answer = client.post(
+        "/1/authentications", json={"type": auth_type, "name": "auth", "input": secret_input}
+    )
+    assert answer.status_code == 200, answer.text
+    call = journal.last("createAuthentication")
+    expected = {k: (MASK if k in secret_keys else v) for k, v in secret_input.items()}
+    assert call.body["input"] == expected
+    assert call.body["type"] == auth_type and call.body["name"] == "auth"
+    recorded = json.dumps([c.to_json() for c in journal])
+    for key in secret_keys:
+        assert secret_input[key] not in recorded
+
+
+def test_update_authentication_masks_every_input_value(client: TestClient, journal: Journal) -> None:
+    created = client.post(
+        "/1/authentications",
+        json={"type": "basic", "name": "auth", "input": {"username": "u", "password": "old-secret"}},
+    ).json()
+    answer = client.patch(
+        f"/1/authentications/{created['authenticationID']}",
+        json={"name": "renamed", "input": {"username": "new-user", "password": "new-secret"}},
+    )
+    assert answer.status_code == 200, answer.text
+    call = journal.last("updateAuthentication")
+    assert call.body == {"name": "renamed", "input": {"username": MASK, "password": MASK}}
+    assert "new-secret" not in json.dumps(call.to_json())
+
+
+def test_secrets_of_a_rejected_authentication_are_masked_too(client: TestClient, journal: Journal) -> None:
+    answer = client.post(
+        "/1/authentications",
+        json={"type": "basic", "input": {"username": "u", "password": "rejected-secret"}},
+    )
+    assert answer.status_code == 400
+    call = journal.last("createAuthentication")
+    assert call.rejected
+    assert call.body["input"]["password"] == MASK
+    assert "rejected-secret" not in json.dumps([c.to_json() for c in journal])
+
+
+# --- queries -----------------------------------------------------------------------------------
+
+
+def test_filter_called_call_count_and_last(app: MockApp, client: TestClient, journal: Journal) -> None:
+    first = create_source(client, "a")
+    second = create_source(client, "b")
+    client.get(f"/1/sources/{first}")
+    client.get("/1/sources", headers={"x-algolia-application-id": "OTHERAPP"})
+
+    assert [c.path for c in journal.filter("createSource")] == ["/1/sources", "/1/sources"]
+    assert [c.operation_id for c in journal.filter(method="get")] == ["getSource", "listSources"]
+    assert [c.operation_id for c in journal.filter(path=f"/1/sources/{first}")] == ["getSource"]
+    assert len(journal.filter(status=200)) == 4
+    assert [c.operation_id for c in journal.filter(app_id="OTHERAPP")] == ["listSources"]
+    assert journal.filter("createSource", app_id="OTHERAPP") == []
+    assert journal.called("getSource") and not journal.called("deleteSource")
+    assert journal.call_count("createSource") == 2 and journal.call_count("deleteSource") == 0
+    assert journal.last("createSource").response["sourceID"] == second
+    assert journal.last().operation_id == "listSources"
+    with pytest.raises(AssertionError, match="no call to deleteSource was recorded"):
+        journal.last("deleteSource")
+
+
+def test_last_on_an_empty_journal(journal: Journal) -> None:
+    with pytest.raises(AssertionError, match=r"^no call was recorded$"):
+        journal.last()
+
+
+def test_reset_clears_the_journal_but_resetting_one_application_does_not(
+    app: MockApp, client: TestClient, journal: Journal
+) -> None:
+    create_source(client)
+    app.control.reset(APP_ID)
+    assert journal.operations() == ["createSource"]
+    app.control.reset()
+    assert len(journal) == 0
+
+
+# --- assertions that pass ----------------------------------------------------------------------
+
+
+def test_assertions_that_pass(client: TestClient, journal: Journal) -> None:
+    source_id = create_source(client, "a", input={"url": "https://example.com/a.json"})
+    create_source(client, "b")
+    client.get("/1/sources", params={"type": ["json", "csv"]})
+    client.get(f"/1/sources/{source_id}")
+
+    call = journal.assert_called("createSource", times=2, body={"name": "a"})
+    assert call.response["sourceID"] == source_id
+    assert (
+        journal.assert_called("createSource", body={"input": {"url": "https://example.com/a.json"}}) == call
+    )
+    assert journal.assert_called("createSource").body["name"] == "b"  # the last matching call
+    journal.assert_called("listSources", query={"type": ["json", "csv"]})
+    journal.assert_called("listSources", query={"type": "json,csv"})
+    journal.assert_called("getSource", times=1, path_params={"sourceID": source_id})
+    journal.assert_not_called("deleteSource")
+    journal.assert_order(["createSource", "getSource"])
+    journal.assert_order(["createSource", "createSource", "listSources", "getSource"])
+    journal.assert_order([])
+    journal.assert_no_rejections()
+
+
+def test_a_comma_separated_query_matches_a_list(client: TestClient, journal: Journal) -> None:
+    client.get("/1/sources", params={"type": "json,csv"})
+    journal.assert_called("listSources", query={"type": ["json", "csv"]})
+
+
+# --- assertions that fail, and what they say ---------------------------------------------------
+
+
+def test_assert_called_when_never_called(journal: Journal, client: TestClient) -> None:
+    with pytest.raises(AssertionError, match=r"^listSources was never called\nno calls were recorded$"):
+        journal.assert_called("listSources")
+    client.get("/1/sources")
+    with pytest.raises(AssertionError) as excinfo:
+        journal.assert_called("createSource")
+    assert str(excinfo.value) == (
+        "createSource was never called\ncalls were:\n  GET /1/sources (listSources) -> 200"
+    )
+
+
+def test_assert_called_the_wrong_number_of_times(journal: Journal, client: TestClient) -> None:
+    create_source(client)
+    with pytest.raises(AssertionError, match=r"^createSource was called 1 times, expected 2\ncalls were:\n"):
+        journal.assert_called("createSource", times=2)
+    with pytest.raises(AssertionError, match="deleteSource was called 0 times, expected 1"):
+        journal.assert_called("deleteSource", times=1)
+
+
+def test_assert_called_with_other_arguments_shows_expected_and_actual(
+    journal: Journal, client: TestClient
+) -> None:
+    create_source(client, "actual-name")
+    with pytest.raises(AssertionError) as excinfo:
+        journal.assert_called("createSource", body={"name": "expected-name"})
+    message = str(excinfo.value)
+    assert message.splitlines() == [
+        "createSource was called 1 times, never with the expected arguments",
+        "closest (last) call:",
+        "  POST /1/sources (createSource) -> 200",
+        '  body expected: {"name": "expected-name"}',
+        '  body actual:   {"input": {"url": "https://example.com/feed.json"}, '
+        '"name": "actual-name", "type": "json"}',
+    ]
+
+
+def test_assert_called_with_other_query_or_path_params(journal: Journal, client: TestClient) -> None:
+    client.get("/1/sources", params={"type": "push"})
+    with pytest.raises(AssertionError, match=re.escape('query expected: {"type": "json"}')) as excinfo:
+        journal.assert_called("listSources", query={"type": "json"})
+    assert 'query actual:   {"type": ["push"]}' in str(excinfo.value)
+    source_id = create_source(client)
+    client.get(f"/1/sources/{source_id}")
+    with pytest.raises(AssertionError, match=re.escape('path_params expected: {"sourceID": "other"}')):
+        journal.assert_called("getSource", path_params={"sourceID": "other"})
+
+
+def test_assert_not_called_fails_with_the_calls(journal: Journal, client: TestClient) -> None:
+    create_source(client)
+    with pytest.raises(AssertionError) as excinfo:
+        journal.assert_not_called("createSource")
+    assert str(excinfo.value) == (
+        "createSource was called 1 times, expected never\n  POST /1/sources (createSource) -> 200"
+    )
+
+
+def test_assert_order_fails_with_the_calls(journal: Journal, client: TestClient) -> None:
+    source_id = create_source(client)
+    client.get(f"/1/sources/{source_id}")
+    with pytest.raises(AssertionError) as excinfo:
+        journal.assert_order(["getSource", "createSource"])
+    assert str(excinfo.value) == (
+        "expected ['getSource', 'createSource'] in this order; createSource not found after position 2\n"
+        "calls were: ['createSource', 'getSource']"
+    )
+    with pytest.raises(AssertionError, match="deleteSource not found after position 0"):
+        journal.assert_order(["deleteSource"])
+
+
+def test_assert_no_rejections_fails_with_the_messages(journal: Journal, client: TestClient) -> None:
+    client.get("/1/sources")
+    client.post("/1/sources", json={"type": "json", "name": "x", "input": {}})
+    with pytest.raises(AssertionError) as excinfo:
+        journal.assert_no_rejections()
+    assert str(excinfo.value) == (
+        "the mock rejected requests:\n"
+        "  POST /1/sources (createSource) -> 400: "
+        "body.input: 'url' is a required property (rule for type 'json')"
+    )
+
+
+# --- bounds ------------------------------------------------------------------------------------
+
+
+def test_the_journal_keeps_only_the_newest_calls() -> None:
+    small = create_app(check_responses=True, journal_size=3)
+    with TestClient(small, base_url="http://mock", headers=CREDENTIALS) as client:
+        names = [f"s{i}" for i in range(5)]
+        for name in names:
+            create_source(client, name)
+    assert len(small.journal) == 3
+    assert [c.body["name"] for c in small.journal] == names[-3:]
+
+
+def test_an_unbounded_journal() -> None:
+    journal = Journal(maxlen=None)
+    for i in range(5):
+        journal.record(Call(operation_id="listSources", method="GET", path=f"/{i}", app_id=APP_ID))
+    assert len(journal) == 5
+    journal.clear()
+    assert journal.calls == []
