@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from starlette.testclient import TestClient
 from algoliasearch.http.hosts import Host, HostsCollection
 from algoliasearch.ingestion.client import IngestionClientSync
 from algoliasearch.ingestion.config import IngestionConfig
+from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
 from mockserver.server import LiveServer
