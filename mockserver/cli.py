@@ -256,6 +256,10 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 def banner(app: MockApp, host: str, port: int) -> str:
     url = f"http://{host}:{port}"
     lines = [f"mockserver: serving {app.spec.title} on {url} ({len(app.spec.operations)} operations)"]
@@ -295,14 +299,14 @@ def serve(args: argparse.Namespace) -> int:
             max_body_bytes=args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
         )
     except SeedError as exc:
-        raise CliError(f"cannot load --fixtures: {exc}") from None
+        raise CliError(f"cannot load --fixtures: {_one_line(exc)}") from None
     except FileNotFoundError as exc:
         raise CliError(f"no such file: {exc.filename}") from None
     except (OSError, ValueError, KeyError) as exc:
         what = "--state-file" if args.state_file and "state" in str(exc).lower() else "the spec"
-        raise CliError(f"cannot load {what}: {exc}") from None
+        raise CliError(f"cannot load {what}: {_one_line(exc)}") from None
     except Exception as exc:  # a broken YAML document, a malformed spec: one line, not a traceback
-        raise CliError(f"cannot load the spec: {type(exc).__name__}: {exc}") from None
+        raise CliError(f"cannot load the spec: {type(exc).__name__}: {_one_line(exc)}") from None
     if args.runs == "deferred":
         app.control.run_policy(mode="deferred", finish_after=args.run_seconds)
     _install_faults(app, args)
@@ -312,10 +316,34 @@ def serve(args: argparse.Namespace) -> int:
     print(banner(app, args.host, sock.getsockname()[1]), file=sys.stderr, flush=True)
     quiet_dropped_connections()
     config = uvicorn.Config(app, log_level=args.log_level, lifespan="off", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
-    if app.state_log is not None:
-        app.state_log.close()
+    try:
+        _stoppable_server_class()(config).run(sockets=[sock])
+    finally:
+        if app.state_log is not None:
+            app.state_log.close()
     return 0
+
+
+def _stoppable_server_class() -> Any:
+    """Made on demand so that ``mockserver --help`` does not import uvicorn."""
+    import signal
+
+    import uvicorn
+
+    class StoppableServer(uvicorn.Server):
+        """SIGTERM/SIGINT ask for a graceful stop, and a stop that went well exits 0.
+
+        (uvicorn's own handler raises the signal again once it has shut down, so the process
+        would end by that signal instead.) A second SIGINT still forces the exit.
+        """
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            else:
+                self.should_exit = True
+
+    return StoppableServer
 
 
 def check(args: argparse.Namespace) -> int:

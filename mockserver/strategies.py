@@ -1016,24 +1016,30 @@ def _path_params(op: Operation, state: State | None) -> SearchStrategy[dict[str,
 
 def _query_schema(schema: Schema) -> Schema:
     """A query parameter's schema without ``null`` (a query string has no way to spell it)."""
+    prepared: Schema = _prepare(_without_null(schema))
+    return prepared
 
-    def strip(node: Any) -> Any:
-        if isinstance(node, dict):
-            out = {k: strip(v) for k, v in node.items()}
-            for key in ("oneOf", "anyOf"):
-                if key in out:
-                    kept = [b for b in out[key] if b.get("type") != "null"]
-                    out[key] = kept
-            if isinstance(out.get("type"), list):
-                out["type"] = [t for t in out["type"] if t != "null"]
-            if isinstance(out.get("enum"), list):
-                out["enum"] = [v for v in out["enum"] if v is not None]
-            return out
-        if isinstance(node, list):
-            return [strip(v) for v in node]
-        return node
 
-    return _prepare(strip(schema))
+def _strip_null(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {k: _strip_null(v) for k, v in node.items()}
+        for key in ("oneOf", "anyOf"):
+            if key in out:
+                kept = [b for b in out[key] if b.get("type") != "null"]
+                out[key] = kept
+        if isinstance(out.get("type"), list):
+            out["type"] = [t for t in out["type"] if t != "null"]
+        if isinstance(out.get("enum"), list):
+            out["enum"] = [v for v in out["enum"] if v is not None]
+        return out
+    if isinstance(node, list):
+        return [_strip_null(v) for v in node]
+    return node
+
+
+def _without_null(schema: Schema) -> Schema:
+    stripped: Schema = _strip_null(schema)
+    return stripped
 
 
 def _rfc3339(epoch: int) -> str:
@@ -1042,16 +1048,20 @@ def _rfc3339(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-_DATES = st.integers(1_577_836_800, 1_893_456_000)  # 2020 to 2030
+_DATES = st.integers(1_577_836_800, 1_735_689_600)  # 2020 to 2025: in the past
 
 
 def _window() -> SearchStrategy[Fragment]:
-    """startDate/endDate: RFC 3339, the start not after the end; either or both may be absent."""
+    """startDate/endDate: RFC 3339, the start not after the end.
+
+    A lone ``endDate`` is never drawn: the service takes the missing start as "a while before
+    now", which is after any end in the past. A lone ``startDate`` is in the past.
+    """
     pair = st.tuples(_DATES, st.integers(0, 30 * 86_400)).map(lambda p: (p[0], p[0] + p[1]))
-    return st.tuples(pair, st.sampled_from(["both", "start", "end", "none"])).map(
+    return st.tuples(pair, st.sampled_from(["both", "start", "none"])).map(
         lambda d: {
             "startDate": _rfc3339(d[0][0]) if d[1] in ("both", "start") else OMIT,
-            "endDate": _rfc3339(d[0][1]) if d[1] in ("both", "end") else OMIT,
+            "endDate": _rfc3339(d[0][1]) if d[1] == "both" else OMIT,
         }
     )
 
@@ -1271,6 +1281,7 @@ class _Rules:
     own_input: Schema | None = None  # the input schema the resource acted on takes (updates, tasks)
     other_inputs: Sequence[Schema] = ()  # input schemas of other types
     state: State | None = None
+    references: bool = True  # whether its ID fields must name existing resources (not a search's)
 
 
 def _mutations(value: dict[str, Any], rules: _Rules) -> list[SearchStrategy[Invalid[dict[str, Any]]]]:
@@ -1349,37 +1360,19 @@ def _semantic_mutations(
     for path in (("cron",), ("trigger", "cron")):
         if _get(value, path) is not None:
             where = "body." + ".".join(path)
-            found.append(
-                st.sampled_from(_INVALID_CRONS).map(
-                    lambda c, p=path, w=where: Invalid(
-                        _set(value, p, c), "cron", w, f"{c!r} is not a cron expression"
-                    )
-                )
-            )
+            found.append(st.sampled_from(_INVALID_CRONS).map(_bad_cron(value, path, where)))
     for name, family in _ID_FAMILIES.items():
         searched = name.endswith("IDs") and name not in ("transformationIDs", "authenticationIDs")
-        if name not in value or family in ("runs", "events") or searched:
+        if not rules.references or name not in value or family in ("runs", "events") or searched:
             continue
         current = value[name]
         if isinstance(current, list) and not current:
             continue
         fresh = _fresh_id(rules.state)
         if isinstance(current, list):
-            found.append(
-                fresh.map(
-                    lambda i, n=name, c=current: Invalid(
-                        dict(value, **{n: [*c[:-1], i]}), "reference", f"body.{n}", f"{i} names no {n[:-3]}"
-                    )
-                )
-            )
+            found.append(fresh.map(_bad_reference(value, name, list(current))))
         else:
-            found.append(
-                fresh.map(
-                    lambda i, n=name: Invalid(
-                        dict(value, **{n: i}), "reference", f"body.{n}", f"{i} names no {n[:-2]}"
-                    )
-                )
-            )
+            found.append(fresh.map(_bad_reference(value, name, None)))
     return found
 
 
@@ -1392,6 +1385,25 @@ def _validator(schema: Schema) -> Any:
     if found is None or found[0] is not schema:
         found = _validators[id(schema)] = (schema, compile_schema(schema))
     return found[1]
+
+
+def _bad_cron(
+    value: dict[str, Any], path: tuple[str, ...], where: str
+) -> Callable[[str], Invalid[dict[str, Any]]]:
+    def make(cron: str) -> Invalid[dict[str, Any]]:
+        return Invalid(_set(value, path, cron), "cron", where, f"{cron!r} is not a cron expression")
+
+    return make
+
+
+def _bad_reference(
+    value: dict[str, Any], name: str, current: list[Any] | None
+) -> Callable[[str], Invalid[dict[str, Any]]]:
+    def make(fresh: str) -> Invalid[dict[str, Any]]:
+        new: Any = fresh if current is None else [*current[:-1], fresh]
+        return Invalid(dict(value, **{name: new}), "reference", f"body.{name}", f"{fresh} names nothing")
+
+    return make
 
 
 def _get(value: Any, path: tuple[str, ...]) -> Any:
@@ -1433,6 +1445,8 @@ def _rules_for(op: Operation, state: State | None, path: Mapping[str, str], spec
     gen = _gen(spec)
     schema = op.body_schema or {}
     op_id = op.operation_id
+    if op_id in _SEARCH_OPS:
+        return _Rules(schema, state=state, references=False)
     owners = {
         "createAuthentication": "AuthenticationCreate",
         "createSource": "SourceCreate",
@@ -1550,20 +1564,11 @@ def invalid_request(
         options: list[SearchStrategy[Invalid[Request]]] = []
         for name in req.path_params:
             if name in _ID_FAMILIES:
-                options.append(
-                    _fresh_id(state).map(
-                        lambda i, n=name: Invalid(
-                            _replace(req, path_params={**req.path_params, n: i}),
-                            "missing-resource",
-                            f"path.{n}",
-                            f"{i} names nothing",
-                        )
-                    )
-                )
+                options.append(_fresh_id(state).map(_missing_resource(req, name)))
         for p in op.parameters:
             if p.location != "query" or _json_kind(p.schema) == "object":
                 continue
-            for wrong in _invalid_query_values(_query_schema(p.schema)):
+            for wrong in _invalid_query_values(_without_null(p.schema)):
                 options.append(
                     st.just(
                         Invalid(
@@ -1603,6 +1608,14 @@ def invalid_request(
         return st.one_of(options) if options else st.nothing()
 
     return request(operation_id, state, spec=loaded).flatmap(mutate)
+
+
+def _missing_resource(req: Request, name: str) -> Callable[[str], Invalid[Request]]:
+    def make(fresh: str) -> Invalid[Request]:
+        changed = _replace(req, path_params={**req.path_params, name: fresh})
+        return Invalid(changed, "missing-resource", f"path.{name}", f"{fresh} names nothing")
+
+    return make
 
 
 def _replace(req: Request, **changes: Any) -> Request:

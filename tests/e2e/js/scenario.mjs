@@ -1,0 +1,106 @@
+// End-to-end scenario: the official @algolia/ingestion client against a running `mockserver serve`.
+//
+// Usage: node scenario.mjs http://127.0.0.1:8787   (or MOCKSERVER_URL=... node scenario.mjs)
+// Optional: MOCKSERVER_APP_ID, MOCKSERVER_API_KEY, MOCKSERVER_INDEX.
+//
+// Creates a push source, a search destination and a task, runs the task, pushes records through it
+// (pushTask), then reads the fake index back from the control plane with a plain fetch. Prints one
+// JSON object on stdout; exits non-zero (with the reason on stderr) on any failure.
+
+import { apiClientVersion, ingestionClient } from '@algolia/ingestion';
+
+const baseUrl = (process.argv[2] ?? process.env.MOCKSERVER_URL ?? '').replace(/\/+$/, '');
+const appId = process.env.MOCKSERVER_APP_ID ?? 'JSE2EAPP';
+const apiKey = process.env.MOCKSERVER_API_KEY ?? 'js-e2e-api-key';
+const indexName = process.env.MOCKSERVER_INDEX ?? 'js-e2e-products';
+
+function fail(message) {
+  process.stderr.write(`scenario failed: ${message}\n`);
+  process.exit(1);
+}
+
+function check(condition, message) {
+  if (!condition) {
+    fail(message);
+  }
+}
+
+async function main() {
+  check(baseUrl, 'give the mock base URL as the first argument or in MOCKSERVER_URL');
+  const url = new URL(baseUrl);
+  check(url.protocol === 'http:', `expected an http:// URL, got ${baseUrl}`);
+
+  const client = ingestionClient(appId, apiKey, 'us', {
+    hosts: [{ url: url.host, accept: 'readWrite', protocol: 'http' }],
+  });
+
+  const source = await client.createSource({ type: 'push', name: 'JS e2e push source' });
+  check(typeof source.sourceID === 'string' && source.sourceID, `createSource: no sourceID in ${JSON.stringify(source)}`);
+
+  const destination = await client.createDestination({
+    type: 'search',
+    name: 'JS e2e destination',
+    input: { indexName },
+  });
+  check(destination.destinationID, `createDestination: no destinationID in ${JSON.stringify(destination)}`);
+
+  const task = await client.createTask({
+    sourceID: source.sourceID,
+    destinationID: destination.destinationID,
+    action: 'save',
+  });
+  check(task.taskID, `createTask: no taskID in ${JSON.stringify(task)}`);
+
+  const run = await client.runTask({ taskID: task.taskID });
+  check(run.runID, `runTask: no runID in ${JSON.stringify(run)}`);
+  const fetchedRun = await client.getRun({ runID: run.runID });
+  check(fetchedRun.taskID === task.taskID, `getRun: run ${run.runID} is not for task ${task.taskID}`);
+
+  const records = [
+    { objectID: 'sku-1', name: 'Running shoe', price: 89.5 },
+    { objectID: 'sku-2', name: 'Trail shoe', price: 120 },
+    { objectID: 'sku-3', name: 'Sock', price: 9.99, tags: ['wool', 'warm'] },
+  ];
+  const pushed = await client.pushTask({
+    taskID: task.taskID,
+    pushTaskPayload: { action: 'addObject', records },
+  });
+  check(pushed.runID, `pushTask: no runID in ${JSON.stringify(pushed)}`);
+
+  const sources = await client.listSources({ itemsPerPage: 100 });
+  check(
+    sources.sources.some((s) => s.sourceID === source.sourceID),
+    `listSources does not list ${source.sourceID}`,
+  );
+
+  const indexUrl = `${baseUrl}/__mock__/indexes/${encodeURIComponent(indexName)}?appID=${encodeURIComponent(appId)}`;
+  const response = await fetch(indexUrl);
+  if (!response.ok) {
+    fail(`GET ${indexUrl}: HTTP ${response.status} ${await response.text()}`);
+  }
+  const index = await response.json();
+  const stored = [...index.records].sort((a, b) => a.objectID.localeCompare(b.objectID));
+  check(stored.length === records.length, `index ${indexName} holds ${stored.length} records, expected ${records.length}`);
+
+  const result = {
+    ok: true,
+    clientVersion: apiClientVersion,
+    appId,
+    sourceID: source.sourceID,
+    destinationID: destination.destinationID,
+    taskID: task.taskID,
+    runID: run.runID,
+    runStatus: fetchedRun.status,
+    pushRunID: pushed.runID,
+    pushEventID: pushed.eventID ?? null,
+    indexName,
+    nbHits: index.nbHits,
+    records: stored,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch((error) => {
+  const detail = error && typeof error === 'object' && 'status' in error ? ` (HTTP ${error.status})` : '';
+  fail(`${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}${detail}`);
+});

@@ -1,0 +1,405 @@
+"""``mockserver`` as a user meets it: help, banner, errors in one line, signals, logs, options."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from .conftest import API_KEY, APP_ID, ServeFactory, credentials, mockserver_command
+
+SERVE_OPTIONS = (
+    "--host",
+    "--port",
+    "--spec",
+    "--fixtures",
+    "--state-file",
+    "--seed",
+    "--max-body-bytes",
+    "--app-id",
+    "--api-key",
+    "--runs",
+    "--run-seconds",
+    "--latency",
+    "--fail",
+    "--fail-next",
+    "--drop",
+    "--rate-limit",
+    "--log-level",
+    "--access-log",
+)
+COMMAND_TIMEOUT = 60.0
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``mockserver ARGS`` to completion (for commands that are expected to end by themselves)."""
+    return subprocess.run(
+        [*mockserver_command(), *args],
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], status: int, *fragments: str) -> str:
+    """The command failed with ``status`` and said why on exactly one line, with no traceback."""
+    output = result.stderr + result.stdout
+    assert result.returncode == status, output
+    assert "Traceback" not in output, output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected a one-line error, got:\n{result.stderr}"
+    line = lines[0]
+    assert line.startswith("mockserver: "), line
+    for fragment in fragments:
+        assert fragment in line, line
+    return line
+
+
+# --- help ---------------------------------------------------------------------------------------
+
+
+def test_top_level_help_lists_the_commands() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: mockserver")
+    assert "serve" in result.stdout
+    assert "check" in result.stdout
+    assert "Algolia Ingestion API" in result.stdout
+    assert result.stderr == ""
+
+
+def test_serve_help_describes_every_option() -> None:
+    result = run_cli("serve", "--help")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert text.startswith("usage: mockserver serve")
+    for option in SERVE_OPTIONS:
+        assert option in text, f"{option} is missing from 'mockserver serve --help'"
+    # The defaults and the forms of the fault options are spelled out.
+    for fragment in ("8787", "127.0.0.1", "OP:STATUS[:RATE]", "OP:STATUS:N", "off", "json", "SIGTERM"):
+        assert fragment in text, f"{fragment!r} is missing from 'mockserver serve --help'"
+
+
+def test_no_command_is_a_usage_error() -> None:
+    result = run_cli()
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "usage: mockserver" in result.stderr
+
+
+# --- banner -------------------------------------------------------------------------------------
+
+
+def test_banner_tells_the_url_and_how_to_point_both_clients(serve: ServeFactory) -> None:
+    server = serve()
+    banner = server.stderr()
+    host, port = "127.0.0.1", server.port
+    assert f"http://{host}:{port}" in banner
+    assert "Ingestion API" in banner
+    assert f"HostsCollection([Host('{host}', scheme='http', port={port})])" in banner
+    assert f"ingestionClient(appId, apiKey, 'us', {{ hosts: [{{ url: '{host}:{port}'" in banner
+    assert "protocol: 'http'" in banner
+    assert f"http://{host}:{port}/__mock__/" in banner
+    assert "any non-empty app ID and API key" in banner
+
+
+# --- one-line errors ----------------------------------------------------------------------------
+
+
+def test_busy_port_is_a_one_line_error() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli("serve", "--port", str(port))
+    assert_one_line_error(result, 1, f"127.0.0.1:{port}", "already in use")
+
+
+def test_missing_spec_file_is_a_one_line_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.yaml"
+    result = run_cli("serve", "--port", "0", "--spec", str(missing))
+    assert_one_line_error(result, 1, "nowhere.yaml")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param("openapi: 3.1.0\npaths: {/pets: [unclosed\n", id="broken-yaml"),
+        pytest.param("just: a mapping\n", id="not-openapi"),
+        pytest.param("- a\n- list\n", id="a-list"),
+    ],
+)
+def test_bad_spec_file_is_a_one_line_error(tmp_path: Path, content: str) -> None:
+    spec = tmp_path / "bad-spec.yaml"
+    spec.write_text(content, encoding="utf-8")
+    result = run_cli("serve", "--port", "0", "--spec", str(spec))
+    assert_one_line_error(result, 1, "spec")
+
+
+def test_missing_fixture_file_is_a_one_line_error(tmp_path: Path) -> None:
+    result = run_cli("serve", "--port", "0", "--fixtures", str(tmp_path / "absent.yaml"))
+    assert_one_line_error(result, 1, "absent.yaml")
+
+
+def test_unknown_fixture_name_is_a_one_line_error() -> None:
+    result = run_cli("serve", "--port", "0", "--fixtures", "no_such_data_set")
+    assert_one_line_error(result, 1, "no_such_data_set")
+
+
+def test_invalid_fixture_record_is_a_one_line_error_naming_it(tmp_path: Path) -> None:
+    fixture = tmp_path / "broken.yaml"
+    fixture.write_text(
+        "sources:\n  - type: json\n    name: feed without its input\n    input: {url: 42}\n", encoding="utf-8"
+    )
+    line = assert_one_line_error(run_cli("serve", "--port", "0", "--fixtures", str(fixture)), 1)
+    assert "broken.yaml" in line
+    assert "fixtures" in line
+
+
+def test_unparseable_fixture_file_is_a_one_line_error(tmp_path: Path) -> None:
+    fixture = tmp_path / "garbled.yaml"
+    fixture.write_text("sources: [unclosed\n", encoding="utf-8")
+    line = assert_one_line_error(run_cli("serve", "--port", "0", "--fixtures", str(fixture)), 1)
+    assert "garbled.yaml" in line
+
+
+def test_app_id_without_api_key_is_a_usage_error() -> None:
+    result = run_cli("serve", "--port", "0", "--app-id", "ONLYAPP")
+    assert_one_line_error(result, 2, "--app-id", "--api-key")
+
+
+def test_api_key_without_app_id_is_a_usage_error() -> None:
+    result = run_cli("serve", "--port", "0", "--api-key", "only-key")
+    assert_one_line_error(result, 2, "--app-id", "--api-key")
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "fragment"),
+    [
+        ("--fail", "noSuchOperation:500", "noSuchOperation"),
+        ("--fail", "listSources:200", "200"),
+        ("--fail", "listSources:500:2", "rate"),
+        ("--fail-next", "listSources:503", "OP:STATUS:N"),
+        ("--drop", "listSources:often", "often"),
+        ("--latency", "slow", "slow"),
+    ],
+)
+def test_bad_fault_option_is_a_usage_error(option: str, value: str, fragment: str) -> None:
+    result = run_cli("serve", "--port", "0", option, value)
+    assert_one_line_error(result, 2, fragment)
+
+
+# --- signals ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_stops_the_server_cleanly(serve: ServeFactory, sig: signal.Signals) -> None:
+    server = serve()
+    with server.client() as client:
+        assert client.get("/1/sources").status_code == 200
+    server.process.send_signal(sig)
+    try:
+        status = server.process.wait(30)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{sig.name} did not stop the server within 30 s: {server.describe()}")
+    stderr = server.stderr()
+    assert "Traceback" not in stderr, stderr
+    assert status == 0, f"{sig.name}: exit status {status}, expected 0; stderr:\n{stderr}"
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.url}/__mock__/health", timeout=5.0)
+
+
+# --- access log ---------------------------------------------------------------------------------
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def wait_for_json_lines(read: Any, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = json_lines(read())
+        if len(lines) >= count or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def test_json_access_log_is_one_object_per_request_without_secrets(serve: ServeFactory) -> None:
+    server = serve("--access-log", "json")
+    password = "pa55-w0rd-never-logged"
+    with server.client() as client:
+        created = client.post(
+            "/1/authentications",
+            json={
+                "type": "basic",
+                "name": "feed login",
+                "input": {"username": "feeds", "password": password},
+            },
+        )
+        assert created.status_code == 200, created.text
+        auth_id = created.json()["authenticationID"]
+        assert client.get(f"/1/authentications/{auth_id}").status_code == 200
+        assert client.get("/1/sources", params={"itemsPerPage": 5}).status_code == 200
+        assert client.get("/1/sources", params={"itemsPerPage": 0}).status_code == 400
+    lines = wait_for_json_lines(server.stderr, 4)
+    assert len(lines) == 4, server.stderr()
+    for entry in lines:
+        assert {"method", "path", "operationId", "status", "durationMs", "appID"} <= set(entry)
+        assert entry["appID"] == APP_ID
+        assert isinstance(entry["durationMs"], (int, float))
+    assert [(e["method"], e["operationId"], e["status"]) for e in lines] == [
+        ("POST", "createAuthentication", 200),
+        ("GET", "getAuthentication", 200),
+        ("GET", "listSources", 200),
+        ("GET", "listSources", 400),
+    ]
+    assert lines[1]["path"] == f"/1/authentications/{auth_id}"
+    assert lines[2]["query"] == {"itemsPerPage": ["5"]}
+    stderr = server.stderr()
+    assert password not in stderr
+    assert API_KEY not in stderr
+
+
+def test_text_access_log_is_the_default(serve: ServeFactory) -> None:
+    server = serve()
+    with server.client() as client:
+        assert client.get("/1/sources").status_code == 200
+    deadline = time.monotonic() + 30
+    while "listSources" not in server.stderr() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    line = next(line for line in server.stderr().splitlines() if "listSources" in line)
+    assert line.startswith("GET /1/sources listSources 200 ")
+    assert f"app={APP_ID}" in line
+
+
+def test_access_log_off_logs_no_requests(serve: ServeFactory) -> None:
+    server = serve("--access-log", "off")
+    with server.client() as client:
+        assert client.get("/1/sources").status_code == 200
+        assert client.get("/1/destinations").status_code == 200
+    time.sleep(0.5)
+    stderr = server.stderr()
+    assert "listSources" not in stderr
+    assert "/1/destinations" not in stderr
+
+
+# --- data and credentials -----------------------------------------------------------------------
+
+
+def test_catalog_fixtures_are_seen_by_every_application(serve: ServeFactory) -> None:
+    server = serve("--fixtures", "catalog")
+    seen: dict[str, set[str]] = {}
+    for app_id in ("FIRSTAPP", "SECONDAPP", "THIRDAPP"):
+        with server.client(app_id=app_id) as client:
+            response = client.get("/1/sources", params={"itemsPerPage": 100})
+            assert response.status_code == 200, response.text
+            body = response.json()
+            assert body["pagination"]["nbItems"] == 5
+            seen[app_id] = {s["sourceID"] for s in body["sources"]}
+            assert len({s["type"] for s in body["sources"]}) == 5
+    assert seen["FIRSTAPP"] == seen["SECONDAPP"] == seen["THIRDAPP"]
+    # Each application owns its copy: a change in one is not seen by another.
+    with server.client(app_id="FIRSTAPP") as first, server.client(app_id="SECONDAPP") as second:
+        created = first.post("/1/sources", json={"type": "push", "name": "only in the first app"})
+        assert created.status_code == 200, created.text
+        assert first.get("/1/sources").json()["pagination"]["nbItems"] == 6
+        assert second.get("/1/sources").json()["pagination"]["nbItems"] == 5
+        assert second.get(f"/1/sources/{created.json()['sourceID']}").status_code == 404
+
+
+def created_ids(server_url: str) -> list[str]:
+    with httpx.Client(base_url=server_url, headers=credentials(), timeout=30.0) as client:
+        ids = []
+        for i in range(3):
+            response = client.post("/1/sources", json={"type": "push", "name": f"feed {i}"})
+            assert response.status_code == 200, response.text
+            ids.append(response.json()["sourceID"])
+        response = client.post(
+            "/1/destinations", json={"type": "search", "name": "products", "input": {"indexName": "products"}}
+        )
+        assert response.status_code == 200, response.text
+        ids.append(response.json()["destinationID"])
+    return ids
+
+
+def test_seed_makes_ids_deterministic_across_runs(serve: ServeFactory) -> None:
+    first = serve("--seed", "42")
+    ids_first = created_ids(first.url)
+    first.stop()
+    second = serve("--seed", "42")
+    ids_second = created_ids(second.url)
+    assert ids_first == ids_second
+    assert len(set(ids_first)) == len(ids_first)
+    other = serve("--seed", "43")
+    assert created_ids(other.url) != ids_first
+
+
+def test_without_seed_ids_differ_across_runs(serve: ServeFactory) -> None:
+    first, second = serve(), serve()
+    assert created_ids(first.url) != created_ids(second.url)
+
+
+def test_strict_credentials_accept_only_the_configured_pair(serve: ServeFactory) -> None:
+    server = serve("--app-id", "STRICTAPP", "--api-key", "strict-key")
+    assert "only the configured app ID and API key" in server.stderr()
+    with server.client(app_id="STRICTAPP", api_key="strict-key") as client:
+        assert client.get("/1/sources").status_code == 200
+    for app_id, api_key in [("STRICTAPP", "wrong-key"), ("OTHERAPP", "strict-key"), ("OTHERAPP", "wrong")]:
+        with server.client(app_id=app_id, api_key=api_key) as client:
+            response = client.get("/1/sources")
+            assert response.status_code == 403, (app_id, api_key, response.text)
+            assert response.json() == {"message": "Invalid Application-Id or API-Key", "status": 403}
+    with server.control() as anonymous:
+        assert anonymous.get("/1/sources").status_code == 403
+    assert "strict-key" not in server.stderr()  # the banner and the access log never show the key
+
+
+def test_default_credentials_accept_any_non_empty_pair(serve: ServeFactory) -> None:
+    server = serve()
+    with server.client(app_id="ANY", api_key="thing") as client:
+        assert client.get("/1/sources").status_code == 200
+    with server.client(app_id="", api_key="thing") as client:
+        assert client.get("/1/sources").status_code == 403
+
+
+def test_max_body_bytes_rejects_larger_bodies(serve: ServeFactory) -> None:
+    server = serve("--max-body-bytes", "200")
+    with server.client() as client:
+        small = client.post("/1/sources", json={"type": "push", "name": "small"})
+        assert small.status_code == 200, small.text
+        big = client.post("/1/sources", json={"type": "push", "name": "x" * 500})
+        assert big.status_code == 413, big.text
+        assert "200" in big.json()["message"]
+
+
+def test_deferred_runs_take_the_configured_time(serve: ServeFactory) -> None:
+    server = serve("--runs", "deferred", "--run-seconds", "3600")
+    with server.client() as client:
+        source = client.post("/1/sources", json={"type": "push", "name": "feed"}).json()["sourceID"]
+        destination = client.post(
+            "/1/destinations", json={"type": "search", "name": "dest", "input": {"indexName": "products"}}
+        ).json()["destinationID"]
+        task = client.post(
+            "/2/tasks", json={"sourceID": source, "destinationID": destination, "action": "replace"}
+        )
+        assert task.status_code == 200, task.text
+        run = client.post(f"/2/tasks/{task.json()['taskID']}/run")
+        assert run.status_code == 200, run.text
+        fetched = client.get(f"/1/runs/{run.json()['runID']}")
+        assert fetched.status_code == 200, fetched.text
+        assert fetched.json()["status"] != "finished"
+
+
+def test_api_key_is_never_printed(serve: ServeFactory) -> None:
+    server = serve("--app-id", APP_ID, "--api-key", API_KEY)
+    assert API_KEY not in server.stderr()
