@@ -8,7 +8,7 @@ poller sees nothing (404) until the run has done its work.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -193,18 +193,25 @@ def get_run(ctx: Context, run_id: str) -> Record:
     return run
 
 
-def list_runs(ctx: Context) -> Any:
-    settle_all(ctx)
-    start, end, window = _window(ctx, RUNS_WINDOW)
-    # Whole seconds, as the dates are written: a run created this second is inside the window.
-    in_window = [r for r in ctx.account.runs.values() if int(start) <= int(r["_created"]) <= end]
-    item_schema = ctx.response_schema()["properties"]["runs"]["items"]
-    page, pagination = paginate(select(RUNS, ctx, in_window), ctx)
+def _list_in_window(
+    family: Family, ctx: Context, records: Iterable[Record], moment: str, span: timedelta
+) -> dict[str, Any]:
+    """One page of ``records`` whose ``moment`` (epoch seconds) falls in the request's date window."""
+    start, end, window = _window(ctx, span)
+    # Whole seconds, as the dates are written: what happened this second is inside the window.
+    in_window = [r for r in records if int(start) <= int(r[moment]) <= end]
+    item_schema = ctx.response_schema()["properties"][family.name]["items"]
+    page, pagination = paginate(select(family, ctx, in_window), ctx)
     return {
-        "runs": [RUNS.show(r, ctx, item_schema) for r in page],
+        family.name: [family.show(r, ctx, item_schema) for r in page],
         "pagination": pagination,
         "window": window,
     }
+
+
+def list_runs(ctx: Context) -> Any:
+    settle_all(ctx)
+    return _list_in_window(RUNS, ctx, ctx.account.runs.values(), "_created", RUNS_WINDOW)
 
 
 def get_run_handler(ctx: Context) -> Any:
@@ -213,20 +220,9 @@ def get_run_handler(ctx: Context) -> Any:
 
 def list_events(ctx: Context) -> Any:
     run = get_run(ctx, ctx.request.path["runID"])
-    start, end, window = _window(ctx, EVENTS_WINDOW)
     now = ctx.store.clock.now().timestamp()
-    visible = [
-        e
-        for e in ctx.account.events.get(run["runID"], {}).values()
-        if e["_publishAt"] <= now and int(start) <= int(e["_publishAt"]) <= end
-    ]
-    item_schema = ctx.response_schema()["properties"]["events"]["items"]
-    page, pagination = paginate(select(EVENTS, ctx, visible), ctx)
-    return {
-        "events": [EVENTS.show(e, ctx, item_schema) for e in page],
-        "pagination": pagination,
-        "window": window,
-    }
+    published = [e for e in ctx.account.events.get(run["runID"], {}).values() if e["_publishAt"] <= now]
+    return _list_in_window(EVENTS, ctx, published, "_publishAt", EVENTS_WINDOW)
 
 
 def get_event(ctx: Context) -> Any:
