@@ -16,6 +16,8 @@ from starlette.testclient import TestClient
 
 from mockserver import MockApp, admin, create_app
 from tests.conftest import APP_ID
+from tests.helpers import ok
+from tests.helpers import refused as error
 
 SEEDED_SECRETS = ("seeded-algolia-key", "seeded-basic-password", "seeded-oauth-secret", "seeded-private-key")
 CATALOG_SOURCE = "0a1b2c3d-0000-4000-8000-000000000201"
@@ -79,18 +81,6 @@ class ControlPlane:
 @pytest.fixture
 def control(client: TestClient) -> ControlPlane:
     return ControlPlane(client)
-
-
-def ok(response: httpx2.Response) -> Any:
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def error(response: httpx2.Response, status: int) -> str:
-    assert response.status_code == status, response.text
-    message = response.json()["message"]
-    assert isinstance(message, str)
-    return message
 
 
 def source_names(client: TestClient, app_id: str = APP_ID) -> list[str]:

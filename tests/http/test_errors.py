@@ -16,6 +16,8 @@ from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
 from tests.conftest import API_KEY, APP_ID, CREDENTIALS
+from tests.helpers import ok
+from tests.helpers import refused as error
 
 INVALID_CREDENTIALS = "Invalid Application-Id or API-Key"
 VALIDATION_MESSAGE = re.compile(r"^(body|query|path|header)[.:\[]")
@@ -30,23 +32,6 @@ def connect(app: MockApp, headers: dict[str, str] | None = None) -> TestClient:
 def anonymous(app: MockApp) -> Iterator[TestClient]:
     with connect(app) as c:
         yield c
-
-
-def ok(response: httpx2.Response) -> Any:
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def error(response: httpx2.Response, status: int) -> str:
-    """The message of an error answer, after checking it is the JSON the clients can read."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
-    assert isinstance(body, dict)
-    message = body["message"]
-    assert isinstance(message, str)
-    assert message
-    return message
 
 
 def new_source(client: TestClient, **fields: Any) -> str:

@@ -15,21 +15,11 @@ from starlette.testclient import TestClient
 from mockserver import Clock, MockApp, create_app
 from mockserver.store import Account, RunPolicy
 from tests.conftest import APP_ID, CREDENTIALS
+from tests.helpers import ok, refused
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 # ----------------------------------------------------------------------------------------- helpers
-
-
-def ok(response: Response) -> Any:
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def refused(response: Response, status: int = 400) -> str:
-    assert response.status_code == status, response.text
-    message: str = response.json()["message"]
-    return message
 
 
 def make_source(client: TestClient, type_: str = "push") -> str:

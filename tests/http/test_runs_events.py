@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from httpx2 import Response
 from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
 from mockserver.clock import rfc3339
 from mockserver.store import Account, RunPolicy
 from tests.conftest import APP_ID
+from tests.helpers import ok, refused
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -22,17 +22,6 @@ def at(seconds: float = 0, **delta: float) -> str:
 
 
 # ----------------------------------------------------------------------------------------- helpers
-
-
-def ok(response: Response) -> Any:
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def refused(response: Response, status: int = 400) -> str:
-    assert response.status_code == status, response.text
-    message: str = response.json()["message"]
-    return message
 
 
 def make_source(client: TestClient) -> str:

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from httpx2 import Response
 from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
 from mockserver.store import Account
 from tests.conftest import APP_ID
+from tests.helpers import ok, refused
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 T0_TEXT = "2026-01-01T12:00:00Z"
@@ -29,17 +29,6 @@ DOCKER_SOURCE: dict[str, Any] = {
 }
 
 # ----------------------------------------------------------------------------------------- helpers
-
-
-def ok(response: Response) -> Any:
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def refused(response: Response, status: int = 400) -> str:
-    assert response.status_code == status, response.text
-    message: str = response.json()["message"]
-    return message
 
 
 def make_source(client: TestClient, body: dict[str, Any]) -> str:

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from httpx2 import Response
 from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
 from tests.conftest import APP_ID, CREDENTIALS
+from tests.helpers import ok, refused
 
 T0 = datetime(2026, 1, 1, 0, 3, tzinfo=UTC)
 T0_TEXT = "2026-01-01T00:03:00Z"
@@ -31,17 +31,6 @@ SOURCE_INPUTS: dict[str, dict[str, Any] | None] = {
 
 
 # ----------------------------------------------------------------------------------------- helpers
-
-
-def ok(response: Response) -> Any:
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def refused(response: Response, status: int = 400) -> str:
-    assert response.status_code == status, response.text
-    message: str = response.json()["message"]
-    return message
 
 
 def make_source(client: TestClient, type_: str = "json", name: str = "src") -> str:

@@ -7,27 +7,16 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx2
 import pytest
 from starlette.testclient import TestClient
 
 from mockserver import MockApp
+from tests.helpers import ok
+from tests.helpers import refused as error
 
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 CODE = "async function transform(record) { return record; }"
-
-
-def ok(response: httpx2.Response) -> Any:
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def error(response: httpx2.Response, status: int) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert isinstance(body["message"], str)
-    return body["message"]
 
 
 def create(client: TestClient, **fields: Any) -> str:

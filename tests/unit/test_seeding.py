@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from mockserver import MockApp, create_app
 from mockserver.seeding import SeedError, bundled_names
 from tests.conftest import APP_ID, CREDENTIALS
+from tests.helpers import ok
 
 FAMILIES = ("authentications", "transformations", "sources", "destinations", "tasks")
 EXPECTED_COUNTS = {
@@ -60,11 +61,6 @@ ID_FIELDS = {
 }
 SEEDED_SECRETS = ("seeded-algolia-key", "seeded-basic-password", "seeded-oauth-secret", "seeded-private-key")
 WIDE_WINDOW = {"startDate": "2025-12-01T00:00:00Z", "endDate": "2026-02-01T00:00:00Z"}
-
-
-def ok(answer: Any) -> Any:
-    assert answer.status_code == 200, answer.text
-    return answer.json()
 
 
 # --- the bundled data sets ---------------------------------------------------------------------
