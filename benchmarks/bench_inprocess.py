@@ -52,8 +52,10 @@ PUSH_BODY = json.dumps(
 PUSH_SHARE = 40  # pushes are slow: they run requests // PUSH_SHARE times per repeat
 
 
-async def asgi_call(app: ASGIApp, method: str, path: str, body: bytes = b"") -> tuple[int, bytes]:
-    """One request through ``app``: the response's status and body."""
+async def asgi_call(
+    app: ASGIApp, method: str, path: str, body: bytes = b"", query: str = ""
+) -> tuple[int, bytes]:
+    """One request through ``app`` (``query``: the query string, no ``?``): its status and body."""
     headers = list(HEADERS)
     if body:
         headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
@@ -65,7 +67,7 @@ async def asgi_call(app: ASGIApp, method: str, path: str, body: bytes = b"") -> 
         "scheme": "http",
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query.encode(),
         "root_path": "",
         "headers": headers,
         "client": ("127.0.0.1", 50000),
@@ -104,19 +106,45 @@ class Row:
     bare: str | None  # the row it is compared with
 
 
-async def measure(call: Call, requests: int, repeats: int) -> float:
-    """Median over ``repeats`` runs of ``requests`` calls, in µs per request."""
+async def measure(
+    call: Call, requests: int, repeats: int, clock: Callable[[], float] = time.perf_counter
+) -> float:
+    """Median over ``repeats`` runs of ``requests`` calls, in µs per request.
+
+    ``clock``: ``time.perf_counter`` (wall time, the default) or ``time.process_time`` (this
+    process's CPU time: steadier on a machine other processes keep busy; there is no I/O here).
+    """
     status, body = await call()
     assert status == 200, (status, body[:300])
     for _ in range(max(50, requests // 10)):  # warm-up: caches, compiled validators
         await call()
     samples = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         for _ in range(requests):
             await call()
-        samples.append((time.perf_counter() - start) / requests * 1e6)
+        samples.append((clock() - start) / requests * 1e6)
     return statistics.median(samples)
+
+
+async def measure_together(
+    calls: list[tuple[Call, int]], repeats: int, clock: Callable[[], float] = time.perf_counter
+) -> list[float]:
+    """As ``measure`` for each ``(call, requests)``, with the repeats taken round-robin, so that
+    whatever else the machine does meanwhile hits every call alike."""
+    for call, requests in calls:
+        status, body = await call()
+        assert status == 200, (status, body[:300])
+        for _ in range(max(50, requests // 10)):
+            await call()
+    samples: list[list[float]] = [[] for _ in calls]
+    for _ in range(repeats):
+        for (call, requests), taken in zip(calls, samples, strict=True):
+            start = clock()
+            for _ in range(requests):
+                await call()
+            taken.append((clock() - start) / requests * 1e6)
+    return [statistics.median(taken) for taken in samples]
 
 
 def bare_app(
@@ -148,11 +176,13 @@ def bare_app(
     )
 
 
-def seeded_mock(**options: Any) -> tuple[MockApp, str]:
+def seeded_mock(count: int = LISTED_SOURCES, **options: Any) -> tuple[MockApp, list[str]]:
+    """A mock holding ``count`` json sources, put straight into its store; their IDs, oldest first."""
     app = create_app(seed=1, **options)
     account = app.store.account(APP_ID)
     now = app.store.clock.timestamp()
-    for i in range(LISTED_SOURCES):
+    ids = []
+    for i in range(count):
         source_id = app.store.ids.new()
         account.sources[source_id] = {
             "sourceID": source_id,
@@ -162,7 +192,8 @@ def seeded_mock(**options: Any) -> tuple[MockApp, str]:
             "createdAt": now,
             "updatedAt": now,
         }
-    return app, source_id
+        ids.append(source_id)
+    return app, ids
 
 
 async def push_ready_mock() -> MockApp:
@@ -186,9 +217,12 @@ async def push_ready_mock() -> MockApp:
     return app
 
 
-async def inprocess_rows(requests: int, repeats: int) -> list[Row]:
-    mock, source_id = seeded_mock()
-    checked, checked_id = seeded_mock(check_responses=True)
+async def inprocess_rows(
+    requests: int, repeats: int, clock: Callable[[], float] = time.perf_counter
+) -> list[Row]:
+    mock, listed_ids = seeded_mock()
+    checked, checked_ids = seeded_mock(check_responses=True)
+    source_id, checked_id = listed_ids[-1], checked_ids[-1]
     creating = create_app(seed=2)  # createSource grows its store; kept apart from the listed one
     source_path = f"/1/sources/{source_id}"
 
@@ -247,21 +281,24 @@ async def inprocess_rows(requests: int, repeats: int) -> list[Row]:
             requests,
         ),
     ]
-    rows = []
-    for name, call, compared, count in cases:
-        rows.append(Row(name, await measure(call, count, repeats), compared))
-    return rows
+    micros = await measure_together([(call, count) for _, call, _, count in cases], repeats, clock)
+    return [Row(name, us, compared) for (name, _, compared, _), us in zip(cases, micros, strict=True)]
+
+
+def fresh_process_values(code: str, runs: int) -> list[float]:
+    """Medians of the numbers ``code`` prints on its last line, each run in a new interpreter."""
+    samples: list[list[float]] = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True, timeout=120
+        ).stdout
+        samples.append([float(value) for value in out.strip().splitlines()[-1].split()])
+    return [statistics.median(column) for column in zip(*samples, strict=True)]
 
 
 def fresh_process_seconds(code: str, runs: int) -> float:
     """Median of what ``code`` prints (a duration in seconds), each run in a new interpreter."""
-    samples = []
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True
-        ).stdout
-        samples.append(float(out.strip().splitlines()[-1]))
-    return statistics.median(samples)
+    return fresh_process_values(code, runs)[-1]
 
 
 IMPORT_CODE = """
@@ -315,13 +352,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=500, help="requests per repeat (default 500)")
     parser.add_argument("--repeats", type=int, default=7, help="repeats; the median is shown (default 7)")
     parser.add_argument("--startup-runs", type=int, default=5, help="fresh processes per startup timing")
+    parser.add_argument(
+        "--cpu-time", action="store_true", help="time with process CPU time instead of wall time"
+    )
     args = parser.parse_args(argv)
 
-    rows = asyncio.run(inprocess_rows(args.requests, args.repeats))
+    clock = time.process_time if args.cpu_time else time.perf_counter
+    rows = asyncio.run(inprocess_rows(args.requests, args.repeats, clock))
     by_name = {row.operation: row for row in rows}
     print(
         f"In-process ASGI, no socket: median of {args.repeats} repeats of {args.requests} requests "
-        f"({max(20, args.requests // PUSH_SHARE)} for the 1,000-record POSTs)"
+        f"({max(20, args.requests // PUSH_SHARE)} for the 1,000-record POSTs), "
+        f"{'CPU' if args.cpu_time else 'wall'} time"
     )
     print()
     print(f"| {'operation':<36} | {'µs/request':>10} | {'ratio vs bare':>13} |")

@@ -1,15 +1,27 @@
 """Throughput of the standalone server: ``mockserver serve`` next to a bare Starlette app on uvicorn.
 
-Run: ``python -m benchmarks.bench_serve [--seconds S] [--connections C] [--tool auto|wrk|python]``
+Run: ``python -m benchmarks.bench_serve [--seconds S] [--rounds R] [--connections C] [--threads T]``
 
 Both servers are separate processes on 127.0.0.1, one uvicorn worker each, started the same way
-(a socket bound by the process, ``uvicorn.Server(...).run(sockets=[...])``, no access log). Each is
-loaded with ``C`` concurrent keep-alive connections for ``S`` seconds per case, after a short
-warm-up: a read (``GET /1/sources?itemsPerPage=10`` with 50 sources seeded) and a write
-(``POST /1/sources``). The bare endpoints answer the same JSON the mock answered. The load comes
-from ``wrk`` when it is installed, else from a Python asyncio + httpx generator (which is slower
-than the servers, so its numbers are a floor). On a small machine the load generator competes with
-the server for the CPU: compare the ratios, not the absolute numbers, across machines.
+(a socket bound by the process with IPPROTO_TCP so asyncio sets TCP_NODELAY,
+``uvicorn.Server(...).run(sockets=[...])``, log level warning, no access log). Each is loaded with
+``C`` concurrent keep-alive connections for ``S`` seconds per case, after a short warm-up, the
+seconds split into ``R`` rounds that alternate between the two servers (so that whatever else the
+machine does meanwhile hits both alike):
+
+- ``listSources``: ``GET /1/sources?itemsPerPage=10`` with 51 sources stored;
+- ``getSource``: ``GET /1/sources/{sourceID}``;
+- ``push``: ``POST /1/push/products`` of 1,000 records (the same 1,000 objectIDs every time),
+  through the one push task that targets the index;
+- ``createSource``: ``POST /1/sources`` (last: it grows the mock's store).
+
+The bare endpoints answer the same JSON the mock answered (the POSTs parse their body first).
+Between cases the mock's journal is emptied (``DELETE /__mock__/journal``, untimed), so the push
+bodies it keeps do not pile up. The load comes from ``wrk`` when it is installed, else from a
+Python asyncio + httpx generator (slower than the servers, so its numbers are a floor). On a small
+machine the load generator (and anything else running) competes with the server for the CPU:
+compare the ratios, not the absolute numbers, across machines. The last column, the CPU time the
+server process used per request (from /proc), does not depend on that competition.
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,34 +52,65 @@ APP_ID = "BENCHAPP"
 API_KEY = "bench-key"
 HEADERS = {"x-algolia-application-id": APP_ID, "x-algolia-api-key": API_KEY}
 SEEDED_SOURCES = 50
-READ_PATH = "/1/sources?itemsPerPage=10"
-WRITE_PATH = "/1/sources"
-WRITE_BODY = json.dumps({"type": "json", "name": "feed", "input": {"url": "https://example.com/feed.json"}})
+INDEX = "products"
+SOURCE_BODY = json.dumps({"type": "json", "name": "feed", "input": {"url": "https://example.com/feed.json"}})
+PUSH_BODY = json.dumps(
+    {
+        "action": "addObject",
+        "records": [{"objectID": f"sku-{i}", "name": f"Product {i}", "price": i} for i in range(1000)],
+    }
+)
 START_TIMEOUT = 60.0
 WARMUP_SECONDS = 1.0
 _URL = re.compile(r"(http://127\.0\.0\.1:\d+)")
 
 
+@dataclass(frozen=True)
+class Case:
+    name: str  # the operation: listSources, getSource, push, createSource
+    label: str  # the request, for the table
+    method: str
+    path: str  # "{sourceID}" is replaced by a seeded source's ID
+    body: str | None = None
+
+
+CASES = (
+    Case("listSources", "GET /1/sources?itemsPerPage=10", "GET", "/1/sources?itemsPerPage=10"),
+    Case("getSource", "GET /1/sources/{sourceID}", "GET", "/1/sources/{sourceID}"),
+    Case("push", f"POST /1/push/{INDEX} (1,000 records)", "POST", f"/1/push/{INDEX}", PUSH_BODY),
+    Case("createSource", "POST /1/sources", "POST", "/1/sources", SOURCE_BODY),
+)
+
+
 # --- the bare server (run in its own process with --serve-bare) ----------------------------------
 
 
-def serve_bare(listing_file: str, created_file: str) -> int:
-    """A bare Starlette app on uvicorn, served exactly as ``mockserver serve`` serves the mock."""
+def serve_bare(answers_file: str) -> int:
+    """A bare Starlette app on uvicorn, served exactly as ``mockserver serve`` serves the mock.
+
+    ``answers_file`` holds the JSON each endpoint answers (keys: the operation names of CASES).
+    """
     import uvicorn
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    listing = json.loads(Path(listing_file).read_text(encoding="utf-8"))
-    created = json.loads(Path(created_file).read_text(encoding="utf-8"))
+    answers: dict[str, Any] = json.loads(Path(answers_file).read_text(encoding="utf-8"))
 
     async def list_sources(request: Request) -> Response:
-        return JSONResponse(listing)
+        return JSONResponse(answers["listSources"])
+
+    async def get_source(request: Request) -> Response:
+        return JSONResponse(answers["getSource"])
 
     async def create_source(request: Request) -> Response:
         await request.json()
-        return JSONResponse(created)
+        return JSONResponse(answers["createSource"])
+
+    async def push(request: Request) -> Response:
+        await request.json()
+        return JSONResponse(answers["push"])
 
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -75,6 +119,8 @@ def serve_bare(listing_file: str, created_file: str) -> int:
         routes=[
             Route("/1/sources", list_sources, methods=["GET"]),
             Route("/1/sources", create_source, methods=["POST"]),
+            Route("/1/sources/{sourceID}", get_source, methods=["GET"]),
+            Route("/1/push/{indexName}", push, methods=["POST"]),
             Route("/__mock__/health", health, methods=["GET"]),
         ]
     )
@@ -101,6 +147,19 @@ class Server:
     def stderr(self) -> str:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
 
+    def rss_kib(self) -> int:
+        """The process's resident set size (VmRSS), in KiB."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text(encoding="ascii")
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        if match is None:
+            raise RuntimeError(f"no VmRSS for {self.name} (pid {self.process.pid})")
+        return int(match.group(1))
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the process has used so far (/proc/PID/stat)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -112,7 +171,7 @@ class Server:
 
 
 def start(name: str, command: list[str], folder: Path) -> Server:
-    stderr_path = folder / f"{name}.stderr"
+    stderr_path = folder / f"{name.replace(' ', '-')}.stderr"
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
             command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
@@ -149,6 +208,10 @@ def mockserver_command() -> list[str]:
     return [*base, "serve", "--host", HOST, "--port", "0", "--access-log", "off", "--log-level", "warning"]
 
 
+def bare_command(answers_file: Path) -> list[str]:
+    return [sys.executable, "-m", "benchmarks.bench_serve", "--serve-bare", str(answers_file)]
+
+
 # --- load generators -----------------------------------------------------------------------------
 
 
@@ -157,22 +220,33 @@ class Load:
     requests: int
     seconds: float
     failures: int  # non-2xx answers and socket errors
+    server_cpu: float = 0.0  # CPU seconds the server process used meanwhile (when measured)
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """Server CPU per request: the throughput ceiling (1 / this) if it had a whole CPU to itself."""
+        return self.server_cpu / self.requests * 1e3 if self.requests else 0.0
 
-def wrk_load(url: str, method: str, path: str, seconds: float, connections: int, threads: int) -> Load:
-    script = ["wrk.method = " + json.dumps(method)]
-    for key, value in HEADERS.items():
-        script.append(f"wrk.headers[{json.dumps(key)}] = {json.dumps(value)}")
-    if method == "POST":
-        script.append('wrk.headers["Content-Type"] = "application/json"')
-        script.append(f"wrk.body = {json.dumps(WRITE_BODY)}")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
-        lua.write("\n".join(script) + "\n")
-    try:
+
+def wrk_load(
+    url: str, method: str, path: str, body: str | None, seconds: float, connections: int, threads: int
+) -> Load:
+    with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
+        folder = Path(tmp)
+        script = ["wrk.method = " + json.dumps(method)]
+        for key, value in HEADERS.items():
+            script.append(f"wrk.headers[{json.dumps(key)}] = {json.dumps(value)}")
+        if body is not None:
+            (folder / "body.json").write_text(body, encoding="utf-8")
+            script.append('wrk.headers["Content-Type"] = "application/json"')
+            script.append(f'local f = assert(io.open({json.dumps(str(folder / "body.json"))}, "rb"))')
+            script.append('wrk.body = f:read("*a")')
+            script.append("f:close()")
+        (folder / "script.lua").write_text("\n".join(script) + "\n", encoding="utf-8")
         duration = max(1, round(seconds))
         result = subprocess.run(
             [
@@ -183,7 +257,7 @@ def wrk_load(url: str, method: str, path: str, seconds: float, connections: int,
                 "--timeout",
                 "10s",
                 "-s",
-                lua.name,
+                str(folder / "script.lua"),
                 f"{url}{path}",
             ],
             capture_output=True,
@@ -191,8 +265,6 @@ def wrk_load(url: str, method: str, path: str, seconds: float, connections: int,
             timeout=duration + 60,
             check=False,
         )
-    finally:
-        os.unlink(lua.name)
     if result.returncode != 0:
         raise RuntimeError(f"wrk failed ({result.returncode}): {result.stderr}{result.stdout}")
     out = result.stdout
@@ -210,11 +282,13 @@ def wrk_load(url: str, method: str, path: str, seconds: float, connections: int,
     return Load(int(total.group(1)), float(total.group(2)) * unit, failures)
 
 
-async def _python_load(url: str, method: str, path: str, seconds: float, connections: int) -> Load:
+async def _python_load(
+    url: str, method: str, path: str, body: str | None, seconds: float, connections: int
+) -> Load:
     """``connections`` workers, each with its own keep-alive connection (one client per worker:
     httpx's shared pool gets slower, not faster, with 32 connections contending for it)."""
     headers = dict(HEADERS)
-    content = WRITE_BODY.encode() if method == "POST" else None
+    content = body.encode() if body is not None else None
     if content is not None:
         headers["content-type"] = "application/json"
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
@@ -248,8 +322,17 @@ async def _python_load(url: str, method: str, path: str, seconds: float, connect
     return Load(done + failures, elapsed, failures)
 
 
-def python_load(url: str, method: str, path: str, seconds: float, connections: int) -> Load:
-    return asyncio.run(_python_load(url, method, path, seconds, connections))
+def python_load(url: str, method: str, path: str, body: str | None, seconds: float, connections: int) -> Load:
+    return asyncio.run(_python_load(url, method, path, body, seconds, connections))
+
+
+def pick_tool(tool: str) -> str:
+    """``auto`` -> wrk when it is installed, else python."""
+    if tool == "auto":
+        return "wrk" if shutil.which("wrk") else "python"
+    if tool == "wrk" and not shutil.which("wrk"):
+        raise RuntimeError("wrk is not installed (apt-get install -y wrk), or use --tool python")
+    return tool
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -257,50 +340,78 @@ def python_load(url: str, method: str, path: str, seconds: float, connections: i
 
 @dataclass
 class Row:
-    case: str
-    server: str
+    case: Case
+    server: str  # "bare Starlette" or "mockserver serve"
     load: Load
 
 
-def prepare_mock(url: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Seed the mock with 50 sources; return its listing and a createSource answer, for the bare app."""
+def prepare_mock(url: str) -> tuple[dict[str, Any], str]:
+    """Give the mock a push task on INDEX and 50 json sources; return what each case answered
+    (for the bare app) and the ID of a source to get."""
     with httpx.Client(base_url=url, headers=HEADERS, timeout=30) as client:
+
+        def post(path: str, body: object) -> dict[str, Any]:
+            response = client.post(path, json=body)
+            response.raise_for_status()
+            answer: dict[str, Any] = response.json()
+            return answer
+
+        push_source = post("/1/sources", {"type": "push", "name": "push"})
+        destination = post(
+            "/1/destinations", {"type": "search", "name": INDEX, "input": {"indexName": INDEX}}
+        )
+        post(
+            "/2/tasks",
+            {
+                "sourceID": push_source["sourceID"],
+                "destinationID": destination["destinationID"],
+                "action": "save",
+            },
+        )
         created: dict[str, Any] = {}
         for i in range(SEEDED_SOURCES):
-            response = client.post(
-                WRITE_PATH,
-                json={"type": "json", "name": f"feed {i}", "input": {"url": f"https://example.com/{i}.json"}},
+            created = post(
+                "/1/sources",
+                {"type": "json", "name": f"feed {i}", "input": {"url": f"https://example.com/{i}.json"}},
             )
-            response.raise_for_status()
-            created = response.json()
-        listing = client.get(READ_PATH)
-        listing.raise_for_status()
-        body: dict[str, Any] = listing.json()
-        assert body["pagination"]["nbItems"] == SEEDED_SOURCES, body["pagination"]
-        return body, created
+        source_id = str(created["sourceID"])
+        answers: dict[str, Any] = {"createSource": created}
+        for case in CASES:
+            if case.method == "GET":
+                response = client.get(case.path.replace("{sourceID}", source_id))
+                response.raise_for_status()
+                answers[case.name] = response.json()
+        assert answers["listSources"]["pagination"]["nbItems"] == SEEDED_SOURCES + 1
+        answers["push"] = post(f"/1/push/{INDEX}", json.loads(PUSH_BODY))
+        return answers, source_id
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--seconds", type=float, default=5.0, help="load per case, seconds (default 5)")
-    parser.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32)")
-    parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto", help="load generator")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--serve-bare", nargs=2, metavar=("LISTING", "CREATED"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.serve_bare:
-        return serve_bare(*args.serve_bare)
+def quick_warmup(url: str, case: Case, path: str, requests: int = 50) -> None:
+    """A few requests of ``case`` (instead of a timed warm-up load)."""
+    headers = {**HEADERS, "content-type": "application/json"}
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+        for _ in range(requests):
+            client.request(case.method, path, content=case.body).raise_for_status()
 
-    tool = args.tool
-    if tool == "auto":
-        tool = "wrk" if shutil.which("wrk") else "python"
-    if tool == "wrk" and not shutil.which("wrk"):
-        parser.error("wrk is not installed (apt-get install -y wrk), or use --tool python")
 
-    def load(url: str, method: str, path: str, seconds: float) -> Load:
+def run_throughput(
+    seconds: float = 5.0,
+    connections: int = 32,
+    threads: int = 1,
+    tool: str = "auto",
+    warmup: float = WARMUP_SECONDS,
+    log: Callable[[str], None] | None = None,
+    rounds: int = 5,
+) -> list[Row]:
+    """Start both servers, load each with every case, ``seconds`` each in ``rounds`` alternating
+    rounds (bare, mock, bare, ...) after a warm-up (``warmup`` seconds of load, or 50 requests when
+    it is 0); stop them."""
+    tool = pick_tool(tool)
+
+    def load(url: str, case: Case, path: str, duration: float) -> Load:
         if tool == "wrk":
-            return wrk_load(url, method, path, seconds, args.connections, args.threads)
-        return python_load(url, method, path, seconds, args.connections)
+            return wrk_load(url, case.method, path, case.body, duration, connections, threads)
+        return python_load(url, case.method, path, case.body, duration, connections)
 
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
@@ -309,54 +420,96 @@ def main(argv: list[str] | None = None) -> int:
         try:
             mock = start("mockserver serve", mockserver_command(), folder)
             servers.append(mock)
-            listing, created = prepare_mock(mock.url)
-            (folder / "listing.json").write_text(json.dumps(listing), encoding="utf-8")
-            (folder / "created.json").write_text(json.dumps(created), encoding="utf-8")
-            bare_command = [
-                sys.executable,
-                "-m",
-                "benchmarks.bench_serve",
-                "--serve-bare",
-                str(folder / "listing.json"),
-                str(folder / "created.json"),
-            ]
-            bare = start("bare Starlette", bare_command, folder)
+            answers, source_id = prepare_mock(mock.url)
+            (folder / "answers.json").write_text(json.dumps(answers), encoding="utf-8")
+            bare = start("bare Starlette", bare_command(folder / "answers.json"), folder)
             servers.append(bare)
-            # Reads first: the writes grow the mock's store.
-            cases = [
-                ("read: GET /1/sources?itemsPerPage=10", "GET", READ_PATH),
-                ("write: POST /1/sources", "POST", WRITE_PATH),
-            ]
-            for case, method, path in cases:
+            for case in CASES:
+                path = case.path.replace("{sourceID}", source_id)
+                if log is not None:
+                    log(f"{case.name}: warm-up, then {rounds} alternating rounds")
                 for server in (bare, mock):
-                    load(server.url, method, path, WARMUP_SECONDS)
-                    rows.append(Row(case, server.name, load(server.url, method, path, args.seconds)))
+                    if warmup > 0:
+                        load(server.url, case, path, warmup)
+                    else:
+                        quick_warmup(server.url, case, path)
+                # Alternate the two servers in rounds, so that whatever else the machine does
+                # meanwhile hits both alike; each row sums its rounds.
+                totals = {server.name: Load(0, 0.0, 0) for server in (bare, mock)}
+                for _ in range(rounds):
+                    for server in (bare, mock):
+                        cpu_before = server.cpu_seconds()
+                        measured = load(server.url, case, path, seconds / rounds)
+                        total = totals[server.name]
+                        total.server_cpu += server.cpu_seconds() - cpu_before
+                        total.requests += measured.requests
+                        total.seconds += measured.seconds
+                        total.failures += measured.failures
+                rows += [Row(case, name, total) for name, total in totals.items()]
+                httpx.delete(f"{mock.url}/__mock__/journal", timeout=30).raise_for_status()
         finally:
             for server in servers:
                 server.stop()
+    return rows
 
+
+def setup_line(
+    seconds: float, connections: int, threads: int, tool: str, rounds: int = 5, warmup: float = WARMUP_SECONDS
+) -> str:
     generator = (
-        f"wrk, {args.threads} threads" if tool == "wrk" else "Python asyncio + httpx (a floor, not a ceiling)"
+        f"wrk, {threads} thread{'s' if threads != 1 else ''}"
+        if tool == "wrk"
+        else "Python asyncio + httpx (a floor, not a ceiling)"
     )
     http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return (
+        f"{connections} connections, {seconds:g} s per case and server "
+        f"({rounds} alternating round{'s' if rounds != 1 else ''}) "
+        f"after {f'{warmup:g} s of' if warmup > 0 else '50 requests of'} warm-up, "
+        f"one uvicorn worker each ({http}, {loop} loop), load: {generator}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=5.0, help="load per case, seconds (default 5)")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32)")
+    parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto", help="load generator")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="alternating rounds the seconds are split into (default 5)"
+    )
+    parser.add_argument("--serve-bare", metavar="ANSWERS", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_bare:
+        return serve_bare(args.serve_bare)
+    try:
+        tool = pick_tool(args.tool)
+    except RuntimeError as error:
+        parser.error(str(error))
+
+    rows = run_throughput(args.seconds, args.connections, args.threads, tool, rounds=args.rounds)
+    setup = setup_line(args.seconds, args.connections, args.threads, tool, args.rounds)
     print(
-        f"Standalone server over loopback: {args.connections} connections, {args.seconds:g} s per case "
-        f"after {WARMUP_SECONDS:g} s of warm-up, one uvicorn worker each ({http}, {loop} loop); "
-        f"load: {generator}; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end"
+        f"Standalone server over loopback: {setup}; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end"
     )
     print()
     print(
-        f"| {'case':<38} | {'server':<16} | {'req/s':>9} | {'requests':>8} | {'failed':>6} | {'vs bare':>7} |"
+        f"| {'case':<44} | {'server':<16} | {'req/s':>9} | {'requests':>8} | {'failed':>6} | {'vs bare':>7} "
+        f"| {'server CPU ms/req':>17} |"
     )
-    print(f"| {'-' * 38} | {'-' * 16} | {'-' * 8}:| {'-' * 7}:| {'-' * 5}:| {'-' * 6}:|")
-    bare_rate = {row.case: row.load.per_second for row in rows if row.server == "bare Starlette"}
+    print(f"| {'-' * 44} | {'-' * 16} | {'-' * 8}:| {'-' * 7}:| {'-' * 5}:| {'-' * 6}:| {'-' * 16}:|")
+    bare_rate = {row.case.name: row.load.per_second for row in rows if row.server == "bare Starlette"}
     for row in rows:
-        base = bare_rate.get(row.case) or 0.0
+        base = bare_rate.get(row.case.name) or 0.0
         ratio = f"{row.load.per_second / base:.2f}x" if base else "-"
+        case = f"{row.case.name}: {row.case.label}"
         print(
-            f"| {row.case:<38} | {row.server:<16} | {row.load.per_second:>9,.0f} | "
-            f"{row.load.requests:>8} | {row.load.failures:>6} | {ratio:>7} |"
+            f"| {case:<44} | {row.server:<16} | {row.load.per_second:>9,.0f} | "
+            f"{row.load.requests:>8} | {row.load.failures:>6} | {ratio:>7} | "
+            f"{row.load.cpu_ms_per_request:>17.3f} |"
         )
     return 0
 

@@ -263,9 +263,8 @@ class MockApp(Starlette):
     def _credentials(self, request: Request) -> str:
         if not self.algolia_credentials:
             return "default"  # a foreign spec (generic mode) without Algolia's credentials
-        headers = request.headers
-        app_id = headers.get(APP_ID_HEADER) or _query_ci(request, APP_ID_HEADER)
-        api_key = headers.get(API_KEY_HEADER) or _query_ci(request, API_KEY_HEADER)
+        app_id = _credential(request, APP_ID_HEADER)
+        api_key = _credential(request, API_KEY_HEADER)
         if not app_id or not api_key:
             raise Forbidden(INVALID_CREDENTIALS)
         config = self.config
@@ -275,6 +274,25 @@ class MockApp(Starlette):
         ):
             raise Forbidden(INVALID_CREDENTIALS)
         return app_id
+
+
+def _credential(request: Request, name: str) -> str | None:
+    """One credential, from its header or (as the service allows) the query string.
+
+    Given twice is refused, and so is anything but printable ASCII:
+    credentials end up in logs and journals, where control characters could forge lines.
+    """
+    values = request.headers.getlist(name) or [
+        v for k, v in request.query_params.multi_items() if k.lower() == name
+    ]
+    if len(values) > 1:  # which one would count? Neither: the credentials are not valid.
+        raise Forbidden(INVALID_CREDENTIALS)
+    if not values:
+        return None
+    value = values[0]
+    if not all(" " <= ch <= "~" for ch in value):
+        raise Forbidden(INVALID_CREDENTIALS)
+    return value
 
 
 class _Injected(dict[str, Any]):
@@ -309,13 +327,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return JSONResponse(
         {"message": message, "status": status}, status_code=status, headers=getattr(exc, "headers", None)
     )
-
-
-def _query_ci(request: Request, name: str) -> str | None:
-    for key, value in request.query_params.multi_items():
-        if key.lower() == name:
-            return value
-    return None
 
 
 def create_app(

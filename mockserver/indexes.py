@@ -9,14 +9,19 @@ Record = dict[str, Any]
 Index = dict[str, Record]
 
 
-def apply(indexes: dict[str, Index], name: str, action: str, records: Iterable[Record]) -> list[Record]:
-    """Apply ``action`` to index ``name``; return one result per record (what happened to it).
+def apply(
+    indexes: dict[str, Index], name: str, action: str, records: Iterable[Record], *, results: bool = True
+) -> list[Record]:
+    """Apply ``action`` to index ``name``; with ``results``, one result per record (what happened to it).
 
     addObject / updateObject: the record replaces any record with its objectID.
     partialUpdateObject: given attributes are set, the record is created when missing.
     partialUpdateObjectNoCreate: likewise, but a missing record stays missing.
     deleteObject: the record with that objectID is removed.
     clear: every record is removed; the index stays. delete: the index itself goes.
+
+    Stored records are never changed in place (a partial update stores a new dict), so an index may
+    hold the very objects a request carried without copying them.
     """
     if action == "delete":
         indexes.pop(name, None)
@@ -25,28 +30,35 @@ def apply(indexes: dict[str, Index], name: str, action: str, records: Iterable[R
     if action == "clear":
         index.clear()
         return []
-    results: list[Record] = []
+    if action not in _ACTIONS:
+        raise ValueError(f"unknown push action {action!r}")
+    answers: list[Record] = []
+    replace = action in ("addObject", "updateObject")
     for record in records:
         object_id = str(record["objectID"])
-        if action in ("addObject", "updateObject"):
+        if replace:
             outcome = "updated" if object_id in index else "created"
-            index[object_id] = dict(record)
-        elif action in ("partialUpdateObject", "partialUpdateObjectNoCreate"):
-            existing = index.get(object_id)
-            if existing is not None:
-                existing.update(record)
-                outcome = "updated"
-            elif action == "partialUpdateObject":
-                index[object_id] = dict(record)
-                outcome = "created"
-            else:
-                outcome = "skipped"
+            index[object_id] = record
         elif action == "deleteObject":
             outcome = "deleted" if index.pop(object_id, None) is not None else "skipped"
         else:
-            raise ValueError(f"unknown push action {action!r}")
-        results.append({"objectID": object_id, "action": action, "outcome": outcome})
-    return results
+            existing = index.get(object_id)
+            if existing is not None:
+                index[object_id] = {**existing, **record}
+                outcome = "updated"
+            elif action == "partialUpdateObject":
+                index[object_id] = record
+                outcome = "created"
+            else:
+                outcome = "skipped"
+        if results:
+            answers.append({"objectID": object_id, "action": action, "outcome": outcome})
+    return answers
+
+
+_ACTIONS = frozenset(
+    {"addObject", "updateObject", "partialUpdateObject", "partialUpdateObjectNoCreate", "deleteObject"}
+)
 
 
 # How a task's action maps onto a push action when a run moves a source's records.

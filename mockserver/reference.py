@@ -17,7 +17,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from .errors import BadRequest
 from .spec import Operation, Spec
-from .validation import MISSING
+from .validation import MISSING, describe_error
 
 _HOST = "https://data.us.algolia.com"
 
@@ -55,11 +55,16 @@ class ReferenceValidator:
         try:
             self._api.validate_request(_Request(method, path, query, body, headers))
         except Exception as exc:
+            # Name the field and the rule, never the values: openapi-core's own text repeats the
+            # whole request body, secrets included.
             detail = exc.__cause__
-            causes = getattr(detail, "schema_errors", None) or ()
-            first = next(iter(causes), None)
-            suffix = f": {getattr(first, 'message', '')}" if first is not None else ""
-            return f"{exc}{suffix}"
+            causes = list(getattr(detail, "schema_errors", None) or getattr(exc, "schema_errors", None) or ())
+            if causes:
+                from jsonschema.exceptions import best_match
+
+                where = "body" if "body" in type(exc).__name__.lower() else "request"
+                return describe_error(best_match(causes), where, {}, hide_values=True)
+            return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
         return None
 
     def validate(

@@ -11,7 +11,7 @@ import random
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -56,6 +56,70 @@ class IdFactory:
         return new_id
 
 
+class Records(dict[str, Record]):
+    """A family's records by ID, in creation order, that can also hand out a page by position.
+
+    A plain dict would have to be walked up to the page asked for; this one keeps its keys in a
+    list beside it, so a page anywhere costs the same as the first. Every way of adding or removing
+    a key keeps the two in step (tests may write to it directly).
+    """
+
+    def __init__(self, items: Iterable[tuple[str, Record]] = ()) -> None:
+        super().__init__()
+        self._order: list[str] = []
+        for key, value in items:
+            self[key] = value
+
+    def __setitem__(self, key: str, value: Record) -> None:
+        if key not in self:
+            self._order.append(key)
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._order.remove(key)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        if key in self:
+            self._order.remove(key)
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[str, Record]:
+        key, value = super().popitem()
+        self._order.remove(key)
+        return key, value
+
+    def clear(self) -> None:
+        super().clear()
+        self._order.clear()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def __ior__(self, other: Any) -> Records:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (list(self.items()),))
+
+    def page(self, start: int, count: int, newest_first: bool) -> list[Record]:
+        """``count`` records from position ``start``, newest or oldest first: O(count)."""
+        order = self._order
+        if newest_first:
+            end = len(order) - start
+            keys = order[max(0, end - count) : max(0, end)][::-1]
+        else:
+            keys = order[start : start + count]
+        return [self[k] for k in keys]
+
+
 @dataclass
 class RunPolicy:
     """How runs behave: finish at once (default), take time on the mock's clock, or fail on purpose."""
@@ -73,11 +137,11 @@ class Account:
     """One Algolia application's Ingestion resources, runs, events and fake indexes."""
 
     app_id: str
-    authentications: dict[str, Record] = field(default_factory=dict)
-    destinations: dict[str, Record] = field(default_factory=dict)
-    sources: dict[str, Record] = field(default_factory=dict)
-    tasks: dict[str, Record] = field(default_factory=dict)
-    transformations: dict[str, Record] = field(default_factory=dict)
+    authentications: Records = field(default_factory=Records)
+    destinations: Records = field(default_factory=Records)
+    sources: Records = field(default_factory=Records)
+    tasks: Records = field(default_factory=Records)
+    transformations: Records = field(default_factory=Records)
     runs: dict[str, Record] = field(default_factory=dict)
     events: dict[str, dict[str, Record]] = field(default_factory=dict)  # runID -> eventID -> event
     indexes: dict[str, dict[str, Record]] = field(default_factory=dict)  # index name -> objectID -> record

@@ -138,6 +138,7 @@ _ID_FAMILIES: Final = {
     "eventID": "events",
 }
 _STRING_BOUND = 16
+_SAFE_INTEGER = 2**53
 _ARRAY_BOUND = 3
 _EXTRA_PROPERTIES = 2
 _INVALID_CRONS: Final = ("* * *", "61 * * * *", "* 25 * * *", "every day", "* * * * * *", "0 0 32 * *")
@@ -222,6 +223,12 @@ def _prepare(node: Any, name: str | None = None, required: bool = False) -> Any:
             out["format"] = "x-text"
         elif "maxLength" not in out:
             out["maxLength"] = max(int(out.get("minLength", 0)), _STRING_BOUND)
+    if kind == "integer":
+        # Integers a JSON consumer holds exactly (the service refuses what overflows 64 bits).
+        if "maximum" not in out and "exclusiveMaximum" not in out:
+            out["maximum"] = _SAFE_INTEGER
+        if "minimum" not in out and "exclusiveMinimum" not in out:
+            out["minimum"] = -_SAFE_INTEGER
     if kind == "array" and "maxItems" not in out:
         out["maxItems"] = int(out.get("minItems", 0)) + _ARRAY_BOUND
     if kind == "object" and out.get("additionalProperties", True) is not False and "maxProperties" not in out:
@@ -1017,6 +1024,10 @@ def _path_params(op: Operation, state: State | None) -> SearchStrategy[dict[str,
 def _query_schema(schema: Schema) -> Schema:
     """A query parameter's schema without ``null`` (a query string has no way to spell it)."""
     prepared: Schema = _prepare(_without_null(schema))
+    if prepared.get("type") == "array":
+        # An empty comma-separated list is spelled "" (the service refuses an empty value).
+        prepared["minItems"] = max(1, int(prepared.get("minItems", 0)))
+        prepared["maxItems"] = max(prepared["minItems"], int(prepared.get("maxItems", 0)))
     return prepared
 
 

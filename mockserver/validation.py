@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from openapi_schema_validator import OAS31Validator
 
 _INT = re.compile(r"[+-]?\d+")
+_MAX_INT_DIGITS = 4000  # Python refuses to parse longer integers (a guard against quadratic parsing)
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -58,27 +59,42 @@ class SchemaCheck:
     word and writes the message. Valid requests, the common case, never pay for Python validation.
     """
 
-    __slots__ = ("_fast", "_slow", "schema")
+    __slots__ = ("_fast", "_slow", "hide_values", "schema")
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self._fast = jsonschema_rs.validator_for(schema, validate_formats=True)
         self._slow: OAS31Validator | None = None
+        # Where a value may be a secret, a refusal names the field and the rule, never the value.
+        self.hide_values = holds_secrets(schema)
 
     def error(self, instance: Any, where: str) -> str | None:
         if self._fast.is_valid(instance):
             return None
         if self._slow is None:
             self._slow = compile_schema(self.schema)
-        return first_error(self._slow, instance, where)
+        return first_error(self._slow, instance, where, self.hide_values)
 
 
-def describe_error(error: ValidationError, where: str, root: Schema) -> str:
-    """``body.input.url: 'ftp://x' does not match ...`` with the discriminating type when there is one."""
+def holds_secrets(schema: Any) -> bool:
+    """Whether any part of ``schema`` is write-only (a secret the API never shows)."""
+    if isinstance(schema, dict):
+        if schema.get("writeOnly") is True or schema.get("x-secret-values"):
+            return True
+        return any(holds_secrets(v) for v in schema.values())
+    if isinstance(schema, list):
+        return any(holds_secrets(v) for v in schema)
+    return False
+
+
+def describe_error(error: ValidationError, where: str, root: Schema, hide_values: bool = False) -> str:
+    """``body.input.url: 'ftp://x' does not match ...`` with the discriminating type when there is one.
+
+    With ``hide_values`` the message names the field and the rule but not the value given."""
     location = where
     for part in error.absolute_path:
         location += f"[{part}]" if isinstance(part, int) else f".{part}"
-    message = f"{location}: {_message(error)}"
+    message = f"{location}: {_message(error, hide_values)}"
     context = _discriminator_context(error, root)
     return f"{message} ({context})" if context else message
 
@@ -86,10 +102,23 @@ def describe_error(error: ValidationError, where: str, root: Schema) -> str:
 _MAX_MESSAGE = 400
 
 
-def _message(error: ValidationError) -> str:
+# Rules whose standard message names keys, not the value given.
+_KEY_RULES = frozenset({"required", "additionalProperties", "dependentRequired", "unevaluatedProperties"})
+
+
+def _message(error: ValidationError, hide_values: bool = False) -> str:
     schema = error.schema if isinstance(error.schema, dict) else {}
     if schema.get("writeOnly"):
         return f"invalid value for a write-only field (rule {error.validator!r}; the value is not shown)"
+    if hide_values and error.validator not in _KEY_RULES | {"anyOf", "oneOf"}:
+        rule = error.validator
+        if rule == "type":
+            return f"must be of type {error.validator_value} (the value is not shown: it may be a secret)"
+        if rule == "enum":
+            return f"must be one of {error.validator_value} (the value is not shown: it may be a secret)"
+        return (
+            f"breaks the rule {rule}: {error.validator_value!r} (the value is not shown: it may be a secret)"
+        )
     if error.validator == "anyOf":
         return "matches none of the allowed shapes"
     if error.validator == "oneOf":
@@ -116,7 +145,9 @@ def _discriminator_context(error: ValidationError, root: Schema) -> str | None:
     return None
 
 
-def first_error(validator: OAS31Validator, instance: Any, where: str) -> str | None:
+def first_error(
+    validator: OAS31Validator, instance: Any, where: str, hide_values: bool = False
+) -> str | None:
     from jsonschema.exceptions import best_match
 
     errors = list(validator.iter_errors(instance))
@@ -126,7 +157,7 @@ def first_error(validator: OAS31Validator, instance: Any, where: str) -> str | N
     specific = [e for e in errors if "then" in e.absolute_schema_path]
     error = best_match(specific or errors)
     assert error is not None
-    return describe_error(error, where, validator.schema)
+    return describe_error(error, where, validator.schema, hide_values)
 
 
 class _ParameterCheck:
@@ -145,13 +176,15 @@ class _ParameterCheck:
         if self.kind == "array":
             values: list[str] = []
             for chunk in raw:
-                if p.explode:
-                    values.append(chunk)
-                else:
-                    values.extend(v for v in chunk.split(",") if v != "")
+                values.extend([chunk] if p.explode else chunk.split(","))
+            if all(chunk == "" for chunk in raw):  # `name=`: OpenAPI's allowEmptyValue is false
+                raise BadRequest(f"{where}: empty value (leave the parameter out instead)")
+            # An empty item (`a,,b`) is an empty string: the item schema decides (an enum refuses it).
             return [_coerce(v, self.item_type, where) for v in values]
         if len(raw) > 1 and self.kind not in ("object",):
             raise BadRequest(f"{where}: given {len(raw)} times; expected a single value")
+        if raw[0] == "":
+            raise BadRequest(f"{where}: empty value (leave the parameter out instead)")
         return _coerce(raw[0], self.kind, where)
 
 
@@ -171,15 +204,17 @@ def _json_type(schema: Schema) -> str | None:
 def _coerce(value: str, kind: str | None, where: str) -> Any:
     if kind == "integer":
         if not _INT.fullmatch(value):
-            raise BadRequest(f"{where}: {value!r} is not an integer")
+            raise BadRequest(f"{where}: {value[:50]!r} is not an integer")
+        if len(value) > _MAX_INT_DIGITS:
+            raise BadRequest(f"{where}: {value[:20]}... is out of range ({len(value)} digits)")
         return int(value)
     if kind == "number":
-        if not _NUMBER.fullmatch(value):
-            raise BadRequest(f"{where}: {value!r} is not a number")
+        if not _NUMBER.fullmatch(value) or len(value) > 64:
+            raise BadRequest(f"{where}: {value[:50]!r} is not a number")
         return float(value)
     if kind == "boolean":
         if value not in ("true", "false"):
-            raise BadRequest(f"{where}: {value!r} is not a boolean (true or false)")
+            raise BadRequest(f"{where}: {value[:50]!r} is not a boolean (true or false)")
         return value == "true"
     return value
 

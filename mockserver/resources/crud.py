@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import BadRequest, NotFound
 from ..spec import Schema
-from ..store import Account, Record
+from ..store import Account, Record, Records
 from .context import Context, Handler
 
 Predicate = Callable[[Record, Any, Account], bool]
@@ -66,7 +66,7 @@ def by_field(field_name: str) -> SortKey:
 
 
 def paginate(
-    items: Sequence[Record] | Mapping[str, Record], ctx: Context
+    items: Sequence[Record] | dict[str, Record], ctx: Context
 ) -> tuple[list[Record], dict[str, int]]:
     """One page of ``items`` and the pagination object that describes it.
 
@@ -77,7 +77,11 @@ def paginate(
     page: int = ctx.request.query.get("page", 1)
     nb_items = len(items)
     start = (page - 1) * per_page
-    if isinstance(items, Mapping):
+    if start >= nb_items:
+        chosen: list[Record] = []
+    elif isinstance(items, Records):
+        chosen = items.page(start, per_page, newest_first=ctx.request.query.get("order", "desc") == "desc")
+    elif isinstance(items, dict):
         newest_first = ctx.request.query.get("order", "desc") == "desc"
         walk = reversed(items.values()) if newest_first else iter(items.values())
         chosen = list(itertools.islice(walk, start, start + per_page))

@@ -74,7 +74,9 @@ def run_task(ctx: Context, task: Record) -> Record:
     if task.get("action") == "replace":
         writes.append((index_name, "clear", []))
     action = indexes.TASK_ACTION_TO_PUSH.get(task.get("action", "save"), "updateObject")
-    writes.append((index_name, action, records))
+    writes.append(
+        (index_name, action, [dict(r) for r in records])
+    )  # a test may edit its source's records later
     defer_writes(ctx.account, run, writes)
     task["lastRun"] = run["createdAt"]
     return run
@@ -94,6 +96,6 @@ def push_records(
     plans = [EventPlan("record", len(records))]
     plans += [EventPlan("transform", 1, failure, failed=True) for failure in failures]
     run, events = create_run(ctx, task, "push", plans, finish_now=watch)
-    results = defer_writes(ctx.account, run, [(index_name, action, list(records))])
+    results = defer_writes(ctx.account, run, [(index_name, action, list(records))], results=watch)
     results += [{**f, "outcome": "failed"} for f in failures]
     return run, events, results

@@ -104,22 +104,25 @@ def settle(account: Account, run: Record, now: float) -> None:
         account.unsettled_runs.discard(run["runID"])
         for index_name, action, records in run.pop("_pending", ()):
             if run["_outcome"] == "success":
-                indexes.apply(account.indexes, index_name, action, records)
+                indexes.apply(account.indexes, index_name, action, records, results=False)
 
 
-def defer_writes(account: Account, run: Record, writes: list[tuple[str, str, list[Record]]]) -> list[Record]:
+def defer_writes(
+    account: Account, run: Record, writes: list[tuple[str, str, list[Record]]], *, results: bool = False
+) -> list[Record]:
     """Apply index writes when ``run`` finishes: now if it already has, else when it settles.
 
-    Returns the per-record results of the writes applied now (none when they wait or the run fails).
+    With ``results``, returns the per-record results of the writes applied now (none when they
+    wait or the run fails).
     """
     if run["status"] != "finished":
         run["_pending"] = writes
         return []
-    results: list[Record] = []
+    answers: list[Record] = []
     if run["_outcome"] == "success":
         for index_name, action, records in writes:
-            results += indexes.apply(account.indexes, index_name, action, records)
-    return results
+            answers += indexes.apply(account.indexes, index_name, action, records, results=results)
+    return answers
 
 
 def settle_account(account: Account, now: float) -> None:

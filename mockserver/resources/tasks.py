@@ -178,10 +178,11 @@ def replace(ctx: Context) -> Any:
         **body,
         "enabled": body.get("enabled", True),
     }
+    # A cron makes it a scheduled task (as PATCH does); without one, event-driven tasks stay so.
     record[TRIGGER] = old[TRIGGER] if old[TRIGGER] in ("subscription", "streaming") else "onDemand"
     if "lastRun" in old:
         record["lastRun"] = old["lastRun"]
-    if record[TRIGGER] == "onDemand":
+    if cron is not None or record[TRIGGER] == "onDemand":
         _apply_cron(ctx, record, cron, "body.cron")
     record["createdAt"] = old["createdAt"]
     return _save(ctx, task_id, record)

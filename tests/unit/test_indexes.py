@@ -121,12 +121,21 @@ def test_one_result_per_record_in_order_with_string_object_ids() -> None:
     assert store["i"]["3"] == {"objectID": 3, "again": True}
 
 
-def test_stored_records_are_copies_of_the_input() -> None:
+def test_stored_records_are_never_changed_in_place() -> None:
+    """The index may hold the pushed objects themselves (the journal holds them too): a later
+    partial update must leave the earlier objects exactly as they were sent."""
     store: dict[str, Index] = {}
-    record = {"objectID": "1", "name": "x"}
-    indexes.apply(store, "i", "addObject", [record])
-    record["name"] = "changed by the caller"
-    assert store["i"]["1"]["name"] == "x"
+    first = {"objectID": "1", "name": "x", "price": 1}
+    indexes.apply(store, "i", "addObject", [first])
+    update = {"objectID": "1", "price": 2}
+    indexes.apply(store, "i", "partialUpdateObject", [update])
+    assert first == {"objectID": "1", "name": "x", "price": 1}
+    assert update == {"objectID": "1", "price": 2}
+    assert store["i"]["1"] == {"objectID": "1", "name": "x", "price": 2}
+
+
+def test_results_are_only_built_when_asked() -> None:
+    assert indexes.apply({}, "i", "addObject", [{"objectID": "1"}], results=False) == []
 
 
 def test_unknown_action_is_refused() -> None:
