@@ -7,7 +7,16 @@ from typing import Any
 
 from ..store import Record
 from .context import Context, Handler, SchemaChecks
-from .crud import Family, by_field, delete_handler, get_handler, list_handler, search_handler, stamp_update
+from .crud import (
+    Family,
+    by_field,
+    create_record,
+    delete_handler,
+    get_handler,
+    list_handler,
+    patch_record,
+    search_handler,
+)
 
 
 def _platform_matches(record: Record, wanted: list[str], _account: Any) -> bool:
@@ -119,11 +128,7 @@ FAMILY = Family(
 
 
 def create(ctx: Context) -> Any:
-    body = ctx.body
-    now = ctx.now()
-    record: Record = {"authenticationID": ctx.new_id(), **body, "createdAt": now, "updatedAt": now}
-    FAMILY.records(ctx.account)[record["authenticationID"]] = record
-    return FAMILY.show(record, ctx, ctx.response_schema())
+    return create_record(FAMILY, ctx, ctx.body)
 
 
 def update(ctx: Context) -> Any:
@@ -134,9 +139,7 @@ def update(ctx: Context) -> Any:
         schema_name = ctx.checks.input_schema_for("AuthenticationUpdate", record["type"])
         if schema_name is not None:
             ctx.checks.check(schema_name, changes["input"], "body.input")
-    updated = stamp_update(record, changes, ctx)
-    FAMILY.records(ctx.account)[auth_id] = updated
-    return FAMILY.show(updated, ctx, ctx.response_schema())
+    return patch_record(FAMILY, ctx, record, changes)
 
 
 HANDLERS: dict[str, Handler] = {

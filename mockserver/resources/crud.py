@@ -205,3 +205,18 @@ def stamp_update(record: Record, changes: Mapping[str, Any], ctx: Context) -> Re
         updated[key] = merge_input(record.get(key), value) if key == "input" else value
     updated["updatedAt"] = ctx.now()
     return updated
+
+
+def create_record(family: Family, ctx: Context, fields: Mapping[str, Any]) -> Any:
+    """Store a new record of ``family`` (new ID, both timestamps now) and answer as the spec says."""
+    now = ctx.now()
+    record: Record = {family.id_field: ctx.new_id(), **fields, "createdAt": now, "updatedAt": now}
+    family.records(ctx.account)[record[family.id_field]] = record
+    return family.show(record, ctx, ctx.response_schema())
+
+
+def patch_record(family: Family, ctx: Context, record: Record, changes: Mapping[str, Any]) -> Any:
+    """Apply a PATCH (``input`` merged, other fields replaced), restamp, store and answer."""
+    updated = stamp_update(record, changes, ctx)
+    family.records(ctx.account)[record[family.id_field]] = updated
+    return family.show(updated, ctx, ctx.response_schema())

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..store import Record
 from . import authentications, transformations
 from .context import Context, Handler
 from .crud import (
     Family,
     by_field,
+    create_record,
     delete_handler,
     get_handler,
     list_handler,
+    patch_record,
     require_all,
     search_handler,
-    stamp_update,
 )
 
 FAMILY = Family(
@@ -48,19 +48,14 @@ def _check_references(ctx: Context, body: dict[str, Any]) -> None:
 def create(ctx: Context) -> Any:
     body = ctx.body
     _check_references(ctx, body)
-    now = ctx.now()
-    record: Record = {"destinationID": ctx.new_id(), **body, "createdAt": now, "updatedAt": now}
-    FAMILY.records(ctx.account)[record["destinationID"]] = record
-    return FAMILY.show(record, ctx, ctx.response_schema())
+    return create_record(FAMILY, ctx, body)
 
 
 def update(ctx: Context) -> Any:
     destination_id = ctx.request.path["destinationID"]
     record = FAMILY.get(ctx, destination_id)
     _check_references(ctx, ctx.body)
-    updated = stamp_update(record, ctx.body, ctx)
-    FAMILY.records(ctx.account)[destination_id] = updated
-    return FAMILY.show(updated, ctx, ctx.response_schema())
+    return patch_record(FAMILY, ctx, record, ctx.body)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -8,7 +8,16 @@ from ..errors import BadRequest
 from ..store import Record
 from . import authentications
 from .context import Context, Handler
-from .crud import Family, by_field, delete_handler, get_handler, list_handler, search_handler, stamp_update
+from .crud import (
+    Family,
+    by_field,
+    create_record,
+    delete_handler,
+    get_handler,
+    list_handler,
+    patch_record,
+    search_handler,
+)
 
 FAMILY = Family(
     name="sources",
@@ -40,10 +49,7 @@ def create(ctx: Context) -> Any:
     body = ctx.body
     if "authenticationID" in body:
         authentications.FAMILY.get(ctx, body["authenticationID"], "body.authenticationID")
-    now = ctx.now()
-    record: Record = {"sourceID": ctx.new_id(), **body, "createdAt": now, "updatedAt": now}
-    FAMILY.records(ctx.account)[record["sourceID"]] = record
-    return FAMILY.show(record, ctx, ctx.response_schema())
+    return create_record(FAMILY, ctx, body)
 
 
 def update(ctx: Context) -> Any:
@@ -54,9 +60,7 @@ def update(ctx: Context) -> Any:
         check_update_input(ctx, record, body["input"])
     if "authenticationID" in body:
         authentications.FAMILY.get(ctx, body["authenticationID"], "body.authenticationID")
-    updated = stamp_update(record, body, ctx)
-    FAMILY.records(ctx.account)[source_id] = updated
-    return FAMILY.show(updated, ctx, ctx.response_schema())
+    return patch_record(FAMILY, ctx, record, body)
 
 
 HANDLERS: dict[str, Handler] = {

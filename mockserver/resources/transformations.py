@@ -9,7 +9,16 @@ from ..errors import BadRequest
 from ..store import Record
 from . import authentications
 from .context import Context, Handler
-from .crud import Family, by_field, delete_handler, get_handler, list_handler, require_all, search_handler
+from .crud import (
+    Family,
+    by_field,
+    create_record,
+    delete_handler,
+    get_handler,
+    list_handler,
+    require_all,
+    search_handler,
+)
 
 FAMILY = Family(
     name="transformations",
@@ -59,11 +68,7 @@ def normalise(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def create(ctx: Context) -> Any:
-    fields = normalise(ctx, ctx.body)
-    now = ctx.now()
-    record: Record = {"transformationID": ctx.new_id(), **fields, "createdAt": now, "updatedAt": now}
-    FAMILY.records(ctx.account)[record["transformationID"]] = record
-    return FAMILY.show(record, ctx, ctx.response_schema())
+    return create_record(FAMILY, ctx, normalise(ctx, ctx.body))
 
 
 def replace(ctx: Context) -> Any:
