@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
 
 
 class Answer(Protocol):
@@ -28,3 +31,19 @@ def refused(response: Answer, status: int = 400) -> str:
     message = response.json()["message"]
     assert isinstance(message, str)
     return message
+
+
+def make_destination(client: TestClient, index: str = "products", name: str | None = None) -> str:
+    """A search destination writing to ``index``."""
+    body = {"type": "search", "name": name or index, "input": {"indexName": index}}
+    destination_id: str = ok(client.post("/1/destinations", json=body))["destinationID"]
+    return destination_id
+
+
+def make_task(
+    client: TestClient, source_id: str, destination_id: str, action: str = "save", **extra: Any
+) -> str:
+    """A v2 task linking a source to a destination."""
+    body = {"sourceID": source_id, "destinationID": destination_id, "action": action, **extra}
+    task_id: str = ok(client.post("/2/tasks", json=body))["taskID"]
+    return task_id

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from mockserver import Clock, MockApp, create_app
 from mockserver.store import Account, RunPolicy
 from tests.conftest import APP_ID, CREDENTIALS
-from tests.helpers import ok, refused
+from tests.helpers import make_destination, make_task, ok, refused
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -28,18 +28,6 @@ def make_source(client: TestClient, type_: str = "push") -> str:
         body["input"] = {"url": "https://example.com/feed.json"}
     source_id: str = ok(client.post("/1/sources", json=body))["sourceID"]
     return source_id
-
-
-def make_destination(client: TestClient, index: str) -> str:
-    body = {"type": "search", "name": index, "input": {"indexName": index}}
-    destination_id: str = ok(client.post("/1/destinations", json=body))["destinationID"]
-    return destination_id
-
-
-def make_task(client: TestClient, source_id: str, destination_id: str, action: str = "save") -> str:
-    body = {"sourceID": source_id, "destinationID": destination_id, "action": action}
-    task_id: str = ok(client.post("/2/tasks", json=body))["taskID"]
-    return task_id
 
 
 def push_task_for(client: TestClient, index: str) -> str:

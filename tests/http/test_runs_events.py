@@ -12,7 +12,7 @@ from mockserver import Clock, MockApp
 from mockserver.clock import rfc3339
 from mockserver.store import Account, RunPolicy
 from tests.conftest import APP_ID
-from tests.helpers import ok, refused
+from tests.helpers import make_destination, make_task, ok, refused
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -28,20 +28,6 @@ def make_source(client: TestClient) -> str:
     body = {"type": "json", "name": "feed", "input": {"url": "https://example.com/feed.json"}}
     source_id: str = ok(client.post("/1/sources", json=body))["sourceID"]
     return source_id
-
-
-def make_destination(client: TestClient, index: str = "products") -> str:
-    body = {"type": "search", "name": index, "input": {"indexName": index}}
-    destination_id: str = ok(client.post("/1/destinations", json=body))["destinationID"]
-    return destination_id
-
-
-def make_task(
-    client: TestClient, source_id: str, destination_id: str, action: str = "save", **extra: Any
-) -> str:
-    body = {"sourceID": source_id, "destinationID": destination_id, "action": action, **extra}
-    task_id: str = ok(client.post("/2/tasks", json=body))["taskID"]
-    return task_id
 
 
 def run(client: TestClient, task_id: str, version: int = 2) -> str:

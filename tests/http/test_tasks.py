@@ -11,8 +11,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
-from tests.conftest import APP_ID, CREDENTIALS
-from tests.helpers import ok, refused
+from tests.conftest import CREDENTIALS
+from tests.helpers import make_destination, make_task, ok, refused
 
 T0 = datetime(2026, 1, 1, 0, 3, tzinfo=UTC)
 T0_TEXT = "2026-01-01T00:03:00Z"
@@ -27,6 +27,7 @@ SOURCE_INPUTS: dict[str, dict[str, Any] | None] = {
     "json": {"url": "https://example.com/feed.json"},
     "docker": {"image": "airbyte/source-x", "configuration": {}},
     "push": None,
+    "shopify": {"shopURL": "https://shop.example.com"},
 }
 
 
@@ -39,34 +40,6 @@ def make_source(client: TestClient, type_: str = "json", name: str = "src") -> s
         body["input"] = SOURCE_INPUTS[type_]
     source_id: str = ok(client.post("/1/sources", json=body))["sourceID"]
     return source_id
-
-
-def make_shopify_source(app: MockApp) -> str:
-    """Placed in the store directly: the spec's SourceShopify admits no input (allOf of two closed shapes)."""
-    now = app.store.clock.timestamp()
-    app.store.account(APP_ID).sources["shopify-source"] = {
-        "sourceID": "shopify-source",
-        "type": "shopify",
-        "name": "shop",
-        "input": {"shopURL": "https://shop.example.com"},
-        "createdAt": now,
-        "updatedAt": now,
-    }
-    return "shopify-source"
-
-
-def make_destination(client: TestClient, index: str = "products", name: str = "dst") -> str:
-    body = {"type": "search", "name": name, "input": {"indexName": index}}
-    destination_id: str = ok(client.post("/1/destinations", json=body))["destinationID"]
-    return destination_id
-
-
-def make_task(
-    client: TestClient, source_id: str, destination_id: str, action: str = "save", **extra: Any
-) -> str:
-    body = {"sourceID": source_id, "destinationID": destination_id, "action": action, **extra}
-    task_id: str = ok(client.post("/2/tasks", json=body))["taskID"]
-    return task_id
 
 
 def make_task_v1(
@@ -688,7 +661,7 @@ def test_next_run_is_never_in_the_past(client: TestClient, clock: Clock, pair: t
 
 
 def _source_of_kind(client: TestClient, app: MockApp, kind: str) -> str:
-    return make_shopify_source(app) if kind == "shopify" else make_source(client, kind)
+    return make_source(client, kind)
 
 
 INPUT_CASES = [
