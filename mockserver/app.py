@@ -7,7 +7,7 @@ import dataclasses
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -62,7 +62,6 @@ class MockConfig:
     journal_size: int | None = 100_000  # calls kept; the oldest go first
     state_file: str | None = None  # SQLite file that makes the state durable across restarts
     fixtures: str | None = None  # data set every application starts with (bundled name or file)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def strict_credentials(self) -> bool:

@@ -175,7 +175,7 @@ class MockControl:
         self._log(
             {
                 "action": "clock",
-                "state": [rfc3339_precise(frozen) if frozen else None, offset.total_seconds()],
+                "state": [frozen.isoformat() if frozen else None, offset.total_seconds()],
             }
         )
         return {"now": rfc3339(clock.now()), "frozen": clock.frozen}
@@ -217,10 +217,6 @@ class MockControl:
 
     def faults(self) -> dict[str, Any]:
         return self.app.faults.describe()
-
-
-def rfc3339_precise(moment: datetime) -> str:
-    return moment.isoformat()
 
 
 def _public(record: Record) -> Record:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..journal import MASK
 from ..store import Record
 from .context import Context, Handler, SchemaChecks
 from .crud import (
@@ -13,6 +14,7 @@ from .crud import (
     create_record,
     delete_handler,
     get_handler,
+    in_list,
     list_handler,
     patch_record,
     search_handler,
@@ -56,9 +58,9 @@ def masked(payload: Any, auth_type: str | None, checks: SchemaChecks) -> Any:
         return payload
     given = payload["input"]
     if not isinstance(given, dict):
-        return {**payload, "input": "***"}
+        return {**payload, "input": MASK}
     shown = _shown_fields(checks, auth_type)
-    return {**payload, "input": {k: (v if k in shown else "***") for k, v in given.items()}}
+    return {**payload, "input": {k: (v if k in shown else MASK) for k, v in given.items()}}
 
 
 def _shown_fields(checks: SchemaChecks, auth_type: str | None) -> frozenset[str]:
@@ -116,7 +118,7 @@ FAMILY = Family(
     singular="authentication",
     id_field="authenticationID",
     search_field="authenticationIDs",
-    filters={"type": lambda r, wanted, _a: r["type"] in wanted, "platform": _platform_matches},
+    filters={"type": in_list("type"), "platform": _platform_matches},
     sort_keys={
         "name": by_field("name"),
         "type": by_field("type"),

@@ -12,6 +12,7 @@ from .crud import (
     create_record,
     delete_handler,
     get_handler,
+    in_list,
     list_handler,
     patch_record,
     require_all,
@@ -24,8 +25,8 @@ FAMILY = Family(
     id_field="destinationID",
     search_field="destinationIDs",
     filters={
-        "type": lambda r, wanted, _a: r["type"] in wanted,
-        "authenticationID": lambda r, wanted, _a: r.get("authenticationID") in wanted,
+        "type": in_list("type"),
+        "authenticationID": in_list("authenticationID"),
         "transformationID": lambda r, wanted, _a: wanted in r.get("transformationIDs", ()),
     },
     sort_keys={"name": by_field("name"), "type": by_field("type"), "updatedAt": by_field("updatedAt")},

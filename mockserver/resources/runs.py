@@ -18,7 +18,7 @@ from ..clock import parse_rfc3339, rfc3339
 from ..errors import BadRequest, NotFound
 from ..store import Account, Record
 from .context import Context, Handler
-from .crud import Family, by_field, paginate, select
+from .crud import Family, by_field, equals, in_list, paginate, select
 
 RUNS_WINDOW = timedelta(days=7)
 EVENTS_WINDOW = timedelta(hours=3)
@@ -150,9 +150,9 @@ RUNS = Family(
     id_field="runID",
     search_field="runIDs",
     filters={
-        "status": lambda r, wanted, _a: r["status"] in wanted,
-        "type": lambda r, wanted, _a: r["type"] in wanted,
-        "taskID": lambda r, wanted, _a: r["taskID"] == wanted,
+        "status": in_list("status"),
+        "type": in_list("type"),
+        "taskID": equals("taskID"),
     },
     sort_keys={"status": by_field("status"), "updatedAt": _run_updated},
 )
@@ -163,8 +163,8 @@ EVENTS = Family(
     id_field="eventID",
     search_field="eventIDs",
     filters={
-        "status": lambda e, wanted, _a: e["status"] in wanted,
-        "type": lambda e, wanted, _a: e["type"] in wanted,
+        "status": in_list("status"),
+        "type": in_list("type"),
     },
     sort_keys={"status": by_field("status"), "type": by_field("type"), "publishedAt": by_field("_publishAt")},
 )

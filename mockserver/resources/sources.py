@@ -14,6 +14,7 @@ from .crud import (
     create_record,
     delete_handler,
     get_handler,
+    in_list,
     list_handler,
     patch_record,
     search_handler,
@@ -25,7 +26,7 @@ FAMILY = Family(
     id_field="sourceID",
     search_field="sourceIDs",
     filters={
-        "type": lambda r, wanted, _a: r["type"] in wanted,
+        "type": in_list("type"),
         # 'none' selects the sources that have no authentication.
         "authenticationID": lambda r, wanted, _a: r.get("authenticationID", "none") in wanted,
     },

@@ -10,7 +10,7 @@ from ..errors import BadRequest
 from ..store import Account, Record
 from . import destinations, sources
 from .context import Context, Handler
-from .crud import Family, by_field, delete_handler, get_handler, list_handler, search_handler
+from .crud import Family, by_field, delete_handler, equals, get_handler, in_list, list_handler, search_handler
 from .pipeline import run_task
 
 TRIGGER = "_triggerType"  # internal: onDemand | schedule | subscription | streaming
@@ -41,12 +41,12 @@ def v1_view(record: Record, ctx: Context) -> Record:
 
 
 _FILTERS = {
-    "action": lambda r, wanted, _a: r["action"] in wanted,
-    "enabled": lambda r, wanted, _a: r["enabled"] == wanted,
-    "sourceID": lambda r, wanted, _a: r["sourceID"] in wanted,
+    "action": in_list("action"),
+    "enabled": equals("enabled"),
+    "sourceID": in_list("sourceID"),
     "sourceType": lambda r, wanted, a: _source_type(r, a) in wanted,
-    "destinationID": lambda r, wanted, _a: r["destinationID"] in wanted,
-    "triggerType": lambda r, wanted, _a: r[TRIGGER] in wanted,
+    "destinationID": in_list("destinationID"),
+    "triggerType": in_list(TRIGGER),
     "withEmailNotifications": lambda r, wanted, _a: _email_enabled(r) == wanted,
 }
 _SORT_KEYS = {
