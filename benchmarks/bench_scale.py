@@ -220,25 +220,7 @@ def loaded_rss(folder: Path, records: int, batch: int = 1000) -> tuple[float, in
     try:
         headers = {**serve.HEADERS, "content-type": "application/json"}
         with httpx.Client(base_url=mock.url, headers=headers, timeout=60) as client:
-
-            def post(path: str, body: object) -> dict[str, object]:
-                response = client.post(path, content=json.dumps(body))
-                response.raise_for_status()
-                answer: dict[str, object] = response.json()
-                return answer
-
-            source = post("/1/sources", {"type": "push", "name": "push"})
-            destination = post(
-                "/1/destinations", {"type": "search", "name": INDEX, "input": {"indexName": INDEX}}
-            )
-            post(
-                "/2/tasks",
-                {
-                    "sourceID": source["sourceID"],
-                    "destinationID": destination["destinationID"],
-                    "action": "save",
-                },
-            )
+            serve.make_push_pipeline(serve.poster(client), INDEX)
 
             def send(first: int) -> None:
                 response = client.post(

@@ -345,29 +345,37 @@ class Row:
     load: Load
 
 
+Post = Callable[[str, object], dict[str, Any]]
+
+
+def poster(client: httpx.Client) -> Post:
+    """POST a JSON body, fail on any error status, answer the JSON."""
+
+    def post(path: str, body: object) -> dict[str, Any]:
+        response = client.post(path, json=body)
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    return post
+
+
+def make_push_pipeline(post: Post, index: str) -> None:
+    """A push source, a destination on ``index`` and the task linking them, so /1/push/{index} works."""
+    source = post("/1/sources", {"type": "push", "name": "push"})
+    destination = post("/1/destinations", {"type": "search", "name": index, "input": {"indexName": index}})
+    post(
+        "/2/tasks",
+        {"sourceID": source["sourceID"], "destinationID": destination["destinationID"], "action": "save"},
+    )
+
+
 def prepare_mock(url: str) -> tuple[dict[str, Any], str]:
     """Give the mock a push task on INDEX and 50 json sources; return what each case answered
     (for the bare app) and the ID of a source to get."""
     with httpx.Client(base_url=url, headers=HEADERS, timeout=30) as client:
-
-        def post(path: str, body: object) -> dict[str, Any]:
-            response = client.post(path, json=body)
-            response.raise_for_status()
-            answer: dict[str, Any] = response.json()
-            return answer
-
-        push_source = post("/1/sources", {"type": "push", "name": "push"})
-        destination = post(
-            "/1/destinations", {"type": "search", "name": INDEX, "input": {"indexName": INDEX}}
-        )
-        post(
-            "/2/tasks",
-            {
-                "sourceID": push_source["sourceID"],
-                "destinationID": destination["destinationID"],
-                "action": "save",
-            },
-        )
+        post = poster(client)
+        make_push_pipeline(post, INDEX)
         created: dict[str, Any] = {}
         for i in range(SEEDED_SOURCES):
             created = post(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from starlette.testclient import TestClient
+
+
+# The instant the pipeline tests freeze the mock's clock at.
+T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 class Answer(Protocol):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,9 +14,7 @@ from starlette.testclient import TestClient
 from mockserver import Clock, MockApp, create_app
 from mockserver.store import Account, RunPolicy
 from tests.conftest import APP_ID, CREDENTIALS
-from tests.helpers import make_destination, make_task, ok, refused
-
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+from tests.helpers import T0, make_destination, make_task, ok, refused
 
 # ----------------------------------------------------------------------------------------- helpers
 
@@ -39,17 +36,6 @@ def push(
     client: TestClient, index: str, action: str, records: list[dict[str, Any]], **params: Any
 ) -> Response:
     return client.post(f"/1/push/{index}", params=params, json={"action": action, "records": records})
-
-
-@pytest.fixture
-def account(app: MockApp) -> Account:
-    return app.store.account(APP_ID)
-
-
-@pytest.fixture
-def clock(app: MockApp) -> Clock:
-    app.store.clock.freeze(T0)
-    return app.store.clock
 
 
 @pytest.fixture

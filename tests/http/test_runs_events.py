@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,9 +12,7 @@ from mockserver import Clock, MockApp
 from mockserver.clock import rfc3339
 from mockserver.store import Account, RunPolicy
 from tests.conftest import APP_ID
-from tests.helpers import make_destination, make_task, ok, refused
-
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+from tests.helpers import T0, make_destination, make_task, ok, refused
 
 
 def at(seconds: float = 0, **delta: float) -> str:
@@ -54,17 +52,6 @@ def events(client: TestClient, run_id: str, **params: Any) -> list[dict[str, Any
 
 def products(n: int, start: int = 0, **extra: Any) -> list[dict[str, Any]]:
     return [{"objectID": f"p{i}", "name": f"product {i}", **extra} for i in range(start, start + n)]
-
-
-@pytest.fixture
-def account(app: MockApp) -> Account:
-    return app.store.account(APP_ID)
-
-
-@pytest.fixture
-def clock(app: MockApp) -> Clock:
-    app.store.clock.freeze(T0)
-    return app.store.clock
 
 
 @pytest.fixture

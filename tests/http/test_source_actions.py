@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,10 +10,8 @@ from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
 from mockserver.store import Account
-from tests.conftest import APP_ID
 from tests.helpers import ok, refused
 
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 T0_TEXT = "2026-01-01T12:00:00Z"
 
 JSON_SOURCE: dict[str, Any] = {
@@ -62,17 +59,6 @@ def make_auth(client: TestClient) -> str:
 def get_run(client: TestClient, run_id: str) -> dict[str, Any]:
     found: dict[str, Any] = ok(client.get(f"/1/runs/{run_id}"))
     return found
-
-
-@pytest.fixture
-def account(app: MockApp) -> Account:
-    return app.store.account(APP_ID)
-
-
-@pytest.fixture
-def clock(app: MockApp) -> Clock:
-    app.store.clock.freeze(T0)
-    return app.store.clock
 
 
 # ------------------------------------------------------------------------------ validateSource
