@@ -25,11 +25,9 @@ DEFAULT_APP_ID = "default"
 
 
 def control_spec_path() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "spec" / "control.yaml", here.parent / "spec" / "control.yaml"):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError("spec/control.yaml is missing from this installation")
+    from .data import control_spec
+
+    return control_spec()
 
 
 def _error(exc: ApiError) -> JSONResponse:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from . import indexes
+from . import data, indexes
 from .clock import parse_rfc3339
 from .errors import ApiError
 from .resources.context import Context
@@ -56,15 +56,11 @@ class DataSet:
 
 
 def fixtures_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "fixtures", here.parent / "fixtures"):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("the bundled fixtures/ folder is missing from this installation")
+    return data.fixtures()
 
 
 def bundled_names() -> list[str]:
-    return sorted(p.stem for p in fixtures_dir().iterdir() if p.suffix in (".yaml", ".yml", ".json"))
+    return data.data_set_names()
 
 
 def load_data_set(ref: str | Path | Mapping[str, Any]) -> DataSet:

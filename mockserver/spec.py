@@ -16,12 +16,10 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "tra
 
 
 def bundled_spec_path() -> Path:
-    """The Ingestion spec shipped with the package (wheel) or lying beside it (source checkout)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "spec" / "ingestion.yaml", here.parent / "spec" / "ingestion.yaml"):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError("the bundled spec/ingestion.yaml is missing from this installation")
+    """The Ingestion spec shipped with the package."""
+    from .data import ingestion_spec
+
+    return ingestion_spec()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,35 @@
+"""The files the package ships: the OpenAPI documents (``spec/``) and the bundled data sets
+(``fixtures/``), found with :mod:`importlib.resources` wherever the package is installed."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+DATA_SET_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _path(*parts: str) -> Path:
+    found = files(__name__).joinpath(*parts)
+    if not isinstance(found, Path) or not found.exists():
+        raise FileNotFoundError(f"mockserver/data/{'/'.join(parts)} is missing from this installation")
+    return found
+
+
+def ingestion_spec() -> Path:
+    """The Ingestion API's OpenAPI document."""
+    return _path("spec", "ingestion.yaml")
+
+
+def control_spec() -> Path:
+    """The ``/__mock__/`` control plane's OpenAPI document."""
+    return _path("spec", "control.yaml")
+
+
+def fixtures() -> Path:
+    """The folder of bundled data sets."""
+    return _path("fixtures")
+
+
+def data_set_names() -> list[str]:
+    return sorted(p.stem for p in fixtures().iterdir() if p.suffix in DATA_SET_SUFFIXES)
