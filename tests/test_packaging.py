@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-BUNDLED_SPEC = "mockserver/_data/spec/ingestion.yaml"
+BUNDLED_SPEC = "mockserver/data/spec/ingestion.yaml"
 HEADERS = {"x-algolia-application-id": "PKGAPP", "x-algolia-api-key": "pkg-key"}
 
 BUILD_TIMEOUT = 300.0
