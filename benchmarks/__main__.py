@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from mockserver.app import create_app
+from mockserver.http.app import create_app
 from mockserver.store import FAMILIES
 
 from . import bench_inprocess, bench_plugin, bench_scale, bench_serve

@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Scope
 
-from mockserver.app import MockApp, create_app
+from mockserver.http.app import MockApp, create_app
 from mockserver.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -311,15 +311,15 @@ print(time.perf_counter() - t)
 IMPORT_APP_CODE = """
 import time
 t = time.perf_counter()
-import mockserver.app, mockserver.spec
+import mockserver.http.app, mockserver.spec
 print(time.perf_counter() - t)
 """
 
 FIRST_APP_CODE = """
 import time
-import mockserver.app, mockserver.spec
+import mockserver.http.app, mockserver.spec
 t = time.perf_counter()
-mockserver.app.create_app(mockserver.spec.load_spec())
+mockserver.http.app.create_app(mockserver.spec.load_spec())
 print(time.perf_counter() - t)
 """
 
@@ -341,7 +341,7 @@ def startup_rows(runs: int) -> list[tuple[str, float]]:
     return [
         ("import starlette (for scale)", fresh_process_seconds(BARE_IMPORT_CODE, runs)),
         ("import mockserver", fresh_process_seconds(IMPORT_CODE, runs)),
-        ("import mockserver.app + mockserver.spec", fresh_process_seconds(IMPORT_APP_CODE, runs)),
+        ("import mockserver.http.app + mockserver.spec", fresh_process_seconds(IMPORT_APP_CODE, runs)),
         ("then load_spec() + create_app(), first time", fresh_process_seconds(FIRST_APP_CODE, runs)),
         ("create_app(spec) again, spec cached (in-process)", statistics.median(samples)),
     ]

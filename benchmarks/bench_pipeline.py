@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from mockserver.app import MockApp, create_app
+from mockserver.http.app import MockApp, create_app
 from mockserver.server import LiveServer
 
 APP_ID = "BENCHAPP"

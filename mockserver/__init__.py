@@ -10,40 +10,54 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .app import MockApp, MockConfig, create_app
     from .clock import Clock
+    from .control import MockControl
+    from .engine import Answer, ApiRequest, Engine
     from .errors import ApiError, ResponseContractError
+    from .handle import IngestionMock
+    from .http.app import MockApp, create_app
     from .journal import Call, Journal
     from .server import LiveServer
+    from .settings import MockSettings
     from .spec import Spec, load_spec
     from .store import Account, RunPolicy, Store
 
 _PUBLIC = {
     "Account": "store",
+    "Answer": "engine",
     "ApiError": "errors",
+    "ApiRequest": "engine",
     "Call": "journal",
     "Clock": "clock",
+    "Engine": "engine",
+    "IngestionMock": "handle",
     "Journal": "journal",
     "LiveServer": "server",
-    "MockApp": "app",
-    "MockConfig": "app",
+    "MockApp": "http.app",
+    "MockControl": "control",
+    "MockSettings": "settings",
     "ResponseContractError": "errors",
     "RunPolicy": "store",
     "Spec": "spec",
     "Store": "store",
-    "create_app": "app",
+    "create_app": "http.app",
     "load_spec": "spec",
 }
 
 __all__ = [
     "Account",
+    "Answer",
     "ApiError",
+    "ApiRequest",
     "Call",
     "Clock",
+    "Engine",
+    "IngestionMock",
     "Journal",
     "LiveServer",
     "MockApp",
-    "MockConfig",
+    "MockControl",
+    "MockSettings",
     "ResponseContractError",
     "RunPolicy",
     "Spec",

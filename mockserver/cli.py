@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .app import MockApp
+    from .http.app import MockApp
     from .journal import Call
+    from .settings import MockSettings
 
 DEFAULT_PORT = 8787
 
@@ -41,83 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
             "State is kept per x-algolia-application-id; steer it under /__mock__/."
         ),
     )
-    net = serve.add_argument_group("listening")
-    net.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    net.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="port to listen on (default: %(default)s)"
-    )
-    data = serve.add_argument_group("spec and data")
-    data.add_argument(
-        "--spec", default=None, help="OpenAPI document to serve (default: the bundled Ingestion API)"
-    )
-    data.add_argument(
-        "--fixtures",
-        default=None,
-        metavar="NAME|PATH",
-        help="data set every application starts with: empty, catalog, run_history, or a YAML/JSON file",
-    )
-    data.add_argument(
-        "--state-file", default=None, metavar="PATH", help="keep state in this SQLite file across restarts"
-    )
-    data.add_argument("--seed", type=int, default=None, help="make generated IDs reproducible")
-    data.add_argument(
-        "--max-body-bytes",
-        type=int,
-        default=None,
-        metavar="N",
-        help="largest request body accepted (default: 10 MiB)",
-    )
-    auth = serve.add_argument_group("credentials (default: any non-empty pair is accepted)")
-    auth.add_argument("--app-id", default=None, help="accept only this application ID (with --api-key)")
-    auth.add_argument("--api-key", default=None, help="accept only this API key (with --app-id)")
-    runs = serve.add_argument_group("runs")
-    runs.add_argument(
-        "--runs",
-        choices=["immediate", "deferred"],
-        default="immediate",
-        help="runs finish at once, or take --run-seconds on the mock's clock (default: %(default)s)",
-    )
-    runs.add_argument(
-        "--run-seconds", type=float, default=1.0, help="how long a deferred run takes (default: %(default)s)"
-    )
-    faults = serve.add_argument_group("faults on purpose (all off by default)")
-    faults.add_argument(
-        "--latency", default=None, metavar="S|MIN-MAX", help="delay every answer by seconds, fixed or ranged"
-    )
-    faults.add_argument(
-        "--fail",
-        action="append",
-        default=[],
-        metavar="OP:STATUS[:RATE]",
-        help="answer STATUS to operation OP (or * for all) with probability RATE (default 1); repeatable",
-    )
-    faults.add_argument(
-        "--fail-next",
-        action="append",
-        default=[],
-        metavar="OP:STATUS:N",
-        help="answer STATUS to the next N calls of OP (or *); repeatable",
-    )
-    faults.add_argument(
-        "--drop",
-        action="append",
-        default=[],
-        metavar="OP[:RATE]",
-        help="cut the connection mid-answer for OP (or *) with probability RATE; repeatable",
-    )
-    faults.add_argument(
-        "--rate-limit", action="store_true", help="enforce the documented per-IP rate limits (429)"
-    )
-    logs = serve.add_argument_group("logging")
-    logs.add_argument(
-        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
-    )
-    logs.add_argument(
-        "--access-log",
-        default="text",
-        choices=["off", "text", "json"],
-        help="one line per request: plain text, a JSON object, or nothing (default: %(default)s)",
-    )
+    add_serve_options(serve)
 
     check = commands.add_parser(
         "check",
@@ -144,6 +69,105 @@ def build_parser() -> argparse.ArgumentParser:
         "--stateful", action="store_true", help="also follow the spec's links through sequences of calls"
     )
     return parser
+
+
+# How each settings field offered as a ``serve`` flag is parsed (the flag, help and metavar come
+# from MockSettings itself). Fields with no entry here take one string.
+_FLAG_PARSING: dict[str, dict[str, Any]] = {
+    "seed": {"type": int},
+    "max_body_bytes": {"type": int},
+    "max_depth": {"type": int},
+    "journal_size": {"type": int},
+    "journal_bytes": {"type": int},
+    "max_applications": {"type": int},
+    "max_resources": {"type": int},
+    "rate_limit": {"action": "store_true", "default": False},
+    "keys": {"action": "append", "default": []},
+    "fixtures": {"action": "append", "default": []},
+    "access_log": {"choices": ["off", "text", "json"], "default": "text"},
+    "clock": {"default": "real"},
+}
+
+# Flags that are not settings fields of their own but spell one (the settings field they build).
+COMPOSED_FLAGS = {
+    "--runs": "runs",
+    "--run-seconds": "runs",
+    "--latency": "faults",
+    "--fail": "faults",
+    "--fail-next": "faults",
+    "--drop": "faults",
+    "--drop-after": "faults",
+}
+# Flags about where and how the process serves, not about the mock's behaviour.
+SERVER_FLAGS = ("--host", "--port", "--spec", "--log-level")
+
+
+def add_serve_options(serve: argparse.ArgumentParser) -> None:
+    from .settings import offers
+
+    net = serve.add_argument_group("listening")
+    net.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    net.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help="port to listen on (default: %(default)s)"
+    )
+    net.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    net.add_argument(
+        "--spec", default=None, help="OpenAPI document to serve (default: the bundled Ingestion API)"
+    )
+    mock = serve.add_argument_group("the mock (see MockSettings; every flag is a setting)")
+    for name, offer in offers():
+        if offer.flag is None:
+            continue
+        kwargs: dict[str, Any] = {"default": None, **_FLAG_PARSING.get(name, {})}
+        if offer.metavar is not None and kwargs.get("action") != "store_true":
+            kwargs["metavar"] = offer.metavar
+        mock.add_argument(offer.flag, dest=name, help=offer.help, **kwargs)
+    runs = serve.add_argument_group("runs")
+    runs.add_argument(
+        "--runs",
+        dest="runs_mode",
+        choices=["immediate", "deferred"],
+        default=None,
+        help="runs finish at once (default), or take --run-seconds on the mock's clock",
+    )
+    runs.add_argument(
+        "--run-seconds",
+        type=float,
+        default=None,
+        help="how long a deferred run takes (default: 1, with --runs deferred)",
+    )
+    faults = serve.add_argument_group("faults on purpose (all off by default)")
+    faults.add_argument(
+        "--latency", default=None, metavar="S|MIN-MAX", help="delay every answer by seconds, fixed or ranged"
+    )
+    faults.add_argument(
+        "--fail",
+        action="append",
+        default=[],
+        metavar="OP:STATUS[:RATE]",
+        help="answer STATUS to operation OP (or * for all) with probability RATE (default 1); repeatable",
+    )
+    faults.add_argument(
+        "--fail-next",
+        action="append",
+        default=[],
+        metavar="OP:STATUS:N",
+        help="answer STATUS to the next N calls of OP (or *); repeatable",
+    )
+    faults.add_argument(
+        "--drop",
+        action="append",
+        default=[],
+        metavar="OP[:RATE]",
+        help="cut the connection before acting on OP (or *) with probability RATE; nothing is applied; repeatable",
+    )
+    faults.add_argument(
+        "--drop-after",
+        action="append",
+        default=[],
+        metavar="OP[:RATE]",
+        help="apply OP (or *), then cut the connection: the write happened but its answer is lost; repeatable",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -179,37 +203,92 @@ def _operation(name: str) -> str | None:
     return None if name in ("*", "") else name
 
 
-def _install_faults(app: MockApp, args: argparse.Namespace) -> None:
-    control = app.control
+def faults_from_flags(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The fault rules the fault flags spell (checked later, with the rest of the settings)."""
+    rules: list[dict[str, Any]] = []
+    if args.latency:
+        low, _, high = args.latency.partition("-")
+        latency: Any = (
+            [_number(low, "--latency"), _number(high, "--latency")] if high else _number(low, "--latency")
+        )
+        rules.append({"latency": latency})
+    for spec in args.fail:
+        op, *rest = _split(spec, 3, "--fail", "OP:STATUS[:RATE]")
+        if not rest:
+            raise CliError(f"--fail {spec!r}: expected OP:STATUS[:RATE]", status=2)
+        status = _whole(rest[0], "--fail", "OP:STATUS[:RATE]")
+        rate = _number(rest[1], "--fail") if len(rest) > 1 else 1.0
+        rules.append({"operation": _operation(op), "status": status, "rate": rate})
+    for spec in args.fail_next:
+        pieces = _split(spec, 3, "--fail-next", "OP:STATUS:N")
+        if len(pieces) != 3:
+            raise CliError(f"--fail-next {spec!r}: expected OP:STATUS:N", status=2)
+        rules.append(
+            {
+                "operation": _operation(pieces[0]),
+                "status": _whole(pieces[1], "--fail-next", "OP:STATUS:N"),
+                "times": _whole(pieces[2], "--fail-next", "OP:STATUS:N"),
+            }
+        )
+    for flag, key, specs in (("--drop", "drop", args.drop), ("--drop-after", "drop_after", args.drop_after)):
+        for spec in specs:
+            op, *rate = _split(spec, 2, flag, "OP[:RATE]")
+            rules.append(
+                {"operation": _operation(op), key: True, "rate": _number(rate[0], flag) if rate else 1.0}
+            )
+    return rules
+
+
+def _whole(text: str, option: str, form: str) -> int:
+    if not text.strip().isdigit():
+        raise CliError(f"{option}: {text!r} is not a whole number (expected {form})", status=2)
+    return int(text)
+
+
+def keys_from_flags(values: Sequence[str]) -> tuple[dict[str, Any], ...]:
+    """``--key KEY:ACL1,ACL2`` (or ``APP:KEY:ACL1,ACL2``) as key settings."""
+    keys = []
+    for value in values:
+        parts = value.split(":")
+        if len(parts) not in (2, 3) or not all(parts[:-1]):
+            raise CliError(f"--key {value!r}: expected KEY:ACL1,ACL2 or APP:KEY:ACL1,ACL2", status=2)
+        acl = [a for a in parts[-1].split(",") if a]
+        key: dict[str, Any] = {"apiKey": parts[-2], "acl": acl}
+        if len(parts) == 3:
+            key["appID"] = parts[0]
+        keys.append(key)
+    return tuple(keys)
+
+
+def settings_from_args(args: argparse.Namespace) -> MockSettings:
+    """The MockSettings that ``serve``'s flags spell; a combination that cannot work is a CliError."""
+    from .settings import MockSettings, from_options, serve_flags
+
+    if (args.app_id is None) != (args.api_key is None):
+        raise CliError("--app-id and --api-key go together", status=2)
+    if args.run_seconds is not None and args.runs_mode != "deferred":
+        raise CliError(
+            "--run-seconds only applies with --runs deferred (runs finish at once otherwise)", status=2
+        )
+    options: dict[str, Any] = {}
+    for name in serve_flags().values():
+        value = getattr(args, name)
+        if value is not None:
+            options[name] = value
+    options["fixtures"] = tuple(args.fixtures) if len(args.fixtures) != 1 else args.fixtures[0]
+    if not args.fixtures:
+        options.pop("fixtures")
+    options["keys"] = keys_from_flags(args.keys)
+    if args.runs_mode is not None:
+        runs: dict[str, Any] = {"mode": args.runs_mode}
+        if args.runs_mode == "deferred":
+            runs["finish_after"] = args.run_seconds if args.run_seconds is not None else 1.0
+        options["runs"] = runs
+    options["faults"] = tuple(faults_from_flags(args))
     try:
-        if args.latency:
-            low, _, high = args.latency.partition("-")
-            latency: Any = (
-                (_number(low, "--latency"), _number(high, "--latency")) if high else _number(low, "--latency")
-            )
-            control.add_fault(latency=latency)
-        for spec in args.fail:
-            op, status, *rate = _split(spec, 3, "--fail", "OP:STATUS[:RATE]")
-            control.add_fault(
-                operation=_operation(op), status=int(status), rate=_number(rate[0], "--fail") if rate else 1.0
-            )
-        for spec in args.fail_next:
-            pieces = _split(spec, 3, "--fail-next", "OP:STATUS:N")
-            if len(pieces) != 3:
-                raise CliError(f"--fail-next {spec!r}: expected OP:STATUS:N", status=2)
-            control.add_fault(operation=_operation(pieces[0]), status=int(pieces[1]), times=int(pieces[2]))
-        for spec in args.drop:
-            op, *rate = _split(spec, 2, "--drop", "OP[:RATE]")
-            control.add_fault(
-                operation=_operation(op), drop=True, rate=_number(rate[0], "--drop") if rate else 1.0
-            )
-        if args.rate_limit:
-            control.rate_limit(True)
-    except ValueError as exc:
-        raise CliError(f"bad fault option: {exc}", status=2) from None
-    unknown = {r.operation for r in app.faults.rules if r.operation is not None} - set(app.spec.operations)
-    if unknown:
-        raise CliError(f"faults name unknown operations: {sorted(unknown)}", status=2)
+        return from_options(options, MockSettings())
+    except (TypeError, ValueError) as exc:
+        raise CliError(f"bad option: {exc}", status=2) from None
 
 
 def _access_logger(kind: str) -> Any:
@@ -222,7 +301,8 @@ def _access_logger(kind: str) -> Any:
 
     def text(call: Call, ms: float) -> None:
         op = call.operation_id or "-"
-        log.info("%s %s %s %d %.1fms app=%s", call.method, call.path, op, call.status, ms, call.app_id or "-")
+        app_id = _printable(call.app_id or "-")
+        log.info("%s %s %s %d %.1fms app=%s", call.method, _printable(call.path), op, call.status, ms, app_id)
 
     def as_json(call: Call, ms: float) -> None:
         log.info(
@@ -243,6 +323,13 @@ def _access_logger(kind: str) -> Any:
     return as_json if kind == "json" else text
 
 
+def _printable(text: str) -> str:
+    """Control characters escaped, so a request cannot forge or break log lines."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so asyncio sets TCP_NODELAY
@@ -260,20 +347,36 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
 def banner(app: MockApp, host: str, port: int) -> str:
-    url = f"http://{host}:{port}"
-    lines = [f"mockserver: serving {app.spec.title} on {url} ({len(app.spec.operations)} operations)"]
-    if app.algolia_credentials:
+    """What the server prints at start: where clients reach it, and how to point the clients at it."""
+    reach = "127.0.0.1" if host in WILDCARD_HOSTS else host
+    url = f"http://{reach}:{port}" if ":" not in reach else f"http://[{reach}]:{port}"
+    engine = app.engine
+    lines = [f"mockserver: serving {engine.spec.title} on {url} ({len(engine.spec.operations)} operations)"]
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        lines.append(
+            f"  warning: listening on {host or 'every address'}: the mock and its control plane "
+            "(/__mock__/) are reachable from the network"
+            + (
+                ""
+                if engine.settings.strict_credentials
+                else "; start it with --app-id/--api-key to require credentials"
+            )
+        )
+    if engine.algolia_credentials:
         creds = (
             "only the configured app ID and API key"
-            if app.config.strict_credentials
+            if engine.settings.strict_credentials
             else "any non-empty app ID and API key"
         )
         lines += [
             f"  credentials: {creds}; state is kept per application ID",
-            f"  Python:     config.hosts = HostsCollection([Host({host!r}, scheme='http', port={port})])",
+            f"  Python:     config.hosts = HostsCollection([Host({reach!r}, scheme='http', port={port})])",
             "  JavaScript: ingestionClient(appId, apiKey, 'us', "
-            f"{{ hosts: [{{ url: '{host}:{port}', accept: 'readWrite', protocol: 'http' }}] }})",
+            f"{{ hosts: [{{ url: '{reach}:{port}', accept: 'readWrite', protocol: 'http' }}] }})",
         ]
     lines.append(f"  control plane: {url}/__mock__/ (health: {url}/__mock__/health)")
     return "\n".join(lines)
@@ -282,45 +385,34 @@ def banner(app: MockApp, host: str, port: int) -> str:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .app import DEFAULT_MAX_BODY_BYTES, create_app
+    from .http.app import create_app
+    from .persistence import StateFileError
     from .seeding import SeedError
     from .server import quiet_dropped_connections
 
-    if (args.app_id is None) != (args.api_key is None):
-        raise CliError("--app-id and --api-key go together", status=2)
+    settings = settings_from_args(args)
     try:
-        app = create_app(
-            args.spec,
-            app_id=args.app_id,
-            api_key=args.api_key,
-            seed=args.seed,
-            fixtures=args.fixtures,
-            state_file=args.state_file,
-            max_body_bytes=args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
-        )
+        app = create_app(args.spec, settings=settings)
     except SeedError as exc:
         raise CliError(f"cannot load --fixtures: {_one_line(exc)}") from None
+    except StateFileError as exc:
+        raise CliError(f"--state-file {_one_line(exc)}") from None
+    except (TypeError, ValueError) as exc:
+        raise CliError(f"bad option: {_one_line(exc)}", status=2) from None
     except FileNotFoundError as exc:
         raise CliError(f"no such file: {exc.filename}") from None
-    except (OSError, ValueError, KeyError) as exc:
-        what = "--state-file" if args.state_file and "state" in str(exc).lower() else "the spec"
-        raise CliError(f"cannot load {what}: {_one_line(exc)}") from None
     except Exception as exc:  # a broken YAML document, a malformed spec: one line, not a traceback
         raise CliError(f"cannot load the spec: {type(exc).__name__}: {_one_line(exc)}") from None
-    if args.runs == "deferred":
-        app.control.run_policy(mode="deferred", finish_after=args.run_seconds)
-    _install_faults(app, args)
-    if args.access_log != "off":
-        app.listeners.append(_access_logger(args.access_log))
-    sock = _bind(args.host, args.port)
-    print(banner(app, args.host, sock.getsockname()[1]), file=sys.stderr, flush=True)
-    quiet_dropped_connections()
-    config = uvicorn.Config(app, log_level=args.log_level, lifespan="off", access_log=False)
     try:
+        if settings.access_log != "off":
+            app.listeners.append(_access_logger(settings.access_log))
+        sock = _bind(args.host, args.port)
+        print(banner(app, args.host, sock.getsockname()[1]), file=sys.stderr, flush=True)
+        quiet_dropped_connections()
+        config = uvicorn.Config(app, log_level=args.log_level, lifespan="off", access_log=False)
         _stoppable_server_class()(config).run(sockets=[sock])
     finally:
-        if app.state_log is not None:
-            app.state_log.close()
+        app.engine.close()
     return 0
 
 

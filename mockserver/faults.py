@@ -27,7 +27,8 @@ class FaultRule:
     rate: float = 1.0  # probability the rule fires on a matching call
     times: int | None = None  # fire on the next N matching calls only, then retire
     latency: float | tuple[float, float] | None = None  # seconds, or a (min, max) range
-    drop: bool = False
+    drop: bool = False  # cut the connection before the request is acted on (nothing was applied)
+    drop_after: bool = False  # apply the request, then cut the connection (the answer is lost)
     retry_after: int | None = None  # Retry-After header on an injected 429
 
     def check(self) -> None:
@@ -44,8 +45,10 @@ class FaultRule:
             self.latency = (float(low), float(high))
         elif self.latency is not None and self.latency < 0:
             raise ValueError(f"latency: {self.latency} is negative")
-        if self.status is None and not self.drop and self.latency is None:
-            raise ValueError("a fault needs a status, drop=true or a latency")
+        if self.drop and self.drop_after:
+            raise ValueError("drop and drop_after: choose one (before or after the write)")
+        if self.status is None and not self.drop and not self.drop_after and self.latency is None:
+            raise ValueError("a fault needs a status, drop=true, drop_after=true or a latency")
 
 
 @dataclass
@@ -65,6 +68,7 @@ class Decision:
     message: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    drop_after: bool = False
 
 
 NO_FAULT = Decision()
@@ -73,9 +77,9 @@ NO_FAULT = Decision()
 class Faults:
     """The active fault rules and rate limit of one mock. Thread-safe."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._rng = random.Random(seed)
+        self._rng = random.Random()
         self.rules: list[FaultRule] = []
         self.rate_limit: RateLimit | None = None
         self._hits: dict[tuple[str, bool], deque[float]] = {}
@@ -126,8 +130,8 @@ class Faults:
                 if rule.latency is not None:
                     latency = rule.latency
                     delay += self._rng.uniform(*latency) if isinstance(latency, tuple) else latency
-                if rule.drop:
-                    return Decision(delay=delay, drop=True)
+                if rule.drop or rule.drop_after:
+                    return Decision(delay=delay, drop=rule.drop, drop_after=rule.drop_after)
                 if rule.status is not None:
                     headers = {}
                     if rule.status == 429:

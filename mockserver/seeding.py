@@ -1,8 +1,11 @@
 """Seed a mock's state from a data set: a bundled name, a YAML/JSON file, or inline data.
 
-Every record goes through the same validation and domain rules as the API, so seed data can
-never hold what the real service would refuse; a bad record fails with the file, the record and
-the field. Seeded IDs and timestamps are deterministic.
+Every record goes through the engine like any API call (same validation, same domain rules), and
+what it becomes is checked against the response schema it will be served with, so seed data can
+never hold what the real service would refuse or could not serve; a bad record fails with the
+file, the record and the field. Seeded IDs are deterministic; timestamps follow the mock's clock:
+the data set's history ends a minute before the clock in force (or starts at ``baseTime`` when the
+data set names one), so seeded runs fall inside ``listRuns``' default window under any clock.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import zlib
 from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,18 +25,14 @@ import yaml
 
 from . import data, indexes
 from .clock import parse_rfc3339
-from .errors import ApiError
-from .resources.context import Context
+from .engine import Engine
 from .resources.runs import EventPlan, create_run
-from .store import RunPolicy
-from .validation import MISSING, ValidRequest
+from .store import Account, RunPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from .app import MockApp
-
-DEFAULT_BASE_TIME = "2026-01-01T00:00:00Z"
+STEP = timedelta(minutes=1)  # seeded records are one minute apart, in data set order
 
 # Family, the operation that creates one, the ID field. Order follows the references between them.
 _CREATION_ORDER = (
@@ -95,70 +95,81 @@ def _parse_file(path: Path, _mtime: int) -> Any:
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
-def seed(
-    app: MockApp, ref: str | Path | Mapping[str, Any], app_id: str, label: str | None = None
-) -> dict[str, int]:
+def data_set_refs(fixtures: Any, inline: Mapping[str, Any] | None) -> list[str | Path | Mapping[str, Any]]:
+    """The data sets a setting names: one or several bundled names or files, then inline data."""
+    refs: list[str | Path | Mapping[str, Any]] = []
+    if isinstance(fixtures, (str, Path, Mapping)):
+        refs.append(fixtures)
+    elif fixtures:
+        refs.extend(fixtures)
+    if inline:
+        refs.append(inline)
+    return [r for r in refs if not (isinstance(r, str) and r.strip() == "")]
+
+
+def seed(engine: Engine, ref: str | Path | Mapping[str, Any] | DataSet, app_id: str) -> dict[str, int]:
     """Load a data set into ``app_id``'s account. All or nothing: on error the state is unchanged."""
-    data_set = load_data_set(ref)
-    if label is not None:
-        data_set = DataSet(label, data_set.data)
-    data = data_set.data
-    unknown = set(data) - _KNOWN_KEYS
+    data_set = ref if isinstance(ref, DataSet) else load_data_set(ref)
+    unknown = set(data_set.data) - _KNOWN_KEYS
     if unknown:
         raise SeedError(
             f"{data_set.label}: unknown keys {sorted(unknown)}; expected some of {sorted(_KNOWN_KEYS)}"
         )
-    store = app.store
+    store = engine.store
     with store.lock:
         before = store.accounts.get(app_id)
-        snapshot = _copy_account(before) if before is not None else None
+        saved = copy.deepcopy(before) if before is not None else None
         try:
-            with _deterministic(app, data_set):
-                return _load(app, data_set, app_id)
+            with _deterministic(engine, data_set):
+                return _load(engine, data_set, app_id)
         except BaseException:
-            if snapshot is None:
+            if saved is None:
                 store.accounts.pop(app_id, None)
             else:
-                store.accounts[app_id] = snapshot
+                store.accounts[app_id] = saved
             raise
 
 
-def _copy_account(account: Any) -> Any:
-    return copy.deepcopy(account)
+def _steps(data: Mapping[str, Any]) -> int:
+    """How many timestamped records a data set makes (each one minute after the last)."""
+    count = sum(len(data.get(family) or []) for family, _, _ in _CREATION_ORDER)
+    return count + len(data.get("runs") or [])
 
 
 @contextmanager
-def _deterministic(app: MockApp, data_set: DataSet) -> Iterator[None]:
+def _deterministic(engine: Engine, data_set: DataSet) -> Iterator[None]:
     """IDs from a seed derived from the data set; a frozen clock stepping one minute per record."""
-    store = app.store
+    store = engine.store
     saved_rng = store.ids.state()
+    saved_replay = list(store.ids.replay)  # IDs a state-file replay is handing out are not ours
     saved_clock = store.clock.state()
     saved_policy = store.run_policy
-    base = data_set.data.get("baseTime", DEFAULT_BASE_TIME)
-    try:
-        start = parse_rfc3339(str(base))
-    except ValueError:
-        raise SeedError(f"{data_set.label}: baseTime {base!r} is not an RFC 3339 date-time") from None
+    base = data_set.data.get("baseTime")
+    if base is None:
+        start: datetime = store.clock.now() - STEP * _steps(data_set.data)
+    else:
+        try:
+            start = parse_rfc3339(str(base))
+        except ValueError:
+            raise SeedError(f"{data_set.label}: baseTime {base!r} is not an RFC 3339 date-time") from None
     store.ids.seed(zlib.crc32(json.dumps(data_set.data, sort_keys=True, default=str).encode()))
+    store.ids.replay.clear()
     store.clock.freeze(start)
     try:
         yield
     finally:
         store.ids.restore(saved_rng)
+        store.ids.replay.clear()
+        store.ids.replay.extend(saved_replay)
         store.clock.restore(saved_clock)
         store.run_policy = saved_policy
 
 
-def _context(app: MockApp, app_id: str, operation_id: str, body: Any) -> Context:
-    operation = app.spec.operations[operation_id]
-    valid = app.validators[operation_id].validate({}, {}, body)
-    return Context(app.store, app.store.account(app_id), operation, valid, app.checks, app.js)
-
-
-def _load(app: MockApp, data_set: DataSet, app_id: str) -> dict[str, int]:
+def _load(engine: Engine, data_set: DataSet, app_id: str) -> dict[str, int]:
     data = data_set.data
     counts: dict[str, int] = {}
-    account = app.store.account(app_id)
+    store = engine.store
+    account = store.account(app_id)
     for family, operation_id, id_field in _CREATION_ORDER:
         items = data.get(family) or []
         if not isinstance(items, list):
@@ -171,21 +182,16 @@ def _load(app: MockApp, data_set: DataSet, app_id: str) -> dict[str, int]:
                 raise SeedError(f"{where}: must be a mapping")
             body = {k: v for k, v in item.items() if k != id_field}
             op = "createTaskV1" if family == "tasks" and "trigger" in body else operation_id
-            try:
-                ctx = _context(app, app_id, op, body)
-                created = app.handlers[op](ctx)
-            except ApiError as exc:
-                raise SeedError(f"{where}: {exc.message}") from None
-            new_id = created[id_field]
             wanted = item.get(id_field)
-            if wanted is not None and wanted != new_id:
-                records = account.family(family)
-                if wanted in records:
+            if wanted is not None:
+                if wanted in account.family(family):
                     raise SeedError(f"{where}: {id_field} {wanted!r} is used twice")
-                record = records.pop(new_id)
-                record[id_field] = wanted
-                records[wanted] = record
-            app.store.clock.advance(60)
+                store.ids.replay.append(str(wanted))  # the create hands out the ID the data set names
+            answer = engine.execute(engine.request(op, app_id, body=body), record=False, durable=False)
+            store.ids.replay.clear()
+            if not answer.ok:
+                raise SeedError(f"{where}: {answer.body.get('message', answer.status)}")
+            store.clock.advance(STEP.total_seconds())
         counts[family] = len(items)
     for name, records in (data.get("indexes") or {}).items():
         _check_records(records, f"{data_set.label}: indexes.{name}")
@@ -196,8 +202,8 @@ def _load(app: MockApp, data_set: DataSet, app_id: str) -> dict[str, int]:
         _check_records(records, f"{data_set.label}: source_records.{source_id}")
         account.source_records[str(source_id)] = [dict(r) for r in records]
     for i, run in enumerate(data.get("runs") or []):
-        _seed_run(app, account, run, f"{data_set.label}: runs[{i}]")
-        app.store.clock.advance(60)
+        _seed_run(engine, account, run, f"{data_set.label}: runs[{i}]")
+        store.clock.advance(STEP.total_seconds())
     counts["runs"] = len(data.get("runs") or [])
     return counts
 
@@ -210,24 +216,36 @@ def _check_records(records: Any, where: str) -> None:
             raise SeedError(f"{where}[{j}]: a record is a mapping with an objectID")
 
 
-def _seed_run(app: MockApp, account: Any, run: Any, where: str) -> None:
+_RUN_KEYS = {"taskID", "outcome", "type", "reasonCode", "reason", "records"}
+
+
+def _seed_run(engine: Engine, account: Account, run: Any, where: str) -> None:
     if not isinstance(run, dict) or "taskID" not in run:
         raise SeedError(f"{where}: a run names its taskID")
     task = account.tasks.get(run["taskID"])
     if task is None:
         raise SeedError(f"{where}.taskID: no task with ID {run['taskID']!r} is seeded")
+    unknown = set(run) - _RUN_KEYS
+    if unknown:
+        raise SeedError(f"{where}: unknown keys {sorted(unknown)} (runs take their time from the clock)")
     outcome = run.get("outcome", "success")
     if outcome not in ("success", "failure"):
         raise SeedError(f"{where}.outcome: {outcome!r} is not success or failure")
-    run_type = run.get("type", "reindex")
-    if run_type not in app.spec.schema("RunType")["enum"]:
-        raise SeedError(f"{where}.type: {run_type!r} is not a run type")
-    unknown = set(run) - {"taskID", "outcome", "type", "reasonCode", "reason", "records"}
-    if unknown:
-        raise SeedError(f"{where}: unknown keys {sorted(unknown)} (runs take their time from baseTime)")
-    app.store.run_policy = RunPolicy(
+    records = run.get("records", 0)
+    if isinstance(records, bool) or not isinstance(records, int) or records < 0:
+        raise SeedError(f"{where}.records: {records!r} is not a count of records")
+    engine.store.run_policy = RunPolicy(
         outcome=outcome, reason_code=run.get("reasonCode"), reason=run.get("reason")
     )
-    operation = app.spec.operations["runTask"]
-    ctx = Context(app.store, account, operation, ValidRequest({}, {}, MISSING), app.checks, app.js)
-    create_run(ctx, task, run_type, [EventPlan("fetch"), EventPlan("record", int(run.get("records", 0)))])
+    plans = [EventPlan("fetch"), EventPlan("record", records)]
+    created, _ = engine.call_internal(
+        account.app_id, "runTask", lambda ctx: create_run(ctx, task, str(run.get("type", "reindex")), plans)
+    )
+    # What the API will serve must fit its response schema: refuse it now, naming the field.
+    shown = {k: v for k, v in created.items() if not k.startswith("_")}
+    message = engine.checks.error_of("Run", shown, where)
+    if message is not None:
+        account.runs.pop(created["runID"], None)
+        account.events.pop(created["runID"], None)
+        account.unsettled_runs.discard(created["runID"])
+        raise SeedError(message)

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from mockserver.errors import BadRequest
-from mockserver.reference import ReferenceValidator
+from mockserver.reference_validator import ReferenceValidator
 from mockserver.spec import Operation, Parameter, Schema, load_spec
 from mockserver.validation import MISSING, RequestValidators
 from tests.conftest import CREDENTIALS

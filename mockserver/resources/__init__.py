@@ -13,23 +13,35 @@ from . import (
     tasks,
     transformations,
 )
-from .context import Context, Handler, SchemaChecks
+from .context import Context, Handler, Hooks, SchemaChecks
 
-__all__ = ["Context", "Handler", "SchemaChecks", "handlers"]
+__all__ = ["Context", "Handler", "Hooks", "SchemaChecks", "handlers", "hooks"]
+
+_FAMILIES = (
+    authentications,
+    destinations,
+    sources,
+    transformations,
+    tasks,
+    runs,
+    push,
+    source_actions,
+    custom,
+)
 
 
 def handlers() -> dict[str, Handler]:
     table: dict[str, Handler] = {}
-    for module in (
-        authentications,
-        destinations,
-        sources,
-        transformations,
-        tasks,
-        runs,
-        push,
-        source_actions,
-        custom,
-    ):
+    for module in _FAMILIES:
         table.update(module.HANDLERS)
     return table
+
+
+def hooks() -> Hooks:
+    """Every family's hooks, merged (a family without any has no ``HOOKS``)."""
+    merged = Hooks()
+    for module in _FAMILIES:
+        found = getattr(module, "HOOKS", None)
+        if isinstance(found, Hooks):
+            merged.merge(found)
+    return merged

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..journal import MASK
-from ..store import Record
-from .context import Context, Handler, SchemaChecks
+from ..store import Account, Record
+from .context import Context, Handler, Hooks, SchemaChecks
 from .crud import (
     Family,
     by_field,
@@ -46,53 +45,6 @@ def without_secrets(record: Record, checks: SchemaChecks) -> Record:
 
 def public_view(record: Record, ctx: Context) -> Record:
     return without_secrets(record, ctx.checks)
-
-
-def masked(payload: Any, auth_type: str | None, checks: SchemaChecks) -> Any:
-    """An authentication payload with its secret values replaced by ``***`` (for journals and logs).
-
-    Only the fields the type's schema declares and does not mark write-only stay readable; any
-    other field (a typo, another type's secret) and an input that is not an object are masked.
-    """
-    if not isinstance(payload, dict) or "input" not in payload:
-        return payload
-    given = payload["input"]
-    if not isinstance(given, dict):
-        return {**payload, "input": MASK}
-    shown = _shown_fields(checks, auth_type)
-    return {**payload, "input": {k: (v if k in shown else MASK) for k, v in given.items()}}
-
-
-def _shown_fields(checks: SchemaChecks, auth_type: str | None) -> frozenset[str]:
-    schema_name = checks.input_schema_for("AuthenticationCreate", auth_type) if auth_type else None
-    if schema_name is None:
-        return frozenset()
-    schema = checks.spec.schema(schema_name)
-    if schema.get("x-secret-values"):
-        return frozenset()
-    return frozenset(k for k, v in schema.get("properties", {}).items() if not v.get("writeOnly", False))
-
-
-def mask_request_body(operation_id: str | None, body: Any, checks: SchemaChecks) -> Any:
-    """Mask the secrets of any authentication a request body carries (an update's: every input value).
-
-    Runs on every request, valid or not, so it trusts nothing about the body's shape."""
-    if not isinstance(body, dict):
-        return body
-    if operation_id == "createAuthentication":
-        return masked(body, _type_of(body), checks)
-    if operation_id == "updateAuthentication":
-        return masked(body, None, checks)
-    if operation_id in ("tryTransformation", "tryTransformationBeforeUpdate") and isinstance(
-        body.get("authentications"), list
-    ):
-        return {**body, "authentications": [masked(a, _type_of(a), checks) for a in body["authentications"]]}
-    return body
-
-
-def _type_of(payload: Any) -> str | None:
-    kind = payload.get("type") if isinstance(payload, dict) else None
-    return kind if isinstance(kind, str) else None
 
 
 def referrers(ctx: Context, auth_id: str) -> list[str]:
@@ -152,3 +104,12 @@ HANDLERS: dict[str, Handler] = {
     "updateAuthentication": update,
     "deleteAuthentication": delete_handler(FAMILY, referrers),
 }
+
+
+def _stored_type(account: Account, path_params: Mapping[str, str]) -> str | None:
+    record = account.authentications.get(path_params.get("authenticationID", ""))
+    kind = record.get("type") if record is not None else None
+    return kind if isinstance(kind, str) else None
+
+
+HOOKS = Hooks(views={"authentications": without_secrets}, types={"updateAuthentication": _stored_type})

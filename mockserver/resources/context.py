@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from ..clock import Clock
 from ..errors import BadRequest
 from ..jsengine import JsSandbox
 from ..spec import Operation, Schema, Spec
-from ..store import Account, Store
+from ..store import Account, Record, RunPolicy, Store
 from ..validation import SchemaCheck, ValidRequest
 
 
@@ -24,8 +25,12 @@ class SchemaChecks:
     def _compile(self, name: str) -> SchemaCheck:
         return SchemaCheck(self.spec.schema(name))
 
+    def error_of(self, name: str, value: Any, where: str) -> str | None:
+        """Why ``value`` does not fit the component schema ``name`` (None when it does)."""
+        return self._validator(name).error(value, where)
+
     def check(self, name: str, value: Any, where: str) -> None:
-        message = self._validator(name).error(value, where)
+        message = self.error_of(name, value, where)
         if message is not None:
             raise BadRequest(message)
 
@@ -54,8 +59,18 @@ class Context:
     def body(self) -> Any:
         return self.request.body
 
+    @property
+    def clock(self) -> Clock:
+        """The clock this application's requests see."""
+        return self.store.clock
+
+    @property
+    def run_policy(self) -> RunPolicy:
+        """How this application's runs behave."""
+        return self.store.run_policy
+
     def now(self) -> str:
-        return self.store.clock.timestamp()
+        return self.clock.timestamp()
 
     def new_id(self) -> str:
         return self.store.ids.new()
@@ -66,3 +81,42 @@ class Context:
 
 
 Handler = Callable[[Context], Any]
+
+
+View = Callable[[Record, SchemaChecks], Record]
+Settler = Callable[[Account, float], None]
+TypeOf = Callable[[Account, Mapping[str, str]], str | None]
+
+
+@dataclass
+class Hooks:
+    """What a resource family tells the layers above it, so they never import the family by name.
+
+    ``views``: how the control plane shows a family's stored records (secrets left out);
+    ``settlers``: what brings an account up to the mock's present moment (runs finishing);
+    ``types``: for an operation whose body does not say its resource's type (an update), the stored
+    resource's type, so its secrets are masked by the right shape.
+    """
+
+    views: dict[str, View] = field(default_factory=dict)
+    settlers: list[Settler] = field(default_factory=list)
+    types: dict[str, TypeOf] = field(default_factory=dict)
+
+    def merge(self, other: Hooks) -> None:
+        self.views.update(other.views)
+        self.settlers.extend(other.settlers)
+        self.types.update(other.types)
+
+    def type_of(
+        self, operation_id: str, account: Account | None, path_params: Mapping[str, str]
+    ) -> str | None:
+        found = self.types.get(operation_id)
+        return found(account, path_params) if found is not None and account is not None else None
+
+    def view(self, family: str, record: Record, checks: SchemaChecks) -> Record:
+        shown = self.views.get(family)
+        return shown(record, checks) if shown is not None else record
+
+    def settle(self, account: Account, now: float) -> None:
+        for settler in self.settlers:
+            settler(account, now)

@@ -17,7 +17,7 @@ from .. import indexes
 from ..clock import parse_rfc3339, rfc3339
 from ..errors import BadRequest, NotFound
 from ..store import Account, Record
-from .context import Context, Handler
+from .context import Context, Handler, Hooks
 from .crud import Family, by_field, equals, in_list, paginate, select
 
 RUNS_WINDOW = timedelta(days=7)
@@ -248,3 +248,5 @@ HANDLERS: dict[str, Handler] = {
     "listEvents": list_events,
     "getEvent": get_event,
 }
+
+HOOKS = Hooks(settlers=[settle_account])

@@ -24,7 +24,7 @@ from algoliasearch.ingestion.models.schedule_trigger import ScheduleTrigger
 from algoliasearch.ingestion.models.source_docker import SourceDocker
 from algoliasearch.ingestion.models.source_json import SourceJSON
 
-from mockserver.app import MockApp
+from mockserver.http.app import MockApp
 from mockserver.spec import load_spec
 from tests.conftest import APP_ID
 

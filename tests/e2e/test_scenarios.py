@@ -14,7 +14,7 @@ from algoliasearch.ingestion.models.action import Action
 from algoliasearch.ingestion.models.run_list_response import RunListResponse
 from algoliasearch.ingestion.models.watch_response import WatchResponse
 
-from mockserver.app import MockApp
+from mockserver.http.app import MockApp
 from mockserver.server import LiveServer
 from mockserver.store import RunPolicy
 from tests.conftest import API_KEY, APP_ID

@@ -14,7 +14,9 @@ from openapi_core.testing import MockRequest, MockResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from mockserver import MockApp, admin, create_app
+from mockserver import MockApp, create_app
+from mockserver.control import http as admin
+from mockserver.data import control_spec as control_spec_path
 from tests.conftest import APP_ID
 from tests.helpers import ok
 from tests.helpers import refused as error
@@ -26,7 +28,7 @@ CATALOG_TASK = "0a1b2c3d-0000-4000-8000-000000000401"
 
 @cache
 def control_document() -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load(admin.control_spec_path().read_text(encoding="utf-8"))
+    document: dict[str, Any] = yaml.safe_load(control_spec_path().read_text(encoding="utf-8"))
     return document
 
 
@@ -96,7 +98,7 @@ def source_names(client: TestClient, app_id: str = APP_ID) -> list[str]:
 def test_the_control_spec_documents_exactly_the_routes_served(app: MockApp) -> None:
     served = {
         (method, admin.PREFIX + route.path)
-        for route in admin.routes(app)
+        for route in admin.routes(app.control)
         if isinstance(route, Route)
         for method in route.methods or ()
         if method != "HEAD"

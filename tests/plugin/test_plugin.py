@@ -454,7 +454,7 @@ def test_ini_options_configure_every_test(pytester: pytest.Pytester) -> None:
             assert (ingestion_mock.app_id, ingestion_mock.api_key) == ("INIAPP", "ini-key")
             assert len(ingestion_client.list_sources().sources) == 5
             assert ingestion_mock.journal.last().app_id == "INIAPP"
-            assert ingestion_mock.app.response_checker is not None
+            assert ingestion_mock.app.engine.response_checker is not None
             assert ingestion_mock.set_clock() == {"now": "2026-03-01T12:00:00Z", "frozen": True}
 
 

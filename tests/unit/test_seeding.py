@@ -60,9 +60,6 @@ ID_FIELDS = {
     "tasks": "taskID",
 }
 SEEDED_SECRETS = ("seeded-algolia-key", "seeded-basic-password", "seeded-oauth-secret", "seeded-private-key")
-WIDE_WINDOW = {"startDate": "2025-12-01T00:00:00Z", "endDate": "2026-02-01T00:00:00Z"}
-
-
 # --- the bundled data sets ---------------------------------------------------------------------
 
 
@@ -118,11 +115,12 @@ def test_seeded_state_passes_response_validation_when_read_back(
         for record in listed:
             ok(client.get(f"{path}/{record[ID_FIELDS[family]]}"))
     assert len(ok(client.get("/1/tasks", params={"itemsPerPage": 100}))["tasks"]) == counts["tasks"]
-    runs = ok(client.get("/1/runs", params={"itemsPerPage": 100, **WIDE_WINDOW}))["runs"]
+    # Seeded history ends just before the clock in force: inside listRuns' default window.
+    runs = ok(client.get("/1/runs", params={"itemsPerPage": 100}))["runs"]
     assert len(runs) == counts["runs"]
     for run in runs:
         ok(client.get(f"/1/runs/{run['runID']}"))
-        events = ok(client.get(f"/1/runs/{run['runID']}/events", params=WIDE_WINDOW))["events"]
+        events = ok(client.get(f"/1/runs/{run['runID']}/events"))["events"]
         assert events
         for event in events:
             ok(client.get(f"/1/runs/{run['runID']}/events/{event['eventID']}"))
@@ -135,7 +133,8 @@ def test_seeded_state_passes_response_validation_when_read_back(
 
 @pytest.mark.parametrize("name", ["catalog", "run_history"])
 def test_ids_and_timestamps_are_the_same_in_two_fresh_apps(name: str) -> None:
-    first, second = create_app(), create_app(seed=99)
+    first = create_app(clock="2026-03-01T12:00:00Z")
+    second = create_app(seed=99, clock="2026-03-01T12:00:00Z")
     with TestClient(second, base_url="http://mock", headers=CREDENTIALS) as client:
         client.post("/1/sources", json={"type": "push", "name": "made before seeding"})
     second.control.reset(APP_ID)
@@ -145,7 +144,34 @@ def test_ids_and_timestamps_are_the_same_in_two_fresh_apps(name: str) -> None:
     dumped = first.control.dump(APP_ID)["applications"][APP_ID]
     stamps = [r["createdAt"] for family in FAMILIES for r in dumped[family]]
     stamps += [r["createdAt"] for r in dumped["runs"]]
-    assert stamps and all(s.startswith("2026-01-01T00:") for s in stamps)
+    # The history ends a minute before the clock in force, one minute per record.
+    assert stamps and all("2026-03-01T11:" in s for s in stamps)
+    assert max(stamps) == "2026-03-01T11:59:00Z"
+
+
+@pytest.mark.parametrize("clock", ["real", "2031-07-04T10:00:00Z"])
+def test_seeded_runs_are_listed_under_any_clock(clock: str) -> None:
+    """run_history's runs show in listRuns' default window, under the real clock or one a test set."""
+    app = create_app(check_responses=True, clock=clock)
+    app.control.seed("run_history", APP_ID)
+    with TestClient(app, base_url="http://mock", headers=CREDENTIALS) as client:
+        runs = ok(client.get("/1/runs", params={"itemsPerPage": 100}))["runs"]
+        failed = ok(client.get("/1/runs", params={"status": "finished"}))["runs"]
+    assert len(runs) == 5
+    assert any(r.get("outcome") == "failure" for r in failed)
+
+
+def test_a_seeded_run_the_api_could_not_serve_is_refused(app: MockApp) -> None:
+    """A reason code outside the spec's enum would make the real client fail far from the cause."""
+    data = {
+        "sources": [{"sourceID": "s1", "type": "push", "name": "s"}],
+        "destinations": [{"destinationID": "d1", "type": "search", "name": "d", "input": {"indexName": "i"}}],
+        "tasks": [{"taskID": "t1", "sourceID": "s1", "destinationID": "d1", "action": "save"}],
+        "runs": [{"taskID": "t1", "outcome": "failure", "reasonCode": "error"}],
+    }
+    with pytest.raises(SeedError, match=r"inline data: runs\[0\]\.reasonCode: 'error' is not one of"):
+        app.control.seed(data, APP_ID)
+    assert APP_ID not in app.store.accounts
 
 
 def test_records_are_stamped_a_minute_apart_from_base_time(app: MockApp) -> None:
@@ -262,7 +288,7 @@ def test_a_bad_run_names_its_field(app: MockApp) -> None:
     task_id = base["tasks"][0]["taskID"]
     for run, message in [
         ({"taskID": task_id, "outcome": "maybe"}, "runs[0].outcome: 'maybe' is not success or failure"),
-        ({"taskID": task_id, "type": "sometimes"}, "runs[0].type: 'sometimes' is not a run type"),
+        ({"taskID": task_id, "type": "sometimes"}, "runs[0].type: 'sometimes' is not one of ['reindex'"),
         ({"taskID": task_id, "startedAt": "x"}, "runs[0]: unknown keys ['startedAt']"),
     ]:
         with pytest.raises(SeedError, match=re.escape(message)):

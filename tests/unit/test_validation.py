@@ -8,7 +8,7 @@ import pytest
 
 from mockserver import Spec, load_spec
 from mockserver.errors import ApiError, BadRequest
-from mockserver.reference import ReferenceValidator
+from mockserver.reference_validator import ReferenceValidator
 from mockserver.validation import MISSING, RequestValidators, ValidRequest
 from tests.conftest import CREDENTIALS
 

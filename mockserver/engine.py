@@ -1,0 +1,270 @@
+"""The mock without HTTP: one object that owns the spec, the state and everything that acts on it.
+
+Every way in (the HTTP face, seeding, the state file's replay, the control plane, the pytest API)
+calls :meth:`Engine.execute` with an :class:`ApiRequest` and gets an :class:`Answer` back: a value
+with a status, a JSON body and headers. Domain errors raised by handlers become answers here, in
+one place; nothing above the engine builds a handler context of its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from .clock import Clock
+from .errors import INVALID_CREDENTIALS, ApiError, Forbidden
+from .examples import example_response
+from .faults import Faults
+from .journal import Call, Journal
+from .jsengine import JsSandbox
+from .masking import Masker, mask_query
+from .persistence import StateLog
+from .resources import Context, Handler, Hooks, SchemaChecks, handlers, hooks
+from .response_checker import ResponseChecker
+from .settings import MockSettings
+from .spec import Operation, Spec, bundled_spec_path
+from .store import RunPolicy, Store
+from .validation import MISSING, RequestValidators, ValidRequest
+
+if TYPE_CHECKING:
+    from .reference_validator import ReferenceValidator
+
+APP_ID_HEADER = "x-algolia-application-id"
+API_KEY_HEADER = "x-algolia-api-key"
+GENERIC_APP_ID = "default"  # the one application of a foreign spec without Algolia's credentials
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the mock answers: a status, a JSON body (None: no body) and extra headers."""
+
+    status: int
+    body: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    injected: bool = False  # asked for by a fault rule: answered, but not held against the spec
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    @classmethod
+    def of_error(cls, error: ApiError, injected: bool = False) -> Answer:
+        return cls(error.status, error.body(), error.headers, injected)
+
+
+@dataclass(slots=True)
+class ApiRequest:
+    """One call of an operation, already taken apart: what the engine needs, nothing of HTTP."""
+
+    operation: Operation | None  # None when no operation matched (journaled, never executed)
+    app_id: str | None
+    method: str
+    path: str
+    path_params: dict[str, str] = field(default_factory=dict)
+    query: dict[str, list[str]] = field(default_factory=dict)
+    body: Any = MISSING
+    headers: Mapping[str, str] = field(default_factory=dict)  # only the reference validator reads them
+
+    @property
+    def operation_id(self) -> str | None:
+        return self.operation.operation_id if self.operation is not None else None
+
+
+class Engine:
+    """One mock's state and behaviour. Two engines never share anything."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        settings: MockSettings | None = None,
+        *,
+        store: Store | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.spec = spec
+        self.settings = settings = settings or MockSettings()
+        self.store = store or Store(clock=clock, seed=settings.seed)
+        self.validators = RequestValidators(spec)
+        self.checks = SchemaChecks(spec)
+        self.handlers: dict[str, Handler] = handlers()
+        self.hooks: Hooks = hooks()
+        self.masker = Masker(spec)
+        self.journal = Journal(settings.journal_size)
+        self.faults = Faults()
+        self.js = JsSandbox()
+        bundled = spec.path is not None and spec.path == bundled_spec_path()
+        self.response_checker = ResponseChecker(strict_errors=bundled) if settings.check_responses else None
+        self.reference: ReferenceValidator | None = None
+        if settings.validation == "openapi-core":
+            from .reference_validator import ReferenceValidator
+
+            self.reference = ReferenceValidator(spec)
+        schemes = spec.document.get("components", {}).get("securitySchemes", {}).values()
+        self.algolia_credentials = any(s.get("name", "").lower() == APP_ID_HEADER for s in schemes)
+        self.state_log: StateLog | None = None  # opened by MockControl.open when settings ask
+        self.initial_clock = self.store.clock.state()
+        self.initial_ids = self.store.ids.state()
+
+    # --- the way in ------------------------------------------------------------------------------
+    def request(
+        self,
+        operation_id: str,
+        app_id: str,
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, list[str]] | None = None,
+        body: Any = MISSING,
+    ) -> ApiRequest:
+        """An ApiRequest for an operation called from inside the process (seeding, the Python API)."""
+        operation = self.spec.operations[operation_id]
+        params = dict(path_params or {})
+        path = operation.path
+        for name, value in params.items():
+            path = path.replace("{" + name + "}", value)
+        return ApiRequest(operation, app_id, operation.method, path, params, dict(query or {}), body)
+
+    def authenticate(self, app_id: str | None, api_key: str | None) -> str | ApiError:
+        """The application the credentials open, or the error to answer."""
+        if not self.algolia_credentials:
+            return GENERIC_APP_ID
+        if not app_id or not api_key:
+            return Forbidden(INVALID_CREDENTIALS)
+        settings = self.settings
+        if settings.strict_credentials and not (
+            hmac.compare_digest(app_id.encode(), str(settings.app_id).encode())
+            and hmac.compare_digest(api_key.encode(), str(settings.api_key).encode())
+        ):
+            return Forbidden(INVALID_CREDENTIALS)
+        return app_id
+
+    def execute(self, request: ApiRequest, *, record: bool = True, durable: bool = True) -> Answer:
+        """Validate and act on one request; the answer is journaled (unless ``record`` is false)."""
+        answer = self._answer(request, durable)
+        if record:
+            self.record(request, answer)
+        return answer
+
+    def record(self, request: ApiRequest, answer: Answer) -> Call:
+        """Journal a request and its answer (secrets masked) and hold the answer against the spec."""
+        operation = request.operation
+        body = request.body
+        if body is not MISSING and operation is not None:
+            hint = self.hooks.type_of(
+                operation.operation_id, self.store.accounts.get(request.app_id or ""), request.path_params
+            )
+            body = self.masker.mask(body, operation.body_schema, hint)
+        call = Call(
+            operation_id=request.operation_id,
+            method=request.method,
+            path=request.path,
+            app_id=request.app_id,
+            path_params=request.path_params,
+            query=mask_query(request.query),
+            body=None if body is MISSING else body,
+            status=answer.status,
+            response=answer.body,
+        )
+        self.journal.record(call)
+        if self.response_checker is not None and operation is not None and not answer.injected:
+            self.response_checker.check(operation, answer.status, answer.body)
+        return call
+
+    # --- acting --------------------------------------------------------------------------------
+    def _answer(self, request: ApiRequest, durable: bool) -> Answer:
+        operation = request.operation
+        assert operation is not None and request.app_id is not None, "execute needs a matched, known caller"
+        try:
+            if self.reference is not None:
+                self.reference.validate(operation, request.path, request.query, request.body, request.headers)
+            valid = self.validators[operation.operation_id].validate(
+                request.path_params, request.query, request.body
+            )
+        except ApiError as error:
+            return Answer.of_error(error)
+        handler = self.handlers.get(operation.operation_id)
+        if handler is None:  # generic mode: an operation with no behaviour answers from its spec
+            status, example = example_response(operation)
+            return Answer(status, example)
+        store = self.store
+        app_id = request.app_id
+        with store.lock:
+            fresh = app_id not in store.accounts
+            try:
+                ctx = self.context(app_id, operation, valid)
+                if durable and self.state_log is not None and operation.method != "GET":
+                    result = self._durably(handler, ctx, request)
+                else:
+                    result = handler(ctx)
+            except ApiError as error:
+                if fresh:  # a refused first request leaves no trace of the application
+                    store.accounts.pop(app_id, None)
+                return Answer.of_error(error)
+        return Answer(200, result)
+
+    def context(self, app_id: str, operation: Operation, valid: ValidRequest) -> Context:
+        """The one place a handler context is made."""
+        return Context(self.store, self.store.account(app_id), operation, valid, self.checks, self.js)
+
+    def call_internal(self, app_id: str, operation_id: str, action: Callable[[Context], Any]) -> Any:
+        """Run a domain action that no API operation offers (seeded history) under the store's lock."""
+        operation = self.spec.operations[operation_id]
+        with self.store.lock:
+            return action(self.context(app_id, operation, ValidRequest({}, {}, MISSING)))
+
+    def _durably(self, handler: Handler, ctx: Context, request: ApiRequest) -> Any:
+        """Run a write and append it to the state log before it is acknowledged."""
+        assert self.state_log is not None
+        store = self.store
+        now = store.clock.now()
+        policy = dataclasses.asdict(store.run_policy)
+        issued: list[str] = []
+        store.ids.issued = issued
+        try:
+            result = handler(ctx)
+        finally:
+            store.ids.issued = None
+        self.state_log.append(
+            {
+                "kind": "api",
+                "op": ctx.operation.operation_id,
+                "app": request.app_id,
+                "path": request.path_params,
+                "query": request.query,
+                "body": None if request.body is MISSING else request.body,
+                "missing": request.body is MISSING,
+                "now": now.isoformat(),
+                "ids": issued,
+                "policy": policy,
+            }
+        )
+        return result
+
+    def replay_write(self, entry: Mapping[str, Any]) -> Answer:
+        """Apply one logged write again, with the clock reading, run policy and IDs it had."""
+        body = MISSING if entry["missing"] else entry["body"]
+        request = self.request(entry["op"], entry["app"], entry["path"], entry["query"], body)
+        with self.replaying(datetime.fromisoformat(entry["now"]), entry["ids"], RunPolicy(**entry["policy"])):
+            return self.execute(request, record=False, durable=False)
+
+    @contextmanager
+    def replaying(self, now: datetime, ids: list[str], policy: RunPolicy) -> Iterator[None]:
+        store = self.store
+        saved_clock, saved_policy = store.clock.state(), store.run_policy
+        store.clock.freeze(now)
+        store.ids.replay.extend(ids)
+        store.run_policy = policy
+        try:
+            yield
+        finally:
+            store.clock.restore(saved_clock)
+            store.run_policy = saved_policy
+            store.ids.replay.clear()
+
+    def close(self) -> None:
+        if self.state_log is not None:
+            self.state_log.close()
+            self.state_log = None

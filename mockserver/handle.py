@@ -1,0 +1,129 @@
+"""IngestionMock: a test's handle on a mock (the type of the ``ingestion_mock`` fixture)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .control import MockControl
+from .journal import Call, Journal
+from .store import Account, Record
+
+if TYPE_CHECKING:
+    from .http.app import MockApp
+    from .server import LiveServer
+
+
+@dataclass(frozen=True)
+class ExpectedRejection:
+    """A rejection the test says it provokes on purpose (see ``IngestionMock.expect_rejection``)."""
+
+    operation_id: str | None
+    status: int | None
+
+    def matches(self, call: Call) -> bool:
+        return (self.operation_id is None or call.operation_id == self.operation_id) and (
+            self.status is None or call.status == self.status
+        )
+
+
+class IngestionMock:
+    """A test's handle on the mock: its state, its journal and the credentials to call it with.
+
+    ``app_id`` / ``api_key`` are the credentials the fixtures send; ``account`` is this test's
+    application data; ``journal`` every call the mock received during the test.
+    """
+
+    def __init__(self, app: MockApp, app_id: str, api_key: str) -> None:
+        self.app = app
+        self.app_id = app_id
+        self.api_key = api_key
+        self.expected_rejections: list[ExpectedRejection] = []
+        self._server: LiveServer | None = None
+
+    @property
+    def control(self) -> MockControl:
+        return self.app.control
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The credential headers to send (what ``ingestion_http`` sends)."""
+        return {"x-algolia-application-id": self.app_id, "x-algolia-api-key": self.api_key}
+
+    @property
+    def journal(self) -> Journal:
+        return self.app.engine.journal
+
+    @property
+    def account(self) -> Account:
+        """This test's application data (authentications, sources, tasks, runs, indexes...)."""
+        return self.app.engine.store.account(self.app_id)
+
+    @property
+    def url(self) -> str:
+        """Where the live mock listens (only with the ``ingestion_server`` fixture or its users)."""
+        if self._server is None:
+            raise RuntimeError("this mock is in-process only; use the ingestion_server fixture for a URL")
+        return self._server.url
+
+    def index(self, name: str) -> list[Record]:
+        """The records of a fake index, in insertion order ([] when the index doesn't exist)."""
+        return self.control.index(name, self.app_id) or []
+
+    def seed(self, data_set: str | Path | Mapping[str, Any]) -> dict[str, int]:
+        """Load a data set (bundled name, file, or inline mapping) into this test's application."""
+        return self.control.seed(data_set, self.app_id)
+
+    def source_records(self, source_id: str, records: list[Record]) -> int:
+        """Give a source the records its runs fetch (what its URL or database holds)."""
+        return self.control.source_records(source_id, records, self.app_id)
+
+    def reset(self) -> None:
+        """Empty the mock (state, journal, faults, clock and run settings): useful per Hypothesis example."""
+        self.control.reset()
+
+    def snapshot(self) -> str:
+        return self.control.snapshot()
+
+    def restore(self, snapshot_id: str) -> None:
+        self.control.restore(snapshot_id)
+
+    def set_clock(
+        self, now: str | datetime | None = None, *, freeze: bool | None = None, advance: float | None = None
+    ) -> dict[str, Any]:
+        """Move the mock's clock: jump to ``now``, ``freeze`` or unfreeze it, ``advance`` it by seconds."""
+        return self.control.clock(now=now, freeze=freeze, advance=advance)
+
+    def set_runs(self, **policy: Any) -> dict[str, Any]:
+        """How runs behave: mode ('immediate' or 'deferred'), start_after, finish_after, outcome,
+        reason_code, reason."""
+        return self.control.run_policy(**policy)
+
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        """Misbehave on purpose: operation, status, message, rate, times, latency, drop, drop_after,
+        retry_after."""
+        return self.control.add_fault(**rule)
+
+    def rate_limit(self, enabled: bool = True, **limits: Any) -> dict[str, Any]:
+        """Enforce the documented rate limits (or custom ones: limit, window, observability_*)."""
+        return self.control.rate_limit(enabled, **limits)
+
+    def expect_rejection(self, operation_id: str | None = None, status: int | None = None) -> None:
+        """Declare a rejection this test provokes on purpose (with ``fail_on_rejection`` on, any
+        other rejection fails the test)."""
+        self.expected_rejections.append(ExpectedRejection(operation_id, status))
+
+    def unexpected_rejections(self) -> list[Call]:
+        """The calls of this application the mock rejected that no ``expect_rejection`` covers."""
+        return [
+            c
+            for c in self.journal.rejections()
+            if c.app_id in (self.app_id, None) and not any(e.matches(c) for e in self.expected_rejections)
+        ]
+
+    def dump(self) -> dict[str, Any]:
+        """This application's state as JSON, as the API shows it (no secrets)."""
+        return self.control.dump(self.app_id)

@@ -1,0 +1,269 @@
+"""MockSettings: every option of a mock, stated once.
+
+The ways of configuring a mock (``create_app(**options)``, ``mockserver serve`` flags, the pytest
+marker and ini options, the control plane's ``/__mock__/settings``) are all built from the table of
+fields below: each field says which of those ways offer it and how. Nothing else defines an option.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_JOURNAL_SIZE = 100_000
+DEFAULT_JOURNAL_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_DEPTH = 64
+
+ClockSetting = str  # "real", "frozen", "auto" or an RFC 3339 instant
+DataSetRef = str | Path | Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """How one field is offered: a ``serve`` flag, a marker key, an ini option, a control-plane key."""
+
+    flag: str | None = None  # e.g. "--app-id"; None: not a serve flag
+    marker: bool = False  # a key of @pytest.mark.ingestion_mock
+    ini: bool = False  # an ``ingestion_mock_<name>`` ini option
+    help: str = ""
+    metavar: str | None = None
+
+
+def _offer(**kwargs: Any) -> dict[str, Offer]:
+    return {"offer": Offer(**kwargs)}
+
+
+@dataclass
+class MockSettings:
+    """How a mock behaves. Every field has the default a new user expects."""
+
+    # --- credentials ---------------------------------------------------------------------------
+    app_id: str | None = field(
+        default=None,
+        metadata=_offer(
+            flag="--app-id",
+            marker=True,
+            ini=True,
+            help="application ID of the configured credentials (with api_key; strict: the only one accepted)",
+        ),
+    )
+    api_key: str | None = field(
+        default=None,
+        metadata=_offer(
+            flag="--api-key", marker=True, ini=True, help="API key of the configured credentials"
+        ),
+    )
+    strict: bool | None = field(
+        default=None,
+        metadata=_offer(
+            marker=True,
+            ini=True,
+            help="accept only the configured app_id/api_key pair (default: on when both are given to "
+            "create_app or serve; off in pytest, where they are what the fixtures send)",
+        ),
+    )
+    keys: tuple[Mapping[str, Any], ...] = field(
+        default=(),
+        metadata=_offer(
+            flag="--key",
+            marker=True,
+            help="extra API keys with their ACLs: {'apiKey': K, 'acl': [...], 'appID': A (optional)}",
+            metavar="KEY:ACL1,ACL2",
+        ),
+    )
+    # --- data ----------------------------------------------------------------------------------
+    fixtures: DataSetRef | tuple[DataSetRef, ...] | None = field(
+        default=None,
+        metadata=_offer(
+            flag="--fixtures",
+            marker=True,
+            ini=True,
+            help="data set every application starts with: empty, catalog, run_history, or a YAML/JSON file",
+            metavar="NAME|PATH",
+        ),
+    )
+    data: Mapping[str, Any] | None = field(
+        default=None,
+        metadata=_offer(marker=True, help="inline data set, loaded after fixtures"),
+    )
+    seed: int | None = field(
+        default=None,
+        metadata=_offer(flag="--seed", marker=True, ini=True, help="make generated IDs reproducible"),
+    )
+    state_file: str | None = field(
+        default=None,
+        metadata=_offer(
+            flag="--state-file", help="keep state in this SQLite file across restarts", metavar="PATH"
+        ),
+    )
+    # --- time and runs -------------------------------------------------------------------------
+    clock: ClockSetting = field(
+        default="real",
+        metadata=_offer(
+            flag="--clock",
+            marker=True,
+            ini=True,
+            help="'real' (default), 'frozen' (now, moving only when told), or an RFC 3339 instant to freeze at",
+            metavar="real|frozen|INSTANT",
+        ),
+    )
+    runs: Mapping[str, Any] | None = field(
+        default=None,
+        metadata=_offer(
+            marker=True,
+            ini=True,
+            help="how runs behave: {mode: immediate|deferred, start_after, finish_after, outcome, "
+            "reason_code, reason}; the ini form is mode[:finish_after]",
+        ),
+    )
+    # --- misbehaviour --------------------------------------------------------------------------
+    faults: tuple[Mapping[str, Any], ...] = field(
+        default=(),
+        metadata=_offer(
+            marker=True,
+            help="fault rules: {operation, status, message, rate, times, latency, drop, retry_after}",
+        ),
+    )
+    rate_limit: bool | Mapping[str, Any] = field(
+        default=False,
+        metadata=_offer(
+            flag="--rate-limit",
+            marker=True,
+            ini=True,
+            help="enforce the documented per-IP rate limits (429), or custom {limit, window, ...}",
+        ),
+    )
+    # --- limits --------------------------------------------------------------------------------
+    max_body_bytes: int = field(
+        default=DEFAULT_MAX_BODY_BYTES,
+        metadata=_offer(
+            flag="--max-body-bytes", help="largest request body accepted (default: 10 MiB)", metavar="N"
+        ),
+    )
+    max_depth: int = field(
+        default=DEFAULT_MAX_DEPTH,
+        metadata=_offer(
+            flag="--max-depth", help="deepest nesting of arrays and objects accepted in a body", metavar="N"
+        ),
+    )
+    journal_size: int | None = field(
+        default=DEFAULT_JOURNAL_SIZE,
+        metadata=_offer(
+            flag="--journal-size", help="calls kept in the journal; the oldest go first", metavar="N"
+        ),
+    )
+    journal_bytes: int = field(
+        default=DEFAULT_JOURNAL_BYTES,
+        metadata=_offer(
+            flag="--journal-bytes",
+            help="memory budget of the journal's bodies (default: 64 MiB); the oldest calls go first",
+            metavar="N",
+        ),
+    )
+    max_applications: int | None = field(
+        default=None,
+        metadata=_offer(
+            flag="--max-applications", help="refuse new application IDs beyond this many", metavar="N"
+        ),
+    )
+    max_resources: int | None = field(
+        default=None,
+        metadata=_offer(
+            flag="--max-resources",
+            help="refuse creating resources beyond this many per family and application",
+            metavar="N",
+        ),
+    )
+    # --- checks and logs -----------------------------------------------------------------------
+    check_responses: bool = field(
+        default=False,
+        metadata=_offer(
+            ini=True, help="check every response of the mock against its spec (a bug is an error)"
+        ),
+    )
+    fail_on_rejection: bool = field(
+        default=False,
+        metadata=_offer(
+            marker=True,
+            ini=True,
+            help="fail a test when the mock rejected a request (4xx) the test did not expect",
+        ),
+    )
+    validation: Literal["fast", "openapi-core"] = "fast"
+    access_log: Literal["off", "text", "json"] = field(
+        default="text",
+        metadata=_offer(
+            flag="--access-log",
+            help="one line per request: plain text, a JSON object, or nothing (default: %(default)s)",
+        ),
+    )
+
+    # --- derived -------------------------------------------------------------------------------
+    @property
+    def strict_credentials(self) -> bool:
+        if self.app_id is None or self.api_key is None:
+            return False
+        return True if self.strict is None else bool(self.strict)
+
+    def replace(self, **changes: Any) -> MockSettings:
+        return dataclasses.replace(self, **changes)
+
+    def check(self) -> None:
+        """Refuse combinations that cannot work, with the reason (ValueError)."""
+        if (self.app_id is None) != (self.api_key is None) and self.strict:
+            raise ValueError("app_id and api_key go together when strict")
+        for name in ("max_body_bytes", "max_depth", "journal_bytes"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name}: must be at least 1")
+        for name in ("journal_size", "max_applications", "max_resources"):
+            value = getattr(self, name)
+            if value is not None and int(value) < 1:
+                raise ValueError(f"{name}: must be at least 1")
+        if self.validation not in ("fast", "openapi-core"):
+            raise ValueError(f"validation: {self.validation!r} is not fast or openapi-core")
+        if self.access_log not in ("off", "text", "json"):
+            raise ValueError(f"access_log: {self.access_log!r} is not off, text or json")
+
+
+def offers() -> Iterator[tuple[str, Offer]]:
+    """Every field with how it is offered (fields without an offer are create_app-only)."""
+    for f in dataclasses.fields(MockSettings):
+        offer = f.metadata.get("offer")
+        yield f.name, offer if isinstance(offer, Offer) else Offer()
+
+
+def field_names() -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(MockSettings))
+
+
+def marker_keys() -> frozenset[str]:
+    return frozenset(name for name, offer in offers() if offer.marker)
+
+
+def ini_options() -> dict[str, str]:
+    """``ingestion_mock_<field>`` -> field name, for the fields offered as ini options."""
+    return {f"ingestion_mock_{name}": name for name, offer in offers() if offer.ini}
+
+
+def serve_flags() -> dict[str, str]:
+    """``--flag`` -> field name, for the fields ``mockserver serve`` offers."""
+    return {offer.flag: name for name, offer in offers() if offer.flag is not None}
+
+
+def help_of(name: str) -> str:
+    return dict(offers())[name].help
+
+
+def from_options(options: Mapping[str, Any], base: MockSettings | None = None) -> MockSettings:
+    """Settings from keyword options; an unknown option is a TypeError naming it and the known ones."""
+    known = field_names()
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f"unknown mock options {unknown}; known: {sorted(known)}")
+    settings = dataclasses.replace(base or MockSettings(), **dict(options))
+    settings.check()
+    return settings
