@@ -13,8 +13,10 @@ from starlette.routing import Mount, Route
 
 from .bodies import parse_json
 from .errors import ApiError, BadRequest, NotFound
+from .journal import JournalQuery
 from .seeding import SeedError
 from .spec import load_spec
+from .ui import ui_routes
 from .validation import MISSING, RequestValidators
 
 if TYPE_CHECKING:
@@ -114,10 +116,14 @@ def routes(app: MockApp) -> list[Route]:
         if request.method == "DELETE":
             app.journal.clear()
             return JSONResponse({"cleared": True})
-        calls = app.journal.filter(
-            request.query_params.get("operationId"), app_id=request.query_params.get("appID")
-        )
-        return JSONResponse({"calls": [c.to_json() for c in calls]})
+        query = JournalQuery.from_params(request.query_params)
+        return JSONResponse(app.journal.page(query).to_json())
+
+    async def apps(request: Request) -> Response:
+        with app.store.lock:
+            accounts = list(app.store.accounts.values())
+            listed = [{"appID": a.app_id, "counts": a.counts()} for a in accounts]
+        return JSONResponse({"applications": listed})
 
     async def index(request: Request) -> Response:
         name = request.path_params["indexName"]
@@ -170,7 +176,8 @@ def routes(app: MockApp) -> list[Route]:
         ("/clock", clock, ["GET", "POST"]),
         ("/runs", runs, ["GET", "POST"]),
         ("/faults", faults, ["GET", "POST", "DELETE"]),
+        ("/apps", apps, ["GET"]),
         ("/health", health, ["GET"]),
         ("/openapi.json", openapi, ["GET"]),
     ]
-    return [Route(path, guarded(handler), methods=methods) for path, handler, methods in table]
+    return [Route(path, guarded(handler), methods=methods) for path, handler, methods in table] + ui_routes()
