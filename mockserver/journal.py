@@ -17,6 +17,8 @@ from .errors import BadRequest
 
 MASK = "***"
 MAX_PAGE = 1000  # calls one journal query answers at most
+# Journal query parameters beyond the first two (operationId, appID); any of them asks for the paged answer.
+PAGING_PARAMS = ("status", "rejected", "order", "limit", "offset", "before", "after")
 _UNSET: Any = object()
 
 
@@ -120,7 +122,7 @@ class Journal:
         if query.newest_first:
             matching.reverse()
         end = None if query.limit is None else query.offset + query.limit
-        return JournalPage(matching[query.offset : end], len(matching))
+        return JournalPage(matching[query.offset : end], len(matching), query.numbered)
 
     def operations(self) -> list[str]:
         """The operationIds called, in order (unmatched requests left out)."""
@@ -230,6 +232,7 @@ class JournalQuery:
     newest_first: bool = False
     offset: int = 0
     limit: int | None = None
+    numbered: bool = True  # answer with seq and total (False: the first answer's shape, calls only)
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> JournalQuery:
@@ -251,6 +254,7 @@ class JournalQuery:
             newest_first=order == "desc",
             offset=_whole(params, "offset", 0, None) or 0,
             limit=limit,
+            numbered=any(name in params for name in PAGING_PARAMS),
         )
 
     def selects(self, seq: int, call: Call) -> bool:
@@ -270,8 +274,11 @@ class JournalPage:
 
     calls: list[tuple[int, Call]]
     total: int
+    numbered: bool = True
 
     def to_json(self) -> dict[str, Any]:
+        if not self.numbered:
+            return {"calls": [c.to_json() for _, c in self.calls]}
         return {"calls": [{"seq": seq, **c.to_json()} for seq, c in self.calls], "total": self.total}
 
 

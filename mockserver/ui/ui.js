@@ -275,14 +275,19 @@ function references(record, ownField) {
   return refs;
 }
 
-function label(record) {
-  return record.name || (record.sourceID && record.destinationID ? `task ${shortID(record.taskID)}` : "(unnamed)");
+function label(record, byID) {
+  if (record.name) return record.name;
+  if (record.taskID && record.sourceID) {
+    const end = (id) => (byID && byID.get(id) ? byID.get(id).record.name || shortID(id) : shortID(id));
+    return `${end(record.sourceID)} → ${end(record.destinationID)}`;
+  }
+  return "(unnamed)";
 }
 
 function refLink(id, byID) {
   const target = byID.get(id);
   if (!target) return h("span", { class: "missing" }, `${shortID(id)} (not found)`);
-  return h("a", { href: `#res-${id}`, onclick: (e) => jumpTo(e, id) }, `${label(target.record)} (${target.family.slice(0, -1)})`);
+  return h("a", { href: `#res-${id}`, onclick: (e) => jumpTo(e, id) }, `${label(target.record, byID)} (${target.family.slice(0, -1)})`);
 }
 
 function jumpTo(event, id) {
@@ -322,7 +327,7 @@ function renderResources() {
         h(
           "summary",
           {},
-          h("span", { class: "name" }, label(record)),
+          h("span", { class: "name" }, label(record, byID)),
           record.type ? h("span", { class: "tag" }, record.type) : null,
           family === "tasks" && record.cron ? h("span", { class: "tag" }, `cron ${record.cron}`) : null,
           family === "tasks" && record.enabled === false ? h("span", { class: "tag warn" }, "disabled") : null,
@@ -536,7 +541,7 @@ function renderRuns() {
     runs.sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
     const task = byID.get(taskID);
     const title = task
-      ? [refLink(taskID, byID), task.record.sourceID ? [" · ", refLink(task.record.sourceID, byID), " → ", refLink(task.record.destinationID, byID)] : null]
+      ? [refLink(taskID, byID), h("span", { class: "muted" }, ` · ${runs.length} run${runs.length === 1 ? "" : "s"}`)]
       : `task ${shortID(taskID)} (deleted)`;
     const line = h("ol", { class: "timeline" });
     for (const run of runs) {
