@@ -313,6 +313,7 @@ function renderResources() {
     }
   }
   const box = $("res-families");
+  const wasOpen = new Set([...box.querySelectorAll("details.res[open]")].map((d) => d.id));
   box.replaceChildren();
   for (const [family, idField, title] of FAMILIES) {
     const records = dump[family] || [];
@@ -341,6 +342,7 @@ function renderResources() {
           : null,
         jsonView(record, null)
       );
+      details.open = wasOpen.has(details.id);
       list.append(h("li", {}, details));
     }
     box.append(
@@ -744,7 +746,9 @@ async function poll() {
     const data = await api("journal", { params: { ...journalFilters(), order: "desc", limit: 1 } });
     const top = data.calls.length ? data.calls[0].seq : null;
     if (top !== j.topSeq) {
-      if (j.offset === 0 && j.anchor === null) {
+      if (!state.appID) {
+        await refreshAll(); // the first application with data: open on it
+      } else if (j.offset === 0 && j.anchor === null) {
         await loadApps();
         await loadState();
         await Promise.all([loadJournal(), loadIndex()]);

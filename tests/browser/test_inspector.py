@@ -314,3 +314,13 @@ def test_the_page_and_its_assets_are_served_from_the_package(mock: Mock) -> None
     assert missing.status_code == 404
     assert "No inspector asset" in missing.json()["message"]
     assert "http://" not in page.text and "https://" not in page.text  # nothing fetched from elsewhere
+
+
+def test_without_an_application_the_page_opens_on_the_first_that_has_data(page: Page, mock: Mock) -> None:
+    page.goto(mock.url + "/__mock__/ui")
+    expect(page.locator("#app-list")).to_contain_text("No application has data yet.")
+    expect(page.locator("#app-title")).to_have_text("none yet")
+    mock.api("POST", "/1/destinations", json={"type": "search", "name": "First", "input": {"indexName": "x"}})
+    expect(page.locator("#app-title")).to_have_text(APP_ID)
+    assert page.url.endswith(f"/__mock__/ui?appID={APP_ID}")
+    expect(page.locator("#res-families")).to_contain_text("First")
