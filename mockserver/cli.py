@@ -379,6 +379,7 @@ def banner(app: MockApp, host: str, port: int) -> str:
             f"{{ hosts: [{{ url: '{reach}:{port}', accept: 'readWrite', protocol: 'http' }}] }})",
         ]
     lines.append(f"  control plane: {url}/__mock__/ (health: {url}/__mock__/health)")
+    lines.append(f"  inspector:     {url}/__mock__/ui")
     return "\n".join(lines)
 
 

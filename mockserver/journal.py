@@ -6,13 +6,19 @@ Secrets sent in authentication payloads are masked before they are recorded.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .errors import BadRequest
+
 MASK = "***"
+MAX_PAGE = 1000  # calls one journal query answers at most
+# Journal query parameters beyond the first two (operationId, appID); any of them asks for the paged answer.
+PAGING_PARAMS = ("status", "rejected", "order", "limit", "offset", "before", "after")
 _UNSET: Any = object()
 
 
@@ -61,12 +67,15 @@ class Journal:
     def __init__(self, maxlen: int | None = 100_000) -> None:
         self._calls: deque[Call] = deque(maxlen=maxlen)
         self._lock = threading.Lock()
+        self._recorded = 0  # calls ever recorded: the next call's sequence number
 
     def record(self, call: Call) -> None:
         with self._lock:
             self._calls.append(call)
+            self._recorded += 1
 
     def clear(self) -> None:
+        """Forget the calls; sequence numbers go on from where they were (a reader sees the gap)."""
         with self._lock:
             self._calls.clear()
 
@@ -100,6 +109,20 @@ class Journal:
             and (status is None or c.status == status)
             and (app_id is None or c.app_id == app_id)
         ]
+
+    def numbered(self) -> list[tuple[int, Call]]:
+        """The kept calls with their sequence numbers (0 for the first call ever recorded), oldest first."""
+        with self._lock:
+            first = self._recorded - len(self._calls)
+            return list(enumerate(self._calls, start=first))
+
+    def page(self, query: JournalQuery) -> JournalPage:
+        """The calls ``query`` selects, in its order, one page of them, and how many matched."""
+        matching = [(seq, c) for seq, c in self.numbered() if query.selects(seq, c)]
+        if query.newest_first:
+            matching.reverse()
+        end = None if query.limit is None else query.offset + query.limit
+        return JournalPage(matching[query.offset : end], len(matching), query.numbered)
 
     def operations(self) -> list[str]:
         """The operationIds called, in order (unmatched requests left out)."""
@@ -190,6 +213,86 @@ class Journal:
         if not calls:
             return "no calls were recorded"
         return "calls were:\n" + "\n".join(f"  {c.describe()}" for c in calls)
+
+
+@dataclass(frozen=True)
+class JournalQuery:
+    """Which calls to read: filters, then an order, then a page (``offset``, ``limit``).
+
+    ``before``/``after`` keep only calls with a sequence number below/above them, so a reader can
+    page back from what it saw, or ask for what came since, however many calls arrive meanwhile.
+    """
+
+    operation_id: str | None = None
+    app_id: str | None = None
+    status: int | None = None
+    rejected: bool = False
+    before: int | None = None
+    after: int | None = None
+    newest_first: bool = False
+    offset: int = 0
+    limit: int | None = None
+    numbered: bool = True  # answer with seq and total (False: the first answer's shape, calls only)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> JournalQuery:
+        """Read a query from ``/__mock__/journal``'s query parameters; bad values raise BadRequest."""
+        order = params.get("order", "asc")
+        if order not in ("asc", "desc"):
+            raise BadRequest(f"query.order: {order[:20]!r} is not asc or desc")
+        rejected = params.get("rejected", "false")
+        if rejected not in ("true", "false"):
+            raise BadRequest(f"query.rejected: {rejected[:20]!r} is not a boolean (true or false)")
+        limit = _whole(params, "limit", 1, MAX_PAGE)
+        return cls(
+            operation_id=params.get("operationId"),
+            app_id=params.get("appID"),
+            status=_whole(params, "status", 100, 599),
+            rejected=rejected == "true",
+            before=_whole(params, "before", 0, None),
+            after=_whole(params, "after", -1, None),
+            newest_first=order == "desc",
+            offset=_whole(params, "offset", 0, None) or 0,
+            limit=limit,
+            numbered=any(name in params for name in PAGING_PARAMS),
+        )
+
+    def selects(self, seq: int, call: Call) -> bool:
+        return (
+            (self.operation_id is None or call.operation_id == self.operation_id)
+            and (self.app_id is None or call.app_id == self.app_id)
+            and (self.status is None or call.status == self.status)
+            and (not self.rejected or call.rejected)
+            and (self.before is None or seq < self.before)
+            and (self.after is None or seq > self.after)
+        )
+
+
+@dataclass(frozen=True)
+class JournalPage:
+    """One page of calls with their sequence numbers, and how many calls the query matched in all."""
+
+    calls: list[tuple[int, Call]]
+    total: int
+    numbered: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        if not self.numbered:
+            return {"calls": [c.to_json() for _, c in self.calls]}
+        return {"calls": [{"seq": seq, **c.to_json()} for seq, c in self.calls], "total": self.total}
+
+
+def _whole(params: Mapping[str, str], name: str, low: int, high: int | None) -> int | None:
+    raw = params.get(name)
+    if raw is None:
+        return None
+    if re.fullmatch(r"-?[0-9]{1,18}", raw) is None:
+        raise BadRequest(f"query.{name}: {raw[:20]!r} is not an integer")
+    value = int(raw)
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise BadRequest(f"query.{name}: {value} is out of range (must be {bound})")
+    return value
 
 
 def _subset(expected: Any, actual: Any) -> bool:

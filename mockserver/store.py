@@ -153,6 +153,11 @@ class Account:
         records: dict[str, Record] = getattr(self, name)
         return records
 
+    def counts(self) -> dict[str, int]:
+        """How many resources of each family, runs and fake indexes this application holds."""
+        counts = {name: len(self.family(name)) for name in FAMILIES}
+        return {**counts, "runs": len(self.runs), "indexes": len(self.indexes)}
+
 
 class Store:
     """The one place state lives. Handlers mutate it under ``lock``; tests read it directly."""

@@ -19,7 +19,7 @@ from .. import seeding
 from ..clock import parse_rfc3339, rfc3339
 from ..engine import Engine
 from ..faults import FaultRule, RateLimit
-from ..journal import Call
+from ..journal import Call, JournalQuery
 from ..persistence import StateFileError, StateLog
 from ..settings import MockSettings
 from ..store import FAMILIES, Account, Record, RunPolicy
@@ -175,17 +175,7 @@ class MockControl:
         """Every application the mock holds, with how many resources of each kind."""
         store = self.engine.store
         with store.lock:
-            return [
-                {
-                    "appID": app_id,
-                    "counts": {
-                        **{family: len(account.family(family)) for family in FAMILIES},
-                        "runs": len(account.runs),
-                        "indexes": len(account.indexes),
-                    },
-                }
-                for app_id, account in store.accounts.items()
-            ]
+            return [{"appID": app_id, "counts": account.counts()} for app_id, account in store.accounts.items()]
 
     def dump(self, app_id: str | None = None) -> dict[str, Any]:
         """The state as JSON: every application's resources as the API shows them (no secrets)."""
@@ -266,16 +256,12 @@ class MockControl:
         self._log({"action": "restore", "id": snapshot_id})
 
     # --- journal and health --------------------------------------------------------------------
-    def journal(
-        self,
-        operation_id: str | None = None,
-        *,
-        app_id: str | None = None,
-        status: int | None = None,
-        rejected: bool = False,
-    ) -> list[Call]:
-        calls = self.engine.journal.filter(operation_id, app_id=app_id, status=status)
-        return [c for c in calls if c.rejected] if rejected else calls
+    def journal(self, operation_id: str | None = None, *, app_id: str | None = None) -> list[Call]:
+        return self.engine.journal.filter(operation_id, app_id=app_id)
+
+    def journal_page(self, query: JournalQuery) -> dict[str, Any]:
+        """One page of the journal as JSON (filters, order, offset, limit: see JournalQuery)."""
+        return self.engine.journal.page(query).to_json()
 
     def clear_journal(self) -> None:
         self.engine.journal.clear()

@@ -13,8 +13,10 @@ from starlette.routing import Mount, Route
 from ..bodies import parse_json
 from ..data import control_spec
 from ..errors import ApiError, BadRequest, NotFound
+from ..journal import JournalQuery
 from ..seeding import SeedError
 from ..spec import load_spec
+from ..ui import ui_routes
 from ..validation import MISSING, RequestValidators
 from . import MockControl
 
@@ -123,19 +125,7 @@ def routes(control: MockControl) -> list[Route]:
         if request.method == "DELETE":
             control.clear_journal()
             return JSONResponse({"cleared": True})
-        calls = control.journal(
-            query.get("operationId"),
-            app_id=query.get("appID"),
-            status=query.get("status"),
-            rejected=bool(query.get("rejected", False)),
-        )
-        total = len(calls)
-        if query.get("order") == "desc":
-            calls.reverse()
-        offset = int(query.get("offset", 0))
-        limit = query.get("limit")
-        page = calls[offset : offset + int(limit)] if limit is not None else calls[offset:]
-        return JSONResponse({"calls": [c.to_json() for c in page], "total": total, "offset": offset})
+        return JSONResponse(control.journal_page(JournalQuery.from_params(request.query_params)))
 
     async def index(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
         name = request.path_params["indexName"]
@@ -191,4 +181,4 @@ def routes(control: MockControl) -> list[Route]:
         ("/health", health, ["GET"]),
         ("/openapi.json", openapi, ["GET"]),
     ]
-    return [Route(path, guarded(handler), methods=methods) for path, handler, methods in table]
+    return [Route(path, guarded(handler), methods=methods) for path, handler, methods in table] + ui_routes()

@@ -282,9 +282,23 @@ def test_snapshot_and_restore(client: TestClient, control: ControlPlane) -> None
     assert ok(control.post(f"/snapshots/{snapshot_id}/restore")) == {"restored": snapshot_id}
     assert ok(control.get("/state")) == before
     assert ok(control.get("/clock")) == {"now": "2026-05-01T00:00:00Z", "frozen": True}
-    ok(control.post("/reset"))
-    ok(control.post(f"/snapshots/{snapshot_id}/restore"))  # a snapshot outlives a reset
+    ok(control.post("/reset", json={"appID": APP_ID}))  # one application's reset keeps snapshots
+    ok(control.post(f"/snapshots/{snapshot_id}/restore"))
     assert ok(control.get("/state")) == before
+
+
+def test_a_full_reset_frees_every_snapshot(control: ControlPlane) -> None:
+    snapshot_id = ok(control.post("/snapshots"))["snapshotID"]
+    ok(control.post("/reset"))
+    assert error(control.post(f"/snapshots/{snapshot_id}/restore"), 404) == f"No snapshot with ID {snapshot_id!r}"
+
+
+def test_snapshots_are_capped(control: ControlPlane) -> None:
+    from mockserver.control import MAX_SNAPSHOTS
+
+    for _ in range(MAX_SNAPSHOTS):
+        ok(control.post("/snapshots"))
+    assert "reset the mock to free them" in error(control.post("/snapshots"), 400)
 
 
 def test_restore_an_unknown_snapshot(control: ControlPlane) -> None:
@@ -505,7 +519,7 @@ def test_faults_rate_limit_on_and_off(control: ControlPlane) -> None:
     [
         ({"status": 200}, "body.status: 200 is less than the minimum of 400"),
         ({"status": 500, "rate": 2}, "body.rate: 2 is greater than the maximum of 1"),
-        ({"operation": "listSources"}, "a fault needs a status, drop=true or a latency"),
+        ({"operation": "listSources"}, "a fault needs a status, drop=true, drop_after=true or a latency"),
         ({"rateLimit": "yes"}, "body.rateLimit"),
     ],
 )

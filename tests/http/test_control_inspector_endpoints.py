@@ -1,0 +1,121 @@
+"""The control-plane endpoints the inspector reads: /__mock__/apps and the journal's paging."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver import MockApp
+from tests.conftest import APP_ID
+from tests.helpers import ok
+from tests.helpers import refused as error
+from tests.http.test_control_plane import ControlPlane, control  # noqa: F401 (fixture)
+
+
+def calls(client: TestClient, n: int, app_id: str = APP_ID) -> None:
+    for _ in range(n):
+        client.get("/1/sources", headers={"x-algolia-application-id": app_id})
+
+
+def test_apps_lists_each_application_with_its_counts(client: TestClient, control: ControlPlane) -> None:  # noqa: F811
+    assert ok(control.get("/apps")) == {"applications": []}
+    control.post("/seed", json={"fixtures": "catalog", "appID": "CATALOG"})
+    client.post("/1/destinations", json={"type": "search", "name": "d", "input": {"indexName": "x"}})
+    listed = ok(control.get("/apps"))["applications"]
+    assert [a["appID"] for a in listed] == ["CATALOG", APP_ID]
+    catalog = listed[0]["counts"]
+    assert (catalog["authentications"], catalog["sources"], catalog["transformations"]) == (4, 5, 1)
+    assert listed[1]["counts"] == {
+        "authentications": 0,
+        "destinations": 1,
+        "sources": 0,
+        "tasks": 0,
+        "transformations": 0,
+        "runs": 0,
+        "indexes": 0,
+    }
+
+
+def test_journal_without_new_parameters_answers_as_it_always_did(
+    app: MockApp,
+    client: TestClient,
+    control: ControlPlane,  # noqa: F811
+) -> None:
+    calls(client, 3)
+    assert ok(control.get("/journal", params={"appID": APP_ID})) == {
+        "calls": [c.to_json() for c in app.journal]
+    }
+    paged = ok(control.get("/journal", params={"order": "asc"}))
+    assert [c["seq"] for c in paged["calls"]] == [0, 1, 2]
+    assert paged["total"] == 3
+
+
+def test_journal_newest_first_in_pages(client: TestClient, control: ControlPlane) -> None:  # noqa: F811
+    calls(client, 7)
+    first = ok(control.get("/journal", params={"order": "desc", "limit": 3}))
+    assert ([c["seq"] for c in first["calls"]], first["total"]) == ([6, 5, 4], 7)
+    second = ok(control.get("/journal", params={"order": "desc", "limit": 3, "offset": 3}))
+    assert [c["seq"] for c in second["calls"]] == [3, 2, 1]
+    # "before" keeps a reader's place however many calls arrive meanwhile.
+    calls(client, 2)
+    kept = ok(control.get("/journal", params={"order": "desc", "limit": 3, "offset": 3, "before": 7}))
+    assert ([c["seq"] for c in kept["calls"]], kept["total"]) == ([3, 2, 1], 7)
+    since = ok(control.get("/journal", params={"after": 6}))
+    assert since["total"] == 2
+    assert [c["seq"] for c in since["calls"]] == [7, 8]
+
+
+def test_journal_status_and_rejected_filters(client: TestClient, control: ControlPlane) -> None:  # noqa: F811
+    calls(client, 2)
+    client.get("/1/sources/nope")
+    client.post("/1/sources", json={"type": "json", "name": "bad", "input": {"url": 42}})
+    rejected = ok(control.get("/journal", params={"rejected": "true", "order": "desc"}))
+    assert [(c["seq"], c["status"]) for c in rejected["calls"]] == [(3, 400), (2, 404)]
+    assert rejected["total"] == 2
+    only_400 = ok(control.get("/journal", params={"status": 400}))["calls"]
+    assert [c["response"]["message"][:16] for c in only_400] == ["body.input.url: "]
+    assert ok(control.get("/journal", params={"rejected": "false"}))["total"] == 4
+
+
+def test_journal_numbers_go_on_after_a_clear(
+    app: MockApp,
+    client: TestClient,
+    control: ControlPlane,  # noqa: F811
+) -> None:
+    calls(client, 2)
+    control.delete("/journal")
+    calls(client, 1)
+    assert [c["seq"] for c in ok(control.get("/journal", params={"order": "asc"}))["calls"]] == [2]
+
+
+def test_journal_numbers_of_a_full_journal_stay_with_their_calls() -> None:
+    from mockserver import create_app
+
+    small = create_app(check_responses=True, journal_size=3)
+    with TestClient(small, headers={"x-algolia-application-id": APP_ID}) as client:
+        calls(client, 5)
+        answer = ok(ControlPlane(client).get("/journal", params={"order": "desc"}))
+    assert [c["seq"] for c in answer["calls"]] == [4, 3, 2]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"limit": "0"}, "query.limit: 0 is out of range (must be between 1 and 1000)"),
+        ({"limit": "1001"}, "query.limit: 1001 is out of range (must be between 1 and 1000)"),
+        ({"limit": "ten"}, "query.limit: 'ten' is not an integer"),
+        ({"offset": "-1"}, "query.offset: -1 is out of range (must be at least 0)"),
+        ({"status": "99"}, "query.status: 99 is out of range (must be between 100 and 599)"),
+        ({"before": "1e3"}, "query.before: '1e3' is not an integer"),
+        ({"after": "--5"}, "query.after: '--5' is not an integer"),
+        ({"order": "newest"}, "query.order: 'newest' is not asc or desc"),
+        ({"rejected": "yes"}, "query.rejected: 'yes' is not a boolean (true or false)"),
+        ({"offset": "9" * 19}, "query.offset: '9999999999999999999' is not an integer"),
+    ],
+)
+def test_journal_bad_parameters_are_refused(
+    control: ControlPlane,  # noqa: F811
+    params: dict[str, str],
+    message: str,
+) -> None:
+    assert error(control.get("/journal", params=params)) == message
