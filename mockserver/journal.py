@@ -190,6 +190,7 @@ class Journal:
         string or a list of strings; ``path_params`` are compared exactly. Returns the last matching
         call (None when ``times=0``). A failure shows the call that came closest, and how it differs.
         """
+        __tracebackhide__ = True  # pytest: show the test's line, not this one
         matcher = Matcher(body, query, path_params)
         calls = self.filter(operation_id)
         matching = [c for c in calls if matcher.matches(c)]
@@ -213,6 +214,8 @@ class Journal:
         elif len(matching) < len(calls):
             others = [c for c in calls if not matcher.matches(c)]
             lines += explain(matcher, closest(matcher, others))
+        elif not calls:
+            lines.append(self._summary())
         raise AssertionError("\n".join(lines))
 
     def assert_not_called(
@@ -224,6 +227,7 @@ class Journal:
         path_params: Mapping[str, str] | None = None,
     ) -> None:
         """Assert no call of ``operation_id`` matches these arguments (no call at all when none given)."""
+        __tracebackhide__ = True
         matcher = Matcher(body, query, path_params)
         calls = self.filter(operation_id)
         matching = [c for c in calls if matcher.matches(c)]
@@ -239,6 +243,7 @@ class Journal:
 
     def assert_order(self, operation_ids: Sequence[str]) -> None:
         """Assert these operations were called in this order (others may come between)."""
+        __tracebackhide__ = True
         seen = self.operations()
         position = 0
         for wanted in operation_ids:
@@ -252,6 +257,7 @@ class Journal:
                 ) from None
 
     def assert_no_rejections(self) -> None:
+        __tracebackhide__ = True
         rejected = self.rejections()
         if rejected:
             raise AssertionError(

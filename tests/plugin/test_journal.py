@@ -517,6 +517,12 @@ def test_the_diff_names_missing_and_mismatched_keys_with_a_times_mismatch() -> N
     assert lines[1] == "closest call (0 of 1 expected values match):"
     assert f'  path_params.taskID: expected "{TASK_A}", got "{TASK_B}"' in lines
     with pytest.raises(AssertionError) as excinfo:
+        Journal().assert_called("runTask", times=1, path_params={"taskID": TASK_A})
+    assert str(excinfo.value).splitlines() == [
+        "runTask was called 0 times with the expected arguments (0 times in all), expected 1",
+        "no calls were recorded",
+    ]
+    with pytest.raises(AssertionError) as excinfo:
         journal.assert_called("createSource", body={"input": {"url": "u"}, "type": "json"})
     lines = str(excinfo.value).splitlines()
     assert '  body.input: expected {"url": "u"}, got "not an object"' in lines
