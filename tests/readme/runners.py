@@ -272,7 +272,9 @@ def _plain_env() -> dict[str, str]:
 
 
 @contextmanager
-def served(argv: list[str], folder: Path, stderr_path: Path, executable: Path | None = None) -> Iterator[Served]:
+def served(
+    argv: list[str], folder: Path, stderr_path: Path, executable: Path | None = None
+) -> Iterator[Served]:
     """``mockserver serve ...`` on a free port: started, healthy, then stopped; it must stop cleanly."""
     args = argv[1:]
     port_at = [i for i, word in enumerate(args) if word == "--port"]

@@ -15,7 +15,10 @@ _HEADERS = {"x-algolia-application-id": "wrapper-app", "x-algolia-api-key": "wra
 
 def source_from(payload: dict[str, Any]) -> SourceCreate:
     """The official client's model of a ``createSource`` body (raises when the client refuses it)."""
-    return SourceCreate.from_dict(payload)
+    model = SourceCreate.from_dict(payload)
+    if model is None:
+        raise ValueError("no createSource body given")
+    return model
 
 
 @cache

@@ -23,10 +23,10 @@ def ensure_push_pipeline(client: IngestionClientSync, index_name: str) -> str:
     destination = client.create_destination(
         {"type": "search", "name": index_name, "input": {"indexName": index_name}}
     )
-    task = client.create_task(
+    created = client.create_task(
         {"sourceID": source.source_id, "destinationID": destination.destination_id, "action": "save"}
     )
-    return task.task_id
+    return created.task_id
 
 
 def sync_catalogue(client: IngestionClientSync, index_name: str) -> int:
