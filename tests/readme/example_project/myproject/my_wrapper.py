@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from typing import Any
 
@@ -15,7 +16,7 @@ _HEADERS = {"x-algolia-application-id": "wrapper-app", "x-algolia-api-key": "wra
 
 def source_from(payload: dict[str, Any]) -> SourceCreate:
     """The official client's model of a ``createSource`` body (raises when the client refuses it)."""
-    model = SourceCreate.from_dict(payload)
+    model = SourceCreate.from_dict(copy.deepcopy(payload))  # from_dict replaces nested dicts in place
     if model is None:
         raise ValueError("no createSource body given")
     return model

@@ -10,7 +10,7 @@ def failed_task_ids(client: IngestionClientSync) -> list[str]:
     answer = client.list_runs(status=["finished"], items_per_page=100)
     failed: list[str] = []
     for run in answer.runs:
-        if run.outcome is not None and run.outcome.value == "failure" and run.task_id not in failed:
+        if run.to_dict().get("outcome") == "failure" and run.task_id not in failed:
             failed.append(run.task_id)
     return failed
 
