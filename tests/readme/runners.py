@@ -142,26 +142,34 @@ def run_tests(block: Block, pytester: pytest.Pytester, work: Path) -> None:
 
 
 def run_script(block: Block, pytester: pytest.Pytester, work: Path) -> None:
-    """The block is a script for a running mock: serve one, point the script at it, run it."""
+    """The block is a script: run it; when it talks to a mock on port 8787, serve one for it, point
+    the script at it, and afterwards check what README says right after the block."""
     problem, _ = _name_problem(block)
     if problem:
         raise AssertionError(problem)
+    if not re.search(rf"\b{DEFAULT_PORT}\b", block.text):
+        _run_python(block, block.text, work)
+        return
     with served(["serve"], work, work / "server.stderr") as server:
-        script = work / "readme_example.py"
-        script.write_text(_on_port(block, block.text, server.port), encoding="utf-8")
-        done = subprocess.run(
-            [sys.executable, str(script)],
-            cwd=work,
-            env=_example_env(),
-            capture_output=True,
-            text=True,
-            timeout=RUN_TIMEOUT,
-        )
-        if done.returncode != 0:
-            raise AssertionError(
-                f"README.md:{block.line}: the script exited with {done.returncode}:\n{done.stderr[-4000:]}"
-            )
+        _run_python(block, _on_port(block, block.text, server.port), work)
         _check_claimed_urls(block, server.port)
+
+
+def _run_python(block: Block, source: str, work: Path) -> None:
+    script = work / "readme_example.py"
+    script.write_text(source, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=work,
+        env=_example_env(),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+    if done.returncode != 0:
+        raise AssertionError(
+            f"README.md:{block.line}: the script exited with {done.returncode}:\n{done.stderr[-4000:]}"
+        )
 
 
 def _on_port(block: Block, text: str, port: int) -> str:

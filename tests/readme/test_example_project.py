@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Iterator
 from types import ModuleType
@@ -17,12 +18,9 @@ FAILED_TASK = "0b1b2c3d-0000-4000-8000-000000000402"  # run_history: its reindex
 @pytest.fixture
 def myproject(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     monkeypatch.syspath_prepend(str(EXAMPLE_PROJECT))
-    import myproject
-    import myproject.my_wrapper
-    import myproject.runs
-    import myproject.sync
-
-    yield myproject
+    for module in ("my_wrapper", "runs", "sync"):
+        importlib.import_module(f"myproject.{module}")
+    yield importlib.import_module("myproject")
     for name in [m for m in sys.modules if m == "myproject" or m.startswith("myproject.")]:
         monkeypatch.delitem(sys.modules, name)
 

@@ -55,3 +55,36 @@ def test_shell_syntax_the_runner_cannot_honour_fails_with_the_reason(
     block = readme.Block("sh", "mockserver serve | tee log\n", 3, "Somewhere")
     with pytest.raises(AssertionError, match=r"README.md:3: cannot run .*shell syntax beyond '&&'"):
         runners.run_commands(block, pytester, tmp_path)
+
+
+# --- the runners fail when a block does not do what it shows ------------------------------------
+
+
+def test_a_failing_test_block_fails(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    block = readme.Block(
+        "python", "def test_it(ingestion_mock):\n    assert len(ingestion_mock.journal) == 1\n", 9, ""
+    )
+    with pytest.raises(
+        AssertionError, match=r"README.md:9: the block's tests did not all pass \({'failed': 1}\)"
+    ):
+        runners.run_tests(block, pytester, tmp_path)
+
+
+def test_a_failing_script_or_command_fails(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    script = readme.Block("python", "raise SystemExit(3)\n", 4, "")
+    with pytest.raises(AssertionError, match=r"README.md:4: the script exited with 3"):
+        runners.run_script(script, pytester, tmp_path)
+    command = readme.Block("sh", "true && false  # the second fails\n", 5, "")
+    with pytest.raises(AssertionError, match=r"README.md:5: false exited with 1"):
+        runners.run_commands(command, pytester, tmp_path)
+
+
+def test_a_test_command_that_differs_from_ci_fails_and_is_not_run(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    block = readme.Block("sh", ".venv/bin/python -m pytest -x\n", 6, "")
+    assert runners.runner_for(block) is runners.check_ci_command
+    with pytest.raises(
+        AssertionError, match=r"README.md:6: the test command README gives is not the one .ci/run"
+    ):
+        runners.check_ci_command(block, pytester, tmp_path)
