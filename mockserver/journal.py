@@ -5,13 +5,14 @@ Secrets sent in authentication payloads are masked before they are recorded.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal, overload
+
+from .call_matching import UNSET, Matcher, closest, explain
 
 from .errors import BadRequest
 
@@ -19,7 +20,6 @@ MASK = "***"
 MAX_PAGE = 1000  # calls one journal query answers at most
 # Journal query parameters beyond the first two (operationId, appID); any of them asks for the paged answer.
 PAGING_PARAMS = ("status", "rejected", "order", "limit", "offset", "before", "after")
-_UNSET: Any = object()
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,13 @@ class Journal:
         path: str | None = None,
         status: int | None = None,
         app_id: str | None = None,
+        body: Any = UNSET,
+        query: Mapping[str, str | Sequence[str]] | None = None,
+        path_params: Mapping[str, str] | None = None,
     ) -> list[Call]:
+        """The calls that match every criterion given (``body``, ``query``, ``path_params`` as in
+        :meth:`assert_called`)."""
+        matcher = Matcher(body, query, path_params)
         return [
             c
             for c in self.calls
@@ -108,6 +114,7 @@ class Journal:
             and (path is None or c.path == path)
             and (status is None or c.status == status)
             and (app_id is None or c.app_id == app_id)
+            and matcher.matches(c)
         ]
 
     def numbered(self) -> list[tuple[int, Call]]:
@@ -128,11 +135,26 @@ class Journal:
         """The operationIds called, in order (unmatched requests left out)."""
         return [c.operation_id for c in self.calls if c.operation_id is not None]
 
-    def called(self, operation_id: str) -> bool:
-        return any(c.operation_id == operation_id for c in self.calls)
+    def called(
+        self,
+        operation_id: str,
+        *,
+        body: Any = UNSET,
+        query: Mapping[str, str | Sequence[str]] | None = None,
+        path_params: Mapping[str, str] | None = None,
+    ) -> bool:
+        return self.call_count(operation_id, body=body, query=query, path_params=path_params) > 0
 
-    def call_count(self, operation_id: str) -> int:
-        return sum(1 for c in self.calls if c.operation_id == operation_id)
+    def call_count(
+        self,
+        operation_id: str,
+        *,
+        body: Any = UNSET,
+        query: Mapping[str, str | Sequence[str]] | None = None,
+        path_params: Mapping[str, str] | None = None,
+    ) -> int:
+        """How many calls of ``operation_id`` match every matcher given."""
+        return len(self.filter(operation_id, body=body, query=query, path_params=path_params))
 
     def last(self, operation_id: str | None = None) -> Call:
         found = self.filter(operation_id) if operation_id else self.calls
@@ -144,51 +166,107 @@ class Journal:
         return [c for c in self.calls if c.rejected]
 
     # --- assertions ----------------------------------------------------------------------------
+    @overload
+    def assert_called(
+        self,
+        operation_id: str,
+        *,
+        times: None = None,
+        body: Any = UNSET,
+        query: Mapping[str, str | Sequence[str]] | None = None,
+        path_params: Mapping[str, str] | None = None,
+    ) -> Call: ...
+    @overload
+    def assert_called(
+        self,
+        operation_id: str,
+        *,
+        times: Literal[0],
+        body: Any = UNSET,
+        query: Mapping[str, str | Sequence[str]] | None = None,
+        path_params: Mapping[str, str] | None = None,
+    ) -> None: ...
+    @overload
+    def assert_called(
+        self,
+        operation_id: str,
+        *,
+        times: int,
+        body: Any = UNSET,
+        query: Mapping[str, str | Sequence[str]] | None = None,
+        path_params: Mapping[str, str] | None = None,
+    ) -> Call | None: ...
     def assert_called(
         self,
         operation_id: str,
         *,
         times: int | None = None,
-        body: Any = _UNSET,
-        query: Mapping[str, Any] | None = None,
+        body: Any = UNSET,
+        query: Mapping[str, str | Sequence[str]] | None = None,
         path_params: Mapping[str, str] | None = None,
-    ) -> Call:
-        """Assert ``operation_id`` was called (``times`` times; one of the calls with these arguments).
+    ) -> Call | None:
+        """Assert ``operation_id`` was called with these arguments: at least once, or exactly
+        ``times`` times when given (``times=0``: never with them).
 
-        ``body`` matches when every key it gives equals the sent body's (a subset match);
-        ``query`` values may be a string or a list of strings. Returns the matching call.
+        ``times`` counts the calls matching every matcher given. ``body`` matches when every key it
+        gives equals the sent body's, at every depth (a subset match); ``query`` values may be a
+        string or a list of strings; ``path_params`` are compared exactly. Returns the last matching
+        call (None when ``times=0``). A failure shows the call that came closest, and how it differs.
         """
+        __tracebackhide__ = True  # pytest: show the test's line, not this one
+        matcher = Matcher(body, query, path_params)
         calls = self.filter(operation_id)
-        if times is not None and len(calls) != times:
+        matching = [c for c in calls if matcher.matches(c)]
+        if (times is None and matching) or (times is not None and len(matching) == times):
+            return matching[-1] if matching else None
+        if times is None:
+            if not calls:
+                raise AssertionError(f"{operation_id} was never called\n{self._summary()}")
+            head = f"{operation_id} was called {len(calls)} times, never with the expected arguments"
+            raise AssertionError("\n".join([head, *explain(matcher, closest(matcher, calls))]))
+        if not matcher.given:
             raise AssertionError(
                 f"{operation_id} was called {len(calls)} times, expected {times}\n{self._summary()}"
             )
-        if not calls:
-            raise AssertionError(f"{operation_id} was never called\n{self._summary()}")
-        for call in reversed(calls):
-            if _matches(call, body, query, path_params):
-                return call
-        wanted = {
-            k: v
-            for k, v in (("body", body), ("query", query), ("path_params", path_params))
-            if v not in (_UNSET, None)
-        }
-        closest = calls[-1]
-        raise AssertionError(
-            f"{operation_id} was called {len(calls)} times, never with the expected arguments\n"
-            + _diff(wanted, closest)
-        )
+        lines = [
+            f"{operation_id} was called {len(matching)} times with the expected arguments "
+            f"({len(calls)} times in all), expected {times}"
+        ]
+        if len(matching) > times:
+            lines += ["matching calls:", *(f"  {c.describe()}" for c in matching)]
+        elif len(matching) < len(calls):
+            others = [c for c in calls if not matcher.matches(c)]
+            lines += explain(matcher, closest(matcher, others))
+        elif not calls:
+            lines.append(self._summary())
+        raise AssertionError("\n".join(lines))
 
-    def assert_not_called(self, operation_id: str) -> None:
+    def assert_not_called(
+        self,
+        operation_id: str,
+        *,
+        body: Any = UNSET,
+        query: Mapping[str, str | Sequence[str]] | None = None,
+        path_params: Mapping[str, str] | None = None,
+    ) -> None:
+        """Assert no call of ``operation_id`` matches these arguments (no call at all when none given)."""
+        __tracebackhide__ = True
+        matcher = Matcher(body, query, path_params)
         calls = self.filter(operation_id)
-        if calls:
-            raise AssertionError(
-                f"{operation_id} was called {len(calls)} times, expected never\n"
-                + "\n".join(f"  {c.describe()}" for c in calls)
-            )
+        matching = [c for c in calls if matcher.matches(c)]
+        if not matching:
+            return
+        head = (
+            f"{operation_id} was called {len(matching)} times with the expected arguments "
+            f"({len(calls)} times in all), expected never"
+            if matcher.given
+            else f"{operation_id} was called {len(calls)} times, expected never"
+        )
+        raise AssertionError("\n".join([head, *(f"  {c.describe()}" for c in matching)]))
 
     def assert_order(self, operation_ids: Sequence[str]) -> None:
         """Assert these operations were called in this order (others may come between)."""
+        __tracebackhide__ = True
         seen = self.operations()
         position = 0
         for wanted in operation_ids:
@@ -202,6 +280,7 @@ class Journal:
                 ) from None
 
     def assert_no_rejections(self) -> None:
+        __tracebackhide__ = True
         rejected = self.rejections()
         if rejected:
             raise AssertionError(
@@ -293,32 +372,3 @@ def _whole(params: Mapping[str, str], name: str, low: int, high: int | None) -> 
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise BadRequest(f"query.{name}: {value} is out of range (must be {bound})")
     return value
-
-
-def _subset(expected: Any, actual: Any) -> bool:
-    if isinstance(expected, Mapping) and isinstance(actual, Mapping):
-        return all(k in actual and _subset(v, actual[k]) for k, v in expected.items())
-    return bool(expected == actual)
-
-
-def _matches(
-    call: Call, body: Any, query: Mapping[str, Any] | None, path_params: Mapping[str, str] | None
-) -> bool:
-    if body is not _UNSET and not _subset(body, call.body):
-        return False
-    if query is not None:
-        for key, value in query.items():
-            values = call.query.get(key)
-            expected = [value] if isinstance(value, str) else list(value)
-            if values != expected and ",".join(values or []) != ",".join(expected):
-                return False
-    return path_params is None or all(call.path_params.get(k) == v for k, v in path_params.items())
-
-
-def _diff(wanted: Mapping[str, Any], call: Call) -> str:
-    lines = ["closest (last) call:", f"  {call.describe()}"]
-    for key, value in wanted.items():
-        actual = getattr(call, key)
-        lines.append(f"  {key} expected: {json.dumps(value, sort_keys=True, default=str)}")
-        lines.append(f"  {key} actual:   {json.dumps(actual, sort_keys=True, default=str)}")
-    return "\n".join(lines)

@@ -237,8 +237,9 @@ def test_assertions_that_pass(client: TestClient, journal: Journal) -> None:
     client.get("/1/sources", params={"type": ["json", "csv"]})
     client.get(f"/1/sources/{source_id}")
 
-    call = journal.assert_called("createSource", times=2, body={"name": "a"})
-    assert call.response["sourceID"] == source_id
+    journal.assert_called("createSource", times=2)
+    call = journal.assert_called("createSource", times=1, body={"name": "a"})
+    assert call is not None and call.response["sourceID"] == source_id
     assert (
         journal.assert_called("createSource", body={"input": {"url": "https://example.com/a.json"}}) == call
     )
@@ -289,8 +290,9 @@ def test_assert_called_with_other_arguments_shows_expected_and_actual(
     message = str(excinfo.value)
     assert message.splitlines() == [
         "createSource was called 1 times, never with the expected arguments",
-        "closest (last) call:",
+        "closest call (0 of 1 expected values match):",
         "  POST /1/sources (createSource) -> 200",
+        '  body.name: expected "expected-name", got "actual-name"',
         '  body expected: {"name": "expected-name"}',
         '  body actual:   {"input": {"url": "https://example.com/feed.json"}, '
         '"name": "actual-name", "type": "json"}',
@@ -362,3 +364,173 @@ def test_an_unbounded_journal() -> None:
     assert len(journal) == 5
     journal.clear()
     assert journal.calls == []
+
+
+# --- matchers: times, assert_not_called, call_count and filter count only matching calls -------
+
+TASK_A = "0a1b2c3d-0000-4000-8000-00000000000a"
+TASK_B = "0a1b2c3d-0000-4000-8000-00000000000b"
+
+
+def run_task_call(task_id: str, status: int = 200) -> Call:
+    return Call(
+        operation_id="runTask",
+        method="POST",
+        path=f"/2/tasks/{task_id}/run",
+        app_id=APP_ID,
+        path_params={"taskID": task_id},
+        status=status,
+    )
+
+
+def source_call(body: Any, query: dict[str, list[str]] | None = None) -> Call:
+    return Call(
+        operation_id="createSource",
+        method="POST",
+        path="/1/sources",
+        app_id=APP_ID,
+        body=body,
+        query=query or {},
+    )
+
+
+def journal_of(*calls: Call) -> Journal:
+    journal = Journal()
+    for call in calls:
+        journal.record(call)
+    return journal
+
+
+def test_times_counts_only_the_calls_matching_every_matcher() -> None:
+    journal = journal_of(run_task_call(TASK_A), run_task_call(TASK_B))
+    call = journal.assert_called("runTask", times=1, path_params={"taskID": TASK_A})
+    assert call is not None and call.path_params == {"taskID": TASK_A}
+    journal.assert_called("runTask", times=2)
+    with pytest.raises(AssertionError) as excinfo:
+        journal.assert_called("runTask", times=2, path_params={"taskID": TASK_A})
+    assert str(excinfo.value).splitlines()[0] == (
+        "runTask was called 1 times with the expected arguments (2 times in all), expected 2"
+    )
+
+
+def test_times_zero_passes_when_no_call_matches_and_returns_none() -> None:
+    assert Journal().assert_called("runTask", times=0) is None
+    journal = journal_of(run_task_call(TASK_B))
+    assert journal.assert_called("runTask", times=0, path_params={"taskID": TASK_A}) is None
+    with pytest.raises(AssertionError) as excinfo:
+        journal.assert_called("runTask", times=0, path_params={"taskID": TASK_B})
+    assert str(excinfo.value).splitlines() == [
+        "runTask was called 1 times with the expected arguments (1 times in all), expected 0",
+        "matching calls:",
+        f"  POST /2/tasks/{TASK_B}/run (runTask) -> 200",
+    ]
+    with pytest.raises(AssertionError, match=r"^runTask was called 1 times, expected 0\ncalls were:"):
+        journal.assert_called("runTask", times=0)
+
+
+def test_assert_not_called_takes_the_same_matchers() -> None:
+    journal = journal_of(
+        run_task_call(TASK_B),
+        source_call({"type": "json", "name": "a", "input": {"url": "https://example.com/a.json"}}),
+        Call(
+            operation_id="listRuns", method="GET", path="/1/runs", app_id=APP_ID, query={"status": ["failed"]}
+        ),
+    )
+    journal.assert_not_called("runTask", path_params={"taskID": TASK_A})
+    journal.assert_not_called("createSource", body={"input": {"url": "https://example.com/b.json"}})
+    journal.assert_not_called("listRuns", query={"status": "finished"})
+    journal.assert_not_called("deleteSource")
+    with pytest.raises(AssertionError) as excinfo:
+        journal.assert_not_called("createSource", body={"input": {"url": "https://example.com/a.json"}})
+    assert str(excinfo.value).splitlines() == [
+        "createSource was called 1 times with the expected arguments (1 times in all), expected never",
+        "  POST /1/sources (createSource) -> 200",
+    ]
+    with pytest.raises(AssertionError, match=r"^listRuns was called 1 times with the expected arguments"):
+        journal.assert_not_called("listRuns", query={"status": ["failed"]})
+
+
+def test_call_count_called_and_filter_take_the_same_matchers() -> None:
+    journal = journal_of(
+        run_task_call(TASK_A),
+        run_task_call(TASK_B),
+        run_task_call(TASK_A, status=404),
+        source_call({"name": "a"}),
+    )
+    assert journal.call_count("runTask") == 3
+    assert journal.call_count("runTask", path_params={"taskID": TASK_A}) == 2
+    assert journal.call_count("runTask", path_params={"taskID": "other"}) == 0
+    assert journal.called("runTask", path_params={"taskID": TASK_B})
+    assert not journal.called("createSource", body={"name": "b"})
+    assert journal.filter("runTask", path_params={"taskID": TASK_A}, status=404) == [journal.calls[2]]
+    assert journal.filter(body={"name": "a"}) == [journal.calls[3]]
+    assert journal.filter(query={"status": "finished"}) == []
+
+
+def test_the_closest_call_is_the_most_similar_one_not_the_last() -> None:
+    journal = journal_of(
+        source_call({"type": "json", "name": "a", "input": {"url": "https://example.com/a.json"}}),
+        source_call({"type": "push", "name": "b"}),
+    )
+    expected = {"type": "json", "name": "a", "input": {"url": "https://example.com/other.json"}}
+    with pytest.raises(AssertionError) as excinfo:
+        journal.assert_called("createSource", body=expected)
+    lines = str(excinfo.value).splitlines()
+    assert lines[:3] == [
+        "createSource was called 2 times, never with the expected arguments",
+        "closest call (2 of 3 expected values match):",
+        "  POST /1/sources (createSource) -> 200",
+    ]
+    assert (
+        '  body.input.url: expected "https://example.com/other.json", got "https://example.com/a.json"'
+    ) in lines
+    assert not any(line.startswith("  body.name:") or line.startswith("  body.type:") for line in lines)
+
+
+def test_the_closest_call_counts_nested_keys_and_every_matcher() -> None:
+    journal = journal_of(
+        Call(
+            operation_id="listRuns",
+            method="GET",
+            path="/1/runs",
+            app_id=APP_ID,
+            query={"status": ["finished"], "type": ["reindex"]},
+        ),
+        Call(
+            operation_id="listRuns", method="GET", path="/1/runs", app_id=APP_ID, query={"status": ["failed"]}
+        ),
+    )
+    with pytest.raises(AssertionError) as excinfo:
+        journal.assert_called("listRuns", query={"status": "finished", "type": "update", "order": "asc"})
+    lines = str(excinfo.value).splitlines()
+    assert lines[1] == "closest call (1 of 3 expected values match):"
+    assert '  query.type: expected ["update"], got ["reindex"]' in lines
+    assert '  query.order: expected ["asc"], missing' in lines
+
+
+def test_the_diff_names_missing_and_mismatched_keys_with_a_times_mismatch() -> None:
+    journal = journal_of(run_task_call(TASK_B), source_call({"name": "a", "input": "not an object"}))
+    with pytest.raises(AssertionError) as excinfo:
+        journal.assert_called("runTask", times=1, path_params={"taskID": TASK_A})
+    lines = str(excinfo.value).splitlines()
+    assert lines[0] == "runTask was called 0 times with the expected arguments (1 times in all), expected 1"
+    assert lines[1] == "closest call (0 of 1 expected values match):"
+    assert f'  path_params.taskID: expected "{TASK_A}", got "{TASK_B}"' in lines
+    with pytest.raises(AssertionError) as excinfo:
+        Journal().assert_called("runTask", times=1, path_params={"taskID": TASK_A})
+    assert str(excinfo.value).splitlines() == [
+        "runTask was called 0 times with the expected arguments (0 times in all), expected 1",
+        "no calls were recorded",
+    ]
+    with pytest.raises(AssertionError) as excinfo:
+        journal.assert_called("createSource", body={"input": {"url": "u"}, "type": "json"})
+    lines = str(excinfo.value).splitlines()
+    assert '  body.input: expected {"url": "u"}, got "not an object"' in lines
+    assert '  body.type: expected "json", missing' in lines
+
+
+def test_a_non_mapping_body_is_matched_whole() -> None:
+    journal = journal_of(source_call([{"objectID": "1"}]))
+    journal.assert_called("createSource", body=[{"objectID": "1"}])
+    journal.assert_called("createSource", times=0, body=[{"objectID": "2"}])
+    assert journal.call_count("createSource", body=None) == 0

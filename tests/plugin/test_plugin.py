@@ -542,8 +542,9 @@ def test_a_failing_journal_assertion_shows_expected_and_actual(pytester: pytest.
     result.stdout.fnmatch_lines(
         [
             "E *AssertionError: createSource was called 1 times, never with the expected arguments",
-            "E *closest (last) call:",
+            "E *closest call (0 of 1 expected values match):",
             "E *POST /1/sources (createSource) -> 200",
+            'E *body.name: expected "expected-name", got "actual-name"',
             'E *body expected: {"name": "expected-name"}',
             'E *body actual:   {"name": "actual-name", "type": "push"}',
         ]
