@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, overload
 
 from .call_matching import UNSET, Matcher, closest, explain
-
 from .errors import BadRequest
 
 MASK = "***"
