@@ -390,20 +390,25 @@ def serve(args: argparse.Namespace) -> int:
     from .persistence import StateFileError
     from .seeding import SeedError
     from .server import quiet_dropped_connections
+    from .spec import load_spec
 
     settings = settings_from_args(args)
     try:
-        app = create_app(args.spec, settings=settings)
+        spec = load_spec(args.spec)
+    except FileNotFoundError as exc:
+        raise CliError(f"no such file: {exc.filename}") from None
+    except Exception as exc:  # a broken YAML document, a malformed spec: one line, not a traceback
+        raise CliError(f"cannot load the spec: {type(exc).__name__}: {_one_line(exc)}") from None
+    try:
+        app = create_app(spec, settings=settings)
     except SeedError as exc:
         raise CliError(f"cannot load --fixtures: {_one_line(exc)}") from None
     except StateFileError as exc:
         raise CliError(f"--state-file {_one_line(exc)}") from None
     except (TypeError, ValueError) as exc:
         raise CliError(f"bad option: {_one_line(exc)}", status=2) from None
-    except FileNotFoundError as exc:
-        raise CliError(f"no such file: {exc.filename}") from None
-    except Exception as exc:  # a broken YAML document, a malformed spec: one line, not a traceback
-        raise CliError(f"cannot load the spec: {type(exc).__name__}: {_one_line(exc)}") from None
+    except Exception as exc:  # a spec that loads but cannot be served: one line, not a traceback
+        raise CliError(f"cannot serve the spec: {type(exc).__name__}: {_one_line(exc)}") from None
     try:
         if settings.access_log != "off":
             app.listeners.append(_access_logger(settings.access_log))

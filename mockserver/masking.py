@@ -114,9 +114,10 @@ class Masker:
                     out[key] = self._mask(item, subs, depth + 1) if any(map(holds_secrets, subs)) else item
             return out
         if isinstance(value, list):
-            if not plan.items:
-                return value
-            return [self._mask(item, plan.items, depth + 1) for item in value]
+            if plan.items:
+                return [self._mask(item, plan.items, depth + 1) for item in value]
+            # A list where an object holding secrets was expected may itself hold them.
+            return MASK if plan.props or plan.all_secret else value
         # A scalar where an object holding secrets was expected may itself be a secret.
         return MASK if plan.props or plan.all_secret else value
 

@@ -150,9 +150,11 @@ def ingestion_mock(request: pytest.FixtureRequest, _ingestion_mock_app: MockApp)
         control.configure(settings)
         for data_set in seeding.data_set_refs(settings.fixtures, settings.data):
             handle.seed(data_set)
-    except seeding.SeedError as exc:
+    except (TypeError, ValueError) as exc:  # SeedError included: it names the file, record and field
         engine.settings = session_settings
         control.reset()
+        if isinstance(exc, seeding.SeedError):
+            raise
         raise pytest.UsageError(f"@pytest.mark.{MARKER}: {exc}") from None
     engine.journal.clear()  # seeding is not the code under test
     request.node.stash[_HANDLE] = handle

@@ -163,7 +163,10 @@ def test_create_authentication_secrets_are_masked(
         assert secret_input[key] not in recorded
 
 
-def test_update_authentication_masks_every_input_value(client: TestClient, journal: Journal) -> None:
+def test_update_authentication_masks_the_write_only_fields_of_the_stored_type(
+    client: TestClient, journal: Journal
+) -> None:
+    """The update's body does not say the type: the stored authentication's type decides what is secret."""
     created = client.post(
         "/1/authentications",
         json={"type": "basic", "name": "auth", "input": {"username": "u", "password": "old-secret"}},
@@ -174,8 +177,30 @@ def test_update_authentication_masks_every_input_value(client: TestClient, journ
     )
     assert answer.status_code == 200, answer.text
     call = journal.last("updateAuthentication")
-    assert call.body == {"name": "renamed", "input": {"username": MASK, "password": MASK}}
+    assert call.body == {"name": "renamed", "input": {"username": "new-user", "password": MASK}}
     assert "new-secret" not in json.dumps(call.to_json())
+
+
+def test_a_rotation_test_can_see_which_application_an_update_targets(client: TestClient, journal: Journal) -> None:
+    created = client.post(
+        "/1/authentications",
+        json={"type": "algolia", "name": "a", "input": {"appID": "OLDAPP", "apiKey": "old-key"}},
+    ).json()
+    answer = client.patch(
+        f"/1/authentications/{created['authenticationID']}", json={"input": {"appID": "NEWAPP", "apiKey": "new"}}
+    )
+    assert answer.status_code == 200, answer.text
+    assert journal.last("updateAuthentication").body == {"input": {"appID": "NEWAPP", "apiKey": MASK}}
+    assert journal.last("createAuthentication").body["input"] == {"appID": "OLDAPP", "apiKey": MASK}
+
+
+def test_every_value_of_a_secrets_authentication_is_masked(client: TestClient, journal: Journal) -> None:
+    created = client.post(
+        "/1/authentications", json={"type": "secrets", "name": "s", "input": {"appID": "looks-public"}}
+    ).json()
+    client.patch(f"/1/authentications/{created['authenticationID']}", json={"input": {"username": "x"}})
+    assert journal.last("createAuthentication").body["input"] == {"appID": MASK}
+    assert journal.last("updateAuthentication").body["input"] == {"username": MASK}
 
 
 def test_secrets_of_a_rejected_authentication_are_masked_too(client: TestClient, journal: Journal) -> None:
