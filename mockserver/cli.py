@@ -3,31 +3,94 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import errno
 import json
 import logging
+import re
 import socket
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from .conformance import DEFAULT_MIN_COVERAGE
+from .flags import (
+    USAGE,
+    CliError,
+    check_serve_options,
+    did_you_mean,
+    faults_from_flags,
+    http_url,
+    port_number,
+    positive_int,
+    seconds,
+    share,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from .app import MockApp
     from .journal import Call
 
 DEFAULT_PORT = 8787
+DEFAULT_RUN_SECONDS = 1.0
+
+__all__ = ["CliError", "build_parser", "main", "parse_arguments"]
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<word>[^']*)' \(choose from (?P<choices>.*)\)")
 
 
-class CliError(Exception):
-    """A problem to tell the user in one line (no traceback); exit status 1 (2 for usage)."""
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line (a CliError, exit status 2), with a hint."""
 
-    def __init__(self, message: str, status: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
+    def error(self, message: str) -> NoReturn:
+        choice = _INVALID_CHOICE.search(message)
+        if choice:
+            message += did_you_mean(choice["word"], re.findall(r"'([^']*)'", choice["choices"]))
+        if message.startswith("the following arguments are required: COMMAND"):
+            message = f"no command given: use serve or check ({self.format_usage().strip()})"
+        where = self.prog.removeprefix("mockserver").strip()
+        raise CliError(
+            f"{where + ': ' if where else ''}{message} ('{self.prog} --help' tells more)", status=USAGE
+        )
+
+
+def parse_arguments(
+    argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None
+) -> argparse.Namespace:
+    """Parse the command line; an unknown option is a CliError that suggests the closest one."""
+    parser = parser or build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        command = _subcommand(parser, getattr(args, "command", None))
+        raise CliError(unrecognized_message(extras, command or parser), status=USAGE)
+    return args
+
+
+def unrecognized_message(extras: Sequence[str], parser: argparse.ArgumentParser) -> str:
+    """What to say about arguments the (sub)command does not know: the closest option, if any."""
+    options = [o for action in parser._actions for o in action.option_strings]
+    where = parser.prog.removeprefix("mockserver").strip()
+    prefix = f"{where}: " if where else ""
+    unknown = [e for e in extras if e.startswith("-")]
+    if not unknown:
+        return f"{prefix}unexpected argument {extras[0]!r} ('{parser.prog} --help' tells more)"
+    word = unknown[0].split("=", 1)[0]
+    hint = did_you_mean(word, options) if word.startswith("--") else ""
+    return f"{prefix}unknown option {word}{hint} ('{parser.prog} --help' lists the options)"
+
+
+def _subcommand(parser: argparse.ArgumentParser, name: str | None) -> argparse.ArgumentParser | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+            chosen: argparse.ArgumentParser = action.choices[name]
+            return chosen
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="mockserver",
         description="A contract-testing mock of the Algolia Ingestion API, driven by its OpenAPI spec.",
         epilog="Run 'mockserver COMMAND --help' for a command's options.",
@@ -44,7 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     net = serve.add_argument_group("listening")
     net.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     net.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="port to listen on (default: %(default)s)"
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help="port to listen on, 0 for a free one (default: %(default)s)",
     )
     data = serve.add_argument_group("spec and data")
     data.add_argument(
@@ -59,10 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--state-file", default=None, metavar="PATH", help="keep state in this SQLite file across restarts"
     )
-    data.add_argument("--seed", type=int, default=None, help="make generated IDs reproducible")
+    data.add_argument("--seed", type=whole_number, default=None, help="make generated IDs reproducible")
     data.add_argument(
         "--max-body-bytes",
-        type=int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="largest request body accepted (default: 10 MiB)",
@@ -78,7 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="runs finish at once, or take --run-seconds on the mock's clock (default: %(default)s)",
     )
     runs.add_argument(
-        "--run-seconds", type=float, default=1.0, help="how long a deferred run takes (default: %(default)s)"
+        "--run-seconds",
+        type=seconds,
+        default=None,
+        help=f"how long a deferred run takes; only with --runs deferred (default: {DEFAULT_RUN_SECONDS})",
     )
     faults = serve.add_argument_group("faults on purpose (all off by default)")
     faults.add_argument(
@@ -122,10 +191,21 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="check a running server against the spec (contract conformance)",
-        description="Run the spec's contract against a server that claims to implement it, and report.",
+        description=(
+            "Run the spec's contract against a server that claims to implement it, and report. "
+            "By default it runs stateless cases for every operation (positive and negative, up to "
+            "--max-examples each) and then linked sequences along the spec's links (stateful); "
+            "--no-stateful runs the stateless cases only. It exits 0 only when every check passed "
+            "and at least --min-coverage of the operations got a 2xx answer; it exits 1 when a "
+            "check failed, when the server could not be reached, when it refused the credentials, "
+            "or when the coverage was lower; 2 on a usage error."
+        ),
     )
     check.add_argument(
-        "--url", required=True, help="base URL of the server under test, e.g. http://127.0.0.1:8787"
+        "--url",
+        required=True,
+        type=http_url,
+        help="base URL of the server under test, e.g. http://127.0.0.1:8787",
     )
     check.add_argument(
         "--spec", default=None, help="OpenAPI document to check against (default: the bundled one)"
@@ -135,20 +215,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--api-key", default="conformance-key", help="API key to send (default: %(default)s)")
     check.add_argument(
-        "--max-examples", type=int, default=20, help="examples per operation (default: %(default)s)"
+        "--max-examples",
+        type=positive_int,
+        default=20,
+        help="stateless examples per operation and mode (default: %(default)s)",
     )
     check.add_argument(
-        "--seed", type=int, default=0, help="random seed, for reproducible runs (default: %(default)s)"
+        "--seed",
+        type=whole_number,
+        default=0,
+        help="random seed, for reproducible runs (default: %(default)s)",
     )
     check.add_argument(
-        "--stateful", action="store_true", help="also follow the spec's links through sequences of calls"
+        "--stateful",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after the stateless cases, follow the spec's links through sequences of calls (default: on)",
+    )
+    check.add_argument(
+        "--min-coverage",
+        type=share,
+        default=DEFAULT_MIN_COVERAGE,
+        metavar="SHARE",
+        help=(
+            "fail unless at least this share of the operations got a 2xx answer, 0-1 or a percentage "
+            "(default: %(default)s; the generated cases reach a 2xx on about a third of the operations "
+            "of a correct server today)"
+        ),
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = parse_arguments(argv)
         if args.command == "serve":
             return serve(args)
         if args.command == "check":
@@ -161,55 +261,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-def _split(value: str, parts: int, option: str, form: str) -> list[str]:
-    pieces = value.split(":")
-    if not 1 <= len(pieces) <= parts:
-        raise CliError(f"{option} {value!r}: expected {form}", status=2)
-    return pieces
-
-
-def _number(text: str, option: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise CliError(f"{option}: {text!r} is not a number", status=2) from None
-
-
-def _operation(name: str) -> str | None:
-    return None if name in ("*", "") else name
-
-
 def _install_faults(app: MockApp, args: argparse.Namespace) -> None:
-    control = app.control
-    try:
-        if args.latency:
-            low, _, high = args.latency.partition("-")
-            latency: Any = (
-                (_number(low, "--latency"), _number(high, "--latency")) if high else _number(low, "--latency")
-            )
-            control.add_fault(latency=latency)
-        for spec in args.fail:
-            op, status, *rate = _split(spec, 3, "--fail", "OP:STATUS[:RATE]")
-            control.add_fault(
-                operation=_operation(op), status=int(status), rate=_number(rate[0], "--fail") if rate else 1.0
-            )
-        for spec in args.fail_next:
-            pieces = _split(spec, 3, "--fail-next", "OP:STATUS:N")
-            if len(pieces) != 3:
-                raise CliError(f"--fail-next {spec!r}: expected OP:STATUS:N", status=2)
-            control.add_fault(operation=_operation(pieces[0]), status=int(pieces[1]), times=int(pieces[2]))
-        for spec in args.drop:
-            op, *rate = _split(spec, 2, "--drop", "OP[:RATE]")
-            control.add_fault(
-                operation=_operation(op), drop=True, rate=_number(rate[0], "--drop") if rate else 1.0
-            )
-        if args.rate_limit:
-            control.rate_limit(True)
-    except ValueError as exc:
-        raise CliError(f"bad fault option: {exc}", status=2) from None
-    unknown = {r.operation for r in app.faults.rules if r.operation is not None} - set(app.spec.operations)
-    if unknown:
-        raise CliError(f"faults name unknown operations: {sorted(unknown)}", status=2)
+    rules = faults_from_flags(
+        fail=args.fail,
+        fail_next=args.fail_next,
+        drop=args.drop,
+        latency=args.latency,
+        operations=app.spec.operations,
+    )
+    for rule in rules:
+        app.control.add_fault(**dataclasses.asdict(rule))
+    if args.rate_limit:
+        app.control.rate_limit(True)
 
 
 def _access_logger(kind: str) -> Any:
@@ -283,14 +346,24 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import DEFAULT_MAX_BODY_BYTES, create_app
-    from .seeding import SeedError
     from .server import quiet_dropped_connections
+    from .spec import load_spec
 
-    if (args.app_id is None) != (args.api_key is None):
-        raise CliError("--app-id and --api-key go together", status=2)
-    try:
+    check_serve_options(
+        app_id=args.app_id, api_key=args.api_key, runs=args.runs, run_seconds=args.run_seconds
+    )
+    with _loading(args):
+        spec = load_spec(args.spec)
+    faults_from_flags(  # before loading data: a mistyped flag is told at once
+        fail=args.fail,
+        fail_next=args.fail_next,
+        drop=args.drop,
+        latency=args.latency,
+        operations=spec.operations,
+    )
+    with _loading(args):
         app = create_app(
-            args.spec,
+            spec,
             app_id=args.app_id,
             api_key=args.api_key,
             seed=args.seed,
@@ -298,17 +371,9 @@ def serve(args: argparse.Namespace) -> int:
             state_file=args.state_file,
             max_body_bytes=args.max_body_bytes or DEFAULT_MAX_BODY_BYTES,
         )
-    except SeedError as exc:
-        raise CliError(f"cannot load --fixtures: {_one_line(exc)}") from None
-    except FileNotFoundError as exc:
-        raise CliError(f"no such file: {exc.filename}") from None
-    except (OSError, ValueError, KeyError) as exc:
-        what = "--state-file" if args.state_file and "state" in str(exc).lower() else "the spec"
-        raise CliError(f"cannot load {what}: {_one_line(exc)}") from None
-    except Exception as exc:  # a broken YAML document, a malformed spec: one line, not a traceback
-        raise CliError(f"cannot load the spec: {type(exc).__name__}: {_one_line(exc)}") from None
     if args.runs == "deferred":
-        app.control.run_policy(mode="deferred", finish_after=args.run_seconds)
+        finish_after = DEFAULT_RUN_SECONDS if args.run_seconds is None else args.run_seconds
+        app.control.run_policy(mode="deferred", finish_after=finish_after)
     _install_faults(app, args)
     if args.access_log != "off":
         app.listeners.append(_access_logger(args.access_log))
@@ -322,6 +387,24 @@ def serve(args: argparse.Namespace) -> int:
         if app.state_log is not None:
             app.state_log.close()
     return 0
+
+
+@contextmanager
+def _loading(args: argparse.Namespace) -> Iterator[None]:
+    """Turn a failure to load the spec, the fixtures or the state file into one line."""
+    from .seeding import SeedError
+
+    try:
+        yield
+    except SeedError as exc:
+        raise CliError(f"cannot load --fixtures: {_one_line(exc)}") from None
+    except FileNotFoundError as exc:
+        raise CliError(f"no such file: {exc.filename}") from None
+    except (OSError, ValueError, KeyError) as exc:
+        what = "--state-file" if args.state_file and "state" in str(exc).lower() else "the spec"
+        raise CliError(f"cannot load {what}: {_one_line(exc)}") from None
+    except Exception as exc:  # a broken YAML document, a malformed spec: one line, not a traceback
+        raise CliError(f"cannot load the spec: {type(exc).__name__}: {_one_line(exc)}") from None
 
 
 def _stoppable_server_class() -> Any:
@@ -347,17 +430,31 @@ def _stoppable_server_class() -> Any:
 
 
 def check(args: argparse.Namespace) -> int:
+    try:
+        import hypothesis  # noqa: F401
+        import schemathesis  # noqa: F401
+    except ImportError:
+        raise CliError(
+            "mockserver check needs schemathesis and hypothesis: "
+            "pip install 'ingestion-mockserver[strategies]'"
+        ) from None
     from .conformance import run_conformance
 
-    report = run_conformance(
-        args.url,
-        spec=args.spec,
-        app_id=args.app_id,
-        api_key=args.api_key,
-        max_examples=args.max_examples,
-        seed=args.seed,
-        stateful=args.stateful,
-    )
+    with _loading(args):
+        report = run_conformance(
+            args.url,
+            spec=args.spec,
+            app_id=args.app_id,
+            api_key=args.api_key,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            stateful=args.stateful,
+            min_coverage=args.min_coverage,
+        )
+    report.credential_options = "--app-id and --api-key"
+    report.coverage_option = "--min-coverage"
+    if report.unreachable is not None or report.credentials_refused:
+        raise CliError(report.failures[0])
     print(report.render())
     return 0 if report.ok else 1
 
