@@ -63,6 +63,7 @@ class Finding:
 # cannot state. 0.2 fails a server that refuses or breaks most operations, and passes a correct one.
 DEFAULT_MIN_COVERAGE = 0.2
 REFUSALS = frozenset({401, 403})
+REFUSAL_EVIDENCE = 3  # operations refused in a row (and no 2xx) after which the run stops
 
 
 @dataclass
@@ -131,10 +132,12 @@ class ConformanceReport:
             return [self.unreachable]
         if self.credentials_refused:
             refused = sum(n for seen in self.statuses.values() for s, n in seen.items() if s in REFUSALS)
+            tried = len(self.cases)
             return [
-                f"the server refused the credentials: {refused} of {self.answers} answers were "
-                f"401/403 and none was a 2xx (sent app ID {self.app_id!r}); give the server's "
-                f"application ID and API key with {self.credential_options}"
+                f"the server refused the credentials: {refused} of {self.answers} answers "
+                f"(from the first {tried} operations) were 401/403 and none was "
+                f"a 2xx (sent app ID {self.app_id!r}); give the server's application ID and API "
+                f"key with {self.credential_options}"
             ]
         reasons = []
         if not self.operations:
@@ -440,8 +443,10 @@ def run_conformance(
             except Exception as exc:
                 report.errors.append(f"{label}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
         report.cases[op_id] = count[0]
+        if len(report.operations) >= REFUSAL_EVIDENCE and report.credentials_refused:
+            break  # the other operations would be refused too: say so now
 
-    if stateful:
+    if stateful and not report.credentials_refused:
         report.links = _count_links(loaded.document)
         machine_schema = schema if wanted is None else schema.include(operation_id=sorted(wanted))
         _run_stateful(machine_schema, report, record, call_kwargs, excluded, stateful_examples, seed, headers)
