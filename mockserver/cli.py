@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import errno
 import json
 import logging
+import re
 import socket
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from .conformance import DEFAULT_MIN_COVERAGE
+from .flags import (
+    USAGE,
+    CliError,
+    check_serve_options,
+    did_you_mean,
+    faults_from_flags,
+    http_url,
+    port_number,
+    positive_int,
+    seconds,
+    share,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from .http.app import MockApp
@@ -17,18 +35,63 @@ if TYPE_CHECKING:
     from .settings import MockSettings
 
 DEFAULT_PORT = 8787
+DEFAULT_RUN_SECONDS = 1.0
+
+__all__ = ["CliError", "build_parser", "main", "parse_arguments"]
+
+_INVALID_CHOICE = re.compile(r"invalid choice: '(?P<word>[^']*)' \(choose from (?P<choices>.*)\)")
 
 
-class CliError(Exception):
-    """A problem to tell the user in one line (no traceback); exit status 1 (2 for usage)."""
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line (a CliError, exit status 2), with a hint."""
 
-    def __init__(self, message: str, status: int = 1) -> None:
-        super().__init__(message)
-        self.status = status
+    def error(self, message: str) -> NoReturn:
+        choice = _INVALID_CHOICE.search(message)
+        if choice:
+            message += did_you_mean(choice["word"], re.findall(r"'([^']*)'", choice["choices"]))
+        if message.startswith("the following arguments are required: COMMAND"):
+            message = f"no command given: use serve or check ({self.format_usage().strip()})"
+        where = self.prog.removeprefix("mockserver").strip()
+        raise CliError(
+            f"{where + ': ' if where else ''}{message} ('{self.prog} --help' tells more)", status=USAGE
+        )
+
+
+def parse_arguments(
+    argv: Sequence[str] | None = None, parser: argparse.ArgumentParser | None = None
+) -> argparse.Namespace:
+    """Parse the command line; an unknown option is a CliError that suggests the closest one."""
+    parser = parser or build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        command = _subcommand(parser, getattr(args, "command", None))
+        raise CliError(unrecognized_message(extras, command or parser), status=USAGE)
+    return args
+
+
+def unrecognized_message(extras: Sequence[str], parser: argparse.ArgumentParser) -> str:
+    """What to say about arguments the (sub)command does not know: the closest option, if any."""
+    options = [o for action in parser._actions for o in action.option_strings]
+    where = parser.prog.removeprefix("mockserver").strip()
+    prefix = f"{where}: " if where else ""
+    unknown = [e for e in extras if e.startswith("-")]
+    if not unknown:
+        return f"{prefix}unexpected argument {extras[0]!r} ('{parser.prog} --help' tells more)"
+    word = unknown[0].split("=", 1)[0]
+    hint = did_you_mean(word, options) if word.startswith("--") else ""
+    return f"{prefix}unknown option {word}{hint} ('{parser.prog} --help' lists the options)"
+
+
+def _subcommand(parser: argparse.ArgumentParser, name: str | None) -> argparse.ArgumentParser | None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+            chosen: argparse.ArgumentParser = action.choices[name]
+            return chosen
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="mockserver",
         description="A contract-testing mock of the Algolia Ingestion API, driven by its OpenAPI spec.",
         epilog="Run 'mockserver COMMAND --help' for a command's options.",
@@ -47,10 +110,21 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser(
         "check",
         help="check a running server against the spec (contract conformance)",
-        description="Run the spec's contract against a server that claims to implement it, and report.",
+        description=(
+            "Run the spec's contract against a server that claims to implement it, and report. "
+            "By default it runs stateless cases for every operation (positive and negative, up to "
+            "--max-examples each) and then linked sequences along the spec's links (stateful); "
+            "--no-stateful runs the stateless cases only. It exits 0 only when every check passed "
+            "and at least --min-coverage of the operations got a 2xx answer; it exits 1 when a "
+            "check failed, when the server could not be reached, when it refused the credentials, "
+            "or when the coverage was lower; 2 on a usage error."
+        ),
     )
     check.add_argument(
-        "--url", required=True, help="base URL of the server under test, e.g. http://127.0.0.1:8787"
+        "--url",
+        required=True,
+        type=http_url,
+        help="base URL of the server under test, e.g. http://127.0.0.1:8787",
     )
     check.add_argument(
         "--spec", default=None, help="OpenAPI document to check against (default: the bundled one)"
@@ -60,13 +134,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--api-key", default="conformance-key", help="API key to send (default: %(default)s)")
     check.add_argument(
-        "--max-examples", type=int, default=20, help="examples per operation (default: %(default)s)"
+        "--max-examples",
+        type=positive_int,
+        default=20,
+        help="stateless examples per operation and mode (default: %(default)s)",
     )
     check.add_argument(
-        "--seed", type=int, default=0, help="random seed, for reproducible runs (default: %(default)s)"
+        "--seed",
+        type=whole_number,
+        default=0,
+        help="random seed, for reproducible runs (default: %(default)s)",
     )
     check.add_argument(
-        "--stateful", action="store_true", help="also follow the spec's links through sequences of calls"
+        "--stateful",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after the stateless cases, follow the spec's links through sequences of calls (default: on)",
+    )
+    check.add_argument(
+        "--min-coverage",
+        type=share,
+        default=DEFAULT_MIN_COVERAGE,
+        metavar="SHARE",
+        help=(
+            "fail unless at least this share of the operations got a 2xx answer, 0-1 or a percentage "
+            "(default: %(default)s; the generated cases reach a 2xx on about a third of the operations "
+            "of a correct server today)"
+        ),
     )
     return parser
 
@@ -74,13 +168,13 @@ def build_parser() -> argparse.ArgumentParser:
 # How each settings field offered as a ``serve`` flag is parsed (the flag, help and metavar come
 # from MockSettings itself). Fields with no entry here take one string.
 _FLAG_PARSING: dict[str, dict[str, Any]] = {
-    "seed": {"type": int},
-    "max_body_bytes": {"type": int},
-    "max_depth": {"type": int},
-    "journal_size": {"type": int},
-    "journal_bytes": {"type": int},
-    "max_applications": {"type": int},
-    "max_resources": {"type": int},
+    "seed": {"type": whole_number},
+    "max_body_bytes": {"type": positive_int},
+    "max_depth": {"type": positive_int},
+    "journal_size": {"type": positive_int},
+    "journal_bytes": {"type": positive_int},
+    "max_applications": {"type": positive_int},
+    "max_resources": {"type": positive_int},
     "rate_limit": {"action": "store_true", "default": False},
     "keys": {"action": "append", "default": []},
     "fixtures": {"action": "append", "default": []},
@@ -108,7 +202,10 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
     net = serve.add_argument_group("listening")
     net.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     net.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help="port to listen on (default: %(default)s)"
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help="port to listen on, 0 for a free one (default: %(default)s)",
     )
     net.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     net.add_argument(
@@ -132,7 +229,7 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
     )
     runs.add_argument(
         "--run-seconds",
-        type=float,
+        type=seconds,
         default=None,
         help="how long a deferred run takes (default: 1, with --runs deferred)",
     )
@@ -159,20 +256,22 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="OP[:RATE]",
-        help="cut the connection before acting on OP (or *) with probability RATE; nothing is applied; repeatable",
+        help="cut the connection before acting on OP (or *) with probability RATE; nothing is applied; "
+        "repeatable",
     )
     faults.add_argument(
         "--drop-after",
         action="append",
         default=[],
         metavar="OP[:RATE]",
-        help="apply OP (or *), then cut the connection: the write happened but its answer is lost; repeatable",
+        help="apply OP (or *), then cut the connection: the write happened but its answer is lost; "
+        "repeatable",
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = parse_arguments(argv)
         if args.command == "serve":
             return serve(args)
         if args.command == "check":
@@ -183,66 +282,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 2
-
-
-def _split(value: str, parts: int, option: str, form: str) -> list[str]:
-    pieces = value.split(":")
-    if not 1 <= len(pieces) <= parts:
-        raise CliError(f"{option} {value!r}: expected {form}", status=2)
-    return pieces
-
-
-def _number(text: str, option: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise CliError(f"{option}: {text!r} is not a number", status=2) from None
-
-
-def _operation(name: str) -> str | None:
-    return None if name in ("*", "") else name
-
-
-def faults_from_flags(args: argparse.Namespace) -> list[dict[str, Any]]:
-    """The fault rules the fault flags spell (checked later, with the rest of the settings)."""
-    rules: list[dict[str, Any]] = []
-    if args.latency:
-        low, _, high = args.latency.partition("-")
-        latency: Any = (
-            [_number(low, "--latency"), _number(high, "--latency")] if high else _number(low, "--latency")
-        )
-        rules.append({"latency": latency})
-    for spec in args.fail:
-        op, *rest = _split(spec, 3, "--fail", "OP:STATUS[:RATE]")
-        if not rest:
-            raise CliError(f"--fail {spec!r}: expected OP:STATUS[:RATE]", status=2)
-        status = _whole(rest[0], "--fail", "OP:STATUS[:RATE]")
-        rate = _number(rest[1], "--fail") if len(rest) > 1 else 1.0
-        rules.append({"operation": _operation(op), "status": status, "rate": rate})
-    for spec in args.fail_next:
-        pieces = _split(spec, 3, "--fail-next", "OP:STATUS:N")
-        if len(pieces) != 3:
-            raise CliError(f"--fail-next {spec!r}: expected OP:STATUS:N", status=2)
-        rules.append(
-            {
-                "operation": _operation(pieces[0]),
-                "status": _whole(pieces[1], "--fail-next", "OP:STATUS:N"),
-                "times": _whole(pieces[2], "--fail-next", "OP:STATUS:N"),
-            }
-        )
-    for flag, key, specs in (("--drop", "drop", args.drop), ("--drop-after", "drop_after", args.drop_after)):
-        for spec in specs:
-            op, *rate = _split(spec, 2, flag, "OP[:RATE]")
-            rules.append(
-                {"operation": _operation(op), key: True, "rate": _number(rate[0], flag) if rate else 1.0}
-            )
-    return rules
-
-
-def _whole(text: str, option: str, form: str) -> int:
-    if not text.strip().isdigit():
-        raise CliError(f"{option}: {text!r} is not a whole number (expected {form})", status=2)
-    return int(text)
 
 
 def keys_from_flags(values: Sequence[str]) -> tuple[dict[str, Any], ...]:
@@ -260,16 +299,19 @@ def keys_from_flags(values: Sequence[str]) -> tuple[dict[str, Any], ...]:
     return tuple(keys)
 
 
-def settings_from_args(args: argparse.Namespace) -> MockSettings:
-    """The MockSettings that ``serve``'s flags spell; a combination that cannot work is a CliError."""
+def settings_from_args(args: argparse.Namespace, operations: Collection[str]) -> MockSettings:
+    """The MockSettings that ``serve``'s flags spell; a combination that cannot work is a CliError.
+
+    ``operations`` are the served spec's operationIds, which fault flags must name.
+    """
     from .settings import MockSettings, from_options, serve_flags
 
-    if (args.app_id is None) != (args.api_key is None):
-        raise CliError("--app-id and --api-key go together", status=2)
-    if args.run_seconds is not None and args.runs_mode != "deferred":
-        raise CliError(
-            "--run-seconds only applies with --runs deferred (runs finish at once otherwise)", status=2
-        )
+    check_serve_options(
+        app_id=args.app_id,
+        api_key=args.api_key,
+        runs=args.runs_mode or "immediate",
+        run_seconds=args.run_seconds,
+    )
     options: dict[str, Any] = {}
     for name in serve_flags().values():
         value = getattr(args, name)
@@ -282,9 +324,17 @@ def settings_from_args(args: argparse.Namespace) -> MockSettings:
     if args.runs_mode is not None:
         runs: dict[str, Any] = {"mode": args.runs_mode}
         if args.runs_mode == "deferred":
-            runs["finish_after"] = args.run_seconds if args.run_seconds is not None else 1.0
+            runs["finish_after"] = args.run_seconds if args.run_seconds is not None else DEFAULT_RUN_SECONDS
         options["runs"] = runs
-    options["faults"] = tuple(faults_from_flags(args))
+    rules = faults_from_flags(
+        fail=args.fail,
+        fail_next=args.fail_next,
+        drop=args.drop,
+        drop_after=args.drop_after,
+        latency=args.latency,
+        operations=operations,
+    )
+    options["faults"] = tuple(dataclasses.asdict(rule) for rule in rules)
     try:
         return from_options(options, MockSettings())
     except (TypeError, ValueError) as exc:
@@ -392,13 +442,21 @@ def serve(args: argparse.Namespace) -> int:
     from .server import quiet_dropped_connections
     from .spec import load_spec
 
-    settings = settings_from_args(args)
+    check_serve_options(
+        app_id=args.app_id,
+        api_key=args.api_key,
+        runs=args.runs_mode or "immediate",
+        run_seconds=args.run_seconds,
+    )
     try:
         spec = load_spec(args.spec)
     except FileNotFoundError as exc:
         raise CliError(f"no such file: {exc.filename}") from None
     except Exception as exc:  # a broken YAML document, a malformed spec: one line, not a traceback
         raise CliError(f"cannot load the spec: {type(exc).__name__}: {_one_line(exc)}") from None
+    settings = settings_from_args(
+        args, spec.operations
+    )  # before loading data: a mistyped flag is told at once
     try:
         app = create_app(spec, settings=settings)
     except SeedError as exc:
@@ -420,6 +478,24 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         app.engine.close()
     return 0
+
+
+@contextmanager
+def _loading(args: argparse.Namespace) -> Iterator[None]:
+    """Turn a failure to load the spec, the fixtures or the state file into one line."""
+    from .seeding import SeedError
+
+    try:
+        yield
+    except SeedError as exc:
+        raise CliError(f"cannot load --fixtures: {_one_line(exc)}") from None
+    except FileNotFoundError as exc:
+        raise CliError(f"no such file: {exc.filename}") from None
+    except (OSError, ValueError, KeyError) as exc:
+        what = "--state-file" if args.state_file and "state" in str(exc).lower() else "the spec"
+        raise CliError(f"cannot load {what}: {_one_line(exc)}") from None
+    except Exception as exc:  # a broken YAML document, a malformed spec: one line, not a traceback
+        raise CliError(f"cannot load the spec: {type(exc).__name__}: {_one_line(exc)}") from None
 
 
 def _stoppable_server_class() -> Any:
@@ -445,17 +521,31 @@ def _stoppable_server_class() -> Any:
 
 
 def check(args: argparse.Namespace) -> int:
+    try:
+        import hypothesis  # noqa: F401
+        import schemathesis  # noqa: F401
+    except ImportError:
+        raise CliError(
+            "mockserver check needs schemathesis and hypothesis: "
+            "pip install 'ingestion-mockserver[strategies]'"
+        ) from None
     from .conformance import run_conformance
 
-    report = run_conformance(
-        args.url,
-        spec=args.spec,
-        app_id=args.app_id,
-        api_key=args.api_key,
-        max_examples=args.max_examples,
-        seed=args.seed,
-        stateful=args.stateful,
-    )
+    with _loading(args):
+        report = run_conformance(
+            args.url,
+            spec=args.spec,
+            app_id=args.app_id,
+            api_key=args.api_key,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            stateful=args.stateful,
+            min_coverage=args.min_coverage,
+        )
+    report.credential_options = "--app-id and --api-key"
+    report.coverage_option = "--min-coverage"
+    if report.unreachable is not None or report.credentials_refused:
+        raise CliError(report.failures[0])
     print(report.render())
     return 0 if report.ok else 1
 

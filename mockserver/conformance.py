@@ -17,7 +17,9 @@ Two adjustments, each for a stated reason (``EXCLUDED_CHECKS`` and ``_generation
 from __future__ import annotations
 
 import copy
+import socket
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,8 +57,25 @@ class Finding:
     count: int = 1
 
 
+# The share of the tested operations that must get at least one 2xx answer. The generated cases
+# reach a 2xx on about a third of the operations of a correct server (the bundled mock: 16-21 of 59
+# with 2-20 examples): the others need resources that exist, or data that keeps rules the schema
+# cannot state. 0.2 fails a server that refuses or breaks most operations, and passes a correct one.
+DEFAULT_MIN_COVERAGE = 0.2
+REFUSALS = frozenset({401, 403})
+REFUSAL_EVIDENCE = 3  # operations refused in a row (and no 2xx) after which the run stops
+
+
 @dataclass
 class ConformanceReport:
+    """What a conformance run did and saw, and its verdict (``ok``, ``failures``, ``render()``).
+
+    The verdict fails closed: besides check failures and errors, it fails when the server could
+    not be reached, when it refused the credentials, when no request got an answer, and when
+    fewer than ``min_coverage`` of the operations ever answered with a 2xx (a check that only
+    ever saw errors has not checked the operation's success answers).
+    """
+
     target: str
     operations: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
@@ -69,18 +88,100 @@ class ConformanceReport:
     stateful_steps: int = 0
     links: int = 0
     elapsed: float = 0.0
+    app_id: str = "conformance"
+    min_coverage: float = DEFAULT_MIN_COVERAGE
+    max_examples: int = 0
+    statuses: dict[str, Counter[int]] = field(default_factory=dict)  # operation -> status -> answers
+    unanswered: dict[str, int] = field(default_factory=dict)  # operation -> requests with no answer
+    unanswered_reason: str = ""
+    unreachable: str | None = None  # why the server could not be reached at all
+    credential_options: str = "app_id= and api_key="  # how the caller changes the credentials sent
+    coverage_option: str = "min_coverage"  # how the caller changes the share required
 
-    @property
-    def ok(self) -> bool:
-        return not self.findings and not self.errors
+    def saw(self, operation: str, status: int) -> None:
+        self.statuses.setdefault(operation, Counter())[status] += 1
 
     @property
     def total_cases(self) -> int:
         return sum(self.cases.values())
 
+    @property
+    def answers(self) -> int:
+        return sum(sum(seen.values()) for seen in self.statuses.values())
+
+    @property
+    def covered(self) -> list[str]:
+        """The tested operations that got at least one 2xx answer."""
+        return [op for op in self.operations if any(200 <= s < 300 for s in self.statuses.get(op, ()))]
+
+    @property
+    def coverage(self) -> float:
+        return len(self.covered) / len(self.operations) if self.operations else 0.0
+
+    @property
+    def credentials_refused(self) -> bool:
+        """No 2xx anywhere, and most answers were 401/403: the server did not take the credentials."""
+        answers = self.answers
+        refused = sum(n for seen in self.statuses.values() for s, n in seen.items() if s in REFUSALS)
+        return answers > 0 and not self.covered and refused * 2 > answers
+
+    @property
+    def failures(self) -> list[str]:
+        """Why the run failed, one line each (empty when it passed)."""
+        if self.unreachable is not None:
+            return [self.unreachable]
+        if self.credentials_refused:
+            refused = sum(n for seen in self.statuses.values() for s, n in seen.items() if s in REFUSALS)
+            tried = len(self.cases)
+            return [
+                f"the server refused the credentials: {refused} of {self.answers} answers "
+                f"(from the first {tried} operations) were 401/403 and none was "
+                f"a 2xx (sent app ID {self.app_id!r}); give the server's application ID and API "
+                f"key with {self.credential_options}"
+            ]
+        reasons = []
+        if not self.operations:
+            reasons.append("no operation was tested")
+        elif self.answers == 0:
+            reasons.append("no request got an answer")
+        elif self.coverage < self.min_coverage:
+            reasons.append(
+                f"coverage too low: {len(self.covered)} of {len(self.operations)} operations got a 2xx "
+                f"({self.coverage:.0%}), below the {self.min_coverage:.0%} required by "
+                f"{self.coverage_option} (operations without one are marked 'no 2xx' above)"
+            )
+        if self.unanswered:
+            reasons.append(
+                f"{sum(self.unanswered.values())} requests got no answer ({self.unanswered_reason}) "
+                f"on {len(self.unanswered)} operations"
+            )
+        if self.errors:
+            reasons.append(f"{len(self.errors)} errors (ERROR lines above)")
+        if self.findings:
+            reasons.append(f"{len(self.findings)} distinct check failures (listed below)")
+        return reasons
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def summary(self) -> str:
+        """The verdict in one line."""
+        failures = self.failures
+        if failures:
+            return "FAILED: " + "; ".join(failures)
+        return (
+            f"PASSED: no failures; coverage {len(self.covered)} of {len(self.operations)} operations "
+            f"got a 2xx ({self.coverage:.0%}) ({self.elapsed:.1f} s)"
+        )
+
     def render(self) -> str:
+        if self.unreachable is not None or self.credentials_refused:
+            return f"Conformance of {self.target}\n{self.summary()}"
+        ran = f"stateless cases (positive and negative, up to {self.max_examples} each per operation)"
         lines = [
             f"Conformance of {self.target}",
+            f"  ran:        {ran}" + (" and linked sequences (stateful)" if self.stateful else " only"),
             f"  operations: {len(self.operations)} tested, {len(self.skipped_operations)} skipped",
             f"  requests:   {self.total_cases} (stateless)"
             + (
@@ -94,18 +195,26 @@ class ConformanceReport:
             lines.append(f"  excluded:   {name}: {reason}")
         for name, reason in self.skipped_operations.items():
             lines.append(f"  skipped:    {name}: {reason}")
+        lines.append(
+            f"  coverage:   {len(self.covered)} of {len(self.operations)} operations got a 2xx "
+            f"({self.coverage:.0%}; at least {self.min_coverage:.0%} required)"
+        )
+        lines.append("  statuses seen per operation:")
+        width = max((len(op) for op in self.operations), default=0)
+        covered = set(self.covered)
+        for op in self.operations:
+            seen = self.statuses.get(op, Counter())
+            text = ", ".join(f"{status} x{n}" for status, n in sorted(seen.items())) or "no answer"
+            if op in self.unanswered:
+                text += f", no answer x{self.unanswered[op]}"
+            lines.append(f"    {op:<{width}}  {text}" + ("" if op in covered else "  (no 2xx)"))
         for error in self.errors:
             lines.append(f"  ERROR: {error}")
-        if self.findings:
-            lines.append(f"FAILED: {len(self.findings)} distinct failures")
-            for i, finding in enumerate(self.findings, 1):
-                lines.append(
-                    f"{i}. [{finding.check}] {finding.operation}: {finding.title} (x{finding.count})"
-                )
-                lines.extend("     " + line for line in finding.message.strip().splitlines()[:12])
-                lines.append(f"     reproduce: {finding.reproduce}")
-        elif not self.errors:
-            lines.append(f"PASSED: no failures ({self.elapsed:.1f} s)")
+        lines.append(self.summary())
+        for i, finding in enumerate(self.findings, 1):
+            lines.append(f"{i}. [{finding.check}] {finding.operation}: {finding.title} (x{finding.count})")
+            lines.extend("     " + line for line in finding.message.strip().splitlines()[:12])
+            lines.append(f"     reproduce: {finding.reproduce}")
         return "\n".join(lines)
 
 
@@ -210,11 +319,17 @@ def run_conformance(
     api_key: str = "conformance-key",
     max_examples: int = 20,
     seed: int = 0,
-    stateful: bool = False,
+    stateful: bool = True,
     stateful_examples: int = 10,
     operations: Iterable[str] | None = None,
+    min_coverage: float = DEFAULT_MIN_COVERAGE,
 ) -> ConformanceReport:
-    """Run the spec's contract against the server at ``url`` or the ASGI ``app``."""
+    """Run the spec's contract against the server at ``url`` or the ASGI ``app``.
+
+    By default it runs the stateless cases of every operation and then the linked sequences
+    (``stateful=False`` runs the stateless cases only). See :class:`ConformanceReport` for the
+    verdict; ``min_coverage`` is the share of the operations that must get a 2xx answer.
+    """
     import schemathesis
     from schemathesis import GenerationMode
     from schemathesis.checks import CHECKS, load_all_checks
@@ -224,7 +339,25 @@ def run_conformance(
         raise ValueError("give either url or app")
     loaded = spec if isinstance(spec, Spec) else load_spec(spec)
     started = time.perf_counter()
-    report = ConformanceReport(target=url or f"in-process app {type(app).__name__}", stateful=stateful)
+    if not 0.0 <= min_coverage <= 1.0:
+        raise ValueError(f"min_coverage: {min_coverage} is not between 0 and 1")
+    if max_examples < 1:
+        raise ValueError(f"max_examples: {max_examples} must be at least 1")
+    unknown = sorted(set(operations or ()) - set(loaded.operations))
+    if unknown:
+        raise ValueError(f"operations: {unknown} are not operationIds of the spec")
+    report = ConformanceReport(
+        target=url or f"in-process app {type(app).__name__}",
+        stateful=stateful,
+        app_id=app_id,
+        min_coverage=min_coverage,
+        max_examples=max_examples,
+    )
+    if url is not None:
+        report.unreachable = _unreachable(url)
+        if report.unreachable is not None:
+            report.elapsed = time.perf_counter() - started
+            return report
     load_all_checks()
     names = sorted(CHECKS.get_all_names())
     report.checks = [n for n in names if n not in EXCLUDED_CHECKS]
@@ -291,9 +424,15 @@ def run_conformance(
                 report.errors.append(f"{label}: cannot generate {mode.value} cases: {exc}")
                 continue
 
-            def on_case(case: Any, label: str = label, count: list[int] = count) -> None:
+            def on_case(case: Any, label: str = label, op_id: str = op_id, count: list[int] = count) -> None:
                 count[0] += 1
-                response = case.call(**call_kwargs)
+                try:
+                    response = case.call(**call_kwargs)
+                except _transport_errors() as exc:
+                    report.unanswered[op_id] = report.unanswered.get(op_id, 0) + 1
+                    report.unanswered_reason = _transport_reason(exc)
+                    return
+                report.saw(op_id, response.status_code)
                 try:
                     case.validate_response(response, excluded_checks=excluded, headers=headers)
                 except (AssertionError, BaseExceptionGroup) as error:
@@ -304,10 +443,13 @@ def run_conformance(
             except Exception as exc:
                 report.errors.append(f"{label}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
         report.cases[op_id] = count[0]
+        if len(report.operations) >= REFUSAL_EVIDENCE and report.credentials_refused:
+            break  # the other operations would be refused too: say so now
 
-    if stateful:
+    if stateful and not report.credentials_refused:
         report.links = _count_links(loaded.document)
-        _run_stateful(schema, report, record, call_kwargs, excluded, stateful_examples, seed, headers)
+        machine_schema = schema if wanted is None else schema.include(operation_id=sorted(wanted))
+        _run_stateful(machine_schema, report, record, call_kwargs, excluded, stateful_examples, seed, headers)
     report.findings = list(findings.values())
     report.elapsed = time.perf_counter() - started
     return report
@@ -383,6 +525,9 @@ def _run_stateful(
             self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
         ) -> None:
             report.stateful_steps += 1
+            report.saw(
+                case.operation.definition.raw.get("operationId", case.operation.label), response.status_code
+            )
             try:
                 case.validate_response(
                     response,
@@ -420,8 +565,61 @@ def _count_links(document: Mapping[str, Any]) -> int:
     return total
 
 
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    import requests
+
+    return (requests.exceptions.RequestException,)
+
+
+def _transport_reason(exc: BaseException) -> str:
+    """Why a request got no answer, in a few words (the innermost OS error, when there is one)."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "no answer in time"
+    if isinstance(exc, (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)):
+        return "not an http:// or https:// URL"
+    if isinstance(exc, requests.exceptions.InvalidURL):
+        return "not a valid URL"
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return "connection refused (is the server running, on that port?)"
+        if isinstance(current, socket.gaierror):
+            return f"cannot resolve the host name ({current.strerror})"
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror.lower()
+        todo.extend(a for a in current.args if isinstance(a, BaseException))
+        todo.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            todo.append(reason)
+    return f"{type(exc).__name__}: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _unreachable(url: str, timeout: float = 10.0) -> str | None:
+    """Why the server at ``url`` cannot be reached (any HTTP answer at all means it can), or None."""
+    import requests
+
+    try:
+        requests.get(url, timeout=timeout, allow_redirects=False)
+    except requests.exceptions.RequestException as exc:
+        return f"cannot reach {url}: {_transport_reason(exc)}"
+    return None
+
+
 def assert_conformance(url: str | None = None, **options: Any) -> ConformanceReport:
-    """``run_conformance`` for pytest: fails with the rendered report unless it passed."""
+    """``run_conformance`` for pytest: fails with the rendered report unless it passed (same verdict)."""
     report = run_conformance(url, **options)
     if not report.ok:
         raise AssertionError(report.render())

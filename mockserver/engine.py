@@ -126,7 +126,9 @@ class Engine:
         path = operation.path
         for name, value in params.items():
             path = path.replace("{" + name + "}", value)
-        return ApiRequest(operation, app_id, operation.method, path, params, dict(query or {}), body, internal=True)
+        return ApiRequest(
+            operation, app_id, operation.method, path, params, dict(query or {}), body, internal=True
+        )
 
     def authenticate(self, app_id: str | None, api_key: str | None) -> str | ApiError:
         """The application the credentials open, or the error to answer."""

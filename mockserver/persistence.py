@@ -57,7 +57,8 @@ class StateLog:
             db.execute("PRAGMA synchronous=FULL")
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             db.execute(
-                "CREATE TABLE IF NOT EXISTS writes (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS writes "
+                "(seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL)"
             )
             row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         except sqlite3.Error as exc:

@@ -107,7 +107,8 @@ class MockSettings:
             flag="--clock",
             marker=True,
             ini=True,
-            help="'real' (default), 'frozen' (now, moving only when told), or an RFC 3339 instant to freeze at",
+            help="'real' (default), 'frozen' (now, moving only when told), "
+            "or an RFC 3339 instant to freeze at",
             metavar="real|frozen|INSTANT",
         ),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -51,3 +53,55 @@ def test_the_pytest_helper_fails_with_the_report() -> None:
     assert report.ok and report.operations == ["listSources", "getSource"]
     with pytest.raises(ValueError, match="either url or app"):
         run_conformance()
+
+
+def test_the_pytest_helper_fails_when_the_server_refuses_the_credentials() -> None:
+    strict = create_app(app_id="STRICTAPP", api_key="strict-key")
+    with pytest.raises(AssertionError, match="refused the credentials") as raised:
+        assert_conformance(
+            app=strict, operations=["listSources", "searchSources", "createSource"], max_examples=2
+        )
+    assert "sent app ID 'conformance'" in str(raised.value)
+    assert "app_id= and api_key=" in str(raised.value)
+
+
+def test_the_pytest_helper_fails_when_the_server_cannot_be_reached() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        with pytest.raises(AssertionError) as raised:
+            assert_conformance(url, max_examples=2)
+    assert str(raised.value).splitlines() == [
+        f"Conformance of {url}",
+        f"FAILED: cannot reach {url}: connection refused (is the server running, on that port?)",
+    ]
+
+
+def test_the_pytest_helper_fails_when_too_few_operations_got_a_2xx() -> None:
+    # Against an empty mock, looking resources up by made-up IDs only ever gets 404.
+    with pytest.raises(AssertionError, match=r"coverage too low: 0 of 2 operations got a 2xx \(0%\)"):
+        assert_conformance(
+            app=create_app(), operations=["getSource", "getTask"], max_examples=2, stateful=False
+        )
+    report = assert_conformance(
+        app=create_app(), operations=["getSource", "getTask"], max_examples=2, stateful=False, min_coverage=0
+    )
+    assert report.coverage == 0 and report.ok
+
+
+def test_the_report_shows_coverage_and_the_statuses_per_operation() -> None:
+    report = run_conformance(app=create_app(), operations=["listSources", "getSource"], max_examples=3)
+    assert report.stateful and report.stateful_steps > 0  # linked sequences run by default
+    assert "listSources" in report.covered
+    assert report.statuses["listSources"][200] > 0 and report.statuses["getSource"][404] > 0
+    text = report.render()
+    assert f"coverage:   {len(report.covered)} of 2 operations got a 2xx" in text
+    assert any(line.split()[:2] == ["listSources", "200"] for line in text.splitlines())
+    assert text.splitlines()[-1].startswith("PASSED: no failures; coverage ")
+
+
+def test_unknown_operations_and_bad_shares_are_refused() -> None:
+    with pytest.raises(ValueError, match="noSuchOperation"):
+        run_conformance(app=create_app(), operations=["noSuchOperation"])
+    with pytest.raises(ValueError, match="min_coverage"):
+        run_conformance(app=create_app(), min_coverage=1.5)

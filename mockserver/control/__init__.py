@@ -175,7 +175,9 @@ class MockControl:
         """Every application the mock holds, with how many resources of each kind."""
         store = self.engine.store
         with store.lock:
-            return [{"appID": app_id, "counts": account.counts()} for app_id, account in store.accounts.items()]
+            return [
+                {"appID": app_id, "counts": account.counts()} for app_id, account in store.accounts.items()
+            ]
 
     def dump(self, app_id: str | None = None) -> dict[str, Any]:
         """The state as JSON: every application's resources as the API shows them (no secrets)."""

@@ -403,3 +403,142 @@ def test_deferred_runs_take_the_configured_time(serve: ServeFactory) -> None:
 def test_api_key_is_never_printed(serve: ServeFactory) -> None:
     server = serve("--app-id", APP_ID, "--api-key", API_KEY)
     assert API_KEY not in server.stderr()
+
+
+# --- usage errors: one line, exit 2, the flag named, a suggestion when one is close ----------------
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        pytest.param(
+            ("serve", "--prot", "8000"), ("unknown option --prot", "did you mean --port?"), id="serve"
+        ),
+        pytest.param(
+            ("serve", "--port", "0", "--fixturs=catalog"), ("did you mean --fixtures?",), id="with-equals"
+        ),
+        pytest.param(
+            ("check", "--url", "http://127.0.0.1:1", "--max-exmaples", "2"),
+            ("did you mean --max-examples?",),
+            id="check",
+        ),
+        pytest.param(("serv",), ("did you mean serve?",), id="command"),
+        pytest.param(("serve", "--runs", "deferd"), ("--runs", "did you mean deferred?"), id="choice"),
+    ],
+)
+def test_a_mistyped_name_gets_a_suggestion(args: tuple[str, ...], fragments: tuple[str, ...]) -> None:
+    assert_one_line_error(run_cli(*args), 2, *fragments)
+
+
+@pytest.mark.parametrize(
+    ("value", "suggestion"),
+    [
+        ("createSorce:503", "createSource"),
+        ("listsources:500:0.5", "listSources"),
+        ("pushTaks:503", "pushTask"),
+    ],
+)
+def test_a_mistyped_operation_in_a_fault_flag_gets_a_suggestion(value: str, suggestion: str) -> None:
+    line = assert_one_line_error(run_cli("serve", "--port", "0", "--fail", value), 2, f"--fail {value}")
+    assert f"did you mean {suggestion}?" in line
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "fragments"),
+    [
+        ("--fail", "createSource:abc", ("STATUS 'abc' is not an HTTP status code", "OP:STATUS[:RATE]")),
+        ("--fail", "createSource:503:often", ("'often'", "between 0 and 1", "OP:STATUS[:RATE]")),
+        ("--fail", ":503", ("OP is empty",)),
+        ("--fail-next", "createSource:503:x", ("N 'x'", "OP:STATUS:N")),
+        ("--fail-next", "createSource:abc:2", ("STATUS 'abc'", "OP:STATUS:N")),
+        ("--drop", "push:often", ("'often'", "OP[:RATE]")),
+        ("--drop", "push:0", ("never fires", "OP[:RATE]")),
+        ("--latency", "1-x", ("--latency", "MIN-MAX")),
+        ("--latency", "0.5-0.1", ("--latency", "MIN must be at most MAX")),
+    ],
+)
+def test_a_malformed_fault_value_names_the_flag_and_the_form(
+    option: str, value: str, fragments: tuple[str, ...]
+) -> None:
+    line = assert_one_line_error(run_cli("serve", "--port", "0", option, value), 2, option, *fragments)
+    assert "invalid literal" not in line
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("--port", "99999"), ("--port", "0-65535")),
+        (("--port", "http"), ("--port", "not a port number")),
+        (("--max-body-bytes", "0"), ("--max-body-bytes", "at least 1")),
+        (("--run-seconds", "-1", "--runs", "deferred"), ("--run-seconds", "positive number of seconds")),
+        (("--seed", "x"), ("--seed", "whole number")),
+    ],
+)
+def test_a_malformed_serve_value_names_the_flag_and_the_form(
+    args: tuple[str, ...], fragments: tuple[str, ...]
+) -> None:
+    assert_one_line_error(run_cli("serve", *args), 2, *fragments)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("--run-seconds", "5"), ("--run-seconds", "--runs deferred")),
+        (("--runs", "immediate", "--run-seconds", "5"), ("--run-seconds", "--runs deferred")),
+        (("--app-id", "ONLY"), ("--app-id without --api-key",)),
+        (("--app-id", "", "--api-key", "k"), ("must not be empty",)),
+    ],
+)
+def test_options_that_would_do_nothing_are_refused_with_the_reason(
+    args: tuple[str, ...], fragments: tuple[str, ...]
+) -> None:
+    assert_one_line_error(run_cli("serve", "--port", "0", *args), 2, *fragments)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("--url", "localhost:8787"), ("--url", "http://")),
+        (("--url", "http://127.0.0.1:1", "--max-examples", "0"), ("--max-examples", "at least 1")),
+        (("--url", "http://127.0.0.1:1", "--min-coverage", "2"), ("--min-coverage", "between 0 and 1")),
+        ((), ("--url",)),
+    ],
+)
+def test_a_malformed_check_value_is_a_one_line_usage_error(
+    args: tuple[str, ...], fragments: tuple[str, ...]
+) -> None:
+    assert_one_line_error(run_cli("check", *args), 2, *fragments)
+
+
+def test_check_help_says_what_it_runs_and_when_it_fails() -> None:
+    result = run_cli("check", "--help")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "By default it runs stateless cases for every operation" in text
+    assert "and then linked sequences along the spec's links (stateful)" in text
+    assert "--no-stateful runs the stateless cases only" in text
+    assert "--min-coverage" in text and "(default: 0.2;" in text
+    assert "refused the credentials" in text
+
+
+def test_faults_from_flags_returns_the_rules() -> None:
+    from mockserver.faults import FaultRule
+    from mockserver.flags import CliError, faults_from_flags
+
+    operations = {"createSource", "push"}
+    rules = faults_from_flags(
+        fail=["createSource:503:0.5"],
+        fail_next=["*:500:2"],
+        drop=["push"],
+        latency="0.1-0.2",
+        operations=operations,
+    )
+    assert rules == [
+        FaultRule(latency=(0.1, 0.2)),
+        FaultRule(operation="createSource", status=503, rate=0.5),
+        FaultRule(operation=None, status=500, times=2),
+        FaultRule(operation="push", drop=True),
+    ]
+    with pytest.raises(CliError, match="did you mean push") as raised:
+        faults_from_flags(drop=["puhs"], operations=operations)
+    assert raised.value.status == 2
