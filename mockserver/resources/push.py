@@ -50,13 +50,17 @@ def _answer(ctx: Context, task: Record, index_name: str) -> Any:
     body = ctx.body
     watch = bool(ctx.request.query.get("watch", False))
     run, events, results = push_records(ctx, task, body["action"], body["records"], index_name, watch=watch)
-    answer: Record = {"runID": run["runID"], "eventID": events[0]["eventID"], "createdAt": run["createdAt"]}
+    answer: Record = {"runID": run["runID"], "createdAt": run["createdAt"]}
+    if events:  # a blocked task's push is skipped: no event
+        answer["eventID"] = events[0]["eventID"]
     if watch:
         answer["data"] = results
         answer["events"] = show_events(events, ctx)
-        answer["message"] = run["_reason"] or f"{len(results)} records processed with {body['action']}"
+        answer["message"] = (
+            run.get("reason") or run["_reason"] or f"{len(results)} records processed with {body['action']}"
+        )
     else:
-        answer["message"] = "OK"
+        answer["message"] = run["reason"] if run["status"] == "skipped" else "OK"
     return answer
 
 
