@@ -425,3 +425,12 @@ def test_search_with_no_known_ids_is_empty(client: TestClient) -> None:
 def test_search_needs_the_ids_field(client: TestClient) -> None:
     message = error(client.post("/1/authentications/search", json={}), 400)
     assert "authenticationIDs" in message
+
+
+def test_a_wrong_secret_in_an_update_is_not_echoed(client: TestClient) -> None:
+    auth_id = create(client, input={"username": "u1", "password": "pw"})
+    message = error(
+        client.patch(f"/1/authentications/{auth_id}", json={"input": {"password": 987654321}}), 400
+    )
+    assert "body.input" in message
+    assert "987654321" not in message
