@@ -241,8 +241,13 @@ def test_failure_threshold_counts_a_pushs_transform_failures(
 @pytest.fixture
 def fragile_task(client: TestClient, destination_id: str) -> str:
     """A task on a URL nothing is registered for (every run fails critically), blocked after 2."""
-    body = {"policies": {"criticalThreshold": 2}, "notifications": {"email": {"enabled": True}}}
-    return make_task(client, make_source(client), destination_id, **body)
+    return make_task(
+        client,
+        make_source(client),
+        destination_id,
+        policies={"criticalThreshold": 2},
+        notifications={"email": {"enabled": True}},
+    )
 
 
 def test_critical_failures_in_a_row_block_the_task_until_it_is_enabled(
@@ -320,16 +325,32 @@ def test_a_deferred_failure_blocks_when_it_finishes(
     assert len(account.notifications) == 1
 
 
-def test_a_blocked_tasks_push_is_skipped(client: TestClient, account: Account, clock: Clock) -> None:
+def test_a_blocked_tasks_push_is_skipped(
+    app: MockApp, client: TestClient, account: Account, clock: Clock
+) -> None:
     destination_id = make_destination(client, "pushed")
     push_source = ok(client.post("/1/sources", json={"type": "push", "name": "p"}))["sourceID"]
     task_id = make_task(client, push_source, destination_id, policies={"criticalThreshold": 1})
-    client.app.store.run_policy = RunPolicy(outcome="failure")  # type: ignore[attr-defined]
+    app.store.run_policy = RunPolicy(outcome="failure")
     body = {"action": "addObject", "records": [{"objectID": "1"}]}
     ok(client.post(f"/2/tasks/{task_id}/push", json=body))
-    client.app.store.run_policy = RunPolicy()  # type: ignore[attr-defined]
+    app.store.run_policy = RunPolicy()
     answer = ok(client.post(f"/2/tasks/{task_id}/push", params={"watch": "true"}, json=body))
     assert "eventID" not in answer
     assert answer["events"] == []
     assert ok(client.get(f"/1/runs/{answer['runID']}"))["status"] == "skipped"
     assert not account.indexes.get("pushed")
+
+
+def test_a_csv_value_that_does_not_convert_makes_its_row_a_failed_record(
+    client: TestClient, account: Account, destination_id: str
+) -> None:
+    account.url_contents[URL] = "id,stock\n1,3\n2,many\n3,4\n"
+    source_id = make_source(client, "csv", uniqueIDColumn="id", mapping={"stock": "integer"})
+    found = run(client, make_task(client, source_id, destination_id, failureThreshold=50))
+    assert (found["outcome"], found["reasonCode"]) == ("success", "ok")
+    assert set(account.indexes["products"]) == {"1", "3"}
+    [failed] = [e for e in events(client, found["runID"]) if e["status"] == "failed"]
+    assert failed["type"] == "record"
+    assert failed["data"]["index"] == 1
+    assert "column 'stock' is not a valid integer" in failed["data"]["error"]["message"]
