@@ -1,50 +1,133 @@
-"""Errors the mock answers with: each knows its HTTP status and renders itself Algolia-style."""
+"""Errors the mock answers with: each knows its HTTP status and code, and renders itself as the service does.
+
+The service's error body (seen against a live application) is
+``{"error": {"code": "<code>"}, "message": "<text>", "status": <http status>}``: a machine-readable
+code beside the message. Where the mock knows more than the service says (which field, which rule),
+and the service's own wording is known, the message keeps the service's wording and the mock's
+diagnosis goes into ``error.detail``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+# The code answered with each status. 400 and 404 were seen on the live service; the others follow
+# the same style (snake_case, what went wrong) and are the mock's choice.
+CODE_BY_STATUS: dict[int, str] = {
+    400: "invalid_payload",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "resource_not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable_entity",
+    429: "too_many_requests",
+    500: "internal_error",
+    501: "not_implemented",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "gateway_timeout",
+}
+
+
+def code_for_status(status: int) -> str:
+    """The error code the mock answers with ``status`` (``http_<status>`` for one it has no name for)."""
+    return CODE_BY_STATUS.get(status, f"http_{status}")
+
+
+def error_body(
+    status: int, message: str, code: str | None = None, detail: str | None = None
+) -> dict[str, Any]:
+    """An error body in the service's shape, for errors raised outside an ``ApiError``."""
+    error: dict[str, Any] = {"code": code or code_for_status(status)}
+    if detail is not None:
+        error["detail"] = detail
+    return {"error": error, "message": message, "status": status}
+
 
 class ApiError(Exception):
-    """An error answered to the client as ``{"message": ..., "status": ...}``."""
+    """An error answered to the client as ``{"error": {"code"}, "message", "status"}``.
+
+    ``code`` defaults to the class's (or, for a status given at run time, the status's) code;
+    ``detail`` carries the mock's own diagnosis when ``message`` is the service's exact wording.
+    """
 
     status: int = 400
+    code: str | None = None  # None: the code of ``status``
 
     def __init__(
-        self, message: str, headers: dict[str, str] | None = None, status: int | None = None
+        self,
+        message: str,
+        headers: dict[str, str] | None = None,
+        status: int | None = None,
+        *,
+        code: str | None = None,
+        detail: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.headers = headers or {}
         if status is not None:
             self.status = status
+        if code is not None:
+            self.code = code
+        elif status is not None:
+            self.code = None  # the status changed: so does the code that goes with it
+        self.detail = detail
 
     def body(self) -> dict[str, Any]:
-        return {"message": self.message, "status": self.status}
+        return error_body(self.status, self.message, self.code, self.detail)
 
 
 class BadRequest(ApiError):
+    """A request the service cannot act on, validation failures included."""
+
     status = 400
+    code = "invalid_payload"
 
 
 class Forbidden(ApiError):
     status = 403
+    code = "forbidden"
+
+
+INVALID_CREDENTIALS = "Invalid Application-Id or API-Key"
+
+
+class InvalidCredentials(Forbidden):
+    """No, malformed or wrong application ID / API key."""
+
+    code = "invalid_credentials"
+
+    def __init__(self, message: str = INVALID_CREDENTIALS, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message, headers)
 
 
 class NotFound(ApiError):
     status = 404
+    code = "resource_not_found"
 
 
 class MethodNotAllowed(ApiError):
     status = 405
+    code = "method_not_allowed"
 
 
 class PayloadTooLarge(ApiError):
     status = 413
+    code = "payload_too_large"
+
+
+class TooManyRequests(ApiError):
+    status = 429
+    code = "too_many_requests"
 
 
 class InjectedFault(ApiError):
-    """An error a fault rule asked for; the response checker lets it through."""
+    """An error a fault rule asked for; the response checker lets it through. Its code is its status's."""
 
 
 class ConnectionDropped(Exception):
@@ -53,6 +136,3 @@ class ConnectionDropped(Exception):
 
 class ResponseContractError(AssertionError):
     """The mock produced a response its own spec does not allow (a bug in the mock)."""
-
-
-INVALID_CREDENTIALS = "Invalid Application-Id or API-Key"

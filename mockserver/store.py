@@ -147,6 +147,12 @@ class Account:
     indexes: dict[str, dict[str, Record]] = field(default_factory=dict)  # index name -> objectID -> record
     # Records a source "holds": what a run of a task on that source fetches (tests set them).
     source_records: dict[str, list[Record]] = field(default_factory=dict)
+    # What a URL serves, as text: a run of a JSON or CSV source on that URL parses it by the
+    # source's format when no records are registered for the source itself.
+    url_contents: dict[str, str] = field(default_factory=dict)
+    # Notifications the service would send (a task blocked by its policies): taskID, runID,
+    # createdAt, reason, message, criticalFailures, email (whether e-mail notifications are on).
+    notifications: list[Record] = field(default_factory=list)
     unsettled_runs: set[str] = field(default_factory=set)  # runs whose status may still change
 
     def family(self, name: str) -> dict[str, Record]:

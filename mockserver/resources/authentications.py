@@ -38,9 +38,21 @@ def _is_secret(checks: SchemaChecks, auth_type: str | None) -> Callable[[str], b
 
 
 def without_secrets(record: Record, checks: SchemaChecks) -> Record:
-    """The record as the API shows it: write-only fields of its input are left out."""
+    """The record as the API shows it: each write-only field of its input is there, as ``null``.
+
+    The published spec says of every secret "This field is `null` in the API response": the key
+    stays (a client sees which secrets are set), the value never comes back.
+    """
     secret = _is_secret(checks, record.get("type"))
-    return {**record, "input": {k: v for k, v in record.get("input", {}).items() if not secret(k)}}
+    return {**record, "input": {k: None if secret(k) else v for k, v in record.get("input", {}).items()}}
+
+
+def _given_values(payload: Any) -> Any:
+    """A request's input without its ``null`` values: a secret sent back as the API showed it
+    (``null``) is no new value, so the stored one stays (on create: none is stored)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("input"), dict):
+        return payload
+    return {**payload, "input": {k: v for k, v in payload["input"].items() if v is not None}}
 
 
 def public_view(record: Record, ctx: Context) -> Record:
@@ -82,7 +94,7 @@ FAMILY = Family(
 
 
 def create(ctx: Context) -> Any:
-    return create_record(FAMILY, ctx, ctx.body)
+    return create_record(FAMILY, ctx, _given_values(ctx.body))
 
 
 def update(ctx: Context) -> Any:
@@ -93,7 +105,7 @@ def update(ctx: Context) -> Any:
         schema_name = ctx.checks.input_schema_for("AuthenticationUpdate", record["type"])
         if schema_name is not None:
             ctx.checks.check(schema_name, changes["input"], "body.input")
-    return patch_record(FAMILY, ctx, record, changes)
+    return patch_record(FAMILY, ctx, record, _given_values(changes))
 
 
 HANDLERS: dict[str, Handler] = {

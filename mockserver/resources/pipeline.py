@@ -6,11 +6,12 @@ from collections.abc import Sequence
 
 from .. import indexes
 from ..store import Record
-from . import destinations, transformations
+from . import destinations, fetching, transformations
 from .context import Context
-from .runs import EventPlan, create_run, defer_writes
+from .runs import CRITICAL, EventPlan, Verdict, create_run, defer_writes, skipped_run
 
 BATCH_SIZE = 1000
+TOO_MANY_ERRORS = "too_many_errors"
 TRANSFORMED_ACTIONS = {"addObject", "updateObject", "partialUpdateObject", "partialUpdateObjectNoCreate"}
 
 
@@ -59,16 +60,72 @@ def _failure(record: Record, transformation_id: str, code: int, message: str) ->
     }
 
 
+def _threshold_verdict(task: Record, failed: int, total: int) -> Verdict | None:
+    """Too many errors: the share of failed records is above the task's ``failureThreshold``."""
+    threshold = task.get("failureThreshold")
+    if threshold is None or total == 0 or failed * 100 <= threshold * total:
+        return None
+    return Verdict(
+        "failure",
+        TOO_MANY_ERRORS,
+        f"{failed} of {total} records failed ({failed * 100 / total:.4g}%), "
+        f"more than the task's failureThreshold of {threshold}%",
+    )
+
+
+def _threshold_event(verdict: Verdict, failed: int, total: int, task: Record) -> EventPlan:
+    data = {
+        "message": verdict.reason,
+        "failed": failed,
+        "total": total,
+        "failureThreshold": task["failureThreshold"],
+    }
+    return EventPlan("log", 0, data)
+
+
 def run_task(ctx: Context, task: Record) -> Record:
-    """Run a task now: fetch what its source holds and write it to the destination's index."""
-    fetched = ctx.account.source_records.get(task["sourceID"], [])
-    records, failures = transform(ctx, task, fetched)
-    plans = [EventPlan("fetch", 0, {"nbRecords": len(fetched)})]
-    plans += [EventPlan("transform", 1, failure, failed=True) for failure in failures]
+    """Run a task now: fetch what its source holds and write it to the destination's index.
+
+    A blocked task's run is skipped. A fetch that fails (a URL nothing was registered for) fails
+    the run (``critical``); so do more failed records than ``failureThreshold`` allows
+    (``too_many_errors``). A run that finds nothing ends ``no_events``; one whose records were all
+    dropped on the way, ``lacking_events``.
+    """
+    run_type = run_type_for(task)
+    skipped = skipped_run(ctx, task, run_type)
+    if skipped is not None:
+        task["lastRun"] = skipped["createdAt"]
+        return skipped
+    fetched = fetching.fetch(ctx.account, ctx.account.sources.get(task["sourceID"]), task["sourceID"])
+    if fetched.error is not None:
+        failed_fetch = EventPlan("fetch", 0, {"url": fetched.url, "error": fetched.error}, status="failed")
+        run, _ = create_run(
+            ctx, task, run_type, [failed_fetch], verdict=Verdict("failure", CRITICAL, fetched.error)
+        )
+        task["lastRun"] = run["createdAt"]
+        return run
+    records, transform_failures = transform(ctx, task, fetched.records)
+    failed, total = len(fetched.failures) + len(transform_failures), fetched.total
+    verdict = _threshold_verdict(task, failed, total)
+    fetch_status = "succeeded" if verdict is not None and ctx.store.run_policy.outcome == "success" else None
+    fetch_data: Record = {"nbRecords": total}
+    if fetched.url is not None:
+        fetch_data["url"] = fetched.url
+    plans = [EventPlan("fetch", 0, fetch_data, status=fetch_status)]
+    plans += [EventPlan("record", 1, failure, status="failed") for failure in fetched.failures]
+    plans += [EventPlan("transform", 1, failure, status="failed") for failure in transform_failures]
     plans += [
         EventPlan("record", len(records[i : i + BATCH_SIZE])) for i in range(0, len(records), BATCH_SIZE)
     ]
-    run, _ = create_run(ctx, task, run_type_for(task), plans)
+    if verdict is not None:
+        plans.append(_threshold_event(verdict, failed, total, task))
+    elif total == 0:
+        verdict = Verdict("success", "no_events", "the source held no records: nothing was written")
+    elif not records:
+        verdict = Verdict(
+            "success", "lacking_events", f"{total} records fetched, none left to write ({failed} failed)"
+        )
+    run, _ = create_run(ctx, task, run_type, plans, verdict=verdict)
     index_name = destination_index(ctx, task)
     writes: list[tuple[str, str, list[Record]]] = []
     if task.get("action") == "replace":
@@ -89,13 +146,22 @@ def push_records(
 
     Records go through the destination's transformations first (deletions and clears do not);
     a record a transformation fails on is left out, with a failed ``transform`` event saying why.
+    More failures than the task's ``failureThreshold`` allows fail the run (``too_many_errors``);
+    a blocked task's push is skipped (no events, nothing written).
     """
+    skipped = skipped_run(ctx, task, "push")
+    if skipped is not None:
+        return skipped, [], []
     failures: list[Record] = []
+    total = len(records)
     if action in TRANSFORMED_ACTIONS:
         records, failures = transform(ctx, task, records)
+    verdict = _threshold_verdict(task, len(failures), total)
     plans = [EventPlan("record", len(records))]
-    plans += [EventPlan("transform", 1, failure, failed=True) for failure in failures]
-    run, events = create_run(ctx, task, "push", plans, finish_now=watch)
+    plans += [EventPlan("transform", 1, failure, status="failed") for failure in failures]
+    if verdict is not None:
+        plans.append(_threshold_event(verdict, len(failures), total, task))
+    run, events = create_run(ctx, task, "push", plans, finish_now=watch, verdict=verdict)
     results = defer_writes(ctx.account, run, [(index_name, action, list(records))], results=watch)
     results += [{**f, "outcome": "failed"} for f in failures]
     return run, events, results

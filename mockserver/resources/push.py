@@ -26,16 +26,22 @@ def _push_tasks_for(ctx: Context, index_name: str) -> list[Record]:
 
 
 def _one_task_for(ctx: Context, index_name: str, where: str) -> Record:
+    """The one push task targeting ``index_name``; refused as the service refuses (its exact wording)."""
     found = _push_tasks_for(ctx, index_name)
     if not found:
         raise NotFound(
-            f"{where}: no push task targets index {index_name!r}; create a push source, a destination "
-            "on that index and a task linking them, or pass referenceIndexName"
+            f"cannot find task {index_name}",
+            detail=(
+                f"{where}: no push task targets index {index_name!r}; create a push source, a destination "
+                "on that index and a task linking them, or pass referenceIndexName"
+            ),
         )
     if len(found) > 1:
-        ids = ", ".join(repr(t["taskID"]) for t in found)
+        ids = ", ".join(t["taskID"] for t in found)
         raise BadRequest(
-            f"{where}: {len(found)} push tasks target index {index_name!r} ({ids}); push by task ID"
+            f"multiple tasks ({ids}) found for the Push connector with indexName {index_name}, "
+            "please use /2/tasks/:id/push instead",
+            detail=f"{where}: {len(found)} push tasks target index {index_name!r}; push by task ID",
         )
     return found[0]
 
@@ -44,13 +50,17 @@ def _answer(ctx: Context, task: Record, index_name: str) -> Any:
     body = ctx.body
     watch = bool(ctx.request.query.get("watch", False))
     run, events, results = push_records(ctx, task, body["action"], body["records"], index_name, watch=watch)
-    answer: Record = {"runID": run["runID"], "eventID": events[0]["eventID"], "createdAt": run["createdAt"]}
+    answer: Record = {"runID": run["runID"], "createdAt": run["createdAt"]}
+    if events:  # a blocked task's push is skipped: no event
+        answer["eventID"] = events[0]["eventID"]
     if watch:
         answer["data"] = results
         answer["events"] = show_events(events, ctx)
-        answer["message"] = run["_reason"] or f"{len(results)} records processed with {body['action']}"
+        answer["message"] = (
+            run.get("reason") or run["_reason"] or f"{len(results)} records processed with {body['action']}"
+        )
     else:
-        answer["message"] = "OK"
+        answer["message"] = run["reason"] if run["status"] == "skipped" else "OK"
     return answer
 
 

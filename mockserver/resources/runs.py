@@ -8,6 +8,7 @@ poller sees nothing (404) until the run has done its work.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,24 @@ class EventPlan:
     type: str  # fetch | record | log | transform
     batch_size: int = 0
     data: dict[str, Any] | None = None
-    failed: bool = False  # this event failed whatever the run's outcome (e.g. one record's transform)
+    # The event's status whatever the run's outcome (e.g. "failed" for one record's transform);
+    # None: "succeeded" when the run succeeds, "failed" when it fails.
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How the work of a run ends, as the mock worked it out (a failing RunPolicy wins over it)."""
+
+    outcome: str = "success"  # success | failure
+    reason_code: str = "ok"
+    reason: str = ""
+
+
+CRITICAL = "critical"
+BLOCKING = "blocking"
+BLOCKED = "_blocked"  # internal task fields: blocked by its critical-failure policy, and the streak
+CRITICAL_STREAK = "_criticalStreak"
 
 
 def create_run(
@@ -39,15 +57,27 @@ def create_run(
     events: Sequence[EventPlan],
     *,
     finish_now: bool = False,
+    verdict: Verdict | None = None,
 ) -> tuple[Record, list[Record]]:
-    """Record a run of ``task`` and its events, timed by the store's RunPolicy."""
+    """Record a run of ``task`` and its events, timed by the store's RunPolicy.
+
+    The outcome is the policy's when it says failure (a test asked for it), else ``verdict``'s
+    (what the work came to: a fetch that failed, too many failed records...), else success.
+    """
     policy = ctx.store.run_policy
     now = ctx.store.clock.now()
     created = now.timestamp()
     deferred = policy.mode == "deferred" and not finish_now
     start_at = created + (policy.start_after if deferred else 0.0)
     finish_at = created + (max(policy.finish_after, policy.start_after) if deferred else 0.0)
-    success = policy.outcome == "success"
+    if policy.outcome == "failure" or verdict is None:
+        success = policy.outcome == "success"
+        outcome: str = policy.outcome
+        reason_code = policy.reason_code or ("ok" if success else CRITICAL)
+        reason = policy.reason if policy.reason is not None else ("" if success else "the run failed")
+    else:
+        success = verdict.outcome == "success"
+        outcome, reason_code, reason = verdict.outcome, verdict.reason_code, verdict.reason
     run: Record = {
         "runID": ctx.new_id(),
         "appID": ctx.account.app_id,
@@ -59,9 +89,9 @@ def create_run(
         "_created": created,
         "_startAt": start_at,
         "_finishAt": finish_at,
-        "_outcome": policy.outcome,
-        "_reasonCode": policy.reason_code or ("ok" if success else "critical"),
-        "_reason": policy.reason if policy.reason is not None else ("" if success else "the run failed"),
+        "_outcome": outcome,
+        "_reasonCode": reason_code,
+        "_reason": reason,
     }
     if "failureThreshold" in task:
         run["failureThreshold"] = task["failureThreshold"]
@@ -73,7 +103,7 @@ def create_run(
         event: Record = {
             "eventID": ctx.new_id(),
             "runID": run["runID"],
-            "status": "succeeded" if success and not plan.failed else "failed",
+            "status": plan.status or ("succeeded" if success else "failed"),
             "type": plan.type,
             "batchSize": plan.batch_size,
             "data": plan.data,
@@ -85,6 +115,92 @@ def create_run(
     account.unsettled_runs.add(run["runID"])
     settle(account, run, created)
     return run, list(run_events.values())
+
+
+def skipped_run(ctx: Context, task: Record, run_type: str) -> Record | None:
+    """When ``task`` is blocked, the run it gets instead of doing work: ``skipped``, reason ``blocking``.
+
+    Runs that finished by now count first, so a block they cause applies to this run already.
+    """
+    settle_account(ctx.account, ctx.store.clock.now().timestamp())
+    if not task.get(BLOCKED):
+        return None
+    now = ctx.store.clock.now()
+    failures = task.get(CRITICAL_STREAK, "several")
+    run: Record = {
+        "runID": ctx.new_id(),
+        "appID": ctx.account.app_id,
+        "taskID": task["taskID"],
+        "status": "skipped",
+        "progress": {"expectedNbOfEvents": 0, "receivedNbOfEvents": 0},
+        "reasonCode": BLOCKING,
+        "reason": (
+            f"task {task['taskID']} is blocked after {failures} critical failures in a row "
+            "(policies.criticalThreshold); enable it again to run it"
+        ),
+        "type": run_type,
+        "createdAt": rfc3339(now),
+        "_created": now.timestamp(),
+        "_startAt": now.timestamp(),
+        "_finishAt": now.timestamp(),
+        "_outcome": None,
+        "_reasonCode": BLOCKING,
+        "_reason": "",
+    }
+    if "failureThreshold" in task:
+        run["failureThreshold"] = task["failureThreshold"]
+    ctx.account.runs[run["runID"]] = run
+    ctx.account.events[run["runID"]] = {}
+    return run
+
+
+def unblock(task: Record) -> None:
+    """The task was enabled again: it runs, and its count of critical failures starts over."""
+    task.pop(BLOCKED, None)
+    task.pop(CRITICAL_STREAK, None)
+
+
+def _count_towards_policy(account: Account, run: Record) -> None:
+    """A finished run of a task moves its streak of critical failures; enough in a row block it."""
+    task = account.tasks.get(run["taskID"])
+    if task is None or run["type"] in ("validate", "discover"):
+        return
+    if run["_outcome"] != "failure" or run["_reasonCode"] != CRITICAL:
+        task.pop(CRITICAL_STREAK, None)
+        return
+    streak = task[CRITICAL_STREAK] = task.get(CRITICAL_STREAK, 0) + 1
+    threshold = (task.get("policies") or {}).get("criticalThreshold")
+    if threshold is None or streak < threshold or task.get(BLOCKED):
+        return
+    task[BLOCKED] = True
+    task["enabled"] = False
+    message = (
+        f"task {task['taskID']} is blocked: {streak} critical failures in a row reached "
+        f"policies.criticalThreshold ({threshold}); enable it again (enableTask) to run it"
+    )
+    account.notifications.append(
+        {
+            "taskID": task["taskID"],
+            "runID": run["runID"],
+            "createdAt": _stamp(run["_finishAt"]),
+            "reason": BLOCKING,
+            "message": message,
+            "criticalFailures": streak,
+            "email": bool((task.get("notifications") or {}).get("email", {}).get("enabled", False)),
+        }
+    )
+    event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"run/{run['runID']}/blocked"))  # replays alike
+    account.events.setdefault(run["runID"], {})[event_id] = {
+        "eventID": event_id,
+        "runID": run["runID"],
+        "status": "critical",
+        "type": "log",
+        "batchSize": 0,
+        "data": {"message": message, "criticalThreshold": threshold},
+        "publishedAt": _stamp(run["_finishAt"]),
+        "_publishAt": run["_finishAt"],
+    }
+    run["progress"]["expectedNbOfEvents"] += 1
 
 
 def settle(account: Account, run: Record, now: float) -> None:
@@ -99,6 +215,7 @@ def settle(account: Account, run: Record, now: float) -> None:
         run["reasonCode"] = run["_reasonCode"]
         if run["_reason"]:
             run["reason"] = run["_reason"]
+        _count_towards_policy(account, run)
         expected = run["progress"]["expectedNbOfEvents"]
         run["progress"] = {"expectedNbOfEvents": expected, "receivedNbOfEvents": expected}
         account.unsettled_runs.discard(run["runID"])
@@ -126,8 +243,11 @@ def defer_writes(
 
 
 def settle_account(account: Account, now: float) -> None:
-    for run_id in list(account.unsettled_runs):
-        settle(account, account.runs[run_id], now)
+    """Settle every run still in progress, in the order they finish (streaks count in that order)."""
+    pending = [account.runs[run_id] for run_id in account.unsettled_runs]
+    pending.sort(key=lambda r: (r["_finishAt"], r["_created"]))
+    for run in pending:
+        settle(account, run, now)
 
 
 def settle_all(ctx: Context) -> float:

@@ -8,10 +8,12 @@ from urllib.parse import urlsplit
 from ..errors import BadRequest
 from ..store import Record
 from ..validation import MISSING
-from . import authentications, sources
+from . import authentications, fetching, sources
 from .context import Context, Handler
 from .pipeline import destination_index, run_task
-from .runs import EventPlan, create_run, show_events
+from .runs import CRITICAL, EventPlan, Verdict, create_run, show_events
+
+SAMPLE_SIZE = 10  # records a validation answers with
 
 _URL_FIELDS = {"json": "url", "csv": "url", "commercetools": "url", "shopify": "shopURL"}
 _REQUIRED_TEXT = {
@@ -44,18 +46,32 @@ def problems(ctx: Context, source: Record) -> list[str]:
     return found
 
 
-def _validated(ctx: Context, source: Record, owner_id: str, sample: list[Record]) -> Any:
+def _validated(ctx: Context, source: Record, owner_id: str) -> Any:
+    """Validate a source as the service would: its fields, then a fetch of what it points at.
+
+    A source the service could not fetch from (a URL no data is registered for) is answered with
+    a failed ``fetch`` event and a message saying why, not refused: the payload itself is valid.
+    """
     found = problems(ctx, source)
     if found:
         raise BadRequest("The source is not valid: " + "; ".join(found))
-    run, events = create_run(
-        ctx, {"taskID": owner_id}, "validate", [EventPlan("fetch", len(sample))], finish_now=True
-    )
+    fetched = fetching.fetch(ctx.account, source, owner_id)
+    task = {"taskID": owner_id}
+    if fetched.error is not None:
+        plan = EventPlan("fetch", 0, {"url": fetched.url, "error": fetched.error}, status="failed")
+        verdict = Verdict("failure", CRITICAL, fetched.error)
+        run, events = create_run(ctx, task, "validate", [plan], finish_now=True, verdict=verdict)
+        sample: list[Record] = []
+        message = f"The {source['type']} source is not valid: {fetched.error}"
+    else:
+        sample = fetched.records[:SAMPLE_SIZE]
+        run, events = create_run(ctx, task, "validate", [EventPlan("fetch", len(sample))], finish_now=True)
+        message = f"The {source['type']} source is valid"
     return {
         "runID": run["runID"],
         "data": sample,
         "events": show_events(events, ctx),
-        "message": f"The {source['type']} source is valid",
+        "message": message,
         "createdAt": run["createdAt"],
     }
 
@@ -66,7 +82,7 @@ def validate(ctx: Context) -> Any:
         raise BadRequest(
             "A source payload is needed to validate: send the body you would create the source with"
         )
-    return _validated(ctx, dict(ctx.body), ctx.new_id(), [])
+    return _validated(ctx, dict(ctx.body), ctx.new_id())
 
 
 def validate_before_update(ctx: Context) -> Any:
@@ -80,8 +96,7 @@ def validate_before_update(ctx: Context) -> Any:
     merged = {**source, **changes}
     if "input" in changes:
         merged["input"] = {**source.get("input", {}), **changes["input"]}
-    sample = ctx.account.source_records.get(source["sourceID"], [])[:10]
-    return _validated(ctx, merged, source["sourceID"], sample)
+    return _validated(ctx, merged, source["sourceID"])
 
 
 def discover(ctx: Context) -> Any:

@@ -12,6 +12,7 @@ from . import destinations, sources
 from .context import Context, Handler
 from .crud import Family, by_field, delete_handler, equals, get_handler, in_list, list_handler, search_handler
 from .pipeline import run_task
+from .runs import BLOCKED, CRITICAL_STREAK, unblock
 
 TRIGGER = "_triggerType"  # internal: onDemand | schedule | subscription | streaming
 
@@ -147,6 +148,8 @@ def create_v1(ctx: Context) -> Any:
 
 
 def _save(ctx: Context, task_id: str, record: Record) -> Any:
+    if record.get("enabled"):
+        unblock(record)  # enabled again: a task blocked by its policies runs again
     record["updatedAt"] = ctx.now()
     FAMILY.records(ctx.account)[task_id] = record
     return FAMILY.show(record, ctx, ctx.response_schema())
@@ -180,8 +183,9 @@ def replace(ctx: Context) -> Any:
     }
     # A cron makes it a scheduled task (as PATCH does); without one, event-driven tasks stay so.
     record[TRIGGER] = old[TRIGGER] if old[TRIGGER] in ("subscription", "streaming") else "onDemand"
-    if "lastRun" in old:
-        record["lastRun"] = old["lastRun"]
+    for kept in ("lastRun", BLOCKED, CRITICAL_STREAK):
+        if kept in old:
+            record[kept] = old[kept]
     if cron is not None or record[TRIGGER] == "onDemand":
         _apply_cron(ctx, record, cron, "body.cron")
     record["createdAt"] = old["createdAt"]

@@ -59,22 +59,23 @@ def test_create_with_request_model_then_get(ingestion: IngestionClientSync, live
     assert got.created_at == created.created_at
     assert got.updated_at == created.created_at
     assert _shown_input(got) == {"username": "ana"}
-    # The mock keeps the secret (a run could use it) but never answers with it.
+    # The mock keeps the secret (a run could use it) but answers with it as null (the client's model
+    # leaves a null out of to_dict()).
     assert _stored(live_app, created.authentication_id)["input"]["password"] == "s3cret"
 
 
 @pytest.mark.parametrize(
     ("type_", "input_", "public"),
     [
-        ("basic", {"username": "ana", "password": "pw-basic"}, {"username": "ana"}),
-        ("apiKey", {"key": "pw-apikey"}, {}),
-        ("algolia", {"appID": "APP", "apiKey": "pw-algolia"}, {"appID": "APP"}),
+        ("basic", {"username": "ana", "password": "pw-basic"}, {"username": "ana", "password": None}),
+        ("apiKey", {"key": "pw-apikey"}, {"key": None}),
+        ("algolia", {"appID": "APP", "apiKey": "pw-algolia"}, {"appID": "APP", "apiKey": None}),
         (
             "oauth",
             {"url": "https://auth.example", "client_id": "cid", "client_secret": "pw-oauth"},
-            {"url": "https://auth.example", "client_id": "cid"},
+            {"url": "https://auth.example", "client_id": "cid", "client_secret": None},
         ),
-        ("secrets", {"token": "pw-secrets"}, {}),
+        ("secrets", {"token": "pw-secrets"}, {"token": None}),
     ],
 )
 def test_secrets_never_come_back(
@@ -185,7 +186,7 @@ def test_update_is_a_patch(ingestion: IngestionClientSync, live_app: MockApp) ->
     changed = ingestion.update_authentication(auth_id, {"input": {"password": "new"}})
     assert changed.name == "after"
     assert _stored(live_app, auth_id)["input"] == {"username": "ana", "password": "new"}
-    assert _raw_body(ingestion, auth_id)[1]["input"] == {"username": "ana"}
+    assert _raw_body(ingestion, auth_id)[1]["input"] == {"username": "ana", "password": None}
 
 
 def test_update_rejects_input_of_another_type(ingestion: IngestionClientSync) -> None:

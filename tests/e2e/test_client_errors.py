@@ -12,7 +12,7 @@ from algoliasearch.http.hosts import Host, HostsCollection
 from algoliasearch.ingestion.client import IngestionClientSync
 from algoliasearch.ingestion.config import IngestionConfig
 
-from mockserver import create_app
+from mockserver import MockApp, create_app
 from mockserver.server import LiveServer
 
 MISSING_ID = "00000000-0000-4000-8000-000000000000"
@@ -142,3 +142,35 @@ def test_deleting_an_authentication_in_use_names_its_users(ingestion: IngestionC
 
     ingestion.delete_destination(destination_id)
     assert ingestion.delete_authentication(auth_id).deleted_at
+
+
+def test_the_services_error_code_reaches_the_client(
+    live_app: MockApp, ingestion: IngestionClientSync
+) -> None:
+    """Push by index name with no push task: the service's 404, code and wording, through the client.
+
+    The Python client keeps ``message`` and ``status_code`` of an error; the code is in the body it
+    was answered with (read back from the journal, which records what was sent).
+    """
+    payload = {"action": "addObject", "records": [{"objectID": "1"}]}
+    error = _raises(lambda: ingestion.push("products", payload))
+    assert error.status_code == 404
+    assert error.message == "cannot find task products"
+    answered = live_app.journal.last("push").response
+    assert answered["error"]["code"] == "resource_not_found"
+    assert answered["status"] == 404
+
+    destination = {"type": "search", "name": "d", "input": {"indexName": "products"}}
+    destination_id = ingestion.create_destination(destination).destination_id
+    task_ids = []
+    for name in ("a", "b"):
+        source_id = ingestion.create_source({"type": "push", "name": name}).source_id
+        task = {"sourceID": source_id, "destinationID": destination_id, "action": "save"}
+        task_ids.append(ingestion.create_task(task).task_id)
+    error = _raises(lambda: ingestion.push("products", payload))
+    assert error.status_code == 400
+    assert error.message == (
+        f"multiple tasks ({task_ids[0]}, {task_ids[1]}) found for the Push connector with indexName "
+        "products, please use /2/tasks/:id/push instead"
+    )
+    assert live_app.journal.last("push").response["error"]["code"] == "invalid_payload"

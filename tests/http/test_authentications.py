@@ -83,6 +83,25 @@ def test_patch_merges_input_and_moves_updated_at(client: TestClient, app: MockAp
     assert got["updatedAt"] == "2026-01-01T00:01:30Z"
 
 
+def test_secrets_come_back_as_null_and_a_null_sent_back_keeps_them(client: TestClient, app: MockApp) -> None:
+    """The published spec: "This field is `null` in the API response". The key is there, the value not."""
+    auth_id = create(client, input={"username": "u1", "password": "keep-me"})
+    got = ok(client.get(f"/1/authentications/{auth_id}"))
+    assert got["input"] == {"username": "u1", "password": None}
+    listed = ok(client.get("/1/authentications"))["authentications"]
+    assert [a["input"] for a in listed] == [{"username": "u1", "password": None}]
+    # A client that sends back what it read (the secret as null) does not wipe the secret.
+    ok(client.patch(f"/1/authentications/{auth_id}", json={"input": {**got["input"], "username": "u2"}}))
+    stored = app.store.accounts["TESTAPP"].authentications[auth_id]
+    assert stored["input"] == {"username": "u2", "password": "keep-me"}
+
+
+def test_a_non_secret_field_is_still_refused_as_null(client: TestClient) -> None:
+    auth_id = create(client, input={"username": "u1", "password": "pw"})
+    message = error(client.patch(f"/1/authentications/{auth_id}", json={"input": {"username": None}}), 400)
+    assert "body.input" in message
+
+
 def test_patch_keeps_the_secret_not_given(client: TestClient, app: MockApp) -> None:
     auth_id = create(client, input={"username": "u1", "password": "keep-me"})
     ok(client.patch(f"/1/authentications/{auth_id}", json={"name": "renamed", "input": {"username": "u2"}}))
@@ -141,7 +160,7 @@ def test_algolia_and_insights_with_the_same_shape_are_both_accepted(client: Test
     auth_id = create(client, type=kind, input={"appID": "APP", "apiKey": "algolia-secret"})
     got = ok(client.get(f"/1/authentications/{auth_id}"))
     assert got["type"] == kind
-    assert got["input"] == {"appID": "APP"}
+    assert got["input"] == {"appID": "APP", "apiKey": None}
 
 
 @pytest.mark.parametrize(
@@ -150,18 +169,18 @@ def test_algolia_and_insights_with_the_same_shape_are_both_accepted(client: Test
         (
             "googleServiceAccount",
             {"clientEmail": "a@b.c", "privateKey": "SECRET-pk"},
-            {"clientEmail": "a@b.c"},
+            {"clientEmail": "a@b.c", "privateKey": None},
         ),
-        ("basic", {"username": "u", "password": "SECRET-pw"}, {"username": "u"}),
-        ("apiKey", {"key": "SECRET-key"}, {}),
+        ("basic", {"username": "u", "password": "SECRET-pw"}, {"username": "u", "password": None}),
+        ("apiKey", {"key": "SECRET-key"}, {"key": None}),
         (
             "oauth",
             {"url": "https://o", "client_id": "id", "client_secret": "SECRET-cs", "code": "SECRET-code"},
-            {"url": "https://o", "client_id": "id"},
+            {"url": "https://o", "client_id": "id", "client_secret": None, "code": None},
         ),
-        ("algolia", {"appID": "A", "apiKey": "SECRET-ak"}, {"appID": "A"}),
-        ("algoliaInsights", {"appID": "A", "apiKey": "SECRET-ik"}, {"appID": "A"}),
-        ("secrets", {"token": "SECRET-token", "other": "SECRET-other"}, {}),
+        ("algolia", {"appID": "A", "apiKey": "SECRET-ak"}, {"appID": "A", "apiKey": None}),
+        ("algoliaInsights", {"appID": "A", "apiKey": "SECRET-ik"}, {"appID": "A", "apiKey": None}),
+        ("secrets", {"token": "SECRET-token", "other": "SECRET-other"}, {"token": None, "other": None}),
     ],
 )
 def test_secrets_never_appear_in_any_response(
@@ -406,3 +425,12 @@ def test_search_with_no_known_ids_is_empty(client: TestClient) -> None:
 def test_search_needs_the_ids_field(client: TestClient) -> None:
     message = error(client.post("/1/authentications/search", json={}), 400)
     assert "authenticationIDs" in message
+
+
+def test_a_wrong_secret_in_an_update_is_not_echoed(client: TestClient) -> None:
+    auth_id = create(client, input={"username": "u1", "password": "pw"})
+    message = error(
+        client.patch(f"/1/authentications/{auth_id}", json={"input": {"password": 987654321}}), 400
+    )
+    assert "body.input" in message
+    assert "987654321" not in message

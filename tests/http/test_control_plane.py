@@ -249,7 +249,7 @@ def test_state_dumps_what_the_api_shows_without_secrets(client: TestClient, cont
     catalog = state[APP_ID]
     assert len(catalog["sources"]) == 5 and len(catalog["authentications"]) == 5
     algolia = next(a for a in catalog["authentications"] if a["type"] == "algolia")
-    assert algolia["input"] == {"appID": "CATALOGAPP"}
+    assert algolia["input"] == {"appID": "CATALOGAPP", "apiKey": None}
     history = state["OTHERAPP"]
     assert len(history["runs"]) == 5 and set(history["events"]) == {r["runID"] for r in history["runs"]}
     assert history["indexes"]["orders"][0]["objectID"] == "order-1"

@@ -647,3 +647,56 @@ def test_a_valid_request_is_not_rejected(client: TestClient, operation_id: str) 
             assert response.status_code == 200, text
     else:
         assert response.status_code == 200, text
+
+
+# --- the service's error shape: a machine-readable code beside the message and the status -------
+
+
+def _error_body(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert set(body) == {"error", "message", "status"}, body
+    assert body["status"] == status
+    assert isinstance(body["message"], str) and body["message"]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "code"),
+    [
+        ("GET", "/1/sources/ghost", {}, 404, "resource_not_found"),
+        ("DELETE", "/1/authentications/ghost", {}, 404, "resource_not_found"),
+        ("GET", "/1/runs/ghost/events", {}, 404, "resource_not_found"),
+        ("GET", "/1/nowhere", {}, 404, "resource_not_found"),
+        ("POST", "/1/sources", {"json": {"type": "ftp", "name": "s"}}, 400, "invalid_payload"),
+        ("GET", "/1/sources", {"params": {"itemsPerPage": "101"}}, 400, "invalid_payload"),
+        ("POST", "/1/sources", {"content": b"{not json"}, 400, "invalid_payload"),
+        ("PATCH", "/1/sources", {}, 405, "method_not_allowed"),
+    ],
+)
+def test_every_error_carries_the_services_code(
+    client: TestClient, method: str, path: str, kwargs: dict[str, Any], status: int, code: str
+) -> None:
+    body = _error_body(client.request(method, path, **kwargs), status)
+    assert body["error"] == {"code": code}
+
+
+def test_a_too_large_body_is_payload_too_large() -> None:
+    small = create_app(check_responses=True, max_body_bytes=100)
+    with connect(small, CREDENTIALS) as client:
+        response = client.post("/1/sources", json={"type": "json", "name": "x" * 200, "input": {"url": "u"}})
+    assert _error_body(response, 413)["error"] == {"code": "payload_too_large"}
+
+
+def test_refused_credentials_carry_a_403_code(anonymous: TestClient) -> None:
+    body = _error_body(anonymous.get("/1/sources"), 403)
+    assert body["error"]["code"] in ("forbidden", "invalid_credentials")
+
+
+def test_a_rate_limited_call_is_too_many_requests(app: MockApp, client: TestClient) -> None:
+    from mockserver.faults import RateLimit
+
+    app.faults.set_rate_limit(RateLimit(limit=1))
+    ok(client.get("/1/sources"))
+    body = _error_body(client.get("/1/sources"), 429)
+    assert body["error"] == {"code": "too_many_requests"}

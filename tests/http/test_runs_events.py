@@ -55,8 +55,11 @@ def products(n: int, start: int = 0, **extra: Any) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def source_id(client: TestClient, clock: Clock) -> str:
-    return make_source(client)
+def source_id(client: TestClient, clock: Clock, account: Account) -> str:
+    """A JSON source whose URL serves one record (a test may register others)."""
+    source_id = make_source(client)
+    account.source_records[source_id] = products(1)
+    return source_id
 
 
 @pytest.fixture

@@ -64,8 +64,10 @@ def get_run(client: TestClient, run_id: str) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ validateSource
 
 
-def test_validate_a_valid_payload(client: TestClient, clock: Clock) -> None:
+def test_validate_a_valid_payload(client: TestClient, account: Account, clock: Clock) -> None:
+    account.url_contents[JSON_SOURCE["input"]["url"]] = '[{"objectID": "1"}]'
     answer = ok(client.post("/1/sources/validate", json=JSON_SOURCE))
+    assert answer["data"] == [{"objectID": "1"}]
     assert answer["message"]
     assert answer["createdAt"] == T0_TEXT
     assert isinstance(answer["events"], list)

@@ -358,7 +358,9 @@ def test_strict_credentials_accept_only_the_configured_pair(serve: ServeFactory)
         with server.client(app_id=app_id, api_key=api_key) as client:
             response = client.get("/1/sources")
             assert response.status_code == 403, (app_id, api_key, response.text)
-            assert response.json() == {"message": "Invalid Application-Id or API-Key", "status": 403}
+            body = response.json()
+            assert (body["message"], body["status"]) == ("Invalid Application-Id or API-Key", 403)
+            assert body["error"]["code"] in ("forbidden", "invalid_credentials")
     with server.control() as anonymous:
         assert anonymous.get("/1/sources").status_code == 403
     assert "strict-key" not in server.stderr()  # the banner and the access log never show the key

@@ -105,7 +105,11 @@ def test_error_for_the_chosen_operation_only(server: Served) -> None:
     with server.client() as client:
         assert statuses(client, "/1/sources") == [503] * TRIES
         response = client.get("/1/sources")
-        assert response.json() == {"message": "Injected fault", "status": 503}
+        assert response.json() == {
+            "error": {"code": "service_unavailable"},
+            "message": "Injected fault",
+            "status": 503,
+        }
         assert statuses(client, "/1/destinations") == [200] * TRIES
 
 
@@ -114,7 +118,11 @@ def test_error_message_is_configurable(server: Served) -> None:
     with server.client() as client:
         response = client.get("/1/sources")
     assert response.status_code == 500
-    assert response.json() == {"message": "the database is on fire", "status": 500}
+    assert response.json() == {
+        "error": {"code": "internal_error"},
+        "message": "the database is on fire",
+        "status": 500,
+    }
 
 
 def test_error_for_every_operation(server: Served) -> None:
@@ -323,7 +331,11 @@ def test_cli_errors_next_n_and_drops(serve: ServeFactory) -> None:
     )  # fmt: skip
     with server.client() as client:
         assert statuses(client, "/1/sources") == [503] * TRIES
-        assert client.get("/1/sources").json() == {"message": "Injected fault", "status": 503}
+        assert client.get("/1/sources").json() == {
+            "error": {"code": "service_unavailable"},
+            "message": "Injected fault",
+            "status": 503,
+        }
         assert statuses(client, "/1/destinations") == [200] * TRIES
         assert statuses(client, "/1/authentications") == [502] * TRIES
         assert statuses(client, "/1/transformations", 4) == [504, 504, 200, 200]
