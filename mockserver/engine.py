@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .clock import Clock
-from .errors import INVALID_CREDENTIALS, ApiError, Forbidden
+from .errors import ApiError, InvalidCredentials
 from .examples import example_response
 from .faults import Faults
 from .journal import Call, Journal
@@ -135,13 +135,13 @@ class Engine:
         if not self.algolia_credentials:
             return GENERIC_APP_ID
         if not app_id or not api_key:
-            return Forbidden(INVALID_CREDENTIALS)
+            return InvalidCredentials()
         settings = self.settings
         if settings.strict_credentials and not (
             hmac.compare_digest(app_id.encode(), str(settings.app_id).encode())
             and hmac.compare_digest(api_key.encode(), str(settings.api_key).encode())
         ):
-            return Forbidden(INVALID_CREDENTIALS)
+            return InvalidCredentials()
         return app_id
 
     def execute(self, request: ApiRequest, *, record: bool = True, durable: bool = True) -> Answer:

@@ -22,7 +22,7 @@ from ..clock import Clock
 from ..control import MockControl
 from ..control import http as control_http
 from ..engine import API_KEY_HEADER, APP_ID_HEADER, Answer, ApiRequest, Engine
-from ..errors import INVALID_CREDENTIALS, ApiError, ConnectionDropped, Forbidden, MethodNotAllowed, NotFound
+from ..errors import ApiError, ConnectionDropped, InvalidCredentials, error_body
 from ..journal import Call
 from ..routing import RouteTable
 from ..settings import MockSettings, from_options
@@ -137,7 +137,7 @@ class MockApp(Starlette):
         return encode(answer)
 
 
-_DROPPED = Answer(0, {"message": "connection dropped by a fault rule"}, injected=True)
+_DROPPED = Answer(0, error_body(0, "connection dropped by a fault rule", code="connection_dropped"), injected=True)
 
 
 def encode(answer: Answer) -> Response:
@@ -160,12 +160,12 @@ def _credential(request: Request, query: dict[str, list[str]], name: str) -> str
     """
     values = request.headers.getlist(name) or [v for k, vs in query.items() if k.lower() == name for v in vs]
     if len(values) > 1:  # which one would count? Neither: the credentials are not valid.
-        raise Forbidden(INVALID_CREDENTIALS)
+        raise InvalidCredentials()
     if not values:
         return None
     value = values[0]
     if not all(" " <= ch <= "~" for ch in value):
-        raise Forbidden(INVALID_CREDENTIALS)
+        raise InvalidCredentials()
     return value
 
 
@@ -185,15 +185,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     detail = exc.detail if isinstance(exc, HTTPException) else "Internal error"
     message = f"{request.method} {request.url.path}: {detail}"
-    error: ApiError
-    if status == 404:
-        error = NotFound(message)
-    elif status == 405:
-        error = MethodNotAllowed(message)
-    else:
-        error = ApiError(message, status=status)
     headers = dict(getattr(exc, "headers", None) or {})
-    return encode(Answer(status, error.body(), headers))
+    return encode(Answer(status, error_body(status, message), headers))
 
 
 def create_app(
