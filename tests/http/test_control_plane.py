@@ -79,6 +79,9 @@ class ControlPlane:
     def delete(self, path: str, **kwargs: Any) -> httpx2.Response:
         return self.request("DELETE", path, **kwargs)
 
+    def put(self, path: str, **kwargs: Any) -> httpx2.Response:
+        return self.request("PUT", path, **kwargs)
+
 
 @pytest.fixture
 def control(client: TestClient) -> ControlPlane:
@@ -382,6 +385,24 @@ def test_index_records_pushed_through_the_api(client: TestClient, control: Contr
         "nbHits": len(before) + 1,
         "records": [*before, {"objectID": "p1", "name": "Boot"}],
     }
+
+
+def test_source_records_registered_over_http_are_what_a_run_fetches(
+    client: TestClient, control: ControlPlane
+) -> None:
+    ok(control.post("/seed", json={"fixtures": "catalog", "appID": APP_ID}))
+    records = [{"objectID": "r1", "name": "Boot"}, {"objectID": "r2", "name": "Hat"}]
+    stored = ok(control.put(f"/sources/{CATALOG_SOURCE}/records", json={"appID": APP_ID, "records": records}))
+    assert stored == {"sourceID": CATALOG_SOURCE, "records": 2}
+    ok(client.post(f"/2/tasks/{CATALOG_TASK}/run"))
+    indexed = ok(control.get("/indexes/products", params={"appID": APP_ID}))["records"]
+    assert [(r["objectID"], r["name"]) for r in indexed] == [("r1", "Boot"), ("r2", "Hat")]
+
+
+def test_source_records_of_an_unknown_source_are_a_404(control: ControlPlane) -> None:
+    answer = control.put("/sources/nope/records", json={"appID": APP_ID, "records": []})
+    assert error(answer, 404) == f"No source with ID 'nope' exists in application {APP_ID!r}"
+    assert "body: 'records' is a required property" in error(control.put("/sources/nope/records", json={}), 400)
 
 
 @pytest.mark.parametrize("params", [{"appID": APP_ID}, {}])

@@ -58,8 +58,8 @@ def test_a_url_nothing_is_registered_for_fails_the_run_at_fetch(
         f"ingestion_mock.account.source_records[{source_id!r}]",
         f"ingestion_mock.account.url_contents[{URL!r}]",
         "source_records:",
-        f"POST /__mock__/sources/{source_id}/records",
-        "--source-records",
+        f"PUT /__mock__/sources/{source_id}/records",
+        "mockserver serve --fixtures",
     ):
         assert way in reason
     [fetch] = events(client, found["runID"])
