@@ -230,6 +230,32 @@ class MockSettings:
             raise ValueError(f"access_log: {self.access_log!r} is not off, text or json")
 
 
+# What the control plane may change on a running mock (POST /__mock__/settings): the run-time ones.
+RUNTIME_FIELDS = ("seed", "clock", "runs", "faults", "rate_limit")
+SECRET_FIELDS = ("api_key",)
+
+
+def to_json(settings: MockSettings) -> dict[str, Any]:
+    """The settings as JSON, secrets masked (the API key, extra keys' keys)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(MockSettings):
+        value = getattr(settings, f.name)
+        if f.name in SECRET_FIELDS and value is not None:
+            value = "***"
+        elif f.name == "keys":
+            value = [{**dict(k), "apiKey": "***"} for k in value]
+        elif isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, tuple):
+            value = [
+                dict(v) if isinstance(v, Mapping) else str(v) if isinstance(v, Path) else v for v in value
+            ]
+        elif isinstance(value, Mapping):
+            value = dict(value)
+        out[f.name] = value
+    return out
+
+
 def offers() -> Iterator[tuple[str, Offer]]:
     """Every field with how it is offered (fields without an offer are create_app-only)."""
     for f in dataclasses.fields(MockSettings):

@@ -21,7 +21,7 @@ from ..engine import Engine
 from ..faults import FaultRule, RateLimit
 from ..journal import Call, JournalQuery
 from ..persistence import StateFileError, StateLog
-from ..settings import MockSettings
+from ..settings import RUNTIME_FIELDS, MockSettings, from_options, to_json
 from ..store import FAMILIES, Account, Record, RunPolicy
 
 MAX_SNAPSHOTS = 32
@@ -104,6 +104,28 @@ class MockControl:
         if settings.rate_limit:
             limits = settings.rate_limit
             self.rate_limit(True, **(dict(limits) if isinstance(limits, Mapping) else {}))
+
+    def settings(self) -> dict[str, Any]:
+        """The settings in force, as JSON (secrets masked)."""
+        return to_json(self.engine.settings)
+
+    def change_settings(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Change run-time settings (seed, clock, runs, faults, rate_limit) of the running mock."""
+        fixed = sorted(set(changes) - set(RUNTIME_FIELDS))
+        if fixed:
+            raise ValueError(
+                f"settings {fixed} are fixed when the mock starts; the control plane changes {list(RUNTIME_FIELDS)}"
+            )
+        options = dict(changes)
+        if "faults" in options:
+            options["faults"] = tuple(options["faults"] or ())
+        changed = from_options(options, self.engine.settings)
+        if options.get("clock") == "real":
+            self.engine.store.clock.restore((None, timedelta(0)))
+            self._log({"action": "clock", "state": [None, 0.0]})
+        self.configure(dataclasses.replace(MockSettings(), **options))
+        self.engine.settings = changed
+        return self.settings()
 
     # --- durability ----------------------------------------------------------------------------
     def _log(self, entry: dict[str, Any]) -> None:

@@ -157,6 +157,11 @@ def routes(control: MockControl) -> list[Route]:
             return JSONResponse(control.rate_limit(True, **limit))
         return JSONResponse(control.add_fault(**body))
 
+    async def settings(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
+        if request.method == "POST":
+            return JSONResponse(control.change_settings(body))
+        return JSONResponse(control.settings())
+
     async def health(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
         return JSONResponse(control.health())
 
@@ -178,6 +183,7 @@ def routes(control: MockControl) -> list[Route]:
         ("/clock", clock, ["GET", "POST"]),
         ("/runs", runs, ["GET", "POST"]),
         ("/faults", faults, ["GET", "POST", "DELETE"]),
+        ("/settings", settings, ["GET", "POST"]),
         ("/health", health, ["GET"]),
         ("/openapi.json", openapi, ["GET"]),
     ]

@@ -137,7 +137,9 @@ class MockApp(Starlette):
         return encode(answer)
 
 
-_DROPPED = Answer(0, error_body(0, "connection dropped by a fault rule", code="connection_dropped"), injected=True)
+_DROPPED = Answer(
+    0, error_body(0, "connection dropped by a fault rule", code="connection_dropped"), injected=True
+)
 
 
 def encode(answer: Answer) -> Response:

@@ -43,7 +43,7 @@ def how_to_register(source_id: str, url: str | None) -> str:
         ways.append(f"or ingestion_mock.account.url_contents[{url!r}] = '<what the URL serves>'")
     ways += [
         f"in a data set source_records: {{{source_id}: [records]}}",
-        f"on a served mock PUT /__mock__/sources/{source_id}/records with {{\"records\": [...]}}",
+        f'on a served mock PUT /__mock__/sources/{source_id}/records with {{"records": [...]}}',
         "or mockserver serve --fixtures FILE with that data set",
     ]
     return "register the data it serves: " + "; ".join(ways)

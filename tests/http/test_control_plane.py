@@ -293,7 +293,10 @@ def test_snapshot_and_restore(client: TestClient, control: ControlPlane) -> None
 def test_a_full_reset_frees_every_snapshot(control: ControlPlane) -> None:
     snapshot_id = ok(control.post("/snapshots"))["snapshotID"]
     ok(control.post("/reset"))
-    assert error(control.post(f"/snapshots/{snapshot_id}/restore"), 404) == f"No snapshot with ID {snapshot_id!r}"
+    assert (
+        error(control.post(f"/snapshots/{snapshot_id}/restore"), 404)
+        == f"No snapshot with ID {snapshot_id!r}"
+    )
 
 
 def test_snapshots_are_capped(control: ControlPlane) -> None:
@@ -402,7 +405,9 @@ def test_source_records_registered_over_http_are_what_a_run_fetches(
 def test_source_records_of_an_unknown_source_are_a_404(control: ControlPlane) -> None:
     answer = control.put("/sources/nope/records", json={"appID": APP_ID, "records": []})
     assert error(answer, 404) == f"No source with ID 'nope' exists in application {APP_ID!r}"
-    assert "body: 'records' is a required property" in error(control.put("/sources/nope/records", json={}), 400)
+    assert "body: 'records' is a required property" in error(
+        control.put("/sources/nope/records", json={}), 400
+    )
 
 
 @pytest.mark.parametrize("params", [{"appID": APP_ID}, {}])

@@ -181,13 +181,16 @@ def test_update_authentication_masks_the_write_only_fields_of_the_stored_type(
     assert "new-secret" not in json.dumps(call.to_json())
 
 
-def test_a_rotation_test_can_see_which_application_an_update_targets(client: TestClient, journal: Journal) -> None:
+def test_a_rotation_test_can_see_which_application_an_update_targets(
+    client: TestClient, journal: Journal
+) -> None:
     created = client.post(
         "/1/authentications",
         json={"type": "algolia", "name": "a", "input": {"appID": "OLDAPP", "apiKey": "old-key"}},
     ).json()
     answer = client.patch(
-        f"/1/authentications/{created['authenticationID']}", json={"input": {"appID": "NEWAPP", "apiKey": "new"}}
+        f"/1/authentications/{created['authenticationID']}",
+        json={"input": {"appID": "NEWAPP", "apiKey": "new"}},
     )
     assert answer.status_code == 200, answer.text
     assert journal.last("updateAuthentication").body == {"input": {"appID": "NEWAPP", "apiKey": MASK}}
