@@ -286,17 +286,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def keys_from_flags(values: Sequence[str]) -> tuple[dict[str, Any], ...]:
     """``--key KEY:ACL1,ACL2`` (or ``APP:KEY:ACL1,ACL2``) as key settings."""
-    keys = []
-    for value in values:
-        parts = value.split(":")
-        if len(parts) not in (2, 3) or not all(parts[:-1]):
-            raise CliError(f"--key {value!r}: expected KEY:ACL1,ACL2 or APP:KEY:ACL1,ACL2", status=2)
-        acl = [a for a in parts[-1].split(",") if a]
-        key: dict[str, Any] = {"apiKey": parts[-2], "acl": acl}
-        if len(parts) == 3:
-            key["appID"] = parts[0]
-        keys.append(key)
-    return tuple(keys)
+    from .settings import parse_key
+
+    try:
+        return tuple(parse_key(value) for value in values)
+    except ValueError as exc:
+        raise CliError(f"--{exc}", status=2) from None
 
 
 def settings_from_args(args: argparse.Namespace, operations: Collection[str]) -> MockSettings:

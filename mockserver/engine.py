@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .clock import Clock
-from .errors import ApiError, InvalidCredentials
+from .errors import ApiError, Forbidden, InvalidCredentials
 from .examples import example_response
 from .faults import Faults
 from .journal import Call, Journal
@@ -130,19 +130,49 @@ class Engine:
             operation, app_id, operation.method, path, params, dict(query or {}), body, internal=True
         )
 
-    def authenticate(self, app_id: str | None, api_key: str | None) -> str | ApiError:
-        """The application the credentials open, or the error to answer."""
+    def authenticate(
+        self, app_id: str | None, api_key: str | None, operation: Operation | None = None
+    ) -> str | ApiError:
+        """The application the credentials open, or the error to answer.
+
+        A key of ``settings.keys`` has only its ACLs: an operation whose ``x-acl`` (in the spec)
+        names one it lacks is refused with 403. Any other accepted key has every ACL.
+        """
         if not self.algolia_credentials:
             return GENERIC_APP_ID
         if not app_id or not api_key:
             return InvalidCredentials()
         settings = self.settings
-        if settings.strict_credentials and not (
-            hmac.compare_digest(app_id.encode(), str(settings.app_id).encode())
-            and hmac.compare_digest(api_key.encode(), str(settings.api_key).encode())
+        key = self._extra_key(app_id, api_key)
+        if (
+            key is None
+            and settings.strict_credentials
+            and not (
+                hmac.compare_digest(app_id.encode(), str(settings.app_id).encode())
+                and hmac.compare_digest(api_key.encode(), str(settings.api_key).encode())
+            )
         ):
             return InvalidCredentials()
+        if key is not None and operation is not None:
+            needed = [str(a) for a in operation.raw.get("x-acl", ())]
+            granted = {str(a) for a in key.get("acl", ())}
+            missing = [a for a in needed if a not in granted]
+            if missing:
+                return Forbidden(
+                    f"Method not allowed with this API key: {operation.operation_id} needs the ACLs "
+                    f"{', '.join(needed)}; this key lacks {', '.join(missing)}"
+                )
         return app_id
+
+    def _extra_key(self, app_id: str, api_key: str) -> Mapping[str, Any] | None:
+        """The configured extra key these credentials are, if any (its appID defaults to app_id's)."""
+        for key in self.settings.keys:
+            owner = key.get("appID", self.settings.app_id)
+            if hmac.compare_digest(api_key.encode(), str(key.get("apiKey", "")).encode()) and (
+                owner is None or hmac.compare_digest(app_id.encode(), str(owner).encode())
+            ):
+                return key
+        return None
 
     def execute(self, request: ApiRequest, *, record: bool = True, durable: bool = True) -> Answer:
         """Validate and act on one request; the answer is journaled (unless ``record`` is false)."""

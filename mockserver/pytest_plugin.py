@@ -56,6 +56,11 @@ def _ini_value(name: str, text: str) -> Any:
     kind = {f.name: str(f.type) for f in dataclasses.fields(mock_settings.MockSettings)}[name]
     if name == "runs":
         return _runs(text)
+    if name == "keys":
+        try:
+            return tuple(mock_settings.parse_key(part) for part in text.split())
+        except ValueError as exc:
+            raise pytest.UsageError(f"ingestion_mock_keys: {exc}") from None
     if name == "fixtures":
         parts = text.replace(",", " ").split()
         return tuple(parts) if len(parts) != 1 else parts[0]

@@ -26,7 +26,7 @@ class _Request:
     """The request protocol openapi-core reads."""
 
     def __init__(
-        self, method: str, path: str, query: Mapping[str, list[str]], body: Any, headers: dict[str, str]
+        self, method: str, path: str, query: Mapping[str, list[str]], body: Any, headers: Mapping[str, str]
     ):
         self.host_url = _HOST
         self.method = method.lower()
@@ -37,7 +37,7 @@ class _Request:
         self.parameters = RequestParameters(
             path={},
             query=ImmutableMultiDict([(k, v) for k, values in query.items() for v in values]),
-            header=Headers(headers),
+            header=Headers(dict(headers)),
             cookie=ImmutableMultiDict(),
         )
 
@@ -49,7 +49,7 @@ class ReferenceValidator:
         self._api = OpenAPI.from_dict(document)
 
     def error(
-        self, method: str, path: str, query: Mapping[str, list[str]], body: Any, headers: dict[str, str]
+        self, method: str, path: str, query: Mapping[str, list[str]], body: Any, headers: Mapping[str, str]
     ) -> str | None:
         """openapi-core's verdict: None when valid, else its message (with the first schema error)."""
         try:
@@ -73,7 +73,7 @@ class ReferenceValidator:
         path: str,
         query: Mapping[str, list[str]],
         body: Any,
-        headers: dict[str, str],
+        headers: Mapping[str, str],
     ) -> None:
         message = self.error(operation.method, path, query, body, headers)
         if message is not None:

@@ -71,7 +71,9 @@ class MockSettings:
         metadata=_offer(
             flag="--key",
             marker=True,
-            help="extra API keys with their ACLs: {'apiKey': K, 'acl': [...], 'appID': A (optional)}",
+            ini=True,
+            help="an API key with only these ACLs (repeatable): KEY:ACL1,ACL2 or APP:KEY:ACL1,ACL2; "
+            "as a setting {'apiKey': K, 'acl': [...], 'appID': A (optional)}; other keys have every ACL",
             metavar="KEY:ACL1,ACL2",
         ),
     )
@@ -226,6 +228,8 @@ class MockSettings:
                 raise ValueError(f"{name}: must be at least 1")
         if self.validation not in ("fast", "openapi-core"):
             raise ValueError(f"validation: {self.validation!r} is not fast or openapi-core")
+        for key in self.keys:
+            check_key(key)
         if self.access_log not in ("off", "text", "json"):
             raise ValueError(f"access_log: {self.access_log!r} is not off, text or json")
 
@@ -254,6 +258,34 @@ def to_json(settings: MockSettings) -> dict[str, Any]:
             value = dict(value)
         out[f.name] = value
     return out
+
+
+def parse_key(text: str) -> dict[str, Any]:
+    """``KEY:ACL1,ACL2`` or ``APP:KEY:ACL1,ACL2`` (an empty ACL list is allowed: ``KEY:``)."""
+    parts = text.strip().split(":")
+    if len(parts) not in (2, 3) or not all(parts[:-1]):
+        raise ValueError(f"key {text!r}: expected KEY:ACL1,ACL2 or APP:KEY:ACL1,ACL2")
+    key: dict[str, Any] = {"apiKey": parts[-2], "acl": [a for a in parts[-1].split(",") if a]}
+    if len(parts) == 3:
+        key["appID"] = parts[0]
+    return key
+
+
+def check_key(key: Any) -> dict[str, Any]:
+    """A key setting as the engine reads it; ValueError naming what is wrong."""
+    if not isinstance(key, Mapping):
+        raise ValueError(f"keys: {key!r} is not {{'apiKey': ..., 'acl': [...]}}")
+    unknown = sorted(set(key) - {"apiKey", "acl", "appID"})
+    if unknown:
+        raise ValueError(f"keys: unknown fields {unknown}; a key has apiKey, acl and (optional) appID")
+    if not isinstance(key.get("apiKey"), str) or not key["apiKey"]:
+        raise ValueError("keys: apiKey must be a non-empty string")
+    acl = key.get("acl", [])
+    if not isinstance(acl, (list, tuple)) or not all(isinstance(a, str) for a in acl):
+        raise ValueError("keys: acl must be a list of ACL names")
+    if "appID" in key and (not isinstance(key["appID"], str) or not key["appID"]):
+        raise ValueError("keys: appID must be a non-empty string")
+    return {**dict(key), "acl": list(acl)}
 
 
 def offers() -> Iterator[tuple[str, Offer]]:

@@ -21,7 +21,7 @@ from ..engine import Engine
 from ..faults import FaultRule, RateLimit
 from ..journal import Call, JournalQuery
 from ..persistence import StateFileError, StateLog
-from ..settings import RUNTIME_FIELDS, MockSettings, from_options, to_json
+from ..settings import RUNTIME_FIELDS, MockSettings, check_key, from_options, to_json
 from ..store import FAMILIES, Account, Record, RunPolicy
 
 MAX_SNAPSHOTS = 32
@@ -114,7 +114,8 @@ class MockControl:
         fixed = sorted(set(changes) - set(RUNTIME_FIELDS))
         if fixed:
             raise ValueError(
-                f"settings {fixed} are fixed when the mock starts; the control plane changes {list(RUNTIME_FIELDS)}"
+                f"settings {fixed} are fixed when the mock starts; "
+                f"the control plane changes {list(RUNTIME_FIELDS)}"
             )
         options = dict(changes)
         if "faults" in options:
@@ -126,6 +127,16 @@ class MockControl:
         self.configure(dataclasses.replace(MockSettings(), **options))
         self.engine.settings = changed
         return self.settings()
+
+    def add_key(self, api_key: str, acl: list[str], app_id: str | None = None) -> dict[str, Any]:
+        """Accept one more API key, with only these ACLs (for the application ``app_id``, or any)."""
+        key: dict[str, Any] = {"apiKey": api_key, "acl": list(acl)}
+        if app_id is not None:
+            key["appID"] = app_id
+        key = check_key(key)
+        settings = self.engine.settings
+        self.engine.settings = dataclasses.replace(settings, keys=(*settings.keys, key))
+        return {"appID": app_id, "apiKey": "***", "acl": key["acl"]}
 
     # --- durability ----------------------------------------------------------------------------
     def _log(self, entry: dict[str, Any]) -> None:

@@ -157,6 +157,9 @@ def routes(control: MockControl) -> list[Route]:
             return JSONResponse(control.rate_limit(True, **limit))
         return JSONResponse(control.add_fault(**body))
 
+    async def keys(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
+        return JSONResponse(control.add_key(body["apiKey"], body.get("acl", []), body.get("appID")))
+
     async def settings(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
         if request.method == "POST":
             return JSONResponse(control.change_settings(body))
@@ -184,6 +187,7 @@ def routes(control: MockControl) -> list[Route]:
         ("/runs", runs, ["GET", "POST"]),
         ("/faults", faults, ["GET", "POST", "DELETE"]),
         ("/settings", settings, ["GET", "POST"]),
+        ("/keys", keys, ["POST"]),
         ("/health", health, ["GET"]),
         ("/openapi.json", openapi, ["GET"]),
     ]

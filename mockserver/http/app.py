@@ -23,7 +23,8 @@ from ..control import MockControl
 from ..control import http as control_http
 from ..engine import API_KEY_HEADER, APP_ID_HEADER, Answer, ApiRequest, Engine
 from ..errors import ApiError, ConnectionDropped, InvalidCredentials, error_body
-from ..journal import Call
+from ..faults import Faults
+from ..journal import Call, Journal
 from ..routing import RouteTable
 from ..settings import MockSettings, from_options
 from ..spec import Spec, load_spec
@@ -75,11 +76,11 @@ class MockApp(Starlette):
         return self.engine.settings
 
     @property
-    def journal(self) -> Any:
+    def journal(self) -> Journal:
         return self.engine.journal
 
     @property
-    def faults(self) -> Any:
+    def faults(self) -> Faults:
         return self.engine.faults
 
     # --- one request ---------------------------------------------------------------------------
@@ -111,7 +112,9 @@ class MockApp(Starlette):
                     return self._finish(api_request, Answer.of_error(fault, injected=True), started)
                 drop_after = decision.drop_after
             principal = engine.authenticate(
-                _credential(request, query, APP_ID_HEADER), _credential(request, query, API_KEY_HEADER)
+                _credential(request, query, APP_ID_HEADER),
+                _credential(request, query, API_KEY_HEADER),
+                operation,
             )
             if isinstance(principal, ApiError):
                 raise principal
