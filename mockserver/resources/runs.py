@@ -8,6 +8,8 @@ poller sees nothing (404) until the run has done its work.
 
 from __future__ import annotations
 
+import math
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -348,13 +350,35 @@ def list_events(ctx: Context) -> Any:
     return _list_in_window(EVENTS, ctx, published, "_publishAt", EVENTS_WINDOW)
 
 
+# A frozen clock never reaches a deferred event: after this long polling it, say so instead of 404.
+STUCK_POLL_SECONDS = 3.0
+
+
 def get_event(ctx: Context) -> Any:
     run = get_run(ctx, ctx.request.path["runID"])
     event_id = ctx.request.path["eventID"]
     event = ctx.account.events.get(run["runID"], {}).get(event_id)
-    if event is None or event["_publishAt"] > ctx.store.clock.now().timestamp():
+    now = ctx.clock.now()
+    if event is not None and event["_publishAt"] > now.timestamp() and ctx.clock.frozen:
+        _refuse_a_poll_that_cannot_end(event, run, now)
+    if event is None or event["_publishAt"] > now.timestamp():
         raise NotFound(f"No event with ID {event_id!r} exists in run {run['runID']!r}")
     return EVENTS.show(event, ctx, ctx.response_schema())
+
+
+def _refuse_a_poll_that_cannot_end(event: Record, run: Record, now: datetime) -> None:
+    """A client waiting for this event (``wait_for_tasks``) would poll forever: the mock's clock is
+    frozen before the run finishes. Within seconds, answer why and how to move on."""
+    first = event.setdefault("_firstPolled", time.monotonic())
+    if time.monotonic() - first < STUCK_POLL_SECONDS:
+        return
+    wait = max(1, math.ceil(event["_publishAt"] - now.timestamp()))
+    raise BadRequest(
+        f"event {event['eventID']!r} of run {run['runID']!r} cannot appear: the mock's clock is frozen at "
+        f"{rfc3339(now)} and the run finishes {wait} s later (deferred runs); advance the clock "
+        f"(ingestion_mock.set_clock(advance={wait}) or POST /__mock__/clock {{\"advance\": {wait}}}), "
+        "unfreeze it, or let runs finish at once"
+    )
 
 
 def show_events(events: Sequence[Record], ctx: Context) -> list[Record]:

@@ -174,6 +174,30 @@ def test_chunked_push_waits_for_runs_that_take_time(
     assert len(_index(live_app, "products")) == 300
 
 
+def test_a_frozen_clock_with_deferred_runs_fails_the_wait_within_seconds(
+    ingestion: IngestionClientSync, live_app: MockApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run could never finish: instead of polling for minutes, the client is told why."""
+    import time
+
+    from algoliasearch.http.exceptions import RequestException
+
+    from mockserver import Clock
+
+    monkeypatch.setattr(live_app.store, "run_policy", RunPolicy(mode="deferred", finish_after=5))
+    frozen = Clock()
+    frozen.freeze()
+    monkeypatch.setattr(live_app.store, "clock", frozen)
+    _push_setup(ingestion)
+    started = time.monotonic()
+    with pytest.raises(RequestException) as raised:
+        ingestion.chunked_push("products", products(10), wait_for_tasks=True)
+    assert time.monotonic() - started < 30
+    assert raised.value.status_code == 400
+    assert "the mock's clock is frozen" in str(raised.value)
+    assert "set_clock(advance=5)" in str(raised.value)
+
+
 def test_chunked_push_into_failing_runs(
     ingestion: IngestionClientSync, live_app: MockApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
