@@ -41,7 +41,6 @@ from typing import Any, Protocol, cast
 
 __all__ = ["JsSandbox", "TransformError", "TransformErrorCode", "TransformOutcome"]
 
-ENGINE = "quickjs-ng"
 
 
 class TransformErrorCode(IntEnum):
