@@ -42,7 +42,6 @@ from typing import Any, Protocol, cast
 __all__ = ["JsSandbox", "TransformError", "TransformErrorCode", "TransformOutcome"]
 
 
-
 class TransformErrorCode(IntEnum):
     """The ``error.code`` of a failed run. Algolia documents only that it is an integer: these
     HTTP-flavoured values are the mock's own choice, one per kind of failure."""

@@ -376,7 +376,7 @@ def _refuse_a_poll_that_cannot_end(event: Record, run: Record, now: datetime) ->
     raise BadRequest(
         f"event {event['eventID']!r} of run {run['runID']!r} cannot appear: the mock's clock is frozen at "
         f"{rfc3339(now)} and the run finishes {wait} s later (deferred runs); advance the clock "
-        f"(ingestion_mock.set_clock(advance={wait}) or POST /__mock__/clock {{\"advance\": {wait}}}), "
+        f'(ingestion_mock.set_clock(advance={wait}) or POST /__mock__/clock {{"advance": {wait}}}), '
         "unfreeze it, or let runs finish at once"
     )
 

@@ -45,13 +45,15 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
+    """Module-scoped: Playwright's sync API keeps an event loop running in this thread while it is
+    open, which would break every later test of the session that runs a loop of its own."""
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright, chromium_path: str) -> Iterator[Browser]:
     # Playwright gives every launch a new, empty profile directory of its own.
     launched = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
