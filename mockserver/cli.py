@@ -283,6 +283,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .app import DEFAULT_MAX_BODY_BYTES, create_app
+    from .headerlimit import HeaderSizeLimit
     from .seeding import SeedError
     from .server import quiet_dropped_connections
 
@@ -315,7 +316,9 @@ def serve(args: argparse.Namespace) -> int:
     sock = _bind(args.host, args.port)
     print(banner(app, args.host, sock.getsockname()[1]), file=sys.stderr, flush=True)
     quiet_dropped_connections()
-    config = uvicorn.Config(app, log_level=args.log_level, lifespan="off", access_log=False)
+    # loop/http "auto": uvloop and httptools when installed (the speed extra); the head-size limit
+    # h11 enforces, with either parser.
+    config = uvicorn.Config(HeaderSizeLimit(app), log_level=args.log_level, lifespan="off", access_log=False)
     try:
         _stoppable_server_class()(config).run(sockets=[sock])
     finally:
