@@ -38,6 +38,11 @@ def loads(raw: bytes) -> Any:
         raise _explain(raw, error) from None
 
 
+def load_trusted(encoded: bytes) -> Any:
+    """Decode JSON this process wrote with :func:`dumps` (no error path: it cannot be malformed)."""
+    return _DECODER.decode(encoded)
+
+
 def dumps(value: Any) -> bytes:
     """Compact UTF-8 JSON. ``ValueError`` for NaN, infinities and lone surrogates; ``TypeError`` for
     objects JSON has no type for (msgspec's own extensions, e.g. ``datetime``, are written as it
@@ -46,10 +51,27 @@ def dumps(value: Any) -> bytes:
         encoded = _ENCODER.encode(value)
     except UnicodeEncodeError:
         raise ValueError("a string holds a lone surrogate, which UTF-8 cannot encode") from None
-    # msgspec writes a non-finite float as null; only a document holding null can hold one.
-    if b"null" in encoded and _holds_non_finite(value):
+    if _may_hold_non_finite(encoded) and _holds_non_finite(value):
         raise ValueError("NaN and infinities are not JSON")
     return encoded
+
+
+def dumps_many(values: list[Any]) -> list[bytes]:
+    """``[dumps(v) for v in values]``, with the checks done once for the lot."""
+    encode = _ENCODER.encode
+    try:
+        encoded = [encode(value) for value in values]
+    except UnicodeEncodeError:
+        raise ValueError("a string holds a lone surrogate, which UTF-8 cannot encode") from None
+    if _may_hold_non_finite(b"".join(encoded)) and _holds_non_finite(values):
+        raise ValueError("NaN and infinities are not JSON")
+    return encoded
+
+
+def _may_hold_non_finite(encoded: bytes) -> bool:
+    """msgspec writes a non-finite float as null, and as "nan"/"inf"/"-inf" when it is a key: only
+    a document holding one of those can hold one (a few memchr-speed scans, where a walk is slow)."""
+    return b"null" in encoded or b'nan"' in encoded or b'inf"' in encoded
 
 
 def _holds_non_finite(value: Any) -> bool:

@@ -389,7 +389,7 @@ def _source(app: MockApp, source_id: str) -> dict[str, Any]:
 
 
 def _stock(app: MockApp) -> dict[str, Any]:
-    return app.store.accounts[APP_ID].indexes.get(CATALOG_PUSH_INDEX, {})
+    return dict(app.store.accounts[APP_ID].indexes.get(CATALOG_PUSH_INDEX, {}))
 
 
 # A key given twice: the last value wins, as in Python's json, JavaScript's JSON.parse and Go's

@@ -36,7 +36,9 @@ def create(http: InProcessClient, name: str = "feed") -> str:
     return source_id
 
 
-def test_a_created_source_comes_back_with_status_json_and_headers(mock: MockApp, http: InProcessClient) -> None:
+def test_a_created_source_comes_back_with_status_json_and_headers(
+    mock: MockApp, http: InProcessClient
+) -> None:
     source_id = create(http, "naïve feed")
     response = http.get(f"/1/sources/{source_id}")
     assert response.status_code == 200
