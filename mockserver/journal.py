@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import jsonio
+import msgspec
 
 MASK = "***"
 _UNSET: Any = object()
@@ -23,8 +23,8 @@ _UNSET: Any = object()
 class Call:
     """One request and its answer.
 
-    The request body is kept as compact JSON and decoded again on each read of ``body`` (a
-    journal of 100,000 calls would otherwise hold every pushed record twice over).
+    The request body is kept packed (MessagePack) and decoded again on each read of ``body``: a
+    journal of 100,000 calls would otherwise hold every pushed record as Python objects.
     """
 
     operation_id: str | None  # None when no operation matched (wrong method; with a spec that has no
@@ -34,7 +34,7 @@ class Call:
     app_id: str | None
     path_params: dict[str, str]
     query: dict[str, list[str]]
-    _body: Any  # a _Packed (the body as JSON), or the body itself when it is not JSON
+    _body: Any  # a _Packed, or the body itself when it does not pack exactly
     status: int
     response: Any
 
@@ -109,22 +109,27 @@ class Call:
 
 @dataclass(frozen=True)
 class _Packed:
-    """A JSON value kept as its compact encoding."""
+    """A value kept as its MessagePack encoding: a fifth smaller than compact JSON, with nothing
+    to check (NaN, integers up to 64 bits and every JSON type round-trip exactly)."""
 
-    json: bytes
+    data: bytes
 
     @staticmethod
     def of(value: Any) -> Any:
-        """``value`` packed when it is a JSON object or array, as is otherwise."""
+        """``value`` packed when it is an object or array that packs exactly, as is otherwise."""
         if not isinstance(value, dict | list):
             return value
         try:
-            return _Packed(jsonio.dumps(value))
-        except (TypeError, ValueError):  # not JSON (a caller's own object): kept as it is
+            return _Packed(_PACK(value))
+        except (TypeError, ValueError, OverflowError):  # big integers, lone surrogates, odd objects
             return value
 
     def value(self) -> Any:
-        return jsonio.load_trusted(self.json)
+        return _UNPACK(self.data)
+
+
+_PACK = msgspec.msgpack.Encoder().encode
+_UNPACK = msgspec.msgpack.Decoder().decode
 
 
 class Journal:
