@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_dumps_refuses_lone_surrogates_and_objects_json_has_no_type_for() -> Non
 
 
 def test_a_journal_call_keeps_its_body_packed_and_reads_back_a_fresh_copy() -> None:
-    body = {"action": "addObject", "records": [{"objectID": "a", "n": 1}]}
+    body: dict[str, Any] = {"action": "addObject", "records": [{"objectID": "a", "n": 1}]}
     call = Call("push", "POST", "/1/push/p", "APP", body=body)
     body["records"].append({"objectID": "later"})  # the caller's object is not what was recorded
     assert call.body == {"action": "addObject", "records": [{"objectID": "a", "n": 1}]}
