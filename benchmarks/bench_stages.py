@@ -60,7 +60,10 @@ def _request(method: str, path: str, body: bytes) -> Request:
     return Request(scope, receive)
 
 
-async def stages(app: MockApp, method: str, path: str, body: bytes) -> dict[str, Callable[[], Awaitable[Any]]]:
+Stage = Callable[[], Awaitable[Any]]
+
+
+async def stages(app: MockApp, method: str, path: str, body: bytes) -> dict[str, Stage]:
     """One awaitable per stage of ``method path`` on ``app``, each doing what _endpoint does."""
     match = app.route_table.match(method, path)
     operation = match.operation

@@ -16,6 +16,7 @@ synchronous HTTP call does, and the app still runs on a loop of its own.
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -282,15 +283,22 @@ class InProcessClient:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _absolute(self, url: str | httpx.URL) -> str | httpx.URL:
+    def _absolute(self, url: str | httpx.URL) -> httpx.URL:
         """``url`` against ``base_url``, as httpx joins them (a path is appended to the base's)."""
-        if isinstance(url, str) and url.startswith("/"):
-            return self._base + url
-        if isinstance(url, str) and "://" in url:
-            return url
-        if isinstance(url, httpx.URL) and url.is_absolute_url:
-            return url
-        return self._base + "/" + str(url).lstrip("/")
+        if isinstance(url, httpx.URL):
+            return url if url.is_absolute_url else _parsed(self._base + "/" + str(url).lstrip("/"))
+        if url.startswith("/"):
+            return _parsed(self._base + url)
+        if "://" in url:
+            return _parsed(url)
+        return _parsed(self._base + "/" + url)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(url: str) -> httpx.URL:
+    """httpx parses a URL character by character; a test asks for the same few again and again
+    (httpx.URL is immutable, so one parse can serve every request)."""
+    return httpx.URL(url)
 
 
 __all__ = ["InProcessClient", "InProcessTransport"]
