@@ -16,6 +16,13 @@ JSON_TYPES = ("application/json", "text/plain")  # the JavaScript client sends J
 
 async def read_json_body(request: Request, limit: int) -> Any:
     """The parsed JSON body, or MISSING when there is none. Raises ApiError on anything else."""
+    value, _ = await read_json_body_and_bytes(request, limit)
+    return value
+
+
+async def read_json_body_and_bytes(request: Request, limit: int) -> tuple[Any, bytes | None]:
+    """The parsed JSON body and the (inflated) bytes it was parsed from; (MISSING, None) when there
+    is no body. The bytes let the journal keep the body without encoding it again."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"body: {declared} bytes is more than the {limit} bytes accepted")
@@ -29,7 +36,7 @@ async def read_json_body(request: Request, limit: int) -> Any:
             chunks.append(chunk)
     raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if not raw:
-        return MISSING
+        return MISSING, None
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding == "gzip":
         raw = _gunzip(raw, limit)
@@ -40,7 +47,7 @@ async def read_json_body(request: Request, limit: int) -> Any:
         raise BadRequest(
             f"header.content-type: {content_type!r} is not supported; send a JSON body as application/json"
         )
-    return parse_json(raw)
+    return parse_json(raw), raw
 
 
 def _gunzip(raw: bytes, limit: int) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
@@ -134,16 +135,23 @@ def _unpack(packed: bytes) -> Record:
 
 
 def _replace(index: Index, action: str, records: list[Record], results: bool) -> list[Record]:
-    """addObject / updateObject, the bulk of every push: one tight loop over the encoded records."""
+    """addObject / updateObject, the bulk of every push: the records encoded in one C call, stored
+    in one dict update when no result is asked for."""
     packed = index._packed
+    encoded = _pack_many(records)
+    object_ids = list(map(str, map(_OBJECT_ID, records)))
+    if not results:
+        packed.update(zip(object_ids, encoded, strict=True))
+        return []
     answers: list[Record] = []
-    for record, encoded in zip(records, _pack_many(records), strict=True):
-        object_id = str(record["objectID"])
-        if results:
-            outcome = "updated" if object_id in packed else "created"
-            answers.append({"objectID": object_id, "action": action, "outcome": outcome})
-        packed[object_id] = encoded
+    for object_id, record_json in zip(object_ids, encoded, strict=True):
+        outcome = "updated" if object_id in packed else "created"  # (a repeated objectID: updated)
+        answers.append({"objectID": object_id, "action": action, "outcome": outcome})
+        packed[object_id] = record_json
     return answers
+
+
+_OBJECT_ID = operator.itemgetter("objectID")
 
 
 _ACTIONS = frozenset(

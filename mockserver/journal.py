@@ -15,6 +15,8 @@ from typing import Any
 
 import msgspec
 
+from . import jsonio
+
 MASK = "***"
 _UNSET: Any = object()
 
@@ -49,7 +51,11 @@ class Call:
         body: Any = None,
         status: int = 200,
         response: Any = None,
+        *,
+        body_json: bytes | None = None,
     ) -> None:
+        """``body_json``: the JSON text ``body`` was parsed from, when the caller has it (kept as
+        is, nothing encoded again; it must be valid JSON and say exactly what ``body`` holds)."""
         put = object.__setattr__
         put(self, "operation_id", operation_id)
         put(self, "method", method)
@@ -57,7 +63,7 @@ class Call:
         put(self, "app_id", app_id)
         put(self, "path_params", {} if path_params is None else path_params)
         put(self, "query", {} if query is None else query)
-        put(self, "_body", _Packed.of(body))
+        put(self, "_body", _Packed.of(body) if body_json is None else _Packed(body_json, json=True))
         put(self, "status", status)
         put(self, "response", response)
 
@@ -113,6 +119,7 @@ class _Packed:
     to check (NaN, integers up to 64 bits and every JSON type round-trip exactly)."""
 
     data: bytes
+    json: bool = False  # data is JSON text rather than MessagePack
 
     @staticmethod
     def of(value: Any) -> Any:
@@ -125,7 +132,7 @@ class _Packed:
             return value
 
     def value(self) -> Any:
-        return _UNPACK(self.data)
+        return jsonio.load_trusted(self.data) if self.json else _UNPACK(self.data)
 
 
 _PACK = msgspec.msgpack.Encoder().encode

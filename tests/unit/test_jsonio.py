@@ -84,3 +84,31 @@ def test_a_journal_call_keeps_a_body_that_is_not_json_as_it_is() -> None:
     assert Call("x", "POST", "/", None, body=[marker]).body == [marker]
     assert Call("x", "POST", "/", None, body="text").body == "text"
     assert Call("x", "GET", "/", None).body is None
+
+
+def test_a_journal_call_given_the_json_text_keeps_it_as_it_is() -> None:
+    raw = b'{"action": "addObject", "records": [{"objectID": "a", "n": 1, "n": 2}]}'
+    call = Call("push", "POST", "/1/push/p", "APP", body=jsonio.loads(raw), body_json=raw)
+    assert call._body.data is raw
+    assert call.body == {"action": "addObject", "records": [{"objectID": "a", "n": 2}]}
+
+
+def test_read_json_body_and_bytes_gives_the_inflated_text_it_parsed() -> None:
+    import asyncio
+    import gzip
+
+    from starlette.requests import Request
+
+    from mockserver.bodies import read_json_body_and_bytes
+    from mockserver.validation import MISSING
+
+    def request(body: bytes, headers: list[tuple[bytes, bytes]]) -> Request:
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return Request({"type": "http", "method": "POST", "headers": headers}, receive)
+
+    text = b'{"name": "x"}'
+    zipped = request(gzip.compress(text), [(b"content-encoding", b"gzip")])
+    assert asyncio.run(read_json_body_and_bytes(zipped, 1000)) == ({"name": "x"}, text)
+    assert asyncio.run(read_json_body_and_bytes(request(b"", []), 1000)) == (MISSING, None)
