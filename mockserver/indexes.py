@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
@@ -135,23 +134,17 @@ def _unpack(packed: bytes) -> Record:
 
 
 def _replace(index: Index, action: str, records: list[Record], results: bool) -> list[Record]:
-    """addObject / updateObject, the bulk of every push: the records encoded in one C call, stored
-    in one dict update when no result is asked for."""
+    """addObject / updateObject, the bulk of every push: the records encoded in one C call, then
+    one tight loop (a plain loop beats map/update here: str() through map costs more)."""
     packed = index._packed
-    encoded = _pack_many(records)
-    object_ids = list(map(str, map(_OBJECT_ID, records)))
-    if not results:
-        packed.update(zip(object_ids, encoded, strict=True))
-        return []
     answers: list[Record] = []
-    for object_id, record_json in zip(object_ids, encoded, strict=True):
-        outcome = "updated" if object_id in packed else "created"  # (a repeated objectID: updated)
-        answers.append({"objectID": object_id, "action": action, "outcome": outcome})
-        packed[object_id] = record_json
+    for record, encoded in zip(records, _pack_many(records), strict=True):
+        object_id = str(record["objectID"])
+        if results:
+            outcome = "updated" if object_id in packed else "created"  # (a repeated objectID: updated)
+            answers.append({"objectID": object_id, "action": action, "outcome": outcome})
+        packed[object_id] = encoded
     return answers
-
-
-_OBJECT_ID = operator.itemgetter("objectID")
 
 
 _ACTIONS = frozenset(
