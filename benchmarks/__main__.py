@@ -95,6 +95,8 @@ def progress(message: str) -> None:
 def fmt(value: float, unit: str) -> str:
     if unit in ("req/s", "/s"):
         return f"{value:,.0f} {unit}"
+    if unit == "ms" and value < 1:
+        return f"{value:.3f} ms"
     if unit in ("µs", "ms"):
         return f"{value:,.1f} {unit}" if value < 10_000 else f"{value:,.0f} {unit}"
     if unit == "s":
