@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import math
-import re
 import zlib
 from typing import Any
 
 from starlette.requests import Request
 
+from . import jsonio
 from .errors import BadRequest, PayloadTooLarge
 from .validation import MISSING
 
 JSON_TYPES = ("application/json", "text/plain")  # the JavaScript client sends JSON as text/plain
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 async def read_json_body(request: Request, limit: int) -> Any:
     """The parsed JSON body, or MISSING when there is none. Raises ApiError on anything else."""
+    value, _ = await read_json_body_and_bytes(request, limit)
+    return value
+
+
+async def read_json_body_and_bytes(request: Request, limit: int) -> tuple[Any, bytes | None]:
+    """The parsed JSON body and the (inflated) bytes it was parsed from; (MISSING, None) when there
+    is no body. The bytes let the journal keep the body without encoding it again."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"body: {declared} bytes is more than the {limit} bytes accepted")
@@ -31,10 +32,11 @@ async def read_json_body(request: Request, limit: int) -> Any:
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"body: more than the {limit} bytes accepted")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+        if chunk:
+            chunks.append(chunk)
+    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     if not raw:
-        return MISSING
+        return MISSING, None
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding == "gzip":
         raw = _gunzip(raw, limit)
@@ -45,7 +47,7 @@ async def read_json_body(request: Request, limit: int) -> Any:
         raise BadRequest(
             f"header.content-type: {content_type!r} is not supported; send a JSON body as application/json"
         )
-    return parse_json(raw)
+    return parse_json(raw), raw
 
 
 def _gunzip(raw: bytes, limit: int) -> bytes:
@@ -66,92 +68,7 @@ def _gunzip(raw: bytes, limit: int) -> bytes:
 
 
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON: UTF-8, no NaN/Infinity, no number too large for a double, no duplicate keys,
-    no lone surrogate escapes (they would break every answer that later includes the value)."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadRequest(f"body: not valid UTF-8 (byte {exc.start})") from None
-    try:
-        value = json.loads(
-            text, parse_constant=_reject_constant, parse_float=_finite_float, object_pairs_hook=_unique_keys
-        )
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"body: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    except _OutOfRange as exc:
-        raise BadRequest(f"{_where_infinite(text)}: the number {exc} is out of range") from None
-    except ValueError as exc:
-        raise BadRequest(f"body: invalid JSON: {exc}") from None
-    except RecursionError:
-        raise BadRequest("body: JSON nested too deeply") from None
-    if _SURROGATE_ESCAPE.search(text) is not None:
-        _check_surrogates(value, "body")
-    return value
-
-
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-
-class _OutOfRange(ValueError):
-    pass
-
-
-class _Infinite(float):
-    pass
-
-
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if math.isinf(number):
-        raise _OutOfRange(text[:40])
-    return number
-
-
-def _where_infinite(text: str) -> str:
-    """Where the first number too large for a double is (parsed again, on this error path only)."""
-    value = json.loads(text, parse_float=lambda t: _Infinite(t) if math.isinf(float(t)) else float(t))
-    found = _find(value, "body", lambda v: isinstance(v, _Infinite))
-    return found or "body"
-
-
-def _find(value: Any, where: str, test: Any) -> str | None:
-    if test(value):
-        return where
-    if isinstance(value, dict):
-        items: Any = ((f"{where}.{k}", v) for k, v in value.items())
-    elif isinstance(value, list):
-        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
-    else:
-        return None
-    for path, item in items:
-        found = _find(item, path, test)
-        if found is not None:
-            return found
-    return None
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise ValueError(f"duplicate key {key[:100]!r} in an object")
-            seen.add(key)
-    return result
-
-
-def _check_surrogates(value: Any, where: str) -> None:
-    """Refuse strings holding a lone UTF-16 surrogate (valid pairs were already joined by the parser)."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise BadRequest(f"{where}: a string holds a lone surrogate escape (\\ud800-\\udfff)") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_surrogates(key, where)
-            _check_surrogates(item, f"{where}.{key}")
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_surrogates(item, f"{where}[{i}]")
+    """Strict JSON (see :func:`mockserver.jsonio.loads`): a key given twice keeps its last value;
+    NaN/Infinity, numbers too large for a double, lone surrogate escapes, invalid UTF-8, trailing
+    data and excessive nesting are refused with a BadRequest that says where."""
+    return jsonio.loads(raw)

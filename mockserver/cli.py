@@ -431,6 +431,7 @@ def banner(app: MockApp, host: str, port: int) -> str:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from .headerlimit import HeaderSizeLimit
     from .http.app import create_app
     from .persistence import StateFileError
     from .seeding import SeedError
@@ -468,7 +469,11 @@ def serve(args: argparse.Namespace) -> int:
         sock = _bind(args.host, args.port)
         print(banner(app, args.host, sock.getsockname()[1]), file=sys.stderr, flush=True)
         quiet_dropped_connections()
-        config = uvicorn.Config(app, log_level=args.log_level, lifespan="off", access_log=False)
+        # loop/http "auto": uvloop and httptools when installed (the speed extra); the head-size
+        # limit h11 enforces, with either parser.
+        config = uvicorn.Config(
+            HeaderSizeLimit(app), log_level=args.log_level, lifespan="off", access_log=False
+        )
         _stoppable_server_class()(config).run(sockets=[sock])
     finally:
         app.engine.close()

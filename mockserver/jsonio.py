@@ -1,11 +1,178 @@
-"""JSON in and out of the mock."""
+"""JSON in and out at C speed (msgspec), as strict as the mock needs.
+
+``loads`` accepts what every mainstream decoder accepts (a key given twice: the last value wins) and
+refuses what no JSON answer could carry back: numbers too large for a double (``1e400``) or with
+more than 4,300 digits, ``NaN``/``Infinity``, lone UTF-16 surrogate escapes, invalid UTF-8 (a
+byte-order mark included), data after the document, nesting deeper than the interpreter's
+recursion limit. Integers beyond 64 bits are kept exact.
+
+The fast path is one msgspec call. When it refuses a body, the body is parsed again by the
+standard library, on that error path only, to say *where* it is wrong in the words the mock has
+always used (``body.records[0].price: the number 1e400 is out of range``).
+
+``dumps`` writes compact UTF-8 (non-ASCII kept as is) and refuses NaN, infinities, lone
+surrogates and objects JSON has no type for. (A dict key that is a number is written as a string,
+as the standard library does; msgspec writes a NaN key as "nan".)
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
+from collections.abc import Callable
 from typing import Any
+
+import msgspec
+
+from .errors import BadRequest
+
+_DECODER = msgspec.json.Decoder()
+_ENCODER = msgspec.json.Encoder()
+
+
+def loads(raw: bytes) -> Any:
+    """The JSON document ``raw`` holds; ``BadRequest`` naming what is wrong and where otherwise."""
+    try:
+        return _DECODER.decode(raw)
+    except (msgspec.DecodeError, RecursionError) as error:
+        raise _explain(raw, error) from None
+
+
+def load_trusted(encoded: bytes) -> Any:
+    """Decode JSON this process wrote with :func:`dumps` (no error path: it cannot be malformed)."""
+    return _DECODER.decode(encoded)
 
 
 def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON; NaN and infinities are refused (JSON cannot hold them)."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON. ``ValueError`` for NaN, infinities and lone surrogates; ``TypeError`` for
+    objects JSON has no type for (msgspec's own extensions, e.g. ``datetime``, are written as it
+    writes them)."""
+    try:
+        encoded = _ENCODER.encode(value)
+    except UnicodeEncodeError:
+        raise ValueError("a string holds a lone surrogate, which UTF-8 cannot encode") from None
+    if _may_hold_non_finite(encoded) and _holds_non_finite(value):
+        raise ValueError("NaN and infinities are not JSON")
+    return encoded
+
+
+def dumps_many(values: list[Any]) -> list[bytes]:
+    """``[dumps(v) for v in values]`` in one C call (JSON lines, split), checked once for the lot.
+    (Each result is an exact-size bytes object; msgspec's own results keep some spare capacity.)"""
+    if not values:
+        return []
+    try:
+        lines = _ENCODER.encode_lines(values)
+    except UnicodeEncodeError:
+        raise ValueError("a string holds a lone surrogate, which UTF-8 cannot encode") from None
+    if _may_hold_non_finite(lines) and _holds_non_finite(values):
+        raise ValueError("NaN and infinities are not JSON")
+    encoded = lines.split(b"\n")  # JSON escapes every newline inside a string: each line is a value
+    encoded.pop()  # the empty piece after the last newline
+    return encoded
+
+
+def _may_hold_non_finite(encoded: bytes) -> bool:
+    """msgspec writes a non-finite float as null: only a document holding null can hold one (one
+    scan of the bytes, where a walk of the value is many times slower)."""
+    return b"null" in encoded
+
+
+def _holds_non_finite(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
+
+
+# --- the error path: where and why, in the mock's words -------------------------------------------
+
+
+def _explain(raw: bytes, error: Exception) -> BadRequest:
+    """Why ``raw`` was refused, found again by the standard library (slow, but only on refusal)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return BadRequest(f"body: not valid UTF-8 (byte {exc.start})")
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        return BadRequest(f"body: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+    except _OutOfRange as exc:
+        return BadRequest(f"{_where_infinite(text)}: the number {exc} is out of range")
+    except ValueError as exc:
+        return BadRequest(f"body: invalid JSON: {exc}")
+    except RecursionError:
+        return BadRequest("body: JSON nested too deeply")
+    if _SURROGATE_ESCAPE.search(text) is not None:
+        where = _find(value, "body", _lone_surrogate)
+        if where is not None:
+            return BadRequest(f"{where}: a string holds a lone surrogate escape (\\ud800-\\udfff)")
+    if isinstance(error, RecursionError):
+        return BadRequest("body: JSON nested too deeply")
+    # The standard library took what msgspec refused: msgspec's reason is the one that counts.
+    return BadRequest(f"body: invalid JSON: {str(error)[:200]}")
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class _OutOfRange(ValueError):
+    pass
+
+
+class _Infinite(float):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise _OutOfRange(text[:40])
+    return number
+
+
+def _where_infinite(text: str) -> str:
+    value = json.loads(text, parse_float=lambda t: _Infinite(t) if math.isinf(float(t)) else float(t))
+    return _find(value, "body", lambda v: isinstance(v, _Infinite)) or "body"
+
+
+def _lone_surrogate(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _find(value: Any, where: str, test: Callable[[Any], bool]) -> str | None:
+    """The path of the first value (or key) in ``value`` that passes ``test``."""
+    if test(value):
+        return where
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if test(key):
+                return where
+            found = _find(item, f"{where}.{key}", test)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _find(item, f"{where}[{i}]", test)
+            if found is not None:
+                return found
+    return None

@@ -10,13 +10,14 @@ file: the file is locked (``flock``) for the life of the log, and a second serve
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from . import jsonio
 
 SCHEMA_VERSION = 1
 
@@ -72,7 +73,7 @@ class StateLog:
 
     def append(self, entry: dict[str, Any]) -> None:
         """Make one entry durable; a failure (disk full, file gone) is a StateFileError."""
-        text = json.dumps(entry, separators=(",", ":"))
+        text = jsonio.dumps(entry).decode("utf-8")
         with self._lock:
             try:
                 self._db.execute("INSERT INTO writes (entry) VALUES (?)", (text,))
@@ -87,7 +88,7 @@ class StateLog:
                 raise StateFileError(f"{self.path}: cannot be read ({exc})") from None
         for seq, text in rows:
             try:
-                entry: dict[str, Any] = json.loads(text)
+                entry: dict[str, Any] = jsonio.load_trusted(text.encode("utf-8"))
             except ValueError:
                 raise StateFileError(f"{self.path}: entry {seq} is not valid JSON") from None
             yield entry

@@ -24,9 +24,8 @@ from . import settings as mock_settings
 
 if TYPE_CHECKING:
     from algoliasearch.ingestion.client import IngestionClient, IngestionClientSync
-    from starlette.testclient import TestClient
-
     from .handle import IngestionMock
+    from .inprocess import InProcessClient
     from .http.app import MockApp
     from .server import LiveServer
 
@@ -176,11 +175,11 @@ _FAIL_ON_REJECTION = pytest.StashKey[bool]()
 
 
 @pytest.fixture
-def ingestion_http(ingestion_mock: IngestionMock) -> Iterator[TestClient]:
-    """An httpx-style client bound to the in-process mock (no socket), credentials set."""
-    from starlette.testclient import TestClient
+def ingestion_http(ingestion_mock: IngestionMock) -> Iterator[InProcessClient]:
+    """An httpx client bound to the in-process mock (no socket, no thread per request), credentials set."""
+    from .inprocess import InProcessClient
 
-    with TestClient(
+    with InProcessClient(
         ingestion_mock.app, base_url="http://ingestion.mock", headers=ingestion_mock.headers
     ) as client:
         yield client

@@ -12,6 +12,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from .errors import ConnectionDropped
+from .headerlimit import HeaderSizeLimit
 
 
 class QuietDrops(logging.Filter):
@@ -51,7 +52,9 @@ class LiveServer:
         sock.bind((self.host, self._requested_port))
         self.port = sock.getsockname()[1]
         quiet_dropped_connections()
-        config = uvicorn.Config(self.app, log_level="warning", lifespan="off", access_log=False)
+        config = uvicorn.Config(
+            HeaderSizeLimit(self.app), log_level="warning", lifespan="off", access_log=False
+        )
         server = uvicorn.Server(config)
         self._server = server
         self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -11,7 +11,7 @@ import random
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -144,7 +144,8 @@ class Account:
     transformations: Records = field(default_factory=Records)
     runs: dict[str, Record] = field(default_factory=dict)
     events: dict[str, dict[str, Record]] = field(default_factory=dict)  # runID -> eventID -> event
-    indexes: dict[str, dict[str, Record]] = field(default_factory=dict)  # index name -> objectID -> record
+    # index name -> objectID -> record (an indexes.Index once written to; tests may put plain dicts)
+    indexes: dict[str, MutableMapping[str, Record]] = field(default_factory=dict)
     # Records a source "holds": what a run of a task on that source fetches (tests set them).
     source_records: dict[str, list[Record]] = field(default_factory=dict)
     # What a URL serves, as text: a run of a JSON or CSV source on that URL parses it by the

@@ -40,8 +40,7 @@ def products(n: int = NB_RECORDS) -> Iterator[dict[str, Any]]:
 
 
 def _index(live_app: MockApp, name: str) -> dict[str, dict[str, Any]]:
-    index: dict[str, dict[str, Any]] = live_app.store.account(APP_ID).indexes[name]
-    return index
+    return dict(live_app.store.account(APP_ID).indexes[name])
 
 
 def _push_setup(ingestion: IngestionClientSync, index_name: str = "products") -> str:

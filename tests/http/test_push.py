@@ -163,11 +163,12 @@ def test_reference_index_with_two_push_tasks_is_400(
 
 @pytest.fixture
 def stocked(account: Account, task_id: str) -> dict[str, dict[str, Any]]:
-    account.indexes["products"] = {
+    stock: dict[str, dict[str, Any]] = {
         "1": {"objectID": "1", "name": "shoe", "price": 10},
         "2": {"objectID": "2", "name": "hat", "price": 5},
     }
-    return account.indexes["products"]
+    account.indexes["products"] = stock
+    return stock
 
 
 @pytest.mark.parametrize("action", ["addObject", "updateObject"])

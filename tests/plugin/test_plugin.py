@@ -53,7 +53,7 @@ def test_every_fixture_works_in_a_project_without_conftest(pytester: pytest.Pyte
 
         import pytest
         from algoliasearch.ingestion.client import IngestionClient, IngestionClientSync
-        from starlette.testclient import TestClient
+        from mockserver.inprocess import InProcessClient
 
 
         def test_the_plugin_comes_from_its_entry_point(pytestconfig):
@@ -78,7 +78,7 @@ def test_every_fixture_works_in_a_project_without_conftest(pytester: pytest.Pyte
 
 
         def test_ingestion_http(ingestion_http, ingestion_mock):
-            assert isinstance(ingestion_http, TestClient)
+            assert isinstance(ingestion_http, InProcessClient)
             created = ingestion_http.post("/1/sources", json={"type": "push", "name": "over http"})
             assert created.status_code == 200, created.text
             listed = ingestion_http.get("/1/sources").json()

@@ -10,7 +10,7 @@ from mockserver import indexes
 from mockserver.indexes import Index
 
 
-def _catalog() -> dict[str, Index]:
+def _catalog() -> dict[str, Any]:
     return {
         "products": {
             "1": {"objectID": "1", "name": "shoe", "price": 10},
@@ -155,3 +155,48 @@ def test_unknown_action_is_refused() -> None:
 )
 def test_every_task_action_maps_to_a_push_action(task_action: str, push_action: str) -> None:
     assert indexes.TASK_ACTION_TO_PUSH[task_action] == push_action
+
+
+# -------------------------------------------------------------------------------- the compact Index
+
+
+def test_an_index_reads_back_equal_fresh_records() -> None:
+    index = Index({"a": {"objectID": "a", "tags": ["x"], "n": 1.5}})
+    record = index["a"]
+    assert record == {"objectID": "a", "tags": ["x"], "n": 1.5}
+    record["tags"].append("changed")
+    assert index["a"]["tags"] == ["x"]
+    assert index == {"a": {"objectID": "a", "tags": ["x"], "n": 1.5}}
+    assert list(index) == ["a"] and "a" in index and len(index) == 1
+
+
+def test_an_index_keeps_an_objectid_that_is_a_number_a_number() -> None:
+    catalog: dict[str, Any] = {}
+    indexes.apply(
+        catalog, "p", "addObject", [{"objectID": 7, "name": "seven"}, {"name": "x", "objectID": "s"}]
+    )
+    assert isinstance(catalog["p"], Index)
+    assert catalog["p"]["7"] == {"objectID": 7, "name": "seven"}
+    assert catalog["p"]["s"] == {"objectID": "s", "name": "x"}
+
+
+def test_an_index_refuses_what_json_cannot_hold_and_a_key_that_is_not_the_objectid() -> None:
+    index = Index()
+    with pytest.raises(ValueError, match="NaN"):
+        index["a"] = {"objectID": "a", "n": float("nan")}
+    with pytest.raises(ValueError, match="objectID"):
+        index["a"] = {"objectID": "b"}
+    catalog: dict[str, Any] = {"p": index}
+    with pytest.raises(ValueError, match="NaN"):
+        indexes.apply(catalog, "p", "addObject", [{"objectID": "ok"}, {"objectID": "x", "n": float("inf")}])
+    assert len(index) == 0  # nothing of a refused batch is stored
+
+
+def test_copies_of_an_index_are_independent() -> None:
+    import copy
+
+    index = Index({"a": {"objectID": "a"}})
+    twin = copy.deepcopy(index)
+    twin["b"] = {"objectID": "b"}
+    del index["a"]
+    assert list(twin) == ["a", "b"] and len(index) == 0

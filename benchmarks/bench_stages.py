@@ -1,0 +1,187 @@
+"""Where a request's time goes, stage by stage: a push of 1,000 records and a ``getSource``.
+
+Run: ``python -m benchmarks.bench_stages [--requests 300] [--repeats 7]``
+
+Each stage is the very call ``MockApp._endpoint`` makes, timed alone in a loop (CPU time of this
+process, median of ``--repeats``): routing (``route_table.match``), credential checks
+(``_credentials``), body decoding (``read_json_body``: stream, size checks, JSON), validation
+(``validators[op].validate``), the handler (under the store lock), journal recording (masking,
+``Call``, ``journal.record``) and response encoding (``JSONResponse``, as app.py answers today; and
+``jsonio.dumps``, what app.py could use instead, when this tree has it). ``whole request`` is one
+call through the ASGI app; ``framework and the rest`` is what the stages leave of it (Starlette's
+middleware and routing, the Request object, query parsing, sending).
+
+The push stages run on a mock whose index already holds the records (each push replaces them), so
+every repeat does the same work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from mockserver.app import MockApp
+from mockserver.bodies import read_json_body
+from mockserver.journal import Call
+from mockserver.resources import Context
+from mockserver.resources.authentications import mask_request_body
+
+from . import bench_inprocess as inproc
+
+CLOCK = time.process_time
+
+
+def _request(method: str, path: str, body: bytes) -> Request:
+    headers = list(inproc.HEADERS)
+    if body:
+        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("mock", 80),
+    }
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(scope, receive)
+
+
+Stage = Callable[[], Awaitable[Any]]
+
+
+async def stages(app: MockApp, method: str, path: str, body: bytes) -> dict[str, Stage]:
+    """One awaitable per stage of ``method path`` on ``app``, each doing what _endpoint does."""
+    match = app.route_table.match(method, path)
+    operation = match.operation
+    request = _request(method, path, body)
+    app_id = app._credentials(request)
+    parsed = await read_json_body(_request(method, path, body), app.config.max_body_bytes)
+    valid = app.validators[operation.operation_id].validate(match.path_params, {}, parsed)
+    handler = app.handlers[operation.operation_id]
+    store = app.store
+
+    def run_handler() -> Any:
+        with store.lock:
+            ctx = Context(store, store.account(app_id), operation, valid, app.checks, app.js)
+            return handler(ctx)
+
+    result = run_handler()
+
+    def record() -> None:
+        call = Call(
+            operation_id=operation.operation_id,
+            method=method,
+            path=path,
+            app_id=app_id,
+            path_params=match.path_params,
+            query={},
+            body=None if not body else mask_request_body(operation.operation_id, parsed, app.checks),
+            status=200,
+            response=result,
+        )
+        app.journal.record(call)
+
+    async def sync(fn: Callable[[], Any]) -> Any:
+        return fn()
+
+    found: dict[str, Callable[[], Awaitable[Any]]] = {
+        "routing": lambda: sync(lambda: app.route_table.match(method, path)),
+        "credential checks": lambda: sync(lambda: app._credentials(request)),
+    }
+    if body:
+        found["body decoding"] = lambda: read_json_body(
+            _request(method, path, body), app.config.max_body_bytes
+        )
+    found["validation"] = lambda: sync(
+        lambda: app.validators[operation.operation_id].validate(match.path_params, {}, parsed)
+    )
+    found["handler"] = lambda: sync(run_handler)
+    found["journal recording"] = lambda: sync(record)
+    found["response encoding (JSONResponse)"] = lambda: sync(lambda: JSONResponse(result))
+    if importlib.util.find_spec("mockserver.jsonio") is not None:
+        from mockserver import jsonio
+
+        found["  instead: jsonio.dumps"] = lambda: sync(lambda: jsonio.dumps(result))
+    found["whole request"] = lambda: inproc.asgi_call(app, method, path, body)
+    return found
+
+
+async def _time(step: Callable[[], Awaitable[Any]], requests: int) -> float:
+    started = CLOCK()
+    for _ in range(requests):
+        await step()
+    return (CLOCK() - started) / requests * 1e6
+
+
+async def profile(
+    app: MockApp, method: str, path: str, body: bytes, requests: int, repeats: int
+) -> dict[str, float]:
+    """µs per call of each stage (medians over ``repeats``, the stages taken round-robin)."""
+    steps = await stages(app, method, path, body)
+    for step in steps.values():  # warm-up
+        await _time(step, max(3, requests // 10))
+    samples: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeats):
+        for name, step in steps.items():
+            samples[name].append(await _time(step, requests))
+        app.journal.clear()
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+async def push_and_get(requests: int, repeats: int) -> dict[str, dict[str, float]]:
+    pushing = await inproc.push_ready_mock()
+    path = "/1/push/products"
+    status, answer = await inproc.asgi_call(pushing, "POST", path, inproc.PUSH_BODY)
+    assert status == 200, answer[:300]
+    getting, ids = inproc.seeded_mock()
+    return {
+        "push of 1,000 records": await profile(
+            pushing, "POST", path, inproc.PUSH_BODY, max(3, requests // inproc.PUSH_SHARE), repeats
+        ),
+        "getSource": await profile(getting, "GET", f"/1/sources/{ids[0]}", b"", requests, repeats),
+    }
+
+
+def render(profiles: dict[str, dict[str, float]]) -> list[str]:
+    lines = []
+    for title, costs in profiles.items():
+        whole = costs["whole request"]
+        staged = sum(
+            value for name, value in costs.items() if name != "whole request" and not name.startswith(" ")
+        )
+        lines += [f"{title}:", "", "| stage | µs | share of the request |", "| --- | ---: | ---: |"]
+        for name, value in costs.items():
+            if name != "whole request":
+                lines.append(f"| {name} | {value:,.1f} | {value / whole:.0%} |")
+        rest = whole - staged
+        lines.append(f"| framework and the rest | {rest:,.1f} | {rest / whole:.0%} |")
+        lines += [f"| **whole request** | {whole:,.1f} | 100% |", ""]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args(argv)
+    profiles = asyncio.run(push_and_get(args.requests, args.repeats))
+    print("\n".join(render(profiles)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""mockserver.jsonio: strict JSON in, compact JSON out; and the compact forms the journal keeps."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from mockserver import jsonio
+from mockserver.errors import BadRequest
+from mockserver.journal import Call
+
+
+def refusal(raw: bytes) -> str:
+    with pytest.raises(BadRequest) as caught:
+        jsonio.loads(raw)
+    return caught.value.message
+
+
+def test_a_key_given_twice_keeps_its_last_value() -> None:
+    assert jsonio.loads(b'{"a":1,"b":{"c":1,"c":[2]},"a":3}') == {"a": 3, "b": {"c": [2]}}
+
+
+def test_integers_beyond_64_bits_stay_exact() -> None:
+    assert jsonio.loads(b"[123456789012345678901234567890, -18446744073709551617]") == [
+        123456789012345678901234567890,
+        -18446744073709551617,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "where"),
+    [
+        (b'{"records":[{"objectID":"a","price":1e400}]}', "body.records[0].price: the number 1e400"),
+        (b"[1, -1e309]", "body[1]: the number -1e309"),
+        (b'{"a":["\\ud800"]}', "body.a[0]: a string holds a lone surrogate"),
+        (b'{"\\udfff":1}', "body: a string holds a lone surrogate"),
+        (b'{"a":1} x', "body: invalid JSON at line 1 column 9"),
+        (b'{"a":NaN}', "body: invalid JSON"),
+        (b'["a\xffb"]', "body: not valid UTF-8 (byte 3)"),
+        (b"[" * 5000 + b"]" * 5000, "body: JSON nested too deeply"),
+        (b"[" + b"9" * 5000 + b"]", "body: invalid JSON"),
+    ],
+)
+def test_refusals_say_what_and_where(raw: bytes, where: str) -> None:
+    assert where in refusal(raw)
+
+
+def test_dumps_is_compact_utf8_with_non_ascii_kept() -> None:
+    assert jsonio.dumps({"name": "café ☕", "n": [1, 2.5, None, True]}) == (
+        '{"name":"café ☕","n":[1,2.5,null,true]}'.encode()
+    )
+
+
+@pytest.mark.parametrize("value", [math.nan, [math.inf], {"a": {"b": -math.inf}}, {"k": [1, (math.nan,)]}])
+def test_dumps_refuses_nan_and_infinities(value: object) -> None:
+    with pytest.raises(ValueError, match="NaN"):
+        jsonio.dumps(value)
+    with pytest.raises(ValueError, match="NaN"):
+        jsonio.dumps_many([{"ok": None}, value])
+
+
+def test_dumps_refuses_lone_surrogates_and_objects_json_has_no_type_for() -> None:
+    with pytest.raises(ValueError, match="surrogate"):
+        jsonio.dumps({"a": "\ud800"})
+    with pytest.raises(TypeError):
+        jsonio.dumps({"a": object()})
+
+
+def test_a_journal_call_keeps_its_body_packed_and_reads_back_a_fresh_copy() -> None:
+    body: dict[str, Any] = {"action": "addObject", "records": [{"objectID": "a", "n": 1}]}
+    call = Call("push", "POST", "/1/push/p", "APP", body=body)
+    body["records"].append({"objectID": "later"})  # the caller's object is not what was recorded
+    assert call.body == {"action": "addObject", "records": [{"objectID": "a", "n": 1}]}
+    call.body["records"].clear()
+    assert len(call.body["records"]) == 1
+    assert call.to_json()["body"] == call.body
+    assert "records" in repr(call)
+
+
+def test_a_journal_call_keeps_a_body_that_is_not_json_as_it_is() -> None:
+    marker = object()
+    assert Call("x", "POST", "/", None, body=[marker]).body == [marker]
+    assert Call("x", "POST", "/", None, body="text").body == "text"
+    assert Call("x", "GET", "/", None).body is None
+
+
+def test_a_journal_call_given_the_json_text_keeps_it_as_it_is() -> None:
+    raw = b'{"action": "addObject", "records": [{"objectID": "a", "n": 1, "n": 2}]}'
+    call = Call("push", "POST", "/1/push/p", "APP", body=jsonio.loads(raw), body_json=raw)
+    assert call._body.data is raw
+    assert call.body == {"action": "addObject", "records": [{"objectID": "a", "n": 2}]}
+
+
+def test_read_json_body_and_bytes_gives_the_inflated_text_it_parsed() -> None:
+    import asyncio
+    import gzip
+
+    from starlette.requests import Request
+
+    from mockserver.bodies import read_json_body_and_bytes
+    from mockserver.validation import MISSING
+
+    def request(body: bytes, headers: list[tuple[bytes, bytes]]) -> Request:
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return Request({"type": "http", "method": "POST", "headers": headers}, receive)
+
+    text = b'{"name": "x"}'
+    zipped = request(gzip.compress(text), [(b"content-encoding", b"gzip")])
+    assert asyncio.run(read_json_body_and_bytes(zipped, 1000)) == ({"name": "x"}, text)
+    assert asyncio.run(read_json_body_and_bytes(request(b"", []), 1000)) == (MISSING, None)
