@@ -35,8 +35,10 @@ class Family:
     def get(self, ctx: Context, record_id: str, where: str | None = None) -> Record:
         record = self.records(ctx.account).get(record_id)
         if record is None:
+            # A reference a body names that does not exist is a missing resource too (404): the
+            # body is valid for the schema, so conformance tools expect no 400 for it.
             if where is not None:
-                raise BadRequest(f"{where}: no {self.singular} with ID {record_id!r} exists")
+                raise NotFound(f"{where}: no {self.singular} with ID {record_id!r} exists")
             raise NotFound(f"No {self.singular} with ID {record_id!r} exists")
         return record
 
@@ -46,8 +48,13 @@ class Family:
 
 
 def project(record: Record, schema: Schema) -> Record:
-    """Keep the fields the response schema names (drops anything internal)."""
-    props = schema.get("properties")
+    """Keep the fields the response schema names (drops anything internal).
+
+    A schema of per-type variants (``oneOf``) names the fields any of its variants names."""
+    props = set(schema.get("properties") or ())
+    for variant in schema.get("oneOf", ()):
+        if isinstance(variant, dict):
+            props.update(variant.get("properties") or ())
     if not props:
         return dict(record)
     return {k: v for k, v in record.items() if k in props}

@@ -15,9 +15,15 @@ from .pipeline import run_task
 
 TRIGGER = "_triggerType"  # internal: onDemand | schedule | subscription | streaming
 
-# The input a task takes depends on its source's type; any other source takes a streaming mapping.
-TASK_INPUT_BY_SOURCE_TYPE = {"docker": "DockerStreamsInput", "shopify": "ShopifyInput"}
-DEFAULT_TASK_INPUT = "StreamingInput"
+# The spec states which input a task takes by its source's type (a ``default`` entry for the rest).
+TASK_INPUT_RULE = ("TaskCreate", "x-input-schema-by-source-type")
+
+
+def task_input_schema(ctx: Context, source_type: str | None) -> str:
+    """The name of the input schema a task takes when its source has ``source_type``."""
+    owner, extension = TASK_INPUT_RULE
+    table: dict[str, str] = ctx.checks.spec.schema(owner)[extension]
+    return table.get(source_type or "", table["default"])
 
 
 def _email_enabled(record: Record) -> bool:
@@ -95,11 +101,7 @@ def _check_fields(ctx: Context, task: Record, changes: dict[str, Any]) -> None:
         destinations.FAMILY.get(ctx, changes["destinationID"], "body.destinationID")
     if "input" in changes:
         source = ctx.account.sources.get(task["sourceID"])
-        schema = (
-            TASK_INPUT_BY_SOURCE_TYPE.get(source["type"], DEFAULT_TASK_INPUT)
-            if source
-            else DEFAULT_TASK_INPUT
-        )
+        schema = task_input_schema(ctx, source["type"] if source else None)
         ctx.checks.check(schema, changes["input"], "body.input")
 
 

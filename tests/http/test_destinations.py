@@ -130,20 +130,20 @@ def test_unknown_id_is_404(client: TestClient, method: str) -> None:
 # --- references -------------------------------------------------------------------------------
 
 
-def test_unknown_authentication_is_400_naming_the_field(client: TestClient) -> None:
+def test_unknown_authentication_is_404_naming_the_field(client: TestClient) -> None:
     message = error(
         client.post(
             "/1/destinations",
             json={"type": "search", "name": "d", "input": {"indexName": "i"}, "authenticationID": "ghost"},
         ),
-        400,
+        404,
     )
     assert message.startswith("body.authenticationID")
     assert "ghost" in message
     assert list_ids(client) == []
 
 
-def test_unknown_transformation_is_400_naming_the_field(client: TestClient) -> None:
+def test_unknown_transformation_is_404_naming_the_field(client: TestClient) -> None:
     known = make_transformation(client)
     message = error(
         client.post(
@@ -155,21 +155,21 @@ def test_unknown_transformation_is_400_naming_the_field(client: TestClient) -> N
                 "transformationIDs": [known, "ghost"],
             },
         ),
-        400,
+        404,
     )
     assert message.startswith("body.transformationIDs")
     assert "ghost" in message
     assert list_ids(client) == []
 
 
-def test_patch_with_unknown_references_is_400(client: TestClient) -> None:
+def test_patch_with_unknown_references_is_404(client: TestClient) -> None:
     destination_id = create(client)
     message = error(
-        client.patch(f"/1/destinations/{destination_id}", json={"authenticationID": "ghost"}), 400
+        client.patch(f"/1/destinations/{destination_id}", json={"authenticationID": "ghost"}), 404
     )
     assert message.startswith("body.authenticationID")
     message = error(
-        client.patch(f"/1/destinations/{destination_id}", json={"transformationIDs": ["ghost"]}), 400
+        client.patch(f"/1/destinations/{destination_id}", json={"transformationIDs": ["ghost"]}), 404
     )
     assert message.startswith("body.transformationIDs")
     got = ok(client.get(f"/1/destinations/{destination_id}"))

@@ -176,22 +176,22 @@ def test_unknown_id_is_404(client: TestClient, method: str) -> None:
 # --- references -------------------------------------------------------------------------------
 
 
-def test_unknown_authentication_is_400_naming_the_field(client: TestClient) -> None:
+def test_unknown_authentication_is_404_naming_the_field(client: TestClient) -> None:
     message = error(
         client.post(
             "/1/sources",
             json={"type": "json", "name": "s", "input": {"url": "u"}, "authenticationID": "ghost"},
         ),
-        400,
+        404,
     )
     assert message.startswith("body.authenticationID")
     assert "ghost" in message
     assert list_ids(client) == []
 
 
-def test_patch_with_unknown_authentication_is_400(client: TestClient) -> None:
+def test_patch_with_unknown_authentication_is_404(client: TestClient) -> None:
     source_id = create(client)
-    message = error(client.patch(f"/1/sources/{source_id}", json={"authenticationID": "ghost"}), 400)
+    message = error(client.patch(f"/1/sources/{source_id}", json={"authenticationID": "ghost"}), 404)
     assert message.startswith("body.authenticationID")
     assert "authenticationID" not in ok(client.get(f"/1/sources/{source_id}"))
 

@@ -510,16 +510,16 @@ def test_enable_disable_unknown_task_is_404(client: TestClient, version: int, wh
 
 def test_create_needs_an_existing_source(client: TestClient, pair: tuple[str, str]) -> None:
     body = {"sourceID": "ghost", "destinationID": pair[1], "action": "save"}
-    assert "body.sourceID" in refused(client.post("/2/tasks", json=body))
-    assert "body.sourceID" in refused(client.post("/1/tasks", json={**body, "trigger": {"type": "onDemand"}}))
+    assert "body.sourceID" in refused(client.post("/2/tasks", json=body), 404)
+    assert "body.sourceID" in refused(client.post("/1/tasks", json={**body, "trigger": {"type": "onDemand"}}), 404)
     assert listed(client) == []
 
 
 def test_create_needs_an_existing_destination(client: TestClient, pair: tuple[str, str]) -> None:
     body = {"sourceID": pair[0], "destinationID": "ghost", "action": "save"}
-    assert "body.destinationID" in refused(client.post("/2/tasks", json=body))
+    assert "body.destinationID" in refused(client.post("/2/tasks", json=body), 404)
     assert "body.destinationID" in refused(
-        client.post("/1/tasks", json={**body, "trigger": {"type": "onDemand"}})
+        client.post("/1/tasks", json={**body, "trigger": {"type": "onDemand"}}), 404
     )
     assert listed(client) == []
 
@@ -532,7 +532,7 @@ def test_update_needs_an_existing_destination(
     body: dict[str, Any] = {"destinationID": "ghost"}
     if method == "put":
         body["action"] = "save"
-    message = refused(client.request(method.upper(), f"/{version}/tasks/{task_id}", json=body))
+    message = refused(client.request(method.upper(), f"/{version}/tasks/{task_id}", json=body), 404)
     assert "body.destinationID" in message
     assert get_task(client, task_id)["destinationID"] == pair[1]
 

@@ -137,13 +137,13 @@ def test_patch_is_not_allowed(client: TestClient) -> None:
     error(client.patch(f"/1/transformations/{transformation_id}", json={"name": "x"}), 405)
 
 
-def test_unknown_authentication_ids_are_400(client: TestClient) -> None:
+def test_unknown_authentication_ids_are_404(client: TestClient) -> None:
     auth_id = make_auth(client)
     message = error(
         client.post(
             "/1/transformations", json={"name": "t", "code": CODE, "authenticationIDs": [auth_id, "ghost"]}
         ),
-        400,
+        404,
     )
     assert message.startswith("body.authenticationIDs")
     assert "ghost" in message
@@ -154,7 +154,7 @@ def test_unknown_authentication_ids_are_400(client: TestClient) -> None:
             f"/1/transformations/{transformation_id}",
             json={"name": "t", "code": CODE, "authenticationIDs": ["ghost"]},
         ),
-        400,
+        404,
     )
     assert message.startswith("body.authenticationIDs")
 
