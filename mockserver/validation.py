@@ -63,7 +63,7 @@ def _validator_class() -> type[OAS31Validator]:
     from openapi_schema_validator import OAS31Validator
 
     plain = {k: Draft202012Validator.VALIDATORS[k] for k in ("oneOf", "anyOf", "allOf")}
-    extended: type[OAS31Validator] = validators.extend(OAS31Validator, plain)
+    extended: type[OAS31Validator] = validators.extend(OAS31Validator, plain)  # type: ignore[no-untyped-call]
     return extended
 
 
@@ -141,6 +141,9 @@ def _message(error: ValidationError, hide_values: bool = False) -> str:
             f"breaks the rule {rule}: {error.validator_value!r} (the value is not shown: it may be a secret)"
         )
     if error.validator == "anyOf":
+        branches = schema.get("anyOf", ())
+        if branches and all(isinstance(b, dict) and set(b) == {"required"} for b in branches):
+            return "needs " + " or ".join(" and ".join(map(repr, b["required"])) for b in branches)
         return "matches none of the allowed shapes"
     if error.validator == "oneOf":
         matched = sum(1 for _ in error.context or ()) < len(schema.get("oneOf", ()))
@@ -151,23 +154,48 @@ def _message(error: ValidationError, hide_values: bool = False) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 
+def discriminating_field(schema: Schema) -> str | None:
+    """The field a ``oneOf``'s variants are told apart by: the ``discriminator``'s, or else the one
+    property every variant fixes to a value (``const`` or a one-value ``enum``)."""
+    branches = schema.get("oneOf")
+    if not isinstance(branches, list) or not branches:
+        return None
+    discriminator = schema.get("discriminator")
+    if isinstance(discriminator, dict) and isinstance(discriminator.get("propertyName"), str):
+        return str(discriminator["propertyName"])
+    fixed = [
+        {k for k in b.get("properties", {}) if _named_value(b, k) is not None}
+        if isinstance(b, dict)
+        else set()
+        for b in branches
+    ]
+    common = set.intersection(*fixed)
+    if not common:
+        return None
+    return "type" if "type" in common else sorted(common)[0]
+
+
 def discriminated_variants(schema: Schema) -> dict[str, Schema] | None:
-    """A ``oneOf`` with a ``discriminator``: its variants by the discriminating value (else None).
+    """A ``oneOf`` of per-type variants: the variants by their discriminating value (else None).
 
     Each variant names its value as ``const`` (or a one-value ``enum``) of the discriminating
     property, so this needs no ``$ref`` (it works on a dereferenced schema).
     """
-    discriminator = schema.get("discriminator")
-    branches = schema.get("oneOf")
-    if not isinstance(discriminator, dict) or not isinstance(branches, list):
+    name = discriminating_field(schema)
+    if name is None:
         return None
-    name = discriminator.get("propertyName")
     found: dict[str, Schema] = {}
-    for branch in branches:
+    for branch in schema["oneOf"]:
         value = _named_value(branch, name)
         if value is not None:
             found[value] = branch
     return found
+
+
+def _default_variant(variants: Mapping[str, Schema], name: str) -> str | None:
+    """The variant a value without the discriminating field falls in (one that does not require it)."""
+    optional = [v for v, schema in variants.items() if name not in schema.get("required", ())]
+    return optional[0] if len(optional) == 1 else None
 
 
 def _named_value(branch: Any, name: Any) -> str | None:
@@ -200,12 +228,12 @@ def _narrow(errors: Iterable[ValidationError], where: str, context: str | None, 
             wrong_type = [e for e in error.context or () if e.validator == "type" and not e.relative_path]
             verdict.errors.append((wrong_type[0] if wrong_type else error, context))
             continue
-        name = str(schema["discriminator"]["propertyName"])
+        name = str(discriminating_field(schema))
         location = _location(error, where)
-        if name not in error.instance:
+        value = error.instance.get(name, _default_variant(variants, name))
+        if value is None:
             verdict.message = verdict.message or f"{location}: {name!r} is a required property"
             continue
-        value = error.instance[name]
         if not isinstance(value, str) or value not in variants:
             verdict.message = verdict.message or (
                 f"{location}.{name}: {value!r} is not one of {sorted(variants)}"
@@ -231,7 +259,8 @@ def _varies(error: ValidationError, variants: Mapping[str, Schema], name: str) -
         extra = [k for k in error.instance if k not in allowed]
         return any(k in v.get("properties", {}) for k in extra for v in variants.values())
     if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [r for r in error.validator_value if r not in error.instance]
+        wanted: list[Any] = list(error.validator_value) if isinstance(error.validator_value, list) else []
+        missing = [r for r in wanted if r not in error.instance]
         return any(any(m not in v.get("required", ()) for v in variants.values()) for m in missing)
     return False
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import BadRequest, as_conflict
 from ..journal import MASK
 from ..store import Record
 from .context import Context, Handler, SchemaChecks
@@ -140,7 +141,10 @@ def update(ctx: Context) -> Any:
     if "input" in changes:
         schema_name = ctx.checks.input_schema_for("AuthenticationUpdate", record["type"])
         if schema_name is not None:
-            ctx.checks.check(schema_name, changes["input"], "body.input")
+            try:
+                ctx.checks.check(schema_name, changes["input"], "body.input")
+            except BadRequest as exc:  # valid for some type, not for this authentication's
+                raise as_conflict(exc) from None
     return patch_record(FAMILY, ctx, record, changes)
 
 

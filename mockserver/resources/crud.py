@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BadRequest, NotFound
+from ..errors import BadRequest, Conflict, NotFound
 from ..spec import Schema
 from ..store import Account, Record, Records
 from .context import Context, Handler
@@ -184,7 +184,7 @@ def delete_handler(family: Family, referrers: Referrers | None = None) -> Handle
         family.get(ctx, record_id)
         users = referrers(ctx, record_id) if referrers is not None else []
         if users:
-            raise BadRequest(
+            raise Conflict(
                 f"The {family.singular} {record_id!r} cannot be deleted: it is used by {', '.join(users)}"
             )
         del family.records(ctx.account)[record_id]

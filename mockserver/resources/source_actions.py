@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import BadRequest
+from ..errors import BadRequest, Conflict, NotFound
 from ..store import Record
 from ..validation import MISSING
 from . import authentications, sources
@@ -47,7 +47,11 @@ def problems(ctx: Context, source: Record) -> list[str]:
 def _validated(ctx: Context, source: Record, owner_id: str, sample: list[Record]) -> Any:
     found = problems(ctx, source)
     if found:
-        raise BadRequest("The source is not valid: " + "; ".join(found))
+        # The payload fits the schema: what is wrong is a reference naming nothing (404) or a
+        # source the service could not use (409).
+        message = "The source is not valid: " + "; ".join(found)
+        missing = [f for f in found if f.startswith("authenticationID:")]
+        raise NotFound(message) if len(missing) == len(found) else Conflict(message)
     run, events = create_run(
         ctx, {"taskID": owner_id}, "validate", [EventPlan("fetch", len(sample))], finish_now=True
     )
@@ -88,7 +92,7 @@ def discover(ctx: Context) -> Any:
     """POST /1/sources/{sourceID}/discover: only Docker sources have streams to discover."""
     source = sources.FAMILY.get(ctx, ctx.request.path["sourceID"])
     if source["type"] != "docker":
-        raise BadRequest(
+        raise Conflict(
             f"path.sourceID: source {source['sourceID']!r} is a {source['type']} source; "
             "only docker sources can be discovered"
         )

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import rfc3339
-from ..errors import BadRequest
+from ..errors import BadRequest, as_conflict
 from ..store import Account, Record
 from . import destinations, sources
 from .context import Context, Handler
@@ -102,7 +102,10 @@ def _check_fields(ctx: Context, task: Record, changes: dict[str, Any]) -> None:
     if "input" in changes:
         source = ctx.account.sources.get(task["sourceID"])
         schema = task_input_schema(ctx, source["type"] if source else None)
-        ctx.checks.check(schema, changes["input"], "body.input")
+        try:
+            ctx.checks.check(schema, changes["input"], "body.input")
+        except BadRequest as exc:  # a task input, but not the one this source's type takes
+            raise as_conflict(exc) from None
 
 
 def _apply_cron(ctx: Context, record: Record, cron: str | None, where: str) -> None:

@@ -7,20 +7,13 @@ source's type by the spec's ``x-input-schema-by-source-type`` on ``TaskCreate``.
 
 from __future__ import annotations
 
-import copy
 import functools
 from typing import Any, Final
 
 from ..spec import Operation, Schema, Spec, load_spec
-from ..validation import discriminated_variants
+from ..validation import discriminated_variants, discriminating_field
 from .pools import _prepare, _satisfiable
 
-# Input schemas by type for bodies whose spec has no discriminated variants (a transformation's
-# ``type`` is optional, so it cannot discriminate).
-_EXTRA_INPUT_BY_TYPE: Final[dict[str, dict[str, str | None]]] = {
-    "TransformationCreate": {"code": "TransformationCode", "noCode": "TransformationNoCode"},
-    "TransformationTry": {"code": "TransformationCode", "noCode": "TransformationNoCode"},
-}
 TASK_INPUT_OWNER: Final = "TaskCreate"  # the schema carrying x-input-schema-by-source-type
 
 
@@ -52,53 +45,40 @@ class _Generator:
         result: Schema = self._cache[key]
         return result
 
-    def variants(self, owner: str, field_name: str = "type") -> dict[str, Schema]:
-        """``owner`` as one plain prepared schema per value of its discriminating field."""
-        key = ("variants", owner, field_name)
+    def variants(self, owner: str) -> dict[str, Schema]:
+        """``owner`` (a ``oneOf`` of per-type variants) as one plain prepared schema per type.
+
+        Each variant is drawn with its type and, where it has one, its input: a variant that may
+        leave them out (a transformation's type defaults to code) is narrowed to one that does not.
+        """
+        key = ("variants", owner)
         if key in self._cache:
             cached: dict[str, Schema] = self._cache[key]
             return cached
         raw = self.spec.schema(owner)
-        discriminated = discriminated_variants(raw)
-        if discriminated is not None:
-            result = {value: _prepare(variant) for value, variant in discriminated.items()}
-        else:
-            result = self._by_extra_mapping(owner, raw, field_name)
-        result = {value: schema for value, schema in result.items() if _satisfiable(schema)}
+        field_name = discriminating_field(raw)
+        found = discriminated_variants(raw)
+        if field_name is None or found is None:
+            raise ValueError(f"{owner} is not a oneOf of per-type variants")
+        result: dict[str, Schema] = {}
+        for value, variant in found.items():
+            schema = _prepare(variant)
+            required = set(schema.get("required", ())) | {field_name}
+            if "input" in schema.get("properties", {}):
+                required.add("input")
+            schema["required"] = sorted(required)
+            # Alternatives of required fields (input or code) that the above already meets go.
+            alternatives = schema.get("anyOf", ())
+            if alternatives and any(set(a.get("required", ())) <= required for a in alternatives):
+                del schema["anyOf"]
+            if _satisfiable(schema):
+                result[value] = schema
         self._cache[key] = result
         return result
 
-    def _by_extra_mapping(self, owner: str, raw: Schema, field_name: str) -> dict[str, Schema]:
-        """Variants of a schema without a discriminator: its ``type`` enum, each with its input."""
-        base = _prepare(raw)
-        mapping = _EXTRA_INPUT_BY_TYPE.get(owner, {})
-        values = [*base.get("properties", {}).get(field_name, {}).get("enum", ())] or list(mapping)
-        result: dict[str, Schema] = {}
-        for value in values:
-            schema = copy.deepcopy(base)
-            props = schema.setdefault("properties", {})
-            required = set(schema.get("required", ()))
-            if field_name in props:
-                props[field_name] = {"const": value}
-                required.add(field_name)
-            target = mapping.get(value)
-            if value in mapping and target is None:
-                props.pop("input", None)
-                required.discard("input")
-            elif target is not None:
-                props["input"] = self.prepared(target)
-                required.add("input")
-            if required:
-                schema["required"] = sorted(required)
-            result[value] = schema
-        return result
-
     def input_mapping(self, owner: str) -> dict[str, str | None]:
-        """The input schema names by type (``x-input-schema-by-type``, else the table above)."""
-        raw = self.spec.schema(owner)
-        mapping: dict[str, str | None] = raw.get("x-input-schema-by-type") or _EXTRA_INPUT_BY_TYPE.get(
-            owner, {}
-        )
+        """The input schema names by type (the spec's ``x-input-schema-by-type``)."""
+        mapping: dict[str, str | None] = self.spec.schema(owner).get("x-input-schema-by-type", {})
         return mapping
 
     def body_schema(self, op: Operation) -> Schema:
