@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import ApiError, BadRequest, Conflict, NotFound
 from ..spec import Schema
 from ..store import Account, Record, Records
 from .context import Context, Handler
@@ -35,16 +35,24 @@ class Family:
     def get(self, ctx: Context, record_id: str, where: str | None = None) -> Record:
         record = self.records(ctx.account).get(record_id)
         if record is None:
-            # A reference a body names that does not exist is a missing resource too (404): the
-            # body is valid for the schema, so conformance tools expect no 400 for it.
             if where is not None:
-                raise NotFound(f"{where}: no {self.singular} with ID {record_id!r} exists")
+                raise missing_reference(ctx, f"{where}: no {self.singular} with ID {record_id!r} exists")
             raise NotFound(f"No {self.singular} with ID {record_id!r} exists")
         return record
 
     def show(self, record: Record, ctx: Context, schema: Schema) -> Record:
         visible = self.public(record, ctx) if self.public is not None else record
         return project(visible, schema)
+
+
+def missing_reference(ctx: Context, message: str) -> ApiError:
+    """The error for a body naming a resource that does not exist (the body fits the schema).
+
+    A request that names it is asking for a missing resource: 404. On an operation acting on a
+    resource in its path, a 404 would say *that* resource is gone, so there it is a conflict
+    between the change and what exists: 409.
+    """
+    return Conflict(message) if ctx.request.path else NotFound(message)
 
 
 def project(record: Record, schema: Schema) -> Record:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict
 from ..store import Record
 from ..validation import MISSING
 from . import authentications, sources
 from .context import Context, Handler
+from .crud import missing_reference
 from .pipeline import destination_index, run_task
 from .runs import EventPlan, create_run, show_events
 
@@ -51,7 +52,7 @@ def _validated(ctx: Context, source: Record, owner_id: str, sample: list[Record]
         # source the service could not use (409).
         message = "The source is not valid: " + "; ".join(found)
         missing = [f for f in found if f.startswith("authenticationID:")]
-        raise NotFound(message) if len(missing) == len(found) else Conflict(message)
+        raise missing_reference(ctx, message) if len(missing) == len(found) else Conflict(message)
     run, events = create_run(
         ctx, {"taskID": owner_id}, "validate", [EventPlan("fetch", len(sample))], finish_now=True
     )
