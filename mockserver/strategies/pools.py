@@ -116,6 +116,10 @@ def _prepare(node: Any, name: str | None = None, required: bool = False) -> Any:
         else:
             out[key] = _prepare(value)
     kind = out.get("type")
+    if kind == "string" and name == "cron" and "pattern" in out and not {"enum", "const"} & set(out):
+        # The spec's cron pattern also admits crons that never fire (30 February): draw from the
+        # cron pool instead, whose every value fits the pattern and fires.
+        del out["pattern"]
     plain = not any(k in out for k in ("enum", "const", "pattern", "format", "anyOf", "oneOf", "allOf"))
     if kind == "string" and plain:
         if name is not None and name.lower().endswith("url"):

@@ -250,3 +250,17 @@ def test_from_schema_draws_from_any_schema() -> None:
     values = ms.pool(_prepare({"type": "integer", "minimum": 3, "maximum": 5}))
     assert set(values) == {3, 4, 5}
     assert ms.pool({"allOf": [{"type": "string"}, {"type": "integer"}]}) == ()
+
+
+def test_crons_fit_the_spec_pattern_and_fire() -> None:
+    """The spec's cron pattern admits crons that never fire (30 February): none is drawn."""
+    import re
+    from datetime import datetime
+
+    pattern = re.compile(SPEC.schema("Cron")["pattern"])
+    prepared = _prepare({"type": "object", "properties": {"cron": SPEC.schema("Cron")}})
+    crons = ms.pool(prepared["properties"]["cron"])
+    assert crons
+    for cron in crons:
+        assert pattern.search(cron), cron
+        croniter(cron, datetime(2026, 1, 1)).get_next(datetime)  # raises for a cron that never fires
