@@ -6,17 +6,14 @@ runs all of schemathesis's checks on each answer, optionally follows the spec's 
 through sequences of calls (``stateful=True``), and returns a :class:`ConformanceReport`.
 ``assert_conformance(...)`` is the same as a pytest helper: it fails with the rendered report.
 
-Two adjustments, each for a stated reason (``EXCLUDED_CHECKS`` and ``_generation_document``):
-
-* the spec's type-dependent inputs (``if``/``then`` on ``type``) are handed to schemathesis as an
-  equivalent ``oneOf`` of one schema per type, which it can generate from (it cannot generate from
-  ``if``/``then``);
-* checks that do not apply to this API are left out, with the reason in the report.
+The spec is handed to schemathesis as it is (its type-dependent inputs are discriminated
+``oneOf`` variants, which schemathesis generates from) and every check runs: the mock refuses
+schema-valid data only where the API's own rules say so, with the status such data calls for (a
+reference naming nothing is a 404).
 """
 
 from __future__ import annotations
 
-import copy
 import socket
 import time
 from collections import Counter
@@ -32,16 +29,7 @@ from .validation import MISSING, RequestValidators
 APP_ID_HEADER = "x-algolia-application-id"
 API_KEY_HEADER = "x-algolia-api-key"
 
-EXCLUDED_CHECKS: dict[str, str] = {
-    "positive_data_acceptance": (
-        "the Ingestion API has rules its schema cannot state (referenced IDs must exist, a cron "
-        "must parse, a transformation's input must fit its type, a date window must be ordered, a "
-        "push needs a push task on the index); schema-valid data that breaks them is rightly "
-        "refused with 400, which this check counts as a failure. Acceptance of semantically valid "
-        "requests is tested with mockserver.strategies (tests/test_properties.py)"
-    ),
-}
-
+EXCLUDED_CHECKS: dict[str, str] = {}  # check name -> why it is not run (none today)
 SKIPPED_OPERATIONS: dict[str, str] = {}  # operation ID -> why it is not run (none today)
 
 
@@ -218,50 +206,6 @@ class ConformanceReport:
         return "\n".join(lines)
 
 
-def _generation_document(document: dict[str, Any]) -> dict[str, Any]:
-    """The spec with each ``if``/``then``-on-type schema written as an equivalent ``oneOf`` of types."""
-    doc = copy.deepcopy(document)
-    schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {})
-    for name, schema in list(schemas.items()):
-        conditional = [c for c in schema.get("allOf", ()) if isinstance(c, dict) and "if" in c]
-        type_prop = schema.get("properties", {}).get("type")
-        if not conditional or not isinstance(type_prop, dict):
-            continue
-        enum = _enum_of(type_prop, schemas)
-        if not enum:
-            continue
-        variants = []
-        for value in enum:
-            variant = {
-                k: copy.deepcopy(v) for k, v in schema.items() if k != "allOf" and not k.startswith("x-")
-            }
-            props = variant.setdefault("properties", {})
-            required = set(variant.get("required", ())) | {"type"}
-            props["type"] = {"const": value}
-            for clause in conditional:
-                cond = clause["if"].get("properties", {}).get("type", {})
-                branch = clause.get("then") if cond.get("const") == value else clause.get("else")
-                if not isinstance(branch, dict):
-                    continue
-                props.update(copy.deepcopy(branch.get("properties", {})))
-                required.update(branch.get("required", ()))
-                for gone in branch.get("not", {}).get("required", ()):
-                    props.pop(gone, None)
-                    required.discard(gone)
-            variant["required"] = sorted(required)
-            variants.append(variant)
-        schemas[name] = {"oneOf": variants}
-    return doc
-
-
-def _enum_of(prop: dict[str, Any], schemas: Mapping[str, Any]) -> list[Any]:
-    ref = prop.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
-        prop = schemas.get(ref.rsplit("/", 1)[-1], {})
-    values = prop.get("enum", [])
-    return list(values) if isinstance(values, list) else []
-
-
 def _spelled(value: Any) -> list[str]:
     if isinstance(value, list):
         return [",".join(_spelled(v)[0] for v in value)]
@@ -368,7 +312,7 @@ def run_conformance(
     if url is not None:
         call_kwargs["base_url"] = url.rstrip("/")
 
-    schema = schemathesis.openapi.from_dict(_generation_document(loaded.document))
+    schema = schemathesis.openapi.from_dict(loaded.document)
     if app is not None:
         schema.app = app
     wanted = set(operations) if operations is not None else None

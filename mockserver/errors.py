@@ -111,6 +111,17 @@ class NotFound(ApiError):
     code = "resource_not_found"
 
 
+class Conflict(ApiError):
+    """A valid request the current state refuses: a resource still in use, an input of another type."""
+
+    status = 409
+
+
+def as_conflict(error: BadRequest) -> Conflict:
+    """``error``'s message as a conflict with the resource acted on (for a rule that depends on it)."""
+    return Conflict(error.message, error.headers)
+
+
 class MethodNotAllowed(ApiError):
     status = 405
     code = "method_not_allowed"

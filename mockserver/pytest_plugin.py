@@ -24,9 +24,10 @@ from . import settings as mock_settings
 
 if TYPE_CHECKING:
     from algoliasearch.ingestion.client import IngestionClient, IngestionClientSync
+
     from .handle import IngestionMock
-    from .inprocess import InProcessClient
     from .http.app import MockApp
+    from .inprocess import InProcessClient
     from .server import LiveServer
 
 MARKER = "ingestion_mock"

@@ -8,6 +8,7 @@ app can run on it (``validation="openapi-core"``), and the test suite checks the
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -45,10 +46,25 @@ class ValidRequest:
 
 
 def compile_schema(schema: Schema) -> OAS31Validator:
-    """The reference validator (the one openapi-core uses), imported on first need: it is slow to import."""
-    from openapi_schema_validator import OAS31Validator, oas31_format_checker
+    """The reference validator (the one openapi-core uses), imported on first need: it is slow to import.
 
-    return OAS31Validator(schema, format_checker=oas31_format_checker)
+    One difference: a ``discriminator`` is read as the annotation it is in OAS 3.1, not followed
+    through its ``mapping`` (whose ``$ref``s a dereferenced schema cannot resolve). Each variant
+    states its discriminating value as a ``const``, so plain ``oneOf`` picks the same variant.
+    """
+    from openapi_schema_validator import oas31_format_checker
+
+    return _validator_class()(schema, format_checker=oas31_format_checker)
+
+
+@functools.cache
+def _validator_class() -> type[OAS31Validator]:
+    from jsonschema import Draft202012Validator, validators
+    from openapi_schema_validator import OAS31Validator
+
+    plain = {k: Draft202012Validator.VALIDATORS[k] for k in ("oneOf", "anyOf", "allOf")}
+    extended: type[OAS31Validator] = validators.extend(OAS31Validator, plain)  # type: ignore[no-untyped-call]
+    return extended
 
 
 class SchemaCheck:
@@ -87,16 +103,21 @@ def holds_secrets(schema: Any) -> bool:
     return False
 
 
-def describe_error(error: ValidationError, where: str, root: Schema, hide_values: bool = False) -> str:
-    """``body.input.url: 'ftp://x' does not match ...`` with the discriminating type when there is one.
+def describe_error(
+    error: ValidationError, where: str, root: Schema, hide_values: bool = False, context: str | None = None
+) -> str:
+    """``body.input.url: 'ftp://x' does not match ...``, with the discriminating type when there is one.
 
     With ``hide_values`` the message names the field and the rule but not the value given."""
+    message = f"{_location(error, where)}: {_message(error, hide_values)}"
+    return f"{message} ({context})" if context else message
+
+
+def _location(error: ValidationError, where: str) -> str:
     location = where
     for part in error.absolute_path:
         location += f"[{part}]" if isinstance(part, int) else f".{part}"
-    message = f"{location}: {_message(error, hide_values)}"
-    context = _discriminator_context(error, root)
-    return f"{message} ({context})" if context else message
+    return location
 
 
 _MAX_MESSAGE = 400
@@ -120,6 +141,9 @@ def _message(error: ValidationError, hide_values: bool = False) -> str:
             f"breaks the rule {rule}: {error.validator_value!r} (the value is not shown: it may be a secret)"
         )
     if error.validator == "anyOf":
+        branches = schema.get("anyOf", ())
+        if branches and all(isinstance(b, dict) and set(b) == {"required"} for b in branches):
+            return "needs " + " or ".join(" and ".join(map(repr, b["required"])) for b in branches)
         return "matches none of the allowed shapes"
     if error.validator == "oneOf":
         matched = sum(1 for _ in error.context or ()) < len(schema.get("oneOf", ()))
@@ -130,34 +154,139 @@ def _message(error: ValidationError, hide_values: bool = False) -> str:
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
 
 
-def _discriminator_context(error: ValidationError, root: Schema) -> str | None:
-    node: Any = root
-    for part in error.absolute_schema_path:
-        if part == "then" and isinstance(node, dict) and isinstance(node.get("if"), dict):
-            props = node["if"].get("properties", {})
-            for key, cond in props.items():
-                if isinstance(cond, dict) and "const" in cond:
-                    return f"rule for {key} {cond['const']!r}"
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return None
+def discriminating_field(schema: Schema) -> str | None:
+    """The field a ``oneOf``'s variants are told apart by: the ``discriminator``'s, or else the one
+    property every variant fixes to a value (``const`` or a one-value ``enum``)."""
+    branches = schema.get("oneOf")
+    if not isinstance(branches, list) or not branches:
+        return None
+    discriminator = schema.get("discriminator")
+    if isinstance(discriminator, dict) and isinstance(discriminator.get("propertyName"), str):
+        return str(discriminator["propertyName"])
+    fixed = [
+        {k for k in b.get("properties", {}) if _named_value(b, k) is not None}
+        if isinstance(b, dict)
+        else set()
+        for b in branches
+    ]
+    common = set.intersection(*fixed)
+    if not common:
+        return None
+    return "type" if "type" in common else sorted(common)[0]
+
+
+def discriminated_variants(schema: Schema) -> dict[str, Schema] | None:
+    """A ``oneOf`` of per-type variants: the variants by their discriminating value (else None).
+
+    Each variant names its value as ``const`` (or a one-value ``enum``) of the discriminating
+    property, so this needs no ``$ref`` (it works on a dereferenced schema).
+    """
+    name = discriminating_field(schema)
+    if name is None:
+        return None
+    found: dict[str, Schema] = {}
+    for branch in schema["oneOf"]:
+        value = _named_value(branch, name)
+        if value is not None:
+            found[value] = branch
+    return found
+
+
+def _default_variant(variants: Mapping[str, Schema], name: str) -> str | None:
+    """The variant a value without the discriminating field falls in (one that does not require it)."""
+    optional = [v for v, schema in variants.items() if name not in schema.get("required", ())]
+    return optional[0] if len(optional) == 1 else None
+
+
+def _named_value(branch: Any, name: Any) -> str | None:
+    prop = branch.get("properties", {}).get(name) if isinstance(branch, dict) else None
+    if not isinstance(prop, dict):
+        return None
+    if "const" in prop:
+        return str(prop["const"])
+    enum = prop.get("enum")
+    return str(enum[0]) if isinstance(enum, list) and len(enum) == 1 else None
+
+
+class _Verdict:
+    """The errors worth reporting, each with the discriminating rule it comes from (if any)."""
+
+    def __init__(self) -> None:
+        self.errors: list[tuple[ValidationError, str | None]] = []
+        self.message: str | None = None  # a missing or unknown discriminating value says it all
+
+
+def _narrow(errors: Iterable[ValidationError], where: str, context: str | None, verdict: _Verdict) -> None:
+    """Replace each discriminated ``oneOf`` failure by the failures of the variant its value names."""
+    for error in errors:
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        variants = discriminated_variants(schema) if error.validator == "oneOf" else None
+        if not variants:
+            verdict.errors.append((error, context))
+            continue
+        if not isinstance(error.instance, dict):  # every variant is an object: say that
+            wrong_type = [e for e in error.context or () if e.validator == "type" and not e.relative_path]
+            verdict.errors.append((wrong_type[0] if wrong_type else error, context))
+            continue
+        name = str(discriminating_field(schema))
+        location = _location(error, where)
+        value = error.instance.get(name, _default_variant(variants, name))
+        if value is None:
+            verdict.message = verdict.message or f"{location}: {name!r} is a required property"
+            continue
+        if not isinstance(value, str) or value not in variants:
+            verdict.message = verdict.message or (
+                f"{location}.{name}: {value!r} is not one of {sorted(variants)}"
+            )
+            continue
+        index = schema["oneOf"].index(variants[value])
+        chosen = [
+            e for e in error.context or () if e.relative_schema_path and e.relative_schema_path[0] == index
+        ]
+        for sub in chosen:
+            rule = f"rule for {name} {value!r}" if _varies(sub, variants, name) else context
+            _narrow([sub], where, rule, verdict)
+
+
+def _varies(error: ValidationError, variants: Mapping[str, Schema], name: str) -> bool:
+    """Whether the failing part is one the variants state differently (so the type is worth naming)."""
+    if error.relative_path:
+        field = error.relative_path[0]
+        shapes = [v.get("properties", {}).get(field) for v in variants.values()]
+        return field != name and any(s != shapes[0] for s in shapes)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        extra = [k for k in error.instance if k not in allowed]
+        return any(k in v.get("properties", {}) for k in extra for v in variants.values())
+    if error.validator == "required" and isinstance(error.instance, dict):
+        wanted: list[Any] = list(error.validator_value) if isinstance(error.validator_value, list) else []
+        missing = [r for r in wanted if r not in error.instance]
+        return any(any(m not in v.get("required", ()) for v in variants.values()) for m in missing)
+    return False
 
 
 def first_error(
     validator: OAS31Validator, instance: Any, where: str, hide_values: bool = False
 ) -> str | None:
-    from jsonschema.exceptions import best_match
+    from jsonschema.exceptions import best_match, relevance
 
     errors = list(validator.iter_errors(instance))
     if not errors:
         return None
-    # A rule chosen by a discriminating field (if/then on ``type``) says more than a blind anyOf.
-    specific = [e for e in errors if "then" in e.absolute_schema_path]
-    error = best_match(specific or errors)
+    # A discriminated oneOf (the input's shape follows ``type``) is judged by the variant its
+    # ``type`` names, which says more than "matches none of the allowed shapes".
+    verdict = _Verdict()
+    _narrow(errors, where, None, verdict)
+    if verdict.message is not None:
+        return verdict.message
+    contexts = {id(e): c for e, c in verdict.errors}
+    specific = [e for e, c in verdict.errors if c is not None]
+    error = best_match(specific or [e for e, _ in verdict.errors], key=relevance)
     assert error is not None
-    return describe_error(error, where, validator.schema, hide_values)
+    top = error  # best_match may have gone down into an anyOf's branches: the rule is its root's
+    while id(top) not in contexts and top.parent is not None:
+        top = top.parent
+    return describe_error(error, where, validator.schema, hide_values, contexts.get(id(top)))
 
 
 class _ParameterCheck:

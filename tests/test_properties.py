@@ -188,7 +188,7 @@ class IngestionMachine(RuleBasedStateMachine):
         in_use = record_id in self.model.state().referenced()
         response = self.client.delete(f"/{'2' if family == 'tasks' else '1'}/{family}/{record_id}")
         if in_use:
-            assert response.status_code == 400, response.text
+            assert response.status_code == 409, response.text  # in use: a conflict
         else:
             assert response.status_code == 200, response.text
             del self.model.records[family][record_id]

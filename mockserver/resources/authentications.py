@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..errors import BadRequest, as_conflict
 from ..store import Account, Record
 from .context import Context, Handler, Hooks, SchemaChecks
 from .crud import (
@@ -104,7 +105,10 @@ def update(ctx: Context) -> Any:
     if "input" in changes:
         schema_name = ctx.checks.input_schema_for("AuthenticationUpdate", record["type"])
         if schema_name is not None:
-            ctx.checks.check(schema_name, changes["input"], "body.input")
+            try:
+                ctx.checks.check(schema_name, changes["input"], "body.input")
+            except BadRequest as exc:  # valid for some type, not for this authentication's
+                raise as_conflict(exc) from None
     return patch_record(FAMILY, ctx, record, _given_values(changes))
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BadRequest, NotFound
+from ..errors import ApiError, BadRequest, Conflict, NotFound
 from ..spec import Schema
 from ..store import Account, Record, Records
 from .context import Context, Handler
@@ -36,7 +36,7 @@ class Family:
         record = self.records(ctx.account).get(record_id)
         if record is None:
             if where is not None:
-                raise BadRequest(f"{where}: no {self.singular} with ID {record_id!r} exists")
+                raise missing_reference(ctx, f"{where}: no {self.singular} with ID {record_id!r} exists")
             raise NotFound(f"No {self.singular} with ID {record_id!r} exists")
         return record
 
@@ -45,9 +45,24 @@ class Family:
         return project(visible, schema)
 
 
+def missing_reference(ctx: Context, message: str) -> ApiError:
+    """The error for a body naming a resource that does not exist (the body fits the schema).
+
+    A request that names it is asking for a missing resource: 404. On an operation acting on a
+    resource in its path, a 404 would say *that* resource is gone, so there it is a conflict
+    between the change and what exists: 409.
+    """
+    return Conflict(message) if ctx.request.path else NotFound(message)
+
+
 def project(record: Record, schema: Schema) -> Record:
-    """Keep the fields the response schema names (drops anything internal)."""
-    props = schema.get("properties")
+    """Keep the fields the response schema names (drops anything internal).
+
+    A schema of per-type variants (``oneOf``) names the fields any of its variants names."""
+    props = set(schema.get("properties") or ())
+    for variant in schema.get("oneOf", ()):
+        if isinstance(variant, dict):
+            props.update(variant.get("properties") or ())
     if not props:
         return dict(record)
     return {k: v for k, v in record.items() if k in props}
@@ -177,7 +192,7 @@ def delete_handler(family: Family, referrers: Referrers | None = None) -> Handle
         family.get(ctx, record_id)
         users = referrers(ctx, record_id) if referrers is not None else []
         if users:
-            raise BadRequest(
+            raise Conflict(
                 f"The {family.singular} {record_id!r} cannot be deleted: it is used by {', '.join(users)}"
             )
         del family.records(ctx.account)[record_id]

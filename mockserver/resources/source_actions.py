@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import BadRequest
+from ..errors import BadRequest, Conflict
 from ..store import Record
 from ..validation import MISSING
 from . import authentications, fetching, sources
 from .context import Context, Handler
+from .crud import missing_reference
 from .pipeline import destination_index, run_task
 from .runs import CRITICAL, EventPlan, Verdict, create_run, show_events
 
@@ -54,7 +55,11 @@ def _validated(ctx: Context, source: Record, owner_id: str) -> Any:
     """
     found = problems(ctx, source)
     if found:
-        raise BadRequest("The source is not valid: " + "; ".join(found))
+        # The payload fits the schema: what is wrong is a reference naming nothing (404) or a
+        # source the service could not use (409).
+        message = "The source is not valid: " + "; ".join(found)
+        missing = [f for f in found if f.startswith("authenticationID:")]
+        raise missing_reference(ctx, message) if len(missing) == len(found) else Conflict(message)
     fetched = fetching.fetch(ctx.account, source, owner_id)
     task = {"taskID": owner_id}
     if fetched.error is not None:
@@ -103,7 +108,7 @@ def discover(ctx: Context) -> Any:
     """POST /1/sources/{sourceID}/discover: only Docker sources have streams to discover."""
     source = sources.FAMILY.get(ctx, ctx.request.path["sourceID"])
     if source["type"] != "docker":
-        raise BadRequest(
+        raise Conflict(
             f"path.sourceID: source {source['sourceID']!r} is a {source['type']} source; "
             "only docker sources can be discovered"
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BadRequest
+from ..errors import BadRequest, Conflict, as_conflict
 from ..store import Record
 from . import authentications
 from .context import Context, Handler
@@ -39,11 +39,14 @@ def referrers(ctx: Context, source_id: str) -> list[str]:
 
 
 def check_update_input(ctx: Context, record: Record, new_input: Any) -> None:
-    """An update's input must fit the shape of the source's own type."""
+    """An update's input must fit the shape of the source's own type (else: a conflict with it)."""
     schema_name = ctx.checks.input_schema_for("SourceUpdate", record["type"])
     if schema_name is None:
-        raise BadRequest(f"body.input: a {record['type']} source takes no input")
-    ctx.checks.check(schema_name, new_input, "body.input")
+        raise Conflict(f"body.input: a {record['type']} source takes no input")
+    try:
+        ctx.checks.check(schema_name, new_input, "body.input")
+    except BadRequest as exc:
+        raise as_conflict(exc) from None
 
 
 def create(ctx: Context) -> Any:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ..clock import rfc3339
-from ..errors import BadRequest
+from ..errors import BadRequest, as_conflict
 from ..store import Account, Record
 from . import destinations, sources
 from .context import Context, Handler
@@ -16,9 +16,15 @@ from .runs import BLOCKED, CRITICAL_STREAK, unblock
 
 TRIGGER = "_triggerType"  # internal: onDemand | schedule | subscription | streaming
 
-# The input a task takes depends on its source's type; any other source takes a streaming mapping.
-TASK_INPUT_BY_SOURCE_TYPE = {"docker": "DockerStreamsInput", "shopify": "ShopifyInput"}
-DEFAULT_TASK_INPUT = "StreamingInput"
+# The spec states which input a task takes by its source's type (a ``default`` entry for the rest).
+TASK_INPUT_RULE = ("TaskCreate", "x-input-schema-by-source-type")
+
+
+def task_input_schema(ctx: Context, source_type: str | None) -> str:
+    """The name of the input schema a task takes when its source has ``source_type``."""
+    owner, extension = TASK_INPUT_RULE
+    table: dict[str, str] = ctx.checks.spec.schema(owner)[extension]
+    return table.get(source_type or "", table["default"])
 
 
 def _email_enabled(record: Record) -> bool:
@@ -96,12 +102,11 @@ def _check_fields(ctx: Context, task: Record, changes: dict[str, Any]) -> None:
         destinations.FAMILY.get(ctx, changes["destinationID"], "body.destinationID")
     if "input" in changes:
         source = ctx.account.sources.get(task["sourceID"])
-        schema = (
-            TASK_INPUT_BY_SOURCE_TYPE.get(source["type"], DEFAULT_TASK_INPUT)
-            if source
-            else DEFAULT_TASK_INPUT
-        )
-        ctx.checks.check(schema, changes["input"], "body.input")
+        schema = task_input_schema(ctx, source["type"] if source else None)
+        try:
+            ctx.checks.check(schema, changes["input"], "body.input")
+        except BadRequest as exc:  # a task input, but not the one this source's type takes
+            raise as_conflict(exc) from None
 
 
 def _apply_cron(ctx: Context, record: Record, cron: str | None, where: str) -> None:

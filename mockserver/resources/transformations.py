@@ -124,7 +124,9 @@ def try_before_update(ctx: Context) -> Any:
     """POST /1/transformations/{id}/try: the changed code (or the saved one) on the sample record."""
     record = FAMILY.get(ctx, ctx.request.path["transformationID"])
     body = ctx.body
-    given = {k: body[k] for k in ("code", "type", "input") if k in body}
+    # A lone ``type`` changes nothing: without code or input the saved transformation is tried.
+    changed = {"code", "input"} & set(body)
+    given = {k: body[k] for k in ("code", "type", "input") if k in body} if changed else {}
     fields = normalise(
         ctx, {"name": record["name"], **(given or {"type": record["type"], "input": record["input"]})}
     )

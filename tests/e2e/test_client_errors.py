@@ -127,7 +127,7 @@ def test_deleting_an_authentication_in_use_names_its_users(ingestion: IngestionC
     ).source_id
 
     error = _raises(lambda: ingestion.delete_authentication(auth_id))
-    assert error.status_code == 400
+    assert error.status_code == 409
     assert f"source {source_id!r}" in error.message
     assert auth_id in error.message
     assert ingestion.get_authentication(auth_id).name == "shared"

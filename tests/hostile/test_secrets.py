@@ -175,18 +175,19 @@ def exercise(s: Session, mock: MockApp) -> dict[str, str]:
         s.call("GET", f"/1/authentications/{ids[type_]}", expect=200)
 
     # Updates, bad ones: a secret field of the wrong type, a secret of another type's shape.
-    bad_patches: list[tuple[str, Any]] = [
-        ("basic", {"password": [s.secret("bad-patch-password-list")]}),
-        ("basic", {"password": {"value": s.secret("bad-patch-password-object")}}),
-        ("basic", {"key": s.secret("bad-patch-foreign-key")}),
-        ("apiKey", {"key": 42, "password": s.secret("bad-patch-foreign-password")}),
-        ("oauth", {"client_secret": [s.secret("bad-patch-client-secret")]}),
-        ("googleServiceAccount", {"privateKey": {"pem": s.secret("bad-patch-private-key")}}),
-        ("secrets", {"token": [s.secret("bad-patch-secrets-token")]}),
-        ("basic", s.secret("bad-patch-input-is-the-secret")),
+    # (Another type's valid shape is a conflict with the authentication's type: 409.)
+    bad_patches: list[tuple[str, Any, int]] = [
+        ("basic", {"password": [s.secret("bad-patch-password-list")]}, 400),
+        ("basic", {"password": {"value": s.secret("bad-patch-password-object")}}, 400),
+        ("basic", {"key": s.secret("bad-patch-foreign-key")}, 409),
+        ("apiKey", {"key": 42, "password": s.secret("bad-patch-foreign-password")}, 400),
+        ("oauth", {"client_secret": [s.secret("bad-patch-client-secret")]}, 400),
+        ("googleServiceAccount", {"privateKey": {"pem": s.secret("bad-patch-private-key")}}, 400),
+        ("secrets", {"token": [s.secret("bad-patch-secrets-token")]}, 400),
+        ("basic", s.secret("bad-patch-input-is-the-secret"), 400),
     ]
-    for type_, patch in bad_patches:
-        s.call("PATCH", f"/1/authentications/{ids[type_]}", {"input": patch}, expect=400)
+    for type_, patch, status in bad_patches:
+        s.call("PATCH", f"/1/authentications/{ids[type_]}", {"input": patch}, expect=status)
 
     # Creations refused: wrong types for the secret fields, missing companions, foreign shapes.
     bad_creations: list[dict[str, Any]] = [

@@ -112,7 +112,7 @@ def test_patch_keeps_the_secret_not_given(client: TestClient, app: MockApp) -> N
 
 def test_patch_input_is_checked_against_the_authentications_own_type(client: TestClient) -> None:
     auth_id = create(client)  # basic
-    message = error(client.patch(f"/1/authentications/{auth_id}", json={"input": {"key": "x"}}), 400)
+    message = error(client.patch(f"/1/authentications/{auth_id}", json={"input": {"key": "x"}}), 409)
     assert message.startswith("body.input")
     assert "'key' was unexpected" in message
 
@@ -215,7 +215,7 @@ def test_an_authentication_used_by_a_source_cannot_be_deleted(client: TestClient
             json={"type": "json", "name": "s", "input": {"url": "https://x"}, "authenticationID": auth_id},
         )
     )
-    message = error(client.delete(f"/1/authentications/{auth_id}"), 400)
+    message = error(client.delete(f"/1/authentications/{auth_id}"), 409)
     assert "source" in message
     assert source["sourceID"] in message
     ok(client.get(f"/1/authentications/{auth_id}"))
@@ -231,7 +231,7 @@ def test_an_authentication_used_by_a_destination_cannot_be_deleted(client: TestC
             json={"type": "search", "name": "d", "input": {"indexName": "i"}, "authenticationID": auth_id},
         )
     )
-    message = error(client.delete(f"/1/authentications/{auth_id}"), 400)
+    message = error(client.delete(f"/1/authentications/{auth_id}"), 409)
     assert "destination" in message
     assert destination["destinationID"] in message
     ok(client.get(f"/1/authentications/{auth_id}"))
@@ -245,7 +245,7 @@ def test_an_authentication_used_by_a_transformation_cannot_be_deleted(client: Te
             json={"name": "t", "code": "function f(r) { return r; }", "authenticationIDs": [auth_id]},
         )
     )
-    message = error(client.delete(f"/1/authentications/{auth_id}"), 400)
+    message = error(client.delete(f"/1/authentications/{auth_id}"), 409)
     assert "transformation" in message
     assert transformation["transformationID"] in message
     ok(client.get(f"/1/authentications/{auth_id}"))

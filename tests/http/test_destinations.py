@@ -130,20 +130,20 @@ def test_unknown_id_is_404(client: TestClient, method: str) -> None:
 # --- references -------------------------------------------------------------------------------
 
 
-def test_unknown_authentication_is_400_naming_the_field(client: TestClient) -> None:
+def test_unknown_authentication_is_404_naming_the_field(client: TestClient) -> None:
     message = error(
         client.post(
             "/1/destinations",
             json={"type": "search", "name": "d", "input": {"indexName": "i"}, "authenticationID": "ghost"},
         ),
-        400,
+        404,
     )
     assert message.startswith("body.authenticationID")
     assert "ghost" in message
     assert list_ids(client) == []
 
 
-def test_unknown_transformation_is_400_naming_the_field(client: TestClient) -> None:
+def test_unknown_transformation_is_404_naming_the_field(client: TestClient) -> None:
     known = make_transformation(client)
     message = error(
         client.post(
@@ -155,21 +155,23 @@ def test_unknown_transformation_is_400_naming_the_field(client: TestClient) -> N
                 "transformationIDs": [known, "ghost"],
             },
         ),
-        400,
+        404,
     )
     assert message.startswith("body.transformationIDs")
     assert "ghost" in message
     assert list_ids(client) == []
 
 
-def test_patch_with_unknown_references_is_400(client: TestClient) -> None:
+def test_patch_with_unknown_references_is_409(client: TestClient) -> None:
+    """On a destination that exists, a missing reference conflicts with the change (a 404 would
+    say the destination itself is gone)."""
     destination_id = create(client)
     message = error(
-        client.patch(f"/1/destinations/{destination_id}", json={"authenticationID": "ghost"}), 400
+        client.patch(f"/1/destinations/{destination_id}", json={"authenticationID": "ghost"}), 409
     )
     assert message.startswith("body.authenticationID")
     message = error(
-        client.patch(f"/1/destinations/{destination_id}", json={"transformationIDs": ["ghost"]}), 400
+        client.patch(f"/1/destinations/{destination_id}", json={"transformationIDs": ["ghost"]}), 409
     )
     assert message.startswith("body.transformationIDs")
     got = ok(client.get(f"/1/destinations/{destination_id}"))
@@ -180,7 +182,7 @@ def test_patch_with_unknown_references_is_400(client: TestClient) -> None:
 def test_a_transformation_used_by_a_destination_cannot_be_deleted(client: TestClient) -> None:
     transformation_id = make_transformation(client)
     destination_id = create(client, transformationIDs=[transformation_id])
-    message = error(client.delete(f"/1/transformations/{transformation_id}"), 400)
+    message = error(client.delete(f"/1/transformations/{transformation_id}"), 409)
     assert "destination" in message
     assert destination_id in message
     ok(client.get(f"/1/transformations/{transformation_id}"))
@@ -194,7 +196,7 @@ def test_repointing_a_destination_frees_its_old_authentication(client: TestClien
     destination_id = create(client, authenticationID=old)
     ok(client.patch(f"/1/destinations/{destination_id}", json={"authenticationID": new}))
     ok(client.delete(f"/1/authentications/{old}"))
-    assert destination_id in error(client.delete(f"/1/authentications/{new}"), 400)
+    assert destination_id in error(client.delete(f"/1/authentications/{new}"), 409)
 
 
 # --- listing ----------------------------------------------------------------------------------

@@ -518,8 +518,8 @@ def test_list_runs_bad_date_is_400(client: TestClient, clock: Clock, name: str, 
     assert f"query.{name}" in refused(client.get("/1/runs", params={name: value}))
 
 
-def test_list_runs_start_after_end_is_400(client: TestClient, clock: Clock) -> None:
-    message = refused(client.get("/1/runs", params={"startDate": at(60), "endDate": at()}))
+def test_list_runs_start_after_end_is_409(client: TestClient, clock: Clock) -> None:
+    message = refused(client.get("/1/runs", params={"startDate": at(60), "endDate": at()}), 409)
     assert "startDate" in message
 
 

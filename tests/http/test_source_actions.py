@@ -115,7 +115,7 @@ def test_validate_refuses_urls_the_service_cannot_fetch(
 ) -> None:
     before = copy.deepcopy(app.store.accounts)
     message = refused(
-        client.post("/1/sources/validate", json={"type": kind, "name": "s", "input": {"url": url}})
+        client.post("/1/sources/validate", json={"type": kind, "name": "s", "input": {"url": url}}), 409
     )
     assert "input.url" in message
     assert repr(url) in message or url in message
@@ -124,7 +124,7 @@ def test_validate_refuses_urls_the_service_cannot_fetch(
 
 def test_validate_refuses_a_commercetools_url(client: TestClient, clock: Clock) -> None:
     body = {"type": "commercetools", "name": "ct", "input": {"url": "ftp://ct", "projectKey": "k"}}
-    assert "input.url" in refused(client.post("/1/sources/validate", json=body))
+    assert "input.url" in refused(client.post("/1/sources/validate", json=body), 409)
 
 
 @pytest.mark.parametrize(
@@ -138,14 +138,16 @@ def test_validate_refuses_a_commercetools_url(client: TestClient, clock: Clock) 
 def test_validate_refuses_empty_required_text(
     client: TestClient, clock: Clock, body: dict[str, Any], field: str
 ) -> None:
-    assert field in refused(client.post("/1/sources/validate", json=body))
+    assert field in refused(client.post("/1/sources/validate", json=body), 409)
 
 
-def test_validate_with_unknown_authentication_is_400(
+def test_validate_with_unknown_authentication_is_404(
     app: MockApp, client: TestClient, account: Account, clock: Clock
 ) -> None:
     before = copy.deepcopy(app.store.accounts)
-    message = refused(client.post("/1/sources/validate", json={**JSON_SOURCE, "authenticationID": "ghost"}))
+    message = refused(
+        client.post("/1/sources/validate", json={**JSON_SOURCE, "authenticationID": "ghost"}), 404
+    )
     assert "authenticationID" in message
     assert "ghost" in message
     assert app.store.accounts == before
@@ -158,13 +160,13 @@ def test_validate_with_existing_authentication(client: TestClient, clock: Clock)
 
 def test_validate_reports_every_problem(client: TestClient, clock: Clock) -> None:
     body = {"type": "json", "name": "s", "input": {"url": "ftp://x"}, "authenticationID": "ghost"}
-    message = refused(client.post("/1/sources/validate", json=body))
+    message = refused(client.post("/1/sources/validate", json=body), 409)
     assert "input.url" in message
     assert "authenticationID" in message
 
 
 def test_validate_needs_a_payload(client: TestClient, clock: Clock) -> None:
-    assert "source" in refused(client.post("/1/sources/validate")).lower()
+    assert refused(client.post("/1/sources/validate")) == "body: a JSON body is required"
 
 
 @pytest.mark.parametrize(
@@ -209,7 +211,9 @@ def test_validate_before_update_accepts_a_sound_update_and_changes_nothing(
 
 def test_validate_before_update_refuses_a_bad_url(app: MockApp, client: TestClient, json_source: str) -> None:
     before = copy.deepcopy(app.store.accounts)
-    message = refused(client.post(f"/1/sources/{json_source}/validate", json={"input": {"url": "ftp://x"}}))
+    message = refused(
+        client.post(f"/1/sources/{json_source}/validate", json={"input": {"url": "ftp://x"}}), 409
+    )
     assert "input.url" in message
     assert app.store.accounts == before
 
@@ -218,7 +222,7 @@ def test_validate_before_update_checks_the_merged_source(client: TestClient, clo
     """A source stored with a bad URL stays invalid under a rename, and is fine once the URL is fixed."""
     source_id = make_source(client, {"type": "json", "name": "broken", "input": {"url": "ftp://old"}})
     assert "input.url" in refused(
-        client.post(f"/1/sources/{source_id}/validate", json={"name": "still broken"})
+        client.post(f"/1/sources/{source_id}/validate", json={"name": "still broken"}), 409
     )
     ok(client.post(f"/1/sources/{source_id}/validate", json={"input": {"url": "https://fixed.example.com"}}))
 
@@ -244,25 +248,32 @@ def test_validate_before_update_merges_input_keys(
 ) -> None:
     """Input keys the update leaves out keep their stored values, and those are checked too."""
     source_id = make_source(client, body)
-    assert field in refused(client.post(f"/1/sources/{source_id}/validate", json={"input": change}))
+    assert field in refused(client.post(f"/1/sources/{source_id}/validate", json={"input": change}), 409)
 
 
 @pytest.mark.parametrize(
-    ("body", "new_input"),
+    ("body", "new_input", "status"),
     [
-        (JSON_SOURCE, {"image": "i", "configuration": {}}),
-        (JSON_SOURCE, {"indexName": "x"}),
-        (DOCKER_SOURCE, {"url": "https://x"}),
-        (DOCKER_SOURCE, {"image": "new-image"}),
+        # No source update takes this input at all: the schema refuses it (400).
+        (JSON_SOURCE, {"image": "i", "configuration": {}}, 400),
+        # Another type's update input: valid for the schema, not for this source (409).
+        (JSON_SOURCE, {"indexName": "x"}, 409),
+        (DOCKER_SOURCE, {"url": "https://x"}, 409),
+        (DOCKER_SOURCE, {"image": "new-image"}, 400),
     ],
     ids=["json-docker", "json-algoliaIndex", "docker-json", "docker-without-configuration"],
 )
 def test_validate_before_update_refuses_input_of_another_type(
-    app: MockApp, client: TestClient, clock: Clock, body: dict[str, Any], new_input: dict[str, Any]
+    app: MockApp,
+    client: TestClient,
+    clock: Clock,
+    body: dict[str, Any],
+    new_input: dict[str, Any],
+    status: int,
 ) -> None:
     source_id = make_source(client, body)
     before = copy.deepcopy(app.store.accounts)
-    message = refused(client.post(f"/1/sources/{source_id}/validate", json={"input": new_input}))
+    message = refused(client.post(f"/1/sources/{source_id}/validate", json={"input": new_input}), status)
     assert "body.input" in message
     assert app.store.accounts == before
 
@@ -273,7 +284,9 @@ def test_validate_before_update_docker_configuration(client: TestClient, clock: 
 
 
 def test_validate_before_update_authentication(client: TestClient, json_source: str) -> None:
-    message = refused(client.post(f"/1/sources/{json_source}/validate", json={"authenticationID": "ghost"}))
+    message = refused(
+        client.post(f"/1/sources/{json_source}/validate", json={"authenticationID": "ghost"}), 409
+    )
     assert "authenticationID" in message
     ok(client.post(f"/1/sources/{json_source}/validate", json={"authenticationID": make_auth(client)}))
 
@@ -322,7 +335,7 @@ def test_discover_refuses_non_docker_sources(
 ) -> None:
     source_id = make_source(client, body)
     before = copy.deepcopy(app.store.accounts)
-    message = refused(client.post(f"/1/sources/{source_id}/discover"))
+    message = refused(client.post(f"/1/sources/{source_id}/discover"), 409)
     assert "docker" in message
     assert body["type"] in message
     assert app.store.accounts == before

@@ -322,10 +322,14 @@ def test_cli_ranged_latency(serve: ServeFactory) -> None:
 
 def test_cli_errors_next_n_and_drops(serve: ServeFactory) -> None:
     server = serve(
-        "--fail", "listSources:503",
-        "--fail", "listAuthentications:502:1",
-        "--fail-next", "listTransformations:504:2",
-        "--drop", "listRuns",
+        "--fail",
+        "listSources:503",
+        "--fail",
+        "listAuthentications:502:1",
+        "--fail-next",
+        "listTransformations:504:2",
+        "--drop",
+        "listRuns",
     )  # fmt: skip  (a rate of 0 is refused: such a rule would never fire)
     with server.client() as client:
         assert statuses(client, "/1/sources") == [503] * TRIES

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from mockserver import load_spec
 from mockserver import strategies as ms
+from mockserver.strategies.generator import _gen, task_input_name
+from mockserver.strategies.pools import _prepare
 from mockserver.validation import compile_schema
 
 SPEC = load_spec()
@@ -86,7 +88,7 @@ def test_an_authentication_input_fits_its_type(body: dict[str, Any]) -> None:
 
 
 def test_every_source_type_has_a_variant() -> None:
-    variants = ms._gen(None).variants("SourceCreate")
+    variants = _gen(None).variants("SourceCreate")
     assert set(variants) == set(SPEC.schema("SourceType")["enum"])
 
 
@@ -111,7 +113,7 @@ def test_tasks_reference_what_exists_and_their_cron_parses(
         assert body["destinationID"] in CATALOG.ids("destinations")
         if "input" in body:
             kind = CATALOG.type_of("sources", body["sourceID"])
-            name = ms.TASK_INPUT_BY_SOURCE_TYPE.get(kind or "", ms.DEFAULT_TASK_INPUT)
+            name = task_input_name(SPEC, kind)
             assert compile_schema(SPEC.schema(name)).is_valid(body["input"])
     for cron in (task.get("cron"), v1["trigger"].get("cron"), update.get("cron")):
         if cron is not None:
@@ -245,6 +247,20 @@ def test_requests_spell_their_query_as_the_spec_says() -> None:
 
 
 def test_from_schema_draws_from_any_schema() -> None:
-    values = ms.pool(ms._prepare({"type": "integer", "minimum": 3, "maximum": 5}))
+    values = ms.pool(_prepare({"type": "integer", "minimum": 3, "maximum": 5}))
     assert set(values) == {3, 4, 5}
     assert ms.pool({"allOf": [{"type": "string"}, {"type": "integer"}]}) == ()
+
+
+def test_crons_fit_the_spec_pattern_and_fire() -> None:
+    """The spec's cron pattern admits crons that never fire (30 February): none is drawn."""
+    import re
+    from datetime import datetime
+
+    pattern = re.compile(SPEC.schema("Cron")["pattern"])
+    prepared = _prepare({"type": "object", "properties": {"cron": SPEC.schema("Cron")}})
+    crons = ms.pool(prepared["properties"]["cron"])
+    assert crons
+    for cron in crons:
+        assert pattern.search(cron), cron
+        croniter(cron, datetime(2026, 1, 1)).get_next(datetime)  # raises for a cron that never fires
