@@ -2,14 +2,14 @@
 
 Run: ``python -m benchmarks.bench_stages [--requests 300] [--repeats 7]``
 
-Each stage is the very call ``MockApp._endpoint`` makes, timed alone in a loop (CPU time of this
-process, median of ``--repeats``): routing (``route_table.match``), credential checks
-(``_credentials``), body decoding (``read_json_body``: stream, size checks, JSON), validation
-(``validators[op].validate``), the handler (under the store lock), journal recording (masking,
-``Call``, ``journal.record``) and response encoding (``JSONResponse``, as app.py answers today; and
-``jsonio.dumps``, what app.py could use instead, when this tree has it). ``whole request`` is one
-call through the ASGI app; ``framework and the rest`` is what the stages leave of it (Starlette's
-middleware and routing, the Request object, query parsing, sending).
+Each stage is the very call the HTTP face (``mockserver/http/app.py``) or the engine makes, timed
+alone in a loop (CPU time of this process, median of ``--repeats``): routing
+(``route_table.match``), credential checks (``engine.authenticate``), body decoding
+(``read_json_body``: stream, size checks, JSON), validation (``validators[op].validate``), the
+handler (under the store lock, through ``engine.context``), journal recording (``engine.record``:
+masking, ``Call``, ``journal.record``) and response encoding (``http.app.encode``: ``jsonio.dumps``).
+``whole request`` is one call through the ASGI app; ``framework and the rest`` is what the stages
+leave of it (Starlette's middleware and routing, the Request object, query parsing, sending).
 
 The push stages run on a mock whose index already holds the records (each push replaces them), so
 every repeat does the same work.
@@ -19,20 +19,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 
-from mockserver.app import MockApp
 from mockserver.bodies import read_json_body
-from mockserver.journal import Call
-from mockserver.resources import Context
-from mockserver.resources.authentications import mask_request_body
+from mockserver.engine import Answer, ApiRequest
+from mockserver.http.app import MockApp, encode
 
 from . import bench_inprocess as inproc
 
@@ -65,57 +61,41 @@ Stage = Callable[[], Awaitable[Any]]
 
 async def stages(app: MockApp, method: str, path: str, body: bytes) -> dict[str, Stage]:
     """One awaitable per stage of ``method path`` on ``app``, each doing what _endpoint does."""
+    engine = app.engine
     match = app.route_table.match(method, path)
     operation = match.operation
-    request = _request(method, path, body)
-    app_id = app._credentials(request)
-    parsed = await read_json_body(_request(method, path, body), app.config.max_body_bytes)
-    valid = app.validators[operation.operation_id].validate(match.path_params, {}, parsed)
-    handler = app.handlers[operation.operation_id]
-    store = app.store
+    app_id, api_key = (v.decode() for _, v in inproc.HEADERS[1:3])
+    principal = engine.authenticate(app_id, api_key, operation)
+    assert isinstance(principal, str)
+    max_body = engine.settings.max_body_bytes
+    parsed = await read_json_body(_request(method, path, body), max_body)
+    valid = engine.validators[operation.operation_id].validate(match.path_params, {}, parsed)
+    handler = engine.handlers[operation.operation_id]
+    store = engine.store
 
     def run_handler() -> Any:
         with store.lock:
-            ctx = Context(store, store.account(app_id), operation, valid, app.checks, app.js)
-            return handler(ctx)
+            return handler(engine.context(principal, operation, valid))
 
     result = run_handler()
-
-    def record() -> None:
-        call = Call(
-            operation_id=operation.operation_id,
-            method=method,
-            path=path,
-            app_id=app_id,
-            path_params=match.path_params,
-            query={},
-            body=None if not body else mask_request_body(operation.operation_id, parsed, app.checks),
-            status=200,
-            response=result,
-        )
-        app.journal.record(call)
+    request = ApiRequest(operation, principal, method, path, match.path_params, {}, parsed)
+    answer = Answer(200, result)
 
     async def sync(fn: Callable[[], Any]) -> Any:
         return fn()
 
     found: dict[str, Callable[[], Awaitable[Any]]] = {
         "routing": lambda: sync(lambda: app.route_table.match(method, path)),
-        "credential checks": lambda: sync(lambda: app._credentials(request)),
+        "credential checks": lambda: sync(lambda: engine.authenticate(app_id, api_key, operation)),
     }
     if body:
-        found["body decoding"] = lambda: read_json_body(
-            _request(method, path, body), app.config.max_body_bytes
-        )
+        found["body decoding"] = lambda: read_json_body(_request(method, path, body), max_body)
     found["validation"] = lambda: sync(
-        lambda: app.validators[operation.operation_id].validate(match.path_params, {}, parsed)
+        lambda: engine.validators[operation.operation_id].validate(match.path_params, {}, parsed)
     )
     found["handler"] = lambda: sync(run_handler)
-    found["journal recording"] = lambda: sync(record)
-    found["response encoding (JSONResponse)"] = lambda: sync(lambda: JSONResponse(result))
-    if importlib.util.find_spec("mockserver.jsonio") is not None:
-        from mockserver import jsonio
-
-        found["  instead: jsonio.dumps"] = lambda: sync(lambda: jsonio.dumps(result))
+    found["journal recording"] = lambda: sync(lambda: engine.record(request, answer))
+    found["response encoding"] = lambda: sync(lambda: encode(answer))
     found["whole request"] = lambda: inproc.asgi_call(app, method, path, body)
     return found
 

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 APP_ID_HEADER = "x-algolia-application-id"
 API_KEY_HEADER = "x-algolia-api-key"
 GENERIC_APP_ID = "default"  # the one application of a foreign spec without Algolia's credentials
+_TRIES_CODE = frozenset({"tryTransformation", "tryTransformationBeforeUpdate"})
+_MAY_TRANSFORM = frozenset({"push", "pushTask", "runTask", "runTaskV1", "runSource"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +182,17 @@ class Engine:
         if record:
             self.record(request, answer)
         return answer
+
+    def may_run_long(self, request: ApiRequest) -> bool:
+        """Whether acting on this request may run JavaScript (transformations): the HTTP face then
+        runs it off the event loop, so one slow request never holds up the others."""
+        operation_id = request.operation_id
+        if operation_id in _TRIES_CODE:
+            return True
+        if operation_id not in _MAY_TRANSFORM:
+            return False
+        account = self.store.accounts.get(request.app_id or "")
+        return account is not None and bool(account.transformations)
 
     def record(self, request: ApiRequest, answer: Answer) -> Call:
         """Journal a request and its answer (secrets masked) and hold the answer against the spec."""

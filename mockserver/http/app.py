@@ -31,20 +31,6 @@ from ..spec import Spec, load_spec
 from ..store import Store
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
-# Operations that may run transformations (JavaScript) or move many records: executed off the event
-# loop, so one slow request never holds up the others.
-OFF_LOOP_OPERATIONS = frozenset(
-    {
-        "push",
-        "pushTask",
-        "runTask",
-        "runTaskV1",
-        "runSource",
-        "tryTransformation",
-        "tryTransformationBeforeUpdate",
-    }
-)
-OFF_LOOP_BODY_BYTES = 256 * 1024  # bodies at least this large are decoded off the event loop too
 
 AccessListener = Callable[[Call, float], None]
 
@@ -123,7 +109,7 @@ class MockApp(Starlette):
                 api_request.body = await read_json_body(request, engine.settings.max_body_bytes)
         except ApiError as error:
             return self._finish(api_request, Answer.of_error(error), started)
-        if api_request.operation_id in OFF_LOOP_OPERATIONS:
+        if engine.may_run_long(api_request):
             answer = await run_in_threadpool(engine.execute, api_request, record=False)
         else:
             answer = engine.execute(api_request, record=False)
