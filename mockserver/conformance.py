@@ -69,6 +69,7 @@ class ConformanceReport:
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     stateful: bool = False
+    stateful_note: str = ""  # why linked sequences were asked for but could not run
     stateful_steps: int = 0
     links: int = 0
     elapsed: float = 0.0
@@ -165,7 +166,9 @@ class ConformanceReport:
         ran = f"stateless cases (positive and negative, up to {self.max_examples} each per operation)"
         lines = [
             f"Conformance of {self.target}",
-            f"  ran:        {ran}" + (" and linked sequences (stateful)" if self.stateful else " only"),
+            f"  ran:        {ran}"
+            + (" and linked sequences (stateful)" if self.stateful else " only")
+            + (f" (no linked sequences: {self.stateful_note})" if self.stateful_note else ""),
             f"  operations: {len(self.operations)} tested (every check on every operation: none left out)",
             f"  requests:   {self.total_cases} (stateless)"
             + (
@@ -377,7 +380,10 @@ def run_conformance(
         if len(report.operations) >= REFUSAL_EVIDENCE and report.credentials_refused:
             break  # the other operations would be refused too: say so now
 
-    if stateful and not report.credentials_refused:
+    if stateful and wanted is not None and _count_links(loaded.document, wanted) == 0:
+        report.stateful = False  # no sequence can be made of these operations: say so, not an error
+        report.stateful_note = "no link of the spec joins the operations chosen"
+    elif stateful and not report.credentials_refused:
         report.links = _count_links(loaded.document)
         machine_schema = schema if wanted is None else schema.include(operation_id=sorted(wanted))
         _run_stateful(machine_schema, report, record, call_kwargs, stateful_examples, seed, headers)
@@ -483,14 +489,19 @@ def _run_stateful(
         report.errors.append(f"stateful run: {type(exc).__name__}: {str(exc).splitlines()[0]}")
 
 
-def _count_links(document: Mapping[str, Any]) -> int:
+def _count_links(document: Mapping[str, Any], among: set[str] | None = None) -> int:
+    """The spec's links (only those from and to operations of ``among``, when given)."""
     total = 0
     for item in document.get("paths", {}).values():
         for operation in item.values():
-            if isinstance(operation, dict):
-                for response in operation.get("responses", {}).values():
-                    if isinstance(response, dict):
-                        total += len(response.get("links", {}))
+            if not isinstance(operation, dict):
+                continue
+            if among is not None and operation.get("operationId") not in among:
+                continue
+            for response in operation.get("responses", {}).values():
+                if isinstance(response, dict):
+                    links = response.get("links", {}).values()
+                    total += sum(1 for link in links if among is None or link.get("operationId") in among)
     return total
 
 
