@@ -30,7 +30,6 @@ APP_ID_HEADER = "x-algolia-application-id"
 API_KEY_HEADER = "x-algolia-api-key"
 
 
-
 @dataclass
 class Finding:
     """One distinct failure: which check, on which operation, how often, and how to reproduce it."""

@@ -40,6 +40,19 @@ class RouteTable:
         self._templated: list[tuple[re.Pattern[str], list[str], dict[str, Operation]]] = [
             (_compile(t), _PARAM.findall(t), templated[t]) for t in order
         ]
+        # Templates by their number of segments and first two literal segments, most specific first:
+        # a path is tried against the few that can match it, not all of them.
+        self._by_shape: dict[
+            tuple[int, str, str], list[tuple[re.Pattern[str], list[str], dict[str, Operation]]]
+        ] = {}
+        self._loose = False
+        for template, entry in zip(order, self._templated, strict=True):
+            segments = template.strip("/").split("/")
+            head = segments[:2]
+            if len(head) == 2 and not any(_PARAM.search(seg) for seg in head):
+                self._by_shape.setdefault((len(segments), head[0], head[1]), []).append(entry)
+            else:
+                self._loose = True
         self._fallback_name = next(
             (_PARAM.fullmatch(op.path.strip("/")).group(1) for op in self._fallback.values()),  # type: ignore[union-attr]
             "path",
@@ -49,7 +62,14 @@ class RouteTable:
         methods = self._static.get(path)
         params: dict[str, str] = {}
         if methods is None:
-            for pattern, names, ops in self._templated:
+            segments = path.strip("/").split("/")
+            key = (len(segments), segments[0], segments[1] if len(segments) > 1 else "")
+            candidates = self._by_shape.get(key, [])
+            if self._loose:  # templates with a parameter early on: tried in the global order
+                candidates = [
+                    e for e in self._templated if e in candidates or any(e is l for _, l in self._loose)
+                ]
+            for pattern, names, ops in candidates:
                 m = pattern.fullmatch(path)
                 if m is not None:
                     methods, params = ops, dict(zip(names, m.groups(), strict=True))

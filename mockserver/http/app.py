@@ -155,7 +155,7 @@ def _credential(request: Request, query: dict[str, list[str]], name: str) -> str
     if not values:
         return None
     value = values[0]
-    if not all(" " <= ch <= "~" for ch in value):
+    if not (value.isascii() and value.isprintable()):  # printable ASCII: space to tilde
         raise InvalidCredentials()
     return value
 

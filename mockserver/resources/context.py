@@ -21,9 +21,24 @@ class SchemaChecks:
     def __init__(self, spec: Spec) -> None:
         self.spec = spec
         self._validator = functools.lru_cache(maxsize=None)(self._compile)
+        self._named: dict[int, tuple[Schema, frozenset[str]]] = {}
 
     def _compile(self, name: str) -> SchemaCheck:
         return SchemaCheck(self.spec.schema(name))
+
+    def named_fields(self, schema: Schema) -> frozenset[str]:
+        """The fields a response schema names (any of its ``oneOf`` variants' too), worked out once
+        per schema: it is on every answer's path."""
+        found = self._named.get(id(schema))
+        if found is not None and found[0] is schema:
+            return found[1]
+        props = set(schema.get("properties") or ())
+        for variant in schema.get("oneOf", ()):
+            if isinstance(variant, dict):
+                props.update(variant.get("properties") or ())
+        named = frozenset(props)
+        self._named[id(schema)] = (schema, named)
+        return named
 
     def error_of(self, name: str, value: Any, where: str) -> str | None:
         """Why ``value`` does not fit the component schema ``name`` (None when it does)."""

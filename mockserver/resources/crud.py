@@ -42,7 +42,7 @@ class Family:
 
     def show(self, record: Record, ctx: Context, schema: Schema) -> Record:
         visible = self.public(record, ctx) if self.public is not None else record
-        return project(visible, schema)
+        return project(visible, ctx.checks.named_fields(schema))
 
 
 def missing_reference(ctx: Context, message: str) -> ApiError:
@@ -55,17 +55,11 @@ def missing_reference(ctx: Context, message: str) -> ApiError:
     return Conflict(message) if ctx.request.path else NotFound(message)
 
 
-def project(record: Record, schema: Schema) -> Record:
-    """Keep the fields the response schema names (drops anything internal).
-
-    A schema of per-type variants (``oneOf``) names the fields any of its variants names."""
-    props = set(schema.get("properties") or ())
-    for variant in schema.get("oneOf", ()):
-        if isinstance(variant, dict):
-            props.update(variant.get("properties") or ())
-    if not props:
+def project(record: Record, named: frozenset[str]) -> Record:
+    """Keep the fields a response schema names (drops anything internal); none named: all kept."""
+    if not named:
         return dict(record)
-    return {k: v for k, v in record.items() if k in props}
+    return {k: v for k, v in record.items() if k in named}
 
 
 def in_list(field_name: str) -> Predicate:
