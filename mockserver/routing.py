@@ -65,10 +65,8 @@ class RouteTable:
             segments = path.strip("/").split("/")
             key = (len(segments), segments[0], segments[1] if len(segments) > 1 else "")
             candidates = self._by_shape.get(key, [])
-            if self._loose:  # templates with a parameter early on: tried in the global order
-                candidates = [
-                    e for e in self._templated if e in candidates or any(e is l for _, l in self._loose)
-                ]
+            if self._loose:  # templates with a parameter early on: everything, in the global order
+                candidates = self._templated
             for pattern, names, ops in candidates:
                 m = pattern.fullmatch(path)
                 if m is not None:
