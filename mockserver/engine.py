@@ -20,7 +20,15 @@ from .clock import Clock
 from .errors import ApiError, InvalidCredentials
 from .examples import example_response
 from .faults import Faults
-from .journal import Call, Journal
+from .journal import (
+    CALL_OVERHEAD,
+    MEMORY_FACTOR,
+    REJECTED_BODY_BYTES,
+    Call,
+    Journal,
+    estimate_size,
+    truncated_body,
+)
 from .jsengine import JsSandbox
 from .masking import Masker, mask_query
 from .persistence import StateLog
@@ -70,6 +78,7 @@ class ApiRequest:
     body: Any = MISSING
     headers: Mapping[str, str] = field(default_factory=dict)  # only the reference validator reads them
     internal: bool = False  # made inside the process (seeding, replay): no HTTP request to hold it against
+    body_bytes: int | None = None  # the body's size as sent, when known (the journal's budget uses it)
 
     @property
     def operation_id(self) -> str | None:
@@ -95,7 +104,7 @@ class Engine:
         self.handlers: dict[str, Handler] = handlers()
         self.hooks: Hooks = hooks()
         self.masker = Masker(spec)
-        self.journal = Journal(settings.journal_size)
+        self.journal = Journal(settings.journal_size, settings.journal_bytes)
         self.faults = Faults()
         self.js = JsSandbox()
         bundled = spec.path is not None and spec.path == bundled_spec_path()
@@ -155,7 +164,13 @@ class Engine:
         """Journal a request and its answer (secrets masked) and hold the answer against the spec."""
         operation = request.operation
         body = request.body
-        if body is not MISSING and operation is not None:
+        body_size = request.body_bytes
+        if body is not MISSING and body_size is None:
+            body_size = estimate_size(body)
+        if body is not MISSING and answer.status >= 400 and (body_size or 0) > REJECTED_BODY_BYTES:
+            body = truncated_body(body_size or 0)  # a refused body is not worth its memory
+            body_size = 64
+        elif body is not MISSING and operation is not None:
             hint = self.hooks.type_of(
                 operation.operation_id, self.store.accounts.get(request.app_id or ""), request.path_params
             )
@@ -171,7 +186,8 @@ class Engine:
             status=answer.status,
             response=answer.body,
         )
-        self.journal.record(call)
+        size = CALL_OVERHEAD + MEMORY_FACTOR * ((body_size or 0) + estimate_size(answer.body, 10_000))
+        self.journal.record(call, size)
         if self.response_checker is not None and operation is not None and not answer.injected:
             self.response_checker.check(operation, answer.status, answer.body)
         return call
