@@ -8,8 +8,11 @@ one place; nothing above the engine builds a handler context of its own.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hmac
+import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .clock import Clock
-from .errors import ApiError, InvalidCredentials
+from .errors import ApiError, InvalidCredentials, LimitExceeded, StateUnavailable
 from .examples import example_response
 from .faults import Faults
 from .journal import (
@@ -31,7 +34,7 @@ from .journal import (
 )
 from .jsengine import JsSandbox
 from .masking import Masker, mask_query
-from .persistence import StateLog
+from .persistence import StateFileError, StateLog
 from .resources import Context, Handler, Hooks, SchemaChecks, handlers, hooks
 from .response_checker import ResponseChecker
 from .settings import MockSettings
@@ -42,9 +45,19 @@ from .validation import MISSING, RequestValidators, ValidRequest
 if TYPE_CHECKING:
     from .reference_validator import ReferenceValidator
 
+_LOG = logging.getLogger("mockserver.state")
 APP_ID_HEADER = "x-algolia-application-id"
 API_KEY_HEADER = "x-algolia-api-key"
-GENERIC_APP_ID = "default"  # the one application of a foreign spec without Algolia's credentials
+GENERIC_APP_ID = "default"
+# The operations that create one resource of a family (what max_resources counts).
+CREATES = {
+    "createAuthentication": "authentications",
+    "createDestination": "destinations",
+    "createSource": "sources",
+    "createTask": "tasks",
+    "createTaskV1": "tasks",
+    "createTransformation": "transformations",
+}  # the one application of a foreign spec without Algolia's credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +130,7 @@ class Engine:
         schemes = spec.document.get("components", {}).get("securitySchemes", {}).values()
         self.algolia_credentials = any(s.get("name", "").lower() == APP_ID_HEADER for s in schemes)
         self.state_log: StateLog | None = None  # opened by MockControl.open when settings ask
+        self.compactor: Callable[[], None] | None = None  # rewrites the state file as its live state
         self.initial_clock = self.store.clock.state()
         self.initial_ids = self.store.ids.state()
 
@@ -210,12 +224,13 @@ class Engine:
             return Answer(status, example)
         store = self.store
         app_id = request.app_id
-        with store.lock:
+        with store.app_lock(app_id), store.lock:
             fresh = app_id not in store.accounts
             try:
+                self._check_caps(app_id, fresh, operation)
                 ctx = self.context(app_id, operation, valid)
                 if durable and self.state_log is not None and operation.method != "GET":
-                    result = self._durably(handler, ctx, request)
+                    result = self._durably(handler, ctx, request, fresh)
                 else:
                     result = handler(ctx)
             except ApiError as error:
@@ -224,9 +239,35 @@ class Engine:
                 return Answer.of_error(error)
         return Answer(200, result)
 
+    def _check_caps(self, app_id: str, fresh: bool, operation: Operation) -> None:
+        """Refuse a new application or resource beyond the configured caps (429 limit_exceeded)."""
+        settings = self.settings
+        store = self.store
+        if (
+            fresh
+            and settings.max_applications is not None
+            and len(store.accounts) >= settings.max_applications
+        ):
+            raise LimitExceeded(
+                f"max_applications: this mock holds {settings.max_applications} applications, "
+                "the most it is configured for; reset one to make room"
+            )
+        family = CREATES.get(operation.operation_id)
+        account = store.accounts.get(app_id)
+        if family is None or settings.max_resources is None or account is None:
+            return
+        if len(account.family(family)) >= settings.max_resources:
+            raise LimitExceeded(
+                f"max_resources: application {app_id!r} holds {settings.max_resources} {family}, "
+                "the most this mock is configured for; delete some to make room"
+            )
+
     def context(self, app_id: str, operation: Operation, valid: ValidRequest) -> Context:
         """The one place a handler context is made."""
-        return Context(self.store, self.store.account(app_id), operation, valid, self.checks, self.js)
+        deadline = time.monotonic() + self.settings.transform_budget
+        return Context(
+            self.store, self.store.account(app_id), operation, valid, self.checks, self.js, deadline=deadline
+        )
 
     def call_internal(self, app_id: str, operation_id: str, action: Callable[[Context], Any]) -> Any:
         """Run a domain action that no API operation offers (seeded history) under the store's lock."""
@@ -234,53 +275,86 @@ class Engine:
         with self.store.lock:
             return action(self.context(app_id, operation, ValidRequest({}, {}, MISSING)))
 
-    def _durably(self, handler: Handler, ctx: Context, request: ApiRequest) -> Any:
-        """Run a write and append it to the state log before it is acknowledged."""
+    def _durably(self, handler: Handler, ctx: Context, request: ApiRequest, fresh: bool) -> Any:
+        """Run a write and append it to the state log before it is acknowledged; when the log cannot
+        take it (disk full, file gone), undo the write in memory and answer 503."""
         assert self.state_log is not None
         store = self.store
-        now = store.clock.now()
-        policy = dataclasses.asdict(store.run_policy)
+        app_id = ctx.account.app_id
+        now = ctx.clock.now()
+        policy = dataclasses.asdict(ctx.run_policy)
+        before = None if fresh else copy.deepcopy(ctx.account)  # what an undo puts back
+        ids_before = store.ids.state()
         issued: list[str] = []
         store.ids.issued = issued
         try:
             result = handler(ctx)
         finally:
             store.ids.issued = None
-        self.state_log.append(
-            {
-                "kind": "api",
-                "op": ctx.operation.operation_id,
-                "app": request.app_id,
-                "path": request.path_params,
-                "query": request.query,
-                "body": None if request.body is MISSING else request.body,
-                "missing": request.body is MISSING,
-                "now": now.isoformat(),
-                "ids": issued,
-                "policy": policy,
-            }
-        )
+        try:
+            self.state_log.append(
+                {
+                    "kind": "api",
+                    "op": ctx.operation.operation_id,
+                    "app": request.app_id,
+                    "path": request.path_params,
+                    "query": request.query,
+                    "body": None if request.body is MISSING else request.body,
+                    "missing": request.body is MISSING,
+                    "now": now.isoformat(),
+                    "ids": issued,
+                    "policy": policy,
+                }
+            )
+        except StateFileError as exc:
+            if before is None:
+                store.accounts.pop(app_id, None)
+            else:
+                store.accounts[app_id] = before
+            store.ids.restore(ids_before)
+            raise StateUnavailable(f"the write was not applied: {exc}") from None
+        if self.compactor is not None and self.state_log.should_compact():
+            try:
+                self.compactor()
+            except StateFileError as exc:  # the log still holds every write: compact another time
+                _LOG.warning("%s", exc)
         return result
 
     def replay_write(self, entry: Mapping[str, Any]) -> Answer:
         """Apply one logged write again, with the clock reading, run policy and IDs it had."""
         body = MISSING if entry["missing"] else entry["body"]
         request = self.request(entry["op"], entry["app"], entry["path"], entry["query"], body)
-        with self.replaying(datetime.fromisoformat(entry["now"]), entry["ids"], RunPolicy(**entry["policy"])):
+        moment = datetime.fromisoformat(entry["now"])
+        with self.replaying(moment, entry["ids"], RunPolicy(**entry["policy"]), entry["app"]):
             return self.execute(request, record=False, durable=False)
 
     @contextmanager
-    def replaying(self, now: datetime, ids: list[str], policy: RunPolicy) -> Iterator[None]:
+    def replaying(
+        self, now: datetime, ids: list[str], policy: RunPolicy, app_id: str | None = None
+    ) -> Iterator[None]:
+        """Replay with the clock reading, IDs and run policy a write had (on its application's own
+        clock and policy when it has them)."""
         store = self.store
-        saved_clock, saved_policy = store.clock.state(), store.run_policy
-        store.clock.freeze(now)
+        account = store.accounts.get(app_id) if app_id is not None else None
+        clock = store.clock_of(account)
+        own_policy = account is not None and account.run_policy is not None
+        saved_clock, saved_policy = clock.state(), store.policy_of(account)
+        clock.freeze(now)
         store.ids.replay.extend(ids)
-        store.run_policy = policy
+        if own_policy:
+            assert account is not None
+            account.run_policy = policy
+        else:
+            store.run_policy = policy
         try:
             yield
         finally:
-            store.clock.restore(saved_clock)
-            store.run_policy = saved_policy
+            clock.restore(saved_clock)
+            if own_policy:
+                assert account is not None
+                account.run_policy = saved_policy
+            else:
+                store.run_policy = saved_policy
             store.ids.replay.clear()
 
     def close(self) -> None:

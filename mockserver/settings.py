@@ -280,6 +280,10 @@ class MockSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 3600:
                 raise ValueError(f"{name}: {value!r} is not a number of seconds between 0 and 3600")
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int) or not -(2**63) <= self.seed < 2**63
+        ):
+            raise ValueError(f"seed: {self.seed!r} is not a whole number of at most 64 bits")
         if int(self.max_connections) < 1:
             raise ValueError("max_connections: must be at least 1")
         for name in ("journal_size", "max_applications", "max_resources"):

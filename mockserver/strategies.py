@@ -379,7 +379,8 @@ class State:
         """What an in-process mock holds for ``app_id`` right now."""
         store = app.store
         with store.lock:
-            return cls.from_account(store.account(app_id), store.clock.now().timestamp())
+            account = store.account(app_id)
+            return cls.from_account(account, store.clock_of(account).now().timestamp())
 
     def ids(self, family: str) -> list[str]:
         if family == "events":

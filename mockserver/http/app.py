@@ -103,7 +103,8 @@ class MockApp(Starlette):
                 api_request.headers = dict(request.headers)
             if engine.faults.active:
                 client = request.client.host if request.client is not None else "unknown"
-                decision = engine.faults.decide(operation.operation_id, client)
+                app_header = request.headers.get(APP_ID_HEADER)
+                decision = engine.faults.decide(operation.operation_id, client, app_header)
                 if decision.delay:
                     await asyncio.sleep(decision.delay)
                 if decision.drop:
