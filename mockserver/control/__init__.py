@@ -403,7 +403,10 @@ class MockControl:
                 or not math.isfinite(advance)
             ):
                 raise ValueError(f"advance: {advance!r} is not a number of seconds")
-            moved = (target or clock.now()) + _seconds(advance, "advance")
+            try:
+                moved = (target or clock.now()) + _seconds(advance, "advance")
+            except OverflowError:
+                raise ValueError(f"advance: {advance!r} seconds moves the clock out of range") from None
             _check_instant(moved, "advance")
         if freeze is True:
             clock.freeze()
