@@ -39,7 +39,7 @@ from .resources import Context, Handler, Hooks, SchemaChecks, handlers, hooks
 from .response_checker import ResponseChecker
 from .settings import MockSettings
 from .spec import Operation, Spec, bundled_spec_path
-from .store import RunPolicy, Store
+from .store import Account, RunPolicy, Store
 from .validation import MISSING, RequestValidators, ValidRequest
 
 if TYPE_CHECKING:
@@ -283,7 +283,7 @@ class Engine:
         app_id = ctx.account.app_id
         now = ctx.clock.now()
         policy = dataclasses.asdict(ctx.run_policy)
-        before = None if fresh else copy.deepcopy(ctx.account)  # what an undo puts back
+        before = None if fresh else _undo_copy(ctx.account)  # what an undo puts back
         ids_before = store.ids.state()
         issued: list[str] = []
         store.ids.issued = issued
@@ -361,3 +361,18 @@ class Engine:
         if self.state_log is not None:
             self.state_log.close()
             self.state_log = None
+
+
+def _undo_copy(account: Account) -> Account:
+    """A copy of an account to put back if a write cannot be made durable. Index records and a
+    source's registered records are never changed in place (a write stores new dicts), so those
+    containers are copied one level deep; the rest (resources, runs, events) deeply."""
+    indexes, source_records = account.indexes, account.source_records
+    account.indexes, account.source_records = {}, {}
+    try:
+        copied = copy.deepcopy(account)
+    finally:
+        account.indexes, account.source_records = indexes, source_records
+    copied.indexes = {name: dict(index) for name, index in indexes.items()}
+    copied.source_records = {source: list(records) for source, records in source_records.items()}
+    return copied

@@ -24,7 +24,7 @@ def connect(served: Served) -> socket.socket:
 
 
 def read_all(sock: socket.socket) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         chunk = sock.recv(65536)
         if not chunk:

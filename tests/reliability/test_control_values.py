@@ -9,7 +9,7 @@ import pytest
 from ..serve.conftest import Served
 from .conftest import headers, ok
 
-REFUSED = [
+REFUSED: list[tuple[str, dict[str, object]]] = [
     ("/__mock__/clock", {"advance": 1e308}),
     ("/__mock__/clock", {"now": "9999-12-31T00:00:00Z"}),
     ("/__mock__/clock", {"advance": -1e12}),
@@ -25,7 +25,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("path", "body"), REFUSED, ids=[f"{p}-{next(iter(b))}" for p, b in REFUSED])
+@pytest.mark.parametrize(("path", "body"), REFUSED, ids=[f"{p}-{next(iter(b), '')}" for p, b in REFUSED])
 def test_out_of_range_values_are_refused_and_the_api_keeps_working(
     open_server: Served, path: str, body: dict[str, object]
 ) -> None:
