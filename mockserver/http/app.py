@@ -131,8 +131,10 @@ class MockApp(Starlette):
         if (
             api_request.operation_id in OFF_LOOP_OPERATIONS
             or (api_request.body_bytes or 0) >= OFF_LOOP_BODY_BYTES
+            or _busy(engine, api_request.app_id)
         ):
-            # A slow request (transformations, a large body to check and journal) runs in a thread.
+            # A slow request (transformations, a large body to check and journal), or one that would
+            # wait for its application's slow request, runs in a thread.
             return await run_in_threadpool(self._execute, api_request, started, drop_after)
         return self._execute(api_request, started, drop_after)
 
@@ -161,6 +163,18 @@ class MockApp(Starlette):
 _DROPPED = Answer(
     0, error_body(0, "connection dropped by a fault rule", code="connection_dropped"), injected=True
 )
+
+
+def _busy(engine: Engine, app_id: str | None) -> bool:
+    """Whether another request of this application is under way (it may be running a transformation):
+    then this one waits for it in a thread, not on the event loop."""
+    if app_id is None:
+        return False
+    lock = engine.store.app_lock(app_id)
+    if lock.acquire(blocking=False):
+        lock.release()
+        return False
+    return True
 
 
 async def read_body(request: Request, settings: MockSettings) -> bytes:

@@ -74,3 +74,34 @@ def test_a_large_body_is_parsed_without_holding_up_other_applications(open_serve
         assert "error" not in result, result
         ok(result["response"])
     assert answered > 0
+
+
+def test_a_request_waiting_for_its_own_applications_spin_does_not_hold_up_others(open_server: Served) -> None:
+    url = open_server.url
+    order: list[str] = []
+    pause = threading.Event()  # never set: its wait() is a plain pause
+    with (
+        httpx.Client(base_url=url, headers=headers("SPINNER2"), timeout=60) as spinner,
+        httpx.Client(base_url=url, headers=headers("SPINNER2"), timeout=60) as same,
+        httpx.Client(base_url=url, headers=headers("BYSTANDER3"), timeout=60) as other,
+    ):
+        pipeline(spinner, "spin2", SPIN)
+        records = [{"objectID": str(i)} for i in range(20)]
+        push, _ = _in_background(
+            lambda: spinner.post("/1/push/spin2", json={"action": "addObject", "records": records})
+        )
+        pause.wait(0.3)  # the push reaches its transformation (its budget is 2 s)
+
+        def same_app() -> None:
+            same.get("/1/sources")
+            order.append("same")
+
+        waiting, _ = _in_background(same_app)
+        pause.wait(0.1)  # the same application's request is waiting for the push
+        while waiting.is_alive():
+            assert other.get("/__mock__/health").status_code == 200
+            order.append("other")
+        waiting.join()
+        push.join()
+    # Another client was answered while the same application's request waited for the push.
+    assert "other" in order and order.index("other") < order.index("same"), order
