@@ -102,3 +102,23 @@ def test_a_large_rejected_body_is_journaled_as_its_size() -> None:
         assert client.post("/1/sources", json=body).status_code == 400
     (call,) = app.journal.calls
     assert call.body["truncated"] is True and call.body["bytes"] > 100_000
+
+
+def test_a_running_server_compacts_its_state_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockserver import persistence
+
+    monkeypatch.setattr(persistence, "COMPACT_AFTER", 5)
+    path = tmp_path / "state.db"
+    app = create_app(state_file=str(path))
+    with TestClient(app, headers=creds("DURABLE")) as client:
+        for i in range(12):
+            assert client.post("/1/sources", json={"type": "push", "name": f"s{i}"}).status_code == 200
+        before = client.get("/__mock__/state").json()
+    app.engine.close()
+    with sqlite3.connect(path) as db:
+        (count,) = db.execute("SELECT COUNT(*) FROM writes").fetchone()
+    assert count < 12  # compacted on the way: one image, then the writes since
+    again = create_app(state_file=str(path))
+    with TestClient(again) as client:
+        assert client.get("/__mock__/state").json() == before
+    again.engine.close()
