@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -16,13 +17,11 @@ JSON_TYPES = ("application/json", "text/plain")  # the JavaScript client sends J
 
 async def read_json_body(request: Request, limit: int) -> Any:
     """The parsed JSON body, or MISSING when there is none. Raises ApiError on anything else."""
-    value, _ = await read_json_body_and_bytes(request, limit)
-    return value
+    return decode_json_body(await read_body_bytes(request, limit), request.headers, limit)
 
 
-async def read_json_body_and_bytes(request: Request, limit: int) -> tuple[Any, bytes | None]:
-    """The parsed JSON body and the (inflated) bytes it was parsed from; (MISSING, None) when there
-    is no body. The bytes let the journal keep the body without encoding it again."""
+async def read_body_bytes(request: Request, limit: int) -> bytes:
+    """The body as sent, at most ``limit`` bytes (PayloadTooLarge beyond)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"body: {declared} bytes is more than the {limit} bytes accepted")
@@ -32,22 +31,25 @@ async def read_json_body_and_bytes(request: Request, limit: int) -> tuple[Any, b
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"body: more than the {limit} bytes accepted")
-        if chunk:
-            chunks.append(chunk)
-    raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def decode_json_body(raw: bytes, headers: Mapping[str, str], limit: int) -> Any:
+    """A body read by :func:`read_body_bytes` decoded (gzip) and parsed, or MISSING when empty."""
     if not raw:
-        return MISSING, None
-    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        return MISSING
+    encoding = headers.get("content-encoding", "identity").strip().lower()
     if encoding == "gzip":
         raw = _gunzip(raw, limit)
     elif encoding not in ("identity", ""):
         raise BadRequest(f"header.content-encoding: {encoding!r} is not supported; send gzip or no encoding")
-    content_type = request.headers.get("content-type", "application/json").split(";", 1)[0].strip().lower()
+    content_type = headers.get("content-type", "application/json").split(";", 1)[0].strip().lower()
     if content_type not in JSON_TYPES and not content_type.endswith("+json"):
         raise BadRequest(
             f"header.content-type: {content_type!r} is not supported; send a JSON body as application/json"
         )
-    return parse_json(raw), raw
+    return parse_json(raw)
 
 
 def _gunzip(raw: bytes, limit: int) -> bytes:

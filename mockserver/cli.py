@@ -104,6 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
             "Serve the Ingestion API mock over HTTP until interrupted (Ctrl-C or SIGTERM stop it cleanly). "
             "State is kept per x-algolia-application-id; steer it under /__mock__/."
         ),
+        epilog=(
+            "Sharing a server: with --app-id/--api-key the control plane needs those credentials too "
+            "(or --admin-key, sent as x-mockserver-admin-key) and acts on the caller's application; "
+            "clock, runs, faults and snapshots are per application unless scope=all is asked. "
+            "Connections: a request body must arrive within --body-timeout seconds (408 after); a "
+            "connection with no request under way is closed after --keep-alive-timeout seconds; beyond "
+            "--max-connections requests are answered 503; SIGTERM waits --shutdown-timeout seconds for "
+            "open requests; running out of file descriptors is logged at most once a second. "
+            "Transformations of one request take at most --transform-budget seconds in all."
+        ),
     )
     add_serve_options(serve)
 
@@ -175,6 +185,11 @@ _FLAG_PARSING: dict[str, dict[str, Any]] = {
     "journal_bytes": {"type": positive_int},
     "max_applications": {"type": positive_int},
     "max_resources": {"type": positive_int},
+    "max_connections": {"type": positive_int},
+    "transform_budget": {"type": seconds},
+    "body_timeout": {"type": seconds},
+    "keep_alive_timeout": {"type": seconds},
+    "shutdown_timeout": {"type": seconds},
     "rate_limit": {"action": "store_true", "default": False},
     "keys": {"action": "append", "default": []},
     "fixtures": {"action": "append", "default": []},
@@ -431,6 +446,7 @@ def banner(app: MockApp, host: str, port: int) -> str:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from .connections import limit_resource_logs, raise_fd_limit, uvicorn_options
     from .headerlimit import HeaderSizeLimit
     from .http.app import create_app
     from .persistence import StateFileError
@@ -469,10 +485,16 @@ def serve(args: argparse.Namespace) -> int:
         sock = _bind(args.host, args.port)
         print(banner(app, args.host, sock.getsockname()[1]), file=sys.stderr, flush=True)
         quiet_dropped_connections()
+        limit_resource_logs()
+        raise_fd_limit()
         # loop/http "auto": uvloop and httptools when installed (the speed extra); the head-size
         # limit h11 enforces, with either parser.
         config = uvicorn.Config(
-            HeaderSizeLimit(app), log_level=args.log_level, lifespan="off", access_log=False
+            HeaderSizeLimit(app),
+            log_level=args.log_level,
+            lifespan="off",
+            access_log=False,
+            **uvicorn_options(settings),
         )
         _stoppable_server_class()(config).run(sockets=[sock])
     finally:

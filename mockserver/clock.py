@@ -14,6 +14,11 @@ class Clock:
         self._frozen: datetime | None = _utc(frozen_at) if frozen_at is not None else None
         self._offset = timedelta(0)
 
+    def __deepcopy__(self, memo: dict[int, object]) -> Clock:
+        copied = Clock()
+        copied.restore(self.state())
+        return copied
+
     def now(self) -> datetime:
         frozen = self._frozen
         if frozen is not None:

@@ -8,8 +8,11 @@ one place; nothing above the engine builds a handler context of its own.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hmac
+import logging
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,28 +20,46 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .clock import Clock
-from .errors import ApiError, Forbidden, InvalidCredentials
+from .errors import ApiError, Forbidden, InvalidCredentials, LimitExceeded, StateUnavailable
 from .examples import example_response
 from .faults import Faults
-from .journal import Call, Journal
+from .journal import (
+    CALL_OVERHEAD,
+    MEMORY_FACTOR,
+    REJECTED_BODY_BYTES,
+    Call,
+    Journal,
+    estimate_size,
+    truncated_body,
+)
 from .jsengine import JsSandbox
 from .masking import Masker, mask_query
-from .persistence import StateLog
+from .persistence import StateFileError, StateLog
 from .resources import Context, Handler, Hooks, SchemaChecks, handlers, hooks
 from .response_checker import ResponseChecker
 from .settings import MockSettings
 from .spec import Operation, Spec, bundled_spec_path
-from .store import RunPolicy, Store
+from .store import Account, RunPolicy, Store
 from .validation import MISSING, RequestValidators, ValidRequest
 
 if TYPE_CHECKING:
     from .reference_validator import ReferenceValidator
 
+_LOG = logging.getLogger("mockserver.state")
 APP_ID_HEADER = "x-algolia-application-id"
 API_KEY_HEADER = "x-algolia-api-key"
 GENERIC_APP_ID = "default"  # the one application of a foreign spec without Algolia's credentials
 _TRIES_CODE = frozenset({"tryTransformation", "tryTransformationBeforeUpdate"})
 _MAY_TRANSFORM = frozenset({"push", "pushTask", "runTask", "runTaskV1", "runSource"})
+# The operations that create one resource of a family (what max_resources counts).
+CREATES = {
+    "createAuthentication": "authentications",
+    "createDestination": "destinations",
+    "createSource": "sources",
+    "createTask": "tasks",
+    "createTaskV1": "tasks",
+    "createTransformation": "transformations",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +93,7 @@ class ApiRequest:
     body: Any = MISSING
     headers: Mapping[str, str] = field(default_factory=dict)  # only the reference validator reads them
     internal: bool = False  # made inside the process (seeding, replay): no HTTP request to hold it against
+    body_bytes: int | None = None  # the body's size as sent, when known (the journal's budget uses it)
 
     @property
     def operation_id(self) -> str | None:
@@ -97,7 +119,7 @@ class Engine:
         self.handlers: dict[str, Handler] = handlers()
         self.hooks: Hooks = hooks()
         self.masker = Masker(spec)
-        self.journal = Journal(settings.journal_size)
+        self.journal = Journal(settings.journal_size, settings.journal_bytes)
         self.faults = Faults()
         self.js = JsSandbox()
         bundled = spec.path is not None and spec.path == bundled_spec_path()
@@ -110,6 +132,7 @@ class Engine:
         schemes = spec.document.get("components", {}).get("securitySchemes", {}).values()
         self.algolia_credentials = any(s.get("name", "").lower() == APP_ID_HEADER for s in schemes)
         self.state_log: StateLog | None = None  # opened by MockControl.open when settings ask
+        self.compactor: Callable[[], None] | None = None  # rewrites the state file as its live state
         self.initial_clock = self.store.clock.state()
         self.initial_ids = self.store.ids.state()
 
@@ -198,7 +221,13 @@ class Engine:
         """Journal a request and its answer (secrets masked) and hold the answer against the spec."""
         operation = request.operation
         body = request.body
-        if body is not MISSING and operation is not None:
+        body_size = request.body_bytes
+        if body is not MISSING and body_size is None:
+            body_size = estimate_size(body)
+        if body is not MISSING and answer.status >= 400 and (body_size or 0) > REJECTED_BODY_BYTES:
+            body = truncated_body(body_size or 0)  # a refused body is not worth its memory
+            body_size = 64
+        elif body is not MISSING and operation is not None:
             hint = self.hooks.type_of(
                 operation.operation_id, self.store.accounts.get(request.app_id or ""), request.path_params
             )
@@ -214,7 +243,8 @@ class Engine:
             status=answer.status,
             response=answer.body,
         )
-        self.journal.record(call)
+        size = CALL_OVERHEAD + MEMORY_FACTOR * ((body_size or 0) + estimate_size(answer.body, 10_000))
+        self.journal.record(call, size)
         if self.response_checker is not None and operation is not None and not answer.injected:
             self.response_checker.check(operation, answer.status, answer.body)
         return call
@@ -237,12 +267,13 @@ class Engine:
             return Answer(status, example)
         store = self.store
         app_id = request.app_id
-        with store.lock:
+        with store.app_lock(app_id), store.lock:
             fresh = app_id not in store.accounts
             try:
+                self._check_caps(app_id, fresh, operation)
                 ctx = self.context(app_id, operation, valid)
                 if durable and self.state_log is not None and operation.method != "GET":
-                    result = self._durably(handler, ctx, request)
+                    result = self._durably(handler, ctx, request, fresh)
                 else:
                     result = handler(ctx)
             except ApiError as error:
@@ -251,9 +282,35 @@ class Engine:
                 return Answer.of_error(error)
         return Answer(200, result)
 
+    def _check_caps(self, app_id: str, fresh: bool, operation: Operation) -> None:
+        """Refuse a new application or resource beyond the configured caps (429 limit_exceeded)."""
+        settings = self.settings
+        store = self.store
+        if (
+            fresh
+            and settings.max_applications is not None
+            and len(store.accounts) >= settings.max_applications
+        ):
+            raise LimitExceeded(
+                f"max_applications: this mock holds {settings.max_applications} applications, "
+                "the most it is configured for; reset one to make room"
+            )
+        family = CREATES.get(operation.operation_id)
+        account = store.accounts.get(app_id)
+        if family is None or settings.max_resources is None or account is None:
+            return
+        if len(account.family(family)) >= settings.max_resources:
+            raise LimitExceeded(
+                f"max_resources: application {app_id!r} holds {settings.max_resources} {family}, "
+                "the most this mock is configured for; delete some to make room"
+            )
+
     def context(self, app_id: str, operation: Operation, valid: ValidRequest) -> Context:
         """The one place a handler context is made."""
-        return Context(self.store, self.store.account(app_id), operation, valid, self.checks, self.js)
+        deadline = time.monotonic() + self.settings.transform_budget
+        return Context(
+            self.store, self.store.account(app_id), operation, valid, self.checks, self.js, deadline=deadline
+        )
 
     def call_internal(self, app_id: str, operation_id: str, action: Callable[[Context], Any]) -> Any:
         """Run a domain action that no API operation offers (seeded history) under the store's lock."""
@@ -261,56 +318,104 @@ class Engine:
         with self.store.lock:
             return action(self.context(app_id, operation, ValidRequest({}, {}, MISSING)))
 
-    def _durably(self, handler: Handler, ctx: Context, request: ApiRequest) -> Any:
-        """Run a write and append it to the state log before it is acknowledged."""
+    def _durably(self, handler: Handler, ctx: Context, request: ApiRequest, fresh: bool) -> Any:
+        """Run a write and append it to the state log before it is acknowledged; when the log cannot
+        take it (disk full, file gone), undo the write in memory and answer 503."""
         assert self.state_log is not None
         store = self.store
-        now = store.clock.now()
-        policy = dataclasses.asdict(store.run_policy)
+        app_id = ctx.account.app_id
+        now = ctx.clock.now()
+        policy = dataclasses.asdict(ctx.run_policy)
+        before = None if fresh else _undo_copy(ctx.account)  # what an undo puts back
+        ids_before = store.ids.state()
         issued: list[str] = []
         store.ids.issued = issued
         try:
             result = handler(ctx)
         finally:
             store.ids.issued = None
-        self.state_log.append(
-            {
-                "kind": "api",
-                "op": ctx.operation.operation_id,
-                "app": request.app_id,
-                "path": request.path_params,
-                "query": request.query,
-                "body": None if request.body is MISSING else request.body,
-                "missing": request.body is MISSING,
-                "now": now.isoformat(),
-                "ids": issued,
-                "policy": policy,
-            }
-        )
+        try:
+            self.state_log.append(
+                {
+                    "kind": "api",
+                    "op": ctx.operation.operation_id,
+                    "app": request.app_id,
+                    "path": request.path_params,
+                    "query": request.query,
+                    "body": None if request.body is MISSING else request.body,
+                    "missing": request.body is MISSING,
+                    "now": now.isoformat(),
+                    "ids": issued,
+                    "policy": policy,
+                }
+            )
+        except StateFileError as exc:
+            if before is None:
+                store.accounts.pop(app_id, None)
+            else:
+                store.accounts[app_id] = before
+            store.ids.restore(ids_before)
+            raise StateUnavailable(f"the write was not applied: {exc}") from None
+        if self.compactor is not None and self.state_log.should_compact():
+            try:
+                self.compactor()
+            except StateFileError as exc:  # the log still holds every write: compact another time
+                _LOG.warning("%s", exc)
         return result
 
     def replay_write(self, entry: Mapping[str, Any]) -> Answer:
         """Apply one logged write again, with the clock reading, run policy and IDs it had."""
         body = MISSING if entry["missing"] else entry["body"]
         request = self.request(entry["op"], entry["app"], entry["path"], entry["query"], body)
-        with self.replaying(datetime.fromisoformat(entry["now"]), entry["ids"], RunPolicy(**entry["policy"])):
+        moment = datetime.fromisoformat(entry["now"])
+        with self.replaying(moment, entry["ids"], RunPolicy(**entry["policy"]), entry["app"]):
             return self.execute(request, record=False, durable=False)
 
     @contextmanager
-    def replaying(self, now: datetime, ids: list[str], policy: RunPolicy) -> Iterator[None]:
+    def replaying(
+        self, now: datetime, ids: list[str], policy: RunPolicy, app_id: str | None = None
+    ) -> Iterator[None]:
+        """Replay with the clock reading, IDs and run policy a write had (on its application's own
+        clock and policy when it has them)."""
         store = self.store
-        saved_clock, saved_policy = store.clock.state(), store.run_policy
-        store.clock.freeze(now)
+        account = store.accounts.get(app_id) if app_id is not None else None
+        clock = store.clock_of(account)
+        own_policy = account is not None and account.run_policy is not None
+        saved_clock, saved_policy = clock.state(), store.policy_of(account)
+        clock.freeze(now)
         store.ids.replay.extend(ids)
-        store.run_policy = policy
+        if own_policy:
+            assert account is not None
+            account.run_policy = policy
+        else:
+            store.run_policy = policy
         try:
             yield
         finally:
-            store.clock.restore(saved_clock)
-            store.run_policy = saved_policy
+            clock.restore(saved_clock)
+            if own_policy:
+                assert account is not None
+                account.run_policy = saved_policy
+            else:
+                store.run_policy = saved_policy
             store.ids.replay.clear()
 
     def close(self) -> None:
         if self.state_log is not None:
             self.state_log.close()
             self.state_log = None
+
+
+def _undo_copy(account: Account) -> Account:
+    """A copy of an account to put back if a write cannot be made durable. Index records and a
+    source's registered records are never changed in place (a write stores new dicts), so those
+    containers are copied one level deep; the rest (resources, runs, events) deeply."""
+    indexes, source_records = account.indexes, account.source_records
+    account.indexes, account.source_records = {}, {}
+    try:
+        copied = copy.deepcopy(account)
+    finally:
+        account.indexes, account.source_records = indexes, source_records
+    copied.indexes = {name: dict(index) for name, index in indexes.items()}
+    copied.source_records = {source: list(records) for source, records in source_records.items()}
+    return copied

@@ -147,3 +147,24 @@ class ConnectionDropped(Exception):
 
 class ResponseContractError(AssertionError):
     """The mock produced a response its own spec does not allow (a bug in the mock)."""
+
+
+class RequestTimeout(ApiError):
+    """The client took longer than the mock waits for a request body."""
+
+    status = 408
+    code = "request_timeout"
+
+
+class LimitExceeded(ApiError):
+    """A configured cap (applications, resources) would be passed; the message names it."""
+
+    status = 429
+    code = "limit_exceeded"
+
+
+class StateUnavailable(ApiError):
+    """The write could not be made durable in the state file; nothing was changed."""
+
+    status = 503
+    code = "state_file_unavailable"

@@ -30,8 +30,23 @@ class FaultRule:
     drop: bool = False  # cut the connection before the request is acted on (nothing was applied)
     drop_after: bool = False  # apply the request, then cut the connection (the answer is lost)
     retry_after: int | None = None  # Retry-After header on an injected 429
+    app: str | None = None  # fire only on this application's calls (None: every application's)
 
     def check(self) -> None:
+        if self.retry_after is not None and (
+            isinstance(self.retry_after, bool)
+            or not isinstance(self.retry_after, int)
+            or not 0 <= self.retry_after <= 86_400
+        ):
+            raise ValueError(f"retry_after: {self.retry_after!r} is not a whole number of seconds (0-86400)")
+        if self.times is not None and (isinstance(self.times, bool) or not isinstance(self.times, int)):
+            raise ValueError(f"times: {self.times!r} is not a whole number")
+        if isinstance(self.rate, bool) or not isinstance(self.rate, (int, float)):
+            raise ValueError(f"rate: {self.rate!r} is not a number between 0 and 1")
+        if self.status is not None and (isinstance(self.status, bool) or not isinstance(self.status, int)):
+            raise ValueError(f"status: {self.status!r} is not an HTTP status")
+        if not isinstance(self.message, str) or len(self.message) > 1000:
+            raise ValueError("message: a text of at most 1000 characters")
         if self.status is not None and not 400 <= self.status <= 599:
             raise ValueError(f"status: {self.status} is not an error status (400-599)")
         if not 0.0 <= self.rate <= 1.0:
@@ -59,6 +74,18 @@ class RateLimit:
     window: float = 60.0
     observability_limit: int = 200
     observability_window: float = 30.0
+
+    def check(self) -> None:
+        for name in ("limit", "observability_limit"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1_000_000:
+                raise ValueError(f"rateLimit.{name}: {value!r} is not a whole number between 1 and 1000000")
+        for name in ("window", "observability_window"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86_400:
+                raise ValueError(
+                    f"rateLimit.{name}: {value!r} is not a number of seconds between 0 and 86400"
+                )
 
 
 @dataclass(frozen=True)
@@ -94,25 +121,32 @@ class Faults:
             self.rules.append(rule)
 
     def set_rate_limit(self, limit: RateLimit | None) -> None:
+        if limit is not None:
+            limit.check()
         with self._lock:
             self.rate_limit = limit
             self._hits.clear()
 
-    def clear(self) -> None:
+    def clear(self, app_id: str | None = None) -> None:
+        """Remove every rule and the rate limit, or (``app_id``) that application's rules only."""
         with self._lock:
+            if app_id is not None:
+                self.rules = [r for r in self.rules if r.app != app_id]
+                return
             self.rules.clear()
             self.rate_limit = None
             self._hits.clear()
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self, app_id: str | None = None) -> dict[str, Any]:
+        """The rules (``app_id``: those that fire on that application's calls) and the rate limit."""
         with self._lock:
             return {
-                "rules": [asdict(r) for r in self.rules],
+                "rules": [asdict(r) for r in self.rules if app_id is None or r.app in (None, app_id)],
                 "rateLimit": asdict(self.rate_limit) if self.rate_limit else None,
             }
 
-    def decide(self, operation_id: str | None, client: str) -> Decision:
-        """What to do with this call: usually nothing."""
+    def decide(self, operation_id: str | None, client: str, app_id: str | None = None) -> Decision:
+        """What to do with this call (of application ``app_id``): usually nothing."""
         with self._lock:
             limited = self._rate_limited(operation_id, client)
             if limited is not None:
@@ -120,6 +154,8 @@ class Faults:
             delay = 0.0
             for rule in list(self.rules):
                 if rule.operation is not None and rule.operation != operation_id:
+                    continue
+                if rule.app is not None and rule.app != app_id:
                     continue
                 if rule.rate < 1.0 and self._rng.random() >= rule.rate:
                     continue

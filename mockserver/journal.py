@@ -21,6 +21,10 @@ from .errors import BadRequest
 
 MASK = "***"
 MAX_PAGE = 1000  # calls one journal query answers at most
+UNPAGED_LIMIT = MAX_PAGE  # the newest calls the unpaged form (no limit given) answers at most
+REJECTED_BODY_BYTES = 64 * 1024  # a rejected request's body larger than this is kept as a marker
+CALL_OVERHEAD = 512  # bytes a call costs beyond its bodies (the dataclass, its dicts, small strings)
+MEMORY_FACTOR = 4  # Python objects take about this many times their JSON size in memory
 # Journal query parameters beyond the first two (operationId, appID); any of them asks for the paged answer.
 PAGING_PARAMS = ("status", "rejected", "order", "limit", "offset", "before", "after")
 
@@ -143,31 +147,91 @@ _PACK = msgspec.msgpack.Encoder().encode
 _UNPACK = msgspec.msgpack.Decoder().decode
 
 
-class Journal:
-    """An ordered, bounded record of calls. Thread-safe; cleared by the mock's reset."""
+def truncated_body(size: int) -> dict[str, Any]:
+    """What the journal keeps instead of a large body of a rejected request."""
+    return {"truncated": True, "bytes": size, "kept": 0}
 
-    def __init__(self, maxlen: int | None = 100_000) -> None:
-        self._calls: deque[Call] = deque(maxlen=maxlen)
+
+def estimate_size(value: Any, budget: int = 100_000) -> int:
+    """Roughly how many bytes ``value`` takes as JSON, walking at most ``budget`` nodes (a larger
+    value is extrapolated from the part walked), so the estimate stays cheap for any value."""
+    size = 0
+    walked = 0
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        walked += 1
+        if walked > budget:  # extrapolate from what was walked
+            return size * 2 + 8 * len(stack)
+        if isinstance(item, str):
+            size += len(item) + 2
+        elif isinstance(item, dict):
+            size += 2
+            for key, child in item.items():
+                size += len(key) + 4 if isinstance(key, str) else 8
+                stack.append(child)
+        elif isinstance(item, (list, tuple)):
+            size += 2
+            stack.extend(item)
+        else:
+            size += 8
+    return size
+
+
+class Journal:
+    """An ordered record of calls, bounded by count and by an estimate of their bytes: the oldest
+    calls go first. Thread-safe; cleared by the mock's reset."""
+
+    def __init__(self, maxlen: int | None = 100_000, max_bytes: int | None = None) -> None:
+        self._calls: deque[Call] = deque()
+        self._sizes: deque[int] = deque()
+        self.maxlen = maxlen
+        self.max_bytes = max_bytes
+        self.bytes = 0  # estimated bytes of the calls kept
         self._lock = threading.Lock()
         self._recorded = 0  # calls ever recorded: the next call's sequence number
 
-    def record(self, call: Call) -> None:
+    def record(self, call: Call, size: int | None = None) -> None:
+        """Keep ``call`` (``size``: its estimated bytes, when the caller knows them cheaply)."""
+        if size is None:
+            size = CALL_OVERHEAD + MEMORY_FACTOR * (estimate_size(call.body) + estimate_size(call.response))
         with self._lock:
             self._calls.append(call)
+            self._sizes.append(size)
+            self.bytes += size
             self._recorded += 1
+            while len(self._calls) > 1 and (
+                (self.maxlen is not None and len(self._calls) > self.maxlen)
+                or (self.max_bytes is not None and self.bytes > self.max_bytes)
+            ):
+                self._calls.popleft()
+                self.bytes -= self._sizes.popleft()
 
-    def clear(self) -> None:
-        """Forget the calls; sequence numbers go on from where they were (a reader sees the gap)."""
+    def clear(self, app_id: str | None = None) -> None:
+        """Forget the calls (or one application's); sequence numbers go on from where they were
+        (a reader sees the gap)."""
         with self._lock:
-            self._calls.clear()
+            if app_id is None:
+                self._calls.clear()
+                self._sizes.clear()
+                self.bytes = 0
+                return
+            # Other applications' calls keep their sequence numbers: forgotten calls stay as holes.
+            kept = [
+                (c, s) if c.app_id != app_id else (None, 0)
+                for c, s in zip(self._calls, self._sizes, strict=True)
+            ]
+            self._calls = deque(c if c is not None else _FORGOTTEN for c, _ in kept)
+            self._sizes = deque(s for _, s in kept)
+            self.bytes = sum(self._sizes)
 
     @property
     def calls(self) -> list[Call]:
         with self._lock:
-            return list(self._calls)
+            return [c for c in self._calls if c is not _FORGOTTEN]
 
     def __len__(self) -> int:
-        return len(self._calls)
+        return len(self.calls)
 
     def __iter__(self) -> Iterator[Call]:
         return iter(self.calls)
@@ -203,15 +267,21 @@ class Journal:
         """The kept calls with their sequence numbers (0 for the first call ever recorded), oldest first."""
         with self._lock:
             first = self._recorded - len(self._calls)
-            return list(enumerate(self._calls, start=first))
+            return [(seq, c) for seq, c in enumerate(self._calls, start=first) if c is not _FORGOTTEN]
 
     def page(self, query: JournalQuery) -> JournalPage:
         """The calls ``query`` selects, in its order, one page of them, and how many matched."""
         matching = [(seq, c) for seq, c in self.numbered() if query.selects(seq, c)]
         if query.newest_first:
             matching.reverse()
-        end = None if query.limit is None else query.offset + query.limit
-        return JournalPage(matching[query.offset : end], len(matching), query.numbered)
+        if query.limit is None and not query.numbered:
+            # The unpaged form: the newest UNPAGED_LIMIT calls matching, oldest first, and a flag
+            # when more matched (page with limit/offset/before to read the rest).
+            kept = matching[-UNPAGED_LIMIT:] if not query.newest_first else matching[:UNPAGED_LIMIT]
+            return JournalPage(kept, len(matching), False, more=len(matching) > len(kept))
+        limit = query.limit if query.limit is not None else MAX_PAGE
+        page = matching[query.offset : query.offset + limit]
+        return JournalPage(page, len(matching), query.numbered, more=query.offset + len(page) < len(matching))
 
     def operations(self) -> list[str]:
         """The operationIds called, in order (unmatched requests left out)."""
@@ -376,6 +446,9 @@ class Journal:
         return "calls were:\n" + "\n".join(f"  {c.describe()}" for c in calls)
 
 
+_FORGOTTEN = Call(None, "", "", None)  # a hole left by clearing one application's calls
+
+
 @dataclass(frozen=True)
 class JournalQuery:
     """Which calls to read: filters, then an order, then a page (``offset``, ``limit``).
@@ -436,10 +509,14 @@ class JournalPage:
     calls: list[tuple[int, Call]]
     total: int
     numbered: bool = True
+    more: bool = False  # calls matched beyond this page
 
     def to_json(self) -> dict[str, Any]:
         if not self.numbered:
-            return {"calls": [c.to_json() for _, c in self.calls]}
+            out: dict[str, Any] = {"calls": [c.to_json() for _, c in self.calls]}
+            if self.more:
+                out["truncated"] = {"total": self.total, "kept": len(self.calls)}
+            return out
         return {"calls": [{"seq": seq, **c.to_json()} for seq, c in self.calls], "total": self.total}
 
 

@@ -86,6 +86,12 @@ def _failure(code: TransformErrorCode, message: str) -> TransformOutcome:
 # --- the engine, seen through the few calls we make (quickjs-ng ships no type information) ---------
 
 
+_OVER_BUDGET = _failure(
+    TransformErrorCode.TIMEOUT,
+    "not transformed: the request's time budget for transformations (transform_budget) ran out",
+)
+
+
 class _JsFunction(Protocol):
     def __call__(self, *args: str) -> object: ...
 
@@ -270,10 +276,14 @@ class JsSandbox:
         records: Iterable[Mapping[str, Any]],
         secrets: Mapping[str, str] | None = None,
         timeout_ms: int = 1000,
+        *,
+        deadline: float | None = None,
     ) -> list[TransformOutcome]:
         """Apply ``code``'s ``transform`` to each record: compiled once, ``timeout_ms`` per record.
 
-        A compile error is the outcome of every record. Records must be JSON-serialisable
+        ``deadline`` (a :func:`time.monotonic` reading) bounds them all in wall-clock time: each
+        record gets at most what is left, and records reached after it fail with a timeout without
+        running. A compile error is the outcome of every record. Records must be JSON-serialisable
         (``TypeError``/``ValueError`` otherwise, as from :func:`json.dumps`)."""
         record_texts = [json.dumps(record, allow_nan=False) for record in records]
         secrets_json = json.dumps(dict(secrets or {}))
@@ -283,13 +293,20 @@ class JsSandbox:
         compiled: _Compiled | None = first
         outcomes: list[TransformOutcome] = []
         for text in record_texts:
+            budget_ms = timeout_ms
+            if deadline is not None:
+                left_ms = int((deadline - time.monotonic()) * 1000)
+                if left_ms <= 0:
+                    outcomes.append(_OVER_BUDGET)
+                    continue
+                budget_ms = min(timeout_ms, left_ms)
             if compiled is None:  # the previous record broke the runtime: start a fresh one
                 fresh = self._compiled(code, timeout_ms)
                 if isinstance(fresh, TransformOutcome):
                     outcomes.append(fresh)
                     continue
                 compiled = fresh
-            outcome, healthy = self._run_one(compiled, text, secrets_json, timeout_ms)
+            outcome, healthy = self._run_one(compiled, text, secrets_json, budget_ms)
             if not healthy:
                 self._forget(code)
                 compiled = None

@@ -20,6 +20,7 @@ from typing import Any
 from . import jsonio
 
 SCHEMA_VERSION = 1
+COMPACT_AFTER = 10_000  # writes appended before a running server compacts its state file
 
 
 class StateFileError(Exception):
@@ -30,6 +31,8 @@ class StateLog:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        self.appended = 0  # entries appended since the file was last compacted
+        self.image_chars = 0  # size of the last compacted image
         self._lock_fd = self._take_file_lock()
         try:
             self._db = self._open()
@@ -77,8 +80,31 @@ class StateLog:
         with self._lock:
             try:
                 self._db.execute("INSERT INTO writes (entry) VALUES (?)", (text,))
+                self.appended += 1
             except sqlite3.Error as exc:
                 raise StateFileError(f"{self.path}: the write could not be made durable ({exc})") from None
+
+    def rewrite(self, entries: list[dict[str, Any]]) -> None:
+        """Replace every entry by ``entries``, in one transaction (a crash keeps the old or the new)."""
+        texts = [jsonio.dumps(entry).decode("utf-8") for entry in entries]
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.execute("DELETE FROM writes")
+                    self._db.executemany("INSERT INTO writes (entry) VALUES (?)", [(t,) for t in texts])
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise StateFileError(f"{self.path}: cannot be compacted ({exc})") from None
+            self.appended = 0
+            self.image_chars = sum(len(t) for t in texts)
+
+    def should_compact(self) -> bool:
+        """Whether the writes since the last compaction outweigh the live state enough to compact."""
+        return self.appended >= max(COMPACT_AFTER, self.image_chars // 200)
 
     def entries(self) -> Iterator[dict[str, Any]]:
         with self._lock:

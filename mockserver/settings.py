@@ -17,6 +17,11 @@ DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_JOURNAL_SIZE = 100_000
 DEFAULT_JOURNAL_BYTES = 64 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 64
+DEFAULT_TRANSFORM_BUDGET = 5.0  # seconds of transformations one request may use
+DEFAULT_BODY_TIMEOUT = 30.0
+DEFAULT_KEEP_ALIVE_TIMEOUT = 5.0
+DEFAULT_MAX_CONNECTIONS = 500
+DEFAULT_SHUTDOWN_TIMEOUT = 10.0
 
 ClockSetting = str  # "real", "frozen", "auto" or an RFC 3339 instant
 DataSetRef = str | Path | Mapping[str, Any]
@@ -75,6 +80,15 @@ class MockSettings:
             help="an API key with only these ACLs (repeatable): KEY:ACL1,ACL2 or APP:KEY:ACL1,ACL2; "
             "as a setting {'apiKey': K, 'acl': [...], 'appID': A (optional)}; other keys have every ACL",
             metavar="KEY:ACL1,ACL2",
+        ),
+    )
+    admin_key: str | None = field(
+        default=None,
+        metadata=_offer(
+            flag="--admin-key",
+            help="a key for the control plane alone (header x-mockserver-admin-key): it may act on every "
+            "application and server-wide; without it, configured credentials open the control plane for "
+            "their own application",
         ),
     )
     # --- data ----------------------------------------------------------------------------------
@@ -181,6 +195,48 @@ class MockSettings:
             metavar="N",
         ),
     )
+    transform_budget: float = field(
+        default=DEFAULT_TRANSFORM_BUDGET,
+        metadata=_offer(
+            flag="--transform-budget",
+            help="seconds of wall-clock time the transformations of one request may take in all (default: "
+            "5); records past it fail their transform event (each record also has its own 1 s limit)",
+            metavar="S",
+        ),
+    )
+    # --- connections (mockserver serve) --------------------------------------------------------
+    body_timeout: float = field(
+        default=DEFAULT_BODY_TIMEOUT,
+        metadata=_offer(
+            flag="--body-timeout",
+            help="seconds a client may take to send a request body; past it the answer is 408 (default: 30)",
+            metavar="S",
+        ),
+    )
+    keep_alive_timeout: float = field(
+        default=DEFAULT_KEEP_ALIVE_TIMEOUT,
+        metadata=_offer(
+            flag="--keep-alive-timeout",
+            help="seconds an idle keep-alive connection stays open (default: 5)",
+            metavar="S",
+        ),
+    )
+    max_connections: int = field(
+        default=DEFAULT_MAX_CONNECTIONS,
+        metadata=_offer(
+            flag="--max-connections",
+            help="connections and requests served at once; beyond, requests are answered 503 (default: 500)",
+            metavar="N",
+        ),
+    )
+    shutdown_timeout: float = field(
+        default=DEFAULT_SHUTDOWN_TIMEOUT,
+        metadata=_offer(
+            flag="--shutdown-timeout",
+            help="seconds SIGTERM waits for open requests before closing them (default: 10)",
+            metavar="S",
+        ),
+    )
     # --- checks and logs -----------------------------------------------------------------------
     check_responses: bool = field(
         default=False,
@@ -222,6 +278,16 @@ class MockSettings:
         for name in ("max_body_bytes", "max_depth", "journal_bytes"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name}: must be at least 1")
+        for name in ("transform_budget", "body_timeout", "keep_alive_timeout", "shutdown_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 3600:
+                raise ValueError(f"{name}: {value!r} is not a number of seconds between 0 and 3600")
+        if self.seed is not None and (
+            isinstance(self.seed, bool) or not isinstance(self.seed, int) or not -(2**63) <= self.seed < 2**63
+        ):
+            raise ValueError(f"seed: {self.seed!r} is not a whole number of at most 64 bits")
+        if int(self.max_connections) < 1:
+            raise ValueError("max_connections: must be at least 1")
         for name in ("journal_size", "max_applications", "max_resources"):
             value = getattr(self, name)
             if value is not None and int(value) < 1:
@@ -236,7 +302,7 @@ class MockSettings:
 
 # What the control plane may change on a running mock (POST /__mock__/settings): the run-time ones.
 RUNTIME_FIELDS = ("seed", "clock", "runs", "faults", "rate_limit")
-SECRET_FIELDS = ("api_key",)
+SECRET_FIELDS = ("api_key", "admin_key")
 
 
 def to_json(settings: MockSettings) -> dict[str, Any]:

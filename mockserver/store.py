@@ -27,8 +27,19 @@ class IdFactory:
 
     def __init__(self, seed: int | None = None) -> None:
         self._rng: random.Random | None = random.Random(seed) if seed is not None else None
-        self.issued: list[str] | None = None  # when a list, every new ID is appended (for the state log)
+        self._local = threading.local()  # per thread: the list new IDs are appended to (state log)
+        self._rng_lock = threading.Lock()
         self.replay: deque[str] = deque()  # IDs to hand out first (when replaying the state log)
+
+    @property
+    def issued(self) -> list[str] | None:
+        """When a list, every ID this thread makes is appended to it (for the state log)."""
+        found: list[str] | None = getattr(self._local, "issued", None)
+        return found
+
+    @issued.setter
+    def issued(self, value: list[str] | None) -> None:
+        self._local.issued = value
 
     def seed(self, seed: int | None) -> None:
         self._rng = random.Random(seed) if seed is not None else None
@@ -45,14 +56,16 @@ class IdFactory:
             self._rng.setstate(state)  # type: ignore[arg-type]
 
     def new(self) -> str:
-        if self.replay:
-            new_id = self.replay.popleft()
-        elif self._rng is None:
-            new_id = str(uuid.uuid4())
-        else:
-            new_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
-        if self.issued is not None:
-            self.issued.append(new_id)
+        with self._rng_lock:
+            if self.replay:
+                new_id = self.replay.popleft()
+            elif self._rng is None:
+                new_id = str(uuid.uuid4())
+            else:
+                new_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        issued = self.issued
+        if issued is not None:
+            issued.append(new_id)
         return new_id
 
 
@@ -155,6 +168,9 @@ class Account:
     # createdAt, reason, message, criticalFailures, email (whether e-mail notifications are on).
     notifications: list[Record] = field(default_factory=list)
     unsettled_runs: set[str] = field(default_factory=set)  # runs whose status may still change
+    # This application's own clock and run policy, once its tests steered them (None: the server's).
+    clock: Clock | None = None
+    run_policy: RunPolicy | None = None
 
     def family(self, name: str) -> dict[str, Record]:
         records: dict[str, Record] = getattr(self, name)
@@ -172,10 +188,29 @@ class Store:
     def __init__(self, clock: Clock | None = None, seed: int | None = None) -> None:
         self.clock = clock or Clock()
         self.ids = IdFactory(seed)
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # the store's: held by whatever reads or writes state
+        # One lock per application, taken before ``lock`` by the engine: a request may let go of
+        # ``lock`` while it runs transformations, and only its own application waits for it.
+        self.app_locks: dict[str, threading.RLock] = {}
         self.accounts: dict[str, Account] = {}
         self.run_policy = RunPolicy()
         self.on_new_account: Callable[[Account], None] | None = None  # e.g. seed a default data set
+
+    def app_lock(self, app_id: str) -> threading.RLock:
+        found = self.app_locks.get(app_id)
+        if found is None:
+            found = self.app_locks.setdefault(app_id, threading.RLock())
+        return found
+
+    def clock_of(self, account: Account | None) -> Clock:
+        """The clock an application's requests see: its own once steered, else the server's."""
+        return account.clock if account is not None and account.clock is not None else self.clock
+
+    def policy_of(self, account: Account | None) -> RunPolicy:
+        """How an application's runs behave: its own policy once set, else the server's."""
+        if account is not None and account.run_policy is not None:
+            return account.run_policy
+        return self.run_policy
 
     def account(self, app_id: str) -> Account:
         found = self.accounts.get(app_id)

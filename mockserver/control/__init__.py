@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import math
 import uuid
 from collections.abc import Iterable, Mapping
@@ -15,15 +16,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .. import seeding
-from ..clock import parse_rfc3339, rfc3339
+from .. import seeding, state_image
+from ..clock import Clock, parse_rfc3339, rfc3339
 from ..engine import Engine
 from ..faults import FaultRule, RateLimit
 from ..journal import Call, JournalQuery
-from ..persistence import StateFileError, StateLog
+from ..persistence import StateLog
 from ..settings import RUNTIME_FIELDS, MockSettings, check_key, from_options, to_json
 from ..store import FAMILIES, Account, Record, RunPolicy
 
+_LOG = logging.getLogger("mockserver.state")
 MAX_SNAPSHOTS = 32
 # The mock's clock stays where dates can still be written and a run's finish can still be added.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -40,6 +42,7 @@ class Snapshot:
     run_policy: RunPolicy
     clock: tuple[datetime | None, Any]
     ids: object
+    app_id: str | None = None  # one application's snapshot (its account only), or the whole mock's
 
 
 class MockControl:
@@ -50,6 +53,7 @@ class MockControl:
         self._snapshots: dict[str, Snapshot] = {}
         self._replaying = False
         self._default_data_sets: list[seeding.DataSet] = []
+        self.replay_warnings: list[str] = []  # entries of the state file that could not be replayed
 
     # --- start-up --------------------------------------------------------------------------------
     def open(self) -> None:
@@ -62,11 +66,69 @@ class MockControl:
         if settings.state_file is not None:
             log = StateLog(settings.state_file)
             try:
-                self.replay(log.entries(), log.path)
+                count = self.replay(log.entries(), log.path)
+                if count > 1 or self.replay_warnings:
+                    self.compact(log)  # the next start replays the live state, not the history
             except BaseException:
                 log.close()
                 raise
             self.engine.state_log = log
+            self.engine.compactor = self.compact
+
+    def image(self) -> dict[str, Any]:
+        """The whole live state as one state-file entry (see state_image.py)."""
+        store = self.engine.store
+        with store.lock:
+            snapshots = {
+                sid: {
+                    "app": snap.app_id,
+                    "accounts": state_image.accounts_to_json(snap.accounts),
+                    "policy": dataclasses.asdict(snap.run_policy),
+                    "clock": state_image.clock_to_json(snap.clock),
+                    "ids": state_image.ids_to_json(snap.ids),
+                }
+                for sid, snap in self._snapshots.items()
+            }
+            return {
+                "kind": "control",
+                "action": "image",
+                "version": state_image.IMAGE_VERSION,
+                "accounts": state_image.accounts_to_json(store.accounts),
+                "policy": dataclasses.asdict(store.run_policy),
+                "clock": state_image.clock_to_json(store.clock.state()),
+                "ids": state_image.ids_to_json(store.ids.state()),
+                "snapshots": snapshots,
+            }
+
+    def _load_image(self, entry: dict[str, Any]) -> None:
+        if entry.get("version") != state_image.IMAGE_VERSION:
+            raise ValueError(
+                f"state image version {entry.get('version')!r} is not {state_image.IMAGE_VERSION}"
+            )
+        store = self.engine.store
+        with store.lock:
+            store.accounts = state_image.accounts_from_json(entry["accounts"])
+            store.run_policy = RunPolicy(**entry["policy"])
+            store.clock.restore(state_image.clock_from_json(entry["clock"]))
+            store.ids.restore(state_image.ids_from_json(entry["ids"]))
+            self._snapshots = {
+                sid: Snapshot(
+                    state_image.accounts_from_json(snap["accounts"]),
+                    RunPolicy(**snap["policy"]),
+                    state_image.clock_from_json(snap["clock"]),
+                    state_image.ids_from_json(snap["ids"]),
+                    snap["app"],
+                )
+                for sid, snap in entry["snapshots"].items()
+            }
+
+    def compact(self, log: StateLog | None = None) -> None:
+        """Rewrite the state file as one image of the live state (atomically: all or nothing)."""
+        log = log or self.engine.state_log
+        if log is None:
+            return
+        with self.engine.store.lock:
+            log.rewrite([self.image()])
 
     def _install_default_data_sets(self, settings: MockSettings) -> None:
         """Every application starts with these data sets (checked once now, so errors show at start)."""
@@ -153,8 +215,12 @@ class MockControl:
                 count += 1
                 try:
                     self._replay_one(entry)
-                except (KeyError, TypeError, ValueError) as exc:
-                    raise StateFileError(f"{source}: entry {count} cannot be replayed: {exc}") from None
+                except (KeyError, TypeError, ValueError, LookupError, AttributeError) as exc:
+                    # An acknowledged write must not keep the others from coming back: say so, go on.
+                    self.replay_warnings.append(
+                        f"{source}: entry {count} skipped: it cannot be replayed ({exc!r})"
+                    )
+                    _LOG.warning("%s", self.replay_warnings[-1])
         finally:
             self._replaying = False
         return count
@@ -171,13 +237,20 @@ class MockControl:
             self.seed(entry["data"], entry["app"])
         elif action == "clock":
             frozen, offset = entry["state"]
-            store.clock.restore((parse_rfc3339(frozen) if frozen else None, timedelta(seconds=offset)))
+            state = (parse_rfc3339(frozen) if frozen else None, timedelta(seconds=offset))
+            self._clock_for(entry.get("app")).restore(state)
         elif action == "runs":
-            store.run_policy = RunPolicy(**entry["policy"])
+            policy = RunPolicy(**entry["policy"])
+            if entry.get("app") is None:
+                store.run_policy = policy
+            else:
+                store.account(entry["app"]).run_policy = policy
         elif action == "snapshot":
-            self._take_snapshot(entry["id"])
+            self._take_snapshot(entry["id"], entry.get("app"))
         elif action == "restore":
-            self.restore(entry["id"])
+            self.restore(entry["id"], app_id=entry.get("app"))
+        elif action == "image":
+            self._load_image(entry)
         else:
             raise ValueError(f"unknown action {action!r}")
 
@@ -189,6 +262,10 @@ class MockControl:
         store = engine.store
         with store.lock:
             store.reset(app_id)
+            if app_id is not None:
+                engine.faults.clear(app_id)
+                for sid in [k for k, snap in self._snapshots.items() if snap.app_id == app_id]:
+                    del self._snapshots[sid]
             if app_id is None:
                 engine.journal.clear()
                 engine.faults.clear()
@@ -204,12 +281,14 @@ class MockControl:
         self._log({"action": "seed", "app": app_id, "data": dict(loaded.data)})
         return counts
 
-    def applications(self) -> list[dict[str, Any]]:
-        """Every application the mock holds, with how many resources of each kind."""
+    def applications(self, app_id: str | None = None) -> list[dict[str, Any]]:
+        """Every application the mock holds (or just ``app_id``), with how many resources of each kind."""
         store = self.engine.store
         with store.lock:
             return [
-                {"appID": app_id, "counts": account.counts()} for app_id, account in store.accounts.items()
+                {"appID": aid, "counts": account.counts()}
+                for aid, account in store.accounts.items()
+                if app_id is None or aid == app_id
             ]
 
     def dump(self, app_id: str | None = None) -> dict[str, Any]:
@@ -221,9 +300,8 @@ class MockControl:
             else:
                 found = store.accounts.get(app_id)
                 accounts = {app_id: found if found is not None else Account(app_id)}
-            now = store.clock.now().timestamp()
             for account in accounts.values():
-                self.engine.hooks.settle(account, now)
+                self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
             return {"applications": {aid: self._dump_account(account) for aid, account in accounts.items()}}
 
     def _dump_account(self, account: Account) -> dict[str, Any]:
@@ -243,7 +321,7 @@ class MockControl:
             account = store.accounts.get(app_id)
             if account is None:
                 return None
-            self.engine.hooks.settle(account, store.clock.now().timestamp())
+            self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
             found = account.indexes.get(name)
             return [dict(r) for r in found.values()] if found is not None else None
 
@@ -260,35 +338,44 @@ class MockControl:
             account.source_records[source_id] = [dict(r) for r in records]
         return len(records)
 
-    def snapshot(self) -> str:
-        """Keep a copy of the whole state; returns its ID for ``restore``."""
-        snapshot_id = self._take_snapshot(None)
-        self._log({"action": "snapshot", "id": snapshot_id})
+    def snapshot(self, app_id: str | None = None) -> str:
+        """Keep a copy of the whole state (or of one application's); returns its ID for ``restore``."""
+        snapshot_id = self._take_snapshot(None, app_id)
+        self._log({"action": "snapshot", "id": snapshot_id, "app": app_id})
         return snapshot_id
 
-    def _take_snapshot(self, snapshot_id: str | None) -> str:
+    def _take_snapshot(self, snapshot_id: str | None, app_id: str | None = None) -> str:
         store = self.engine.store
         with store.lock:
             if len(self._snapshots) >= MAX_SNAPSHOTS:
                 raise ValueError(f"snapshots: {MAX_SNAPSHOTS} are kept at most; reset the mock to free them")
-            snap = Snapshot(
-                copy.deepcopy(store.accounts), store.run_policy, store.clock.state(), store.ids.state()
-            )
+            if app_id is None:
+                accounts = copy.deepcopy(store.accounts)
+            else:
+                accounts = {app_id: copy.deepcopy(store.account(app_id))}
+            snap = Snapshot(accounts, store.run_policy, store.clock.state(), store.ids.state(), app_id)
             snapshot_id = snapshot_id or uuid.uuid4().hex
             self._snapshots[snapshot_id] = snap
             return snapshot_id
 
-    def restore(self, snapshot_id: str) -> None:
+    def restore(self, snapshot_id: str, *, app_id: str | None = None) -> None:
+        """Go back to a snapshot. With ``app_id``, only that application's own snapshots are found."""
         snap = self._snapshots.get(snapshot_id)
-        if snap is None:
+        if snap is None or (app_id is not None and snap.app_id != app_id):
             raise KeyError(snapshot_id)
         store = self.engine.store
         with store.lock:
-            store.accounts = copy.deepcopy(snap.accounts)
-            store.run_policy = snap.run_policy
-            store.clock.restore(snap.clock)
-            store.ids.restore(snap.ids)
-        self._log({"action": "restore", "id": snapshot_id})
+            if snap.app_id is not None:
+                store.accounts[snap.app_id] = copy.deepcopy(snap.accounts[snap.app_id])
+            else:
+                store.accounts = copy.deepcopy(snap.accounts)
+                store.run_policy = snap.run_policy
+                store.clock.restore(snap.clock)
+                store.ids.restore(snap.ids)
+        self._log({"action": "restore", "id": snapshot_id, "app": snap.app_id})
+
+    def snapshots(self) -> dict[str, Snapshot]:
+        return self._snapshots
 
     # --- journal and health --------------------------------------------------------------------
     def journal(self, operation_id: str | None = None, *, app_id: str | None = None) -> list[Call]:
@@ -298,8 +385,8 @@ class MockControl:
         """One page of the journal as JSON (filters, order, offset, limit: see JournalQuery)."""
         return self.engine.journal.page(query).to_json()
 
-    def clear_journal(self) -> None:
-        self.engine.journal.clear()
+    def clear_journal(self, app_id: str | None = None) -> None:
+        self.engine.journal.clear(app_id)
 
     def health(self) -> dict[str, Any]:
         spec = self.engine.spec
@@ -312,8 +399,11 @@ class MockControl:
         now: str | datetime | None = None,
         freeze: bool | None = None,
         advance: float | None = None,
+        app_id: str | None = None,
     ) -> dict[str, Any]:
-        clock = self.engine.store.clock
+        """Read or steer the clock: the server's, or (``app_id``) that application's own, which
+        starts where the server's is and from then on moves only when that application steers it."""
+        clock = self._clock_for(app_id) if app_id is not None else self.engine.store.clock
         target: datetime | None = None
         if now is not None:
             target = _instant(now)
@@ -324,7 +414,10 @@ class MockControl:
                 or not math.isfinite(advance)
             ):
                 raise ValueError(f"advance: {advance!r} is not a number of seconds")
-            moved = (target or clock.now()) + _seconds(advance, "advance")
+            try:
+                moved = (target or clock.now()) + _seconds(advance, "advance")
+            except OverflowError:
+                raise ValueError(f"advance: {advance!r} seconds moves the clock out of range") from None
             _check_instant(moved, "advance")
         if freeze is True:
             clock.freeze()
@@ -339,19 +432,35 @@ class MockControl:
             {
                 "action": "clock",
                 "state": [frozen.isoformat() if frozen else None, offset.total_seconds()],
+                "app": app_id,
             }
         )
         return {"now": rfc3339(clock.now()), "frozen": clock.frozen}
 
-    def run_policy(self, **changes: Any) -> dict[str, Any]:
-        """Read or change how runs behave (fields of RunPolicy); unknown fields raise TypeError."""
+    def _clock_for(self, app_id: str | None) -> Clock:
+        """The clock to steer: the server's, or the application's own (made on first use)."""
         store = self.engine.store
+        if app_id is None:
+            return store.clock
+        account = store.account(app_id)
+        if account.clock is None:
+            own = Clock()
+            own.restore(store.clock.state())
+            account.clock = own
+        return account.clock
+
+    def run_policy(self, *, app_id: str | None = None, **changes: Any) -> dict[str, Any]:
+        """Read or change how runs behave (fields of RunPolicy): the server's, or (``app_id``) that
+        application's own. Unknown fields raise TypeError."""
+        store = self.engine.store
+        account = store.account(app_id) if app_id is not None else None
+        current = store.policy_of(account)
         if changes:
             unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(RunPolicy)})
             if unknown:
                 known = sorted(f.name for f in dataclasses.fields(RunPolicy))
                 raise TypeError(f"runs: unknown fields {unknown}; known: {known}")
-            policy = dataclasses.replace(store.run_policy, **changes)
+            policy = dataclasses.replace(current, **changes)
             if policy.mode not in ("immediate", "deferred"):
                 raise ValueError(f"mode: {policy.mode!r} is not immediate or deferred")
             if policy.outcome not in ("success", "failure"):
@@ -366,13 +475,18 @@ class MockControl:
             codes = spec.schema("RunReasonCode").get("enum", []) if spec.has_schema("RunReasonCode") else []
             if policy.reason_code is not None and codes and policy.reason_code not in codes:
                 raise ValueError(f"reason_code: {policy.reason_code!r} is not one of {codes}")
-            store.run_policy = policy
-            self._log({"action": "runs", "policy": dataclasses.asdict(policy)})
-        return dataclasses.asdict(store.run_policy)
+            if account is not None:
+                account.run_policy = policy
+            else:
+                store.run_policy = policy
+            self._log({"action": "runs", "policy": dataclasses.asdict(policy), "app": app_id})
+            current = policy
+        return dataclasses.asdict(current)
 
     # --- faults -------------------------------------------------------------------------------
     def add_fault(self, **rule: Any) -> dict[str, Any]:
-        """Add a fault rule (FaultRule fields); raises TypeError/ValueError on a bad rule."""
+        """Add a fault rule (FaultRule fields; ``app`` limits it to one application's calls);
+        raises TypeError/ValueError on a bad rule."""
         known = {f.name for f in dataclasses.fields(FaultRule)}
         unknown = sorted(set(rule) - known)
         if unknown:
@@ -385,19 +499,20 @@ class MockControl:
             )
         _check_latency(fault.latency)
         self.engine.faults.add(fault)
-        return self.engine.faults.describe()
+        return self.engine.faults.describe(fault.app)
 
     def rate_limit(self, enabled: bool = True, **limits: Any) -> dict[str, Any]:
         """Turn on the documented rate limits (or custom ones: limit, window, observability_*)."""
         self.engine.faults.set_rate_limit(RateLimit(**limits) if enabled else None)
         return self.engine.faults.describe()
 
-    def clear_faults(self) -> dict[str, Any]:
-        self.engine.faults.clear()
-        return self.engine.faults.describe()
+    def clear_faults(self, app_id: str | None = None) -> dict[str, Any]:
+        """Remove every fault rule and the rate limit, or (``app_id``) that application's rules."""
+        self.engine.faults.clear(app_id)
+        return self.engine.faults.describe(app_id)
 
-    def faults(self) -> dict[str, Any]:
-        return self.engine.faults.describe()
+    def faults(self, app_id: str | None = None) -> dict[str, Any]:
+        return self.engine.faults.describe(app_id)
 
 
 def _public(record: Record) -> Record:

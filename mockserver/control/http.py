@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hmac
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -12,7 +15,9 @@ from starlette.routing import Mount, Route
 
 from ..bodies import parse_json
 from ..data import control_spec
-from ..errors import ApiError, BadRequest, NotFound
+from ..depth import check_depth
+from ..engine import API_KEY_HEADER, APP_ID_HEADER
+from ..errors import ApiError, BadRequest, Forbidden, NotFound
 from ..journal import JournalQuery
 from ..seeding import SeedError
 from ..spec import load_spec
@@ -22,6 +27,8 @@ from . import MockControl
 
 PREFIX = "/__mock__"
 DEFAULT_APP_ID = "default"
+ADMIN_KEY_HEADER = "x-mockserver-admin-key"
+OPEN_ROUTES = ("/health", "/openapi.json")  # no data in them: reachable without credentials
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -33,7 +40,8 @@ def _error(exc: ApiError) -> JSONResponse:
 class ControlBodies:
     """Request bodies and query parameters of the control plane, checked against spec/control.yaml."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_depth: int) -> None:
+        self.max_depth = max_depth
         spec = load_spec(control_spec())
         self._by_route = {(op.method, op.path): op for op in spec.operations.values()}
         self._validators = RequestValidators(spec)
@@ -44,6 +52,8 @@ class ControlBodies:
         template = PREFIX + route.path if route is not None else request.url.path
         raw = await request.body()
         body: Any = parse_json(raw) if raw else MISSING
+        if body is not MISSING:
+            check_depth(body, self.max_depth)
         query: dict[str, list[str]] = {}
         for key, value in request.query_params.multi_items():
             query.setdefault(key, []).append(value)
@@ -59,21 +69,96 @@ class ControlBodies:
         return body, typed
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who calls the control plane: the application it acts for, and whether it may act server-wide."""
+
+    app_id: str | None
+    wide: bool
+    open: bool = False  # an open server: any application may be named (nothing is secret there)
+
+    def app(self, asked: Any) -> str | None:
+        """The application a request acts on: the one asked for (server-wide callers), or the
+        caller's own (an ``appID`` naming another application is refused)."""
+        if asked is not None and not isinstance(asked, str):
+            raise BadRequest("appID: an application ID (a string)")
+        if self.wide or (self.open and asked is not None):
+            return asked
+        if asked is not None and asked != self.app_id:
+            raise Forbidden(
+                f"appID: {asked[:100]!r} is not the application of these credentials ({self.app_id!r}); "
+                "the control plane acts on the caller's own application"
+            )
+        return self.app_id
+
+    @property
+    def scope(self) -> str | None:
+        """The application the clock, runs, faults and snapshots steered are those of (None: the server's)."""
+        return None if self.wide else self.app_id
+
+    def need_wide(self, what: str) -> None:
+        if not self.wide:
+            raise Forbidden(f"{what} is server-wide: ask with scope=all (and the admin key when one is set)")
+
+
+def caller_of(control: MockControl, request: Request) -> Caller:
+    """Who calls: with configured credentials (or an admin key) the control plane needs them too.
+
+    - the admin key (``x-mockserver-admin-key``): every application, and server-wide;
+    - configured credentials (``x-algolia-application-id`` and ``x-algolia-api-key``): their own
+      application; server-wide with ``scope=all`` when no admin key is set;
+    - an open server (no credentials configured): the application named by
+      ``x-algolia-application-id``, or server-wide when none is named or ``scope=all`` is asked.
+    """
+    engine = control.engine
+    settings = engine.settings
+    scope = request.query_params.get("scope")
+    if scope not in (None, "all", "app"):
+        raise BadRequest(f"query.scope: {scope[:20]!r} is not all or app")
+    admin = settings.admin_key
+    given_admin = request.headers.get(ADMIN_KEY_HEADER)
+    if admin is not None and given_admin is not None:
+        if not hmac.compare_digest(given_admin.encode(), admin.encode()):
+            raise Forbidden(
+                f"header.{ADMIN_KEY_HEADER}: not the admin key of this mock", code="invalid_credentials"
+            )
+        return Caller(
+            request.headers.get(APP_ID_HEADER), scope != "app" or APP_ID_HEADER not in request.headers
+        )
+    app_id = request.headers.get(APP_ID_HEADER)
+    if settings.strict_credentials or admin is not None:
+        principal = engine.authenticate(app_id, request.headers.get(API_KEY_HEADER))
+        if isinstance(principal, ApiError):
+            raise Forbidden(
+                "the control plane needs this mock's credentials (headers x-algolia-application-id and "
+                f"x-algolia-api-key){' or its admin key (' + ADMIN_KEY_HEADER + ')' if admin else ''}",
+                code="invalid_credentials",
+            )
+        if scope == "all" and admin is not None:
+            raise Forbidden(f"scope=all needs the admin key ({ADMIN_KEY_HEADER})", code="invalid_credentials")
+        return Caller(principal, scope == "all")
+    if app_id is None or scope == "all":
+        return Caller(app_id, True, open=True)
+    return Caller(app_id, False, open=True)
+
+
 def mount(control: MockControl) -> Mount:
     """All control-plane routes behind one prefix, so API requests pay a single prefix check."""
     return Mount(PREFIX, routes=routes(control))
 
 
 def routes(control: MockControl) -> list[Route]:
-    bodies = ControlBodies()
+    bodies = ControlBodies(control.engine.settings.max_depth)
 
     def guarded(
-        handler: Callable[[Request, dict[str, Any], dict[str, Any]], Awaitable[Response]],
+        handler: Callable[[Request, Caller, dict[str, Any], dict[str, Any]], Awaitable[Response]],
+        open_route: bool = False,
     ) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             try:
+                caller = Caller(None, True) if open_route else caller_of(control, request)
                 body, query = await bodies.read(request)
-                return await handler(request, body, query)
+                return await handler(request, caller, body, query)
             except ApiError as exc:
                 return _error(exc)
             except LookupError as exc:
@@ -83,94 +168,132 @@ def routes(control: MockControl) -> list[Route]:
 
         return endpoint
 
-    async def reset(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
-        control.reset(body.get("appID"))
-        return JSONResponse({"reset": body.get("appID", "all")})
+    async def reset(
+        request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
+    ) -> Response:
+        app_id = caller.app(body.get("appID"))
+        control.reset(app_id)
+        return JSONResponse({"reset": app_id if app_id is not None else "all"})
 
-    async def seed(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
+    async def seed(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
         data = body.get("data", body.get("fixtures"))
         if data is None:
             raise BadRequest("body: give 'fixtures' (a bundled data set name) or 'data' (inline data)")
         if isinstance(data, str) and "data" not in body and ("/" in data or "\\" in data):
             raise BadRequest("body.fixtures: names a bundled data set; send file contents as 'data'")
-        counts = control.seed(data, str(body.get("appID", DEFAULT_APP_ID)))
+        counts = control.seed(data, caller.app(body.get("appID")) or DEFAULT_APP_ID)
         return JSONResponse({"seeded": counts})
 
-    async def apps(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
-        return JSONResponse({"applications": control.applications()})
+    async def apps(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
+        return JSONResponse({"applications": control.applications(caller.scope)})
 
-    async def state(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
-        return JSONResponse(control.dump(query.get("appID")))
+    async def state(
+        request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
+    ) -> Response:
+        return JSONResponse(control.dump(caller.app(query.get("appID"))))
 
-    async def source_records(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
+    async def source_records(
+        request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
+    ) -> Response:
         source_id = request.path_params["sourceID"]
         records = body.get("records")
         if not isinstance(records, list):
             raise BadRequest("body.records: a list of records (JSON objects)")
-        count = control.source_records(source_id, records, str(body.get("appID", DEFAULT_APP_ID)))
+        count = control.source_records(source_id, records, caller.app(body.get("appID")) or DEFAULT_APP_ID)
         return JSONResponse({"sourceID": source_id, "records": count})
 
-    async def snapshot(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
-        return JSONResponse({"snapshotID": control.snapshot()})
+    async def snapshot(
+        request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
+    ) -> Response:
+        return JSONResponse({"snapshotID": control.snapshot(caller.scope)})
 
-    async def restore(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
+    async def restore(
+        request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
+    ) -> Response:
         snapshot_id = request.path_params["snapshotID"]
         try:
-            control.restore(snapshot_id)
+            control.restore(snapshot_id, app_id=caller.scope)
         except KeyError:
             raise NotFound(f"No snapshot with ID {snapshot_id!r}") from None
         return JSONResponse({"restored": snapshot_id})
 
-    async def journal(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
+    async def journal(
+        request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
+    ) -> Response:
         if request.method == "DELETE":
-            control.clear_journal()
+            control.clear_journal(caller.scope)
             return JSONResponse({"cleared": True})
-        return JSONResponse(control.journal_page(JournalQuery.from_params(request.query_params)))
+        journal_query = JournalQuery.from_params(request.query_params)
+        if not caller.wide:
+            journal_query = dataclasses.replace(journal_query, app_id=caller.app(journal_query.app_id))
+        return JSONResponse(control.journal_page(journal_query))
 
-    async def index(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
+    async def index(
+        request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
+    ) -> Response:
         name = request.path_params["indexName"]
-        app_id = query.get("appID", DEFAULT_APP_ID)
+        app_id = caller.app(query.get("appID")) or DEFAULT_APP_ID
         records = control.index(name, app_id)
         if records is None:
             raise NotFound(f"No index {name!r} in application {app_id!r}")
         return JSONResponse({"indexName": name, "nbHits": len(records), "records": records})
 
-    async def clock(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
+    async def clock(
+        request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
+    ) -> Response:
         return JSONResponse(
-            control.clock(now=body.get("now"), freeze=body.get("freeze"), advance=body.get("advance"))
+            control.clock(
+                now=body.get("now"),
+                freeze=body.get("freeze"),
+                advance=body.get("advance"),
+                app_id=caller.scope,
+            )
         )
 
-    async def runs(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
-        return JSONResponse(control.run_policy(**body))
+    async def runs(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
+        return JSONResponse(control.run_policy(app_id=caller.scope, **body))
 
-    async def faults(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
+    async def faults(
+        request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
+    ) -> Response:
         if request.method == "DELETE":
-            return JSONResponse(control.clear_faults())
+            return JSONResponse(control.clear_faults(caller.scope))
         if request.method == "GET":
-            return JSONResponse(control.faults())
+            return JSONResponse(control.faults(caller.scope))
         if "rateLimit" in body:
+            caller.need_wide("the rate limit (per client address)")
             limit = body["rateLimit"]
             if isinstance(limit, bool):
                 return JSONResponse(control.rate_limit(limit))
             if not isinstance(limit, dict):
                 raise BadRequest("body.rateLimit: true, false or {limit, window, observability_limit, ...}")
             return JSONResponse(control.rate_limit(True, **limit))
+        if not caller.wide:
+            body = {**body, "app": caller.app(body.get("app"))}
         return JSONResponse(control.add_fault(**body))
 
-    async def keys(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
-        return JSONResponse(control.add_key(body["apiKey"], body.get("acl", []), body.get("appID")))
+    async def keys(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
+        app_id = caller.app(body.get("appID"))  # a key for the caller's own application, unless wide
+        return JSONResponse(control.add_key(body["apiKey"], body.get("acl", []), app_id))
 
-    async def settings(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
+    async def settings(
+        request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
+    ) -> Response:
         if request.method == "POST":
+            caller.need_wide("changing the settings")
             return JSONResponse(control.change_settings(body))
         return JSONResponse(control.settings())
 
-    async def health(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
+    async def health(
+        request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
+    ) -> Response:
         return JSONResponse(control.health())
 
     document = yaml.safe_load(control_spec().read_text(encoding="utf-8"))
 
-    async def openapi(request: Request, body: dict[str, Any], query: dict[str, Any]) -> Response:
+    async def openapi(
+        request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
+    ) -> Response:
         return JSONResponse(document)
 
     table: list[tuple[str, Any, list[str]]] = [
@@ -191,4 +314,7 @@ def routes(control: MockControl) -> list[Route]:
         ("/health", health, ["GET"]),
         ("/openapi.json", openapi, ["GET"]),
     ]
-    return [Route(path, guarded(handler), methods=methods) for path, handler, methods in table] + ui_routes()
+    return [
+        Route(path, guarded(handler, open_route=path in OPEN_ROUTES), methods=methods)
+        for path, handler, methods in table
+    ] + ui_routes()

@@ -17,20 +17,23 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import jsonio
-from ..bodies import read_json_body
+from ..bodies import decode_json_body, read_body_bytes
 from ..clock import Clock
 from ..control import MockControl
 from ..control import http as control_http
+from ..depth import check_depth
 from ..engine import API_KEY_HEADER, APP_ID_HEADER, Answer, ApiRequest, Engine
-from ..errors import ApiError, ConnectionDropped, InvalidCredentials, error_body
+from ..errors import ApiError, ConnectionDropped, InvalidCredentials, RequestTimeout, error_body
 from ..faults import Faults
 from ..journal import Call, Journal
 from ..routing import RouteTable
 from ..settings import MockSettings, from_options
 from ..spec import Spec, load_spec
 from ..store import Store
+from ..validation import MISSING
 
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+OFF_LOOP_BODY_BYTES = 256 * 1024  # bodies at least this large are decoded and acted on off the event loop
 
 AccessListener = Callable[[Call, float], None]
 
@@ -88,7 +91,8 @@ class MockApp(Starlette):
                 api_request.headers = dict(request.headers)
             if engine.faults.active:
                 client = request.client.host if request.client is not None else "unknown"
-                decision = engine.faults.decide(operation.operation_id, client)
+                app_header = request.headers.get(APP_ID_HEADER)
+                decision = engine.faults.decide(operation.operation_id, client, app_header)
                 if decision.delay:
                     await asyncio.sleep(decision.delay)
                 if decision.drop:
@@ -106,13 +110,33 @@ class MockApp(Starlette):
                 raise principal
             api_request.app_id = principal
             if operation.has_body:
-                api_request.body = await read_json_body(request, engine.settings.max_body_bytes)
+                raw = await read_body(request, engine.settings)
+                api_request.body_bytes = len(raw)
+                if len(raw) >= OFF_LOOP_BODY_BYTES:
+                    api_request.body = await run_in_threadpool(self._decode, raw, request)
+                else:
+                    api_request.body = self._decode(raw, request)
         except ApiError as error:
             return self._finish(api_request, Answer.of_error(error), started)
-        if engine.may_run_long(api_request):
-            answer = await run_in_threadpool(engine.execute, api_request, record=False)
-        else:
-            answer = engine.execute(api_request, record=False)
+        if (
+            engine.may_run_long(api_request)
+            or (api_request.body_bytes or 0) >= OFF_LOOP_BODY_BYTES
+            or _busy(engine, api_request.app_id)
+        ):
+            # A slow request (transformations, a large body to check and journal), or one that would
+            # wait for its application's slow request, runs in a thread.
+            return await run_in_threadpool(self._execute, api_request, started, drop_after)
+        return self._execute(api_request, started, drop_after)
+
+    def _decode(self, raw: bytes, request: Request) -> Any:
+        settings = self.engine.settings
+        body = decode_json_body(raw, request.headers, settings.max_body_bytes)
+        if body is not MISSING:
+            check_depth(body, settings.max_depth)
+        return body
+
+    def _execute(self, api_request: ApiRequest, started: float, drop_after: bool) -> Response:
+        answer = self.engine.execute(api_request, record=False)
         return self._finish(api_request, answer, started, drop=drop_after)
 
     def _finish(
@@ -129,6 +153,30 @@ class MockApp(Starlette):
 _DROPPED = Answer(
     0, error_body(0, "connection dropped by a fault rule", code="connection_dropped"), injected=True
 )
+
+
+def _busy(engine: Engine, app_id: str | None) -> bool:
+    """Whether another request of this application is under way (it may be running a transformation):
+    then this one waits for it in a thread, not on the event loop."""
+    if app_id is None:
+        return False
+    lock = engine.store.app_lock(app_id)
+    if lock.acquire(blocking=False):
+        lock.release()
+        return False
+    return True
+
+
+async def read_body(request: Request, settings: MockSettings) -> bytes:
+    """The request body, within the size limit and within ``body_timeout`` seconds (408 beyond)."""
+    try:
+        return await asyncio.wait_for(
+            read_body_bytes(request, settings.max_body_bytes), settings.body_timeout
+        )
+    except TimeoutError:
+        raise RequestTimeout(
+            f"body: not received within {settings.body_timeout:g} seconds (body_timeout)"
+        ) from None
 
 
 def encode(answer: Answer) -> Response:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +64,7 @@ class Context:
     request: ValidRequest
     checks: SchemaChecks
     js: JsSandbox | None = None  # the app's sandbox; a fresh one is made when absent
+    deadline: float | None = None  # time.monotonic() by which this request's transformations must end
 
     @property
     def sandbox(self) -> JsSandbox:
@@ -76,13 +78,28 @@ class Context:
 
     @property
     def clock(self) -> Clock:
-        """The clock this application's requests see."""
-        return self.store.clock
+        """The clock this application's requests see (its own once its tests steered it)."""
+        return self.store.clock_of(self.account)
 
     @property
     def run_policy(self) -> RunPolicy:
-        """How this application's runs behave."""
-        return self.store.run_policy
+        """How this application's runs behave (its own policy once set)."""
+        return self.store.policy_of(self.account)
+
+    @contextmanager
+    def store_released(self) -> Iterator[None]:
+        """Let go of the store's lock for a slow step that touches no shared state (running
+        transformation code): other applications go on meanwhile; this one's lock stays held."""
+        lock = self.store.lock
+        try:
+            lock.release()
+        except RuntimeError:  # not held by this thread (a handler called directly, in a test)
+            yield
+            return
+        try:
+            yield
+        finally:
+            lock.acquire()
 
     def now(self) -> str:
         return self.clock.timestamp()

@@ -35,7 +35,8 @@ def transform(ctx: Context, task: Record, records: Sequence[Record]) -> tuple[li
         if transformation is None or transformation.get("type", "code") != "code":
             continue
         secrets = transformations.linked_secrets(ctx, transformation)
-        outcomes = ctx.sandbox.run_many(transformation["code"], current, secrets)
+        with ctx.store_released():
+            outcomes = ctx.sandbox.run_many(transformation["code"], current, secrets, deadline=ctx.deadline)
         produced: list[Record] = []
         for record, outcome in zip(current, outcomes, strict=True):
             if outcome.error is None:
@@ -107,7 +108,7 @@ def run_task(ctx: Context, task: Record) -> Record:
     records, transform_failures = transform(ctx, task, fetched.records)
     failed, total = len(fetched.failures) + len(transform_failures), fetched.total
     verdict = _threshold_verdict(task, failed, total)
-    fetch_status = "succeeded" if verdict is not None and ctx.store.run_policy.outcome == "success" else None
+    fetch_status = "succeeded" if verdict is not None and ctx.run_policy.outcome == "success" else None
     fetch_data: Record = {"nbRecords": total}
     if fetched.url is not None:
         fetch_data["url"] = fetched.url

@@ -66,8 +66,8 @@ def create_run(
     The outcome is the policy's when it says failure (a test asked for it), else ``verdict``'s
     (what the work came to: a fetch that failed, too many failed records...), else success.
     """
-    policy = ctx.store.run_policy
-    now = ctx.store.clock.now()
+    policy = ctx.run_policy
+    now = ctx.clock.now()
     created = now.timestamp()
     deferred = policy.mode == "deferred" and not finish_now
     start_at = created + (policy.start_after if deferred else 0.0)
@@ -124,10 +124,10 @@ def skipped_run(ctx: Context, task: Record, run_type: str) -> Record | None:
 
     Runs that finished by now count first, so a block they cause applies to this run already.
     """
-    settle_account(ctx.account, ctx.store.clock.now().timestamp())
+    settle_account(ctx.account, ctx.clock.now().timestamp())
     if not task.get(BLOCKED):
         return None
-    now = ctx.store.clock.now()
+    now = ctx.clock.now()
     failures = task.get(CRITICAL_STREAK, "several")
     run: Record = {
         "runID": ctx.new_id(),
@@ -253,7 +253,7 @@ def settle_account(account: Account, now: float) -> None:
 
 
 def settle_all(ctx: Context) -> float:
-    now = ctx.store.clock.now().timestamp()
+    now = ctx.clock.now().timestamp()
     settle_account(ctx.account, now)
     return now
 
@@ -293,7 +293,7 @@ EVENTS = Family(
 
 
 def _window(ctx: Context, default_span: timedelta) -> tuple[float, float, dict[str, str]]:
-    now = ctx.store.clock.now()
+    now = ctx.clock.now()
     query = ctx.request.query
     bounds = {}
     for name, default in (("startDate", now - default_span), ("endDate", now)):
@@ -314,7 +314,7 @@ def get_run(ctx: Context, run_id: str) -> Record:
     run = ctx.account.runs.get(run_id)
     if run is None:
         raise NotFound(f"No run with ID {run_id!r} exists")
-    settle(ctx.account, run, ctx.store.clock.now().timestamp())
+    settle(ctx.account, run, ctx.clock.now().timestamp())
     return run
 
 
@@ -345,7 +345,7 @@ def get_run_handler(ctx: Context) -> Any:
 
 def list_events(ctx: Context) -> Any:
     run = get_run(ctx, ctx.request.path["runID"])
-    now = ctx.store.clock.now().timestamp()
+    now = ctx.clock.now().timestamp()
     published = [e for e in ctx.account.events.get(run["runID"], {}).values() if e["_publishAt"] <= now]
     return _list_in_window(EVENTS, ctx, published, "_publishAt", EVENTS_WINDOW)
 

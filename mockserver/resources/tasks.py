@@ -72,7 +72,7 @@ def next_run(ctx: Context, cron: str, where: str) -> str:
             f"{where}: {cron!r} is not a valid cron expression (five fields: min hour day month weekday)"
         )
     try:
-        upcoming: datetime = croniter(cron, ctx.store.clock.now()).get_next(datetime)
+        upcoming: datetime = croniter(cron, ctx.clock.now()).get_next(datetime)
     except (ValueError, KeyError) as exc:  # croniter's bad-date errors: a schedule that never fires
         raise BadRequest(f"{where}: {cron!r} never fires ({exc})") from None
     return rfc3339(upcoming)

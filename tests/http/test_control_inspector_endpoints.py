@@ -92,9 +92,9 @@ def test_journal_numbers_of_a_full_journal_stay_with_their_calls() -> None:
     from mockserver import create_app
 
     small = create_app(check_responses=True, journal_size=3)
-    with TestClient(small, headers={"x-algolia-application-id": APP_ID}) as client:
+    with TestClient(small, headers={"x-algolia-application-id": APP_ID}) as client, TestClient(small) as bare:
         calls(client, 5)
-        answer = ok(ControlPlane(client).get("/journal", params={"order": "desc"}))
+        answer = ok(ControlPlane(bare).get("/journal", params={"order": "desc"}))
     assert [c["seq"] for c in answer["calls"]] == [4, 3, 2]
 
 

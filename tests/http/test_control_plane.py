@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
@@ -84,8 +85,10 @@ class ControlPlane:
 
 
 @pytest.fixture
-def control(client: TestClient) -> ControlPlane:
-    return ControlPlane(client)
+def control(app: MockApp) -> Iterator[ControlPlane]:
+    """The control plane as a tool outside the tests uses it: no credentials, so server-wide."""
+    with TestClient(app, base_url="http://mock") as bare:
+        yield ControlPlane(bare)
 
 
 def source_names(client: TestClient, app_id: str = APP_ID) -> list[str]:
@@ -122,16 +125,23 @@ def test_openapi_json_is_the_control_spec(control: ControlPlane) -> None:
     assert response.json()["info"]["title"] == "mockserver control plane"
 
 
-def test_the_control_plane_needs_no_credentials_even_when_the_api_does() -> None:
+def test_with_configured_credentials_the_control_plane_needs_them_too() -> None:
     strict = create_app(check_responses=True, app_id="ONLYAPP", api_key="only-key")
     with TestClient(strict, base_url="http://mock") as bare:
         assert bare.get("/1/sources").status_code == 403
         control = ControlPlane(bare)
-        ok(control.get("/clock"))
-        assert (
-            ok(control.post("/seed", json={"fixtures": "catalog", "appID": "ONLYAPP"}))["seeded"]["sources"]
-            == 5
+        refused = control.get("/clock")
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "invalid_credentials"
+        assert control.post("/reset").status_code == 403
+        assert control.get("/journal").status_code == 403
+        assert control.get("/health").status_code == 200  # no data in it
+        headers = {"x-algolia-application-id": "ONLYAPP", "x-algolia-api-key": "only-key"}
+        seeded = bare.post(
+            "/__mock__/seed", json={"fixtures": "catalog", "appID": "ONLYAPP"}, headers=headers
         )
+        assert ok(seeded)["seeded"]["sources"] == 5
+        other = bare.post("/__mock__/seed", json={"fixtures": "catalog", "appID": "OTHER"}, headers=headers)
+        assert other.status_code == 403 and "ONLYAPP" in other.json()["message"]
 
 
 def test_control_plane_requests_are_not_journaled(app: MockApp, control: ControlPlane) -> None:

@@ -74,7 +74,10 @@ async function main() {
   );
 
   const indexUrl = `${baseUrl}/__mock__/indexes/${encodeURIComponent(indexName)}?appID=${encodeURIComponent(appId)}`;
-  const response = await fetch(indexUrl);
+  // The control plane of a server with configured credentials needs them too.
+  const response = await fetch(indexUrl, {
+    headers: { 'x-algolia-application-id': appId, 'x-algolia-api-key': apiKey },
+  });
   if (!response.ok) {
     fail(`GET ${indexUrl}: HTTP ${response.status} ${await response.text()}`);
   }

@@ -1,0 +1,124 @@
+"""Connection hygiene for ``mockserver serve``: uvicorn's own limits, plus the two it lacks.
+
+uvicorn gives a keep-alive timeout, a concurrency limit (503 beyond it) and a graceful-shutdown
+timeout; :func:`uvicorn_options` maps MockSettings onto them. What it lacks:
+
+* a connection that never completes a request head is never closed (its keep-alive timer starts
+  only after a first response): :func:`protocol_class` closes it after ``keep_alive_timeout``;
+* when file descriptors run out, asyncio logs a traceback on every failed ``accept()``:
+  :class:`OncePerSecond` lets one such line through per second and counts the rest.
+
+(A client stalling mid-body is answered 408 by the HTTP face itself: see ``body_timeout``.)
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import resource
+import time
+from typing import Any
+
+from .settings import MockSettings
+
+RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
+def uvicorn_options(settings: MockSettings) -> dict[str, Any]:
+    """uvicorn.Config keyword arguments for the connection settings."""
+    return {
+        "timeout_keep_alive": max(1, round(settings.keep_alive_timeout)),
+        "limit_concurrency": settings.max_connections,
+        "timeout_graceful_shutdown": max(1, round(settings.shutdown_timeout)),
+        "http": protocol_class(settings.keep_alive_timeout),
+    }
+
+
+def protocol_class(head_timeout: float) -> type[Any]:
+    """uvicorn's h11 protocol, closing a connection that has no request under way ``head_timeout``
+    seconds after it opened (or after its last response): idle and half-sent heads alike."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class TimelyH11Protocol(H11Protocol):
+        _head_timer: Any = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            super().connection_lost(exc)
+
+        def _arm(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            self._head_timer = self.loop.call_later(head_timeout, self._close_if_idle)
+
+        def _close_if_idle(self) -> None:
+            self._head_timer = None
+            cycle = self.cycle
+            if (cycle is None or cycle.response_complete) and not self.transport.is_closing():
+                self.transport.close()
+
+    return TimelyH11Protocol
+
+
+class OncePerSecond(logging.Filter):
+    """At most one log record per second about running out of file descriptors (or buffers); the
+    next one let through says how many were held back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = 0.0
+        self._held = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _about_resources(record):
+            return True
+        now = time.monotonic()
+        if now - self._last < 1.0:
+            self._held += 1
+            return False
+        self._last = now
+        if self._held:
+            record.msg = f"{record.getMessage()} ({self._held} more like it held back)"
+            record.args = ()
+            self._held = 0
+        record.exc_info = None  # one line, not a traceback
+        record.exc_text = None
+        return True
+
+
+def _about_resources(record: logging.LogRecord) -> bool:
+    exc = record.exc_info[1] if record.exc_info else None
+    if isinstance(exc, OSError) and exc.errno in RESOURCE_ERRNOS:
+        return True
+    message = str(record.msg)
+    return "out of system resource" in message or "Too many open files" in message
+
+
+def limit_resource_logs() -> None:
+    """Install :class:`OncePerSecond` on the loggers that report failed accepts."""
+    for name in ("asyncio", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, OncePerSecond) for f in logger.filters):
+            logger.addFilter(OncePerSecond())
+
+
+def raise_fd_limit() -> int:
+    """Raise the soft limit on open files to the hard one; returns the limit in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            return target
+        except (ValueError, OSError):
+            return soft
+    return soft
