@@ -26,9 +26,9 @@ from typing import Literal
 from mockserver.http.app import create_app
 from mockserver.store import FAMILIES
 
-from . import bench_client, bench_inprocess, bench_plugin, bench_scale, bench_serve
+from . import bench_client, bench_inprocess, bench_plugin, bench_scale, bench_serve, bench_shared
 
-SECTIONS = ("serve", "inprocess", "client", "startup", "scale", "strategies", "memory")
+SECTIONS = ("serve", "inprocess", "client", "startup", "scale", "strategies", "memory", "shared")
 PRISM_RSS_MB = 170.0
 
 
@@ -420,6 +420,17 @@ def section_memory(run: Run) -> None:
     )
 
 
+def section_shared(run: Run) -> None:
+    progress("shared: other clients' latency, memory after rejected bodies, start-up with history")
+    for row in bench_shared.rows(run.quick):
+        op: Literal["<", "<="] = "<=" if row.target.strip().startswith("<=") else "<"
+        run.add(
+            Measure(
+                "shared", row.name, row.value, row.unit, target=Target("value", op, row.limit, row.target)
+            )
+        )
+
+
 RUNNERS: dict[str, Callable[[Run], None]] = {
     "serve": section_serve,
     "inprocess": section_inprocess,
@@ -428,6 +439,7 @@ RUNNERS: dict[str, Callable[[Run], None]] = {
     "scale": section_scale,
     "strategies": section_strategies,
     "memory": section_memory,
+    "shared": section_shared,
 }
 
 

@@ -120,7 +120,7 @@ def seed(engine: Engine, ref: str | Path | Mapping[str, Any] | DataSet, app_id: 
         before = store.accounts.get(app_id)
         saved = copy.deepcopy(before) if before is not None else None
         try:
-            with _deterministic(engine, data_set):
+            with _deterministic(engine, data_set, store.account(app_id)):
                 return _load(engine, data_set, app_id)
         except BaseException:
             if saved is None:
@@ -137,16 +137,17 @@ def _steps(data: Mapping[str, Any]) -> int:
 
 
 @contextmanager
-def _deterministic(engine: Engine, data_set: DataSet) -> Iterator[None]:
+def _deterministic(engine: Engine, data_set: DataSet, account: Account) -> Iterator[None]:
     """IDs from a seed derived from the data set; a frozen clock stepping one minute per record."""
     store = engine.store
     saved_rng = store.ids.state()
     saved_replay = list(store.ids.replay)  # IDs a state-file replay is handing out are not ours
-    saved_clock = store.clock.state()
-    saved_policy = store.run_policy
+    clock = store.clock_of(account)  # the application's own clock, once steered, else the server's
+    saved_clock = clock.state()
+    saved_policy = account.run_policy
     base = data_set.data.get("baseTime")
     if base is None:
-        start: datetime = store.clock.now() - STEP * _steps(data_set.data)
+        start: datetime = clock.now() - STEP * _steps(data_set.data)
     else:
         try:
             start = parse_rfc3339(str(base))
@@ -154,15 +155,15 @@ def _deterministic(engine: Engine, data_set: DataSet) -> Iterator[None]:
             raise SeedError(f"{data_set.label}: baseTime {base!r} is not an RFC 3339 date-time") from None
     store.ids.seed(zlib.crc32(json.dumps(data_set.data, sort_keys=True, default=str).encode()))
     store.ids.replay.clear()
-    store.clock.freeze(start)
+    clock.freeze(start)
     try:
         yield
     finally:
         store.ids.restore(saved_rng)
         store.ids.replay.clear()
         store.ids.replay.extend(saved_replay)
-        store.clock.restore(saved_clock)
-        store.run_policy = saved_policy
+        clock.restore(saved_clock)
+        account.run_policy = saved_policy
 
 
 def _load(engine: Engine, data_set: DataSet, app_id: str) -> dict[str, int]:
@@ -191,7 +192,7 @@ def _load(engine: Engine, data_set: DataSet, app_id: str) -> dict[str, int]:
             store.ids.replay.clear()
             if not answer.ok:
                 raise SeedError(f"{where}: {answer.body.get('message', answer.status)}")
-            store.clock.advance(STEP.total_seconds())
+            store.clock_of(account).advance(STEP.total_seconds())
         counts[family] = len(items)
     for name, records in (data.get("indexes") or {}).items():
         _check_records(records, f"{data_set.label}: indexes.{name}")
@@ -203,7 +204,7 @@ def _load(engine: Engine, data_set: DataSet, app_id: str) -> dict[str, int]:
         account.source_records[str(source_id)] = [dict(r) for r in records]
     for i, run in enumerate(data.get("runs") or []):
         _seed_run(engine, account, run, f"{data_set.label}: runs[{i}]")
-        store.clock.advance(STEP.total_seconds())
+        store.clock_of(account).advance(STEP.total_seconds())
     counts["runs"] = len(data.get("runs") or [])
     return counts
 
@@ -234,7 +235,7 @@ def _seed_run(engine: Engine, account: Account, run: Any, where: str) -> None:
     records = run.get("records", 0)
     if isinstance(records, bool) or not isinstance(records, int) or records < 0:
         raise SeedError(f"{where}.records: {records!r} is not a count of records")
-    engine.store.run_policy = RunPolicy(
+    account.run_policy = RunPolicy(  # this run's outcome; the policy in force comes back after seeding
         outcome=outcome, reason_code=run.get("reasonCode"), reason=run.get("reason")
     )
     plans = [EventPlan("fetch"), EventPlan("record", records)]
