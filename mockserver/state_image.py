@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .clock import Clock, parse_rfc3339
+from .indexes import Index
 from .store import FAMILIES, Account, Records, RunPolicy
 
 IMAGE_VERSION = 1
@@ -57,6 +58,8 @@ def account_to_json(account: Account) -> dict[str, Any]:
             out[f.name] = clock_to_json(value.state()) if value is not None else None
         elif f.name == "run_policy":
             out[f.name] = dataclasses.asdict(value) if value is not None else None
+        elif f.name == "indexes":  # compact indexes: their records, in order
+            out[f.name] = {name: [[k, r] for k, r in index.items()] for name, index in value.items()}
         else:
             out[f.name] = value
     return out
@@ -79,6 +82,8 @@ def account_from_json(value: dict[str, Any]) -> Account:
                 fields[f.name] = clock
         elif f.name == "run_policy":
             fields[f.name] = RunPolicy(**item) if item is not None else None
+        elif f.name == "indexes":
+            fields[f.name] = {name: Index(dict((k, r) for k, r in records)) for name, records in item.items()}
         else:
             fields[f.name] = item
     return Account(**fields)

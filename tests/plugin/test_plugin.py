@@ -656,3 +656,50 @@ def test_an_unknown_marker_argument_is_a_usage_error(pytester: pytest.Pytester) 
             "*UsageError: @pytest.mark.ingestion_mock: unknown arguments ?'catalog'?*",
         ]
     )
+
+
+def test_fail_on_rejection_fails_a_test_that_passed_but_provoked_a_refusal(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        import pytest
+
+
+        @pytest.mark.ingestion_mock(fail_on_rejection=True)
+        def test_unexpected(ingestion_http):
+            ingestion_http.post("/1/sources", json={"type": "json", "name": "no input"})
+
+
+        @pytest.mark.ingestion_mock(fail_on_rejection=True)
+        def test_declared(ingestion_http, ingestion_mock):
+            ingestion_mock.expect_rejection("createSource", 400)
+            ingestion_http.post("/1/sources", json={"type": "json", "name": "no input"})
+
+
+        def test_off_by_default(ingestion_http):
+            ingestion_http.post("/1/sources", json={"type": "json", "name": "no input"})
+        """,
+    )
+    result = run_inner(pytester)
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the mock rejected requests this test did not expect (fail_on_rejection is on*",
+            "*POST /1/sources (createSource) -> 400: body*",
+            "FAILED test_downstream.py::test_unexpected*",
+        ]
+    )
+
+
+def test_fail_on_rejection_as_an_ini_option(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\ningestion_mock_fail_on_rejection = true\n")
+    write_tests(
+        pytester,
+        """
+        def test_refused(ingestion_http):
+            ingestion_http.get("/1/sources/nope")
+        """,
+    )
+    result = run_inner(pytester)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*GET /1/sources/nope (getSource) -> 404*"])

@@ -269,3 +269,39 @@ def test_kill_9_mid_burst_loses_no_acknowledged_write(serve: ServeFactory, tmp_p
         names = {s["name"] for s in list_all(client, "/1/sources", "sources")}
         assert "after the crash" in names
         assert set(burst.acknowledged) <= names
+
+
+def test_a_restart_with_fixtures_restores_what_was_created_with_the_same_ids(
+    serve: ServeFactory, tmp_path: Path
+) -> None:
+    """A state file written with --fixtures replays: references between created resources hold."""
+    state = str(tmp_path / "state.sqlite")
+    args = ("--fixtures", "catalog", "--state-file", state, "--access-log", "off")
+    headers = {"x-algolia-application-id": "FIXAPP", "x-algolia-api-key": "key"}
+    first = serve(*args)
+    with httpx.Client(base_url=first.url, headers=headers, timeout=30.0) as client:
+        auth = ok(
+            client.post(
+                "/1/authentications",
+                json={"type": "algolia", "name": "a", "input": {"appID": "X", "apiKey": "k"}},
+            )
+        )
+        destination = ok(
+            client.post(
+                "/1/destinations",
+                json={
+                    "type": "search",
+                    "name": "d",
+                    "input": {"indexName": "i"},
+                    "authenticationID": auth["authenticationID"],
+                },
+            )
+        )
+        before = sorted(s["sourceID"] for s in list_all(client, "/1/sources", "sources"))
+    first.stop()
+    second = serve(*args)
+    with httpx.Client(base_url=second.url, headers=headers, timeout=30.0) as client:
+        assert ok(client.get(f"/1/authentications/{auth['authenticationID']}"))["name"] == "a"
+        got = ok(client.get(f"/1/destinations/{destination['destinationID']}"))
+        assert got["authenticationID"] == auth["authenticationID"]
+        assert sorted(s["sourceID"] for s in list_all(client, "/1/sources", "sources")) == before
