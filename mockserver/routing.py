@@ -47,7 +47,7 @@ class RouteTable:
         ] = {}
         self._loose = False
         for template, entry in zip(order, self._templated, strict=True):
-            segments = template.strip("/").split("/")
+            segments = template[1:].split("/")
             head = segments[:2]
             if len(head) == 2 and not any(_PARAM.search(seg) for seg in head):
                 self._by_shape.setdefault((len(segments), head[0], head[1]), []).append(entry)
@@ -62,7 +62,7 @@ class RouteTable:
         methods = self._static.get(path)
         params: dict[str, str] = {}
         if methods is None:
-            segments = path.strip("/").split("/")
+            segments = path[1:].split("/")  # a trailing slash is an empty last segment
             key = (len(segments), segments[0], segments[1] if len(segments) > 1 else "")
             candidates = self._by_shape.get(key, [])
             if self._loose:  # templates with a parameter early on: everything, in the global order
@@ -93,5 +93,6 @@ class RouteTable:
 def _compile(template: str) -> re.Pattern[str]:
     parts = _PARAM.split(template)
     # split() alternates literal, name, literal, ...
-    regex = "".join(re.escape(p) if i % 2 == 0 else "([^/]+)" for i, p in enumerate(parts))
+    # An empty parameter (``/1/tasks/``) still names the operation, whose validation refuses it (400).
+    regex = "".join(re.escape(p) if i % 2 == 0 else "([^/]*)" for i, p in enumerate(parts))
     return re.compile(regex)

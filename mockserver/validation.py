@@ -313,6 +313,8 @@ class _ParameterCheck:
         if len(raw) > 1 and self.kind not in ("object",):
             raise BadRequest(f"{where}: given {len(raw)} times; expected a single value")
         if raw[0] == "":
+            if p.location == "path":
+                raise BadRequest(f"{where}: empty (the path names no {p.name})")
             raise BadRequest(f"{where}: empty value (leave the parameter out instead)")
         return _coerce(raw[0], self.kind, where)
 

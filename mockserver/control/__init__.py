@@ -403,7 +403,11 @@ class MockControl:
     ) -> dict[str, Any]:
         """Read or steer the clock: the server's, or (``app_id``) that application's own, which
         starts where the server's is and from then on moves only when that application steers it."""
-        clock = self._clock_for(app_id) if app_id is not None else self.engine.store.clock
+        store = self.engine.store
+        if now is None and freeze is None and advance is None:  # a read: nothing made, nothing logged
+            shown = store.clock_of(store.accounts.get(app_id)) if app_id is not None else store.clock
+            return {"now": rfc3339(shown.now()), "frozen": shown.frozen}
+        clock = self._clock_for(app_id) if app_id is not None else store.clock
         target: datetime | None = None
         if now is not None:
             target = _instant(now)
@@ -453,7 +457,10 @@ class MockControl:
         """Read or change how runs behave (fields of RunPolicy): the server's, or (``app_id``) that
         application's own. Unknown fields raise TypeError."""
         store = self.engine.store
-        account = store.account(app_id) if app_id is not None else None
+        if app_id is None:
+            account = None
+        else:  # a read makes no application; a change does
+            account = store.account(app_id) if changes else store.accounts.get(app_id)
         current = store.policy_of(account)
         if changes:
             unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(RunPolicy)})

@@ -64,6 +64,10 @@ function credentials() {
   }
 }
 
+// Controls act on the application on view: on an open server the application's header scopes the
+// clock, the run policy and the faults to it (saved credentials, when given, do the same).
+const SCOPED = new Set(["clock", "runs", "faults"]);
+
 async function api(path, { method = "GET", body, params } = {}) {
   const url = new URL(path, window.location.href);
   for (const [key, value] of Object.entries(params || {})) {
@@ -72,6 +76,7 @@ async function api(path, { method = "GET", body, params } = {}) {
   const headers = { accept: "application/json" };
   const creds = credentials();
   if (creds && creds.app) headers["x-algolia-application-id"] = creds.app;
+  else if (SCOPED.has(path) && state.appID) headers["x-algolia-application-id"] = state.appID;
   if (creds && creds.key) headers["x-algolia-api-key"] = creds.key;
   if (body !== undefined) headers["content-type"] = "application/json";
   let response;

@@ -95,7 +95,7 @@ class Mock:
 def mock(server: LiveServer) -> Iterator[Mock]:
     """The module's live mock, reset to nothing (journal, clock and faults included)."""
     driver = Mock(server)
-    driver.control("POST", "/reset", json={})
+    driver.control("POST", "/reset?scope=all", json={})  # server-wide: the journal too
     yield driver
     driver.http.close()
 
