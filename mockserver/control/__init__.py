@@ -457,10 +457,9 @@ class MockControl:
         """Read or change how runs behave (fields of RunPolicy): the server's, or (``app_id``) that
         application's own. Unknown fields raise TypeError."""
         store = self.engine.store
-        if app_id is None:
-            account = None
-        else:  # a read makes no application; a change does
-            account = store.account(app_id) if changes else store.accounts.get(app_id)
+        # a read makes no application; a change does
+        made = store.account if changes else store.accounts.get
+        account = made(app_id) if app_id is not None else None
         current = store.policy_of(account)
         if changes:
             unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(RunPolicy)})
