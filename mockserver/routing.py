@@ -93,6 +93,6 @@ class RouteTable:
 def _compile(template: str) -> re.Pattern[str]:
     parts = _PARAM.split(template)
     # split() alternates literal, name, literal, ...
-    # An empty parameter (``/1/tasks/``) still names the operation, whose validation refuses it (400).
+    # An empty parameter (``/1/tasks/``) still names the operation, which answers 404 (no empty IDs).
     regex = "".join(re.escape(p) if i % 2 == 0 else "([^/]*)" for i, p in enumerate(parts))
     return re.compile(regex)

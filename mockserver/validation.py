@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
-from .errors import BadRequest
+from .errors import BadRequest, NotFound
 from .spec import Operation, Parameter, Schema, Spec
 
 if TYPE_CHECKING:
@@ -313,8 +313,8 @@ class _ParameterCheck:
         if len(raw) > 1 and self.kind not in ("object",):
             raise BadRequest(f"{where}: given {len(raw)} times; expected a single value")
         if raw[0] == "":
-            if p.location == "path":
-                raise BadRequest(f"{where}: empty (the path names no {p.name})")
+            if p.location == "path":  # a resource with an empty ID cannot exist
+                raise NotFound(f"{where}: empty; nothing has an empty {p.name}")
             raise BadRequest(f"{where}: empty value (leave the parameter out instead)")
         return _coerce(raw[0], self.kind, where)
 
