@@ -101,8 +101,11 @@ def _test_settings(request: pytest.FixtureRequest) -> mock_settings.MockSettings
     for marker in reversed(list(request.node.iter_markers(MARKER))):
         unknown = set(marker.kwargs) - allowed
         if unknown or marker.args:
+            from .flags import did_you_mean
+
+            hint = "".join(did_you_mean(name, allowed) for name in sorted(unknown)[:1])
             raise pytest.UsageError(
-                f"@pytest.mark.{MARKER}: unknown arguments {sorted(unknown) or list(marker.args)}; "
+                f"@pytest.mark.{MARKER}: unknown arguments {sorted(unknown) or list(marker.args)}{hint}; "
                 f"known: {sorted(allowed)}"
             )
         options.update(marker.kwargs)
