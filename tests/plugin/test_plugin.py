@@ -652,7 +652,7 @@ def test_an_unknown_marker_argument_is_a_usage_error(pytester: pytest.Pytester) 
     result.assert_outcomes(passed=1, errors=2)
     result.stdout.fnmatch_lines(
         [
-            "*UsageError: @pytest.mark.ingestion_mock: unknown arguments ?'fixture'?; did you mean fixtures?*",
+            "*UsageError: @pytest.mark.ingestion_mock: unknown arguments ?'fixture'?; did you mean fixtures?*",  # noqa: E501
             "*UsageError: @pytest.mark.ingestion_mock: unknown arguments ?'catalog'?*",
         ]
     )
