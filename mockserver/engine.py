@@ -217,8 +217,10 @@ class Engine:
         account = self.store.accounts.get(request.app_id or "")
         return account is not None and bool(account.transformations)
 
-    def record(self, request: ApiRequest, answer: Answer) -> Call:
-        """Journal a request and its answer (secrets masked) and hold the answer against the spec."""
+    def record(self, request: ApiRequest, answer: Answer, *, answer_bytes: int | None = None) -> Call:
+        """Journal a request and its answer (secrets masked) and hold the answer against the spec.
+
+        ``answer_bytes``: the answer's size as JSON, when the caller encoded it already."""
         operation = request.operation
         body = request.body
         body_size = request.body_bytes
@@ -243,7 +245,8 @@ class Engine:
             status=answer.status,
             response=answer.body,
         )
-        size = CALL_OVERHEAD + MEMORY_FACTOR * ((body_size or 0) + estimate_size(answer.body, 10_000))
+        answer_size = answer_bytes if answer_bytes is not None else estimate_size(answer.body, 10_000)
+        size = CALL_OVERHEAD + MEMORY_FACTOR * ((body_size or 0) + answer_size)
         self.journal.record(call, size)
         if self.response_checker is not None and operation is not None and not answer.injected:
             self.response_checker.check(operation, answer.status, answer.body)

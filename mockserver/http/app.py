@@ -142,12 +142,13 @@ class MockApp(Starlette):
     def _finish(
         self, api_request: ApiRequest, answer: Answer, started: float, drop: bool = False
     ) -> Response:
-        call = self.engine.record(api_request, answer)
+        response = DroppedConnection() if drop else encode(answer)
+        # The encoded answer's length is its exact size: the journal's budget need not estimate it.
+        size = None if drop or answer.body is None else len(response.body)
+        call = self.engine.record(api_request, answer, answer_bytes=size)
         for listener in self.listeners:
             listener(call, (time.perf_counter() - started) * 1000)
-        if drop:
-            return DroppedConnection()
-        return encode(answer)
+        return response
 
 
 _DROPPED = Answer(
