@@ -10,8 +10,7 @@ import logging
 import re
 import socket
 import sys
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from .conformance import DEFAULT_MIN_COVERAGE
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from .http.app import MockApp
     from .journal import Call
     from .settings import MockSettings
+    from .spec import Spec
 
 DEFAULT_PORT = 8787
 DEFAULT_RUN_SECONDS = 1.0
@@ -452,20 +452,8 @@ def serve(args: argparse.Namespace) -> int:
     from .persistence import StateFileError
     from .seeding import SeedError
     from .server import quiet_dropped_connections
-    from .spec import load_spec
 
-    check_serve_options(
-        app_id=args.app_id,
-        api_key=args.api_key,
-        runs=args.runs_mode or "immediate",
-        run_seconds=args.run_seconds,
-    )
-    try:
-        spec = load_spec(args.spec)
-    except FileNotFoundError as exc:
-        raise CliError(f"no such file: {exc.filename}") from None
-    except Exception as exc:  # a broken YAML document, a malformed spec: one line, not a traceback
-        raise CliError(f"cannot load the spec: {type(exc).__name__}: {_one_line(exc)}") from None
+    spec = _load_spec(args.spec)
     settings = settings_from_args(
         args, spec.operations
     )  # before loading data: a mistyped flag is told at once
@@ -502,20 +490,14 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextmanager
-def _loading(args: argparse.Namespace) -> Iterator[None]:
-    """Turn a failure to load the spec, the fixtures or the state file into one line."""
-    from .seeding import SeedError
+def _load_spec(path: str | None) -> Spec:
+    """The spec to serve or check; a file that cannot be read or is no OpenAPI document is one line."""
+    from .spec import load_spec
 
     try:
-        yield
-    except SeedError as exc:
-        raise CliError(f"cannot load --fixtures: {_one_line(exc)}") from None
+        return load_spec(path)
     except FileNotFoundError as exc:
         raise CliError(f"no such file: {exc.filename}") from None
-    except (OSError, ValueError, KeyError) as exc:
-        what = "--state-file" if args.state_file and "state" in str(exc).lower() else "the spec"
-        raise CliError(f"cannot load {what}: {_one_line(exc)}") from None
     except Exception as exc:  # a broken YAML document, a malformed spec: one line, not a traceback
         raise CliError(f"cannot load the spec: {type(exc).__name__}: {_one_line(exc)}") from None
 
@@ -553,17 +535,17 @@ def check(args: argparse.Namespace) -> int:
         ) from None
     from .conformance import run_conformance
 
-    with _loading(args):
-        report = run_conformance(
-            args.url,
-            spec=args.spec,
-            app_id=args.app_id,
-            api_key=args.api_key,
-            max_examples=args.max_examples,
-            seed=args.seed,
-            stateful=args.stateful,
-            min_coverage=args.min_coverage,
-        )
+    spec = _load_spec(args.spec)
+    report = run_conformance(
+        args.url,
+        spec=spec,
+        app_id=args.app_id,
+        api_key=args.api_key,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        stateful=args.stateful,
+        min_coverage=args.min_coverage,
+    )
     report.credential_options = "--app-id and --api-key"
     report.coverage_option = "--min-coverage"
     if report.unreachable is not None or report.credentials_refused:
