@@ -34,6 +34,7 @@ from typing import Any
 import httpx
 
 from mockserver.http.app import create_app
+from tests.reliability.conftest import headers, ok, pipeline, rss_bytes
 
 SPIN = "async function transform(record, helper) { while (true) {} }"
 
@@ -51,10 +52,6 @@ class Row:
         return self.value < self.limit if self.target.startswith("<") else self.value <= self.limit
 
 
-def _headers(app_id: str) -> dict[str, str]:
-    return {"x-algolia-application-id": app_id, "x-algolia-api-key": "bench"}
-
-
 @contextmanager
 def _served(*args: str) -> Iterator[Any]:
     from tests.serve.conftest import start_mockserver
@@ -67,31 +64,11 @@ def _served(*args: str) -> Iterator[Any]:
         served.stop()
 
 
-def _ok(response: httpx.Response) -> Any:
-    if not 200 <= response.status_code < 300:
-        raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text[:200]}")
-    return response.json()
-
-
-def _pipeline(client: httpx.Client, index: str, code: str | None) -> None:
-    destination: dict[str, Any] = {"type": "search", "name": "d", "input": {"indexName": index}}
-    if code is not None:
-        made = _ok(client.post("/1/transformations", json={"name": "t", "code": code}))
-        destination["transformationIDs"] = [made["transformationID"]]
-    destination_id = _ok(client.post("/1/destinations", json=destination))["destinationID"]
-    source_id = _ok(client.post("/1/sources", json={"type": "push", "name": "s"}))["sourceID"]
-    _ok(
-        client.post(
-            "/2/tasks", json={"sourceID": source_id, "destinationID": destination_id, "action": "save"}
-        )
-    )
-
-
 def _p99_while(url: str, work: Callable[[], None]) -> tuple[float, int]:
     """p99 (ms) and count of a bystander's sequential requests while ``work`` runs in a thread."""
     thread = threading.Thread(target=work, daemon=True)
     samples: list[float] = []
-    with httpx.Client(base_url=url, headers=_headers("BYSTANDER"), timeout=60) as other:
+    with httpx.Client(base_url=url, headers=headers("BYSTANDER"), timeout=60) as other:
         other.get("/1/sources")
         thread.start()
         while thread.is_alive():
@@ -106,12 +83,12 @@ def _p99_while(url: str, work: Callable[[], None]) -> tuple[float, int]:
 
 def latency_rows(quick: bool) -> list[Row]:
     rows = []
-    with _served() as served, httpx.Client(base_url=served.url, headers=_headers("SPIN"), timeout=120) as c:
-        _pipeline(c, "spin", SPIN)
-        _pipeline(c, "bulk", None)
+    with _served() as served, httpx.Client(base_url=served.url, headers=headers("SPIN"), timeout=120) as c:
+        pipeline(c, "spin", SPIN)
+        pipeline(c, "bulk", None)
         records = [{"objectID": str(i)} for i in range(20)]
         p99, n = _p99_while(
-            served.url, lambda: _ok(c.post("/1/push/spin", json={"action": "addObject", "records": records}))
+            served.url, lambda: ok(c.post("/1/push/spin", json={"action": "addObject", "records": records}))
         )
         rows.append(
             Row(f"p99 of another app during a spinning-transform push (n={n})", p99, "ms", "< 100", 100)
@@ -122,7 +99,7 @@ def latency_rows(quick: bool) -> list[Row]:
 
         def pushes() -> None:
             for _ in range(1 if quick else 3):
-                _ok(c.post("/1/push/bulk", content=big, headers={"content-type": "application/json"}))
+                ok(c.post("/1/push/bulk", content=big, headers={"content-type": "application/json"}))
 
         p99, n = _p99_while(served.url, pushes)
         rows.append(
@@ -137,26 +114,19 @@ def latency_rows(quick: bool) -> list[Row]:
     return rows
 
 
-def _rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
-
-
 def memory_rows() -> list[Row]:
     junk = json.dumps({"type": "push", "name": "big", "junk": ["y" * 1000] * 10_000}).encode()
-    with _served() as served, httpx.Client(base_url=served.url, headers=_headers("MEM"), timeout=120) as c:
+    with _served() as served, httpx.Client(base_url=served.url, headers=headers("MEM"), timeout=120) as c:
         c.get("/1/sources")
         # One small refusal first: the first one loads the validator that explains refusals (about
         # 30 MB of modules, once); the row measures what the large bodies leave behind.
         c.post("/1/sources", json={"type": "push", "name": "warm-up", "junk": 1})
-        idle = _rss(served.pid)
+        idle = rss_bytes(served.pid)
         for _ in range(6):
             answer = c.post("/1/sources", content=junk, headers={"content-type": "application/json"})
             if answer.status_code != 400:
                 raise RuntimeError(f"expected 400, got {answer.status_code}")
-        grown = (_rss(served.pid) - idle) / 2**20
+        grown = (rss_bytes(served.pid) - idle) / 2**20
     return [Row(f"RSS growth after six rejected {len(junk) / 1e6:.0f} MB bodies", grown, "MB", "<= 50", 50)]
 
 
@@ -216,7 +186,7 @@ def durable_write_rows(sources: int = 1000, writes: int = 200) -> list[Row]:
     state_file = str(Path(tempfile.mkdtemp()) / "s.db")
     for label, path in (("without", None), ("with", state_file)):
         app = create_app(state_file=path)
-        with TestClient(app, headers=_headers("DURABLE")) as client:
+        with TestClient(app, headers=headers("DURABLE")) as client:
             for i in range(sources):
                 client.post("/1/sources", json={"type": "push", "name": f"s{i}"})
             started = time.perf_counter()
