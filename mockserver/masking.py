@@ -111,7 +111,7 @@ class Masker:
                     out[key] = MASK
                 else:
                     subs = declared[key]
-                    out[key] = self._mask(item, subs, depth + 1) if any(map(holds_secrets, subs)) else item
+                    out[key] = self._mask(item, subs, depth + 1) if any(map(self._holds, subs)) else item
             return out
         if isinstance(value, list):
             if plan.items:
