@@ -85,12 +85,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _ini_settings(config: pytest.Config) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for ini_name, field_name in mock_settings.ini_options().items():
-        text = str(config.getini(ini_name) or "").strip()
-        if text:
-            found[field_name] = _ini_value(field_name, text)
-    return found
+    """The ini options that are set, read once per session (every test starts from them)."""
+    found = config.stash.get(_INI_SETTINGS, None)
+    if found is None:
+        found = {}
+        for ini_name, field_name in mock_settings.ini_options().items():
+            text = str(config.getini(ini_name) or "").strip()
+            if text:
+                found[field_name] = _ini_value(field_name, text)
+        config.stash[_INI_SETTINGS] = found
+    return dict(found)
+
+
+_INI_SETTINGS = pytest.StashKey[dict[str, Any]]()
 
 
 def _test_settings(request: pytest.FixtureRequest) -> mock_settings.MockSettings:
