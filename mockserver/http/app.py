@@ -14,16 +14,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from .. import jsonio
-from ..bodies import decode_json_body, read_body_bytes
+from ..bodies import decode_json_body
 from ..clock import Clock
 from ..control import MockControl
 from ..control import http as control_http
 from ..depth import check_depth
-from ..engine import API_KEY_HEADER, APP_ID_HEADER, Answer, ApiRequest, Engine
-from ..errors import ApiError, ConnectionDropped, InvalidCredentials, RequestTimeout, error_body
+from ..engine import Answer, ApiRequest, Engine
+from ..errors import ApiError, ConnectionDropped, error_body
 from ..faults import Faults
 from ..journal import Call, Journal
 from ..routing import RouteTable
@@ -31,9 +30,23 @@ from ..settings import MockSettings, from_options
 from ..spec import Spec, load_spec
 from ..store import Store
 from ..validation import MISSING
+from .wire import (
+    API_KEY_HEADER,
+    APP_ID_HEADER,
+    ClientGone,
+    Receive,
+    Scope,
+    Send,
+    WireRequest,
+    all_headers,
+    encode_body,
+    read_body,
+    send_answer,
+)
 
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 OFF_LOOP_BODY_BYTES = 256 * 1024  # bodies at least this large are decoded and acted on off the event loop
+
+_CONTROL = control_http.PREFIX + "/"  # paths the control plane serves (through Starlette)
 
 AccessListener = Callable[[Call, float], None]
 
@@ -47,7 +60,7 @@ class MockApp(Starlette):
         self.route_table = RouteTable(engine.spec)
         self.listeners: list[AccessListener] = []  # told of every call with its duration (access logs)
         super().__init__(
-            routes=[control_http.mount(control), Route("/{_path:path}", self._endpoint, methods=ALL_METHODS)],
+            routes=[control_http.mount(control)],
             exception_handlers={HTTPException: _http_error},
         )
 
@@ -73,51 +86,84 @@ class MockApp(Starlette):
         return self.engine.faults
 
     # --- one request ---------------------------------------------------------------------------
-    async def _endpoint(self, request: Request) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """API requests are served straight from ASGI; the control plane, lifespan and anything
+        else go through Starlette."""
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            root = scope.get("root_path", "")
+            if root and path.startswith(root):
+                path = path[len(root) :]
+            if not path.startswith(_CONTROL):
+                await self._serve(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
+        wire = WireRequest.of(scope)
+        api_request = ApiRequest(None, None, wire.method, wire.path, {}, wire.query)
+        try:
+            answer, drop = await self._answer(scope, receive, wire, api_request)
+            encoded = None if drop else encode_body(answer.body)
+            # The encoded answer's length is its exact size: the journal's budget need not estimate it.
+            size = None if encoded is None else len(encoded)
+            call = self.engine.record(api_request, answer, answer_bytes=size)
+            for listener in self.listeners:
+                listener(call, (time.perf_counter() - started) * 1000)
+        except ClientGone:
+            return  # the client left before sending its body: nobody to answer, nothing was done
+        except Exception:
+            # As Starlette's ServerErrorMiddleware: answer 500, and let the server log the exception.
+            body = jsonio.dumps(error_body(500, "Internal error", code="internal_error"))
+            await send_answer(send, 500, body, {})
+            raise
+        if drop:
+            start = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1024")]}
+            await send(start)
+            raise ConnectionDropped("connection dropped on purpose by a fault rule")
+        await send_answer(send, answer.status, encoded, answer.headers)
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, wire: WireRequest, api_request: ApiRequest
+    ) -> tuple[Answer, bool]:
+        """The answer to one API request, and whether to drop the connection instead of sending it."""
         engine = self.engine
-        query: dict[str, list[str]] = {}
-        for key, value in request.query_params.multi_items():
-            query.setdefault(key, []).append(value)
-        method, path = request.method, request.url.path
-        api_request = ApiRequest(None, None, method, path, {}, query)
         drop_after = False
         try:
-            match = self.route_table.match(method, path)
+            match = self.route_table.match(wire.method, wire.path)
             operation = match.operation
             api_request.operation = operation
             api_request.path_params = match.path_params
             if engine.reference is not None:
-                api_request.headers = dict(request.headers)
+                api_request.headers = all_headers(scope)
             if engine.faults.active:
-                client = request.client.host if request.client is not None else "unknown"
-                app_header = request.headers.get(APP_ID_HEADER)
-                decision = engine.faults.decide(operation.operation_id, client, app_header)
+                app_header = wire.app_ids[0] if wire.app_ids else None
+                decision = engine.faults.decide(operation.operation_id, wire.client_host, app_header)
                 if decision.delay:
                     await asyncio.sleep(decision.delay)
                 if decision.drop:
-                    return self._finish(api_request, _DROPPED, started, drop=True)
+                    return _DROPPED, True
                 if decision.status is not None:
                     fault = ApiError(decision.message, headers=decision.headers, status=decision.status)
-                    return self._finish(api_request, Answer.of_error(fault, injected=True), started)
+                    return Answer.of_error(fault, injected=True), False
                 drop_after = decision.drop_after
             principal = engine.authenticate(
-                _credential(request, query, APP_ID_HEADER),
-                _credential(request, query, API_KEY_HEADER),
-                operation,
+                wire.credential(APP_ID_HEADER), wire.credential(API_KEY_HEADER), operation
             )
             if isinstance(principal, ApiError):
-                raise principal
+                return Answer.of_error(principal), False
             api_request.app_id = principal
             if operation.has_body:
-                raw = await read_body(request, engine.settings)
+                settings = engine.settings
+                raw = await read_body(receive, wire.headers, settings.max_body_bytes, settings.body_timeout)
                 api_request.body_bytes = len(raw)
                 if len(raw) >= OFF_LOOP_BODY_BYTES:
-                    api_request.body = await run_in_threadpool(self._decode, raw, request)
+                    api_request.body = await run_in_threadpool(self._decode, raw, wire.headers)
                 else:
-                    api_request.body = self._decode(raw, request)
+                    api_request.body = self._decode(raw, wire.headers)
         except ApiError as error:
-            return self._finish(api_request, Answer.of_error(error), started)
+            return Answer.of_error(error), False
         if (
             engine.may_run_long(api_request)
             or (api_request.body_bytes or 0) >= OFF_LOOP_BODY_BYTES
@@ -125,30 +171,17 @@ class MockApp(Starlette):
         ):
             # A slow request (transformations, a large body to check and journal), or one that would
             # wait for its application's slow request, runs in a thread.
-            return await run_in_threadpool(self._execute, api_request, started, drop_after)
-        return self._execute(api_request, started, drop_after)
+            answer = await run_in_threadpool(engine.execute, api_request, record=False)
+        else:
+            answer = engine.execute(api_request, record=False)
+        return answer, drop_after
 
-    def _decode(self, raw: bytes, request: Request) -> Any:
+    def _decode(self, raw: bytes, headers: dict[str, str]) -> Any:
         settings = self.engine.settings
-        body = decode_json_body(raw, request.headers, settings.max_body_bytes)
+        body = decode_json_body(raw, headers, settings.max_body_bytes)
         if body is not MISSING:
             check_depth(body, settings.max_depth)
         return body
-
-    def _execute(self, api_request: ApiRequest, started: float, drop_after: bool) -> Response:
-        answer = self.engine.execute(api_request, record=False)
-        return self._finish(api_request, answer, started, drop=drop_after)
-
-    def _finish(
-        self, api_request: ApiRequest, answer: Answer, started: float, drop: bool = False
-    ) -> Response:
-        response = DroppedConnection() if drop else encode(answer)
-        # The encoded answer's length is its exact size: the journal's budget need not estimate it.
-        size = None if drop or answer.body is None else len(response.body)
-        call = self.engine.record(api_request, answer, answer_bytes=size)
-        for listener in self.listeners:
-            listener(call, (time.perf_counter() - started) * 1000)
-        return response
 
 
 _DROPPED = Answer(
@@ -168,17 +201,6 @@ def _busy(engine: Engine, app_id: str | None) -> bool:
     return True
 
 
-async def read_body(request: Request, settings: MockSettings) -> bytes:
-    """The request body, within the size limit and within ``body_timeout`` seconds (408 beyond)."""
-    try:
-        async with asyncio.timeout(settings.body_timeout):  # no task per request, unlike wait_for
-            return await read_body_bytes(request, settings.max_body_bytes)
-    except TimeoutError:
-        raise RequestTimeout(
-            f"body: not received within {settings.body_timeout:g} seconds (body_timeout)"
-        ) from None
-
-
 def encode(answer: Answer) -> Response:
     """An answer as an HTTP response: JSON, or no body at all."""
     if answer.body is None:
@@ -189,34 +211,6 @@ def encode(answer: Answer) -> Response:
         headers=dict(answer.headers),
         media_type="application/json",
     )
-
-
-def _credential(request: Request, query: dict[str, list[str]], name: str) -> str | None:
-    """One credential, from its header or (as the service allows) the query string.
-
-    Given twice is refused, and so is anything but printable ASCII:
-    credentials end up in logs and journals, where control characters could forge lines.
-    """
-    values = request.headers.getlist(name) or [v for k, vs in query.items() if k.lower() == name for v in vs]
-    if len(values) > 1:  # which one would count? Neither: the credentials are not valid.
-        raise InvalidCredentials()
-    if not values:
-        return None
-    value = values[0]
-    if not (value.isascii() and value.isprintable()):  # printable ASCII: space to tilde
-        raise InvalidCredentials()
-    return value
-
-
-class DroppedConnection(Response):
-    """Starts a response and then fails, so the server closes the connection mid-answer."""
-
-    def __init__(self) -> None:
-        super().__init__(b"", status_code=200)
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1024")]})
-        raise ConnectionDropped("connection dropped on purpose by a fault rule")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

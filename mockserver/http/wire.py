@@ -1,0 +1,162 @@
+"""The API's requests and answers at the ASGI level: what the HTTP face reads from a scope and its
+receive channel, and how an answer goes out through send.
+
+The API routes are served straight from ASGI messages, without Starlette's Request and Response
+objects (the control plane keeps them): on a small request those objects cost more than the mock's
+own work. What is read here is read exactly as Starlette reads it: header names as the server gives
+them (lowercase, as ASGI asks), values and the query string decoded as latin-1, the query string
+split by :func:`urllib.parse.parse_qsl` keeping blank values.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from .. import jsonio
+from ..errors import InvalidCredentials, PayloadTooLarge, RequestTimeout
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+APP_ID_HEADER = b"x-algolia-application-id"
+API_KEY_HEADER = b"x-algolia-api-key"
+# The request headers the API path reads besides the credentials (first value wins, as in Starlette).
+_READ_HEADERS = frozenset({b"content-type", b"content-encoding", b"content-length"})
+_JSON_HEADERS = [(b"content-type", b"application/json")]
+_NO_LENGTH = frozenset({204, 304})
+
+
+class ClientGone(Exception):
+    """The client closed the connection before its request body arrived: nobody to answer."""
+
+
+@dataclass(slots=True)
+class WireRequest:
+    """What the API path needs of one HTTP request, read from the scope once."""
+
+    method: str
+    path: str  # the route path: the scope's path without its root_path
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # content-type, content-encoding, content-length (first value each)
+    app_ids: list[str] = field(default_factory=list)  # every x-algolia-application-id header
+    api_keys: list[str] = field(default_factory=list)  # every x-algolia-api-key header
+    client_host: str = "unknown"
+
+    @classmethod
+    def of(cls, scope: Scope) -> WireRequest:
+        path: str = scope["path"]
+        root = scope.get("root_path", "")
+        if root and path.startswith(root):  # mounted under a prefix (Starlette's get_route_path)
+            path = path[len(root) :]
+        query: dict[str, list[str]] = {}
+        raw_query: bytes = scope.get("query_string", b"")
+        if raw_query:
+            for key, value in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True):
+                query.setdefault(key, []).append(value)
+        request = cls(scope["method"], path, query, {})
+        headers = request.headers
+        for name, value in scope["headers"]:
+            if name == APP_ID_HEADER:
+                request.app_ids.append(value.decode("latin-1"))
+            elif name == API_KEY_HEADER:
+                request.api_keys.append(value.decode("latin-1"))
+            elif name in _READ_HEADERS:
+                headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+        client = scope.get("client")
+        if client:
+            request.client_host = client[0]
+        return request
+
+    def credential(self, name: bytes) -> str | None:
+        """One credential, from its header or (as the service allows) the query string.
+
+        Given twice is refused, and so is anything but printable ASCII: credentials end up in logs
+        and journals, where control characters could forge lines.
+        """
+        values = self.app_ids if name == APP_ID_HEADER else self.api_keys
+        if not values:
+            key = name.decode()
+            values = [v for k, vs in self.query.items() if k.lower() == key for v in vs]
+        if len(values) > 1:  # which one would count? Neither: the credentials are not valid.
+            raise InvalidCredentials()
+        if not values:
+            return None
+        value = values[0]
+        if not (value.isascii() and value.isprintable()):  # printable ASCII: space to tilde
+            raise InvalidCredentials()
+        return value
+
+
+def all_headers(scope: Scope) -> dict[str, str]:
+    """Every request header, names lowercase, the first value of a repeated one (for the reference
+    validator, which reads them as a mapping)."""
+    headers: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+    return headers
+
+
+async def read_body(receive: Receive, headers: Mapping[str, str], limit: int, timeout: float) -> bytes:
+    """The body as sent: at most ``limit`` bytes (413 beyond), within ``timeout`` seconds (408)."""
+    declared = headers.get("content-length")
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body: {declared} bytes is more than the {limit} bytes accepted")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(timeout):  # no task per request, unlike wait_for
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientGone()
+                chunk: bytes = message.get("body", b"")
+                if chunk:
+                    size += len(chunk)
+                    if size > limit:
+                        raise PayloadTooLarge(f"body: more than the {limit} bytes accepted")
+                    chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+    except TimeoutError:
+        raise RequestTimeout(f"body: not received within {timeout:g} seconds (body_timeout)") from None
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def encode_body(body: Any) -> bytes | None:
+    """An answer's body as JSON bytes (None: the answer has no body)."""
+    return None if body is None else jsonio.dumps(body)
+
+
+async def send_answer(send: Send, status: int, body: bytes | None, headers: Mapping[str, str]) -> None:
+    """Send one complete response: JSON (``body`` given) or none, with ``headers`` added, and a
+    content-length and content-type the answer's own headers do not override (as Starlette's
+    Response sets them)."""
+    raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+    if raw:
+        names = {name for name, _ in raw}
+        if body is not None and b"content-type" not in names:
+            raw += _JSON_HEADERS
+        if b"content-length" not in names and not (status < 200 or status in _NO_LENGTH):
+            raw.append((b"content-length", str(len(body or b"")).encode()))
+    elif body is not None:
+        raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    elif not (status < 200 or status in _NO_LENGTH):
+        raw = [(b"content-length", b"0")]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body or b""})
+
+
+__all__ = [
+    "ClientGone",
+    "WireRequest",
+    "all_headers",
+    "encode_body",
+    "read_body",
+    "send_answer",
+]
