@@ -15,9 +15,9 @@ from .validation import MISSING
 JSON_TYPES = ("application/json", "text/plain")  # the JavaScript client sends JSON as text/plain
 
 
-async def read_json_body(request: Request, limit: int) -> Any:
+async def read_json_body(request: Request, limit: int, max_depth: int | None = None) -> Any:
     """The parsed JSON body, or MISSING when there is none. Raises ApiError on anything else."""
-    return decode_json_body(await read_body_bytes(request, limit), request.headers, limit)
+    return decode_json_body(await read_body_bytes(request, limit), request.headers, limit, max_depth)
 
 
 async def read_body_bytes(request: Request, limit: int) -> bytes:
@@ -35,10 +35,15 @@ async def read_body_bytes(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def decode_json_body(raw: bytes, headers: Mapping[str, str], limit: int) -> Any:
+def decode_json_body(raw: bytes, headers: Mapping[str, str], limit: int, max_depth: int | None = None) -> Any:
     """A body read by :func:`read_body_bytes` decoded (gzip) and parsed, or MISSING when empty."""
     if not raw:
         return MISSING
+    return parse_json(json_text(raw, headers, limit), max_depth)
+
+
+def json_text(raw: bytes, headers: Mapping[str, str], limit: int) -> bytes:
+    """The JSON text a non-empty body carries: inflated (gzip), its content type checked."""
     encoding = headers.get("content-encoding", "identity").strip().lower()
     if encoding == "gzip":
         raw = _gunzip(raw, limit)
@@ -49,7 +54,7 @@ def decode_json_body(raw: bytes, headers: Mapping[str, str], limit: int) -> Any:
         raise BadRequest(
             f"header.content-type: {content_type!r} is not supported; send a JSON body as application/json"
         )
-    return parse_json(raw)
+    return raw
 
 
 def _gunzip(raw: bytes, limit: int) -> bytes:
@@ -69,8 +74,8 @@ def _gunzip(raw: bytes, limit: int) -> bytes:
     return out
 
 
-def parse_json(raw: bytes) -> Any:
+def parse_json(raw: bytes, max_depth: int | None = None) -> Any:
     """Strict JSON (see :func:`mockserver.jsonio.loads`): a key given twice keeps its last value;
     NaN/Infinity, numbers too large for a double, lone surrogate escapes, invalid UTF-8, trailing
-    data and excessive nesting are refused with a BadRequest that says where."""
-    return jsonio.loads(raw)
+    data and nesting deeper than ``max_depth`` are refused with a BadRequest that says where."""
+    return jsonio.loads(raw, max_depth)

@@ -94,6 +94,9 @@ class ApiRequest:
     headers: Mapping[str, str] = field(default_factory=dict)  # only the reference validator reads them
     internal: bool = False  # made inside the process (seeding, replay): no HTTP request to hold it against
     body_bytes: int | None = None  # the body's size as sent, when known (the journal's budget uses it)
+    # The JSON text ``body`` was parsed from, when the face has it: the journal keeps it as is
+    # (nothing encoded again) when masking leaves the body unchanged.
+    body_json: bytes | None = None
 
     @property
     def operation_id(self) -> str | None:
@@ -224,16 +227,20 @@ class Engine:
         operation = request.operation
         body = request.body
         body_size = request.body_bytes
+        body_json = request.body_json
         if body is not MISSING and body_size is None:
             body_size = estimate_size(body)
         if body is not MISSING and answer.status >= 400 and (body_size or 0) > REJECTED_BODY_BYTES:
             body = truncated_body(body_size or 0)  # a refused body is not worth its memory
             body_size = 64
+            body_json = None
         elif body is not MISSING and operation is not None:
             hint = self.hooks.type_of(
                 operation.operation_id, self.store.accounts.get(request.app_id or ""), request.path_params
             )
-            body = self.masker.mask(body, operation.body_schema, hint)
+            masked = self.masker.mask(body, operation.body_schema, hint)
+            if masked is not body:
+                body, body_json = masked, None  # the text holds secrets: keep the masked value
         call = Call(
             operation_id=request.operation_id,
             method=request.method,
@@ -244,6 +251,7 @@ class Engine:
             body=None if body is MISSING else body,
             status=answer.status,
             response=answer.body,
+            body_json=None if body is MISSING else body_json,
         )
         answer_size = answer_bytes if answer_bytes is not None else estimate_size(answer.body, 10_000)
         size = CALL_OVERHEAD + MEMORY_FACTOR * ((body_size or 0) + answer_size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
@@ -134,17 +135,26 @@ def _unpack(packed: bytes) -> Record:
 
 
 def _replace(index: Index, action: str, records: list[Record], results: bool) -> list[Record]:
-    """addObject / updateObject, the bulk of every push: the records encoded in one C call, then
-    one tight loop (a plain loop beats map/update here: str() through map costs more)."""
+    """addObject / updateObject, the bulk of every push: the records encoded in one C call and,
+    when every objectID is a string already (a validated push's are), stored in another."""
     packed = index._packed
+    encoded = _pack_many(records)
+    ids = list(map(_OBJECT_ID, records))
+    if not _ONLY_STR.issuperset(map(type, ids)):
+        ids = [str(object_id) for object_id in ids]
+    if not results:
+        packed.update(zip(ids, encoded, strict=True))
+        return []
     answers: list[Record] = []
-    for record, encoded in zip(records, _pack_many(records), strict=True):
-        object_id = str(record["objectID"])
-        if results:
-            outcome = "updated" if object_id in packed else "created"  # (a repeated objectID: updated)
-            answers.append({"objectID": object_id, "action": action, "outcome": outcome})
-        packed[object_id] = encoded
+    for object_id, data in zip(ids, encoded, strict=True):
+        outcome = "updated" if object_id in packed else "created"  # (a repeated objectID: updated)
+        answers.append({"objectID": object_id, "action": action, "outcome": outcome})
+        packed[object_id] = data
     return answers
+
+
+_OBJECT_ID = operator.itemgetter("objectID")
+_ONLY_STR = frozenset({str})
 
 
 _ACTIONS = frozenset(

@@ -15,7 +15,6 @@ from starlette.routing import Mount, Route
 
 from ..bodies import parse_json
 from ..data import control_spec
-from ..depth import check_depth
 from ..engine import API_KEY_HEADER, APP_ID_HEADER
 from ..errors import ApiError, BadRequest, Forbidden, NotFound
 from ..journal import JournalQuery
@@ -51,9 +50,7 @@ class ControlBodies:
         route = request.scope.get("route")
         template = PREFIX + route.path if route is not None else request.url.path
         raw = await request.body()
-        body: Any = parse_json(raw) if raw else MISSING
-        if body is not MISSING:
-            check_depth(body, self.max_depth)
+        body: Any = parse_json(raw, self.max_depth) if raw else MISSING
         query: dict[str, list[str]] = {}
         for key, value in request.query_params.multi_items():
             query.setdefault(key, []).append(value)

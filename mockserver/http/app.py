@@ -16,11 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import jsonio
-from ..bodies import decode_json_body
+from ..bodies import json_text, parse_json
 from ..clock import Clock
 from ..control import MockControl
 from ..control import http as control_http
-from ..depth import check_depth
 from ..engine import Answer, ApiRequest, Engine
 from ..errors import ApiError, ConnectionDropped, error_body
 from ..faults import Faults
@@ -29,7 +28,6 @@ from ..routing import RouteTable
 from ..settings import MockSettings, from_options
 from ..spec import Spec, load_spec
 from ..store import Store
-from ..validation import MISSING
 from .wire import (
     API_KEY_HEADER,
     APP_ID_HEADER,
@@ -159,9 +157,9 @@ class MockApp(Starlette):
                 raw = await read_body(receive, wire.headers, settings.max_body_bytes, settings.body_timeout)
                 api_request.body_bytes = len(raw)
                 if len(raw) >= OFF_LOOP_BODY_BYTES:
-                    api_request.body = await run_in_threadpool(self._decode, raw, wire.headers)
+                    await run_in_threadpool(self._decode, raw, wire.headers, api_request)
                 else:
-                    api_request.body = self._decode(raw, wire.headers)
+                    self._decode(raw, wire.headers, api_request)
         except ApiError as error:
             return Answer.of_error(error), False
         if (
@@ -176,12 +174,14 @@ class MockApp(Starlette):
             answer = engine.execute(api_request, record=False)
         return answer, drop_after
 
-    def _decode(self, raw: bytes, headers: dict[str, str]) -> Any:
+    def _decode(self, raw: bytes, headers: dict[str, str], api_request: ApiRequest) -> None:
+        """The body parsed (within max_depth), and the JSON text it came from, for the journal."""
+        if not raw:
+            return
         settings = self.engine.settings
-        body = decode_json_body(raw, headers, settings.max_body_bytes)
-        if body is not MISSING:
-            check_depth(body, settings.max_depth)
-        return body
+        text = json_text(raw, headers, settings.max_body_bytes)
+        api_request.body = parse_json(text, settings.max_depth)
+        api_request.body_json = text
 
 
 _DROPPED = Answer(

@@ -538,3 +538,36 @@ def test_deferred_failing_runs_never_write(
     ok(push(client, "products", "addObject", [{"objectID": "never"}]))
     clock.advance(10)
     assert app.control.index("products", APP_ID) in (None, [])
+
+
+# ------------------------------------------------------------------------------ what the journal keeps
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_the_journal_keeps_the_push_body_the_mock_acted_on(
+    client: TestClient, app: MockApp, task_id: str, compress: bool
+) -> None:
+    """Whatever the text looked like (spaces, a key given twice, gzip), the journal gives back the
+    body as parsed: the last value of a repeated key, nothing of the wire encoding."""
+    import gzip
+
+    text = b'{ "action": "addObject",\n  "records": [ {"objectID": "1", "price": 1, "price": 2} ] }'
+    headers = {"content-type": "application/json"}
+    if compress:
+        text, headers["content-encoding"] = gzip.compress(text), "gzip"
+    ok(client.post("/1/push/products", content=text, headers=headers))
+    call = app.journal.calls[-1]
+    assert call.operation_id == "push"
+    assert call.body == {"action": "addObject", "records": [{"objectID": "1", "price": 2}]}
+    assert app.store.account(APP_ID).indexes["products"]["1"] == {"objectID": "1", "price": 2}
+
+
+def test_the_journal_never_keeps_the_text_of_a_body_with_secrets(client: TestClient, app: MockApp) -> None:
+    """A body the mock masks is journaled masked, never as the text the client sent."""
+    text = json.dumps(
+        {"type": "basic", "name": "login", "input": {"username": "me", "password": "hunter2"}}
+    ).encode()
+    ok(client.post("/1/authentications", content=text, headers={"content-type": "application/json"}))
+    call = app.journal.calls[-1]
+    assert call.body["input"]["password"] != "hunter2"
+    assert "hunter2" not in json.dumps(call.to_json())
