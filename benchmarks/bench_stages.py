@@ -117,7 +117,7 @@ async def stages(app: MockApp, method: str, path: str, body: bytes) -> dict[str,
     }
     if body:
         limit, timeout = settings.max_body_bytes, settings.body_timeout
-        found["body reading"] = lambda: read_body(receive, wire.headers, limit, timeout)
+        found["body reading"] = lambda: read_body(receive, wire.headers, limit, timeout, app.deadlines)
         found["body decoding"] = lambda: sync(decode)
     found["validation"] = lambda: sync(
         lambda: engine.validators[operation.operation_id].validate(match.path_params, {}, parsed)

@@ -76,8 +76,12 @@ def apply(
     records: Iterable[Record],
     *,
     results: bool = True,
+    checked: bool = False,
 ) -> list[Record]:
     """Apply ``action`` to index ``name``; with ``results``, one result per record (what happened to it).
+
+    ``checked``: the records are a validated request's own (decoded from strict JSON, objectIDs
+    strings as the spec requires), so neither NaN nor a non-string objectID needs looking for.
 
     addObject / updateObject: the record replaces any record with its objectID.
     partialUpdateObject: given attributes are set, the record is created when missing.
@@ -100,7 +104,7 @@ def apply(
         raise ValueError(f"unknown push action {action!r}")
     replace = action in ("addObject", "updateObject")
     if replace and isinstance(index, Index):
-        return _replace(index, action, list(records), results)
+        return _replace(index, action, list(records), results, checked)
     answers: list[Record] = []
     for record in records:  # (also any mapping a caller put in place of an Index, e.g. a plain dict)
         object_id = str(record["objectID"])
@@ -125,8 +129,8 @@ def apply(
     return answers
 
 
-def _pack_many(records: list[Record]) -> list[bytes]:
-    return jsonio.dumps_many(records)
+def _pack_many(records: list[Record], finite: bool = False) -> list[bytes]:
+    return jsonio.dumps_many(records, finite=finite)
 
 
 def _unpack(packed: bytes) -> Record:
@@ -134,14 +138,18 @@ def _unpack(packed: bytes) -> Record:
     return record
 
 
-def _replace(index: Index, action: str, records: list[Record], results: bool) -> list[Record]:
+def _replace(
+    index: Index, action: str, records: list[Record], results: bool, checked: bool = False
+) -> list[Record]:
     """addObject / updateObject, the bulk of every push: the records encoded in one C call and,
     when every objectID is a string already (a validated push's are), stored in another."""
     packed = index._packed
-    encoded = _pack_many(records)
-    ids = list(map(_OBJECT_ID, records))
-    if not _ONLY_STR.issuperset(map(type, ids)):
-        ids = [str(object_id) for object_id in ids]
+    encoded = _pack_many(records, finite=checked)
+    ids: Iterable[str] = map(_OBJECT_ID, records)
+    if not checked:
+        ids = list(ids)
+        if not _ONLY_STR.issuperset(map(type, ids)):
+            ids = [str(object_id) for object_id in ids]
     if not results:
         packed.update(zip(ids, encoded, strict=True))
         return []

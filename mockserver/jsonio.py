@@ -89,16 +89,19 @@ def dumps(value: Any) -> bytes:
     return encoded
 
 
-def dumps_many(values: list[Any]) -> list[bytes]:
+def dumps_many(values: list[Any], *, finite: bool = False) -> list[bytes]:
     """``[dumps(v) for v in values]`` in one C call (JSON lines, split), checked once for the lot.
-    (Each result is an exact-size bytes object; msgspec's own results keep some spare capacity.)"""
+    (Each result is an exact-size bytes object; msgspec's own results keep some spare capacity.)
+
+    ``finite``: the caller knows the values hold no NaN or infinity (they were decoded by
+    :func:`loads`, which refuses them), so the scan for them is skipped."""
     if not values:
         return []
     try:
         lines = _ENCODER.encode_lines(values)
     except UnicodeEncodeError:
         raise ValueError("a string holds a lone surrogate, which UTF-8 cannot encode") from None
-    if _may_hold_non_finite(lines) and _holds_non_finite(values):
+    if not finite and _may_hold_non_finite(lines) and _holds_non_finite(values):
         raise ValueError("NaN and infinities are not JSON")
     encoded = lines.split(b"\n")  # JSON escapes every newline inside a string: each line is a value
     encoded.pop()  # the empty piece after the last newline

@@ -31,6 +31,7 @@ from ..store import Store
 from .wire import (
     API_KEY_HEADER,
     APP_ID_HEADER,
+    BodyDeadlines,
     ClientGone,
     Receive,
     Scope,
@@ -56,6 +57,7 @@ class MockApp(Starlette):
         self.engine = engine
         self.control = control
         self.route_table = RouteTable(engine.spec)
+        self.deadlines = BodyDeadlines()  # body reads and their body_timeout
         self.listeners: list[AccessListener] = []  # told of every call with its duration (access logs)
         super().__init__(
             routes=[control_http.mount(control)],
@@ -154,7 +156,9 @@ class MockApp(Starlette):
             api_request.app_id = principal
             if operation.has_body:
                 settings = engine.settings
-                raw = await read_body(receive, wire.headers, settings.max_body_bytes, settings.body_timeout)
+                raw = await read_body(
+                    receive, wire.headers, settings.max_body_bytes, settings.body_timeout, self.deadlines
+                )
                 api_request.body_bytes = len(raw)
                 if len(raw) >= OFF_LOOP_BODY_BYTES:
                     await run_in_threadpool(self._decode, raw, wire.headers, api_request)

@@ -26,8 +26,12 @@ def run_type_for(task: Record) -> str:
 
 
 def transform(ctx: Context, task: Record, records: Sequence[Record]) -> tuple[list[Record], list[Record]]:
-    """Records through the destination's code transformations, in order: (output, failures)."""
+    """Records through the destination's code transformations, in order: (output, failures).
+    With no code transformation to run, the output is ``records`` itself."""
     destination = ctx.account.destinations.get(task["destinationID"])
+    linked = [ctx.account.transformations.get(i) for i in (destination or {}).get("transformationIDs", ())]
+    if not any(t is not None and t.get("type", "code") == "code" for t in linked):
+        return records if isinstance(records, list) else list(records), []
     current = list(records)
     failures: list[Record] = []
     for transformation_id in (destination or {}).get("transformationIDs", ()):
@@ -155,14 +159,18 @@ def push_records(
         return skipped, [], []
     failures: list[Record] = []
     total = len(records)
+    sent = records
     if action in TRANSFORMED_ACTIONS:
         records, failures = transform(ctx, task, records)
+    # The request's own records (no transformation changed them) are checked already.
+    checked = records is sent
     verdict = _threshold_verdict(task, len(failures), total)
     plans = [EventPlan("record", len(records))]
     plans += [EventPlan("transform", 1, failure, status="failed") for failure in failures]
     if verdict is not None:
         plans.append(_threshold_event(verdict, len(failures), total, task))
     run, events = create_run(ctx, task, "push", plans, finish_now=watch, verdict=verdict)
-    results = defer_writes(ctx.account, run, [(index_name, action, list(records))], results=watch)
+    writes = [(index_name, action, list(records))]
+    results = defer_writes(ctx.account, run, writes, results=watch, checked=checked)
     results += [{**f, "outcome": "failed"} for f in failures]
     return run, events, results

@@ -227,12 +227,18 @@ def settle(account: Account, run: Record, now: float) -> None:
 
 
 def defer_writes(
-    account: Account, run: Record, writes: list[tuple[str, str, list[Record]]], *, results: bool = False
+    account: Account,
+    run: Record,
+    writes: list[tuple[str, str, list[Record]]],
+    *,
+    results: bool = False,
+    checked: bool = False,
 ) -> list[Record]:
     """Apply index writes when ``run`` finishes: now if it already has, else when it settles.
 
     With ``results``, returns the per-record results of the writes applied now (none when they
-    wait or the run fails).
+    wait or the run fails). ``checked``: the records are a validated request's own (see
+    :func:`mockserver.indexes.apply`).
     """
     if run["status"] != "finished":
         run["_pending"] = writes
@@ -240,7 +246,9 @@ def defer_writes(
     answers: list[Record] = []
     if run["_outcome"] == "success":
         for index_name, action, records in writes:
-            answers += indexes.apply(account.indexes, index_name, action, records, results=results)
+            answers += indexes.apply(
+                account.indexes, index_name, action, records, results=results, checked=checked
+            )
     return answers
 
 

@@ -1,0 +1,124 @@
+"""The API's ASGI level: body reads with a deadline, what is read from a scope, what is sent."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from mockserver.errors import RequestTimeout
+from mockserver.http.wire import BodyDeadlines, WireRequest, read_body, send_answer
+
+
+def _stalling(first: bytes) -> Any:
+    """A receive that hands over ``first`` and then never anything more."""
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": first, "more_body": True}
+        await asyncio.Event().wait()  # forever
+        raise AssertionError("unreachable")
+
+    return receive
+
+
+def test_a_stalled_body_read_ends_in_408_soon_after_its_deadline() -> None:
+    async def main() -> float:
+        deadlines = BodyDeadlines()
+        started = time.monotonic()
+        with pytest.raises(RequestTimeout, match=r"within 0\.2 seconds"):
+            await read_body(_stalling(b'{"a"'), {}, 1000, 0.2, deadlines)
+        return time.monotonic() - started
+
+    took = asyncio.run(main())
+    assert 0.2 <= took < 2.0
+
+
+def test_reads_on_one_loop_time_out_each_on_its_own_deadline() -> None:
+    async def main() -> list[str]:
+        deadlines = BodyDeadlines()
+
+        async def quick() -> str:
+            async def receive() -> dict[str, Any]:
+                await asyncio.sleep(0.05)
+                return {"type": "http.request", "body": b"{}", "more_body": False}
+
+            return (await read_body(receive, {}, 1000, 5.0, deadlines)).decode()
+
+        async def stalled() -> str:
+            try:
+                await read_body(_stalling(b"{"), {}, 1000, 0.2, deadlines)
+            except RequestTimeout:
+                return "408"
+            return "read"
+
+        return list(await asyncio.gather(quick(), stalled(), quick()))
+
+    assert asyncio.run(main()) == ["{}", "408", "{}"]
+
+
+def test_a_cancel_from_elsewhere_is_not_turned_into_a_408() -> None:
+    """The server cancelling a request (shutting down) is the server's: the cancel goes through."""
+
+    async def main() -> None:
+        deadlines = BodyDeadlines()
+        reading = asyncio.ensure_future(read_body(_stalling(b"{"), {}, 1000, 30.0, deadlines))
+        await asyncio.sleep(0.05)
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+
+    asyncio.run(main())
+
+
+def test_the_scope_is_read_as_starlette_reads_it() -> None:
+    scope = {
+        "method": "GET",
+        "path": "/mock/1/sources",
+        "root_path": "/mock",
+        "query_string": b"itemsPerPage=10&type=json&type=csv&empty=&x-algolia-api-key=k%C3%A9",
+        "headers": [
+            (b"x-algolia-application-id", b"APP"),
+            (b"content-type", b"application/json"),
+            (b"content-type", b"text/plain"),
+        ],
+        "client": ("10.0.0.1", 1234),
+    }
+    wire = WireRequest.of(scope)
+    assert wire.path == "/1/sources"
+    assert wire.query == {
+        "itemsPerPage": ["10"],
+        "type": ["json", "csv"],
+        "empty": [""],
+        "x-algolia-api-key": ["k\u00e9"],  # percent-escapes as UTF-8, as Starlette reads them
+    }
+    assert wire.headers == {"content-type": "application/json"}  # the first of a repeated header
+    assert wire.app_ids == ["APP"]
+    assert wire.client_host == "10.0.0.1"
+
+
+def test_an_answer_goes_out_with_its_length_and_type_as_starlette_sets_them() -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def main() -> None:
+        await send_answer(send, 200, b'{"a":1}', {"X-Extra": "1"})
+        await send_answer(send, 204, None, {})
+        await send_answer(send, 404, None, {})
+
+    asyncio.run(main())
+    assert sent[0]["headers"] == [
+        (b"x-extra", b"1"),
+        (b"content-type", b"application/json"),
+        (b"content-length", b"7"),
+    ]
+    assert sent[1]["body"] == b'{"a":1}'
+    assert sent[2]["headers"] == [] and sent[3]["body"] == b""  # 204: no length at all
+    assert sent[4]["headers"] == [(b"content-length", b"0")] and sent[5]["body"] == b""
