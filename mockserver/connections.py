@@ -14,6 +14,7 @@ timeout; :func:`uvicorn_options` maps MockSettings onto them. What it lacks:
 from __future__ import annotations
 
 import errno
+import importlib.util
 import logging
 import resource
 import time
@@ -34,12 +35,28 @@ def uvicorn_options(settings: MockSettings) -> dict[str, Any]:
     }
 
 
-def protocol_class(head_timeout: float) -> type[Any]:
-    """uvicorn's h11 protocol, closing a connection that has no request under way ``head_timeout``
-    seconds after it opened (or after its last response): idle and half-sent heads alike."""
-    from uvicorn.protocols.http.h11_impl import H11Protocol
+def protocol_class(head_timeout: float, parser: str = "auto") -> type[Any]:
+    """uvicorn's HTTP protocol, closing a connection that has no request under way ``head_timeout``
+    seconds after it opened (or after its last response): idle and half-sent heads alike.
 
-    class TimelyH11Protocol(H11Protocol):
+    ``parser``: "httptools", "h11", or "auto" (httptools when installed, as uvicorn's own "auto"
+    picks: the ``speed`` extra), so the mock is served on the parser uvicorn would choose.
+    """
+    if parser == "auto":
+        parser = "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
+    base: type[Any]
+    if parser == "httptools":
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+        base = HttpToolsProtocol
+    elif parser == "h11":
+        from uvicorn.protocols.http.h11_impl import H11Protocol
+
+        base = H11Protocol
+    else:
+        raise ValueError(f"unknown HTTP parser {parser!r}: h11, httptools or auto")
+
+    class TimelyProtocol(base):  # type: ignore[misc]
         _head_timer: Any = None
 
         def connection_made(self, transport: Any) -> None:
@@ -66,7 +83,8 @@ def protocol_class(head_timeout: float) -> type[Any]:
             if (cycle is None or cycle.response_complete) and not self.transport.is_closing():
                 self.transport.close()
 
-    return TimelyH11Protocol
+    TimelyProtocol.__name__ = TimelyProtocol.__qualname__ = f"Timely{base.__name__}"
+    return TimelyProtocol
 
 
 class OncePerSecond(logging.Filter):
