@@ -7,9 +7,9 @@ listing (``createdAt`` descending) is a reversed walk, and a lookup by ID is one
 
 from __future__ import annotations
 
+import os
 import random
 import threading
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
@@ -20,6 +20,14 @@ from .clock import Clock
 Record = dict[str, Any]
 
 FAMILIES = ("authentications", "destinations", "sources", "tasks", "transformations")
+
+
+def _uuid4_text(bits: int) -> str:
+    """``str(uuid.UUID(int=bits, version=4))``, without building the UUID object: the version and
+    variant bits set as the uuid module sets them, the text in its 8-4-4-4-12 form."""
+    bits = (bits & ~(0xC000 << 48) | 0x8000 << 48) & ~(0xF000 << 64) | 4 << 76
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class IdFactory:
@@ -60,9 +68,9 @@ class IdFactory:
             if self.replay:
                 new_id = self.replay.popleft()
             elif self._rng is None:
-                new_id = str(uuid.uuid4())
+                new_id = _uuid4_text(int.from_bytes(os.urandom(16)))
             else:
-                new_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+                new_id = _uuid4_text(self._rng.getrandbits(128))
         issued = self.issued
         if issued is not None:
             issued.append(new_id)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -37,17 +36,19 @@ class ClientGone(Exception):
     """The client closed the connection before its request body arrived: nobody to answer."""
 
 
-@dataclass(slots=True)
 class WireRequest:
     """What the API path needs of one HTTP request, read from the scope once."""
 
-    method: str
-    path: str  # the route path: the scope's path without its root_path
-    query: dict[str, list[str]]
-    headers: dict[str, str]  # content-type, content-encoding, content-length (first value each)
-    app_ids: list[str] = field(default_factory=list)  # every x-algolia-application-id header
-    api_keys: list[str] = field(default_factory=list)  # every x-algolia-api-key header
-    client_host: str = "unknown"
+    __slots__ = ("api_keys", "app_ids", "client_host", "headers", "method", "path", "query")
+
+    def __init__(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> None:
+        self.method = method
+        self.path = path  # the route path: the scope's path without its root_path
+        self.query = query
+        self.headers = headers  # content-type, content-encoding, content-length (first value each)
+        self.app_ids: list[str] = []  # every x-algolia-application-id header
+        self.api_keys: list[str] = []  # every x-algolia-api-key header
+        self.client_host = "unknown"
 
     @classmethod
     def of(cls, scope: Scope) -> WireRequest:
@@ -116,11 +117,16 @@ class BodyDeadlines:
         self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopDeadlines] = (
             weakref.WeakKeyDictionary()
         )
+        self._last: _LoopDeadlines | None = None  # the loop asked for last (nearly always the same)
 
     def on(self, loop: asyncio.AbstractEventLoop) -> _LoopDeadlines:
+        last = self._last
+        if last is not None and last.loop is loop:
+            return last
         found = self._loops.get(loop)
         if found is None:
             found = self._loops.setdefault(loop, _LoopDeadlines(loop))
+        self._last = found
         return found
 
 
