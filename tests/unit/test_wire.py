@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
@@ -103,9 +104,9 @@ def test_the_scope_is_read_as_starlette_reads_it() -> None:
 
 
 def test_an_answer_goes_out_with_its_length_and_type_as_starlette_sets_them() -> None:
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     async def main() -> None:
