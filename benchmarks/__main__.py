@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import os
 import platform
 import sys
@@ -23,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from mockserver.connections import auto_stack
 from mockserver.http.app import create_app
 from mockserver.store import FAMILIES
 
@@ -482,8 +482,7 @@ def table(measures: list[Measure]) -> list[str]:
 
 def serving_stack() -> str:
     """What uvicorn's loop="auto"/http="auto" pick in this environment (the speed extra or not)."""
-    loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
-    http = "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
+    loop, http = auto_stack()
     return f"{loop} + {http}"
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import os
 import re
@@ -469,8 +468,9 @@ def setup_line(
         if tool == "wrk"
         else "Python asyncio + httpx (a floor, not a ceiling)"
     )
-    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
-    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    from mockserver.connections import auto_stack  # here: the bare server's process never loads mockserver
+
+    loop, http = auto_stack()
     return (
         f"{connections} connections, {seconds:g} s per case and server "
         f"({rounds} alternating round{'s' if rounds != 1 else ''}) "

@@ -38,6 +38,7 @@ from mockserver.http.wire import (
     WireRequest,
     encode_body,
     read_body,
+    route_path,
     send_answer,
 )
 
@@ -71,7 +72,7 @@ async def stages(app: MockApp, method: str, path: str, body: bytes) -> dict[str,
     engine = app.engine
     settings = engine.settings
     scope = _scope(method, path, body)
-    wire = WireRequest.of(scope)
+    wire = WireRequest.of(scope, path)
     match = app.route_table.match(method, path)
     operation = match.operation
 
@@ -111,7 +112,7 @@ async def stages(app: MockApp, method: str, path: str, body: bytes) -> dict[str,
         return fn()
 
     found: dict[str, Callable[[], Awaitable[Any]]] = {
-        "reading the scope": lambda: sync(lambda: WireRequest.of(scope)),
+        "reading the scope": lambda: sync(lambda: WireRequest.of(scope, route_path(scope))),
         "routing": lambda: sync(lambda: app.route_table.match(method, path)),
         "credential checks": lambda: sync(credentials),
     }

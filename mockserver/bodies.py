@@ -1,12 +1,11 @@
-"""Read a request body safely: size limits (also after gzip), content types, strict JSON."""
+"""Decode a request body safely: size limits after gzip, content types, strict JSON. (Reading it,
+within its size and time limits, is the HTTP face's: :func:`mockserver.http.wire.read_body`.)"""
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
 from typing import Any
-
-from starlette.requests import Request
 
 from . import jsonio
 from .errors import BadRequest, PayloadTooLarge
@@ -15,28 +14,9 @@ from .validation import MISSING
 JSON_TYPES = ("application/json", "text/plain")  # the JavaScript client sends JSON as text/plain
 
 
-async def read_json_body(request: Request, limit: int, max_depth: int | None = None) -> Any:
-    """The parsed JSON body, or MISSING when there is none. Raises ApiError on anything else."""
-    return decode_json_body(await read_body_bytes(request, limit), request.headers, limit, max_depth)
-
-
-async def read_body_bytes(request: Request, limit: int) -> bytes:
-    """The body as sent, at most ``limit`` bytes (PayloadTooLarge beyond)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"body: {declared} bytes is more than the {limit} bytes accepted")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"body: more than the {limit} bytes accepted")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def decode_json_body(raw: bytes, headers: Mapping[str, str], limit: int, max_depth: int | None = None) -> Any:
-    """A body read by :func:`read_body_bytes` decoded (gzip) and parsed, or MISSING when empty."""
+    """A body as received (see :func:`mockserver.http.wire.read_body`) decoded (gzip) and parsed,
+    or MISSING when empty."""
     if not raw:
         return MISSING
     return parse_json(json_text(raw, headers, limit), max_depth)

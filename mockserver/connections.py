@@ -35,6 +35,14 @@ def uvicorn_options(settings: MockSettings) -> dict[str, Any]:
     }
 
 
+def auto_stack() -> tuple[str, str]:
+    """The event loop and HTTP parser uvicorn's "auto" picks here: uvloop and httptools when
+    installed (the ``speed`` extra), else asyncio and h11."""
+    loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
+    return loop, http
+
+
 def protocol_class(head_timeout: float, parser: str = "auto") -> type[Any]:
     """uvicorn's HTTP protocol, closing a connection that has no request under way ``head_timeout``
     seconds after it opened (or after its last response): idle and half-sent heads alike.
@@ -43,7 +51,7 @@ def protocol_class(head_timeout: float, parser: str = "auto") -> type[Any]:
     picks: the ``speed`` extra), so the mock is served on the parser uvicorn would choose.
     """
     if parser == "auto":
-        parser = "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
+        parser = auto_stack()[1]
     base: type[Any]
     if parser == "httptools":
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol

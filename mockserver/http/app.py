@@ -40,6 +40,7 @@ from .wire import (
     all_headers,
     encode_body,
     read_body,
+    route_path,
     send_answer,
 )
 
@@ -90,18 +91,15 @@ class MockApp(Starlette):
         """API requests are served straight from ASGI; the control plane, lifespan and anything
         else go through Starlette."""
         if scope["type"] == "http":
-            path: str = scope["path"]
-            root = scope.get("root_path", "")
-            if root and path.startswith(root):
-                path = path[len(root) :]
+            path = route_path(scope)
             if not path.startswith(_CONTROL):
-                await self._serve(scope, receive, send)
+                await self._serve(scope, receive, send, path)
                 return
         await super().__call__(scope, receive, send)
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         started = time.perf_counter()
-        wire = WireRequest.of(scope)
+        wire = WireRequest.of(scope, path)
         api_request = ApiRequest(None, None, wire.method, wire.path, {}, wire.query)
         try:
             answer, drop = await self._answer(scope, receive, wire, api_request)

@@ -28,7 +28,7 @@ APP_ID_HEADER = b"x-algolia-application-id"
 API_KEY_HEADER = b"x-algolia-api-key"
 # The request headers the API path reads besides the credentials (first value wins, as in Starlette).
 _READ_HEADERS = frozenset({b"content-type", b"content-encoding", b"content-length"})
-_JSON_HEADERS = [(b"content-type", b"application/json")]
+_JSON_TYPE = (b"content-type", b"application/json")
 _NO_LENGTH = frozenset({204, 304})
 
 
@@ -51,11 +51,8 @@ class WireRequest:
         self.client_host = "unknown"
 
     @classmethod
-    def of(cls, scope: Scope) -> WireRequest:
-        path: str = scope["path"]
-        root = scope.get("root_path", "")
-        if root and path.startswith(root):  # mounted under a prefix (Starlette's get_route_path)
-            path = path[len(root) :]
+    def of(cls, scope: Scope, path: str) -> WireRequest:
+        """``path``: the scope's :func:`route_path`."""
         query: dict[str, list[str]] = {}
         raw_query: bytes = scope.get("query_string", b"")
         if raw_query:
@@ -95,6 +92,16 @@ class WireRequest:
         return value
 
 
+def route_path(scope: Scope) -> str:
+    """The path the app routes on: the scope's path without its root_path, as Starlette's
+    get_route_path takes it (an app mounted under a prefix)."""
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root) :]
+    return path
+
+
 def all_headers(scope: Scope) -> dict[str, str]:
     """Every request header, names lowercase, the first value of a repeated one (for the reference
     validator, which reads them as a mapping)."""
@@ -109,8 +116,8 @@ class BodyDeadlines:
 
     ``asyncio.timeout`` arms and cancels a timer for every read, a cost that shows on small
     requests; here a read costs two dict operations, and one timer per loop, running only while
-    reads are under way, cancels any read past its deadline. A read ends at most ``tick`` seconds
-    after its deadline (a tenth of the timeout, at most a second).
+    reads are under way, cancels any read past its deadline. A read ends at most a tick after its
+    deadline (a tick: a tenth of the timeout that started the timer, between 10 ms and 1 s).
     """
 
     def __init__(self) -> None:
@@ -142,18 +149,17 @@ class _LoopDeadlines:
     def watch(self, task: asyncio.Task[Any], timeout: float) -> None:
         self.reads[task] = self.loop.time() + timeout
         if self._timer is None:
-            self._timer = self.loop.call_later(max(0.01, min(1.0, timeout / 10)), self._check, timeout)
+            tick = max(0.01, min(1.0, timeout / 10))
+            self._timer = self.loop.call_later(tick, self._check, tick)
 
-    def _check(self, timeout: float) -> None:
+    def _check(self, tick: float) -> None:
         now = self.loop.time()
         for task, deadline in list(self.reads.items()):
             if deadline <= now:
                 del self.reads[task]
                 self.expired.add(task)
                 task.cancel()
-        self._timer = None
-        if self.reads:
-            self._timer = self.loop.call_later(max(0.01, min(1.0, timeout / 10)), self._check, timeout)
+        self._timer = self.loop.call_later(tick, self._check, tick) if self.reads else None
 
 
 async def read_body(
@@ -205,16 +211,11 @@ async def send_answer(send: Send, status: int, body: bytes | None, headers: Mapp
     content-length and content-type the answer's own headers do not override (as Starlette's
     Response sets them)."""
     raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
-    if raw:
-        names = {name for name, _ in raw}
-        if body is not None and b"content-type" not in names:
-            raw += _JSON_HEADERS
-        if b"content-length" not in names and not (status < 200 or status in _NO_LENGTH):
-            raw.append((b"content-length", str(len(body or b"")).encode()))
-    elif body is not None:
-        raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    elif not (status < 200 or status in _NO_LENGTH):
-        raw = [(b"content-length", b"0")]
+    given = {name for name, _ in raw} if raw else frozenset()  # (nearly always none)
+    if body is not None and b"content-type" not in given:
+        raw.append(_JSON_TYPE)
+    if b"content-length" not in given and not (status < 200 or status in _NO_LENGTH):
+        raw.append((b"content-length", str(len(body or b"")).encode()))
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body or b""})
 
@@ -226,5 +227,6 @@ __all__ = [
     "all_headers",
     "encode_body",
     "read_body",
+    "route_path",
     "send_answer",
 ]

@@ -29,15 +29,17 @@ def transform(ctx: Context, task: Record, records: Sequence[Record]) -> tuple[li
     """Records through the destination's code transformations, in order: (output, failures).
     With no code transformation to run, the output is ``records`` itself."""
     destination = ctx.account.destinations.get(task["destinationID"])
-    linked = [ctx.account.transformations.get(i) for i in (destination or {}).get("transformationIDs", ())]
-    if not any(t is not None and t.get("type", "code") == "code" for t in linked):
+    codes = [
+        (transformation_id, transformation)
+        for transformation_id in (destination or {}).get("transformationIDs", ())
+        if (transformation := ctx.account.transformations.get(transformation_id)) is not None
+        and transformation.get("type", "code") == "code"
+    ]
+    if not codes:
         return records if isinstance(records, list) else list(records), []
     current = list(records)
     failures: list[Record] = []
-    for transformation_id in (destination or {}).get("transformationIDs", ()):
-        transformation = ctx.account.transformations.get(transformation_id)
-        if transformation is None or transformation.get("type", "code") != "code":
-            continue
+    for transformation_id, transformation in codes:
         secrets = transformations.linked_secrets(ctx, transformation)
         with ctx.store_released():
             outcomes = ctx.sandbox.run_many(transformation["code"], current, secrets, deadline=ctx.deadline)

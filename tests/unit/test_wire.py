@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mockserver.errors import RequestTimeout
-from mockserver.http.wire import BodyDeadlines, WireRequest, read_body, send_answer
+from mockserver.http.wire import BodyDeadlines, WireRequest, read_body, route_path, send_answer
 
 
 def _stalling(first: bytes) -> Any:
@@ -90,7 +90,7 @@ def test_the_scope_is_read_as_starlette_reads_it() -> None:
         ],
         "client": ("10.0.0.1", 1234),
     }
-    wire = WireRequest.of(scope)
+    wire = WireRequest.of(scope, route_path(scope))
     assert wire.path == "/1/sources"
     assert wire.query == {
         "itemsPerPage": ["10"],
