@@ -268,11 +268,30 @@ def _varies(error: ValidationError, variants: Mapping[str, Schema], name: str) -
 def first_error(
     validator: OAS31Validator, instance: Any, where: str, hide_values: bool = False
 ) -> str | None:
-    from jsonschema.exceptions import best_match, relevance
-
     errors = list(validator.iter_errors(instance))
     if not errors:
         return None
+    try:
+        return _explain(errors, validator, where, hide_values)
+    finally:
+        _untangle(errors)
+
+
+def _untangle(errors: list[ValidationError]) -> None:
+    """Break the parent/context links between jsonschema's errors. Each links to its branches and
+    back, a cycle only the garbage collector frees; the errors hold parts of the refused body, so a
+    large body would stay in memory until the next full collection."""
+    stack = list(errors)
+    while stack:
+        error = stack.pop()
+        stack.extend(error.context)
+        error.context = []
+        error.parent = None
+
+
+def _explain(errors: list[ValidationError], validator: OAS31Validator, where: str, hide_values: bool) -> str:
+    from jsonschema.exceptions import best_match, relevance
+
     # A discriminated oneOf (the input's shape follows ``type``) is judged by the variant its
     # ``type`` names, which says more than "matches none of the allowed shapes".
     verdict = _Verdict()

@@ -11,6 +11,7 @@ split by :func:`urllib.parse.parse_qsl` keeping blank values.
 from __future__ import annotations
 
 import asyncio
+import io
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
@@ -169,7 +170,8 @@ async def read_body(
     declared = headers.get("content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"body: {declared} bytes is more than the {limit} bytes accepted")
-    chunks: list[bytes] = []
+    first = b""  # the body, while it comes in one piece (nearly always)
+    more: io.BytesIO | None = None  # the body so far, once a second piece arrived
     size = 0
     task = asyncio.current_task()
     assert task is not None, "a request runs in a task"
@@ -185,7 +187,17 @@ async def read_body(
                 size += len(chunk)
                 if size > limit:
                     raise PayloadTooLarge(f"body: more than the {limit} bytes accepted")
-                chunks.append(chunk)
+                if more is not None:
+                    more.write(chunk)
+                elif not first:
+                    first = chunk
+                else:
+                    # One growing buffer, not a list of pieces joined at the end: a large body is
+                    # held once, not twice, at its peak (getvalue() hands over the buffer uncopied).
+                    more = io.BytesIO()
+                    more.write(first)
+                    more.write(chunk)
+                    first = b""
             if not message.get("more_body", False):
                 break
     except asyncio.CancelledError:
@@ -198,7 +210,7 @@ async def read_body(
         # (The timer runs only while this task waits in receive(), so a cancel of ours always
         # lands there, never after the read ended.)
         watch.reads.pop(task, None)
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return first if more is None else more.getvalue()
 
 
 def encode_body(body: Any) -> bytes | None:

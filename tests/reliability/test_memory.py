@@ -1,6 +1,7 @@
 """Why: "Memory grows without bound" — the journal kept rejected bodies whole, snapshots were never
 freed. Now large rejected bodies are journaled as a size marker, snapshots are capped and freed by a
-reset, and the journal has a byte budget."""
+reset, and the journal has a byte budget; a refusal frees its body at once, and the served process
+returns large blocks to the OS."""
 
 from __future__ import annotations
 
@@ -17,14 +18,18 @@ def test_six_rejected_10_mb_bodies_leave_the_memory_where_it_was(serve: ServeFac
     junk = json.dumps({"type": "push", "name": "big", "junk": ["y" * 1000] * 9_500}).encode()
     with httpx.Client(base_url=served.url, headers=headers("MEM"), timeout=60) as client:
         client.get("/1/sources")
+        # The first refusal loads the validator that explains refusals (tens of MB of modules, once).
+        assert client.post("/1/sources", json={"type": "push", "name": "w", "junk": 1}).status_code == 400
         idle = rss_bytes(served.pid)
         for _ in range(6):
             answer = client.post("/1/sources", content=junk, headers={"content-type": "application/json"})
             assert answer.status_code == 400, answer.text
         grown = rss_bytes(served.pid) - idle
         calls = ok(client.get("/__mock__/journal", params={"rejected": "true"}))["calls"]
-    assert [c["body"] for c in calls] == [{"truncated": True, "bytes": len(junk), "kept": 0}] * 6
-    assert grown < 100 * 1024 * 1024, f"RSS grew by {grown / 2**20:.0f} MiB"
+    assert [c["body"] for c in calls[1:]] == [{"truncated": True, "bytes": len(junk), "kept": 0}] * 6
+    # What a refused body leaves is the allocator's, and `mockserver serve` has it hand large
+    # blocks back (measured +12 MiB; +80-100 MiB while the refusal's errors formed a cycle).
+    assert grown < 40 * 1024 * 1024, f"RSS grew by {grown / 2**20:.0f} MiB"
 
 
 def test_the_journal_keeps_to_its_byte_budget(serve: ServeFactory) -> None:

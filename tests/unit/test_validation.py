@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -251,6 +252,26 @@ def test_shapeless_input_says_so(validators: RequestValidators) -> None:
     body = {"input": {"username": ["u"]}}
     message = rejected(validators, "updateAuthentication", path={"authenticationID": "a"}, body=body)
     assert message == "body.input: matches none of the allowed shapes"
+
+
+def test_a_refusal_leaves_no_garbage_cycle_holding_the_body(validators: RequestValidators) -> None:
+    # jsonschema links each error to its branches and back; left linked, a refused body stays in
+    # memory until the next full garbage collection (measured: +80 MB after six 10 MB bodies).
+    body = {"type": "push", "name": "big", "junk": ["y" * 1000] * 10}
+    validate = validators["createSource"].validate
+    with pytest.raises(BadRequest):  # the first refusal builds the validator that explains it
+        validate({}, {}, {"type": "push", "name": "warm-up", "junk": 1})
+    gc.collect()
+    gc.disable()
+    try:
+        try:
+            validate({}, {}, body)
+        except BadRequest as error:
+            message = error.message
+        assert message.startswith("body: Additional properties are not allowed")
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 # --- agreement with openapi-core --------------------------------------------------------------

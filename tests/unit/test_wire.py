@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.errors import RequestTimeout
+from mockserver.errors import PayloadTooLarge, RequestTimeout
 from mockserver.http.wire import BodyDeadlines, WireRequest, read_body, route_path, send_answer
 
 
@@ -123,3 +123,29 @@ def test_an_answer_goes_out_with_its_length_and_type_as_starlette_sets_them() ->
     assert sent[1]["body"] == b'{"a":1}'
     assert sent[2]["headers"] == [] and sent[3]["body"] == b""  # 204: no length at all
     assert sent[4]["headers"] == [(b"content-length", b"0")] and sent[5]["body"] == b""
+
+
+def _pieces(*chunks: bytes) -> Any:
+    """A receive that hands over ``chunks`` one message each, the last one ending the body."""
+    queue = list(chunks)
+
+    async def receive() -> dict[str, Any]:
+        chunk = queue.pop(0)
+        return {"type": "http.request", "body": chunk, "more_body": bool(queue)}
+
+    return receive
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [(b'{"a": 1}',), (b"", b'{"a"', b"", b": 1}"), (b'{"a', b'": ', b"1", b"}", b""), (b"",)],
+)
+def test_a_body_in_pieces_is_read_whole(chunks: tuple[bytes, ...]) -> None:
+    body = asyncio.run(read_body(_pieces(*chunks), {}, 1000, 5.0, BodyDeadlines()))
+    assert body == b"".join(chunks)
+    assert type(body) is bytes
+
+
+def test_a_body_over_the_limit_in_pieces_is_refused() -> None:
+    with pytest.raises(PayloadTooLarge, match="more than the 10 bytes"):
+        asyncio.run(read_body(_pieces(b"123456", b"78", b"901"), {}, 10, 5.0, BodyDeadlines()))
