@@ -446,10 +446,10 @@ def banner(app: MockApp, host: str, port: int) -> str:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .allocator import return_large_blocks
     from .connections import limit_resource_logs, raise_fd_limit, uvicorn_options
     from .headerlimit import HeaderSizeLimit
     from .http.app import create_app
+    from .memory import tune_served_process
     from .persistence import StateFileError
     from .seeding import SeedError
     from .server import quiet_dropped_connections
@@ -476,7 +476,7 @@ def serve(args: argparse.Namespace) -> int:
         quiet_dropped_connections()
         limit_resource_logs()
         raise_fd_limit()
-        return_large_blocks()
+        tune_served_process()
         # loop/http "auto": uvloop and httptools when installed (the speed extra); the head-size
         # limit h11 enforces, with either parser.
         config = uvicorn.Config(

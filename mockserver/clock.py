@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -69,7 +70,21 @@ class Clock:
 
 def rfc3339(moment: datetime) -> str:
     """``2026-11-23T12:53:10Z``: seconds precision, UTC, as the Ingestion API writes dates."""
-    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment.tzinfo is not UTC:
+        moment = _utc(moment)
+    return rfc3339_of_second((moment - _EPOCH) // _SECOND)  # (exact: no float rounding)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
+
+
+@functools.lru_cache(maxsize=512)
+def rfc3339_of_second(second: int) -> str:
+    """:func:`rfc3339` of a whole POSIX second. Cached: a run stamps its dates with a few
+    seconds, over and over (formatting is ~2 µs; a cached one ~0.1 µs)."""
+    moment = _EPOCH + timedelta(seconds=second)
+    return moment.isoformat().replace("+00:00", "Z")  # (isoformat pads the year to four digits)
 
 
 def parse_rfc3339(text: str) -> datetime:

@@ -13,11 +13,11 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from .. import indexes
-from ..clock import parse_rfc3339, rfc3339
+from ..clock import parse_rfc3339, rfc3339, rfc3339_of_second
 from ..errors import BadRequest, Conflict, NotFound
 from ..store import Account, Record
 from .context import Context, Handler, Hooks
@@ -267,7 +267,7 @@ def settle_all(ctx: Context) -> float:
 
 
 def _stamp(epoch: float) -> str:
-    return rfc3339(datetime.fromtimestamp(epoch, UTC))
+    return rfc3339_of_second(math.floor(epoch))
 
 
 def _run_updated(run: Record, _account: Account) -> Any:

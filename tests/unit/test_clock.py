@@ -108,6 +108,19 @@ def test_rfc3339_has_seconds_precision_and_z() -> None:
 
 
 @pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        # the last microsecond of a second stays in it, even where a float timestamp would round up
+        (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC), "9999-12-31T23:59:59Z"),
+        (datetime(1969, 12, 31, 23, 59, 59, 500000, tzinfo=UTC), "1969-12-31T23:59:59Z"),
+        (datetime(1, 1, 1, tzinfo=UTC), "0001-01-01T00:00:00Z"),
+    ],
+)
+def test_rfc3339_at_the_edges_of_a_second_and_of_time(moment: datetime, text: str) -> None:
+    assert rfc3339(moment) == text
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("2026-11-23T12:53:10Z", datetime(2026, 11, 23, 12, 53, 10, tzinfo=UTC)),
