@@ -189,3 +189,38 @@ def test_unsupported_references_are_refused(tmp_path: Path, schemas: str, messag
     text = f"{header}components:\n  schemas:\n    {schemas}\n"
     with pytest.raises(ValueError, match=message):
         load_spec(write(tmp_path, text))
+
+
+def _inline(node: Any, root: dict[str, Any]) -> Any:
+    """Every $ref replaced by a fresh copy of its target (the slow, obviously right way)."""
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            target: Any = root
+            for part in node["$ref"][2:].split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            siblings = {k: _inline(v, root) for k, v in node.items() if k != "$ref"}
+            resolved = _inline(target, root)
+            return {**resolved, **siblings} if siblings and isinstance(resolved, dict) else resolved
+        return {k: _inline(v, root) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v, root) for v in node]
+    return node
+
+
+def test_references_resolve_to_their_targets_and_share_them() -> None:
+    spec = load_spec()
+    assert spec.resolved == _inline(spec.document, spec.document)
+    # A schema referred to from several operations is one object: resolved once, not copied per use.
+    push, push_task = spec.operations["push"], spec.operations["pushTask"]
+    assert push.body_schema == push_task.body_schema
+    assert push.body_schema is push_task.body_schema
+
+
+def test_a_cycle_through_several_references_is_refused(tmp_path: Path) -> None:
+    header = "openapi: 3.1.0\ninfo: {title: X, version: '1'}\npaths: {}\n"
+    schemas = (
+        "    A: {type: object, properties: {b: {$ref: '#/components/schemas/B'}}}\n"
+        "    B: {type: array, items: {$ref: '#/components/schemas/A'}}\n"
+    )
+    with pytest.raises(ValueError, match="recursive"):
+        load_spec(write(tmp_path, f"{header}components:\n  schemas:\n{schemas}"))
