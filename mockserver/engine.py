@@ -228,7 +228,9 @@ class Engine:
         body = request.body
         body_size = request.body_bytes
         body_json = request.body_json
-        if body is not MISSING and body_size is None:
+        if body is MISSING:
+            body_size = 0  # (a body that was not JSON is not kept: it costs the journal nothing)
+        elif body_size is None:
             body_size = estimate_size(body)
         if body is not MISSING and answer.status >= 400 and (body_size or 0) > REJECTED_BODY_BYTES:
             body = truncated_body(body_size or 0)  # a refused body is not worth its memory
