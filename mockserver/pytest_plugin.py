@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -100,6 +100,12 @@ def _ini_settings(config: pytest.Config) -> dict[str, Any]:
 _INI_SETTINGS = pytest.StashKey[dict[str, Any]]()
 
 
+def _misused(message: str) -> NoReturn:
+    """Fail the test that misuses the marker with ``message`` alone: its setup errors with one
+    line, not a traceback through the plugin (the mistake is in the test, not here)."""
+    pytest.fail(message, pytrace=False)
+
+
 def _test_settings(request: pytest.FixtureRequest) -> mock_settings.MockSettings:
     """The ini options, then the markers (the closest wins), as one MockSettings."""
     options: dict[str, Any] = {"app_id": DEFAULT_APP_ID, "api_key": DEFAULT_API_KEY, "strict": False}
@@ -111,7 +117,7 @@ def _test_settings(request: pytest.FixtureRequest) -> mock_settings.MockSettings
             from .flags import did_you_mean
 
             hint = "".join(did_you_mean(name, allowed) for name in sorted(unknown)[:1])
-            raise pytest.UsageError(
+            _misused(
                 f"@pytest.mark.{MARKER}: unknown arguments {sorted(unknown) or list(marker.args)}{hint}; "
                 f"known: {sorted(allowed)}"
             )
@@ -122,7 +128,7 @@ def _test_settings(request: pytest.FixtureRequest) -> mock_settings.MockSettings
     try:
         return mock_settings.from_options(options)
     except (TypeError, ValueError) as exc:
-        raise pytest.UsageError(f"@pytest.mark.{MARKER}: {exc}") from None
+        _misused(f"@pytest.mark.{MARKER}: {exc}")
 
 
 @pytest.fixture(scope="session")
@@ -170,7 +176,7 @@ def ingestion_mock(request: pytest.FixtureRequest, _ingestion_mock_app: MockApp)
         control.reset()
         if isinstance(exc, seeding.SeedError):
             raise
-        raise pytest.UsageError(f"@pytest.mark.{MARKER}: {exc}") from None
+        _misused(f"@pytest.mark.{MARKER}: {exc}")
     engine.journal.clear()  # seeding is not the code under test
     request.node.stash[_HANDLE] = handle
     request.node.stash[_FAIL_ON_REJECTION] = settings.fail_on_rejection
