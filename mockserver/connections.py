@@ -65,31 +65,44 @@ def protocol_class(head_timeout: float, parser: str = "auto") -> type[Any]:
         raise ValueError(f"unknown HTTP parser {parser!r}: h11, httptools or auto")
 
     class TimelyProtocol(base):  # type: ignore[misc]
+        # One timer per connection, re-armed lazily: a response only notes the time (a timer per
+        # response cost a cancel and a new heap entry on every request); when the timer fires
+        # early because a response came since, it sets itself for the time still to go.
         _head_timer: Any = None
+        _idle_from = 0.0
 
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
-            self._arm()
+            self._idle_from = self.loop.time()
+            self._arm(self._idle_from + head_timeout)
 
         def on_response_complete(self) -> None:
             super().on_response_complete()
-            self._arm()
+            self._idle_from = self.loop.time()
+            if self._head_timer is None:  # it fired while the request was under way
+                self._arm(self._idle_from + head_timeout)
 
         def connection_lost(self, exc: Exception | None) -> None:
             if self._head_timer is not None:
                 self._head_timer.cancel()
+                self._head_timer = None
             super().connection_lost(exc)
 
-        def _arm(self) -> None:
-            if self._head_timer is not None:
-                self._head_timer.cancel()
-            self._head_timer = self.loop.call_later(head_timeout, self._close_if_idle)
+        def _arm(self, when: float) -> None:
+            self._head_timer = self.loop.call_at(when, self._close_if_idle)
 
         def _close_if_idle(self) -> None:
             self._head_timer = None
+            if self.transport.is_closing():
+                return
             cycle = self.cycle
-            if (cycle is None or cycle.response_complete) and not self.transport.is_closing():
-                self.transport.close()
+            if cycle is not None and not cycle.response_complete:
+                return  # a request under way: its response arms the timer again
+            due = self._idle_from + head_timeout
+            if self.loop.time() < due:
+                self._arm(due)  # a response came since this was set
+                return
+            self.transport.close()
 
     TimelyProtocol.__name__ = TimelyProtocol.__qualname__ = f"Timely{base.__name__}"
     return TimelyProtocol

@@ -6,10 +6,14 @@ import importlib.util
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import uvicorn
 from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from mockserver.connections import protocol_class
 
@@ -26,14 +30,20 @@ def test_an_unknown_parser_is_refused_by_name() -> None:
         protocol_class(5.0, "picohttp")
 
 
-@pytest.mark.parametrize("parser", PARSERS)
-def test_a_connection_that_sends_no_request_is_closed_on_either_parser(parser: str) -> None:
+@contextmanager
+def _served(parser: str, head_timeout: float) -> Iterator[tuple[str, int]]:
     if parser == "httptools":
         pytest.importorskip("httptools", reason="the speed extra is not installed")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
+    app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("ok"))])
     config = uvicorn.Config(
-        Starlette(), log_level="warning", lifespan="off", http=protocol_class(0.3, parser), loop="asyncio"
+        app,
+        log_level="warning",
+        lifespan="off",
+        http=protocol_class(head_timeout, parser),
+        loop="asyncio",
+        timeout_keep_alive=60,  # (uvicorn's own idle timer out of the way)
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -42,10 +52,33 @@ def test_a_connection_that_sends_no_request_is_closed_on_either_parser(parser: s
         deadline = time.monotonic() + 10
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.01)
-        with socket.create_connection(sock.getsockname(), timeout=10) as idle:
-            started = time.monotonic()
-            assert idle.recv(1024) == b""  # closed by the server, having sent nothing
-            assert time.monotonic() - started < 5
+        yield sock.getsockname()
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_a_connection_that_sends_no_request_is_closed_on_either_parser(parser: str) -> None:
+    with _served(parser, 0.3) as address, socket.create_connection(address, timeout=10) as idle:
+        started = time.monotonic()
+        assert idle.recv(1024) == b""  # closed by the server, having sent nothing
+        assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_a_busy_connection_stays_open_and_is_closed_once_idle(parser: str) -> None:
+    with _served(parser, 0.5) as address, socket.create_connection(address, timeout=10) as busy:
+        started = time.monotonic()
+        while time.monotonic() - started < 1.5:  # three timeouts' worth of requests
+            busy.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")
+            answer = busy.recv(4096)
+            while not answer.endswith(b"ok"):  # (httptools sends the head and the body apart)
+                more = busy.recv(4096)
+                assert more, f"closed while busy, after {answer!r}"
+                answer += more
+            assert answer.startswith(b"HTTP/1.1 200"), answer
+            time.sleep(0.1)
+        last = time.monotonic()
+        assert busy.recv(1024) == b""  # closed, once idle for the timeout
+        assert 0.3 < time.monotonic() - last < 5
