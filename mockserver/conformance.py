@@ -14,6 +14,7 @@ reference naming nothing is a 404).
 
 from __future__ import annotations
 
+import copy
 import socket
 import time
 from collections import Counter
@@ -304,7 +305,9 @@ def run_conformance(
     if url is not None:
         call_kwargs["base_url"] = url.rstrip("/")
 
-    schema = schemathesis.openapi.from_dict(loaded.document)
+    # A copy: schemathesis fills in the document it is given (``links: {}`` on every response),
+    # and ``loaded`` is the process's cached spec, the one every mock here is built from.
+    schema = schemathesis.openapi.from_dict(copy.deepcopy(loaded.document))
     if app is not None:
         schema.app = app
     wanted = set(operations) if operations is not None else None
