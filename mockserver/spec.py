@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .spec_twin import read_document
 
 Schema = dict[str, Any]
 
@@ -169,8 +169,7 @@ def load_spec(path: str | Path | None = None) -> Spec:
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(path: Path, _mtime: int) -> Spec:
-    with path.open("rb") as fh:
-        document = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    document = read_document(path)  # (from its parsed twin when there is a current one)
     if not isinstance(document, dict) or "paths" not in document:
         raise ValueError(f"{path}: not an OpenAPI document (no 'paths')")
     return Spec(document, path)

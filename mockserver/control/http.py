@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -286,7 +285,7 @@ def routes(control: MockControl) -> list[Route]:
     ) -> Response:
         return JSONResponse(control.health())
 
-    document = yaml.safe_load(control_spec().read_text(encoding="utf-8"))
+    document = load_spec(control_spec()).document  # (parsed once per process, from its twin)
 
     async def openapi(
         request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
