@@ -17,7 +17,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from .errors import BadRequest
 from .spec import Operation, Spec
-from .validation import MISSING, describe_error
+from .validation import MISSING, describe_error, untangle
 
 _HOST = "https://data.us.algolia.com"
 
@@ -59,12 +59,20 @@ class ReferenceValidator:
             # whole request body, secrets included.
             detail = exc.__cause__
             causes = list(getattr(detail, "schema_errors", None) or getattr(exc, "schema_errors", None) or ())
-            if causes:
-                from jsonschema.exceptions import best_match
+            try:
+                if causes:
+                    from jsonschema.exceptions import best_match
 
-                where = "body" if "body" in type(exc).__name__.lower() else "request"
-                return describe_error(best_match(causes), where, {}, hide_values=True)
-            return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+                    where = "body" if "body" in type(exc).__name__.lower() else "request"
+                    return describe_error(best_match(causes), where, {}, hide_values=True)
+                return f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            finally:
+                # The errors link to one another and to their tracebacks: left so, they would hold
+                # the refused body until the next full garbage collection.
+                untangle(causes)
+                exc.__cause__ = exc.__context__ = None
+                exc.__traceback__ = None
+                del detail, causes
         return None
 
     def validate(

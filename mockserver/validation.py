@@ -274,10 +274,10 @@ def first_error(
     try:
         return _explain(errors, validator, where, hide_values)
     finally:
-        _untangle(errors)
+        untangle(errors)
 
 
-def _untangle(errors: list[ValidationError]) -> None:
+def untangle(errors: list[ValidationError]) -> None:
     """Break the parent/context links between jsonschema's errors. Each links to its branches and
     back, a cycle only the garbage collector frees; the errors hold parts of the refused body, so a
     large body would stay in memory until the next full collection."""
