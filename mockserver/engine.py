@@ -226,14 +226,14 @@ class Engine:
         ``answer_bytes``: the answer's size as JSON, when the caller encoded it already."""
         operation = request.operation
         body = request.body
-        body_size = request.body_bytes
         body_json = request.body_json
+        body_size: int
         if body is MISSING:
             body_size = 0  # (a body that was not JSON is not kept: it costs the journal nothing)
-        elif body_size is None:
-            body_size = estimate_size(body)
-        if body is not MISSING and answer.status >= 400 and (body_size or 0) > REJECTED_BODY_BYTES:
-            body = truncated_body(body_size or 0)  # a refused body is not worth its memory
+        else:
+            body_size = request.body_bytes if request.body_bytes is not None else estimate_size(body)
+        if body is not MISSING and answer.status >= 400 and body_size > REJECTED_BODY_BYTES:
+            body = truncated_body(body_size)  # a refused body is not worth its memory
             body_size = 64
             body_json = None
         elif body is not MISSING and operation is not None:
@@ -256,7 +256,7 @@ class Engine:
             body_json=None if body is MISSING else body_json,
         )
         answer_size = answer_bytes if answer_bytes is not None else estimate_size(answer.body, 10_000)
-        size = CALL_OVERHEAD + MEMORY_FACTOR * ((body_size or 0) + answer_size)
+        size = CALL_OVERHEAD + MEMORY_FACTOR * (body_size + answer_size)
         self.journal.record(call, size)
         if self.response_checker is not None and operation is not None and not answer.injected:
             self.response_checker.check(operation, answer.status, answer.body)

@@ -72,7 +72,6 @@ class ReferenceValidator:
                 untangle(causes)
                 exc.__cause__ = exc.__context__ = None
                 exc.__traceback__ = None
-                del detail, causes
         return None
 
     def validate(

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .. import jsonio
+from .. import engine, jsonio
 from ..errors import InvalidCredentials, PayloadTooLarge, RequestTimeout
 
 Scope = MutableMapping[str, Any]
@@ -25,8 +25,9 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-APP_ID_HEADER = b"x-algolia-application-id"
-API_KEY_HEADER = b"x-algolia-api-key"
+# The credential headers' names as ASGI gives them (bytes, lowercase).
+APP_ID_HEADER = engine.APP_ID_HEADER.encode("latin-1")
+API_KEY_HEADER = engine.API_KEY_HEADER.encode("latin-1")
 # The request headers the API path reads besides the credentials (first value wins, as in Starlette).
 _READ_HEADERS = frozenset({b"content-type", b"content-encoding", b"content-length"})
 _JSON_TYPE = (b"content-type", b"application/json")
