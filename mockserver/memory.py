@@ -13,8 +13,8 @@ The collector: a push of 1,000 records decodes into 1,000 dicts. At CPython's de
 (a young collection every 700 new containers) the collector runs several times during each such
 request, finds the body alive each time and promotes it, and the promotions bring on full
 collections, which walk everything the process holds: the spec, the validators, the stored state.
-Measured on a served push: 6 to 10% of its CPU, run against run. The objects built at start-up are frozen out of the
-collector's way, and young collections wait for more new containers.
+Measured on a served push: 6 to 10% of its CPU, run against run. The objects built at start-up are
+frozen out of the collector's way, and young collections wait for more new containers.
 """
 
 from __future__ import annotations
