@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from mockserver.connections import auto_stack
+from mockserver.engine.store import FAMILIES
 from mockserver.http.app import create_app
-from mockserver.store import FAMILIES
+from mockserver.http.connections import auto_stack
 
 from . import bench_client, bench_inprocess, bench_plugin, bench_scale, bench_serve, bench_shared
 
@@ -223,7 +223,7 @@ t = time.perf_counter()
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from mockserver.server import LiveServer
+from mockserver.http.live_server import LiveServer
 
 async def endpoint(request):
     return JSONResponse({"ok": True})

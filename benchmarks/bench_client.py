@@ -3,7 +3,7 @@ TestClient and a real socket.
 
 Run: ``python -m benchmarks.bench_client [--requests 300] [--repeats 7]``
 
-- ``InProcessClient`` (``mockserver.inprocess``): the httpx API straight into the ASGI app on a loop
+- ``InProcessClient`` (``mockserver.http.inprocess``): the httpx API straight into the ASGI app on a loop
   the client owns (when this tree has it);
 - Starlette's ``TestClient``: what the ``ingestion_http`` fixture used (a thread portal per request);
 - ``httpx.Client`` over a socket to the same app on ``LiveServer`` (uvicorn in a thread of this
@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 from starlette.testclient import TestClient
 
-from mockserver.server import LiveServer
+from mockserver.http.live_server import LiveServer
 
 from . import bench_inprocess as inproc
 
@@ -59,8 +59,8 @@ def client_costs(requests: int = 300, repeats: int = 7) -> list[ClientCost]:
     server = LiveServer(app).start()
     closers.append(server.stop)
     try:
-        if importlib.util.find_spec("mockserver.inprocess") is not None:
-            from mockserver.inprocess import InProcessClient
+        if importlib.util.find_spec("mockserver.http.inprocess") is not None:
+            from mockserver.http.inprocess import InProcessClient
 
             in_process = InProcessClient(app, base_url="http://ingestion.mock", headers=HEADERS)
             closers.append(in_process.close)

@@ -3,7 +3,7 @@
 Run: ``python -m benchmarks.bench_pipeline [--records N] [--batch-size B] [--repeats R]``
 
 Three ways to make the same HTTP round trips (N/B POSTs of B-record payloads, then N/B GETs),
-each against a server run the same way (uvicorn in a thread, ``mockserver.server.LiveServer``):
+each against a server run the same way (uvicorn in a thread, ``mockserver.http.live_server.LiveServer``):
 
 1. ``chunked_push(wait_for_tasks=True)`` of the real ``IngestionClientSync`` against the mock;
 2. the same ``chunked_push`` against bare Starlette endpoints that parse the body and answer fixed
@@ -36,7 +36,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mockserver.http.app import MockApp, create_app
-from mockserver.server import LiveServer
+from mockserver.http.live_server import LiveServer
 
 APP_ID = "BENCHAPP"
 API_KEY = "bench-key"

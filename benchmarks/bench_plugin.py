@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any, ClassVar, cast
 
 from mockserver import MockApp, create_app
+from mockserver.engine.store import Account
+from mockserver.http.live_server import LiveServer
 from mockserver.pytest_plugin import MARKER, ingestion_mock
-from mockserver.server import LiveServer
-from mockserver.store import Account
 
 APP_ID = "bench-app"
 PER_FAMILY = 200  # five families: 1,000 resources

@@ -468,7 +468,7 @@ def setup_line(
         if tool == "wrk"
         else "Python asyncio + httpx (a floor, not a ceiling)"
     )
-    from mockserver.connections import auto_stack  # here: the bare server's process never loads mockserver
+    from mockserver.http.connections import auto_stack
 
     loop, http = auto_stack()
     return (

@@ -29,9 +29,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mockserver.bodies import decode_json_body
-from mockserver.engine import Answer, ApiRequest
+from mockserver.engine.core import Answer, ApiRequest
 from mockserver.http.app import MockApp
+from mockserver.http.bodies import decode_json_body
 from mockserver.http.wire import (
     API_KEY_HEADER,
     APP_ID_HEADER,

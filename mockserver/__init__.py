@@ -10,36 +10,36 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .clock import Clock
-    from .control import MockControl
-    from .engine import Answer, ApiRequest, Engine
-    from .errors import ApiError, ResponseContractError
-    from .handle import IngestionMock
-    from .http.app import MockApp, create_app
-    from .journal import Call, Journal
-    from .server import LiveServer
-    from .settings import MockSettings
-    from .spec import Spec, load_spec
-    from .store import Account, RunPolicy, Store
+    from mockserver.control.mock_control import MockControl
+    from mockserver.engine.clock import Clock
+    from mockserver.engine.core import Answer, ApiRequest, Engine
+    from mockserver.engine.errors import ApiError, ResponseContractError
+    from mockserver.engine.journal import Call, Journal
+    from mockserver.engine.store import Account, RunPolicy, Store
+    from mockserver.http.app import MockApp, create_app
+    from mockserver.http.live_server import LiveServer
+    from mockserver.pytest_plugin.mock_handle import IngestionMock
+    from mockserver.settings import MockSettings
+    from mockserver.spec import Spec, load_spec
 
 _PUBLIC = {
-    "Account": "store",
-    "Answer": "engine",
-    "ApiError": "errors",
-    "ApiRequest": "engine",
-    "Call": "journal",
-    "Clock": "clock",
-    "Engine": "engine",
-    "IngestionMock": "handle",
-    "Journal": "journal",
-    "LiveServer": "server",
+    "Account": "engine.store",
+    "Answer": "engine.core",
+    "ApiError": "engine.errors",
+    "ApiRequest": "engine.core",
+    "Call": "engine.journal",
+    "Clock": "engine.clock",
+    "Engine": "engine.core",
+    "IngestionMock": "pytest_plugin.mock_handle",
+    "Journal": "engine.journal",
+    "LiveServer": "http.live_server",
     "MockApp": "http.app",
-    "MockControl": "control",
+    "MockControl": "control.mock_control",
     "MockSettings": "settings",
-    "ResponseContractError": "errors",
-    "RunPolicy": "store",
+    "ResponseContractError": "engine.errors",
+    "RunPolicy": "engine.store",
     "Spec": "spec",
-    "Store": "store",
+    "Store": "engine.store",
     "create_app": "http.app",
     "load_spec": "spec",
 }

@@ -13,8 +13,8 @@ import sys
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .conformance import DEFAULT_MIN_COVERAGE
-from .flags import (
+from mockserver.conformance import DEFAULT_MIN_COVERAGE
+from mockserver.flags import (
     USAGE,
     CliError,
     check_serve_options,
@@ -29,10 +29,10 @@ from .flags import (
 )
 
 if TYPE_CHECKING:
-    from .http.app import MockApp
-    from .journal import Call
-    from .settings import MockSettings
-    from .spec import Spec
+    from mockserver.engine.journal import Call
+    from mockserver.http.app import MockApp
+    from mockserver.settings import MockSettings
+    from mockserver.spec import Spec
 
 DEFAULT_PORT = 8787
 DEFAULT_RUN_SECONDS = 1.0
@@ -212,7 +212,7 @@ SERVER_FLAGS = ("--host", "--port", "--spec", "--log-level")
 
 
 def add_serve_options(serve: argparse.ArgumentParser) -> None:
-    from .settings import offers
+    from mockserver.settings import offers
 
     net = serve.add_argument_group("listening")
     net.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
@@ -301,7 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def keys_from_flags(values: Sequence[str]) -> tuple[dict[str, Any], ...]:
     """``--key KEY:ACL1,ACL2`` (or ``APP:KEY:ACL1,ACL2``) as key settings."""
-    from .settings import parse_key
+    from mockserver.settings import parse_key
 
     try:
         return tuple(parse_key(value) for value in values)
@@ -314,7 +314,7 @@ def settings_from_args(args: argparse.Namespace, operations: Collection[str]) ->
 
     ``operations`` are the served spec's operationIds, which fault flags must name.
     """
-    from .settings import MockSettings, from_options, serve_flags
+    from mockserver.settings import MockSettings, from_options, serve_flags
 
     check_serve_options(
         app_id=args.app_id,
@@ -446,13 +446,13 @@ def banner(app: MockApp, host: str, port: int) -> str:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .connections import limit_resource_logs, raise_fd_limit, uvicorn_options
-    from .headerlimit import HeaderSizeLimit
-    from .http.app import create_app
-    from .memory import tune_served_process
-    from .persistence import StateFileError
-    from .seeding import SeedError
-    from .server import quiet_dropped_connections
+    from mockserver.durability.log import StateFileError
+    from mockserver.http.app import create_app
+    from mockserver.http.connections import limit_resource_logs, raise_fd_limit, uvicorn_options
+    from mockserver.http.head_limit import HeaderSizeLimit
+    from mockserver.http.live_server import quiet_dropped_connections
+    from mockserver.http.process_memory import tune_served_process
+    from mockserver.seeding import SeedError
 
     spec = _load_spec(args.spec)
     settings = settings_from_args(
@@ -494,7 +494,7 @@ def serve(args: argparse.Namespace) -> int:
 
 def _load_spec(path: str | None) -> Spec:
     """The spec to serve or check; a file that cannot be read or is no OpenAPI document is one line."""
-    from .spec import load_spec
+    from mockserver.spec import load_spec
 
     try:
         return load_spec(path)
@@ -535,7 +535,7 @@ def check(args: argparse.Namespace) -> int:
             "mockserver check needs schemathesis and hypothesis: "
             "pip install 'ingestion-mockserver[strategies]'"
         ) from None
-    from .conformance import run_conformance
+    from mockserver.conformance import run_conformance
 
     spec = _load_spec(args.spec)
     report = run_conformance(

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ApiError
-from .spec import Spec, load_spec
-from .validation import MISSING, RequestValidators
+from mockserver.engine.errors import ApiError
+from mockserver.engine.validation import MISSING, RequestValidators
+from mockserver.spec import Spec, load_spec
 
 APP_ID_HEADER = "x-algolia-application-id"
 API_KEY_HEADER = "x-algolia-api-key"

@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from urllib.parse import urlsplit
 
-from .faults import FaultRule
+from mockserver.engine.faults import FaultRule
 
 USAGE = 2  # exit status of a usage error
 

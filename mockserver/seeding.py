@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from . import data, indexes
-from .clock import parse_rfc3339
-from .engine import Engine
-from .resources.runs import EventPlan, create_run
-from .store import Account, RunPolicy
+from mockserver import data
+from mockserver.engine import indexes
+from mockserver.engine.clock import parse_rfc3339
+from mockserver.engine.core import Engine
+from mockserver.engine.store import Account, RunPolicy
+from mockserver.resources.runs import EventPlan, create_run
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

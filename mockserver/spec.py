@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .spec_twin import read_document
+from mockserver.spec_twin import read_document
 
 Schema = dict[str, Any]
 
@@ -17,7 +17,7 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "tra
 
 def bundled_spec_path() -> Path:
     """The Ingestion spec shipped with the package."""
-    from .data import ingestion_spec
+    from mockserver.data import ingestion_spec
 
     return ingestion_spec()
 

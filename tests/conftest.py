@@ -11,7 +11,7 @@ from algoliasearch.ingestion.config import IngestionConfig
 from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
-from mockserver.server import LiveServer
+from mockserver.http.live_server import LiveServer
 
 APP_ID = "TESTAPP"
 API_KEY = "test-api-key"

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from mockserver import MockApp
-from mockserver.server import LiveServer
+from mockserver.http.live_server import LiveServer
 from tests.conftest import APP_ID, CREDENTIALS
 
 THREADS = 16

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from mockserver import create_app, load_spec
 from mockserver.cli import main
 from mockserver.conformance import ConformanceReport, assert_conformance, run_conformance
-from mockserver.server import LiveServer
+from mockserver.http.live_server import LiveServer
 
 HEADERS = {"x-algolia-application-id": "conformance", "x-algolia-api-key": "conformance-key"}
 

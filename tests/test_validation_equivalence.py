@@ -31,10 +31,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from mockserver.errors import BadRequest
-from mockserver.reference_validator import ReferenceValidator
+from mockserver.engine.errors import BadRequest
+from mockserver.engine.reference_validator import ReferenceValidator
+from mockserver.engine.validation import MISSING, RequestValidators
 from mockserver.spec import Operation, Parameter, Schema, load_spec
-from mockserver.validation import MISSING, RequestValidators
 from tests.conftest import CREDENTIALS
 
 EXAMPLES = 40  # per operation; each example is judged unmutated and with one or two rules broken

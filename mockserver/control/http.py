@@ -12,16 +12,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from ..bodies import parse_json
-from ..data import control_spec
-from ..engine import API_KEY_HEADER, APP_ID_HEADER
-from ..errors import ApiError, BadRequest, Forbidden, NotFound
-from ..journal import JournalQuery
-from ..seeding import SeedError
-from ..spec import load_spec
-from ..ui import ui_routes
-from ..validation import MISSING, RequestValidators
-from . import MockControl
+from mockserver.control.mock_control import MockControl
+from mockserver.data import control_spec
+from mockserver.engine.core import API_KEY_HEADER, APP_ID_HEADER
+from mockserver.engine.errors import ApiError, BadRequest, Forbidden, NotFound
+from mockserver.engine.journal import JournalQuery
+from mockserver.engine.validation import MISSING, RequestValidators
+from mockserver.http.bodies import parse_json
+from mockserver.seeding import SeedError
+from mockserver.spec import load_spec
+from mockserver.ui import ui_routes
 
 PREFIX = "/__mock__"
 DEFAULT_APP_ID = "default"

@@ -1,7 +1,7 @@
-"""The HTTP face of the engine (a Starlette app)."""
+"""The transport: the ASGI face, wire helpers, in-process client, live test server, connection hygiene."""
 
 from __future__ import annotations
 
-from .app import MockApp, create_app
+from mockserver.http.app import MockApp, create_app
 
 __all__ = ["MockApp", "create_app"]

@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -15,20 +15,18 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import jsonio
-from ..bodies import json_text, parse_json
-from ..clock import Clock
-from ..control import MockControl
-from ..control import http as control_http
-from ..engine import Answer, ApiRequest, Engine
-from ..errors import ApiError, ConnectionDropped, error_body
-from ..faults import Faults
-from ..journal import Call, Journal
-from ..routing import RouteTable
-from ..settings import MockSettings, from_options
-from ..spec import Spec, load_spec
-from ..store import Store
-from .wire import (
+from mockserver.control import http as control_http
+from mockserver.control.mock_control import MockControl
+from mockserver.engine import jsonio
+from mockserver.engine.clock import Clock
+from mockserver.engine.core import Answer, ApiRequest, Engine
+from mockserver.engine.errors import ApiError, ConnectionDropped, error_body
+from mockserver.engine.faults import Faults
+from mockserver.engine.journal import Call, Journal
+from mockserver.engine.routing import RouteTable
+from mockserver.engine.store import Store
+from mockserver.http.bodies import json_text, parse_json
+from mockserver.http.wire import (
     API_KEY_HEADER,
     APP_ID_HEADER,
     BodyDeadlines,
@@ -43,6 +41,8 @@ from .wire import (
     route_path,
     send_answer,
 )
+from mockserver.settings import MockSettings, from_options
+from mockserver.spec import Spec, load_spec
 
 OFF_LOOP_BODY_BYTES = 256 * 1024  # bodies at least this large are decoded and acted on off the event loop
 
@@ -51,8 +51,14 @@ _CONTROL = control_http.PREFIX + "/"  # paths the control plane serves (through 
 AccessListener = Callable[[Call, float], None]
 
 
-class MockApp(Starlette):
-    """A Starlette app that serves one engine; two of them never share anything."""
+class MockApp:
+    """A plain ASGI app serving one engine; two of them never share anything.
+
+    API requests are served straight from the ASGI messages (no framework on the hot path); the
+    ``/__mock__/`` control plane, lifespan and any other scope go to :attr:`control_app`, a Starlette
+    app. Middleware wraps the whole app (``app = Middleware(app)``) so that it sees both faces;
+    :meth:`add_middleware` refuses, since it could only reach the control plane.
+    """
 
     def __init__(self, engine: Engine, control: MockControl) -> None:
         self.engine = engine
@@ -60,9 +66,18 @@ class MockApp(Starlette):
         self.route_table = RouteTable(engine.spec)
         self.deadlines = BodyDeadlines()  # body reads and their body_timeout
         self.listeners: list[AccessListener] = []  # told of every call with its duration (access logs)
-        super().__init__(
+        self.control_app = Starlette(
             routes=[control_http.mount(control)],
             exception_handlers={HTTPException: _http_error},
+        )
+
+    def add_middleware(self, middleware_class: object, *args: object, **kwargs: object) -> NoReturn:
+        """Refused: Starlette middleware added here would see the control plane and not the API."""
+        name = getattr(middleware_class, "__name__", repr(middleware_class))
+        raise TypeError(
+            f"MockApp.add_middleware({name}) is refused: the API is served without Starlette, so the "
+            f"middleware would see /__mock__/ and not /1/... requests. Wrap the whole app instead, "
+            f"app = {name}(app, ...), and it sees both"
         )
 
     # --- the engine's parts, for tests and tools that look inside ------------------------------
@@ -89,13 +104,13 @@ class MockApp(Starlette):
     # --- one request ---------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """API requests are served straight from ASGI; the control plane, lifespan and anything
-        else go through Starlette."""
+        else go to the Starlette app of the control plane."""
         if scope["type"] == "http":
             path = route_path(scope)
             if not path.startswith(_CONTROL):
                 await self._serve(scope, receive, send, path)
                 return
-        await super().__call__(scope, receive, send)
+        await self.control_app(scope, receive, send)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         started = time.perf_counter()

@@ -17,8 +17,9 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .. import engine, jsonio
-from ..errors import InvalidCredentials, PayloadTooLarge, RequestTimeout
+from mockserver.engine import core as engine
+from mockserver.engine import jsonio
+from mockserver.engine.errors import InvalidCredentials, PayloadTooLarge, RequestTimeout
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import (
+from mockserver.resources import (
     authentications,
     custom,
     destinations,
@@ -13,7 +13,7 @@ from . import (
     tasks,
     transformations,
 )
-from .context import Context, Handler, Hooks, SchemaChecks
+from mockserver.resources.context import Context, Handler, Hooks, SchemaChecks
 
 __all__ = ["Context", "Handler", "Hooks", "SchemaChecks", "handlers", "hooks"]
 

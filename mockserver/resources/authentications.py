@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import BadRequest, as_conflict
-from ..store import Account, Record
-from .context import Context, Handler, Hooks, SchemaChecks
-from .crud import (
+from mockserver.engine.errors import BadRequest, as_conflict
+from mockserver.engine.store import Account, Record
+from mockserver.resources.context import Context, Handler, Hooks, SchemaChecks
+from mockserver.resources.crud import (
     Family,
     by_field,
     create_record,

@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..clock import Clock
-from ..errors import BadRequest
-from ..jsengine import JsSandbox
-from ..spec import Operation, Schema, Spec
-from ..store import Account, Record, RunPolicy, Store
-from ..validation import SchemaCheck, ValidRequest
+from mockserver.engine.clock import Clock
+from mockserver.engine.errors import BadRequest
+from mockserver.engine.jsengine import JsSandbox
+from mockserver.engine.store import Account, Record, RunPolicy, Store
+from mockserver.engine.validation import SchemaCheck, ValidRequest
+from mockserver.spec import Operation, Schema, Spec
 
 
 class SchemaChecks:

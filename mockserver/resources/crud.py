@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ApiError, BadRequest, Conflict, NotFound
-from ..spec import Schema
-from ..store import Account, Record, Records
-from .context import Context, Handler
+from mockserver.engine.errors import ApiError, BadRequest, Conflict, NotFound
+from mockserver.engine.store import Account, Record, Records
+from mockserver.resources.context import Context, Handler
+from mockserver.spec import Schema
 
 Predicate = Callable[[Record, Any, Account], bool]
 SortKey = Callable[[Record, Account], Any]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import NotFound
-from .context import Context, Handler
+from mockserver.engine.errors import NotFound
+from mockserver.resources.context import Context, Handler
 
 
 def unknown_path(ctx: Context) -> Any:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import authentications, transformations
-from .context import Context, Handler
-from .crud import (
+from mockserver.resources import authentications, transformations
+from mockserver.resources.context import Context, Handler
+from mockserver.resources.crud import (
     Family,
     by_field,
     create_record,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..store import Account, Record
+from mockserver.engine.store import Account, Record
 
 URL_SOURCE_TYPES = frozenset({"json", "csv"})
 

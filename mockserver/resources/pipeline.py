@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import indexes
-from ..store import Record
-from . import destinations, fetching, transformations
-from .context import Context
-from .runs import CRITICAL, EventPlan, Verdict, create_run, defer_writes, skipped_run
+from mockserver.engine import indexes
+from mockserver.engine.store import Record
+from mockserver.resources import destinations, fetching, transformations
+from mockserver.resources.context import Context
+from mockserver.resources.runs import CRITICAL, EventPlan, Verdict, create_run, defer_writes, skipped_run
 
 BATCH_SIZE = 1000
 TOO_MANY_ERRORS = "too_many_errors"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BadRequest, NotFound
-from ..store import Record
-from . import tasks
-from .context import Context, Handler
-from .pipeline import destination_index, push_records
-from .runs import show_events
+from mockserver.engine.errors import BadRequest, NotFound
+from mockserver.engine.store import Record
+from mockserver.resources import tasks
+from mockserver.resources.context import Context, Handler
+from mockserver.resources.pipeline import destination_index, push_records
+from mockserver.resources.runs import show_events
 
 
 def _push_tasks_for(ctx: Context, index_name: str) -> list[Record]:

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .. import indexes
-from ..clock import parse_rfc3339, rfc3339, rfc3339_of_second
-from ..errors import BadRequest, Conflict, NotFound
-from ..store import Account, Record
-from .context import Context, Handler, Hooks
-from .crud import Family, by_field, equals, in_list, paginate, select
+from mockserver.engine import indexes
+from mockserver.engine.clock import parse_rfc3339, rfc3339, rfc3339_of_second
+from mockserver.engine.errors import BadRequest, Conflict, NotFound
+from mockserver.engine.store import Account, Record
+from mockserver.resources.context import Context, Handler, Hooks
+from mockserver.resources.crud import Family, by_field, equals, in_list, paginate, select
 
 RUNS_WINDOW = timedelta(days=7)
 EVENTS_WINDOW = timedelta(hours=3)
@@ -238,7 +238,7 @@ def defer_writes(
 
     With ``results``, returns the per-record results of the writes applied now (none when they
     wait or the run fails). ``checked``: the records are a validated request's own (see
-    :func:`mockserver.indexes.apply`).
+    :func:`mockserver.engine.indexes.apply`).
     """
     if run["status"] != "finished":
         run["_pending"] = writes

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import BadRequest, Conflict
-from ..store import Record
-from ..validation import MISSING
-from . import authentications, fetching, sources
-from .context import Context, Handler
-from .crud import missing_reference
-from .pipeline import destination_index, run_task
-from .runs import CRITICAL, EventPlan, Verdict, create_run, show_events
+from mockserver.engine.errors import BadRequest, Conflict
+from mockserver.engine.store import Record
+from mockserver.engine.validation import MISSING
+from mockserver.resources import authentications, fetching, sources
+from mockserver.resources.context import Context, Handler
+from mockserver.resources.crud import missing_reference
+from mockserver.resources.pipeline import destination_index, run_task
+from mockserver.resources.runs import CRITICAL, EventPlan, Verdict, create_run, show_events
 
 SAMPLE_SIZE = 10  # records a validation answers with
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import BadRequest, Conflict, as_conflict
-from ..store import Record
-from . import authentications
-from .context import Context, Handler
-from .crud import (
+from mockserver.engine.errors import BadRequest, Conflict, as_conflict
+from mockserver.engine.store import Record
+from mockserver.resources import authentications
+from mockserver.resources.context import Context, Handler
+from mockserver.resources.crud import (
     Family,
     by_field,
     create_record,

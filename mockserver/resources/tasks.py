@@ -5,14 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..clock import rfc3339
-from ..errors import BadRequest, as_conflict
-from ..store import Account, Record
-from . import destinations, sources
-from .context import Context, Handler
-from .crud import Family, by_field, delete_handler, equals, get_handler, in_list, list_handler, search_handler
-from .pipeline import run_task
-from .runs import BLOCKED, CRITICAL_STREAK, unblock
+from mockserver.engine.clock import rfc3339
+from mockserver.engine.errors import BadRequest, as_conflict
+from mockserver.engine.store import Account, Record
+from mockserver.resources import destinations, sources
+from mockserver.resources.context import Context, Handler
+from mockserver.resources.crud import (
+    Family,
+    by_field,
+    delete_handler,
+    equals,
+    get_handler,
+    in_list,
+    list_handler,
+    search_handler,
+)
+from mockserver.resources.pipeline import run_task
+from mockserver.resources.runs import BLOCKED, CRITICAL_STREAK, unblock
 
 TRIGGER = "_triggerType"  # internal: onDemand | schedule | subscription | streaming
 

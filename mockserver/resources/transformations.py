@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..errors import BadRequest
-from ..store import Record
-from . import authentications
-from .context import Context, Handler
-from .crud import (
+from mockserver.engine.errors import BadRequest
+from mockserver.engine.store import Record
+from mockserver.resources import authentications
+from mockserver.resources.context import Context, Handler
+from mockserver.resources.crud import (
     Family,
     by_field,
     create_record,

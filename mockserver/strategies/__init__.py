@@ -31,7 +31,7 @@ and ``invalid`` (:class:`Invalid`, ``RULES``, the ``invalid_*`` family).
 
 from __future__ import annotations
 
-from .bodies import (
+from mockserver.strategies.bodies import (
     authentication_create,
     authentication_update,
     destination_create,
@@ -50,7 +50,7 @@ from .bodies import (
     transformation_create,
     transformation_try,
 )
-from .invalid import (
+from mockserver.strategies.invalid import (
     RULES,
     Invalid,
     invalid_authentication_create,
@@ -68,9 +68,9 @@ from .invalid import (
     invalid_task_update_v1,
     invalid_transformation_create,
 )
-from .operations import Request, body, feasible, parameters, request, requests, warm_up
-from .pools import OMIT, from_schema, pool
-from .state import State
+from mockserver.strategies.operations import Request, body, feasible, parameters, request, requests, warm_up
+from mockserver.strategies.pools import OMIT, from_schema, pool
+from mockserver.strategies.state import State
 
 POOL_SIZE = 32
 """Distinct values kept per schema (per type variant). Larger pools: more variety, slower start.

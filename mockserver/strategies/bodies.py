@@ -14,10 +14,10 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from ..spec import Schema, Spec
-from .generator import _gen, _Generator
-from .pools import OMIT, _as_strategy, _composed, _maybe, _pooled
-from .state import _UUIDS, State, _existing, _id_field
+from mockserver.spec import Schema, Spec
+from mockserver.strategies.generator import _gen, _Generator
+from mockserver.strategies.pools import OMIT, _as_strategy, _composed, _maybe, _pooled
+from mockserver.strategies.state import _UUIDS, State, _existing, _id_field
 
 Fragment = dict[str, Any]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import functools
 from typing import Any, Final
 
-from ..spec import Operation, Schema, Spec, load_spec
-from ..validation import discriminated_variants, discriminating_field
-from .pools import _prepare, _satisfiable
+from mockserver.engine.validation import discriminated_variants, discriminating_field
+from mockserver.spec import Operation, Schema, Spec, load_spec
+from mockserver.strategies.pools import _prepare, _satisfiable
 
 TASK_INPUT_OWNER: Final = "TaskCreate"  # the schema carrying x-input-schema-by-source-type
 

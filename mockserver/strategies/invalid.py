@@ -15,12 +15,12 @@ from typing import Any, Final, Generic, TypeVar
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from ..spec import Operation, Schema, Spec, load_spec
-from ..validation import compile_schema, discriminated_variants, discriminating_field
-from .generator import _gen, _Generator, task_inputs
-from .operations import _SEARCH_OPS, Request, _json_kind, _without_null, body, request
-from .pools import _clone, pool
-from .state import _ID_FAMILIES, State, _fresh_id
+from mockserver.engine.validation import compile_schema, discriminated_variants, discriminating_field
+from mockserver.spec import Operation, Schema, Spec, load_spec
+from mockserver.strategies.generator import _gen, _Generator, task_inputs
+from mockserver.strategies.operations import _SEARCH_OPS, Request, _json_kind, _without_null, body, request
+from mockserver.strategies.pools import _clone, pool
+from mockserver.strategies.state import _ID_FAMILIES, State, _fresh_id
 
 T = TypeVar("T")
 

@@ -16,8 +16,8 @@ from urllib.parse import quote
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from ..spec import Operation, Schema, Spec, load_spec
-from .bodies import (
+from mockserver.spec import Operation, Schema, Spec, load_spec
+from mockserver.strategies.bodies import (
     Fragment,
     _object,
     _with_overrides,
@@ -39,9 +39,9 @@ from .bodies import (
     transformation_create,
     transformation_try,
 )
-from .generator import _gen
-from .pools import OMIT, _clone, _formats, _maybe, _pooled, _prepare
-from .state import _ID_FAMILIES, _UUIDS, State
+from mockserver.strategies.generator import _gen
+from mockserver.strategies.pools import OMIT, _clone, _formats, _maybe, _pooled, _prepare
+from mockserver.strategies.state import _ID_FAMILIES, _UUIDS, State
 
 _SEARCH_OPS: Final = {
     "searchAuthentications": "authentications",

@@ -20,8 +20,8 @@ from typing import Any, Final, TypeVar
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from ..spec import Schema
-from ..validation import compile_schema
+from mockserver.engine.validation import compile_schema
+from mockserver.spec import Schema
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ from typing import Any, Final
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from .pools import OMIT
+from mockserver.strategies.pools import OMIT
 
 # Which family a path or body ID names.
 _ID_FAMILIES: Final = {

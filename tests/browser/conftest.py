@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
 from mockserver import MockApp, create_app
-from mockserver.server import LiveServer
+from mockserver.http.live_server import LiveServer
 from tests.conftest import CREDENTIALS
 
 # Debian's Chromium; MOCKSERVER_CHROMIUM names another build.

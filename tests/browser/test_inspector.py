@@ -10,7 +10,7 @@ from typing import Any
 from playwright.sync_api import Page, Request, Route, expect
 
 from mockserver import MockApp
-from mockserver.journal import Call
+from mockserver.engine.journal import Call
 from tests.browser.conftest import Mock
 from tests.conftest import APP_ID
 

@@ -13,7 +13,7 @@ from algoliasearch.ingestion.client import IngestionClientSync
 from algoliasearch.ingestion.config import IngestionConfig
 
 from mockserver import MockApp, create_app
-from mockserver.server import LiveServer
+from mockserver.http.live_server import LiveServer
 
 MISSING_ID = "00000000-0000-4000-8000-000000000000"
 

@@ -14,9 +14,9 @@ from algoliasearch.ingestion.models.action import Action
 from algoliasearch.ingestion.models.run_list_response import RunListResponse
 from algoliasearch.ingestion.models.watch_response import WatchResponse
 
+from mockserver.engine.store import RunPolicy
 from mockserver.http.app import MockApp
-from mockserver.server import LiveServer
-from mockserver.store import RunPolicy
+from mockserver.http.live_server import LiveServer
 from tests.conftest import API_KEY, APP_ID
 
 NB_RECORDS = 10_000

@@ -19,7 +19,7 @@ from typing import Any
 from httpx2 import Response
 
 from mockserver import MockApp
-from mockserver.store import Account
+from mockserver.engine.store import Account
 from tests.conftest import APP_ID
 
 # IDs of the bundled "catalog" data set (fixtures/catalog.yaml).

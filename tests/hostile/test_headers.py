@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from mockserver import MockApp, create_app
-from mockserver.server import LiveServer
+from mockserver.http.live_server import LiveServer
 from tests.conftest import API_KEY, APP_ID
 from tests.hostile import Answer, assert_clean_refusal, call_asgi, seed_catalog, unchanged
 

@@ -18,7 +18,7 @@ from httpx2 import Response
 from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
-from mockserver.journal import Call
+from mockserver.engine.journal import Call
 from tests.conftest import APP_ID, CREDENTIALS
 
 NAMESPACE = uuid.UUID("8f9c2d4e-1b3a-4c5d-9e6f-7a8b9c0d1e2f")

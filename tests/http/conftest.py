@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver import Clock, MockApp
-from mockserver.store import Account
+from mockserver.engine.store import Account
 from tests.conftest import APP_ID
 from tests.helpers import T0
 

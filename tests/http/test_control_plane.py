@@ -310,7 +310,7 @@ def test_a_full_reset_frees_every_snapshot(control: ControlPlane) -> None:
 
 
 def test_snapshots_are_capped(control: ControlPlane) -> None:
-    from mockserver.control import MAX_SNAPSHOTS
+    from mockserver.control.mock_control import MAX_SNAPSHOTS
 
     for _ in range(MAX_SNAPSHOTS):
         ok(control.post("/snapshots"))

@@ -694,7 +694,7 @@ def test_refused_credentials_carry_a_403_code(anonymous: TestClient) -> None:
 
 
 def test_a_rate_limited_call_is_too_many_requests(app: MockApp, client: TestClient) -> None:
-    from mockserver.faults import RateLimit
+    from mockserver.engine.faults import RateLimit
 
     app.faults.set_rate_limit(RateLimit(limit=1))
     ok(client.get("/1/sources"))

@@ -12,7 +12,7 @@ from httpx2 import Response
 from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp, create_app
-from mockserver.store import Account, RunPolicy
+from mockserver.engine.store import Account, RunPolicy
 from tests.conftest import APP_ID, CREDENTIALS
 from tests.helpers import T0, make_destination, make_task, ok, refused
 

@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
-from mockserver.store import Account, RunPolicy
+from mockserver.engine.store import Account, RunPolicy
 from tests.helpers import make_destination, make_task, ok
 
 URL = "https://example.com/feed"

@@ -9,8 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
-from mockserver.clock import rfc3339
-from mockserver.store import Account, RunPolicy
+from mockserver.engine.clock import rfc3339
+from mockserver.engine.store import Account, RunPolicy
 from tests.conftest import APP_ID
 from tests.helpers import T0, make_destination, make_task, ok, refused
 

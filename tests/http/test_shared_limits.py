@@ -12,8 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import create_app
-from mockserver.journal import Call, Journal
-from mockserver.persistence import StateFileError
+from mockserver.durability.log import StateFileError
+from mockserver.engine.journal import Call, Journal
 
 
 def creds(app_id: str) -> dict[str, str]:
@@ -119,7 +119,7 @@ def test_bodies_the_journal_does_not_keep_do_not_count_against_its_budget() -> N
 
 
 def test_a_running_server_compacts_its_state_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mockserver import persistence
+    from mockserver.durability import log as persistence
 
     monkeypatch.setattr(persistence, "COMPACT_AFTER", 5)
     path = tmp_path / "state.db"
@@ -154,7 +154,7 @@ def test_a_large_refused_body_is_freed_at_once_not_by_a_later_garbage_collection
     # Found by trying the product: posting 10 MB of broken JSON grew the served process by 10 MB a
     # request, kept until the cyclic collector happened to run. A refusal raised in the worker
     # thread formed a cycle (its traceback -> the worker's frame -> the future -> the refusal).
-    from mockserver.inprocess import InProcessClient
+    from mockserver.http.inprocess import InProcessClient
 
     path = "/1/push/products" if b"records" in body else "/1/sources"
     app = create_app(validation=validation)

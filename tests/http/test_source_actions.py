@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
-from mockserver.store import Account
+from mockserver.engine.store import Account
 from tests.helpers import ok, refused
 
 T0_TEXT = "2026-01-01T12:00:00Z"

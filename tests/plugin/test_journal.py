@@ -10,7 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
-from mockserver.journal import MASK, Call, Journal
+from mockserver.engine.journal import MASK, Call, Journal
 from tests.conftest import APP_ID, CREDENTIALS
 
 

@@ -53,7 +53,7 @@ def test_every_fixture_works_in_a_project_without_conftest(pytester: pytest.Pyte
 
         import pytest
         from algoliasearch.ingestion.client import IngestionClient, IngestionClientSync
-        from mockserver.inprocess import InProcessClient
+        from mockserver.http.inprocess import InProcessClient
 
 
         def test_the_plugin_comes_from_its_entry_point(pytestconfig):

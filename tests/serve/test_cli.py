@@ -524,7 +524,7 @@ def test_check_help_says_what_it_runs_and_when_it_fails() -> None:
 
 
 def test_faults_from_flags_returns_the_rules() -> None:
-    from mockserver.faults import FaultRule
+    from mockserver.engine.faults import FaultRule
     from mockserver.flags import CliError, faults_from_flags
 
     operations = {"createSource", "push"}

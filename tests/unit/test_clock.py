@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from mockserver import Clock
-from mockserver.clock import parse_rfc3339, rfc3339
+from mockserver.engine.clock import parse_rfc3339, rfc3339
 
 T0 = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 SLACK = timedelta(seconds=5)

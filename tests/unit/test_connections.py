@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from mockserver.connections import protocol_class
+from mockserver.http.connections import protocol_class
 
 PARSERS = ["h11", "httptools"]
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver import jsonio
-from mockserver.depth import deeper_than, depth_of
-from mockserver.errors import BadRequest
-from mockserver.jsonio import SHALLOW
+from mockserver.engine import jsonio
+from mockserver.engine.depth import deeper_than, depth_of
+from mockserver.engine.errors import BadRequest
+from mockserver.engine.jsonio import SHALLOW
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=3),

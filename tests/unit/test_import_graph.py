@@ -86,4 +86,4 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 def test_the_graph_sees_type_checking_and_lazy_imports() -> None:
     graph = import_graph()
     assert "mockserver.http.app" in graph["mockserver"]  # lazy and TYPE_CHECKING imports of __init__
-    assert "mockserver.engine" in graph["mockserver.seeding"]
+    assert "mockserver.engine.core" in graph["mockserver.seeding"]

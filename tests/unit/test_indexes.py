@@ -1,4 +1,4 @@
-"""mockserver.indexes.apply: the seven push actions on an in-memory index, and what each says it did."""
+"""mockserver.engine.indexes.apply: the seven push actions on an in-memory index, and what each reports."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mockserver import indexes
-from mockserver.indexes import Index
+from mockserver.engine import indexes
+from mockserver.engine.indexes import Index
 
 
 def _catalog() -> dict[str, Any]:

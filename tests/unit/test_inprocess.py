@@ -1,4 +1,4 @@
-"""The in-process httpx client (mockserver.inprocess): the httpx API, straight into the ASGI app."""
+"""The in-process httpx client (mockserver.http.inprocess): the httpx API, straight into the ASGI app."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from mockserver import MockApp, create_app
-from mockserver.faults import FaultRule
-from mockserver.inprocess import InProcessClient, InProcessTransport
+from mockserver.engine.faults import FaultRule
+from mockserver.http.inprocess import InProcessClient, InProcessTransport
 from tests.conftest import APP_ID, CREDENTIALS
 
 

@@ -1,4 +1,4 @@
-"""mockserver.jsengine: transformations really run, in a sandboxed QuickJS, with time and memory limits."""
+"""mockserver.engine.jsengine: transformations really run, in a sandboxed QuickJS, within time and memory."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.jsengine import JsSandbox, TransformErrorCode, TransformOutcome
+from mockserver.engine.jsengine import JsSandbox, TransformErrorCode, TransformOutcome
 
 RECORD: dict[str, Any] = {"objectID": "1", "name": "shoe", "price": 10, "tags": ["a"], "brand": {"id": 7}}
 
@@ -273,7 +273,9 @@ def test_user_code_cannot_replace_the_runner(sandbox: JsSandbox) -> None:
 
 
 def test_importing_mockserver_does_not_load_the_engine() -> None:
-    probe = "import sys, mockserver.jsengine; print(sorted({'quickjs', '_quickjs'} & set(sys.modules)))"
+    probe = (
+        "import sys, mockserver.engine.jsengine; print(sorted({'quickjs', '_quickjs'} & set(sys.modules)))"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 

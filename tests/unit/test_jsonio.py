@@ -1,4 +1,4 @@
-"""mockserver.jsonio: strict JSON in, compact JSON out; and the compact forms the journal keeps."""
+"""mockserver.engine.jsonio: strict JSON in, compact JSON out; and the compact forms the journal keeps."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from mockserver import jsonio
-from mockserver.errors import BadRequest
-from mockserver.journal import Call
+from mockserver.engine import jsonio
+from mockserver.engine.errors import BadRequest
+from mockserver.engine.journal import Call
 
 
 def refusal(raw: bytes) -> str:
@@ -96,8 +96,8 @@ def test_a_journal_call_given_the_json_text_keeps_it_as_it_is() -> None:
 def test_a_gzip_body_is_inflated_then_parsed() -> None:
     import gzip
 
-    from mockserver.bodies import decode_json_body
-    from mockserver.validation import MISSING
+    from mockserver.engine.validation import MISSING
+    from mockserver.http.bodies import decode_json_body
 
     text = b'{"name": "x"}'
     assert decode_json_body(gzip.compress(text), {"content-encoding": "gzip"}, 1000) == {"name": "x"}

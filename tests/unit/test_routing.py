@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from mockserver import Spec, load_spec
-from mockserver.errors import MethodNotAllowed, NotFound
-from mockserver.routing import RouteTable
+from mockserver.engine.errors import MethodNotAllowed, NotFound
+from mockserver.engine.routing import RouteTable
 
 
 @pytest.fixture(scope="module")

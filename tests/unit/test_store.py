@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from mockserver import Account, Clock, Store
-from mockserver.store import IdFactory
+from mockserver.engine.store import IdFactory
 
 
 def take(factory: IdFactory, n: int) -> list[str]:

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from mockserver import load_spec
 from mockserver import strategies as ms
+from mockserver.engine.validation import compile_schema
 from mockserver.strategies.generator import _gen, task_input_name
 from mockserver.strategies.pools import _prepare
-from mockserver.validation import compile_schema
 
 SPEC = load_spec()
 BODY_OPS = sorted(op_id for op_id, op in SPEC.operations.items() if op.body_schema is not None)

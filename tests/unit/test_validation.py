@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from mockserver import Spec, load_spec
-from mockserver.errors import ApiError, BadRequest
-from mockserver.reference_validator import ReferenceValidator
-from mockserver.validation import MISSING, RequestValidators, ValidRequest
+from mockserver.engine.errors import ApiError, BadRequest
+from mockserver.engine.reference_validator import ReferenceValidator
+from mockserver.engine.validation import MISSING, RequestValidators, ValidRequest
 from tests.conftest import CREDENTIALS
 
 LIST_DEFAULTS = {"itemsPerPage": 10, "sort": "createdAt", "order": "desc"}

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.errors import PayloadTooLarge, RequestTimeout
+from mockserver.engine.errors import PayloadTooLarge, RequestTimeout
 from mockserver.http.wire import BodyDeadlines, WireRequest, read_body, route_path, send_answer
 
 

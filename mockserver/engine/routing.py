@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import MethodNotAllowed, NotFound
-from .spec import Operation, Spec
+from mockserver.engine.errors import MethodNotAllowed, NotFound
+from mockserver.spec import Operation, Spec
 
 _PARAM = re.compile(r"\{([^}/]+)\}")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ResponseContractError
-from .spec import Operation
-from .validation import SchemaCheck
+from mockserver.engine.errors import ResponseContractError
+from mockserver.engine.validation import SchemaCheck
+from mockserver.spec import Operation
 
 
 class ResponseChecker:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .journal import MASK
-from .spec import Schema, Spec
-from .validation import holds_secrets
+from mockserver.engine.journal import MASK
+from mockserver.engine.validation import holds_secrets
+from mockserver.spec import Schema, Spec
 
 _BRANCHES = ("anyOf", "oneOf", "allOf")
 _CREDENTIAL_PARAMS = frozenset({"x-algolia-api-key"})

@@ -31,8 +31,8 @@ from typing import Any, Union
 
 import msgspec
 
-from .depth import check_depth
-from .errors import BadRequest
+from mockserver.engine.depth import check_depth
+from mockserver.engine.errors import BadRequest
 
 _DECODER = msgspec.json.Decoder()
 _ENCODER = msgspec.json.Encoder()

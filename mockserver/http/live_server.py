@@ -11,8 +11,8 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp
 
-from .errors import ConnectionDropped
-from .headerlimit import HeaderSizeLimit
+from mockserver.engine.errors import ConnectionDropped
+from mockserver.http.head_limit import HeaderSizeLimit
 
 
 class QuietDrops(logging.Filter):

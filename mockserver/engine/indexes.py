@@ -6,7 +6,7 @@ import operator
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
-from . import jsonio
+from mockserver.engine import jsonio
 
 Record = dict[str, Any]
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
-from .errors import BadRequest, NotFound
-from .spec import Operation, Parameter, Schema, Spec
+from mockserver.engine.errors import BadRequest, NotFound
+from mockserver.spec import Operation, Parameter, Schema, Spec
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError

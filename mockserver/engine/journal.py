@@ -15,9 +15,9 @@ from typing import Any, Literal, overload
 
 import msgspec
 
-from . import jsonio
-from .call_matching import UNSET, Matcher, closest, explain
-from .errors import BadRequest
+from mockserver.engine import jsonio
+from mockserver.engine.call_matching import UNSET, Matcher, closest, explain
+from mockserver.engine.errors import BadRequest
 
 MASK = "***"
 MAX_PAGE = 1000  # calls one journal query answers at most

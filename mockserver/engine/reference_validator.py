@@ -15,9 +15,9 @@ from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from .errors import BadRequest
-from .spec import Operation, Spec
-from .validation import MISSING, describe_error, untangle
+from mockserver.engine.errors import BadRequest
+from mockserver.engine.validation import MISSING, describe_error, untangle
+from mockserver.spec import Operation, Spec
 
 _HOST = "https://data.us.algolia.com"
 

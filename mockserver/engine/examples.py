@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .spec import Operation, Schema
+from mockserver.spec import Operation, Schema
 
 _FORMATS = {
     "date-time": "2026-01-01T00:00:00Z",

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .clock import Clock
+from mockserver.engine.clock import Clock
 
 Record = dict[str, Any]
 

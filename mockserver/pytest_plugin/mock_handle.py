@@ -8,13 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .control import MockControl
-from .journal import Call, Journal
-from .store import Account, Record
+from mockserver.control.mock_control import MockControl
+from mockserver.engine.journal import Call, Journal
+from mockserver.engine.store import Account, Record
 
 if TYPE_CHECKING:
-    from .http.app import MockApp
-    from .server import LiveServer
+    from mockserver.http.app import MockApp
+    from mockserver.http.live_server import LiveServer
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
-from . import jsonio
-from .errors import BadRequest, PayloadTooLarge
-from .validation import MISSING
+from mockserver.engine import jsonio
+from mockserver.engine.errors import BadRequest, PayloadTooLarge
+from mockserver.engine.validation import MISSING
 
 JSON_TYPES = ("application/json", "text/plain")  # the JavaScript client sends JSON as text/plain
 
@@ -55,7 +55,7 @@ def _gunzip(raw: bytes, limit: int) -> bytes:
 
 
 def parse_json(raw: bytes, max_depth: int | None = None) -> Any:
-    """Strict JSON (see :func:`mockserver.jsonio.loads`): a key given twice keeps its last value;
+    """Strict JSON (see :func:`mockserver.engine.jsonio.loads`): a key given twice keeps its last value;
     NaN/Infinity, numbers too large for a double, lone surrogate escapes, invalid UTF-8, trailing
     data and nesting deeper than ``max_depth`` are refused with a BadRequest that says where."""
     return jsonio.loads(raw, max_depth)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import BadRequest
+from mockserver.engine.errors import BadRequest
 
 
 def depth_of(value: Any, stop_at: int | None = None) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from . import jsonio
+from mockserver.engine import jsonio
 
 MAX_HEAD_BYTES = 16 * 1024  # uvicorn's h11_max_incomplete_event_size
 

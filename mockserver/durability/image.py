@@ -12,9 +12,9 @@ import dataclasses
 from datetime import datetime, timedelta
 from typing import Any
 
-from .clock import Clock, parse_rfc3339
-from .indexes import Index
-from .store import FAMILIES, Account, Records, RunPolicy
+from mockserver.engine.clock import Clock, parse_rfc3339
+from mockserver.engine.indexes import Index
+from mockserver.engine.store import FAMILIES, Account, Records, RunPolicy
 
 IMAGE_VERSION = 1
 ClockState = tuple[datetime | None, timedelta]

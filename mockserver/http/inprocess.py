@@ -24,8 +24,8 @@ from urllib.parse import unquote
 
 import httpx
 
-from . import jsonio
-from .errors import ConnectionDropped
+from mockserver.engine import jsonio
+from mockserver.engine.errors import ConnectionDropped
 
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]  # (scope, receive, send)
 T = TypeVar("T")

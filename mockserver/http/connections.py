@@ -20,7 +20,7 @@ import resource
 import time
 from typing import Any
 
-from .settings import MockSettings
+from mockserver.settings import MockSettings
 
 RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import jsonio
+from mockserver.engine import jsonio
 
 SCHEMA_VERSION = 1
 COMPACT_AFTER = 10_000  # writes appended before a running server compacts its state file

@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .clock import Clock
-from .errors import ApiError, Forbidden, InvalidCredentials, LimitExceeded, StateUnavailable
-from .examples import example_response
-from .faults import Faults
-from .journal import (
+from mockserver.durability.log import StateFileError, StateLog
+from mockserver.engine.clock import Clock
+from mockserver.engine.errors import ApiError, Forbidden, InvalidCredentials, LimitExceeded, StateUnavailable
+from mockserver.engine.examples import example_response
+from mockserver.engine.faults import Faults
+from mockserver.engine.journal import (
     CALL_OVERHEAD,
     MEMORY_FACTOR,
     REJECTED_BODY_BYTES,
@@ -32,18 +33,17 @@ from .journal import (
     estimate_size,
     truncated_body,
 )
-from .jsengine import JsSandbox
-from .masking import Masker, mask_query
-from .persistence import StateFileError, StateLog
-from .resources import Context, Handler, Hooks, SchemaChecks, handlers, hooks
-from .response_checker import ResponseChecker
-from .settings import MockSettings
-from .spec import Operation, Spec, bundled_spec_path
-from .store import Account, RunPolicy, Store
-from .validation import MISSING, RequestValidators, ValidRequest
+from mockserver.engine.jsengine import JsSandbox
+from mockserver.engine.masking import Masker, mask_query
+from mockserver.engine.response_checker import ResponseChecker
+from mockserver.engine.store import Account, RunPolicy, Store
+from mockserver.engine.validation import MISSING, RequestValidators, ValidRequest
+from mockserver.resources import Context, Handler, Hooks, SchemaChecks, handlers, hooks
+from mockserver.settings import MockSettings
+from mockserver.spec import Operation, Spec, bundled_spec_path
 
 if TYPE_CHECKING:
-    from .reference_validator import ReferenceValidator
+    from mockserver.engine.reference_validator import ReferenceValidator
 
 _LOG = logging.getLogger("mockserver.state")
 APP_ID_HEADER = "x-algolia-application-id"
@@ -129,7 +129,7 @@ class Engine:
         self.response_checker = ResponseChecker(strict_errors=bundled) if settings.check_responses else None
         self.reference: ReferenceValidator | None = None
         if settings.validation == "openapi-core":
-            from .reference_validator import ReferenceValidator
+            from mockserver.engine.reference_validator import ReferenceValidator
 
             self.reference = ReferenceValidator(spec)
         schemes = spec.document.get("components", {}).get("securitySchemes", {}).values()

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from . import settings as mock_settings
+from mockserver import settings as mock_settings
 
 if TYPE_CHECKING:
     from algoliasearch.ingestion.client import IngestionClient, IngestionClientSync
 
-    from .handle import IngestionMock
-    from .http.app import MockApp
-    from .inprocess import InProcessClient
-    from .server import LiveServer
+    from mockserver.http.app import MockApp
+    from mockserver.http.inprocess import InProcessClient
+    from mockserver.http.live_server import LiveServer
+    from mockserver.pytest_plugin.mock_handle import IngestionMock
 
 MARKER = "ingestion_mock"
 DEFAULT_APP_ID = "test-app"
@@ -114,7 +114,7 @@ def _test_settings(request: pytest.FixtureRequest) -> mock_settings.MockSettings
     for marker in reversed(list(request.node.iter_markers(MARKER))):
         unknown = set(marker.kwargs) - allowed
         if unknown or marker.args:
-            from .flags import did_you_mean
+            from mockserver.flags import did_you_mean
 
             hint = "".join(did_you_mean(name, allowed) for name in sorted(unknown)[:1])
             _misused(
@@ -133,7 +133,7 @@ def _test_settings(request: pytest.FixtureRequest) -> mock_settings.MockSettings
 
 @pytest.fixture(scope="session")
 def _ingestion_mock_app(pytestconfig: pytest.Config) -> MockApp:
-    from .http.app import create_app
+    from mockserver.http.app import create_app
 
     ini = _ini_settings(pytestconfig)
     return create_app(check_responses=bool(ini.get("check_responses", False)))
@@ -141,7 +141,7 @@ def _ingestion_mock_app(pytestconfig: pytest.Config) -> MockApp:
 
 @pytest.fixture(scope="session")
 def _ingestion_mock_server(_ingestion_mock_app: MockApp) -> Iterator[LiveServer]:
-    from .server import LiveServer
+    from mockserver.http.live_server import LiveServer
 
     with LiveServer(_ingestion_mock_app) as server:
         yield server
@@ -150,8 +150,8 @@ def _ingestion_mock_server(_ingestion_mock_app: MockApp) -> Iterator[LiveServer]
 @pytest.fixture
 def ingestion_mock(request: pytest.FixtureRequest, _ingestion_mock_app: MockApp) -> Iterator[IngestionMock]:
     """A clean in-process Ingestion API mock, configured by the test's ingestion_mock marker."""
-    from . import seeding
-    from .handle import IngestionMock
+    from mockserver import seeding
+    from mockserver.pytest_plugin.mock_handle import IngestionMock
 
     app = _ingestion_mock_app
     engine, control = app.engine, app.control
@@ -194,7 +194,7 @@ _FAIL_ON_REJECTION = pytest.StashKey[bool]()
 @pytest.fixture
 def ingestion_http(ingestion_mock: IngestionMock) -> Iterator[InProcessClient]:
     """An httpx client bound to the in-process mock (no socket, no thread per request), credentials set."""
-    from .inprocess import InProcessClient
+    from mockserver.http.inprocess import InProcessClient
 
     with InProcessClient(
         ingestion_mock.app, base_url="http://ingestion.mock", headers=ingestion_mock.headers

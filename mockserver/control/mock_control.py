@@ -1,0 +1,563 @@
+"""Control of a mock: reset, seed, inspect, snapshot, steer the clock, the runs and the faults.
+
+One implementation over the engine, used by the pytest plugin's Python API, the ``/__mock__/`` HTTP
+control plane (``control/http.py``), ``mockserver serve`` and the state file's replay alike.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import math
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from mockserver import seeding
+from mockserver.durability import image as state_image
+from mockserver.durability.log import StateLog
+from mockserver.engine.clock import Clock, parse_rfc3339, rfc3339
+from mockserver.engine.core import Engine
+from mockserver.engine.faults import FaultRule, RateLimit
+from mockserver.engine.journal import Call, JournalQuery
+from mockserver.engine.store import FAMILIES, Account, Record, RunPolicy
+from mockserver.settings import RUNTIME_FIELDS, MockSettings, check_key, from_options, to_json
+
+_LOG = logging.getLogger("mockserver.state")
+MAX_SNAPSHOTS = 32
+# The mock's clock stays where dates can still be written and a run's finish can still be added.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+MAX_RUN_SECONDS = 366 * 24 * 3600.0  # a deferred run takes at most a year of the mock's clock
+MAX_LATENCY = 60.0  # seconds an injected delay may last
+
+
+@dataclasses.dataclass(frozen=True)
+class Snapshot:
+    """A copy of a mock's whole state at one moment (kept in memory, never serialised with secrets)."""
+
+    accounts: dict[str, Account]
+    run_policy: RunPolicy
+    clock: tuple[datetime | None, Any]
+    ids: object
+    app_id: str | None = None  # one application's snapshot (its account only), or the whole mock's
+
+
+class MockControl:
+    """Steers one engine. Every change it makes is logged to the state file when there is one."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._snapshots: dict[str, Snapshot] = {}
+        self._replaying = False
+        self._default_data_sets: list[seeding.DataSet] = []
+        self.replay_warnings: list[str] = []  # entries of the state file that could not be replayed
+
+    # --- start-up --------------------------------------------------------------------------------
+    def open(self) -> None:
+        """Apply the engine's settings: default data sets, clock, runs, faults; replay the state file."""
+        settings = self.engine.settings
+        self._install_default_data_sets(settings)
+        self.configure(settings)
+        self.engine.initial_clock = self.engine.store.clock.state()
+        self.engine.initial_ids = self.engine.store.ids.state()
+        if settings.state_file is not None:
+            log = StateLog(settings.state_file)
+            try:
+                count = self.replay(log.entries(), log.path)
+                if count > 1 or self.replay_warnings:
+                    self.compact(log)  # the next start replays the live state, not the history
+            except BaseException:
+                log.close()
+                raise
+            self.engine.state_log = log
+            self.engine.compactor = self.compact
+
+    def image(self) -> dict[str, Any]:
+        """The whole live state as one state-file entry (see state_image.py)."""
+        store = self.engine.store
+        with store.lock:
+            snapshots = {
+                sid: {
+                    "app": snap.app_id,
+                    "accounts": state_image.accounts_to_json(snap.accounts),
+                    "policy": dataclasses.asdict(snap.run_policy),
+                    "clock": state_image.clock_to_json(snap.clock),
+                    "ids": state_image.ids_to_json(snap.ids),
+                }
+                for sid, snap in self._snapshots.items()
+            }
+            return {
+                "kind": "control",
+                "action": "image",
+                "version": state_image.IMAGE_VERSION,
+                "accounts": state_image.accounts_to_json(store.accounts),
+                "policy": dataclasses.asdict(store.run_policy),
+                "clock": state_image.clock_to_json(store.clock.state()),
+                "ids": state_image.ids_to_json(store.ids.state()),
+                "snapshots": snapshots,
+            }
+
+    def _load_image(self, entry: dict[str, Any]) -> None:
+        if entry.get("version") != state_image.IMAGE_VERSION:
+            raise ValueError(
+                f"state image version {entry.get('version')!r} is not {state_image.IMAGE_VERSION}"
+            )
+        store = self.engine.store
+        with store.lock:
+            store.accounts = state_image.accounts_from_json(entry["accounts"])
+            store.run_policy = RunPolicy(**entry["policy"])
+            store.clock.restore(state_image.clock_from_json(entry["clock"]))
+            store.ids.restore(state_image.ids_from_json(entry["ids"]))
+            self._snapshots = {
+                sid: Snapshot(
+                    state_image.accounts_from_json(snap["accounts"]),
+                    RunPolicy(**snap["policy"]),
+                    state_image.clock_from_json(snap["clock"]),
+                    state_image.ids_from_json(snap["ids"]),
+                    snap["app"],
+                )
+                for sid, snap in entry["snapshots"].items()
+            }
+
+    def compact(self, log: StateLog | None = None) -> None:
+        """Rewrite the state file as one image of the live state (atomically: all or nothing)."""
+        log = log or self.engine.state_log
+        if log is None:
+            return
+        with self.engine.store.lock:
+            log.rewrite([self.image()])
+
+    def _install_default_data_sets(self, settings: MockSettings) -> None:
+        """Every application starts with these data sets (checked once now, so errors show at start)."""
+        refs = seeding.data_set_refs(settings.fixtures, settings.data)
+        if not refs:
+            return
+        self._default_data_sets = [seeding.load_data_set(ref) for ref in refs]
+        probe = "__mockserver_fixture_check__"
+        try:
+            for data_set in self._default_data_sets:
+                seeding.seed(self.engine, data_set, probe)
+        finally:
+            self.engine.store.accounts.pop(probe, None)
+
+        def seed_new(account: Account) -> None:
+            for data_set in self._default_data_sets:
+                seeding.seed(self.engine, data_set, account.app_id)
+
+        self.engine.store.on_new_account = seed_new
+
+    def configure(self, settings: MockSettings) -> None:
+        """Apply the run-time settings: seed, clock, runs, faults and rate limit (not data sets)."""
+        store = self.engine.store
+        if settings.seed is not None:
+            store.ids.seed(settings.seed)
+        clock = settings.clock
+        if clock == "frozen":
+            self.clock(freeze=True)
+        elif clock not in ("", "real"):
+            self.clock(now=clock, freeze=True)
+        if settings.runs:
+            self.run_policy(**dict(settings.runs))
+        for rule in settings.faults:
+            self.add_fault(**dict(rule))
+        if settings.rate_limit:
+            limits = settings.rate_limit
+            self.rate_limit(True, **(dict(limits) if isinstance(limits, Mapping) else {}))
+
+    def settings(self) -> dict[str, Any]:
+        """The settings in force, as JSON (secrets masked)."""
+        return to_json(self.engine.settings)
+
+    def change_settings(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Change run-time settings (seed, clock, runs, faults, rate_limit) of the running mock."""
+        fixed = sorted(set(changes) - set(RUNTIME_FIELDS))
+        if fixed:
+            raise ValueError(
+                f"settings {fixed} are fixed when the mock starts; "
+                f"the control plane changes {list(RUNTIME_FIELDS)}"
+            )
+        options = dict(changes)
+        if "faults" in options:
+            options["faults"] = tuple(options["faults"] or ())
+        changed = from_options(options, self.engine.settings)
+        if options.get("clock") == "real":
+            self.engine.store.clock.restore((None, timedelta(0)))
+            self._log({"action": "clock", "state": [None, 0.0]})
+        self.configure(dataclasses.replace(MockSettings(), **options))
+        self.engine.settings = changed
+        return self.settings()
+
+    def add_key(self, api_key: str, acl: list[str], app_id: str | None = None) -> dict[str, Any]:
+        """Accept one more API key, with only these ACLs (for the application ``app_id``, or any)."""
+        key: dict[str, Any] = {"apiKey": api_key, "acl": list(acl)}
+        if app_id is not None:
+            key["appID"] = app_id
+        key = check_key(key)
+        settings = self.engine.settings
+        self.engine.settings = dataclasses.replace(settings, keys=(*settings.keys, key))
+        return {"appID": app_id, "apiKey": "***", "acl": key["acl"]}
+
+    # --- durability ----------------------------------------------------------------------------
+    def _log(self, entry: dict[str, Any]) -> None:
+        log = self.engine.state_log
+        if log is not None and not self._replaying:
+            log.append({"kind": "control", **entry})
+
+    def replay(self, entries: Iterable[dict[str, Any]], source: Path | str = "the state file") -> int:
+        """Rebuild the state from a state log (see persistence.py); returns how many entries."""
+        count = 0
+        self._replaying = True
+        try:
+            for entry in entries:
+                count += 1
+                try:
+                    self._replay_one(entry)
+                except (KeyError, TypeError, ValueError, LookupError, AttributeError) as exc:
+                    # An acknowledged write must not keep the others from coming back: say so, go on.
+                    self.replay_warnings.append(
+                        f"{source}: entry {count} skipped: it cannot be replayed ({exc!r})"
+                    )
+                    _LOG.warning("%s", self.replay_warnings[-1])
+        finally:
+            self._replaying = False
+        return count
+
+    def _replay_one(self, entry: dict[str, Any]) -> None:
+        if entry["kind"] == "api":
+            self.engine.replay_write(entry)
+            return
+        action = entry["action"]
+        store = self.engine.store
+        if action == "reset":
+            self.reset(entry.get("app"))
+        elif action == "seed":
+            self.seed(entry["data"], entry["app"])
+        elif action == "clock":
+            frozen, offset = entry["state"]
+            state = (parse_rfc3339(frozen) if frozen else None, timedelta(seconds=offset))
+            self._clock_for(entry.get("app")).restore(state)
+        elif action == "runs":
+            policy = RunPolicy(**entry["policy"])
+            if entry.get("app") is None:
+                store.run_policy = policy
+            else:
+                store.account(entry["app"]).run_policy = policy
+        elif action == "snapshot":
+            self._take_snapshot(entry["id"], entry.get("app"))
+        elif action == "restore":
+            self.restore(entry["id"], app_id=entry.get("app"))
+        elif action == "image":
+            self._load_image(entry)
+        else:
+            raise ValueError(f"unknown action {action!r}")
+
+    # --- state ---------------------------------------------------------------------------------
+    def reset(self, app_id: str | None = None) -> None:
+        """Empty one application's data, or everything (then the journal, snapshots, faults, runs and
+        clock settings too)."""
+        engine = self.engine
+        store = engine.store
+        with store.lock:
+            store.reset(app_id)
+            if app_id is not None:
+                engine.faults.clear(app_id)
+                for sid in [k for k, snap in self._snapshots.items() if snap.app_id == app_id]:
+                    del self._snapshots[sid]
+            if app_id is None:
+                engine.journal.clear()
+                engine.faults.clear()
+                self._snapshots.clear()
+                store.run_policy = RunPolicy()
+                store.clock.restore(engine.initial_clock)
+                store.ids.restore(engine.initial_ids)
+            self._log({"action": "reset", "app": app_id})
+
+    def seed(self, data_set: str | Path | Mapping[str, Any], app_id: str) -> dict[str, int]:
+        loaded = seeding.load_data_set(data_set)
+        counts = seeding.seed(self.engine, loaded, app_id)
+        self._log({"action": "seed", "app": app_id, "data": dict(loaded.data)})
+        return counts
+
+    def applications(self, app_id: str | None = None) -> list[dict[str, Any]]:
+        """Every application the mock holds (or just ``app_id``), with how many resources of each kind."""
+        store = self.engine.store
+        with store.lock:
+            return [
+                {"appID": aid, "counts": account.counts()}
+                for aid, account in store.accounts.items()
+                if app_id is None or aid == app_id
+            ]
+
+    def dump(self, app_id: str | None = None) -> dict[str, Any]:
+        """The state as JSON: every application's resources as the API shows them (no secrets)."""
+        store = self.engine.store
+        with store.lock:
+            if app_id is None:
+                accounts = dict(store.accounts)
+            else:
+                found = store.accounts.get(app_id)
+                accounts = {app_id: found if found is not None else Account(app_id)}
+            for account in accounts.values():
+                self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
+            return {"applications": {aid: self._dump_account(account) for aid, account in accounts.items()}}
+
+    def _dump_account(self, account: Account) -> dict[str, Any]:
+        hooks, checks = self.engine.hooks, self.engine.checks
+        out: dict[str, Any] = {}
+        for family in FAMILIES:
+            out[family] = [_public(hooks.view(family, r, checks)) for r in account.family(family).values()]
+        out["runs"] = [_public(r) for r in account.runs.values()]
+        out["events"] = {rid: [_public(e) for e in evs.values()] for rid, evs in account.events.items()}
+        out["indexes"] = {name: list(index.values()) for name, index in account.indexes.items()}
+        return out
+
+    def index(self, name: str, app_id: str) -> list[Record] | None:
+        """A fake index's records, once the runs that write to it have done so by the mock's clock."""
+        store = self.engine.store
+        with store.lock:
+            account = store.accounts.get(app_id)
+            if account is None:
+                return None
+            self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
+            found = account.indexes.get(name)
+            return [dict(r) for r in found.values()] if found is not None else None
+
+    def source_records(self, source_id: str, records: list[Record], app_id: str) -> int:
+        """Give a source the records a run of its tasks fetches (what its URL or database holds)."""
+        for i, record in enumerate(records):
+            if not isinstance(record, dict):
+                raise ValueError(f"records[{i}]: a record is a JSON object")
+        store = self.engine.store
+        with store.lock:
+            account = store.account(app_id)
+            if source_id not in account.sources:
+                raise LookupError(f"No source with ID {source_id!r} exists in application {app_id!r}")
+            account.source_records[source_id] = [dict(r) for r in records]
+        return len(records)
+
+    def snapshot(self, app_id: str | None = None) -> str:
+        """Keep a copy of the whole state (or of one application's); returns its ID for ``restore``."""
+        snapshot_id = self._take_snapshot(None, app_id)
+        self._log({"action": "snapshot", "id": snapshot_id, "app": app_id})
+        return snapshot_id
+
+    def _take_snapshot(self, snapshot_id: str | None, app_id: str | None = None) -> str:
+        store = self.engine.store
+        with store.lock:
+            if len(self._snapshots) >= MAX_SNAPSHOTS:
+                raise ValueError(f"snapshots: {MAX_SNAPSHOTS} are kept at most; reset the mock to free them")
+            if app_id is None:
+                accounts = copy.deepcopy(store.accounts)
+            else:
+                accounts = {app_id: copy.deepcopy(store.account(app_id))}
+            snap = Snapshot(accounts, store.run_policy, store.clock.state(), store.ids.state(), app_id)
+            snapshot_id = snapshot_id or uuid.uuid4().hex
+            self._snapshots[snapshot_id] = snap
+            return snapshot_id
+
+    def restore(self, snapshot_id: str, *, app_id: str | None = None) -> None:
+        """Go back to a snapshot. With ``app_id``, only that application's own snapshots are found."""
+        snap = self._snapshots.get(snapshot_id)
+        if snap is None or (app_id is not None and snap.app_id != app_id):
+            raise KeyError(snapshot_id)
+        store = self.engine.store
+        with store.lock:
+            if snap.app_id is not None:
+                store.accounts[snap.app_id] = copy.deepcopy(snap.accounts[snap.app_id])
+            else:
+                store.accounts = copy.deepcopy(snap.accounts)
+                store.run_policy = snap.run_policy
+                store.clock.restore(snap.clock)
+                store.ids.restore(snap.ids)
+        self._log({"action": "restore", "id": snapshot_id, "app": snap.app_id})
+
+    def snapshots(self) -> dict[str, Snapshot]:
+        return self._snapshots
+
+    # --- journal and health --------------------------------------------------------------------
+    def journal(self, operation_id: str | None = None, *, app_id: str | None = None) -> list[Call]:
+        return self.engine.journal.filter(operation_id, app_id=app_id)
+
+    def journal_page(self, query: JournalQuery) -> dict[str, Any]:
+        """One page of the journal as JSON (filters, order, offset, limit: see JournalQuery)."""
+        return self.engine.journal.page(query).to_json()
+
+    def clear_journal(self, app_id: str | None = None) -> None:
+        self.engine.journal.clear(app_id)
+
+    def health(self) -> dict[str, Any]:
+        spec = self.engine.spec
+        return {"status": "ok", "spec": spec.title, "operations": len(spec.operations)}
+
+    # --- clock and runs ------------------------------------------------------------------------
+    def clock(
+        self,
+        *,
+        now: str | datetime | None = None,
+        freeze: bool | None = None,
+        advance: float | None = None,
+        app_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Read or steer the clock: the server's, or (``app_id``) that application's own, which
+        starts where the server's is and from then on moves only when that application steers it."""
+        store = self.engine.store
+        if now is None and freeze is None and advance is None:  # a read: nothing made, nothing logged
+            shown = store.clock_of(store.accounts.get(app_id)) if app_id is not None else store.clock
+            return {"now": rfc3339(shown.now()), "frozen": shown.frozen}
+        clock = self._clock_for(app_id) if app_id is not None else store.clock
+        target: datetime | None = None
+        if now is not None:
+            target = _instant(now)
+        if advance is not None:
+            if (
+                isinstance(advance, bool)
+                or not isinstance(advance, (int, float))
+                or not math.isfinite(advance)
+            ):
+                raise ValueError(f"advance: {advance!r} is not a number of seconds")
+            try:
+                moved = (target or clock.now()) + _seconds(advance, "advance")
+            except OverflowError:
+                raise ValueError(f"advance: {advance!r} seconds moves the clock out of range") from None
+            _check_instant(moved, "advance")
+        if freeze is True:
+            clock.freeze()
+        elif freeze is False:
+            clock.unfreeze()
+        if target is not None:
+            clock.set(target)
+        if advance is not None:
+            clock.advance(advance)
+        frozen, offset = clock.state()
+        self._log(
+            {
+                "action": "clock",
+                "state": [frozen.isoformat() if frozen else None, offset.total_seconds()],
+                "app": app_id,
+            }
+        )
+        return {"now": rfc3339(clock.now()), "frozen": clock.frozen}
+
+    def _clock_for(self, app_id: str | None) -> Clock:
+        """The clock to steer: the server's, or the application's own (made on first use)."""
+        store = self.engine.store
+        if app_id is None:
+            return store.clock
+        account = store.account(app_id)
+        if account.clock is None:
+            own = Clock()
+            own.restore(store.clock.state())
+            account.clock = own
+        return account.clock
+
+    def run_policy(self, *, app_id: str | None = None, **changes: Any) -> dict[str, Any]:
+        """Read or change how runs behave (fields of RunPolicy): the server's, or (``app_id``) that
+        application's own. Unknown fields raise TypeError."""
+        store = self.engine.store
+        # a read makes no application; a change does
+        made = store.account if changes else store.accounts.get
+        account = made(app_id) if app_id is not None else None
+        current = store.policy_of(account)
+        if changes:
+            unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(RunPolicy)})
+            if unknown:
+                known = sorted(f.name for f in dataclasses.fields(RunPolicy))
+                raise TypeError(f"runs: unknown fields {unknown}; known: {known}")
+            policy = dataclasses.replace(current, **changes)
+            if policy.mode not in ("immediate", "deferred"):
+                raise ValueError(f"mode: {policy.mode!r} is not immediate or deferred")
+            if policy.outcome not in ("success", "failure"):
+                raise ValueError(f"outcome: {policy.outcome!r} is not success or failure")
+            for name in ("start_after", "finish_after"):
+                value = getattr(policy, name)
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError(f"{name}: {value!r} is not a number of seconds")
+                if not 0 <= value <= MAX_RUN_SECONDS:
+                    raise ValueError(f"{name}: {value!r} is not between 0 and {MAX_RUN_SECONDS:g} seconds")
+            spec = self.engine.spec
+            codes = spec.schema("RunReasonCode").get("enum", []) if spec.has_schema("RunReasonCode") else []
+            if policy.reason_code is not None and codes and policy.reason_code not in codes:
+                raise ValueError(f"reason_code: {policy.reason_code!r} is not one of {codes}")
+            if account is not None:
+                account.run_policy = policy
+            else:
+                store.run_policy = policy
+            self._log({"action": "runs", "policy": dataclasses.asdict(policy), "app": app_id})
+            current = policy
+        return dataclasses.asdict(current)
+
+    # --- faults -------------------------------------------------------------------------------
+    def add_fault(self, **rule: Any) -> dict[str, Any]:
+        """Add a fault rule (FaultRule fields; ``app`` limits it to one application's calls);
+        raises TypeError/ValueError on a bad rule."""
+        known = {f.name for f in dataclasses.fields(FaultRule)}
+        unknown = sorted(set(rule) - known)
+        if unknown:
+            raise TypeError(f"fault: unknown fields {unknown}; known: {sorted(known)}")
+        fault = FaultRule(**rule)
+        operations = self.engine.spec.operations
+        if fault.operation is not None and fault.operation not in operations:
+            raise ValueError(
+                f"operation: {fault.operation!r} is not an operation of {self.engine.spec.title}"
+            )
+        _check_latency(fault.latency)
+        self.engine.faults.add(fault)
+        return self.engine.faults.describe(fault.app)
+
+    def rate_limit(self, enabled: bool = True, **limits: Any) -> dict[str, Any]:
+        """Turn on the documented rate limits (or custom ones: limit, window, observability_*)."""
+        self.engine.faults.set_rate_limit(RateLimit(**limits) if enabled else None)
+        return self.engine.faults.describe()
+
+    def clear_faults(self, app_id: str | None = None) -> dict[str, Any]:
+        """Remove every fault rule and the rate limit, or (``app_id``) that application's rules."""
+        self.engine.faults.clear(app_id)
+        return self.engine.faults.describe(app_id)
+
+    def faults(self, app_id: str | None = None) -> dict[str, Any]:
+        return self.engine.faults.describe(app_id)
+
+
+def _public(record: Record) -> Record:
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+def _instant(value: str | datetime) -> datetime:
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    elif isinstance(value, str):
+        try:
+            moment = parse_rfc3339(value)
+        except ValueError:
+            raise ValueError(f"now: {value[:60]!r} is not an RFC 3339 date-time") from None
+    else:
+        raise ValueError(f"now: {value!r} is not an RFC 3339 date-time")
+    _check_instant(moment, "now")
+    return moment
+
+
+def _check_instant(moment: datetime, name: str) -> None:
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError(
+            f"{name}: the mock's clock must stay between {rfc3339(EARLIEST)} and {rfc3339(LATEST)}"
+        )
+
+
+def _seconds(value: float, name: str) -> timedelta:
+    try:
+        return timedelta(seconds=value)
+    except OverflowError:
+        raise ValueError(f"{name}: {value!r} seconds is out of range") from None
+
+
+def _check_latency(latency: Any) -> None:
+    values = latency if isinstance(latency, (list, tuple)) else [latency] if latency is not None else []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"latency: {value!r} is not a number of seconds")
+        if value > MAX_LATENCY:
+            raise ValueError(f"latency: {value!r} is more than {MAX_LATENCY:g} seconds")

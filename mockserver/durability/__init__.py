@@ -1,0 +1,1 @@
+"""What keeps a mock's acknowledged state across restarts: the state log and its images."""

@@ -1,0 +1,1 @@
+"""The mock without HTTP: the engine (``core``) and the parts it is made of."""
