@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from mockserver.engine.errors import ApiError, ResponseContractError
     from mockserver.engine.journal import Call, Journal
     from mockserver.engine.store import Account, RunPolicy, Store
+    from mockserver.factory import open_mock
     from mockserver.http.app import MockApp, create_app
     from mockserver.http.live_server import LiveServer
     from mockserver.pytest_plugin.mock_handle import IngestionMock
@@ -42,6 +43,7 @@ _PUBLIC = {
     "Store": "engine.store",
     "create_app": "http.app",
     "load_spec": "spec",
+    "open_mock": "factory",
 }
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "Store",
     "create_app",
     "load_spec",
+    "open_mock",
 ]
 
 

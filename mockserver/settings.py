@@ -8,7 +8,7 @@ fields below: each field says which of those ways offer it and how. Nothing else
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +27,51 @@ ClockSetting = str  # "real", "frozen", "auto" or an RFC 3339 instant
 DataSetRef = str | Path | Mapping[str, Any]
 
 
+def text_value(text: str) -> str:
+    """Text options are the text, trimmed."""
+    return text.strip()
+
+
+def boolean_value(text: str) -> bool:
+    """``true``/``false`` (also ``1``/``0``, ``yes``/``no``, ``on``/``off``); anything else is refused."""
+    word = text.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{text!r} is not a boolean: write true or false")
+
+
+def whole_value(text: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+
+
+def keys_value(text: str) -> tuple[dict[str, Any], ...]:
+    """Space-separated ``KEY:ACL1,ACL2`` (or ``APP:KEY:ACL1,ACL2``) items."""
+    return tuple(parse_key(part) for part in text.split())
+
+
+def fixtures_value(text: str) -> str | tuple[str, ...]:
+    """Data-set names or paths, separated by spaces or commas."""
+    parts = text.replace(",", " ").split()
+    return tuple(parts) if len(parts) != 1 else parts[0]
+
+
+def runs_value(text: str) -> dict[str, Any]:
+    """``deferred`` or ``deferred:5`` (runs finish after 5 s of the mock's clock)."""
+    mode, _, seconds = text.partition(":")
+    policy: dict[str, Any] = {"mode": mode.strip()}
+    if seconds.strip():
+        try:
+            policy["finish_after"] = float(seconds)
+        except ValueError:
+            raise ValueError(f"{text!r} is not MODE[:SECONDS]") from None
+    return policy
+
+
 @dataclass(frozen=True)
 class Offer:
     """How one field is offered: a ``serve`` flag, a marker key, an ini option, a control-plane key."""
@@ -36,6 +81,8 @@ class Offer:
     ini: bool = False  # an ``ingestion_mock_<name>`` ini option
     help: str = ""
     metavar: str | None = None
+    # The field's value from its text form (an ini option): ValueError says what is wrong.
+    parse: Callable[[str], Any] = text_value
 
 
 def _offer(**kwargs: Any) -> dict[str, Offer]:
@@ -65,6 +112,7 @@ class MockSettings:
     strict: bool | None = field(
         default=None,
         metadata=_offer(
+            parse=boolean_value,
             marker=True,
             ini=True,
             help="accept only the configured app_id/api_key pair (default: on when both are given to "
@@ -74,6 +122,7 @@ class MockSettings:
     keys: tuple[Mapping[str, Any], ...] = field(
         default=(),
         metadata=_offer(
+            parse=keys_value,
             flag="--key",
             marker=True,
             ini=True,
@@ -95,6 +144,7 @@ class MockSettings:
     fixtures: DataSetRef | tuple[DataSetRef, ...] | None = field(
         default=None,
         metadata=_offer(
+            parse=fixtures_value,
             flag="--fixtures",
             marker=True,
             ini=True,
@@ -108,7 +158,9 @@ class MockSettings:
     )
     seed: int | None = field(
         default=None,
-        metadata=_offer(flag="--seed", marker=True, ini=True, help="make generated IDs reproducible"),
+        metadata=_offer(
+            parse=whole_value, flag="--seed", marker=True, ini=True, help="make generated IDs reproducible"
+        ),
     )
     state_file: str | None = field(
         default=None,
@@ -131,6 +183,7 @@ class MockSettings:
     runs: Mapping[str, Any] | None = field(
         default=None,
         metadata=_offer(
+            parse=runs_value,
             marker=True,
             ini=True,
             help="how runs behave: {mode: immediate|deferred, start_after, finish_after, outcome, "
@@ -148,6 +201,7 @@ class MockSettings:
     rate_limit: bool | Mapping[str, Any] = field(
         default=False,
         metadata=_offer(
+            parse=boolean_value,
             flag="--rate-limit",
             marker=True,
             ini=True,
@@ -241,12 +295,15 @@ class MockSettings:
     check_responses: bool = field(
         default=False,
         metadata=_offer(
-            ini=True, help="check every response of the mock against its spec (a bug is an error)"
+            parse=boolean_value,
+            ini=True,
+            help="check every response of the mock against its spec (a bug is an error)",
         ),
     )
     fail_on_rejection: bool = field(
         default=False,
         metadata=_offer(
+            parse=boolean_value,
             marker=True,
             ini=True,
             help="fail a test when the mock rejected a request (4xx) the test did not expect",
@@ -302,6 +359,9 @@ class MockSettings:
 
 # What the control plane may change on a running mock (POST /__mock__/settings): the run-time ones.
 RUNTIME_FIELDS = ("seed", "clock", "runs", "faults", "rate_limit")
+# What a running mock may also be given (MockControl.reconfigure, per pytest test): whom it accepts
+# and what the plugin checks after a test. (A test's own data sets are seeded into its application.)
+PER_TEST_FIELDS = ("app_id", "api_key", "strict", "keys", "fail_on_rejection")
 SECRET_FIELDS = ("api_key", "admin_key")
 
 
@@ -381,6 +441,11 @@ def serve_flags() -> dict[str, str]:
 
 def help_of(name: str) -> str:
     return dict(offers())[name].help
+
+
+def parse_of(name: str) -> Callable[[str], Any]:
+    """How the field ``name`` reads its text form (ini options)."""
+    return dict(offers())[name].parse
 
 
 def from_options(options: Mapping[str, Any], base: MockSettings | None = None) -> MockSettings:

@@ -9,30 +9,32 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
-import math
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from mockserver import seeding
 from mockserver.durability import image as state_image
 from mockserver.durability.log import StateLog
+from mockserver.engine import steering
 from mockserver.engine.clock import Clock, parse_rfc3339, rfc3339
 from mockserver.engine.core import Engine
-from mockserver.engine.faults import FaultRule, RateLimit
+from mockserver.engine.faults import RateLimit
 from mockserver.engine.journal import Call, JournalQuery
 from mockserver.engine.store import FAMILIES, Account, Record, RunPolicy
-from mockserver.settings import RUNTIME_FIELDS, MockSettings, check_key, from_options, to_json
+from mockserver.settings import (
+    PER_TEST_FIELDS,
+    RUNTIME_FIELDS,
+    MockSettings,
+    check_key,
+    from_options,
+    to_json,
+)
 
 _LOG = logging.getLogger("mockserver.state")
 MAX_SNAPSHOTS = 32
-# The mock's clock stays where dates can still be written and a run's finish can still be added.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)
-MAX_RUN_SECONDS = 366 * 24 * 3600.0  # a deferred run takes at most a year of the mock's clock
-MAX_LATENCY = 60.0  # seconds an injected delay may last
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,13 +59,11 @@ class MockControl:
         self.replay_warnings: list[str] = []  # entries of the state file that could not be replayed
 
     # --- start-up --------------------------------------------------------------------------------
-    def open(self) -> None:
-        """Apply the engine's settings: default data sets, clock, runs, faults; replay the state file."""
+    def start_up(self) -> None:
+        """What the engine cannot do alone, once, for :func:`mockserver.open_mock`: install the
+        default data sets and replay the state file (the engine applied the rest of its settings)."""
         settings = self.engine.settings
         self._install_default_data_sets(settings)
-        self.configure(settings)
-        self.engine.initial_clock = self.engine.store.clock.state()
-        self.engine.initial_ids = self.engine.store.ids.state()
         if settings.state_file is not None:
             log = StateLog(settings.state_file)
             try:
@@ -73,8 +73,7 @@ class MockControl:
             except BaseException:
                 log.close()
                 raise
-            self.engine.state_log = log
-            self.engine.compactor = self.compact
+            self.engine.attach_state_log(log, self.compact)
 
     def image(self) -> dict[str, Any]:
         """The whole live state as one state-file entry (see state_image.py)."""
@@ -150,30 +149,13 @@ class MockControl:
 
         self.engine.store.on_new_account = seed_new
 
-    def configure(self, settings: MockSettings) -> None:
-        """Apply the run-time settings: seed, clock, runs, faults and rate limit (not data sets)."""
-        store = self.engine.store
-        if settings.seed is not None:
-            store.ids.seed(settings.seed)
-        clock = settings.clock
-        if clock == "frozen":
-            self.clock(freeze=True)
-        elif clock not in ("", "real"):
-            self.clock(now=clock, freeze=True)
-        if settings.runs:
-            self.run_policy(**dict(settings.runs))
-        for rule in settings.faults:
-            self.add_fault(**dict(rule))
-        if settings.rate_limit:
-            limits = settings.rate_limit
-            self.rate_limit(True, **(dict(limits) if isinstance(limits, Mapping) else {}))
-
     def settings(self) -> dict[str, Any]:
         """The settings in force, as JSON (secrets masked)."""
         return to_json(self.engine.settings)
 
     def change_settings(self, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """Change run-time settings (seed, clock, runs, faults, rate_limit) of the running mock."""
+        """Change run-time settings (seed, clock, runs, faults, rate_limit) of the running mock: each
+        one given replaces what was in force (``faults`` replaces the server-wide rules)."""
         fixed = sorted(set(changes) - set(RUNTIME_FIELDS))
         if fixed:
             raise ValueError(
@@ -183,13 +165,38 @@ class MockControl:
         options = dict(changes)
         if "faults" in options:
             options["faults"] = tuple(options["faults"] or ())
-        changed = from_options(options, self.engine.settings)
-        if options.get("clock") == "real":
-            self.engine.store.clock.restore((None, timedelta(0)))
-            self._log({"action": "clock", "state": [None, 0.0]})
-        self.configure(dataclasses.replace(MockSettings(), **options))
-        self.engine.settings = changed
+        self._apply(from_options(options, self.engine.settings), options)
         return self.settings()
+
+    def reconfigure(self, settings: MockSettings) -> None:
+        """Put ``settings`` in force on a running mock, in place of the settings it had: credentials
+        and keys, what the pytest plugin reads (``fail_on_rejection``, test data sets) and the run-time
+        fields. Fields fixed when the mock started (limits, checks, the state file) must not differ."""
+        current = self.engine.settings
+        may_change = {*RUNTIME_FIELDS, *PER_TEST_FIELDS}
+        differ = sorted(
+            f.name
+            for f in dataclasses.fields(MockSettings)
+            if f.name not in may_change and getattr(settings, f.name) != getattr(current, f.name)
+        )
+        if differ:
+            raise ValueError(f"settings {differ} are fixed when the mock starts")
+        settings.check()
+        self._apply(settings, RUNTIME_FIELDS)
+        self.engine.settings = settings
+
+    def _apply(self, settings: MockSettings, fields: Iterable[str]) -> None:
+        """Apply run-time fields through the engine, and log the clock and run policy they set."""
+        engine, store = self.engine, self.engine.store
+        fields = list(fields)
+        engine.apply_settings(settings, fields)
+        if "clock" in fields:
+            frozen, offset = store.clock.state()
+            self._log(
+                {"action": "clock", "state": [frozen.isoformat() if frozen else None, offset.total_seconds()]}
+            )
+        if "runs" in fields:
+            self._log({"action": "runs", "policy": dataclasses.asdict(store.run_policy), "app": None})
 
     def add_key(self, api_key: str, acl: list[str], app_id: str | None = None) -> dict[str, Any]:
         """Accept one more API key, with only these ACLs (for the application ``app_id``, or any)."""
@@ -409,21 +416,9 @@ class MockControl:
             shown = store.clock_of(store.accounts.get(app_id)) if app_id is not None else store.clock
             return {"now": rfc3339(shown.now()), "frozen": shown.frozen}
         clock = self._clock_for(app_id) if app_id is not None else store.clock
-        target: datetime | None = None
-        if now is not None:
-            target = _instant(now)
+        target = steering.instant(now) if now is not None else None
         if advance is not None:
-            if (
-                isinstance(advance, bool)
-                or not isinstance(advance, (int, float))
-                or not math.isfinite(advance)
-            ):
-                raise ValueError(f"advance: {advance!r} is not a number of seconds")
-            try:
-                moved = (target or clock.now()) + _seconds(advance, "advance")
-            except OverflowError:
-                raise ValueError(f"advance: {advance!r} seconds moves the clock out of range") from None
-            _check_instant(moved, "advance")
+            steering.advanced(target or clock.now(), advance)
         if freeze is True:
             clock.freeze()
         elif freeze is False:
@@ -432,14 +427,7 @@ class MockControl:
             clock.set(target)
         if advance is not None:
             clock.advance(advance)
-        frozen, offset = clock.state()
-        self._log(
-            {
-                "action": "clock",
-                "state": [frozen.isoformat() if frozen else None, offset.total_seconds()],
-                "app": app_id,
-            }
-        )
+        self._log({"action": "clock", "state": state_image.clock_to_json(clock.state()), "app": app_id})
         return {"now": rfc3339(clock.now()), "frozen": clock.frozen}
 
     def _clock_for(self, app_id: str | None) -> Clock:
@@ -463,25 +451,7 @@ class MockControl:
         account = made(app_id) if app_id is not None else None
         current = store.policy_of(account)
         if changes:
-            unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(RunPolicy)})
-            if unknown:
-                known = sorted(f.name for f in dataclasses.fields(RunPolicy))
-                raise TypeError(f"runs: unknown fields {unknown}; known: {known}")
-            policy = dataclasses.replace(current, **changes)
-            if policy.mode not in ("immediate", "deferred"):
-                raise ValueError(f"mode: {policy.mode!r} is not immediate or deferred")
-            if policy.outcome not in ("success", "failure"):
-                raise ValueError(f"outcome: {policy.outcome!r} is not success or failure")
-            for name in ("start_after", "finish_after"):
-                value = getattr(policy, name)
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise ValueError(f"{name}: {value!r} is not a number of seconds")
-                if not 0 <= value <= MAX_RUN_SECONDS:
-                    raise ValueError(f"{name}: {value!r} is not between 0 and {MAX_RUN_SECONDS:g} seconds")
-            spec = self.engine.spec
-            codes = spec.schema("RunReasonCode").get("enum", []) if spec.has_schema("RunReasonCode") else []
-            if policy.reason_code is not None and codes and policy.reason_code not in codes:
-                raise ValueError(f"reason_code: {policy.reason_code!r} is not one of {codes}")
+            policy = steering.run_policy(current, changes, self.engine.spec)
             if account is not None:
                 account.run_policy = policy
             else:
@@ -494,17 +464,7 @@ class MockControl:
     def add_fault(self, **rule: Any) -> dict[str, Any]:
         """Add a fault rule (FaultRule fields; ``app`` limits it to one application's calls);
         raises TypeError/ValueError on a bad rule."""
-        known = {f.name for f in dataclasses.fields(FaultRule)}
-        unknown = sorted(set(rule) - known)
-        if unknown:
-            raise TypeError(f"fault: unknown fields {unknown}; known: {sorted(known)}")
-        fault = FaultRule(**rule)
-        operations = self.engine.spec.operations
-        if fault.operation is not None and fault.operation not in operations:
-            raise ValueError(
-                f"operation: {fault.operation!r} is not an operation of {self.engine.spec.title}"
-            )
-        _check_latency(fault.latency)
+        fault = steering.fault_rule(rule, self.engine.spec)
         self.engine.faults.add(fault)
         return self.engine.faults.describe(fault.app)
 
@@ -524,40 +484,3 @@ class MockControl:
 
 def _public(record: Record) -> Record:
     return {k: v for k, v in record.items() if not k.startswith("_")}
-
-
-def _instant(value: str | datetime) -> datetime:
-    if isinstance(value, datetime):
-        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    elif isinstance(value, str):
-        try:
-            moment = parse_rfc3339(value)
-        except ValueError:
-            raise ValueError(f"now: {value[:60]!r} is not an RFC 3339 date-time") from None
-    else:
-        raise ValueError(f"now: {value!r} is not an RFC 3339 date-time")
-    _check_instant(moment, "now")
-    return moment
-
-
-def _check_instant(moment: datetime, name: str) -> None:
-    if not EARLIEST <= moment <= LATEST:
-        raise ValueError(
-            f"{name}: the mock's clock must stay between {rfc3339(EARLIEST)} and {rfc3339(LATEST)}"
-        )
-
-
-def _seconds(value: float, name: str) -> timedelta:
-    try:
-        return timedelta(seconds=value)
-    except OverflowError:
-        raise ValueError(f"{name}: {value!r} seconds is out of range") from None
-
-
-def _check_latency(latency: Any) -> None:
-    values = latency if isinstance(latency, (list, tuple)) else [latency] if latency is not None else []
-    for value in values:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"latency: {value!r} is not a number of seconds")
-        if value > MAX_LATENCY:
-            raise ValueError(f"latency: {value!r} is more than {MAX_LATENCY:g} seconds")

@@ -13,17 +13,18 @@ import dataclasses
 import hmac
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mockserver.durability.log import StateFileError, StateLog
+from mockserver.engine import steering
 from mockserver.engine.clock import Clock
 from mockserver.engine.errors import ApiError, Forbidden, InvalidCredentials, LimitExceeded, StateUnavailable
 from mockserver.engine.examples import example_response
-from mockserver.engine.faults import Faults
+from mockserver.engine.faults import Faults, RateLimit
 from mockserver.engine.journal import (
     CALL_OVERHEAD,
     MEMORY_FACTOR,
@@ -39,7 +40,7 @@ from mockserver.engine.response_checker import ResponseChecker
 from mockserver.engine.store import Account, RunPolicy, Store
 from mockserver.engine.validation import MISSING, RequestValidators, ValidRequest
 from mockserver.resources import Context, Handler, Hooks, SchemaChecks, handlers, hooks
-from mockserver.settings import MockSettings
+from mockserver.settings import RUNTIME_FIELDS, MockSettings
 from mockserver.spec import Operation, Spec, bundled_spec_path
 
 if TYPE_CHECKING:
@@ -113,9 +114,23 @@ class Engine:
         *,
         store: Store | None = None,
         clock: Clock | None = None,
+        _factory: bool = False,
     ) -> None:
+        """An engine with its settings in force: IDs, clock, run policy, fault rules, rate limit.
+
+        Data sets and the state file are not the engine's alone (seeding and replay go through the
+        control plane): settings that name them are refused here, and :func:`mockserver.open_mock`
+        (or ``create_app``) builds the complete mock.
+        """
+        settings = settings or MockSettings()
+        if not _factory and (settings.fixtures or settings.data or settings.state_file):
+            raise ValueError(
+                "Engine(...) does not load data sets or a state file (fixtures, data, state_file): build "
+                "the mock with mockserver.open_mock(...) or mockserver.create_app(...), which apply every "
+                "setting"
+            )
         self.spec = spec
-        self.settings = settings = settings or MockSettings()
+        self.settings = settings
         self.store = store or Store(clock=clock, seed=settings.seed)
         self.validators = RequestValidators(spec)
         self.checks = SchemaChecks(spec)
@@ -134,10 +149,62 @@ class Engine:
             self.reference = ReferenceValidator(spec)
         schemes = spec.document.get("components", {}).get("securitySchemes", {}).values()
         self.algolia_credentials = any(s.get("name", "").lower() == APP_ID_HEADER for s in schemes)
-        self.state_log: StateLog | None = None  # opened by MockControl.open when settings ask
+        self.state_log: StateLog | None = None  # see attach_state_log
         self.compactor: Callable[[], None] | None = None  # rewrites the state file as its live state
-        self.initial_clock = self.store.clock.state()
+        self.apply_settings(settings, RUNTIME_FIELDS, initial=True)
+        self.initial_clock = self.store.clock.state()  # what a full reset goes back to
         self.initial_ids = self.store.ids.state()
+
+    # --- settings --------------------------------------------------------------------------------
+    def apply_settings(
+        self, settings: MockSettings, fields: Iterable[str] = RUNTIME_FIELDS, *, initial: bool = False
+    ) -> None:
+        """Put the run-time ``fields`` of ``settings`` in force; each replaces what was there (the
+        fault rules and the rate limit too: never added on top). ``clock="real"`` leaves a new
+        engine's clock as it was given (``initial``) and puts a running one back on real time.
+
+        Checks every value before changing anything: TypeError/ValueError naming the field."""
+        fields = frozenset(fields)
+        unknown = sorted(fields - set(RUNTIME_FIELDS))
+        if unknown:
+            raise ValueError(f"settings {unknown} are fixed when the mock starts")
+        spec, store = self.spec, self.store
+        policy = (
+            steering.run_policy(RunPolicy(), dict(settings.runs or {}), spec) if "runs" in fields else None
+        )
+        rules = (
+            [steering.fault_rule(dict(rule), spec) for rule in settings.faults] if "faults" in fields else []
+        )
+        limits = settings.rate_limit
+        rate_limit = RateLimit(**(dict(limits) if isinstance(limits, Mapping) else {})) if limits else None
+        moment = None
+        if "clock" in fields and settings.clock not in ("", "real", "frozen"):
+            moment = steering.instant(settings.clock, "clock")
+        # every value is good: apply them
+        if "seed" in fields and settings.seed is not None:
+            store.ids.seed(settings.seed)
+        if "clock" in fields:
+            if moment is not None:
+                store.clock.freeze(moment)
+            elif settings.clock == "frozen":
+                store.clock.freeze()
+            elif not initial:
+                store.clock.restore((None, timedelta(0)))
+        if policy is not None:
+            store.run_policy = policy
+        if "faults" in fields:
+            self.faults.replace_server_rules(rules)
+        if "rate_limit" in fields:
+            self.faults.set_rate_limit(rate_limit)
+        self.settings = dataclasses.replace(
+            self.settings, **{name: getattr(settings, name) for name in fields}
+        )
+
+    def attach_state_log(self, log: StateLog, compactor: Callable[[], None]) -> None:
+        """Append every acknowledged write to ``log`` from now on; ``compactor`` rewrites it as one
+        image when it has grown (both made by the factory, once the state file is replayed)."""
+        self.state_log = log
+        self.compactor = compactor
 
     # --- the way in ------------------------------------------------------------------------------
     def request(

@@ -120,6 +120,13 @@ class Faults:
         with self._lock:
             self.rules.append(rule)
 
+    def replace_server_rules(self, rules: list[FaultRule]) -> None:
+        """Make ``rules`` the server-wide rules (those of no one application), in place of the old."""
+        for rule in rules:
+            rule.check()
+        with self._lock:
+            self.rules = [r for r in self.rules if r.app is not None] + list(rules)
+
     def set_rate_limit(self, limit: RateLimit | None) -> None:
         if limit is not None:
             limit.check()

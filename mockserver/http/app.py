@@ -25,6 +25,7 @@ from mockserver.engine.faults import Faults
 from mockserver.engine.journal import Call, Journal
 from mockserver.engine.routing import RouteTable
 from mockserver.engine.store import Store
+from mockserver.factory import open_mock
 from mockserver.http.bodies import json_text, parse_json
 from mockserver.http.wire import (
     API_KEY_HEADER,
@@ -41,8 +42,8 @@ from mockserver.http.wire import (
     route_path,
     send_answer,
 )
-from mockserver.settings import MockSettings, from_options
-from mockserver.spec import Spec, load_spec
+from mockserver.settings import MockSettings
+from mockserver.spec import Spec
 
 OFF_LOOP_BODY_BYTES = 256 * 1024  # bodies at least this large are decoded and acted on off the event loop
 
@@ -262,7 +263,8 @@ def create_app(
     clock: Clock | str | None = None,
     **options: Any,
 ) -> MockApp:
-    """Build a mock of the Ingestion API (or of any OpenAPI 3.1 ``spec``) as an ASGI app.
+    """Build a complete mock of the Ingestion API (or of any OpenAPI 3.1 ``spec``) as an ASGI app:
+    :func:`mockserver.open_mock` with the HTTP face on it.
 
     Options are the fields of :class:`mockserver.settings.MockSettings`, given as ``settings`` or as
     keywords (not both):
@@ -281,17 +283,8 @@ def create_app(
     ``store`` and a :class:`Clock` given as ``clock`` replace the engine's own (for tests that share or
     steer them); ``clock`` given as text is the setting.
     """
-    loaded = spec if isinstance(spec, Spec) else load_spec(spec)
-    if isinstance(clock, str):
-        options["clock"], clock = clock, None
-    if settings is None:
-        settings = from_options(options)
-    elif options:
-        raise TypeError("pass either settings or keyword options, not both")
-    engine = Engine(loaded, settings, store=store, clock=clock)
-    control = MockControl(engine)
-    control.open()
-    return MockApp(engine, control)
+    control = open_mock(spec, settings=settings, store=store, clock=clock, **options)
+    return MockApp(control.engine, control)
 
 
 __all__ = ["MockApp", "create_app", "encode"]

@@ -14,7 +14,6 @@ both are the fields of :class:`mockserver.settings.MockSettings` that say so.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -35,43 +34,12 @@ DEFAULT_APP_ID = "test-app"
 DEFAULT_API_KEY = "test-api-key"
 
 
-def _flag(value: Any) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
-
-
-def _runs(text: str) -> dict[str, Any]:
-    """``deferred`` or ``deferred:5`` (finish after 5 s of the mock's clock)."""
-    mode, _, seconds = text.partition(":")
-    policy: dict[str, Any] = {"mode": mode.strip()}
-    if seconds.strip():
-        try:
-            policy["finish_after"] = float(seconds)
-        except ValueError:
-            raise pytest.UsageError(f"ingestion_mock_runs: {text!r} is not MODE[:SECONDS]") from None
-    return policy
-
-
-def _ini_value(name: str, text: str) -> Any:
-    """An ini option's text as the settings field's value."""
-    kind = {f.name: str(f.type) for f in dataclasses.fields(mock_settings.MockSettings)}[name]
-    if name == "runs":
-        return _runs(text)
-    if name == "keys":
-        try:
-            return tuple(mock_settings.parse_key(part) for part in text.split())
-        except ValueError as exc:
-            raise pytest.UsageError(f"ingestion_mock_keys: {exc}") from None
-    if name == "fixtures":
-        parts = text.replace(",", " ").split()
-        return tuple(parts) if len(parts) != 1 else parts[0]
-    if "bool" in kind:
-        return _flag(text)
-    if kind.startswith("int"):
-        try:
-            return int(text)
-        except ValueError:
-            raise pytest.UsageError(f"ingestion_mock_{name}: {text!r} is not a whole number") from None
-    return text
+def _ini_value(ini_name: str, field_name: str, text: str) -> Any:
+    """An ini option's text as the settings field's value (the field says how it is read)."""
+    try:
+        return mock_settings.parse_of(field_name)(text)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{ini_name}: {exc}") from None
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,6 +50,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     keys = ", ".join(f"{key}=..." for key in sorted(mock_settings.marker_keys()))
     config.addinivalue_line("markers", f"{MARKER}({keys}): configure the Ingestion API mock for this test")
+    _ini_settings(config)  # a bad ini value is a usage error at start, not an error in every test
 
 
 def _ini_settings(config: pytest.Config) -> dict[str, Any]:
@@ -92,7 +61,7 @@ def _ini_settings(config: pytest.Config) -> dict[str, Any]:
         for ini_name, field_name in mock_settings.ini_options().items():
             text = str(config.getini(ini_name) or "").strip()
             if text:
-                found[field_name] = _ini_value(field_name, text)
+                found[field_name] = _ini_value(ini_name, field_name, text)
         config.stash[_INI_SETTINGS] = found
     return dict(found)
 
@@ -156,24 +125,22 @@ def ingestion_mock(request: pytest.FixtureRequest, _ingestion_mock_app: MockApp)
     app = _ingestion_mock_app
     engine, control = app.engine, app.control
     settings = _test_settings(request)
-    control.reset()
     session_settings = engine.settings
-    engine.settings = dataclasses.replace(
-        session_settings,
-        app_id=settings.app_id,
-        api_key=settings.api_key,
-        strict=settings.strict,
-        keys=settings.keys,
-    )
+    control.reset()
     assert settings.app_id is not None and settings.api_key is not None
     handle = IngestionMock(app, settings.app_id, settings.api_key)
+
+    def back_to_the_session() -> None:
+        control.reconfigure(session_settings)
+        control.reset()
+
     try:
-        control.configure(settings)
+        # The test's data sets go into its application (below), not into every new one.
+        control.reconfigure(settings.replace(fixtures=session_settings.fixtures, data=session_settings.data))
         for data_set in seeding.data_set_refs(settings.fixtures, settings.data):
             handle.seed(data_set)
     except (TypeError, ValueError) as exc:  # SeedError included: it names the file, record and field
-        engine.settings = session_settings
-        control.reset()
+        back_to_the_session()
         if isinstance(exc, seeding.SeedError):
             raise
         _misused(f"@pytest.mark.{MARKER}: {exc}")
@@ -183,8 +150,7 @@ def ingestion_mock(request: pytest.FixtureRequest, _ingestion_mock_app: MockApp)
     try:
         yield handle
     finally:
-        engine.settings = session_settings
-        control.reset()
+        back_to_the_session()
 
 
 _HANDLE = pytest.StashKey["IngestionMock"]()

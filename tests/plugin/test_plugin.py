@@ -478,6 +478,24 @@ def test_ini_options_configure_every_test(pytester: pytest.Pytester) -> None:
 # --- failures read well ------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("ingestion_mock_strict = yes please", "ingestion_mock_strict: 'yes please' is not a boolean"),
+        ("ingestion_mock_seed = twelve", "ingestion_mock_seed: 'twelve' is not a whole number"),
+        ("ingestion_mock_runs = deferred:soon", "ingestion_mock_runs: 'deferred:soon' is not MODE[:SECONDS]"),
+    ],
+)
+def test_an_ini_value_of_the_wrong_kind_is_a_usage_error(
+    pytester: pytest.Pytester, line: str, message: str
+) -> None:
+    pytester.makeini(f"[pytest]\n{line}\n")
+    write_tests(pytester, "def test_anything(ingestion_mock):\n    pass\n")
+    result = run_inner(pytester)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert message in result.stderr.str()
+
+
 def test_invalid_seed_data_names_the_file_the_record_and_the_field(pytester: pytest.Pytester) -> None:
     pytester.makefile(
         ".yaml",
