@@ -25,10 +25,8 @@ from typing import Any
 
 from mockserver.engine.errors import ApiError
 from mockserver.engine.validation import MISSING, RequestValidators
+from mockserver.names import API_KEY_HEADER, APP_ID_HEADER
 from mockserver.spec import Spec, load_spec
-
-APP_ID_HEADER = "x-algolia-application-id"
-API_KEY_HEADER = "x-algolia-api-key"
 
 
 @dataclass

@@ -14,18 +14,16 @@ from starlette.routing import Mount, Route
 
 from mockserver.control.mock_control import MockControl
 from mockserver.data import control_spec
-from mockserver.engine.core import API_KEY_HEADER, APP_ID_HEADER
 from mockserver.engine.errors import ApiError, BadRequest, Forbidden, NotFound
 from mockserver.engine.journal import JournalQuery
 from mockserver.engine.validation import MISSING, RequestValidators
 from mockserver.http.bodies import parse_json
+from mockserver.names import ADMIN_KEY_HEADER, API_KEY_HEADER, APP_ID_HEADER, CONTROL_PREFIX, DEFAULT_APP_ID
 from mockserver.seeding import SeedError
 from mockserver.spec import load_spec
 from mockserver.ui import ui_routes
 
-PREFIX = "/__mock__"
-DEFAULT_APP_ID = "default"
-ADMIN_KEY_HEADER = "x-mockserver-admin-key"
+PREFIX = CONTROL_PREFIX  # (the name the control plane's modules and tests use)
 OPEN_ROUTES = ("/health", "/openapi.json")  # no data in them: reachable without credentials
 
 Endpoint = Callable[[Request], Awaitable[Response]]

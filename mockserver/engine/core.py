@@ -39,6 +39,7 @@ from mockserver.engine.masking import Masker, mask_query
 from mockserver.engine.response_checker import ResponseChecker
 from mockserver.engine.store import Account, RunPolicy, Store
 from mockserver.engine.validation import MISSING, RequestValidators, ValidRequest
+from mockserver.names import APP_ID_HEADER, DEFAULT_APP_ID
 from mockserver.resources import Context, Handler, Hooks, SchemaChecks, handlers, hooks
 from mockserver.settings import RUNTIME_FIELDS, MockSettings
 from mockserver.spec import Operation, Spec, bundled_spec_path
@@ -47,9 +48,6 @@ if TYPE_CHECKING:
     from mockserver.engine.reference_validator import ReferenceValidator
 
 _LOG = logging.getLogger("mockserver.state")
-APP_ID_HEADER = "x-algolia-application-id"
-API_KEY_HEADER = "x-algolia-api-key"
-GENERIC_APP_ID = "default"  # the one application of a foreign spec without Algolia's credentials
 _TRIES_CODE = frozenset({"tryTransformation", "tryTransformationBeforeUpdate"})
 _MAY_TRANSFORM = frozenset({"push", "pushTask", "runTask", "runTaskV1", "runSource"})
 # The operations that create one resource of a family (what max_resources counts).
@@ -234,7 +232,7 @@ class Engine:
         names one it lacks is refused with 403. Any other accepted key has every ACL.
         """
         if not self.algolia_credentials:
-            return GENERIC_APP_ID
+            return DEFAULT_APP_ID
         if not app_id or not api_key:
             return InvalidCredentials()
         settings = self.settings

@@ -14,10 +14,11 @@ from typing import Any
 
 from mockserver.engine.journal import MASK
 from mockserver.engine.validation import holds_secrets
+from mockserver.names import API_KEY_HEADER
 from mockserver.spec import Schema, Spec
 
 _BRANCHES = ("anyOf", "oneOf", "allOf")
-_CREDENTIAL_PARAMS = frozenset({"x-algolia-api-key"})
+_CREDENTIAL_PARAMS = frozenset({API_KEY_HEADER})
 
 
 class _Plan:

@@ -42,12 +42,13 @@ from mockserver.http.wire import (
     route_path,
     send_answer,
 )
+from mockserver.names import CONTROL_PREFIX
 from mockserver.settings import MockSettings
 from mockserver.spec import Spec
 
 OFF_LOOP_BODY_BYTES = 256 * 1024  # bodies at least this large are decoded and acted on off the event loop
 
-_CONTROL = control_http.PREFIX + "/"  # paths the control plane serves (through Starlette)
+_CONTROL = CONTROL_PREFIX + "/"  # paths the control plane serves (through Starlette)
 
 AccessListener = Callable[[Call, float], None]
 

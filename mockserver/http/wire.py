@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from mockserver.engine import core as engine
+from mockserver import names
 from mockserver.engine import jsonio
 from mockserver.engine.errors import InvalidCredentials, PayloadTooLarge, RequestTimeout
 
@@ -27,8 +27,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 # The credential headers' names as ASGI gives them (bytes, lowercase).
-APP_ID_HEADER = engine.APP_ID_HEADER.encode("latin-1")
-API_KEY_HEADER = engine.API_KEY_HEADER.encode("latin-1")
+APP_ID_HEADER = names.APP_ID_HEADER.encode("latin-1")
+API_KEY_HEADER = names.API_KEY_HEADER.encode("latin-1")
 # The request headers the API path reads besides the credentials (first value wins, as in Starlette).
 _READ_HEADERS = frozenset({b"content-type", b"content-encoding", b"content-length"})
 _JSON_TYPE = (b"content-type", b"application/json")

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from mockserver.pytest_plugin.mock_handle import IngestionMock
 
 MARKER = "ingestion_mock"
-DEFAULT_APP_ID = "test-app"
-DEFAULT_API_KEY = "test-api-key"
+FIXTURE_APP_ID = "test-app"
+FIXTURE_API_KEY = "test-api-key"
 
 
 def _ini_value(ini_name: str, field_name: str, text: str) -> Any:
@@ -77,7 +77,7 @@ def _misused(message: str) -> NoReturn:
 
 def _test_settings(request: pytest.FixtureRequest) -> mock_settings.MockSettings:
     """The ini options, then the markers (the closest wins), as one MockSettings."""
-    options: dict[str, Any] = {"app_id": DEFAULT_APP_ID, "api_key": DEFAULT_API_KEY, "strict": False}
+    options: dict[str, Any] = {"app_id": FIXTURE_APP_ID, "api_key": FIXTURE_API_KEY, "strict": False}
     options.update(_ini_settings(request.config))
     allowed = mock_settings.marker_keys()
     for marker in reversed(list(request.node.iter_markers(MARKER))):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mockserver.control.mock_control import MockControl
 from mockserver.engine.journal import Call, Journal
 from mockserver.engine.store import Account, Record
+from mockserver.names import API_KEY_HEADER, APP_ID_HEADER
 
 if TYPE_CHECKING:
     from mockserver.http.app import MockApp
@@ -51,7 +52,7 @@ class IngestionMock:
     @property
     def headers(self) -> dict[str, str]:
         """The credential headers to send (what ``ingestion_http`` sends)."""
-        return {"x-algolia-application-id": self.app_id, "x-algolia-api-key": self.api_key}
+        return {APP_ID_HEADER: self.app_id, API_KEY_HEADER: self.api_key}
 
     @property
     def journal(self) -> Journal:

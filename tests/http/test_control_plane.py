@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 from mockserver import MockApp, create_app
 from mockserver.control import http as admin
 from mockserver.data import control_spec as control_spec_path
+from mockserver.names import DEFAULT_APP_ID
 from tests.conftest import APP_ID
 from tests.helpers import ok
 from tests.helpers import refused as error
@@ -200,7 +201,7 @@ def test_seed_a_bundled_data_set_by_name(client: TestClient, control: ControlPla
 
 def test_seed_goes_to_the_default_application_unless_told(control: ControlPlane) -> None:
     ok(control.post("/seed", json={"fixtures": "run_history"}))
-    assert list(ok(control.get("/state"))["applications"]) == [admin.DEFAULT_APP_ID]
+    assert list(ok(control.get("/state"))["applications"]) == [DEFAULT_APP_ID]
 
 
 def test_seed_inline_data(client: TestClient, control: ControlPlane) -> None:
@@ -424,7 +425,7 @@ def test_source_records_of_an_unknown_source_are_a_404(control: ControlPlane) ->
 def test_a_missing_index(control: ControlPlane, params: dict[str, str]) -> None:
     ok(control.post("/seed", json={"fixtures": "run_history", "appID": APP_ID}))
     message = error(control.get("/indexes/nothing", params=params), 404)
-    assert message == f"No index 'nothing' in application {params.get('appID', admin.DEFAULT_APP_ID)!r}"
+    assert message == f"No index 'nothing' in application {params.get('appID', DEFAULT_APP_ID)!r}"
 
 
 # --- clock -------------------------------------------------------------------------------------
