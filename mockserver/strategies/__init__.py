@@ -23,15 +23,17 @@ values, smallest first, which is cached for the process. A draw is then a few ch
 pools, so it is cheap, reproducible under Hypothesis's seed (the pools are built from a fixed
 seed) and shrinks towards the simplest values. ``POOL_SIZE`` sets how many values each pool holds.
 
-The package, by concern: ``pools`` (values of a schema, ``from_schema``, ``pool``), ``state``
-(:class:`State`), ``generator`` (the spec's schemas prepared, per-type variants), ``bodies`` (the
-named valid bodies), ``operations`` (parameters, :class:`Request`, ``request(s)``, ``feasible``)
-and ``invalid`` (:class:`Invalid`, ``RULES``, the ``invalid_*`` family).
+Import from this package: its modules are internal (their names have no leading underscore, so
+they are free to use each other's). By concern: ``_pools`` (values of a schema, ``from_schema``,
+``pool``), ``_state`` (:class:`State`), ``_variants`` (the spec's schemas prepared, per-type
+variants), ``_bodies`` (the named valid bodies), ``_operations`` (parameters, :class:`Request`,
+``request(s)``, ``feasible``) and ``_invalid`` (:class:`Invalid`, ``RULES``, the ``invalid_*``
+family).
 """
 
 from __future__ import annotations
 
-from mockserver.strategies.bodies import (
+from mockserver.strategies._bodies import (
     authentication_create,
     authentication_update,
     destination_create,
@@ -50,7 +52,7 @@ from mockserver.strategies.bodies import (
     transformation_create,
     transformation_try,
 )
-from mockserver.strategies.invalid import (
+from mockserver.strategies._invalid import (
     RULES,
     Invalid,
     invalid_authentication_create,
@@ -68,9 +70,9 @@ from mockserver.strategies.invalid import (
     invalid_task_update_v1,
     invalid_transformation_create,
 )
-from mockserver.strategies.operations import Request, body, feasible, parameters, request, requests, warm_up
-from mockserver.strategies.pools import OMIT, from_schema, pool
-from mockserver.strategies.state import State
+from mockserver.strategies._operations import Request, body, feasible, parameters, request, requests, warm_up
+from mockserver.strategies._pools import OMIT, from_schema, pool
+from mockserver.strategies._state import State
 
 POOL_SIZE = 32
 """Distinct values kept per schema (per type variant). Larger pools: more variety, slower start.

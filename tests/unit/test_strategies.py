@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from mockserver import load_spec
 from mockserver import strategies as ms
 from mockserver.engine.validation import compile_schema
-from mockserver.strategies.generator import _gen, task_input_name
-from mockserver.strategies.pools import _prepare
+from mockserver.strategies._pools import prepare
+from mockserver.strategies._variants import task_input_name, variants_of
 
 SPEC = load_spec()
 BODY_OPS = sorted(op_id for op_id, op in SPEC.operations.items() if op.body_schema is not None)
@@ -88,7 +88,7 @@ def test_an_authentication_input_fits_its_type(body: dict[str, Any]) -> None:
 
 
 def test_every_source_type_has_a_variant() -> None:
-    variants = _gen(None).variants("SourceCreate")
+    variants = variants_of(None).variants("SourceCreate")
     assert set(variants) == set(SPEC.schema("SourceType")["enum"])
 
 
@@ -247,7 +247,7 @@ def test_requests_spell_their_query_as_the_spec_says() -> None:
 
 
 def test_from_schema_draws_from_any_schema() -> None:
-    values = ms.pool(_prepare({"type": "integer", "minimum": 3, "maximum": 5}))
+    values = ms.pool(prepare({"type": "integer", "minimum": 3, "maximum": 5}))
     assert set(values) == {3, 4, 5}
     assert ms.pool({"allOf": [{"type": "string"}, {"type": "integer"}]}) == ()
 
@@ -258,7 +258,7 @@ def test_crons_fit_the_spec_pattern_and_fire() -> None:
     from datetime import datetime
 
     pattern = re.compile(SPEC.schema("Cron")["pattern"])
-    prepared = _prepare({"type": "object", "properties": {"cron": SPEC.schema("Cron")}})
+    prepared = prepare({"type": "object", "properties": {"cron": SPEC.schema("Cron")}})
     crons = ms.pool(prepared["properties"]["cron"])
     assert crons
     for cron in crons:

@@ -15,14 +15,14 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from mockserver.spec import Schema, Spec
-from mockserver.strategies.generator import _gen, _Generator
-from mockserver.strategies.pools import OMIT, _as_strategy, _composed, _maybe, _pooled
-from mockserver.strategies.state import _UUIDS, State, _existing, _id_field
+from mockserver.strategies._pools import OMIT, as_strategy, composed, maybe, pooled
+from mockserver.strategies._state import UUIDS, State, existing_id, id_field_of
+from mockserver.strategies._variants import SpecVariants, variants_of
 
 Fragment = dict[str, Any]
 
 
-def _object(
+def object_body(
     schema: Schema,
     fields: Mapping[str, SearchStrategy[Any]],
     groups: Sequence[tuple[tuple[str, ...], SearchStrategy[Fragment]]] = (),
@@ -36,7 +36,7 @@ def _object(
     if "required" in rest:
         rest["required"] = [r for r in rest["required"] if r not in taken]
     names = list(fields)
-    parts: list[SearchStrategy[Any]] = [_composed(rest), *fields.values(), *(g for _, g in groups)]
+    parts: list[SearchStrategy[Any]] = [composed(rest), *fields.values(), *(g for _, g in groups)]
 
     def assemble(drawn: tuple[Any, ...]) -> dict[str, Any]:
         result: dict[str, Any] = copy.deepcopy(drawn[0])
@@ -69,12 +69,12 @@ def _variant(variants: Mapping[str, Schema], value: str) -> Schema:
     return variants[value]
 
 
-def _with_overrides(
+def with_overrides(
     defaults: dict[str, SearchStrategy[Any]], overrides: Mapping[str, Any]
 ) -> dict[str, SearchStrategy[Any]]:
     fields = dict(defaults)
     for name, value in overrides.items():
-        fields[name] = _as_strategy(value)
+        fields[name] = as_strategy(value)
     return fields
 
 
@@ -85,12 +85,12 @@ def authentication_create(
     state: State | None = None, *, spec: Spec | None = None, **overrides: Any
 ) -> SearchStrategy[dict[str, Any]]:
     """``POST /1/authentications`` bodies; ``input`` fits ``type``."""
-    gen = _gen(spec)
+    gen = variants_of(spec)
     chosen = overrides.pop("type", None)
     return _typed(
         gen.variants("AuthenticationCreate"),
         chosen,
-        lambda _t, schema: _object(schema, _with_overrides({}, overrides)),
+        lambda _t, schema: object_body(schema, with_overrides({}, overrides)),
     )
 
 
@@ -102,25 +102,25 @@ def authentication_update(
     **overrides: Any,
 ) -> SearchStrategy[dict[str, Any]]:
     """``PATCH /1/authentications/{id}`` bodies; with ``auth_type``, an ``input`` for that type."""
-    gen = _gen(spec)
+    gen = variants_of(spec)
     defaults: dict[str, SearchStrategy[Any]] = {"input": st.just(OMIT)}
     schema = gen.input_schema("AuthenticationUpdate", auth_type)
     if schema is not None:
-        defaults["input"] = _maybe(_pooled(schema))
-    return _object(gen.prepared("AuthenticationUpdate"), _with_overrides(defaults, overrides))
+        defaults["input"] = maybe(pooled(schema))
+    return object_body(gen.prepared("AuthenticationUpdate"), with_overrides(defaults, overrides))
 
 
 def source_create(
     state: State | None = None, *, spec: Spec | None = None, **overrides: Any
 ) -> SearchStrategy[dict[str, Any]]:
     """``POST /1/sources`` (and ``/1/sources/validate``) bodies; ``input`` fits ``type``."""
-    gen = _gen(spec)
+    gen = variants_of(spec)
     chosen = overrides.pop("type", None)
     defaults = {"authenticationID": _maybe_reference(state, "authentications")}
     return _typed(
         gen.variants("SourceCreate"),
         chosen,
-        lambda _t, schema: _object(schema, _with_overrides(defaults, overrides)),
+        lambda _t, schema: object_body(schema, with_overrides(defaults, overrides)),
     )
 
 
@@ -132,27 +132,27 @@ def source_update(
     **overrides: Any,
 ) -> SearchStrategy[dict[str, Any]]:
     """``PATCH /1/sources/{id}`` bodies; with ``source_type``, an ``input`` for that type."""
-    gen = _gen(spec)
+    gen = variants_of(spec)
     defaults: dict[str, SearchStrategy[Any]] = {
         "input": st.just(OMIT),
         "authenticationID": _maybe_reference(state, "authentications"),
     }
     schema = gen.input_schema("SourceUpdate", source_type)
     if schema is not None:
-        defaults["input"] = _maybe(_pooled(schema))
-    return _object(gen.prepared("SourceUpdate"), _with_overrides(defaults, overrides))
+        defaults["input"] = maybe(pooled(schema))
+    return object_body(gen.prepared("SourceUpdate"), with_overrides(defaults, overrides))
 
 
 def _maybe_reference(state: State | None, family: str) -> SearchStrategy[Any]:
     ids = state.ids(family) if state is not None else []
-    return _maybe(st.sampled_from(ids)) if ids else st.just(OMIT)
+    return maybe(st.sampled_from(ids)) if ids else st.just(OMIT)
 
 
 def _maybe_references(state: State | None, family: str) -> SearchStrategy[Any]:
     ids = state.ids(family) if state is not None else []
     if not ids:
         return st.just(OMIT)
-    return _maybe(st.lists(st.sampled_from(ids), max_size=2, unique=True))
+    return maybe(st.lists(st.sampled_from(ids), max_size=2, unique=True))
 
 
 def destination_create(
@@ -163,7 +163,7 @@ def destination_create(
         "authenticationID": _maybe_reference(state, "authentications"),
         "transformationIDs": _maybe_references(state, "transformations"),
     }
-    return _object(_gen(spec).prepared("DestinationCreate"), _with_overrides(defaults, overrides))
+    return object_body(variants_of(spec).prepared("DestinationCreate"), with_overrides(defaults, overrides))
 
 
 def destination_update(
@@ -174,20 +174,20 @@ def destination_update(
         "authenticationID": _maybe_reference(state, "authentications"),
         "transformationIDs": _maybe_references(state, "transformations"),
     }
-    return _object(_gen(spec).prepared("DestinationUpdate"), _with_overrides(defaults, overrides))
+    return object_body(variants_of(spec).prepared("DestinationUpdate"), with_overrides(defaults, overrides))
 
 
 def transformation_create(
     state: State | None = None, *, spec: Spec | None = None, **overrides: Any
 ) -> SearchStrategy[dict[str, Any]]:
     """``POST /1/transformations`` (and ``PUT``) bodies; ``input`` fits ``type`` (code or noCode)."""
-    gen = _gen(spec)
+    gen = variants_of(spec)
     chosen = overrides.pop("type", None)
     defaults = {"authenticationIDs": _maybe_references(state, "authentications")}
     return _typed(
         gen.variants("TransformationCreate"),
         chosen,
-        lambda _t, schema: _object(schema, _with_overrides(defaults, overrides)),
+        lambda _t, schema: object_body(schema, with_overrides(defaults, overrides)),
     )
 
 
@@ -195,37 +195,37 @@ def transformation_try(
     state: State | None = None, *, spec: Spec | None = None, **overrides: Any
 ) -> SearchStrategy[dict[str, Any]]:
     """``POST /1/transformations/try`` bodies; each embedded authentication is valid for its type."""
-    gen = _gen(spec)
+    gen = variants_of(spec)
     chosen = overrides.pop("type", None)
     auths = st.lists(authentication_create(spec=spec), max_size=2)
-    defaults = {"authentications": _maybe(auths)}
+    defaults = {"authentications": maybe(auths)}
     return _typed(
         gen.variants("TransformationTry"),
         chosen,
-        lambda _t, schema: _object(schema, _with_overrides(defaults, overrides)),
+        lambda _t, schema: object_body(schema, with_overrides(defaults, overrides)),
     )
 
 
-def _task_input(gen: _Generator, source_type: str | None) -> SearchStrategy[Any]:
-    return _maybe(_pooled(gen.task_input(source_type)))
+def _task_input(gen: SpecVariants, source_type: str | None) -> SearchStrategy[Any]:
+    return maybe(pooled(gen.task_input(source_type)))
 
 
 def _source_and_input(
-    gen: _Generator, state: State | None, overrides: dict[str, Any]
+    gen: SpecVariants, state: State | None, overrides: dict[str, Any]
 ) -> tuple[tuple[str, ...], SearchStrategy[Fragment]]:
     """The ``sourceID`` of a new task with an ``input`` fitting that source's type."""
     source = overrides.pop("sourceID", None)
     given_input = overrides.pop("input", None)
 
     def inputs(kind: str | None) -> SearchStrategy[Any]:
-        return _as_strategy(given_input) if given_input is not None else _task_input(gen, kind)
+        return as_strategy(given_input) if given_input is not None else _task_input(gen, kind)
 
     def pair(ids: SearchStrategy[str], kind: str | None) -> SearchStrategy[Fragment]:
         return st.tuples(ids, inputs(kind)).map(lambda p: {"sourceID": p[0], "input": p[1]})
 
     if source is None:
         if state is None:
-            return ("sourceID", "input"), pair(_UUIDS, None)
+            return ("sourceID", "input"), pair(UUIDS, None)
         by_type: dict[str | None, list[str]] = {}
         for source_id in state.ids("sources"):
             by_type.setdefault(state.type_of("sources", source_id), []).append(source_id)
@@ -246,20 +246,20 @@ def task_create(
     state: State | None = None, *, spec: Spec | None = None, **overrides: Any
 ) -> SearchStrategy[dict[str, Any]]:
     """``POST /2/tasks`` bodies: existing source and destination, input by source type, valid cron."""
-    gen = _gen(spec)
+    gen = variants_of(spec)
     group = _source_and_input(gen, state, overrides)
-    defaults = {"destinationID": _existing(state, "destinations", required=True)}
-    return _object(gen.prepared("TaskCreate"), _with_overrides(defaults, overrides), [group])
+    defaults = {"destinationID": existing_id(state, "destinations", required=True)}
+    return object_body(gen.prepared("TaskCreate"), with_overrides(defaults, overrides), [group])
 
 
 def task_create_v1(
     state: State | None = None, *, spec: Spec | None = None, **overrides: Any
 ) -> SearchStrategy[dict[str, Any]]:
     """``POST /1/tasks`` bodies (deprecated API): as ``task_create``, with a ``trigger``."""
-    gen = _gen(spec)
+    gen = variants_of(spec)
     group = _source_and_input(gen, state, overrides)
-    defaults = {"destinationID": _existing(state, "destinations", required=True)}
-    return _object(gen.prepared("TaskCreateV1"), _with_overrides(defaults, overrides), [group])
+    defaults = {"destinationID": existing_id(state, "destinations", required=True)}
+    return object_body(gen.prepared("TaskCreateV1"), with_overrides(defaults, overrides), [group])
 
 
 def _task_change(
@@ -270,9 +270,9 @@ def _task_change(
     overrides: Mapping[str, Any],
     destination_required: bool,
 ) -> SearchStrategy[dict[str, Any]]:
-    gen = _gen(spec)
+    gen = variants_of(spec)
     destination = (
-        _existing(state, "destinations", required=True)
+        existing_id(state, "destinations", required=True)
         if destination_required
         else _maybe_reference(state, "destinations")
     )
@@ -280,7 +280,7 @@ def _task_change(
         "destinationID": destination,
         "input": _task_input(gen, source_type) if source_type is not None else st.just(OMIT),
     }
-    return _object(gen.prepared(name), _with_overrides(defaults, overrides))
+    return object_body(gen.prepared(name), with_overrides(defaults, overrides))
 
 
 def task_replace(
@@ -318,22 +318,22 @@ def task_update_v1(
 
 def push_payload(*, spec: Spec | None = None, **overrides: Any) -> SearchStrategy[dict[str, Any]]:
     """``POST /1/push/{indexName}`` and ``/2/tasks/{id}/push`` bodies."""
-    return _object(_gen(spec).prepared("PushTaskPayload"), _with_overrides({}, overrides))
+    return object_body(variants_of(spec).prepared("PushTaskPayload"), with_overrides({}, overrides))
 
 
 def run_source_payload(*, spec: Spec | None = None, **overrides: Any) -> SearchStrategy[dict[str, Any]]:
     """``POST /1/sources/{id}/run`` bodies."""
-    return _object(_gen(spec).prepared("RunSourcePayload"), _with_overrides({}, overrides))
+    return object_body(variants_of(spec).prepared("RunSourcePayload"), with_overrides({}, overrides))
 
 
 def run_task_payload(*, spec: Spec | None = None, **overrides: Any) -> SearchStrategy[dict[str, Any]]:
     """``POST /2/tasks/{id}/run`` bodies."""
-    return _object(_gen(spec).prepared("RunTaskPayload"), _with_overrides({}, overrides))
+    return object_body(variants_of(spec).prepared("RunTaskPayload"), with_overrides({}, overrides))
 
 
 def search(family: str, state: State | None = None) -> SearchStrategy[dict[str, Any]]:
     """``POST /1/{family}/search`` bodies: IDs that exist (when known) mixed with unknown ones."""
-    id_field = _id_field(family) + "s"
+    id_field = id_field_of(family) + "s"
     known = state.ids(family) if state is not None else []
-    ids = st.one_of(st.sampled_from(known), _UUIDS) if known else _UUIDS
+    ids = st.one_of(st.sampled_from(known), UUIDS) if known else UUIDS
     return st.lists(ids, max_size=4).map(lambda found: {id_field: found})

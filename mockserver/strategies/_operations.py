@@ -17,14 +17,13 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
 from mockserver.spec import Operation, Schema, Spec, load_spec
-from mockserver.strategies.bodies import (
+from mockserver.strategies._bodies import (
     Fragment,
-    _object,
-    _with_overrides,
     authentication_create,
     authentication_update,
     destination_create,
     destination_update,
+    object_body,
     push_payload,
     run_source_payload,
     run_task_payload,
@@ -38,12 +37,13 @@ from mockserver.strategies.bodies import (
     task_update_v1,
     transformation_create,
     transformation_try,
+    with_overrides,
 )
-from mockserver.strategies.generator import _gen
-from mockserver.strategies.pools import OMIT, _clone, _formats, _maybe, _pooled, _prepare
-from mockserver.strategies.state import _ID_FAMILIES, _UUIDS, State
+from mockserver.strategies._pools import OMIT, clone, implicit_formats, maybe, pooled, prepare
+from mockserver.strategies._state import ID_FAMILIES, UUIDS, State
+from mockserver.strategies._variants import variants_of
 
-_SEARCH_OPS: Final = {
+SEARCH_OPERATIONS: Final = {
     "searchAuthentications": "authentications",
     "searchDestinations": "destinations",
     "searchSources": "sources",
@@ -80,7 +80,7 @@ def body(
     if kind is not None:
         drawn = kind(state, loaded, dict(overrides))
     else:
-        drawn = _object(_gen(loaded).body_schema(op), _with_overrides({}, overrides))
+        drawn = object_body(variants_of(loaded).body_schema(op), with_overrides({}, overrides))
     # A validation needs something to validate: the service refuses validateSource without a body.
     if not op.body_required and not overrides and operation_id not in _BODY_NEEDED:
         return st.one_of(st.none(), drawn)
@@ -94,8 +94,8 @@ BodyBuilder = Callable[[State | None, Spec, dict[str, Any]], SearchStrategy[Any]
 
 def _body_kind(op: Operation, state: State | None, path: Mapping[str, str]) -> BodyBuilder | None:
     op_id = op.operation_id
-    if op_id in _SEARCH_OPS:
-        family = _SEARCH_OPS[op_id]
+    if op_id in SEARCH_OPERATIONS:
+        family = SEARCH_OPERATIONS[op_id]
         return lambda s, _spec, _o: search(family, s)
     source_type = state.type_of("sources", path["sourceID"]) if state and "sourceID" in path else None
     task_source = state.task_source_type(path["taskID"]) if state and "taskID" in path else None
@@ -134,7 +134,7 @@ def _body_kind(op: Operation, state: State | None, path: Mapping[str, str]) -> B
 
 
 def _path_candidates(op: Operation, name: str, state: State) -> list[str]:
-    family = _ID_FAMILIES.get(name)
+    family = ID_FAMILIES.get(name)
     if family is None:
         return []
     ids = state.ids(family)
@@ -160,20 +160,20 @@ def _path_params(op: Operation, state: State | None) -> SearchStrategy[dict[str,
         if name == "indexName" and state is not None:
             indexes = state.push_indexes()
             parts[name] = st.sampled_from(indexes) if indexes else st.nothing()
-        elif name in _ID_FAMILIES:
+        elif name in ID_FAMILIES:
             if state is None:
-                parts[name] = _UUIDS
+                parts[name] = UUIDS
             else:
                 found = _path_candidates(op, name, state)
                 parts[name] = st.sampled_from(found) if found else st.nothing()
         else:
-            parts[name] = _formats()["x-segment"]
+            parts[name] = implicit_formats()["x-segment"]
     return st.fixed_dictionaries(parts)
 
 
 def _query_schema(schema: Schema) -> Schema:
     """A query parameter's schema without ``null`` (a query string has no way to spell it)."""
-    prepared: Schema = _prepare(_without_null(schema))
+    prepared: Schema = prepare(without_null(schema))
     if prepared.get("type") == "array":
         # An empty comma-separated list is spelled "" (the service refuses an empty value).
         prepared["minItems"] = max(1, int(prepared.get("minItems", 0)))
@@ -198,7 +198,7 @@ def _strip_null(node: Any) -> Any:
     return node
 
 
-def _without_null(schema: Schema) -> Schema:
+def without_null(schema: Schema) -> Schema:
     stripped: Schema = _strip_null(schema)
     return stripped
 
@@ -228,31 +228,31 @@ def _window() -> SearchStrategy[Fragment]:
 
 
 def _query(op: Operation, state: State | None) -> SearchStrategy[dict[str, Any]]:
-    params = [p for p in op.parameters if p.location == "query" and _json_kind(p.schema) != "object"]
+    params = [p for p in op.parameters if p.location == "query" and json_kind(p.schema) != "object"]
     fields: dict[str, SearchStrategy[Any]] = {}
     window = any(p.name == "startDate" for p in params) and any(p.name == "endDate" for p in params)
     for p in params:
         if window and p.name in ("startDate", "endDate"):
             continue
-        family = _ID_FAMILIES.get(p.name)
+        family = ID_FAMILIES.get(p.name)
         if p.name == "referenceIndexName":
             value: SearchStrategy[Any] = (
                 st.sampled_from(state.push_indexes()) if state and state.push_indexes() else st.nothing()
             )
         elif family is not None and family != "events":
             ids = state.ids(family) if state is not None else []
-            one = st.one_of(st.sampled_from(ids), _UUIDS) if ids else _UUIDS
-            value = st.lists(one, min_size=1, max_size=3) if _json_kind(p.schema) == "array" else one
+            one = st.one_of(st.sampled_from(ids), UUIDS) if ids else UUIDS
+            value = st.lists(one, min_size=1, max_size=3) if json_kind(p.schema) == "array" else one
         else:
-            value = _pooled(_query_schema(p.schema))
-        fields[p.name] = value if p.required else _maybe(value)
+            value = pooled(_query_schema(p.schema))
+        fields[p.name] = value if p.required else maybe(value)
     drawn = st.fixed_dictionaries(fields) if fields else st.just({})
     if window:
         drawn = st.tuples(drawn, _window()).map(lambda t: {**t[0], **t[1]})
     return drawn.map(lambda q: {k: v for k, v in q.items() if v is not OMIT})
 
 
-def _json_kind(schema: Schema) -> str | None:
+def json_kind(schema: Schema) -> str | None:
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), None)
@@ -339,7 +339,7 @@ def request(
         if key not in built:
             built[key] = body(operation_id, state, path_params=path, spec=loaded, **overrides)
         return built[key].map(
-            lambda b: Request(operation_id, op.method, op.path, path, query, _clone(b), exploded)
+            lambda b: Request(operation_id, op.method, op.path, path, query, clone(b), exploded)
         )
 
     return parameters(operation_id, state, spec=loaded).flatmap(with_body)
@@ -371,7 +371,7 @@ def _feasible(op: Operation, state: State) -> bool:
         elif p.name == "indexName":
             if not state.push_indexes():
                 return False
-        elif p.name in _ID_FAMILIES and not _path_candidates(op, p.name, state):
+        elif p.name in ID_FAMILIES and not _path_candidates(op, p.name, state):
             return False
     if op.operation_id in ("createTask", "createTaskV1"):
         return bool(state.ids("sources")) and bool(state.ids("destinations"))

@@ -17,10 +17,17 @@ from hypothesis.strategies import SearchStrategy
 
 from mockserver.engine.validation import compile_schema, discriminated_variants, discriminating_field
 from mockserver.spec import Operation, Schema, Spec, load_spec
-from mockserver.strategies.generator import _gen, _Generator, task_inputs
-from mockserver.strategies.operations import _SEARCH_OPS, Request, _json_kind, _without_null, body, request
-from mockserver.strategies.pools import _clone, pool
-from mockserver.strategies.state import _ID_FAMILIES, State, _fresh_id
+from mockserver.strategies._operations import (
+    SEARCH_OPERATIONS,
+    Request,
+    body,
+    json_kind,
+    request,
+    without_null,
+)
+from mockserver.strategies._pools import clone, pool
+from mockserver.strategies._state import ID_FAMILIES, State, fresh_id
+from mockserver.strategies._variants import SpecVariants, task_inputs, variants_of
 
 T = TypeVar("T")
 
@@ -155,7 +162,7 @@ def _semantic_mutations(
             found.append(
                 st.sampled_from(candidates).map(
                     lambda v: Invalid(
-                        dict(value, input=_clone(v)), "input-type", "body.input", "an input of another type"
+                        dict(value, input=clone(v)), "input-type", "body.input", "an input of another type"
                     )
                 )
             )
@@ -163,14 +170,14 @@ def _semantic_mutations(
         if _get(value, path) is not None:
             where = "body." + ".".join(path)
             found.append(st.sampled_from(_INVALID_CRONS).map(_bad_cron(value, path, where)))
-    for name, family in _ID_FAMILIES.items():
+    for name, family in ID_FAMILIES.items():
         searched = name.endswith("IDs") and name not in ("transformationIDs", "authenticationIDs")
         if not rules.references or name not in value or family in ("runs", "events") or searched:
             continue
         current = value[name]
         if isinstance(current, list) and not current:
             continue
-        fresh = _fresh_id(rules.state)
+        fresh = fresh_id(rules.state)
         if isinstance(current, list):
             found.append(fresh.map(_bad_reference(value, name, list(current))))
         else:
@@ -217,7 +224,7 @@ def _get(value: Any, path: tuple[str, ...]) -> Any:
 
 
 def _set(value: dict[str, Any], path: tuple[str, ...], new: Any) -> dict[str, Any]:
-    out = _clone(value)
+    out = clone(value)
     node = out
     for part in path[:-1]:
         node = node[part]
@@ -235,7 +242,7 @@ def _break_one(
     return valid.flatmap(choose)
 
 
-def _type_inputs(gen: _Generator, owner: str) -> dict[str, Schema]:
+def _type_inputs(gen: SpecVariants, owner: str) -> dict[str, Schema]:
     """The spec's own input schema (not the narrower prepared one) of each type of ``owner``.
 
     Whether a value breaks a rule is judged by the schema the server checks against."""
@@ -244,10 +251,10 @@ def _type_inputs(gen: _Generator, owner: str) -> dict[str, Schema]:
 
 
 def _rules_for(op: Operation, state: State | None, path: Mapping[str, str], spec: Spec) -> _Rules:
-    gen = _gen(spec)
+    gen = variants_of(spec)
     schema = op.body_schema or {}
     op_id = op.operation_id
-    if op_id in _SEARCH_OPS:
+    if op_id in SEARCH_OPERATIONS:
         return _Rules(schema, state=state, references=False)
     owners = {
         "createAuthentication": "AuthenticationCreate",
@@ -277,7 +284,7 @@ def _rules_for(op: Operation, state: State | None, path: Mapping[str, str], spec
 
 
 def _task_input_rules(
-    gen: _Generator, op_id: str, state: State | None, path: Mapping[str, str]
+    gen: SpecVariants, op_id: str, state: State | None, path: Mapping[str, str]
 ) -> dict[str, Any]:
     if state is None or op_id in ("createTask", "createTaskV1") or "taskID" not in path:
         return {}
@@ -338,7 +345,7 @@ invalid_task_update_v1 = _invalid_named("updateTaskV1")
 
 
 def _invalid_query_values(schema: Schema) -> list[Any]:
-    kind = _json_kind(schema)
+    kind = json_kind(schema)
     check = _validator(schema)
     if kind == "integer":
         candidates: list[Any] = [
@@ -367,12 +374,12 @@ def invalid_request(
     def mutate(req: Request) -> SearchStrategy[Invalid[Request]]:
         options: list[SearchStrategy[Invalid[Request]]] = []
         for name in req.path_params:
-            if name in _ID_FAMILIES:
-                options.append(_fresh_id(state).map(_missing_resource(req, name)))
+            if name in ID_FAMILIES:
+                options.append(fresh_id(state).map(_missing_resource(req, name)))
         for p in op.parameters:
-            if p.location != "query" or _json_kind(p.schema) == "object":
+            if p.location != "query" or json_kind(p.schema) == "object":
                 continue
-            for wrong in _invalid_query_values(_without_null(p.schema)):
+            for wrong in _invalid_query_values(without_null(p.schema)):
                 options.append(
                     st.just(
                         Invalid(

@@ -1,6 +1,6 @@
 """Value pools: valid values of a schema, made once with schemathesis's generator and cached.
 
-``_prepare`` readies a spec schema for generation (annotations out, sizes bounded, the formats the
+``prepare`` readies a spec schema for generation (annotations out, sizes bounded, the formats the
 spec leaves implicit in: cron expressions, http(s) URLs, non-blank text). ``pool`` runs
 schemathesis's JSON Schema generator once per schema with a fixed seed and keeps up to
 ``POOL_SIZE`` distinct valid values, smallest first; a draw is then a choice among them.
@@ -71,7 +71,7 @@ def _cron_pool() -> list[str]:
 
 
 @functools.cache
-def _formats() -> dict[str, SearchStrategy[Any]]:
+def implicit_formats() -> dict[str, SearchStrategy[Any]]:
     words = st.from_regex(r"[a-z][a-z0-9-]{0,9}", fullmatch=True)
     urls = st.builds(
         "{}://{}.{}{}".format,
@@ -94,14 +94,14 @@ _ANNOTATIONS = frozenset(
 )
 
 
-def _prepare(node: Any, name: str | None = None, required: bool = False) -> Any:
+def prepare(node: Any, name: str | None = None, required: bool = False) -> Any:
     """A copy of ``node`` ready for generation: annotations out, sizes bounded, implicit formats in.
 
     Everything it admits is valid for the original schema; it only narrows (shorter strings,
     fewer items) and adds what the service means but the spec leaves as ``type: string``.
     """
     if isinstance(node, list):
-        return [_prepare(v) for v in node]
+        return [prepare(v) for v in node]
     if not isinstance(node, dict):
         return node
     out: dict[str, Any] = {}
@@ -110,11 +110,11 @@ def _prepare(node: Any, name: str | None = None, required: bool = False) -> Any:
             continue
         if key == "properties" and isinstance(value, dict):
             needed = set(node.get("required", ()))
-            out[key] = {k: _prepare(v, k, k in needed) for k, v in value.items()}
+            out[key] = {k: prepare(v, k, k in needed) for k, v in value.items()}
         elif key in ("if", "then", "else", "not", "const", "enum", "default"):
             out[key] = copy.deepcopy(value)
         else:
-            out[key] = _prepare(value)
+            out[key] = prepare(value)
     kind = out.get("type")
     if kind == "string" and name == "cron" and "pattern" in out and not {"enum", "const"} & set(out):
         # The spec's cron pattern also admits crons that never fire (30 February): draw from the
@@ -148,7 +148,7 @@ def _key(schema: Any) -> str:
     return json.dumps(schema, sort_keys=True, separators=(",", ":"))
 
 
-def _clone(value: T) -> T:
+def clone(value: T) -> T:
     return copy.deepcopy(value)
 
 
@@ -180,7 +180,7 @@ def _pool_for(schema_key: str, size: int) -> tuple[Any, ...]:
     from schemathesis.generation.jsonschema.builder import build
 
     schema = json.loads(schema_key)
-    strategy = build(schema, draft=20, formats=_formats())
+    strategy = build(schema, draft=20, formats=implicit_formats())
     validator = compile_schema(schema)
     seen: dict[str, Any] = {}
     with _lock:
@@ -205,18 +205,18 @@ def _pool_size() -> int:
 
 def from_schema(schema: Schema) -> SearchStrategy[Any]:
     """Values valid for any JSON Schema (2020-12 / OAS 3.1, references resolved), from a cached pool."""
-    values = pool(_prepare(schema))
-    return st.sampled_from(values).map(_clone) if values else st.nothing()
+    values = pool(prepare(schema))
+    return st.sampled_from(values).map(clone) if values else st.nothing()
 
 
-def _pooled(schema: Schema) -> SearchStrategy[Any]:
+def pooled(schema: Schema) -> SearchStrategy[Any]:
     values = pool(schema)
     if len(values) == 1:
         return st.just(values[0])
     return st.sampled_from(values) if values else st.nothing()
 
 
-def _satisfiable(schema: Schema) -> bool:
+def satisfiable(schema: Schema) -> bool:
     """Whether a valid value was found (for an object of independent properties: for each)."""
     props = schema.get("properties")
     if schema.get("type") == "object" and isinstance(props, dict) and set(schema) <= _COMPOSABLE:
@@ -227,7 +227,7 @@ def _satisfiable(schema: Schema) -> bool:
 _COMPOSABLE = frozenset({"type", "properties", "required", "additionalProperties", "maxProperties"})
 
 
-def _composed(schema: Schema) -> SearchStrategy[Any]:
+def composed(schema: Schema) -> SearchStrategy[Any]:
     """An object from one pool per property (many more combinations than one pool of objects).
 
     Only for objects whose properties are independent (no keyword relating them); any other
@@ -236,18 +236,18 @@ def _composed(schema: Schema) -> SearchStrategy[Any]:
     props = schema.get("properties")
     required = set(schema.get("required", ()))
     if schema.get("type") != "object" or not isinstance(props, dict) or not set(schema) <= _COMPOSABLE:
-        return _pooled(schema)
+        return pooled(schema)
     if not required <= set(props):
-        return _pooled(schema)
+        return pooled(schema)
     return st.fixed_dictionaries(
-        {k: _pooled(v) for k, v in props.items() if k in required},
-        optional={k: _pooled(v) for k, v in props.items() if k not in required},
+        {k: pooled(v) for k, v in props.items() if k in required},
+        optional={k: pooled(v) for k, v in props.items() if k not in required},
     )
 
 
-def _maybe(strategy: SearchStrategy[Any]) -> SearchStrategy[Any]:
+def maybe(strategy: SearchStrategy[Any]) -> SearchStrategy[Any]:
     return st.one_of(st.just(OMIT), strategy)
 
 
-def _as_strategy(value: Any) -> SearchStrategy[Any]:
+def as_strategy(value: Any) -> SearchStrategy[Any]:
     return value if isinstance(value, SearchStrategy) else st.just(value)

@@ -11,10 +11,10 @@ from typing import Any, Final
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
-from mockserver.strategies.pools import OMIT
+from mockserver.strategies._pools import OMIT
 
 # Which family a path or body ID names.
-_ID_FAMILIES: Final = {
+ID_FAMILIES: Final = {
     "authenticationID": "authentications",
     "authenticationIDs": "authentications",
     "sourceID": "sources",
@@ -79,12 +79,12 @@ class State:
     def ids(self, family: str) -> list[str]:
         if family == "events":
             return sorted({e for found in self.events.values() for e in found})
-        id_field = _id_field(family)
+        id_field = id_field_of(family)
         return [str(r[id_field]) for r in getattr(self, family)]
 
     def type_of(self, family: str, record_id: str) -> str | None:
         for record in getattr(self, family):
-            if record.get(_id_field(family)) == record_id:
+            if record.get(id_field_of(family)) == record_id:
                 kind = record.get("type")
                 return str(kind) if kind is not None else None
         return None
@@ -121,7 +121,7 @@ class State:
         return sorted(name for name, n in counts.items() if n == 1)
 
 
-def _id_field(family: str) -> str:
+def id_field_of(family: str) -> str:
     return {
         "authentications": "authenticationID",
         "sources": "sourceID",
@@ -134,25 +134,23 @@ def _id_field(family: str) -> str:
 
 _UUID_RNG = random.Random(20260101)
 # Fresh IDs: version-4 UUIDs from a fixed sequence (one choice per draw, reproducible).
-_UUIDS = st.sampled_from(
-    tuple(str(uuid.UUID(int=_UUID_RNG.getrandbits(128), version=4)) for _ in range(1024))
-)
+UUIDS = st.sampled_from(tuple(str(uuid.UUID(int=_UUID_RNG.getrandbits(128), version=4)) for _ in range(1024)))
 
 
-def _fresh_id(state: State | None) -> SearchStrategy[str]:
+def fresh_id(state: State | None) -> SearchStrategy[str]:
     """An ID that names nothing (a random UUID not in the state)."""
     taken = set() if state is None else {i for fam in _FAMILIES for i in state.ids(fam)}
-    return _UUIDS.filter(lambda i: i not in taken)
+    return UUIDS.filter(lambda i: i not in taken)
 
 
 _FAMILIES = ("authentications", "sources", "destinations", "transformations", "tasks", "runs")
 
 
-def _existing(state: State | None, family: str, required: bool) -> SearchStrategy[Any]:
+def existing_id(state: State | None, family: str, required: bool) -> SearchStrategy[Any]:
     """An existing ID of ``family`` (state given), else a fresh UUID when required, else OMIT."""
     ids = state.ids(family) if state is not None else []
     if ids:
         return st.sampled_from(ids)
     if state is None and required:
-        return _UUIDS
+        return UUIDS
     return st.nothing() if required else st.just(OMIT)

@@ -1,7 +1,7 @@
 """Prepared schemas and type variants for one spec (what the body strategies are built from).
 
 The spec states "the input's shape follows ``type``" as a ``oneOf`` of per-type variants with a
-``discriminator`` on ``type``; ``_Generator.variants`` reads those. A task's input follows its
+``discriminator`` on ``type``; ``SpecVariants.variants`` reads those. A task's input follows its
 source's type by the spec's ``x-input-schema-by-source-type`` on ``TaskCreate``.
 """
 
@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from mockserver.engine.validation import discriminated_variants, discriminating_field
 from mockserver.spec import Operation, Schema, Spec, load_spec
-from mockserver.strategies.pools import _prepare, _satisfiable
+from mockserver.strategies._pools import prepare, satisfiable
 
 TASK_INPUT_OWNER: Final = "TaskCreate"  # the schema carrying x-input-schema-by-source-type
 
@@ -31,7 +31,7 @@ def task_input_name(spec: Spec, source_type: str | None) -> str:
     return table.get(source_type or "", table["default"])
 
 
-class _Generator:
+class SpecVariants:
     """Prepared schemas and type variants for one spec."""
 
     def __init__(self, spec: Spec) -> None:
@@ -41,7 +41,7 @@ class _Generator:
     def prepared(self, name: str) -> Schema:
         key = ("prepared", name)
         if key not in self._cache:
-            self._cache[key] = _prepare(self.spec.schema(name))
+            self._cache[key] = prepare(self.spec.schema(name))
         result: Schema = self._cache[key]
         return result
 
@@ -62,7 +62,7 @@ class _Generator:
             raise ValueError(f"{owner} is not a oneOf of per-type variants")
         result: dict[str, Schema] = {}
         for value, variant in found.items():
-            schema = _prepare(variant)
+            schema = prepare(variant)
             required = set(schema.get("required", ())) | {field_name}
             if "input" in schema.get("properties", {}):
                 required.add("input")
@@ -71,7 +71,7 @@ class _Generator:
             alternatives = schema.get("anyOf", ())
             if alternatives and any(set(a.get("required", ())) <= required for a in alternatives):
                 del schema["anyOf"]
-            if _satisfiable(schema):
+            if satisfiable(schema):
                 result[value] = schema
         self._cache[key] = result
         return result
@@ -84,7 +84,7 @@ class _Generator:
     def body_schema(self, op: Operation) -> Schema:
         key = ("body", op.operation_id)
         if key not in self._cache:
-            self._cache[key] = _prepare(op.body_schema or {})
+            self._cache[key] = prepare(op.body_schema or {})
         result: Schema = self._cache[key]
         return result
 
@@ -101,9 +101,9 @@ class _Generator:
 
 
 @functools.lru_cache(maxsize=8)
-def _generator(spec: Spec) -> _Generator:
-    return _Generator(spec)
+def _generator(spec: Spec) -> SpecVariants:
+    return SpecVariants(spec)
 
 
-def _gen(spec: Spec | None) -> _Generator:
+def variants_of(spec: Spec | None) -> SpecVariants:
     return _generator(spec if spec is not None else load_spec())
