@@ -7,7 +7,8 @@ its ``image`` entry (IMAGE_VERSION 1), and what the API and the control plane sh
 at the time, and later on the mock's clock. The scenario: a push task, a v1 scheduled task on a JSON
 feed, a v1 streaming task, a task blocked by ``policies.criticalThreshold`` (2 critical failures,
 then a skipped run), another one failed once (streak 1 of 3); a whole-mock snapshot; then, under a
-deferred run policy, a push and a run whose index writes wait for their end, and one event polled
+deferred run policy, a push and, a second later, a run whose index writes wait for their end (they
+do not finish together: that version settled such runs in no set order), and one event polled
 while the clock was frozen before it was published.
 """
 
