@@ -249,5 +249,5 @@ def _seed_run(engine: Engine, account: Account, run: Any, where: str) -> None:
         account.runs.pop(created["runID"], None)
         account.meta.forget(created["runID"])
         account.events.pop(created["runID"], None)
-        account.unsettled_runs.discard(created["runID"])
+        account.unsettled_runs.pop(created["runID"], None)
         raise SeedError(message)

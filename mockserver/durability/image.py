@@ -126,7 +126,7 @@ def account_to_json(account: Account) -> dict[str, Any]:
         if f.name in FAMILIES:
             out[f.name] = [[key, record] for key, record in value.items()]
         elif f.name == "unsettled_runs":
-            out[f.name] = sorted(value)
+            out[f.name] = list(value)
         elif f.name == "clock":
             out[f.name] = clock_to_json(value.state()) if value is not None else None
         elif f.name == "run_policy":
@@ -148,8 +148,9 @@ def account_from_json(value: dict[str, Any], version: int = IMAGE_VERSION) -> Ac
         item = value[f.name]
         if f.name in FAMILIES:
             fields[f.name] = Records((key, record) for key, record in item)
-        elif f.name == "unsettled_runs":
-            fields[f.name] = set(item)
+        elif f.name == "unsettled_runs":  # in creation order (a version 1 image sorted them by ID)
+            unsettled = set(item)
+            fields[f.name] = dict.fromkeys(r for r in value.get("runs", {}) if r in unsettled)
         elif f.name == "clock":
             if item is not None:
                 clock = Clock()

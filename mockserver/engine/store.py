@@ -250,7 +250,8 @@ class Account:
     # Notifications the service would send (a task blocked by its policies): taskID, runID,
     # createdAt, reason, message, criticalFailures, email (whether e-mail notifications are on).
     notifications: list[Record] = field(default_factory=list)
-    unsettled_runs: set[str] = field(default_factory=set)  # runs whose status may still change
+    # Runs whose status may still change, in creation order (those finishing together settle in it).
+    unsettled_runs: dict[str, None] = field(default_factory=dict)
     # This application's own clock and run policy, once its tests steered them (None: the server's).
     clock: Clock | None = None
     run_policy: RunPolicy | None = None

@@ -106,7 +106,7 @@ def create_run(
         }
         run_events[event["eventID"]] = event
     account.events[run["runID"]] = run_events
-    account.unsettled_runs.add(run["runID"])
+    account.unsettled_runs[run["runID"]] = None
     settle(account, run, created)
     return run, list(run_events.values())
 
@@ -213,7 +213,7 @@ def settle(account: Account, run: Record, now: float) -> None:
         _count_towards_policy(account, run, meta)
         expected = run["progress"]["expectedNbOfEvents"]
         run["progress"] = {"expectedNbOfEvents": expected, "receivedNbOfEvents": expected}
-        account.unsettled_runs.discard(run["runID"])
+        account.unsettled_runs.pop(run["runID"], None)
         pending, meta.pending = meta.pending, []
         if meta.outcome == "success":
             for index_name, action, records in pending:
@@ -248,7 +248,8 @@ def defer_writes(
 
 
 def settle_account(account: Account, now: float) -> None:
-    """Settle every run still in progress, in the order they finish (streaks count in that order)."""
+    """Settle every run still in progress, in the order they finish (streaks count in that order, and
+    index writes land in it); runs finishing at the same moment, in the order they were created."""
     timelines = account.meta.runs
     pending = sorted(account.unsettled_runs, key=lambda r: (timelines[r].finish_at, timelines[r].created))
     for run_id in pending:
