@@ -27,7 +27,7 @@ from mockserver import data
 from mockserver.engine import indexes
 from mockserver.engine.clock import parse_rfc3339
 from mockserver.engine.core import Engine
-from mockserver.engine.store import Account, RunPolicy
+from mockserver.engine.store import Account, RunPolicy, api_view
 from mockserver.resources.runs import EventPlan, create_run
 
 if TYPE_CHECKING:
@@ -244,10 +244,10 @@ def _seed_run(engine: Engine, account: Account, run: Any, where: str) -> None:
         account.app_id, "runTask", lambda ctx: create_run(ctx, task, str(run.get("type", "reindex")), plans)
     )
     # What the API will serve must fit its response schema: refuse it now, naming the field.
-    shown = {k: v for k, v in created.items() if not k.startswith("_")}
-    message = engine.checks.error_of("Run", shown, where)
+    message = engine.checks.error_of("Run", api_view(created), where)
     if message is not None:
         account.runs.pop(created["runID"], None)
+        account.meta.forget(created["runID"])
         account.events.pop(created["runID"], None)
-        account.unsettled_runs.discard(created["runID"])
+        account.unsettled_runs.pop(created["runID"], None)
         raise SeedError(message)

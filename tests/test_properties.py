@@ -97,7 +97,8 @@ def test_invalid_requests_are_refused_and_change_nothing(
 
 def test_replace_task_refuses_a_bad_cron_on_a_streaming_task(world: World) -> None:
     world.reset()
-    task = next(t for t in world.state.tasks if t.get("_triggerType") == "streaming")
+    meta = world.app.store.account(APP_ID).meta
+    task = next(t for t in world.state.tasks if meta.trigger_type(t["taskID"]) == "streaming")
     body = {"destinationID": task["destinationID"], "action": "save", "cron": "* * *"}
     assert world.client.put(f"/2/tasks/{task['taskID']}", json=body).status_code == 400
 

@@ -23,7 +23,7 @@ from mockserver.engine.clock import Clock, parse_rfc3339, rfc3339
 from mockserver.engine.core import Engine
 from mockserver.engine.faults import RateLimit
 from mockserver.engine.journal import Call, JournalQuery
-from mockserver.engine.store import FAMILIES, Account, Record, RunPolicy
+from mockserver.engine.store import FAMILIES, Account, Record, RunPolicy, api_view
 from mockserver.settings import (
     PER_TEST_FIELDS,
     RUNTIME_FIELDS,
@@ -101,19 +101,20 @@ class MockControl:
             }
 
     def _load_image(self, entry: dict[str, Any]) -> None:
-        if entry.get("version") != state_image.IMAGE_VERSION:
+        version = entry.get("version")
+        if version not in state_image.READABLE_VERSIONS:
             raise ValueError(
-                f"state image version {entry.get('version')!r} is not {state_image.IMAGE_VERSION}"
+                f"state image version {version!r} is not one of {list(state_image.READABLE_VERSIONS)}"
             )
         store = self.engine.store
         with store.lock:
-            store.accounts = state_image.accounts_from_json(entry["accounts"])
+            store.accounts = state_image.accounts_from_json(entry["accounts"], version)
             store.run_policy = RunPolicy(**entry["policy"])
             store.clock.restore(state_image.clock_from_json(entry["clock"]))
             store.ids.restore(state_image.ids_from_json(entry["ids"]))
             self._snapshots = {
                 sid: Snapshot(
-                    state_image.accounts_from_json(snap["accounts"]),
+                    state_image.accounts_from_json(snap["accounts"], version),
                     RunPolicy(**snap["policy"]),
                     state_image.clock_from_json(snap["clock"]),
                     state_image.ids_from_json(snap["ids"]),
@@ -316,9 +317,9 @@ class MockControl:
         hooks, checks = self.engine.hooks, self.engine.checks
         out: dict[str, Any] = {}
         for family in FAMILIES:
-            out[family] = [_public(hooks.view(family, r, checks)) for r in account.family(family).values()]
-        out["runs"] = [_public(r) for r in account.runs.values()]
-        out["events"] = {rid: [_public(e) for e in evs.values()] for rid, evs in account.events.items()}
+            out[family] = [api_view(hooks.view(family, r, checks)) for r in account.family(family).values()]
+        out["runs"] = [api_view(r) for r in account.runs.values()]
+        out["events"] = {rid: [api_view(e) for e in evs.values()] for rid, evs in account.events.items()}
         out["indexes"] = {name: list(index.values()) for name, index in account.indexes.items()}
         return out
 
@@ -480,7 +481,3 @@ class MockControl:
 
     def faults(self, app_id: str | None = None) -> dict[str, Any]:
         return self.engine.faults.describe(app_id)
-
-
-def _public(record: Record) -> Record:
-    return {k: v for k, v in record.items() if not k.startswith("_")}

@@ -1,8 +1,11 @@
 """All state of a mock: accounts (one per application ID), each holding every resource family.
 
 Records are plain JSON-ready dicts exactly as the API describes them, plus the write-only fields
-(secrets) the API never returns. Dicts keep insertion order, which is creation order: the default
-listing (``createdAt`` descending) is a reversed walk, and a lookup by ID is one dict access.
+(secrets) the API never returns: nothing else. What the engine keeps about a record beyond its API
+fields (a run's planned timeline, a task's trigger type and critical-failure streak) is its
+metadata, kept apart in ``Account.meta``; :func:`api_view` is the one way a record is shown. Dicts
+keep insertion order, which is creation order: the default listing (``createdAt`` descending) is a
+reversed walk, and a lookup by ID is one dict access.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import os
 import random
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,6 +23,20 @@ from mockserver.engine.clock import Clock
 Record = dict[str, Any]
 
 FAMILIES = ("authentications", "destinations", "sources", "tasks", "transformations")
+
+
+def api_view(record: Mapping[str, Any], fields: frozenset[str] = frozenset()) -> Record:
+    """A record as it is shown outside the engine: a new dict of its fields, only those ``fields``
+    names (a response schema's fields) when it names some.
+
+    Every way a record leaves the engine goes through here: API answers, the control plane's dump
+    (which the inspector shows), the seeding check, strategies' ``State``. Records hold API fields
+    only (their metadata is in ``Account.meta``), so there is nothing to strip; the view is a copy,
+    so what a caller does with it never reaches the store.
+    """
+    if not fields:
+        return dict(record)
+    return {k: v for k, v in record.items() if k in fields}
 
 
 def _uuid4_text(bits: int) -> str:
@@ -153,6 +170,63 @@ class RunPolicy:
     reason: str | None = None
 
 
+# An index write a run makes when it finishes: index name, push action, records.
+IndexWrite = tuple[str, str, list[Record]]
+
+
+@dataclass(slots=True)
+class RunMeta:
+    """What the engine knows of a run beyond its API fields: its timeline, planned when it is
+    created, and how it ends. Its events are published when it finishes."""
+
+    created: float  # epoch seconds on the mock's clock
+    start_at: float
+    finish_at: float
+    outcome: str | None  # success | failure; None: the run does no work (skipped)
+    reason_code: str
+    reason: str = ""
+    # Index writes applied when the run finishes (if it succeeds); none once it has.
+    pending: list[IndexWrite] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TaskMeta:
+    """What the engine knows of a task beyond its API fields."""
+
+    trigger_type: str = "onDemand"  # onDemand | schedule | subscription | streaming
+    blocked: bool = False  # by its policies.criticalThreshold, until it is enabled again
+    critical_streak: int = 0  # critical failures in a row of its finished runs
+
+
+@dataclass
+class AccountMeta:
+    """The metadata of an account's records, by record ID: apart from the records, so that the API
+    view of a record is the record itself and the metadata is copied, saved and restored with it."""
+
+    runs: dict[str, RunMeta] = field(default_factory=dict)  # runID -> its timeline
+    tasks: dict[str, TaskMeta] = field(default_factory=dict)  # taskID -> trigger type, policy state
+    # eventID -> when (time.monotonic()) a client first polled it before its publication
+    first_polled: dict[str, float] = field(default_factory=dict)
+
+    def task(self, task_id: str) -> TaskMeta:
+        """A task's metadata, to write to (made when the task has none yet)."""
+        found = self.tasks.get(task_id)
+        if found is None:
+            found = self.tasks[task_id] = TaskMeta()
+        return found
+
+    def trigger_type(self, task_id: str) -> str:
+        """A task's trigger type (the default one for a task the engine did not make: a test's)."""
+        found = self.tasks.get(task_id)
+        return found.trigger_type if found is not None else TaskMeta().trigger_type
+
+    def forget(self, record_id: str) -> None:
+        """A record is gone: so is what was kept about it."""
+        self.runs.pop(record_id, None)
+        self.tasks.pop(record_id, None)
+        self.first_polled.pop(record_id, None)
+
+
 @dataclass
 class Account:
     """One Algolia application's Ingestion resources, runs, events and fake indexes."""
@@ -165,6 +239,7 @@ class Account:
     transformations: Records = field(default_factory=Records)
     runs: dict[str, Record] = field(default_factory=dict)
     events: dict[str, dict[str, Record]] = field(default_factory=dict)  # runID -> eventID -> event
+    meta: AccountMeta = field(default_factory=AccountMeta)  # what the engine keeps about the records
     # index name -> objectID -> record (an indexes.Index once written to; tests may put plain dicts)
     indexes: dict[str, MutableMapping[str, Record]] = field(default_factory=dict)
     # Records a source "holds": what a run of a task on that source fetches (tests set them).
@@ -175,7 +250,8 @@ class Account:
     # Notifications the service would send (a task blocked by its policies): taskID, runID,
     # createdAt, reason, message, criticalFailures, email (whether e-mail notifications are on).
     notifications: list[Record] = field(default_factory=list)
-    unsettled_runs: set[str] = field(default_factory=set)  # runs whose status may still change
+    # Runs whose status may still change, in creation order (those finishing together settle in it).
+    unsettled_runs: dict[str, None] = field(default_factory=dict)
     # This application's own clock and run policy, once its tests steered them (None: the server's).
     clock: Clock | None = None
     run_policy: RunPolicy | None = None
@@ -183,6 +259,11 @@ class Account:
     def family(self, name: str) -> dict[str, Record]:
         records: dict[str, Record] = getattr(self, name)
         return records
+
+    def remove(self, family: str, record_id: str) -> None:
+        """Delete a record of ``family`` and its metadata."""
+        del self.family(family)[record_id]
+        self.meta.forget(record_id)
 
     def counts(self) -> dict[str, int]:
         """How many resources of each family, runs and fake indexes this application holds."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.engine.errors import ApiError, BadRequest, Conflict, NotFound
-from mockserver.engine.store import Account, Record, Records
+from mockserver.engine.store import Account, Record, Records, api_view
 from mockserver.resources.context import Context, Handler
 from mockserver.spec import Schema
 
@@ -41,8 +41,10 @@ class Family:
         return record
 
     def show(self, record: Record, ctx: Context, schema: Schema) -> Record:
+        """The record as an answer with ``schema`` shows it: its public form, only the fields the
+        schema names (all when it names none)."""
         visible = self.public(record, ctx) if self.public is not None else record
-        return project(visible, ctx.checks.named_fields(schema))
+        return api_view(visible, ctx.checks.named_fields(schema))
 
 
 def missing_reference(ctx: Context, message: str) -> ApiError:
@@ -53,13 +55,6 @@ def missing_reference(ctx: Context, message: str) -> ApiError:
     between the change and what exists: 409.
     """
     return Conflict(message) if ctx.request.path else NotFound(message)
-
-
-def project(record: Record, named: frozenset[str]) -> Record:
-    """Keep the fields a response schema names (drops anything internal); none named: all kept."""
-    if not named:
-        return dict(record)
-    return {k: v for k, v in record.items() if k in named}
 
 
 def in_list(field_name: str) -> Predicate:
@@ -189,7 +184,7 @@ def delete_handler(family: Family, referrers: Referrers | None = None) -> Handle
             raise Conflict(
                 f"The {family.singular} {record_id!r} cannot be deleted: it is used by {', '.join(users)}"
             )
-        del family.records(ctx.account)[record_id]
+        ctx.account.remove(family.name, record_id)
         return {"deletedAt": ctx.now()}
 
     return handle

@@ -56,8 +56,9 @@ def _answer(ctx: Context, task: Record, index_name: str) -> Any:
     if watch:
         answer["data"] = results
         answer["events"] = show_events(events, ctx)
+        planned = ctx.account.meta.runs[run["runID"]].reason  # (a run may not have finished yet)
         answer["message"] = (
-            run.get("reason") or run["_reason"] or f"{len(results)} records processed with {body['action']}"
+            run.get("reason") or planned or f"{len(results)} records processed with {body['action']}"
         )
     else:
         answer["message"] = run["reason"] if run["status"] == "skipped" else "OK"

@@ -1,9 +1,9 @@
 """Runs and their events: created by task runs, pushes and source actions; observed by listRuns & co.
 
 A run is created with its whole timeline planned from the store's RunPolicy (when it starts, when
-it finishes, with which outcome) and settles lazily against the mock's clock whenever it is read.
-Events are created with their final status and become visible at their publication time, so a
-poller sees nothing (404) until the run has done its work.
+it finishes, with which outcome: its ``RunMeta``, in ``Account.meta``) and settles lazily against
+the mock's clock whenever it is read. Events are created with their final status and become visible
+when their run finishes, so a poller sees nothing (404) until the run has done its work.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from mockserver.engine import indexes
 from mockserver.engine.clock import parse_rfc3339, rfc3339, rfc3339_of_second
 from mockserver.engine.errors import BadRequest, Conflict, NotFound
-from mockserver.engine.store import Account, Record
+from mockserver.engine.store import Account, IndexWrite, Record, RunMeta, TaskMeta
 from mockserver.resources.context import Context, Handler, Hooks
 from mockserver.resources.crud import Family, by_field, equals, in_list, paginate, select
 
@@ -48,8 +48,6 @@ class Verdict:
 
 CRITICAL = "critical"
 BLOCKING = "blocking"
-BLOCKED = "_blocked"  # internal task fields: blocked by its critical-failure policy, and the streak
-CRITICAL_STREAK = "_criticalStreak"
 
 
 def create_run(
@@ -88,17 +86,12 @@ def create_run(
         "progress": {"expectedNbOfEvents": len(events), "receivedNbOfEvents": 0},
         "type": run_type,
         "createdAt": rfc3339(now),
-        "_created": created,
-        "_startAt": start_at,
-        "_finishAt": finish_at,
-        "_outcome": outcome,
-        "_reasonCode": reason_code,
-        "_reason": reason,
     }
     if "failureThreshold" in task:
         run["failureThreshold"] = task["failureThreshold"]
     account = ctx.account
     account.runs[run["runID"]] = run
+    account.meta.runs[run["runID"]] = RunMeta(created, start_at, finish_at, outcome, reason_code, reason)
     published = _stamp(finish_at)
     run_events: dict[str, Record] = {}
     for plan in events:
@@ -110,11 +103,10 @@ def create_run(
             "batchSize": plan.batch_size,
             "data": plan.data,
             "publishedAt": published,
-            "_publishAt": finish_at,
         }
         run_events[event["eventID"]] = event
     account.events[run["runID"]] = run_events
-    account.unsettled_runs.add(run["runID"])
+    account.unsettled_runs[run["runID"]] = None
     settle(account, run, created)
     return run, list(run_events.values())
 
@@ -125,10 +117,11 @@ def skipped_run(ctx: Context, task: Record, run_type: str) -> Record | None:
     Runs that finished by now count first, so a block they cause applies to this run already.
     """
     settle_account(ctx.account, ctx.clock.now().timestamp())
-    if not task.get(BLOCKED):
+    meta = ctx.account.meta.tasks.get(task["taskID"])
+    if meta is None or not meta.blocked:
         return None
     now = ctx.clock.now()
-    failures = task.get(CRITICAL_STREAK, "several")
+    failures = meta.critical_streak or "several"  # a run that ended otherwise since reset the count
     run: Record = {
         "runID": ctx.new_id(),
         "appID": ctx.account.app_id,
@@ -142,39 +135,37 @@ def skipped_run(ctx: Context, task: Record, run_type: str) -> Record | None:
         ),
         "type": run_type,
         "createdAt": rfc3339(now),
-        "_created": now.timestamp(),
-        "_startAt": now.timestamp(),
-        "_finishAt": now.timestamp(),
-        "_outcome": None,
-        "_reasonCode": BLOCKING,
-        "_reason": "",
     }
     if "failureThreshold" in task:
         run["failureThreshold"] = task["failureThreshold"]
     ctx.account.runs[run["runID"]] = run
+    moment = now.timestamp()
+    ctx.account.meta.runs[run["runID"]] = RunMeta(moment, moment, moment, None, BLOCKING)
     ctx.account.events[run["runID"]] = {}
     return run
 
 
-def unblock(task: Record) -> None:
+def unblock(meta: TaskMeta) -> None:
     """The task was enabled again: it runs, and its count of critical failures starts over."""
-    task.pop(BLOCKED, None)
-    task.pop(CRITICAL_STREAK, None)
+    meta.blocked = False
+    meta.critical_streak = 0
 
 
-def _count_towards_policy(account: Account, run: Record) -> None:
+def _count_towards_policy(account: Account, run: Record, run_meta: RunMeta) -> None:
     """A finished run of a task moves its streak of critical failures; enough in a row block it."""
     task = account.tasks.get(run["taskID"])
     if task is None or run["type"] in ("validate", "discover"):
         return
-    if run["_outcome"] != "failure" or run["_reasonCode"] != CRITICAL:
-        task.pop(CRITICAL_STREAK, None)
+    meta = account.meta.task(run["taskID"])
+    if run_meta.outcome != "failure" or run_meta.reason_code != CRITICAL:
+        meta.critical_streak = 0
         return
-    streak = task[CRITICAL_STREAK] = task.get(CRITICAL_STREAK, 0) + 1
+    meta.critical_streak += 1
+    streak = meta.critical_streak
     threshold = (task.get("policies") or {}).get("criticalThreshold")
-    if threshold is None or streak < threshold or task.get(BLOCKED):
+    if threshold is None or streak < threshold or meta.blocked:
         return
-    task[BLOCKED] = True
+    meta.blocked = True
     task["enabled"] = False
     message = (
         f"task {task['taskID']} is blocked: {streak} critical failures in a row reached "
@@ -184,7 +175,7 @@ def _count_towards_policy(account: Account, run: Record) -> None:
         {
             "taskID": task["taskID"],
             "runID": run["runID"],
-            "createdAt": _stamp(run["_finishAt"]),
+            "createdAt": _stamp(run_meta.finish_at),
             "reason": BLOCKING,
             "message": message,
             "criticalFailures": streak,
@@ -199,37 +190,40 @@ def _count_towards_policy(account: Account, run: Record) -> None:
         "type": "log",
         "batchSize": 0,
         "data": {"message": message, "criticalThreshold": threshold},
-        "publishedAt": _stamp(run["_finishAt"]),
-        "_publishAt": run["_finishAt"],
+        "publishedAt": _stamp(run_meta.finish_at),
     }
     run["progress"]["expectedNbOfEvents"] += 1
 
 
 def settle(account: Account, run: Record, now: float) -> None:
     """Bring a run's status up to ``now`` on its planned timeline."""
-    if run["status"] == "created" and now >= run["_startAt"]:
+    if run["status"] not in ("created", "started"):
+        return
+    meta = account.meta.runs[run["runID"]]
+    if run["status"] == "created" and now >= meta.start_at:
         run["status"] = "started"
-        run["startedAt"] = _stamp(run["_startAt"])
-    if run["status"] == "started" and now >= run["_finishAt"]:
+        run["startedAt"] = _stamp(meta.start_at)
+    if run["status"] == "started" and now >= meta.finish_at:
         run["status"] = "finished"
-        run["finishedAt"] = _stamp(run["_finishAt"])
-        run["outcome"] = run["_outcome"]
-        run["reasonCode"] = run["_reasonCode"]
-        if run["_reason"]:
-            run["reason"] = run["_reason"]
-        _count_towards_policy(account, run)
+        run["finishedAt"] = _stamp(meta.finish_at)
+        run["outcome"] = meta.outcome
+        run["reasonCode"] = meta.reason_code
+        if meta.reason:
+            run["reason"] = meta.reason
+        _count_towards_policy(account, run, meta)
         expected = run["progress"]["expectedNbOfEvents"]
         run["progress"] = {"expectedNbOfEvents": expected, "receivedNbOfEvents": expected}
-        account.unsettled_runs.discard(run["runID"])
-        for index_name, action, records in run.pop("_pending", ()):
-            if run["_outcome"] == "success":
+        account.unsettled_runs.pop(run["runID"], None)
+        pending, meta.pending = meta.pending, []
+        if meta.outcome == "success":
+            for index_name, action, records in pending:
                 indexes.apply(account.indexes, index_name, action, records, results=False)
 
 
 def defer_writes(
     account: Account,
     run: Record,
-    writes: list[tuple[str, str, list[Record]]],
+    writes: list[IndexWrite],
     *,
     results: bool = False,
     checked: bool = False,
@@ -240,11 +234,12 @@ def defer_writes(
     wait or the run fails). ``checked``: the records are a validated request's own (see
     :func:`mockserver.engine.indexes.apply`).
     """
+    meta = account.meta.runs[run["runID"]]
     if run["status"] != "finished":
-        run["_pending"] = writes
+        meta.pending = writes
         return []
     answers: list[Record] = []
-    if run["_outcome"] == "success":
+    if meta.outcome == "success":
         for index_name, action, records in writes:
             answers += indexes.apply(
                 account.indexes, index_name, action, records, results=results, checked=checked
@@ -253,11 +248,12 @@ def defer_writes(
 
 
 def settle_account(account: Account, now: float) -> None:
-    """Settle every run still in progress, in the order they finish (streaks count in that order)."""
-    pending = [account.runs[run_id] for run_id in account.unsettled_runs]
-    pending.sort(key=lambda r: (r["_finishAt"], r["_created"]))
-    for run in pending:
-        settle(account, run, now)
+    """Settle every run still in progress, in the order they finish (streaks count in that order, and
+    index writes land in it); runs finishing at the same moment, in the order they were created."""
+    timelines = account.meta.runs
+    pending = sorted(account.unsettled_runs, key=lambda r: (timelines[r].finish_at, timelines[r].created))
+    for run_id in pending:
+        settle(account, account.runs[run_id], now)
 
 
 def settle_all(ctx: Context) -> float:
@@ -268,6 +264,15 @@ def settle_all(ctx: Context) -> float:
 
 def _stamp(epoch: float) -> str:
     return rfc3339_of_second(math.floor(epoch))
+
+
+def published_at(record: Record, account: Account) -> float:
+    """When an event (or a run's events) is published, in epoch seconds: when its run finishes."""
+    return account.meta.runs[record["runID"]].finish_at
+
+
+def _created(run: Record, account: Account) -> float:
+    return account.meta.runs[run["runID"]].created
 
 
 def _run_updated(run: Record, _account: Account) -> Any:
@@ -296,7 +301,7 @@ EVENTS = Family(
         "status": in_list("status"),
         "type": in_list("type"),
     },
-    sort_keys={"status": by_field("status"), "type": by_field("type"), "publishedAt": by_field("_publishAt")},
+    sort_keys={"status": by_field("status"), "type": by_field("type"), "publishedAt": published_at},
 )
 
 
@@ -327,12 +332,17 @@ def get_run(ctx: Context, run_id: str) -> Record:
 
 
 def _list_in_window(
-    family: Family, ctx: Context, records: Iterable[Record], moment: str, span: timedelta
+    family: Family,
+    ctx: Context,
+    records: Iterable[Record],
+    moment: Callable[[Record, Account], float],
+    span: timedelta,
 ) -> dict[str, Any]:
     """One page of ``records`` whose ``moment`` (epoch seconds) falls in the request's date window."""
     start, end, window = _window(ctx, span)
+    account = ctx.account
     # Whole seconds, as the dates are written: what happened this second is inside the window.
-    in_window = [r for r in records if int(start) <= int(r[moment]) <= end]
+    in_window = [r for r in records if int(start) <= int(moment(r, account)) <= end]
     item_schema = ctx.response_schema()["properties"][family.name]["items"]
     page, pagination = paginate(select(family, ctx, in_window), ctx)
     return {
@@ -344,7 +354,7 @@ def _list_in_window(
 
 def list_runs(ctx: Context) -> Any:
     settle_all(ctx)
-    return _list_in_window(RUNS, ctx, ctx.account.runs.values(), "_created", RUNS_WINDOW)
+    return _list_in_window(RUNS, ctx, ctx.account.runs.values(), _created, RUNS_WINDOW)
 
 
 def get_run_handler(ctx: Context) -> Any:
@@ -354,8 +364,10 @@ def get_run_handler(ctx: Context) -> Any:
 def list_events(ctx: Context) -> Any:
     run = get_run(ctx, ctx.request.path["runID"])
     now = ctx.clock.now().timestamp()
-    published = [e for e in ctx.account.events.get(run["runID"], {}).values() if e["_publishAt"] <= now]
-    return _list_in_window(EVENTS, ctx, published, "_publishAt", EVENTS_WINDOW)
+    if published_at(run, ctx.account) > now:  # (a run's events are published when it finishes)
+        return _list_in_window(EVENTS, ctx, [], published_at, EVENTS_WINDOW)
+    published = ctx.account.events.get(run["runID"], {}).values()
+    return _list_in_window(EVENTS, ctx, published, published_at, EVENTS_WINDOW)
 
 
 # A frozen clock never reaches a deferred event: after this long polling it, say so instead of 404.
@@ -367,20 +379,21 @@ def get_event(ctx: Context) -> Any:
     event_id = ctx.request.path["eventID"]
     event = ctx.account.events.get(run["runID"], {}).get(event_id)
     now = ctx.clock.now()
-    if event is not None and event["_publishAt"] > now.timestamp() and ctx.clock.frozen:
-        _refuse_a_poll_that_cannot_end(event, run, now)
-    if event is None or event["_publishAt"] > now.timestamp():
+    unpublished = published_at(run, ctx.account) > now.timestamp()
+    if event is not None and unpublished and ctx.clock.frozen:
+        _refuse_a_poll_that_cannot_end(ctx.account, event, run, now)
+    if event is None or unpublished:
         raise NotFound(f"No event with ID {event_id!r} exists in run {run['runID']!r}")
     return EVENTS.show(event, ctx, ctx.response_schema())
 
 
-def _refuse_a_poll_that_cannot_end(event: Record, run: Record, now: datetime) -> None:
+def _refuse_a_poll_that_cannot_end(account: Account, event: Record, run: Record, now: datetime) -> None:
     """A client waiting for this event (``wait_for_tasks``) would poll forever: the mock's clock is
     frozen before the run finishes. Within seconds, answer why and how to move on."""
-    first = event.setdefault("_firstPolled", time.monotonic())
+    first = account.meta.first_polled.setdefault(event["eventID"], time.monotonic())
     if time.monotonic() - first < STUCK_POLL_SECONDS:
         return
-    wait = max(1, math.ceil(event["_publishAt"] - now.timestamp()))
+    wait = max(1, math.ceil(published_at(run, account) - now.timestamp()))
     raise BadRequest(
         f"event {event['eventID']!r} of run {run['runID']!r} cannot appear: the mock's clock is frozen at "
         f"{rfc3339(now)} and the run finishes {wait} s later (deferred runs); advance the clock "

@@ -7,7 +7,7 @@ from typing import Any
 
 from mockserver.engine.clock import rfc3339
 from mockserver.engine.errors import BadRequest, as_conflict
-from mockserver.engine.store import Account, Record
+from mockserver.engine.store import Account, Record, TaskMeta
 from mockserver.resources import destinations, sources
 from mockserver.resources.context import Context, Handler
 from mockserver.resources.crud import (
@@ -21,9 +21,7 @@ from mockserver.resources.crud import (
     search_handler,
 )
 from mockserver.resources.pipeline import run_task
-from mockserver.resources.runs import BLOCKED, CRITICAL_STREAK, unblock
-
-TRIGGER = "_triggerType"  # internal: onDemand | schedule | subscription | streaming
+from mockserver.resources.runs import unblock
 
 # The spec states which input a task takes by its source's type (a ``default`` entry for the rest).
 TASK_INPUT_RULE = ("TaskCreate", "x-input-schema-by-source-type")
@@ -45,12 +43,17 @@ def _source_type(record: Record, account: Account) -> str | None:
     return source["type"] if source is not None else None
 
 
+def _trigger_type(record: Record, account: Account) -> str:
+    return account.meta.trigger_type(record["taskID"])
+
+
 def v1_view(record: Record, ctx: Context) -> Record:
     record = fresh_next_run(record, ctx)
-    trigger: Record = {"type": record[TRIGGER]}
-    if record[TRIGGER] in ("onDemand", "schedule") and "lastRun" in record:
+    trigger_type = _trigger_type(record, ctx.account)
+    trigger: Record = {"type": trigger_type}
+    if trigger_type in ("onDemand", "schedule") and "lastRun" in record:
         trigger["lastRun"] = record["lastRun"]
-    if record[TRIGGER] == "schedule":
+    if trigger_type == "schedule":
         trigger["cron"] = record["cron"]
         trigger["nextRun"] = record["nextRun"]
     return {**record, "trigger": trigger}
@@ -62,12 +65,12 @@ _FILTERS = {
     "sourceID": in_list("sourceID"),
     "sourceType": lambda r, wanted, a: _source_type(r, a) in wanted,
     "destinationID": in_list("destinationID"),
-    "triggerType": in_list(TRIGGER),
+    "triggerType": lambda r, wanted, a: _trigger_type(r, a) in wanted,
     "withEmailNotifications": lambda r, wanted, _a: _email_enabled(r) == wanted,
 }
 _SORT_KEYS = {
     "enabled": by_field("enabled"),
-    "triggerType": by_field(TRIGGER),
+    "triggerType": _trigger_type,
     "action": by_field("action"),
     "updatedAt": by_field("updatedAt"),
 }
@@ -90,7 +93,11 @@ def next_run(ctx: Context, cron: str, where: str) -> str:
 def fresh_next_run(record: Record, ctx: Context) -> Record:
     """The task with ``nextRun`` after the mock's present moment (it moves on as the clock does)."""
     cron = record.get("cron")
-    if cron is not None and record.get(TRIGGER) == "schedule" and record.get("nextRun", "") <= ctx.now():
+    if (
+        cron is not None
+        and record.get("nextRun", "") <= ctx.now()
+        and _trigger_type(record, ctx.account) == "schedule"
+    ):
         record["nextRun"] = next_run(ctx, cron, "cron")
     return record
 
@@ -118,16 +125,15 @@ def _check_fields(ctx: Context, task: Record, changes: dict[str, Any]) -> None:
             raise as_conflict(exc) from None
 
 
-def _apply_cron(ctx: Context, record: Record, cron: str | None, where: str) -> None:
+def _apply_cron(ctx: Context, record: Record, trigger: str, cron: str | None, where: str) -> str:
+    """Set (or, ``cron`` None, drop) a task's schedule; returns its trigger type after the change."""
     if cron is None:
         record.pop("cron", None)
         record.pop("nextRun", None)
-        if record.get(TRIGGER) in (None, "schedule"):
-            record[TRIGGER] = "onDemand"
-        return
+        return "onDemand" if trigger == "schedule" else trigger
     record["nextRun"] = next_run(ctx, cron, where)
     record["cron"] = cron
-    record[TRIGGER] = "schedule"
+    return "schedule"
 
 
 def _store_new(ctx: Context, fields: dict[str, Any], trigger: str, cron: str | None, where: str) -> Record:
@@ -137,13 +143,13 @@ def _store_new(ctx: Context, fields: dict[str, Any], trigger: str, cron: str | N
         "taskID": ctx.new_id(),
         **fields,
         "enabled": fields.get("enabled", True),
-        TRIGGER: trigger,
     }
     if trigger in ("onDemand", "schedule"):
-        _apply_cron(ctx, record, cron, where)
+        trigger = _apply_cron(ctx, record, trigger, cron, where)
     record["createdAt"] = now
     record["updatedAt"] = now
     FAMILY.records(ctx.account)[record["taskID"]] = record
+    ctx.account.meta.tasks[record["taskID"]] = TaskMeta(trigger)
     return record
 
 
@@ -161,9 +167,13 @@ def create_v1(ctx: Context) -> Any:
     return FAMILY.show(record, ctx, ctx.response_schema())
 
 
-def _save(ctx: Context, task_id: str, record: Record) -> Any:
+def _save(ctx: Context, task_id: str, record: Record, trigger: str | None = None) -> Any:
+    """Store a changed task (``trigger``: its new trigger type); nothing it does can fail."""
+    meta = ctx.account.meta.task(task_id)
+    if trigger is not None:
+        meta.trigger_type = trigger
     if record.get("enabled"):
-        unblock(record)  # enabled again: a task blocked by its policies runs again
+        unblock(meta)  # enabled again: a task blocked by its policies runs again
     record["updatedAt"] = ctx.now()
     FAMILY.records(ctx.account)[task_id] = record
     return FAMILY.show(record, ctx, ctx.response_schema())
@@ -176,10 +186,11 @@ def update(ctx: Context) -> Any:
     changes = dict(ctx.body)
     _check_fields(ctx, record, changes)
     cron = changes.pop("cron", None)
+    trigger = None
     if cron is not None:
-        _apply_cron(ctx, record, cron, "body.cron")
+        trigger = _apply_cron(ctx, record, _trigger_type(record, ctx.account), cron, "body.cron")
     record.update(changes)
-    return _save(ctx, task_id, record)
+    return _save(ctx, task_id, record, trigger)
 
 
 def replace(ctx: Context) -> Any:
@@ -196,14 +207,15 @@ def replace(ctx: Context) -> Any:
         "enabled": body.get("enabled", True),
     }
     # A cron makes it a scheduled task (as PATCH does); without one, event-driven tasks stay so.
-    record[TRIGGER] = old[TRIGGER] if old[TRIGGER] in ("subscription", "streaming") else "onDemand"
-    for kept in ("lastRun", BLOCKED, CRITICAL_STREAK):
-        if kept in old:
-            record[kept] = old[kept]
-    if cron is not None or record[TRIGGER] == "onDemand":
-        _apply_cron(ctx, record, cron, "body.cron")
+    trigger = _trigger_type(old, ctx.account)
+    if trigger not in ("subscription", "streaming"):
+        trigger = "onDemand"
+    if "lastRun" in old:
+        record["lastRun"] = old["lastRun"]
+    if cron is not None or trigger == "onDemand":
+        trigger = _apply_cron(ctx, record, trigger, cron, "body.cron")
     record["createdAt"] = old["createdAt"]
-    return _save(ctx, task_id, record)
+    return _save(ctx, task_id, record, trigger)
 
 
 def update_v1(ctx: Context) -> Any:
@@ -213,10 +225,12 @@ def update_v1(ctx: Context) -> Any:
     changes = dict(ctx.body)
     _check_fields(ctx, record, changes)
     trigger = changes.pop("trigger", None)
+    trigger_type = None
     if trigger is not None:
-        _apply_cron(ctx, record, trigger["cron"], "body.trigger.cron")
+        current = _trigger_type(record, ctx.account)
+        trigger_type = _apply_cron(ctx, record, current, trigger["cron"], "body.trigger.cron")
     record.update(changes)
-    return _save(ctx, task_id, record)
+    return _save(ctx, task_id, record, trigger_type)
 
 
 def _set_enabled(enabled: bool) -> Handler:

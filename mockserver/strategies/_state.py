@@ -11,6 +11,7 @@ from typing import Any, Final
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from mockserver.engine.store import Account, api_view
 from mockserver.strategies._pools import OMIT
 
 # Which family a path or body ID names.
@@ -52,20 +53,26 @@ class State:
     events: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     @classmethod
-    def from_account(cls, account: Any, now: float | None = None) -> State:
-        """From a mock's ``Account`` (``app.store.account(app_id)``); ``now``: epoch seconds for events."""
+    def from_account(cls, account: Account, now: float | None = None) -> State:
+        """From a mock's ``Account`` (``app.store.account(app_id)``); ``now``: epoch seconds for events
+        (a run's events are published when it finishes)."""
         moment = float("inf") if now is None else now
+        timelines = account.meta.runs
+
+        def published(run_id: str) -> bool:
+            timeline = timelines.get(run_id)
+            return timeline is None or timeline.finish_at <= moment
+
         events = {
-            run_id: tuple(e["eventID"] for e in found.values() if e.get("_publishAt", 0) <= moment)
-            for run_id, found in account.events.items()
+            run_id: tuple(found) if published(run_id) else () for run_id, found in account.events.items()
         }
         return cls(
-            authentications=tuple(account.authentications.values()),
-            sources=tuple(account.sources.values()),
-            destinations=tuple(account.destinations.values()),
-            transformations=tuple(account.transformations.values()),
-            tasks=tuple(account.tasks.values()),
-            runs=tuple(account.runs.values()),
+            authentications=tuple(api_view(r) for r in account.authentications.values()),
+            sources=tuple(api_view(r) for r in account.sources.values()),
+            destinations=tuple(api_view(r) for r in account.destinations.values()),
+            transformations=tuple(api_view(r) for r in account.transformations.values()),
+            tasks=tuple(api_view(r) for r in account.tasks.values()),
+            runs=tuple(api_view(r) for r in account.runs.values()),
             events=events,
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
+from mockserver.durability import image
 from mockserver.engine.clock import rfc3339
 from mockserver.engine.store import Account, RunPolicy
 from tests.conftest import APP_ID
@@ -253,6 +255,25 @@ def test_policy_change_does_not_rewrite_planned_runs(
     fast = run(client, task_id)
     assert get_run(client, slow)["status"] == "created"
     assert get_run(client, fast)["status"] == "finished"
+
+
+def test_runs_finishing_together_land_their_writes_in_the_order_they_were_made(
+    app: MockApp, client: TestClient, clock: Clock, destination_id: str
+) -> None:
+    """The clock frozen, twelve deferred pushes of one record finish at one moment: the last made
+    wins, and a state image keeps that order."""
+    push_source = ok(client.post("/1/sources", json={"type": "push", "name": "p"}))["sourceID"]
+    task_id = make_task(client, push_source, destination_id)
+    app.store.run_policy = RunPolicy(mode="deferred", finish_after=5)
+    for n in range(12):
+        body = {"action": "addObject", "records": [{"objectID": "x", "n": n}]}
+        ok(client.post(f"/2/tasks/{task_id}/push", json=body))
+    account = app.store.account(APP_ID)
+    assert list(account.unsettled_runs) == list(account.runs)
+    reloaded = image.account_from_json(json.loads(json.dumps(image.account_to_json(account))))
+    assert list(reloaded.unsettled_runs) == list(account.runs)
+    clock.advance(5)
+    assert app.control.index("products", APP_ID) == [{"objectID": "x", "n": 11}]
 
 
 # ---------------------------------------------------------------------- records from the source

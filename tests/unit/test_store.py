@@ -1,11 +1,13 @@
-"""The store: reproducible IDs once seeded, one account per application, resets."""
+"""The store: reproducible IDs once seeded, one account per application, resets; records, their
+metadata apart, and the one view of a record."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 
 from mockserver import Account, Clock, Store
-from mockserver.engine.store import IdFactory
+from mockserver.engine.store import AccountMeta, IdFactory, RunMeta, TaskMeta, api_view
 
 
 def take(factory: IdFactory, n: int) -> list[str]:
@@ -126,3 +128,47 @@ def test_seeded_ids_are_the_uuids_the_seed_always_gave() -> None:
     expected = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(200)]
     ids = IdFactory(seed=7)
     assert [ids.new() for _ in range(200)] == expected
+
+
+# --- records and their metadata ------------------------------------------------------------------
+
+
+def test_api_view_is_a_copy_of_the_records_fields() -> None:
+    record = {"runID": "r", "status": "created", "progress": {"expectedNbOfEvents": 1}}
+    shown = api_view(record)
+    assert shown == record and shown is not record
+    shown["status"] = "finished"
+    assert record["status"] == "created"  # a view never writes to the store
+
+
+def test_api_view_keeps_only_the_named_fields_in_the_records_order() -> None:
+    record = {"taskID": "t", "secret": "s", "enabled": True, "createdAt": "c"}
+    assert list(api_view(record, frozenset({"createdAt", "taskID", "nextRun"}))) == ["taskID", "createdAt"]
+    assert api_view(record, frozenset()) == record  # a schema naming no field: every field
+
+
+def test_a_records_metadata_is_kept_apart_and_goes_with_it() -> None:
+    account = Account("A")
+    account.tasks["t"] = {"taskID": "t", "enabled": True}
+    account.meta.tasks["t"] = TaskMeta("streaming", blocked=True, critical_streak=3)
+    account.runs["r"] = {"runID": "r", "taskID": "t", "status": "created"}
+    account.meta.runs["r"] = RunMeta(1.0, 2.0, 3.0, "success", "ok")
+    account.meta.first_polled["e"] = 4.0
+    assert account.meta.trigger_type("t") == "streaming"
+    copied = copy.deepcopy(account)
+    assert copied == account and copied.meta is not account.meta
+    account.remove("tasks", "t")
+    assert "t" not in account.tasks and "t" not in account.meta.tasks
+    assert copied.meta.tasks["t"].blocked  # the copy kept its own
+    account.meta.forget("r")
+    account.meta.forget("e")
+    assert account.meta == AccountMeta()
+
+
+def test_a_task_the_engine_did_not_make_reads_as_on_demand_until_written_to() -> None:
+    meta = AccountMeta()
+    assert meta.trigger_type("made-by-a-test") == "onDemand"
+    assert meta.tasks == {}  # reading made nothing
+    meta.task("made-by-a-test").critical_streak += 1
+    assert meta.tasks == {"made-by-a-test": TaskMeta(critical_streak=1)}
+    assert meta.task("made-by-a-test") is meta.tasks["made-by-a-test"]
