@@ -189,9 +189,22 @@ def add_spec_diff_command(commands: argparse._SubParsersAction[Parser]) -> None:
             "examples) and the arrangement of unions are not compared. Exit status: 0 when nothing "
             "differs, 1 when something does, 2 on a usage error (a file that cannot be read)."
         ),
+        epilog=(
+            "To see what moved in the published spec since the bundled one: "
+            "'mockserver spec-diff --ledger spec/ingestion.yaml published.yml'. With --ledger the "
+            "differences the deviation ledger explains are counted, not listed, and the exit status is 1 "
+            "only when a difference is left unexplained or a ledger pattern matches nothing (either way, "
+            "the published spec moved)."
+        ),
     )
     spec_diff.add_argument("old", metavar="OLD", help="the earlier spec (YAML or JSON)")
     spec_diff.add_argument("new", metavar="NEW", help="the later spec (YAML or JSON)")
+    spec_diff.add_argument(
+        "--ledger",
+        action="store_true",
+        help="hold the differences to the deviation ledger shipped with the package (OLD should be the "
+        "bundled spec): list only what it does not explain, and ledger patterns that match nothing",
+    )
     spec_diff.add_argument(
         "--keys",
         action="store_true",
@@ -583,15 +596,21 @@ def check(args: argparse.Namespace) -> int:
 
 
 def spec_diff(args: argparse.Namespace) -> int:
-    """Print what changed from OLD to NEW; 0 when nothing did, 1 when something did."""
+    """Print what changed from OLD to NEW; 0 when nothing did (nothing unexplained, with --ledger)."""
+    from mockserver.ledger import LedgerError, load_ledger
     from mockserver.spec_diff import SpecDiffError, compare_files, render
 
     try:
         differences = compare_files(args.old, args.new)
-    except SpecDiffError as exc:
+        ledger = load_ledger() if args.ledger else None
+    except (SpecDiffError, LedgerError) as exc:
         raise CliError(str(exc), status=USAGE) from None
-    print("\n".join(d.key for d in differences) if args.keys else render(differences, args.old, args.new))
-    return 1 if differences else 0
+    if ledger is None:
+        print("\n".join(d.key for d in differences) if args.keys else render(differences, args.old, args.new))
+        return 1 if differences else 0
+    checked = ledger.check(differences)
+    print("\n".join(d.key for d in checked.unnamed) if args.keys else checked.report(args.old, args.new))
+    return 0 if checked.ok else 1
 
 
 if __name__ == "__main__":
