@@ -7,6 +7,7 @@ import dataclasses
 import errno
 import json
 import logging
+import os
 import re
 import socket
 import sys
@@ -208,7 +209,8 @@ def add_spec_diff_command(commands: argparse._SubParsersAction[Parser]) -> None:
     spec_diff.add_argument(
         "--keys",
         action="store_true",
-        help="print each difference's key (what ledger patterns match), one a line, instead of the report",
+        help="print each difference's key and direction (what ledger patterns match), one a line, "
+        "instead of the report",
     )
 
 
@@ -606,11 +608,25 @@ def spec_diff(args: argparse.Namespace) -> int:
     except (SpecDiffError, LedgerError) as exc:
         raise CliError(str(exc), status=USAGE) from None
     if ledger is None:
-        print("\n".join(d.key for d in differences) if args.keys else render(differences, args.old, args.new))
+        _print(
+            "\n".join(d.signature for d in differences)
+            if args.keys
+            else render(differences, args.old, args.new)
+        )
         return 1 if differences else 0
     checked = ledger.check(differences)
-    print("\n".join(d.key for d in checked.unnamed) if args.keys else checked.report(args.old, args.new))
+    _print(
+        "\n".join(d.signature for d in checked.unnamed) if args.keys else checked.report(args.old, args.new)
+    )
     return 0 if checked.ok else 1
+
+
+def _print(text: str) -> None:
+    """Print a report that may be piped into ``head``: a reader that stops early is no error."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
 
 
 if __name__ == "__main__":

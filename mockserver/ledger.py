@@ -15,7 +15,10 @@ difference two entries claim and a pattern that names nothing are all reported. 
 between the bundled spec and the published one, so the spec cannot drift without a word of why.
 
 Patterns: ``*`` is any run of characters (dots and spaces included), ``?`` one character; everything
-else is literal (``[]`` and ``{*}`` in keys are not character classes).
+else is literal (``[]`` and ``{*}`` in keys are not character classes). A pattern matches a
+difference's key (``*.cron pattern``), or its key and direction as ``spec-diff --keys`` prints them
+(``*.cron pattern (only in OLD)``): pinning the direction makes a change of the published spec at a
+known place (it adopts a pattern of its own) a new difference instead of a known one.
 """
 
 from __future__ import annotations
@@ -64,9 +67,13 @@ class Entry:
     def _regexes(self) -> tuple[re.Pattern[str], ...]:
         return tuple(pattern_regex(p) for p in self.covers)
 
-    def matching(self, key: str) -> list[str]:
-        """The entry's patterns that match ``key``."""
-        return [p for p, regex in zip(self.covers, self._regexes, strict=True) if regex.fullmatch(key)]
+    def matching(self, difference: Difference) -> list[str]:
+        """The entry's patterns that match the difference's key, or its key and direction."""
+        return [
+            pattern
+            for pattern, regex in zip(self.covers, self._regexes, strict=True)
+            if regex.fullmatch(difference.key) or regex.fullmatch(difference.signature)
+        ]
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,7 @@ class LedgerCheck:
             "entry(ies): known deviations of the bundled spec."
         )
         if self.stale:
-            lines.append("Ledger patterns that match nothing (NEW may have moved towards the bundled spec):")
+            lines.append("Ledger patterns that match nothing (NEW moved at those places):")
             lines += [f"  {entry}: {pattern!r}" for entry, pattern in self.stale]
         if self.claimed_twice:
             lines.append("Differences several ledger entries claim:")
@@ -148,7 +155,7 @@ class Ledger:
         for difference in found:
             ids = []
             for entry in self.entries:
-                patterns = entry.matching(difference.key)
+                patterns = entry.matching(difference)
                 if patterns:
                     ids.append(entry.id)
                     used.update((entry.id, p) for p in patterns)

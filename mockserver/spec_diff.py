@@ -108,6 +108,11 @@ class Difference:
         return f"{self.operation}.{self.place}"
 
     @property
+    def signature(self) -> str:
+        """``key (direction)``: what ``--keys`` prints, and what a ledger pattern may pin."""
+        return f"{self.key} ({self.direction})"
+
+    @property
     def direction(self) -> str:
         """``only in OLD``, ``only in NEW`` or ``changed``."""
         if self.new is None:
@@ -122,6 +127,9 @@ class Difference:
         if self.place == "operation":
             return f"{self.direction} ({self.route})"
         if self.old is not None and self.new is not None:
+            before, after = json.loads(self.old), json.loads(self.new)
+            if isinstance(before, list) and isinstance(after, list):  # enum values, x-acl: what moved
+                return f"{self.place}: {_list_change(before, after)}"
             return f"{self.place}: {_shown(self.old)} -> {_shown(self.new)}"
         value = self.old if self.old is not None else self.new
         return f"{self.place}: {_shown(value or '')} ({self.direction})"
@@ -129,6 +137,14 @@ class Difference:
     @property
     def text(self) -> str:
         return f"{self.operation}: {self.change}"
+
+
+def _list_change(before: list[Any], after: list[Any]) -> str:
+    """``+ ["c"] (only in NEW), - ["a"] (only in OLD)``: the members one list has and the other not."""
+    old, new = {_json(v) for v in before}, {_json(v) for v in after}
+    parts = [f"+ [{', '.join(sorted(new - old))}] (only in {NEW})"] if new - old else []
+    parts += [f"- [{', '.join(sorted(old - new))}] (only in {OLD})"] if old - new else []
+    return _shown(_json(", ".join(parts) or "same members, another order"))
 
 
 def _shown(value: str) -> str:

@@ -92,7 +92,20 @@ def test_spec_diff_with_the_ledger_lists_only_what_it_does_not_explain(
     assert "createSource  (POST /1/sources)\n  status 418: documented (only in OLD)\n" in out
     assert "4 differences in 2 operations" in out
     assert main(["spec-diff", "--ledger", "--keys", str(changed), str(published)]) == 1
-    assert set(capsys.readouterr().out.split("\n")) - {""} == UNLEDGERED
+    assert set(capsys.readouterr().out.splitlines()) == {f"{key} (only in OLD)" for key in UNLEDGERED}
+
+
+def test_the_published_spec_moving_at_a_known_place_is_reported_not_explained(
+    bundled: SpecDocument, published: SpecDocument
+) -> None:
+    """The ledger pins the cron pattern as the bundled spec's alone; a published spec that adopts a
+    pattern of its own is a change to read, and the entry that no longer matches is reported too."""
+    moved: dict[str, Any] = copy.deepcopy(dict(published.document))
+    moved["components"]["schemas"]["Cron"]["pattern"] = r"^\S+( \S+){4}$"
+    checked = load_ledger().check(compare(bundled, SpecDocument(moved, "moved")))
+    assert {d.direction for d in checked.unnamed} == {"changed"}
+    assert {d.place.rsplit(".", 1)[-1] for d in checked.unnamed} == {"cron pattern"}
+    assert checked.stale == [("cron-syntax", "*.cron pattern (only in OLD)")]
 
 
 # --- how the ledger matches ---------------------------------------------------------------------
@@ -121,6 +134,18 @@ def test_a_pattern_that_names_nothing_is_stale_and_a_difference_claimed_twice_is
     assert "ledger pattern(s) that name no difference (stale: remove them):\n  statuses: '*.status 418'" in (
         checked.problems()
     )
+
+
+def test_a_pattern_may_pin_the_direction() -> None:
+    pinned = entry("pinned", "*.status 418 (only in OLD)")
+    either = entry("either", "*.status 418")
+    gone, added = (
+        Difference("x", "status 418", '"documented"', None),
+        Difference("x", "status 418", None, "1"),
+    )
+    assert pinned.matching(gone) == ["*.status 418 (only in OLD)"]
+    assert pinned.matching(added) == []
+    assert either.matching(gone) == either.matching(added) == ["*.status 418"]
 
 
 @pytest.mark.parametrize(

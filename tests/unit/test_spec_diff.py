@@ -344,9 +344,7 @@ def test_enum_values_types_and_closed_objects() -> None:
         del thing(spec)["additionalProperties"]
 
     found = {d.key: d for d in changed(grow) if d.operation == "createThing" and d.place.startswith("body")}
-    assert found["createThing.body.kind enum"].change == (
-        'body.kind enum: ["large", "small"] -> ["huge", "large", "small"]'
-    )
+    assert found["createThing.body.kind enum"].change == 'body.kind enum: + ["huge"] (only in NEW)'
     assert found["createThing.body.size type"].change == "body.size type: integer -> number"
     assert found["createThing.body additionalProperties"].direction == "only in OLD"
 
@@ -379,7 +377,14 @@ def test_acl_security_and_deprecation() -> None:
     def acl(spec: Spec) -> None:
         operation(spec, "/1/things", "post")["x-acl"] = ["addObject", "editSettings"]
 
-    assert one(changed(acl)).change == 'x-acl: ["addObject"] -> ["addObject", "editSettings"]'
+    assert one(changed(acl)).change == 'x-acl: + ["editSettings"] (only in NEW)'
+
+    def swap(spec: Spec) -> None:
+        operation(spec, "/1/things", "post")["x-acl"] = ["editSettings"]
+
+    assert (
+        one(changed(swap)).change == 'x-acl: + ["editSettings"] (only in NEW), - ["addObject"] (only in OLD)'
+    )
 
     def open_up(spec: Spec) -> None:
         operation(spec, "/1/things", "get")["security"] = []
@@ -405,6 +410,7 @@ def test_properties_one_of_which_is_needed() -> None:
 def test_keys_are_operation_and_place_and_the_text_says_both() -> None:
     found = Difference("getThing", "path.thingID minLength", "1", None, "GET /1/things/{thingID}")
     assert found.key == "getThing.path.thingID minLength"
+    assert found.signature == "getThing.path.thingID minLength (only in OLD)"
     assert found.text == "getThing: path.thingID minLength: 1 (only in OLD)"
     long = Difference("x", "pattern", json.dumps("a" * 300), json.dumps("b"))
     assert long.change == f"pattern: {'a' * 117}... -> b"
@@ -501,10 +507,10 @@ def test_the_command_exits_1_and_prints_the_report_or_the_keys(
     assert "createThing  (POST /1/things)\n  body.name maxLength: 64 (only in NEW)" in out
     assert main(["spec-diff", "--keys", str(old), str(new)]) == 1
     assert capsys.readouterr().out.splitlines() == [
-        "createThing.body.name maxLength",
-        "createThing.response 200.name maxLength",
-        "getThing.response 200.name maxLength",
-        "listThings.response 200[].name maxLength",
+        "createThing.body.name maxLength (only in NEW)",
+        "createThing.response 200.name maxLength (only in NEW)",
+        "getThing.response 200.name maxLength (only in NEW)",
+        "listThings.response 200[].name maxLength (only in NEW)",
     ]
 
 
