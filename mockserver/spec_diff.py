@@ -5,7 +5,9 @@ security and deprecation, their parameters (schema, required, style), request bo
 (statuses and body schemas). Schemas are compared as *facts* keyed by the place where they hold
 (``body.input.url present``, ``path.taskID minLength``, ``response 200[].cron pattern``): type,
 presence (required or optional), enum values, bounds, pattern, format, nullability, defaults,
-``readOnly``/``writeOnly``, closed objects, and which property tags a union's branches.
+``readOnly``/``writeOnly``, deprecation, closed objects, which property tags a union's branches
+(``tag``), and which properties an object needs one of (``needs``, from ``anyOf: [{required: [a]},
+{required: [b]}]``).
 
 Arrangement is not meaning. One document may say "the body is one of these per-type bodies" where
 the other says "the body has a type and an input that is one of these per-type inputs"; so the
@@ -16,10 +18,11 @@ one per fact of its body. Descriptions, examples and titles are prose and are no
 Operations marked ``x-helper`` (client-side helpers of the published spec, such as ``chunkedPush``)
 are not API calls and are left out.
 
-What the merge cannot see (said here so nobody reads more into a clean diff): a constraint that ties
-two fields together beyond the union's tag (e.g. which input goes with which source type shows only
-as the tag fact), a bound or ``additionalProperties: false`` stated by some branches and not others
-(the branches that state it decide), response headers, and non-JSON response bodies.
+What it cannot see (said here so nobody reads more into a clean diff): a constraint that ties two
+fields together beyond the union's tag (which input goes with which source type shows only as the
+tag fact), a bound or ``additionalProperties: false`` stated by some branches and not others (the
+branches that state it decide), ``not``, vendor extensions other than ``x-acl`` and ``x-helper``
+(``x-secret-values`` included), response headers, non-JSON response bodies, and servers.
 
 Each difference is a :class:`Difference` with a stable ``key`` (``operationId.place``: what the
 deviation ledger's patterns match, see :mod:`mockserver.ledger`) and a sentence.
