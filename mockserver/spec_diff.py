@@ -488,7 +488,7 @@ def render(
     differences: Iterable[Difference],
     old: str = OLD,
     new: str = NEW,
-    repeated: int = 8,
+    repeated: int = 12,
     empty: str = "No differences.",
 ) -> str:
     """The differences as a person reads them: one block per operation, then a summary.
