@@ -7,6 +7,7 @@ import dataclasses
 import errno
 import json
 import logging
+import os
 import re
 import socket
 import sys
@@ -50,7 +51,8 @@ class Parser(argparse.ArgumentParser):
         if choice:
             message += did_you_mean(choice["word"], re.findall(r"'([^']*)'", choice["choices"]))
         if message.startswith("the following arguments are required: COMMAND"):
-            message = f"no command given: use serve or check ({self.format_usage().strip()})"
+            names = next(a.choices for a in self._actions if isinstance(a, argparse._SubParsersAction))
+            message = f"no command given: use {', '.join(names)} ({self.format_usage().strip()})"
         where = self.prog.removeprefix("mockserver").strip()
         raise CliError(
             f"{where + ': ' if where else ''}{message} ('{self.prog} --help' tells more)", status=USAGE
@@ -172,7 +174,44 @@ def build_parser() -> argparse.ArgumentParser:
             "of a correct server today)"
         ),
     )
+    add_spec_diff_command(commands)
     return parser
+
+
+def add_spec_diff_command(commands: argparse._SubParsersAction[Parser]) -> None:
+    """``mockserver spec-diff OLD NEW``: what changed between two Ingestion specs."""
+    spec_diff = commands.add_parser(
+        "spec-diff",
+        help="what changed between two Ingestion API specs",
+        description=(
+            "Compare two OpenAPI documents of the Ingestion API and print what changed, grouped by "
+            "operation: operations, parameters, request and response schemas (types, required fields, "
+            "enums, bounds, patterns, formats, nullability), statuses, x-acl. Prose (descriptions, "
+            "examples) and the arrangement of unions are not compared. Exit status: 0 when nothing "
+            "differs, 1 when something does, 2 on a usage error (a file that cannot be read)."
+        ),
+        epilog=(
+            "To see what moved in the published spec since the bundled one: "
+            "'mockserver spec-diff --ledger spec/ingestion.yaml published.yml'. With --ledger the "
+            "differences the deviation ledger explains are counted, not listed, and the exit status is 1 "
+            "only when a difference is left unexplained or a ledger pattern matches nothing (either way, "
+            "the published spec moved)."
+        ),
+    )
+    spec_diff.add_argument("old", metavar="OLD", help="the earlier spec (YAML or JSON)")
+    spec_diff.add_argument("new", metavar="NEW", help="the later spec (YAML or JSON)")
+    spec_diff.add_argument(
+        "--ledger",
+        action="store_true",
+        help="hold the differences to the deviation ledger shipped with the package (OLD should be the "
+        "bundled spec): list only what it does not explain, and ledger patterns that match nothing",
+    )
+    spec_diff.add_argument(
+        "--keys",
+        action="store_true",
+        help="print each difference's key and direction (what ledger patterns match), one a line, "
+        "instead of the report",
+    )
 
 
 # How each settings field offered as a ``serve`` flag is parsed (the flag, help and metavar come
@@ -291,6 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "check":
             return check(args)
+        if args.command == "spec-diff":
+            return spec_diff(args)
     except CliError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return exc.status
@@ -554,6 +595,38 @@ def check(args: argparse.Namespace) -> int:
         raise CliError(report.failures[0])
     print(report.render())
     return 0 if report.ok else 1
+
+
+def spec_diff(args: argparse.Namespace) -> int:
+    """Print what changed from OLD to NEW; 0 when nothing did (nothing unexplained, with --ledger)."""
+    from mockserver.ledger import LedgerError, load_ledger
+    from mockserver.spec_diff import SpecDiffError, compare_files, render
+
+    try:
+        differences = compare_files(args.old, args.new)
+        ledger = load_ledger() if args.ledger else None
+    except (SpecDiffError, LedgerError) as exc:
+        raise CliError(str(exc), status=USAGE) from None
+    if ledger is None:
+        _print(
+            "\n".join(d.signature for d in differences)
+            if args.keys
+            else render(differences, args.old, args.new)
+        )
+        return 1 if differences else 0
+    checked = ledger.check(differences)
+    _print(
+        "\n".join(d.signature for d in checked.unnamed) if args.keys else checked.report(args.old, args.new)
+    )
+    return 0 if checked.ok else 1
+
+
+def _print(text: str) -> None:
+    """Print a report that may be piped into ``head``: a reader that stops early is no error."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
 
 
 if __name__ == "__main__":

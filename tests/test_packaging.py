@@ -150,6 +150,7 @@ def test_wheel_installs_and_serves(tmp_path: Path) -> None:
         names = set(archive.namelist())
         assert BUNDLED_SPEC in names, f"{BUNDLED_SPEC} missing from {wheel.name}: {sorted(names)}"
         assert "mockserver/cli.py" in names
+        assert "mockserver/data/ledger.yaml" in names, "spec-diff --ledger reads the ledger from the package"
         assert not any(n.startswith("tests/") for n in names), "the test suite leaked into the wheel"
         [entry_points_name] = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
         entry_points = configparser.ConfigParser()

@@ -1,5 +1,6 @@
-"""The files the package ships: the OpenAPI documents (``spec/``) and the bundled data sets
-(``fixtures/``), found with :mod:`importlib.resources` wherever the package is installed."""
+"""The files the package ships: the OpenAPI documents (``spec/``), the bundled data sets
+(``fixtures/``) and the deviation ledger (``ledger.yaml``), found with :mod:`importlib.resources`
+wherever the package is installed."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ def ingestion_spec() -> Path:
 def control_spec() -> Path:
     """The ``/__mock__/`` control plane's OpenAPI document."""
     return _path("spec", "control.yaml")
+
+
+def ledger() -> Path:
+    """The deviation ledger: where the bundled spec and the mock differ from the published spec."""
+    return _path("ledger.yaml")
 
 
 def fixtures() -> Path:

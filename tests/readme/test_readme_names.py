@@ -202,6 +202,10 @@ def code_check_flags(listings: dict[str, str], config: pytest.Config, mock: Any)
     return _flags_of("check")
 
 
+def code_spec_diff_flags(listings: dict[str, str], config: pytest.Config, mock: Any) -> set[str]:
+    return _flags_of("spec-diff")
+
+
 def control_paths() -> dict[str, set[str]]:
     """The control plane's own description: path -> methods."""
     with TestClient(create_app(), base_url="http://mock") as client:
@@ -252,6 +256,12 @@ KINDS = [
         lambda: readme_flags("check"),
         lambda: readme_flags("check"),
         code_check_flags,
+    ),
+    Kind(
+        "mockserver spec-diff flags",
+        lambda: readme_flags("spec-diff"),
+        lambda: readme_flags("spec-diff"),
+        code_spec_diff_flags,
     ),
     Kind("control-plane routes", readme_routes, readme_routes, code_routes, _route_matches),
 ]
