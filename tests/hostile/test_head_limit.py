@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import re
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import pytest
+import uvicorn
+from uvicorn.server import ServerState
 
 from mockserver import MockApp, create_app
-from mockserver.http.head_limit import HeaderSizeLimit
+from mockserver.http.head_limit import HeaderSizeLimit, limited_protocol
 from mockserver.http.live_server import LiveServer
 from tests.conftest import APP_ID
 from tests.hostile import HEAD_LIMIT as LIMIT
@@ -161,3 +164,98 @@ def test_the_server_serves_on_after_refusing(served: LiveServer) -> None:
 def test_an_unknown_parser_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="unknown HTTP parser 'picohttp'"):
         LiveServer(create_app(), parser="picohttp")
+
+
+# --- the protocols, read by read ------------------------------------------------------------------
+
+
+class Transport(asyncio.Transport):
+    """What uvicorn's protocol writes, and whether it closed the connection: the test decides how
+    the bytes are cut into reads, which a socket does not let it do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.closed = False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += data
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def statuses_for(parser: str, reads: list[bytes]) -> tuple[list[int], bool]:
+    """Feed ``reads`` one by one to the head-limited protocol for ``parser`` in front of a mock, each
+    once the requests it completed were answered; the statuses answered, and whether it closed."""
+
+    async def drive() -> tuple[list[int], bool]:
+        state = ServerState()
+        protocol_class = limited_protocol(parser)
+        config = uvicorn.Config(HeaderSizeLimit(create_app()), lifespan="off", log_level="warning")
+        protocol = protocol_class(config=config, server_state=state, app_state={})
+        transport = Transport()
+        protocol.connection_made(transport)
+        for data in reads:
+            if transport.closed:
+                break
+            protocol.data_received(data)
+            while state.tasks:
+                await asyncio.wait(set(state.tasks))
+        closed = transport.closed
+        protocol.connection_lost(None)
+        return [int(m) for m in re.findall(rb"HTTP/1.1 (\d{3}) ", bytes(transport.written))], closed
+
+    return asyncio.run(drive())
+
+
+def keep_alive(data: bytes) -> bytes:
+    return data.replace(b"connection: close\r\n", b"connection: keep-alive\r\n")
+
+
+def pieces(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_a_head_at_the_limit_cut_in_small_reads_is_served(parser: str) -> None:
+    """The request line and separators (not counted by the limit) do not tip a head at the limit
+    over the wire-level bound, however it is cut: here all of it but its last byte, in reads of
+    512 bytes, then that byte."""
+    data = head_of_size(LIMIT)
+    assert statuses_for(parser, [*pieces(data[:-1], 512), data[-1:]]) == ([200], True)
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_an_unfinished_head_is_refused_once_past_the_limit_read_by_read(parser: str) -> None:
+    statuses, closed = statuses_for(parser, pieces(head_of_size(4 * LIMIT, end=False), 1024))
+    assert (statuses, closed) == ([431], True)
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_heads_of_one_kept_alive_connection_are_counted_each_on_its_own(parser: str) -> None:
+    """Three heads of 12 KiB on one connection, the later ones cut in two reads: together they pass
+    the limit, each on its own does not."""
+    one = keep_alive(head_of_size(12 * 1024))
+    half = len(one) // 2
+    reads = [one, one[:half], one[half:], one[:half], one[half:]]
+    assert statuses_for(parser, reads) == ([200, 200, 200], False)
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_a_later_head_on_a_kept_alive_connection_is_limited_too(parser: str) -> None:
+    first = keep_alive(head_of_size(1024))
+    reads = [first, *pieces(head_of_size(4 * LIMIT, end=False), 1024)]
+    assert statuses_for(parser, reads) == ([200, 431], True)
