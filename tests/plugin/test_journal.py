@@ -385,6 +385,48 @@ def test_the_journal_keeps_only_the_newest_calls() -> None:
     assert [c.body["name"] for c in small.journal] == names[-3:]
 
 
+def test_the_journal_keeps_exactly_journal_size_calls_then_drops_the_oldest() -> None:
+    small = create_app(journal_size=3)
+    with TestClient(small, base_url="http://mock", headers=CREDENTIALS) as client:
+        for name in ("s0", "s1", "s2"):
+            create_source(client, name)
+        assert [c.body["name"] for c in small.journal] == ["s0", "s1", "s2"]
+        create_source(client, "s3")
+    assert [c.body["name"] for c in small.journal] == ["s1", "s2", "s3"]
+
+
+def test_journal_bytes_drops_the_oldest_calls_first() -> None:
+    budget = 40_000  # a few of the calls below: each holds a body of 2 kB (4 times that, estimated)
+    small = create_app(journal_bytes=budget)
+    names = [f"{i:02d}" + "x" * 2000 for i in range(12)]
+    with TestClient(small, base_url="http://mock", headers=CREDENTIALS) as client:
+        for name in names:
+            create_source(client, name)
+    kept = [c.body["name"] for c in small.journal]
+    assert 1 < len(kept) < len(names), len(kept)
+    assert kept == names[-len(kept) :]  # the newest, in order
+    assert small.journal.bytes <= budget
+
+
+def test_the_newest_call_is_kept_even_past_journal_bytes() -> None:
+    tiny = create_app(journal_bytes=1)
+    with TestClient(tiny, base_url="http://mock", headers=CREDENTIALS) as client:
+        create_source(client, "first")
+        assert [c.body["name"] for c in tiny.journal] == ["first"]
+        create_source(client, "second")
+    assert [c.body["name"] for c in tiny.journal] == ["second"]
+
+
+def test_a_journal_exactly_at_its_byte_budget_keeps_every_call() -> None:
+    journal = Journal(maxlen=None, max_bytes=900)
+    for i in range(3):
+        journal.record(Call(f"op{i}", "GET", "/", APP_ID), size=300)
+    assert [c.operation_id for c in journal.calls] == ["op0", "op1", "op2"]
+    journal.record(Call("op3", "GET", "/", APP_ID), size=300)
+    assert [c.operation_id for c in journal.calls] == ["op1", "op2", "op3"]
+    assert journal.bytes == 900
+
+
 def test_an_unbounded_journal() -> None:
     journal = Journal(maxlen=None)
     for i in range(5):
