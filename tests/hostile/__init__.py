@@ -134,27 +134,51 @@ def call_asgi(
     ``body`` given as a sequence of chunks arrives in that many ``http.request`` messages.
     """
     chunks = [body] if isinstance(body, bytes) else list(body)
-    return asyncio.run(_call(app, method, path, list(headers), chunks or [b""], query_string))
+    chunks = chunks or [b""]
+    messages: list[Message] = [
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+        for i, chunk in enumerate(chunks)
+    ]
+    sent, raised = asgi_exchange(app, method, path, headers, messages, query_string)
+    if raised is not None:  # what a server would turn into a 500
+        return Answer(500, [("content-type", "text/plain")], f"unhandled {raised!r}".encode())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])]
+    payload = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return Answer(int(start["status"]), response_headers, payload)
 
 
-async def _call(
+Message = MutableMapping[str, Any]
+
+
+def asgi_exchange(
+    app: MockApp,
+    method: str,
+    path: str,
+    headers: Sequence[tuple[bytes, bytes]],
+    messages: Sequence[Message],
+    query_string: bytes = b"",
+) -> tuple[list[Message], Exception | None]:
+    """One request through ``app``'s ASGI interface, its ``receive`` handing out ``messages`` in turn
+    (then ``http.disconnect``, as a server does once the client left): every message the app sent,
+    and the exception it raised, if any."""
+    return asyncio.run(_exchange(app, method, path, list(headers), list(messages), query_string))
+
+
+async def _exchange(
     app: MockApp,
     method: str,
     path: str,
     headers: list[tuple[bytes, bytes]],
-    chunks: list[bytes],
+    pending: list[Message],
     query_string: bytes,
-) -> Answer:
-    pending = list(chunks)
-    sent: list[dict[str, Any]] = []
+) -> tuple[list[Message], Exception | None]:
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
-        if pending:
-            chunk = pending.pop(0)
-            return {"type": "http.request", "body": chunk, "more_body": bool(pending)}
-        return {"type": "http.disconnect"}
+    async def receive() -> Message:
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
 
-    async def send(message: MutableMapping[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(dict(message))
 
     scope: dict[str, Any] = {
@@ -173,12 +197,9 @@ async def _call(
     }
     try:
         await app(scope, receive, send)
-    except Exception as exc:  # what a server would turn into a 500
-        return Answer(500, [("content-type", "text/plain")], f"unhandled {exc!r}".encode())
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])]
-    payload = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return Answer(int(start["status"]), response_headers, payload)
+    except Exception as exc:
+        return sent, exc
+    return sent, None
 
 
 # --- raw HTTP over a socket ---------------------------------------------------------------------

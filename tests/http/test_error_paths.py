@@ -3,11 +3,10 @@ that crashes. Straight through the ASGI interface, and over a real socket to a l
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import threading
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,9 +15,7 @@ from mockserver import MockApp, create_app
 from mockserver.http.live_server import LiveServer
 from mockserver.resources import Context
 from tests.conftest import API_KEY, APP_ID
-from tests.hostile import seed_catalog, unchanged
-
-Message = MutableMapping[str, Any]
+from tests.hostile import Message, asgi_exchange, seed_catalog, unchanged
 
 CREDENTIALS = [(b"x-algolia-application-id", APP_ID.encode()), (b"x-algolia-api-key", API_KEY.encode())]
 # A whole, valid body: taken as the request's body, it would create a source.
@@ -27,39 +24,9 @@ BODY = b'{"type": "push", "name": "sent by a client that left"}'
 
 def asgi_request(
     app: MockApp, method: str, path: str, messages: list[Message], headers: list[tuple[bytes, bytes]]
-) -> tuple[list[Message], BaseException | None]:
-    """One request through ``app``'s ASGI interface; ``receive`` hands out ``messages`` in turn.
-    What the app sent, and what it raised."""
-    pending = list(messages)
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        assert pending, "the app read past the client's disconnect"
-        return pending.pop(0)
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    scope: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [*CREDENTIALS, *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("mock", 80),
-    }
-    raised: BaseException | None = None
-    try:
-        asyncio.run(app(scope, receive, send))
-    except Exception as exc:
-        raised = exc
-    return sent, raised
+) -> tuple[list[Message], Exception | None]:
+    """One request with credentials through ``app``'s ASGI interface: what it sent, what it raised."""
+    return asgi_exchange(app, method, path, [*CREDENTIALS, *headers], messages)
 
 
 def answer_of(sent: list[Message]) -> tuple[int, dict[bytes, bytes], bytes]:
