@@ -32,7 +32,7 @@ PARSERS = [
         id="httptools",
         marks=pytest.mark.skipif(
             importlib.util.find_spec("httptools") is None,
-            reason="httptools (the speed extra) is not installed",
+            reason="httptools is not installed (the speed and test extras bring it)",
         ),
     ),
 ]
