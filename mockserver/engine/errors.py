@@ -25,6 +25,7 @@ CODE_BY_STATUS: dict[int, str] = {
     415: "unsupported_media_type",
     422: "unprocessable_entity",
     429: "too_many_requests",
+    431: "request_header_fields_too_large",
     500: "internal_error",
     501: "not_implemented",
     502: "bad_gateway",

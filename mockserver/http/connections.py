@@ -20,6 +20,7 @@ import resource
 import time
 from typing import Any
 
+from mockserver.http.head_limit import limited_protocol, parser_of
 from mockserver.settings import MockSettings
 
 RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
@@ -39,8 +40,7 @@ def auto_stack() -> tuple[str, str]:
     """The event loop and HTTP parser uvicorn's "auto" picks here: uvloop and httptools when
     installed (the ``speed`` extra), else asyncio and h11."""
     loop = "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
-    http = "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
-    return loop, http
+    return loop, parser_of("auto")
 
 
 def protocol_class(head_timeout: float, parser: str = "auto") -> type[Any]:
@@ -50,19 +50,7 @@ def protocol_class(head_timeout: float, parser: str = "auto") -> type[Any]:
     ``parser``: "httptools", "h11", or "auto" (httptools when installed, as uvicorn's own "auto"
     picks: the ``speed`` extra), so the mock is served on the parser uvicorn would choose.
     """
-    if parser == "auto":
-        parser = auto_stack()[1]
-    base: type[Any]
-    if parser == "httptools":
-        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-        base = HttpToolsProtocol
-    elif parser == "h11":
-        from uvicorn.protocols.http.h11_impl import H11Protocol
-
-        base = H11Protocol
-    else:
-        raise ValueError(f"unknown HTTP parser {parser!r}: h11, httptools or auto")
+    base: type[Any] = limited_protocol(parser)  # (431 to a head over the limit, on either parser)
 
     class TimelyProtocol(base):  # type: ignore[misc]
         # One timer per connection, re-armed lazily: a response only notes the time (a timer per

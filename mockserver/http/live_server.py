@@ -12,7 +12,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from mockserver.engine.errors import ConnectionDropped
-from mockserver.http.head_limit import HeaderSizeLimit
+from mockserver.http.head_limit import HeaderSizeLimit, limited_protocol
 
 
 class QuietDrops(logging.Filter):
@@ -30,10 +30,15 @@ def quiet_dropped_connections() -> None:
 
 
 class LiveServer:
-    """Start with ``start()`` (or ``with LiveServer(app) as server:``); ``server.url`` is where it listens."""
+    """Start with ``start()`` (or ``with LiveServer(app) as server:``); ``server.url`` is where it listens.
 
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+    ``parser``: uvicorn's HTTP parser, "h11", "httptools" or "auto" (httptools when installed, as
+    uvicorn picks).
+    """
+
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, parser: str = "auto") -> None:
         self.app = app
+        self.protocol = limited_protocol(parser)  # (an unknown parser is refused here, not in the thread)
         self.host = host
         self._requested_port = port
         self.port = port
@@ -53,7 +58,11 @@ class LiveServer:
         self.port = sock.getsockname()[1]
         quiet_dropped_connections()
         config = uvicorn.Config(
-            HeaderSizeLimit(self.app), log_level="warning", lifespan="off", access_log=False
+            HeaderSizeLimit(self.app),
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            http=self.protocol,
         )
         server = uvicorn.Server(config)
         self._server = server

@@ -8,9 +8,11 @@ well-behaved HTTP client would send (CR/LF in headers, paths that are never norm
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import difflib
 import json
+import socket
 from collections.abc import Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from httpx2 import Response
 
 from mockserver import MockApp
 from mockserver.engine.store import Account
-from tests.conftest import APP_ID
+from tests.conftest import API_KEY, APP_ID
 
 # IDs of the bundled "catalog" data set (fixtures/catalog.yaml).
 CATALOG_BASIC_AUTH = "0a1b2c3d-0000-4000-8000-000000000002"
@@ -132,27 +134,51 @@ def call_asgi(
     ``body`` given as a sequence of chunks arrives in that many ``http.request`` messages.
     """
     chunks = [body] if isinstance(body, bytes) else list(body)
-    return asyncio.run(_call(app, method, path, list(headers), chunks or [b""], query_string))
+    chunks = chunks or [b""]
+    messages: list[Message] = [
+        {"type": "http.request", "body": chunk, "more_body": i < len(chunks) - 1}
+        for i, chunk in enumerate(chunks)
+    ]
+    sent, raised = asgi_exchange(app, method, path, headers, messages, query_string)
+    if raised is not None:  # what a server would turn into a 500
+        return Answer(500, [("content-type", "text/plain")], f"unhandled {raised!r}".encode())
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])]
+    payload = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return Answer(int(start["status"]), response_headers, payload)
 
 
-async def _call(
+Message = MutableMapping[str, Any]
+
+
+def asgi_exchange(
+    app: MockApp,
+    method: str,
+    path: str,
+    headers: Sequence[tuple[bytes, bytes]],
+    messages: Sequence[Message],
+    query_string: bytes = b"",
+) -> tuple[list[Message], Exception | None]:
+    """One request through ``app``'s ASGI interface, its ``receive`` handing out ``messages`` in turn
+    (then ``http.disconnect``, as a server does once the client left): every message the app sent,
+    and the exception it raised, if any."""
+    return asyncio.run(_exchange(app, method, path, list(headers), list(messages), query_string))
+
+
+async def _exchange(
     app: MockApp,
     method: str,
     path: str,
     headers: list[tuple[bytes, bytes]],
-    chunks: list[bytes],
+    pending: list[Message],
     query_string: bytes,
-) -> Answer:
-    pending = list(chunks)
-    sent: list[dict[str, Any]] = []
+) -> tuple[list[Message], Exception | None]:
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
-        if pending:
-            chunk = pending.pop(0)
-            return {"type": "http.request", "body": chunk, "more_body": bool(pending)}
-        return {"type": "http.disconnect"}
+    async def receive() -> Message:
+        return pending.pop(0) if pending else {"type": "http.disconnect"}
 
-    async def send(message: MutableMapping[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(dict(message))
 
     scope: dict[str, Any] = {
@@ -171,9 +197,61 @@ async def _call(
     }
     try:
         await app(scope, receive, send)
-    except Exception as exc:  # what a server would turn into a 500
-        return Answer(500, [("content-type", "text/plain")], f"unhandled {exc!r}".encode())
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])]
-    payload = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return Answer(int(start["status"]), response_headers, payload)
+    except Exception as exc:
+        return sent, exc
+    return sent, None
+
+
+# --- raw HTTP over a socket ---------------------------------------------------------------------
+
+HEAD_LIMIT = 16 * 1024  # the documented bound on a request's target and headers, written out here
+# (not read from the code under test, so that a changed constant fails the tests)
+HEAD_TARGET = "/1/sources"
+HEAD_HEADERS = [
+    ("host", "mock"),
+    ("connection", "close"),
+    ("x-algolia-application-id", APP_ID),
+    ("x-algolia-api-key", API_KEY),
+]
+
+
+def head_of_size(size: int, *, end: bool = True) -> bytes:
+    """A GET of /1/sources with credentials whose target and headers count ``size`` bytes as the
+    limit counts them (a header: its name, its value and 4 bytes for ": " and CRLF), padded by one
+    ``x-pad`` header. ``end=False`` leaves out the blank line that ends the head."""
+    counted = len(HEAD_TARGET) + sum(len(n) + len(v) + 4 for n, v in HEAD_HEADERS) + len("x-pad") + 4
+    assert size >= counted
+    lines = [f"GET {HEAD_TARGET} HTTP/1.1", *(f"{n}: {v}" for n, v in HEAD_HEADERS)]
+    lines.append("x-pad: " + "p" * (size - counted))
+    return ("\r\n".join(lines) + ("\r\n\r\n" if end else "\r\n")).encode()
+
+
+def exchange(host: str, port: int, data: bytes) -> Answer:
+    """Send ``data`` on a new connection and read until the server closes it. The server may answer
+    and close before it read all of ``data``: what it answered is read all the same."""
+    received = b""
+    with socket.create_connection((host, port), timeout=30) as sock:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(data)
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := sock.recv(65536):
+                received += chunk
+    assert received.startswith(b"HTTP/1.1 "), f"no HTTP answer: {received[:300]!r}"
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = [(name.strip(), value.strip()) for name, _, value in (line.partition(":") for line in lines)]
+    return Answer(int(status_line.split()[1]), headers, body)
+
+
+def assert_refused_431(answer: Answer) -> str:
+    """A 431 in the API's error shape, naming the limit; returns its message."""
+    assert answer.status == 431, answer.text[:400]
+    assert answer.header("content-type") == "application/json", answer.headers
+    assert int(answer.header("content-length") or -1) == len(answer.body), answer.headers
+    body = json.loads(answer.body)
+    assert body["status"] == 431, body
+    assert body["error"]["code"] == "request_header_fields_too_large", body
+    message = body["message"]
+    assert isinstance(message, str)
+    assert f"more than the {HEAD_LIMIT}" in message, message
+    return message

@@ -5,35 +5,25 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from mockserver import MockApp
-from tests.helpers import ok
+from tests.helpers import listed_ids, make_authentication, ok
 from tests.helpers import refused as error
 
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def create(client: TestClient, **fields: Any) -> str:
-    body: dict[str, Any] = {
-        "type": "basic",
-        "name": "auth",
-        "input": {"username": "user", "password": "pw-secret"},
-    }
-    body.update(fields)
-    created = ok(client.post("/1/authentications", json=body))
-    auth_id = created["authenticationID"]
-    assert isinstance(auth_id, str)
-    return auth_id
-
-
-def list_ids(client: TestClient, **params: Any) -> list[str]:
-    page = ok(client.get("/1/authentications", params=params))
-    return [a["authenticationID"] for a in page["authentications"]]
+# An authentication as the tests here make it: fields given replace these.
+create = partial(
+    make_authentication, type="basic", name="auth", input={"username": "user", "password": "pw-secret"}
+)
+list_ids = partial(listed_ids, path="/1/authentications")
 
 
 def test_create_returns_uuid_name_and_rfc3339_creation_date(client: TestClient) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from starlette.testclient import TestClient
 
 from mockserver import MockApp
+from mockserver.engine.journal import Call
 from tests.conftest import APP_ID
 from tests.helpers import ok
 from tests.helpers import refused as error
@@ -119,3 +122,62 @@ def test_journal_bad_parameters_are_refused(
     message: str,
 ) -> None:
     assert error(control.get("/journal", params=params)) == message
+
+
+# --- the unpaged journal's bound -----------------------------------------------------------------
+
+UNPAGED = 1000  # the calls one journal answer holds at most (written out: not read from the code)
+
+
+def fill(app: MockApp, n: int, app_id: str = APP_ID) -> None:
+    """Record ``n`` calls, numbered in their query (``?n=0`` first), straight into the journal."""
+    for i in range(n):
+        app.journal.record(Call("listSources", "GET", "/1/sources", app_id, query={"n": [str(i)]}))
+
+
+def numbers(answer: dict[str, Any]) -> list[int]:
+    return [int(c["query"]["n"][0]) for c in answer["calls"]]
+
+
+def test_the_unpaged_journal_answers_every_call_up_to_its_bound(
+    app: MockApp,
+    control: ControlPlane,  # noqa: F811
+) -> None:
+    fill(app, UNPAGED)
+    answer = ok(control.get("/journal"))
+    assert set(answer) == {"calls"}  # all of them: nothing says it was cut
+    assert numbers(answer) == list(range(UNPAGED))
+
+
+def test_one_call_past_the_bound_the_unpaged_journal_keeps_the_newest_and_says_it_was_cut(
+    app: MockApp,
+    control: ControlPlane,  # noqa: F811
+) -> None:
+    fill(app, UNPAGED + 1)
+    answer = ok(control.get("/journal"))
+    assert numbers(answer) == list(range(1, UNPAGED + 1))  # the oldest left out; oldest first still
+    assert answer["truncated"] == {"total": UNPAGED + 1, "kept": UNPAGED}
+
+
+def test_the_unpaged_bound_counts_the_calls_its_filter_keeps(
+    app: MockApp,
+    control: ControlPlane,  # noqa: F811
+) -> None:
+    fill(app, UNPAGED, "OTHERAPP")
+    fill(app, UNPAGED)
+    answer = ok(control.get("/journal", params={"appID": APP_ID}))
+    assert set(answer) == {"calls"}
+    assert numbers(answer) == list(range(UNPAGED))
+
+
+def test_a_page_holds_at_most_the_bound(
+    app: MockApp,
+    control: ControlPlane,  # noqa: F811
+) -> None:
+    fill(app, UNPAGED + 1)
+    first = ok(control.get("/journal", params={"order": "asc"}))  # paged, no limit given
+    assert ([c["seq"] for c in first["calls"]], first["total"]) == (list(range(UNPAGED)), UNPAGED + 1)
+    newest = ok(control.get("/journal", params={"order": "desc", "limit": UNPAGED}))
+    assert [c["seq"] for c in newest["calls"]] == list(range(UNPAGED, 0, -1))
+    rest = ok(control.get("/journal", params={"order": "asc", "offset": UNPAGED}))
+    assert [c["seq"] for c in rest["calls"]] == [UNPAGED]

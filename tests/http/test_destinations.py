@@ -5,44 +5,29 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from mockserver import MockApp
-from tests.helpers import ok
+from tests.helpers import listed_ids, make_authentication, make_destination, ok
+from tests.helpers import make_transformation as make_transformation_of
 from tests.helpers import refused as error
 
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def create(client: TestClient, **fields: Any) -> str:
-    body: dict[str, Any] = {"type": "search", "name": "dest", "input": {"indexName": "products"}}
-    body.update(fields)
-    destination_id = ok(client.post("/1/destinations", json=body))["destinationID"]
-    assert isinstance(destination_id, str)
-    return destination_id
-
-
-def make_auth(client: TestClient) -> str:
-    body = {"type": "algolia", "name": "a", "input": {"appID": "APP", "apiKey": "dest-secret"}}
-    auth_id = ok(client.post("/1/authentications", json=body))["authenticationID"]
-    assert isinstance(auth_id, str)
-    return auth_id
-
-
-def make_transformation(client: TestClient, name: str = "t") -> str:
-    body = {"name": name, "code": "function f(r) { return r; }"}
-    transformation_id = ok(client.post("/1/transformations", json=body))["transformationID"]
-    assert isinstance(transformation_id, str)
-    return transformation_id
-
-
-def list_ids(client: TestClient, **params: Any) -> list[str]:
-    page = ok(client.get("/1/destinations", params=params))
-    return [d["destinationID"] for d in page["destinations"]]
+# A destination, an authentication and a transformation as the tests here make them: fields given
+# replace these.
+create = partial(make_destination, index="products", name="dest")
+make_auth = partial(
+    make_authentication, type="algolia", name="a", input={"appID": "APP", "apiKey": "dest-secret"}
+)
+make_transformation = partial(make_transformation_of, code="function f(r) { return r; }")
+list_ids = partial(listed_ids, path="/1/destinations")
 
 
 def test_create_and_get(client: TestClient, app: MockApp) -> None:

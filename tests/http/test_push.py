@@ -14,17 +14,9 @@ from starlette.testclient import TestClient
 from mockserver import Clock, MockApp, create_app
 from mockserver.engine.store import Account, RunPolicy
 from tests.conftest import APP_ID, CREDENTIALS
-from tests.helpers import T0, make_destination, make_task, ok, refused
+from tests.helpers import T0, make_destination, make_source, make_task, ok, refused
 
 # ----------------------------------------------------------------------------------------- helpers
-
-
-def make_source(client: TestClient, type_: str = "push") -> str:
-    body: dict[str, Any] = {"type": type_, "name": type_}
-    if type_ == "json":
-        body["input"] = {"url": "https://example.com/feed.json"}
-    source_id: str = ok(client.post("/1/sources", json=body))["sourceID"]
-    return source_id
 
 
 def push_task_for(client: TestClient, index: str) -> str:

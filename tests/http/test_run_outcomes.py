@@ -10,18 +10,13 @@ from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
 from mockserver.engine.store import Account, RunPolicy
-from tests.helpers import make_destination, make_task, ok
+from tests.helpers import make_destination, make_source, make_task, ok
 
 URL = "https://example.com/feed"
+FEED = {"url": URL}  # the input of the sources made here
 FAILS_ON_BAD = (
     "async function transform(record) { if (record.bad) { throw new Error('bad record'); } return record; }"
 )
-
-
-def make_source(client: TestClient, type_: str = "json", **input_: Any) -> str:
-    body = {"type": type_, "name": type_, "input": {"url": URL, **input_}}
-    source_id: str = ok(client.post("/1/sources", json=body))["sourceID"]
-    return source_id
 
 
 def run(client: TestClient, task_id: str) -> dict[str, Any]:
@@ -48,7 +43,7 @@ def destination_id(client: TestClient, clock: Clock) -> str:
 def test_a_url_nothing_is_registered_for_fails_the_run_at_fetch(
     client: TestClient, account: Account, destination_id: str
 ) -> None:
-    source_id = make_source(client)
+    source_id = make_source(client, input=FEED)
     found = run(client, make_task(client, source_id, destination_id))
     assert (found["status"], found["outcome"], found["reasonCode"]) == ("finished", "failure", "critical")
     reason = found["reason"]
@@ -72,7 +67,7 @@ def test_json_content_at_the_url_is_fetched_parsed_and_written(
     client: TestClient, account: Account, destination_id: str
 ) -> None:
     account.url_contents[URL] = '[{"sku": "a", "name": "shoe"}, {"sku": "b", "name": "hat"}]'
-    task_id = make_task(client, make_source(client, uniqueIDColumn="sku"), destination_id)
+    task_id = make_task(client, make_source(client, input={**FEED, "uniqueIDColumn": "sku"}), destination_id)
     found = run(client, task_id)
     assert (found["outcome"], found["reasonCode"]) == ("success", "ok")
     assert account.indexes["products"] == {
@@ -90,9 +85,12 @@ def test_csv_content_is_split_by_the_sources_delimiter_and_typed_by_its_mapping(
     source_id = make_source(
         client,
         "csv",
-        delimiter=";",
-        uniqueIDColumn="id",
-        mapping={"price": "float", "stock": "integer", "live": "boolean", "tags": "json"},
+        input={
+            **FEED,
+            "delimiter": ";",
+            "uniqueIDColumn": "id",
+            "mapping": {"price": "float", "stock": "integer", "live": "boolean", "tags": "json"},
+        },
     )
     found = run(client, make_task(client, source_id, destination_id))
     assert found["outcome"] == "success"
@@ -111,7 +109,7 @@ def test_content_that_is_not_the_sources_format_fails_the_fetch(
     client: TestClient, account: Account, destination_id: str
 ) -> None:
     account.url_contents[URL] = '{"records": []}'
-    found = run(client, make_task(client, make_source(client), destination_id))
+    found = run(client, make_task(client, make_source(client, input=FEED), destination_id))
     assert (found["outcome"], found["reasonCode"]) == ("failure", "critical")
     assert found["reason"] == f"cannot read {URL} as JSON: expected an array of records, got a JSON dict"
 
@@ -119,7 +117,7 @@ def test_content_that_is_not_the_sources_format_fails_the_fetch(
 def test_registered_records_win_over_the_url(
     client: TestClient, account: Account, destination_id: str
 ) -> None:
-    source_id = make_source(client)
+    source_id = make_source(client, input=FEED)
     account.url_contents[URL] = '[{"objectID": "from-url"}]'
     account.source_records[source_id] = [{"objectID": "registered"}]
     run(client, make_task(client, source_id, destination_id))
@@ -159,7 +157,7 @@ def test_validate_reports_an_unreachable_url(client: TestClient, account: Accoun
 def test_a_run_that_finds_nothing_ends_no_events(
     client: TestClient, account: Account, destination_id: str
 ) -> None:
-    source_id = make_source(client)
+    source_id = make_source(client, input=FEED)
     account.source_records[source_id] = []
     found = run(client, make_task(client, source_id, destination_id))
     assert (found["outcome"], found["reasonCode"]) == ("success", "no_events")
@@ -169,7 +167,7 @@ def test_a_run_that_finds_nothing_ends_no_events(
 def test_a_run_whose_records_are_all_dropped_ends_lacking_events(
     client: TestClient, account: Account, destination_id: str
 ) -> None:
-    source_id = make_source(client)
+    source_id = make_source(client, input=FEED)
     account.source_records[source_id] = [{"name": "no id"}, {"name": "none either"}]
     found = run(client, make_task(client, source_id, destination_id))
     assert (found["outcome"], found["reasonCode"]) == ("success", "lacking_events")
@@ -186,7 +184,7 @@ def test_a_run_whose_records_are_all_dropped_ends_lacking_events(
 def test_failure_threshold_decides_the_outcome(
     client: TestClient, account: Account, destination_id: str, threshold: int, outcome: str
 ) -> None:
-    source_id = make_source(client)
+    source_id = make_source(client, input=FEED)
     account.source_records[source_id] = [
         {"objectID": "1"},
         {"objectID": "2"},
@@ -243,7 +241,7 @@ def fragile_task(client: TestClient, destination_id: str) -> str:
     """A task on a URL nothing is registered for (every run fails critically), blocked after 2."""
     return make_task(
         client,
-        make_source(client),
+        make_source(client, input=FEED),
         destination_id,
         policies={"criticalThreshold": 2},
         notifications={"email": {"enabled": True}},
@@ -306,7 +304,7 @@ def test_a_success_between_critical_failures_starts_the_count_again(
 def test_without_a_critical_threshold_no_task_is_blocked(
     client: TestClient, account: Account, destination_id: str
 ) -> None:
-    task_id = make_task(client, make_source(client), destination_id)
+    task_id = make_task(client, make_source(client, input=FEED), destination_id)
     for _ in range(12):
         assert run(client, task_id)["reasonCode"] == "critical"
     assert ok(client.get(f"/2/tasks/{task_id}"))["enabled"] is True
@@ -346,7 +344,9 @@ def test_a_csv_value_that_does_not_convert_makes_its_row_a_failed_record(
     client: TestClient, account: Account, destination_id: str
 ) -> None:
     account.url_contents[URL] = "id,stock\n1,3\n2,many\n3,4\n"
-    source_id = make_source(client, "csv", uniqueIDColumn="id", mapping={"stock": "integer"})
+    source_id = make_source(
+        client, "csv", input={**FEED, "uniqueIDColumn": "id", "mapping": {"stock": "integer"}}
+    )
     found = run(client, make_task(client, source_id, destination_id, failureThreshold=50))
     assert (found["outcome"], found["reasonCode"]) == ("success", "ok")
     assert set(account.indexes["products"]) == {"1", "3"}

@@ -14,7 +14,7 @@ from mockserver.durability import image
 from mockserver.engine.clock import rfc3339
 from mockserver.engine.store import Account, RunPolicy
 from tests.conftest import APP_ID
-from tests.helpers import T0, make_destination, make_task, ok, refused
+from tests.helpers import T0, get_run, make_destination, make_source, make_task, ok, refused
 
 
 def at(seconds: float = 0, **delta: float) -> str:
@@ -24,20 +24,9 @@ def at(seconds: float = 0, **delta: float) -> str:
 # ----------------------------------------------------------------------------------------- helpers
 
 
-def make_source(client: TestClient) -> str:
-    body = {"type": "json", "name": "feed", "input": {"url": "https://example.com/feed.json"}}
-    source_id: str = ok(client.post("/1/sources", json=body))["sourceID"]
-    return source_id
-
-
 def run(client: TestClient, task_id: str, version: int = 2) -> str:
     run_id: str = ok(client.post(f"/{version}/tasks/{task_id}/run"))["runID"]
     return run_id
-
-
-def get_run(client: TestClient, run_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = ok(client.get(f"/1/runs/{run_id}"))
-    return found
 
 
 def run_ids(client: TestClient, **params: Any) -> list[str]:
@@ -59,7 +48,7 @@ def products(n: int, start: int = 0, **extra: Any) -> list[dict[str, Any]]:
 @pytest.fixture
 def source_id(client: TestClient, clock: Clock, account: Account) -> str:
     """A JSON source whose URL serves one record (a test may register others)."""
-    source_id = make_source(client)
+    source_id = make_source(client, name="feed")
     account.source_records[source_id] = products(1)
     return source_id
 

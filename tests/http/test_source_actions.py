@@ -10,7 +10,15 @@ from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
 from mockserver.engine.store import Account
-from tests.helpers import ok, refused
+from tests.helpers import (
+    get_run,
+    make_authentication,
+    make_destination,
+    make_source,
+    make_task,
+    ok,
+    refused,
+)
 
 T0_TEXT = "2026-01-01T12:00:00Z"
 
@@ -28,37 +36,7 @@ DOCKER_SOURCE: dict[str, Any] = {
 # ----------------------------------------------------------------------------------------- helpers
 
 
-def make_source(client: TestClient, body: dict[str, Any]) -> str:
-    source_id: str = ok(client.post("/1/sources", json=body))["sourceID"]
-    return source_id
-
-
-def make_destination(client: TestClient, index: str) -> str:
-    body = {"type": "search", "name": index, "input": {"indexName": index}}
-    destination_id: str = ok(client.post("/1/destinations", json=body))["destinationID"]
-    return destination_id
-
-
-def make_task(client: TestClient, source_id: str, index: str, action: str = "save", **extra: Any) -> str:
-    body = {
-        "sourceID": source_id,
-        "destinationID": make_destination(client, index),
-        "action": action,
-        **extra,
-    }
-    task_id: str = ok(client.post("/2/tasks", json=body))["taskID"]
-    return task_id
-
-
-def make_auth(client: TestClient) -> str:
-    body = {"type": "basic", "name": "basic", "input": {"username": "u", "password": "p"}}
-    auth_id: str = ok(client.post("/1/authentications", json=body))["authenticationID"]
-    return auth_id
-
-
-def get_run(client: TestClient, run_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = ok(client.get(f"/1/runs/{run_id}"))
-    return found
+BASIC_AUTH: dict[str, Any] = {"type": "basic", "input": {"username": "u", "password": "p"}}
 
 
 # ------------------------------------------------------------------------------ validateSource
@@ -154,7 +132,7 @@ def test_validate_with_unknown_authentication_is_404(
 
 
 def test_validate_with_existing_authentication(client: TestClient, clock: Clock) -> None:
-    auth_id = make_auth(client)
+    auth_id = make_authentication(client, **BASIC_AUTH)
     ok(client.post("/1/sources/validate", json={**JSON_SOURCE, "authenticationID": auth_id}))
 
 
@@ -189,7 +167,7 @@ def test_validate_checks_the_payload_shape(
 
 @pytest.fixture
 def json_source(client: TestClient, clock: Clock) -> str:
-    return make_source(client, JSON_SOURCE)
+    return make_source(client, **JSON_SOURCE)
 
 
 def test_validate_before_update_accepts_a_sound_update_and_changes_nothing(
@@ -220,7 +198,7 @@ def test_validate_before_update_refuses_a_bad_url(app: MockApp, client: TestClie
 
 def test_validate_before_update_checks_the_merged_source(client: TestClient, clock: Clock) -> None:
     """A source stored with a bad URL stays invalid under a rename, and is fine once the URL is fixed."""
-    source_id = make_source(client, {"type": "json", "name": "broken", "input": {"url": "ftp://old"}})
+    source_id = make_source(client, "json", "broken", input={"url": "ftp://old"})
     assert "input.url" in refused(
         client.post(f"/1/sources/{source_id}/validate", json={"name": "still broken"}), 409
     )
@@ -247,7 +225,7 @@ def test_validate_before_update_merges_input_keys(
     client: TestClient, clock: Clock, body: dict[str, Any], change: dict[str, Any], field: str
 ) -> None:
     """Input keys the update leaves out keep their stored values, and those are checked too."""
-    source_id = make_source(client, body)
+    source_id = make_source(client, **body)
     assert field in refused(client.post(f"/1/sources/{source_id}/validate", json={"input": change}), 409)
 
 
@@ -271,7 +249,7 @@ def test_validate_before_update_refuses_input_of_another_type(
     new_input: dict[str, Any],
     status: int,
 ) -> None:
-    source_id = make_source(client, body)
+    source_id = make_source(client, **body)
     before = copy.deepcopy(app.store.accounts)
     message = refused(client.post(f"/1/sources/{source_id}/validate", json={"input": new_input}), status)
     assert "body.input" in message
@@ -279,7 +257,7 @@ def test_validate_before_update_refuses_input_of_another_type(
 
 
 def test_validate_before_update_docker_configuration(client: TestClient, clock: Clock) -> None:
-    source_id = make_source(client, DOCKER_SOURCE)
+    source_id = make_source(client, **DOCKER_SOURCE)
     ok(client.post(f"/1/sources/{source_id}/validate", json={"input": {"configuration": {"k": "w"}}}))
 
 
@@ -288,7 +266,12 @@ def test_validate_before_update_authentication(client: TestClient, json_source: 
         client.post(f"/1/sources/{json_source}/validate", json={"authenticationID": "ghost"}), 409
     )
     assert "authenticationID" in message
-    ok(client.post(f"/1/sources/{json_source}/validate", json={"authenticationID": make_auth(client)}))
+    ok(
+        client.post(
+            f"/1/sources/{json_source}/validate",
+            json={"authenticationID": make_authentication(client, **BASIC_AUTH)},
+        )
+    )
 
 
 def test_validate_before_update_unknown_source_is_404(client: TestClient, clock: Clock) -> None:
@@ -310,7 +293,7 @@ def test_validate_before_update_samples_the_source_records(
 
 
 def test_discover_a_docker_source(client: TestClient, clock: Clock) -> None:
-    source_id = make_source(client, DOCKER_SOURCE)
+    source_id = make_source(client, **DOCKER_SOURCE)
     answer = ok(client.post(f"/1/sources/{source_id}/discover"))
     assert answer["message"]
     assert answer["createdAt"] == T0_TEXT
@@ -333,7 +316,7 @@ def test_discover_a_docker_source(client: TestClient, clock: Clock) -> None:
 def test_discover_refuses_non_docker_sources(
     app: MockApp, client: TestClient, clock: Clock, body: dict[str, Any]
 ) -> None:
-    source_id = make_source(client, body)
+    source_id = make_source(client, **body)
     before = copy.deepcopy(app.store.accounts)
     message = refused(client.post(f"/1/sources/{source_id}/discover"), 409)
     assert "docker" in message
@@ -351,16 +334,16 @@ def test_discover_unknown_source_is_404(client: TestClient, clock: Clock) -> Non
 @pytest.fixture
 def fanned(client: TestClient, account: Account, clock: Clock) -> dict[str, str]:
     """One json source with tasks into indexes a, b, c (+ a task of another source into d)."""
-    source = make_source(client, JSON_SOURCE)
-    other = make_source(client, {**JSON_SOURCE, "name": "other"})
+    source = make_source(client, **JSON_SOURCE)
+    other = make_source(client, **{**JSON_SOURCE, "name": "other"})
     account.source_records[source] = [{"objectID": "1", "from": "source"}]
     account.source_records[other] = [{"objectID": "1", "from": "other"}]
     return {
         "source": source,
-        "a": make_task(client, source, "a", "replace"),
-        "b": make_task(client, source, "b", "save"),
-        "c": make_task(client, source, "c", "append"),
-        "d": make_task(client, other, "d"),
+        "a": make_task(client, source, make_destination(client, "a"), "replace"),
+        "b": make_task(client, source, make_destination(client, "b"), "save"),
+        "c": make_task(client, source, make_destination(client, "c"), "append"),
+        "d": make_task(client, other, make_destination(client, "d")),
     }
 
 
@@ -410,7 +393,7 @@ def test_run_source_run_types_follow_task_actions(client: TestClient, fanned: di
 
 
 def test_run_source_without_tasks(client: TestClient, clock: Clock) -> None:
-    source_id = make_source(client, JSON_SOURCE)
+    source_id = make_source(client, **JSON_SOURCE)
     assert ok(client.post(f"/1/sources/{source_id}/run"))["taskWithRunID"] == {}
     assert ok(client.get("/1/runs"))["runs"] == []
 

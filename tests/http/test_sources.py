@@ -5,38 +5,27 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from mockserver import MockApp
-from tests.helpers import ok
+from tests.helpers import OMIT, listed_ids, make_authentication, make_source, ok
 from tests.helpers import refused as error
 
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def create(client: TestClient, **fields: Any) -> str:
-    body: dict[str, Any] = {"type": "json", "name": "src", "input": {"url": "https://example.com/data.json"}}
-    body.update(fields)
-    body = {k: v for k, v in body.items() if v is not None}  # None: leave the field out
-    source_id = ok(client.post("/1/sources", json=body))["sourceID"]
-    assert isinstance(source_id, str)
-    return source_id
-
-
-def make_auth(client: TestClient) -> str:
-    body = {"type": "basic", "name": "a", "input": {"username": "u", "password": "source-secret"}}
-    auth_id = ok(client.post("/1/authentications", json=body))["authenticationID"]
-    assert isinstance(auth_id, str)
-    return auth_id
-
-
-def list_ids(client: TestClient, **params: Any) -> list[str]:
-    page = ok(client.get("/1/sources", params=params))
-    return [s["sourceID"] for s in page["sources"]]
+# A source and an authentication as the tests here make them: fields given replace these (OMIT:
+# leave the field out).
+create = partial(make_source, type="json", name="src", input={"url": "https://example.com/data.json"})
+make_auth = partial(
+    make_authentication, type="basic", name="a", input={"username": "u", "password": "source-secret"}
+)
+list_ids = partial(listed_ids, path="/1/sources")
 
 
 COMMERCETOOLS = {"url": "https://ct.example", "projectKey": "proj", "storeKeys": ["eu"], "locales": ["fr-FR"]}
@@ -153,7 +142,7 @@ def test_patch_input_is_checked_against_the_sources_own_type(client: TestClient)
 
 
 def test_patch_input_on_a_push_source_is_409(client: TestClient) -> None:
-    source_id = create(client, type="push", input=None)
+    source_id = create(client, type="push", input=OMIT)
     client_body = {"input": {"url": "https://x"}}
     message = error(client.patch(f"/1/sources/{source_id}", json=client_body), 409)
     assert message.startswith("body.input")
@@ -233,7 +222,7 @@ def test_exact_multiple_of_the_page_size(client: TestClient) -> None:
 def test_filter_by_type(client: TestClient) -> None:
     json_id = create(client)
     csv_id = create(client, type="csv", input={"url": "u"})
-    push_id = create(client, type="push", input=None)
+    push_id = create(client, type="push", input=OMIT)
     assert list_ids(client, type="csv") == [csv_id]
     assert list_ids(client, type="push,json") == [push_id, json_id]
     assert list_ids(client, type="docker") == []
@@ -259,7 +248,7 @@ def test_filters_combine(client: TestClient) -> None:
 
 def test_sort_keys_and_order(client: TestClient, app: MockApp) -> None:
     app.store.clock.freeze(T0)
-    b = create(client, name="bravo", type="push", input=None)
+    b = create(client, name="bravo", type="push", input=OMIT)
     app.store.clock.advance(1)
     a = create(client, name="alpha", type="csv", input={"url": "u"})
     app.store.clock.advance(1)

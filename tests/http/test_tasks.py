@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
 from tests.conftest import CREDENTIALS
-from tests.helpers import make_destination, make_task, ok, refused
+from tests.helpers import make_destination, make_source, make_task, ok, refused
 
 T0 = datetime(2026, 1, 1, 0, 3, tzinfo=UTC)
 T0_TEXT = "2026-01-01T00:03:00Z"
@@ -23,23 +23,9 @@ SHOPIFY_INPUT: dict[str, Any] = {
     "metafields": [{"namespace": "ns", "key": "k", "value": "v"}],
     "market": {"countries": ["US"], "currencies": ["USD"], "locales": ["en"]},
 }
-SOURCE_INPUTS: dict[str, dict[str, Any] | None] = {
-    "json": {"url": "https://example.com/feed.json"},
-    "docker": {"image": "airbyte/source-x", "configuration": {}},
-    "push": None,
-    "shopify": {"shopURL": "https://shop.example.com"},
-}
 
 
 # ----------------------------------------------------------------------------------------- helpers
-
-
-def make_source(client: TestClient, type_: str = "json", name: str = "src") -> str:
-    body: dict[str, Any] = {"type": type_, "name": name}
-    if SOURCE_INPUTS[type_] is not None:
-        body["input"] = SOURCE_INPUTS[type_]
-    source_id: str = ok(client.post("/1/sources", json=body))["sourceID"]
-    return source_id
 
 
 def make_task_v1(
@@ -76,7 +62,7 @@ def clock(app: MockApp) -> Clock:
 @pytest.fixture
 def pair(client: TestClient, clock: Clock) -> tuple[str, str]:
     """A json source and a destination, ready for tasks."""
-    return make_source(client), make_destination(client)
+    return make_source(client, name="src"), make_destination(client)
 
 
 # ------------------------------------------------------------------------- one store, two shapes
@@ -118,7 +104,9 @@ def test_v2_task_without_cron_reads_in_v1_as_on_demand(client: TestClient, pair:
 
 @pytest.mark.parametrize("kind", ["subscription", "streaming"])
 def test_v1_event_driven_triggers_round_trip(client: TestClient, clock: Clock, kind: str) -> None:
-    task_id = make_task_v1(client, make_source(client, "push"), make_destination(client), {"type": kind})
+    task_id = make_task_v1(
+        client, make_source(client, "push", "src"), make_destination(client), {"type": kind}
+    )
     assert get_task(client, task_id, 1)["trigger"] == {"type": kind}
     assert "cron" not in get_task(client, task_id, 2)
 
@@ -663,7 +651,7 @@ def test_next_run_is_never_in_the_past(client: TestClient, clock: Clock, pair: t
 
 
 def _source_of_kind(client: TestClient, app: MockApp, kind: str) -> str:
-    return make_source(client, kind)
+    return make_source(client, kind, "src")
 
 
 INPUT_CASES = [
@@ -743,7 +731,7 @@ def test_rejected_task_requests_change_nothing(
     app: MockApp, client: TestClient, pair: tuple[str, str]
 ) -> None:
     source_id, destination_id = pair
-    docker_id = make_source(client, "docker")
+    docker_id = make_source(client, "docker", "src")
     task_id = make_task(client, source_id, destination_id, cron="0 * * * *", failureThreshold=3)
     docker_task = make_task(client, docker_id, destination_id, input=DOCKER_INPUT)
     bad_requests: list[tuple[str, str, Any]] = [

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from mockserver import MockApp
-from tests.helpers import ok
+from tests.helpers import OMIT, listed_ids, make_authentication, make_transformation, ok
 from tests.helpers import refused as error
 
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
@@ -19,25 +20,11 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 CODE = "async function transform(record) { return record; }"
 
 
-def create(client: TestClient, **fields: Any) -> str:
-    body: dict[str, Any] = {"name": "t", "code": CODE}
-    body.update(fields)
-    body = {k: v for k, v in body.items() if v is not None}  # None: leave the field out
-    transformation_id = ok(client.post("/1/transformations", json=body))["transformationID"]
-    assert isinstance(transformation_id, str)
-    return transformation_id
-
-
-def make_auth(client: TestClient) -> str:
-    body = {"type": "apiKey", "name": "a", "input": {"key": "transformation-secret"}}
-    auth_id = ok(client.post("/1/authentications", json=body))["authenticationID"]
-    assert isinstance(auth_id, str)
-    return auth_id
-
-
-def list_ids(client: TestClient, **params: Any) -> list[str]:
-    page = ok(client.get("/1/transformations", params=params))
-    return [t["transformationID"] for t in page["transformations"]]
+# A transformation and an authentication as the tests here make them: fields given replace these
+# (OMIT: leave the field out).
+create = partial(make_transformation, name="t", code=CODE)
+make_auth = partial(make_authentication, type="apiKey", name="a", input={"key": "transformation-secret"})
+list_ids = partial(listed_ids, path="/1/transformations")
 
 
 def test_create_with_code_and_get(client: TestClient, app: MockApp) -> None:
@@ -66,7 +53,7 @@ def test_create_with_input_code(client: TestClient) -> None:
 
 def test_create_no_code(client: TestClient) -> None:
     steps = [{"kind": "rename", "from": "a", "to": "b"}]
-    transformation_id = create(client, type="noCode", input={"steps": steps}, code=None)
+    transformation_id = create(client, type="noCode", input={"steps": steps}, code=OMIT)
     got = ok(client.get(f"/1/transformations/{transformation_id}"))
     assert got["type"] == "noCode"
     assert got["input"] == {"steps": steps}
@@ -201,7 +188,7 @@ def test_pagination(client: TestClient) -> None:
 
 def test_filter_by_type(client: TestClient) -> None:
     code = create(client)
-    no_code = create(client, type="noCode", input={"steps": []}, code=None)
+    no_code = create(client, type="noCode", input={"steps": []}, code=OMIT)
     assert list_ids(client, type="code") == [code]
     assert list_ids(client, type="noCode") == [no_code]
     assert error(client.get("/1/transformations", params={"type": "python"}), 400).startswith("query.type")

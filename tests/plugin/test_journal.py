@@ -12,14 +12,7 @@ from starlette.testclient import TestClient
 from mockserver import MockApp, create_app
 from mockserver.engine.journal import MASK, Call, Journal
 from tests.conftest import APP_ID, CREDENTIALS
-
-
-def create_source(client: TestClient, name: str = "feed", **fields: Any) -> str:
-    body = {"type": "json", "name": name, "input": {"url": "https://example.com/feed.json"}, **fields}
-    answer = client.post("/1/sources", json=body)
-    assert answer.status_code == 200, answer.text
-    source_id: str = answer.json()["sourceID"]
-    return source_id
+from tests.helpers import make_source
 
 
 @pytest.fixture
@@ -33,7 +26,7 @@ def journal(app: MockApp) -> Journal:
 def test_a_call_records_operation_path_params_query_body_status_response_and_app(
     client: TestClient, journal: Journal
 ) -> None:
-    source_id = create_source(client, "first")
+    source_id = make_source(client, name="first")
     client.patch(f"/1/sources/{source_id}", json={"name": "renamed"})
     client.get("/1/sources", params={"type": ["json", "csv"], "itemsPerPage": "5"})
 
@@ -110,7 +103,7 @@ def test_an_unknown_path_answers_through_the_custom_request_operation(
 
 
 def test_to_json_is_json_ready(client: TestClient, journal: Journal) -> None:
-    create_source(client)
+    make_source(client, name="feed")
     dumped = journal.last().to_json()
     assert json.loads(json.dumps(dumped)) == dumped
     assert set(dumped) == {
@@ -222,8 +215,8 @@ def test_secrets_of_a_rejected_authentication_are_masked_too(client: TestClient,
 
 
 def test_filter_called_call_count_and_last(app: MockApp, client: TestClient, journal: Journal) -> None:
-    first = create_source(client, "a")
-    second = create_source(client, "b")
+    first = make_source(client, name="a")
+    second = make_source(client, name="b")
     client.get(f"/1/sources/{first}")
     client.get("/1/sources", headers={"x-algolia-application-id": "OTHERAPP"})
 
@@ -249,7 +242,7 @@ def test_last_on_an_empty_journal(journal: Journal) -> None:
 def test_reset_clears_the_journal_but_resetting_one_application_does_not(
     app: MockApp, client: TestClient, journal: Journal
 ) -> None:
-    create_source(client)
+    make_source(client, name="feed")
     app.control.reset(APP_ID)
     assert journal.operations() == ["createSource"]
     app.control.reset()
@@ -260,8 +253,8 @@ def test_reset_clears_the_journal_but_resetting_one_application_does_not(
 
 
 def test_assertions_that_pass(client: TestClient, journal: Journal) -> None:
-    source_id = create_source(client, "a", input={"url": "https://example.com/a.json"})
-    create_source(client, "b")
+    source_id = make_source(client, name="a", input={"url": "https://example.com/a.json"})
+    make_source(client, name="b")
     client.get("/1/sources", params={"type": ["json", "csv"]})
     client.get(f"/1/sources/{source_id}")
 
@@ -302,7 +295,7 @@ def test_assert_called_when_never_called(journal: Journal, client: TestClient) -
 
 
 def test_assert_called_the_wrong_number_of_times(journal: Journal, client: TestClient) -> None:
-    create_source(client)
+    make_source(client, name="feed")
     with pytest.raises(AssertionError, match=r"^createSource was called 1 times, expected 2\ncalls were:\n"):
         journal.assert_called("createSource", times=2)
     with pytest.raises(AssertionError, match="deleteSource was called 0 times, expected 1"):
@@ -312,7 +305,7 @@ def test_assert_called_the_wrong_number_of_times(journal: Journal, client: TestC
 def test_assert_called_with_other_arguments_shows_expected_and_actual(
     journal: Journal, client: TestClient
 ) -> None:
-    create_source(client, "actual-name")
+    make_source(client, name="actual-name")
     with pytest.raises(AssertionError) as excinfo:
         journal.assert_called("createSource", body={"name": "expected-name"})
     message = str(excinfo.value)
@@ -332,14 +325,14 @@ def test_assert_called_with_other_query_or_path_params(journal: Journal, client:
     with pytest.raises(AssertionError, match=re.escape('query expected: {"type": "json"}')) as excinfo:
         journal.assert_called("listSources", query={"type": "json"})
     assert 'query actual:   {"type": ["push"]}' in str(excinfo.value)
-    source_id = create_source(client)
+    source_id = make_source(client, name="feed")
     client.get(f"/1/sources/{source_id}")
     with pytest.raises(AssertionError, match=re.escape('path_params expected: {"sourceID": "other"}')):
         journal.assert_called("getSource", path_params={"sourceID": "other"})
 
 
 def test_assert_not_called_fails_with_the_calls(journal: Journal, client: TestClient) -> None:
-    create_source(client)
+    make_source(client, name="feed")
     with pytest.raises(AssertionError) as excinfo:
         journal.assert_not_called("createSource")
     assert str(excinfo.value) == (
@@ -348,7 +341,7 @@ def test_assert_not_called_fails_with_the_calls(journal: Journal, client: TestCl
 
 
 def test_assert_order_fails_with_the_calls(journal: Journal, client: TestClient) -> None:
-    source_id = create_source(client)
+    source_id = make_source(client, name="feed")
     client.get(f"/1/sources/{source_id}")
     with pytest.raises(AssertionError) as excinfo:
         journal.assert_order(["getSource", "createSource"])
@@ -380,9 +373,51 @@ def test_the_journal_keeps_only_the_newest_calls() -> None:
     with TestClient(small, base_url="http://mock", headers=CREDENTIALS) as client:
         names = [f"s{i}" for i in range(5)]
         for name in names:
-            create_source(client, name)
+            make_source(client, name=name)
     assert len(small.journal) == 3
     assert [c.body["name"] for c in small.journal] == names[-3:]
+
+
+def test_the_journal_keeps_exactly_journal_size_calls_then_drops_the_oldest() -> None:
+    small = create_app(journal_size=3)
+    with TestClient(small, base_url="http://mock", headers=CREDENTIALS) as client:
+        for name in ("s0", "s1", "s2"):
+            make_source(client, name=name)
+        assert [c.body["name"] for c in small.journal] == ["s0", "s1", "s2"]
+        make_source(client, name="s3")
+    assert [c.body["name"] for c in small.journal] == ["s1", "s2", "s3"]
+
+
+def test_journal_bytes_drops_the_oldest_calls_first() -> None:
+    budget = 40_000  # a few of the calls below: each holds a body of 2 kB (4 times that, estimated)
+    small = create_app(journal_bytes=budget)
+    names = [f"{i:02d}" + "x" * 2000 for i in range(12)]
+    with TestClient(small, base_url="http://mock", headers=CREDENTIALS) as client:
+        for name in names:
+            make_source(client, name=name)
+    kept = [c.body["name"] for c in small.journal]
+    assert 1 < len(kept) < len(names), len(kept)
+    assert kept == names[-len(kept) :]  # the newest, in order
+    assert small.journal.bytes <= budget
+
+
+def test_the_newest_call_is_kept_even_past_journal_bytes() -> None:
+    tiny = create_app(journal_bytes=1)
+    with TestClient(tiny, base_url="http://mock", headers=CREDENTIALS) as client:
+        make_source(client, name="first")
+        assert [c.body["name"] for c in tiny.journal] == ["first"]
+        make_source(client, name="second")
+    assert [c.body["name"] for c in tiny.journal] == ["second"]
+
+
+def test_a_journal_exactly_at_its_byte_budget_keeps_every_call() -> None:
+    journal = Journal(maxlen=None, max_bytes=900)
+    for i in range(3):
+        journal.record(Call(f"op{i}", "GET", "/", APP_ID), size=300)
+    assert [c.operation_id for c in journal.calls] == ["op0", "op1", "op2"]
+    journal.record(Call("op3", "GET", "/", APP_ID), size=300)
+    assert [c.operation_id for c in journal.calls] == ["op1", "op2", "op3"]
+    assert journal.bytes == 900
 
 
 def test_an_unbounded_journal() -> None:

@@ -11,16 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers import ok_2xx as ok
+
 from ..serve.conftest import STOP_TIMEOUT, Served, ServeFactory, serve, start_mockserver
 
 __all__ = ["headers", "ok", "pipeline", "rss_bytes", "serve"]
-
-
-def ok(response: httpx.Response) -> Any:
-    assert 200 <= response.status_code < 300, (
-        f"{response.request.method} {response.request.url}: {response.text}"
-    )
-    return response.json()
 
 
 def headers(app_id: str, api_key: str = "some-key") -> dict[str, str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from ..hostile import HEAD_LIMIT, assert_refused_431, exchange, head_of_size
 from ..serve.conftest import STOP_TIMEOUT, Served, ServeFactory, mockserver_command, wait_until_healthy
 
 HEAD = (
@@ -100,3 +101,15 @@ def test_sigterm_finishes_despite_a_stalled_client(serve: ServeFactory) -> None:
         sock.sendall(HEAD.encode() + b"{")
         served.process.terminate()
         assert served.wait(STOP_TIMEOUT) == 0
+
+
+def test_a_head_over_16_kib_is_refused_431_and_one_at_the_limit_is_served(serve: ServeFactory) -> None:
+    """``mockserver serve`` wraps its app in the head limit, on whichever parser it runs."""
+    served = serve()
+    at_limit = exchange("127.0.0.1", served.port, head_of_size(HEAD_LIMIT))
+    assert at_limit.status == 200, at_limit.text[:300]
+    assert_refused_431(exchange("127.0.0.1", served.port, head_of_size(HEAD_LIMIT + 1)))
+    assert_refused_431(exchange("127.0.0.1", served.port, head_of_size(2 * HEAD_LIMIT, end=False)))
+    with served.control() as control:
+        journal = control.get("/__mock__/journal").json()
+    assert [call["status"] for call in journal["calls"]] == [200]  # the refused ones never got in

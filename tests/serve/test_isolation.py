@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
+
+from tests.helpers import ok_2xx as ok
 
 from .conftest import Served
 
 APP_A = "APPLICATION_A"
 APP_B = "APPLICATION_B"
-
-
-def ok(response: httpx.Response) -> dict[str, Any]:
-    assert 200 <= response.status_code < 300, (
-        f"{response.request.method} {response.request.url}: {response.text}"
-    )
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def build(client: httpx.Client, label: str) -> dict[str, str]:

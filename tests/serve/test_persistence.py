@@ -13,6 +13,8 @@ import httpcore
 import httpx
 import pytest
 
+from tests.helpers import ok_2xx as ok
+
 from .conftest import Served, ServeFactory
 
 SECRET = "persisted-secret-never-served"
@@ -30,14 +32,6 @@ def list_all(client: httpx.Client, path: str, key: str) -> list[dict[str, Any]]:
         if page >= body["pagination"]["nbPages"]:
             return items
         page += 1
-
-
-def ok(response: httpx.Response) -> dict[str, Any]:
-    assert 200 <= response.status_code < 300, (
-        f"{response.request.method} {response.request.url}: {response.text}"
-    )
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def build_pipeline(client: httpx.Client) -> dict[str, str]:

@@ -22,7 +22,7 @@ PARSERS = ["h11", "httptools"]
 
 def test_auto_is_the_parser_uvicorn_would_pick() -> None:
     expected = "HttpToolsProtocol" if importlib.util.find_spec("httptools") else "H11Protocol"
-    assert protocol_class(5.0).__name__ == f"Timely{expected}"
+    assert protocol_class(5.0).__name__ == f"TimelyHeadLimited{expected}"
 
 
 def test_an_unknown_parser_is_refused_by_name() -> None:

@@ -16,6 +16,7 @@ from mockserver import MockApp, create_app
 from mockserver.engine.faults import FaultRule
 from mockserver.http.inprocess import InProcessClient, InProcessTransport
 from tests.conftest import APP_ID, CREDENTIALS
+from tests.helpers import make_source
 
 
 @pytest.fixture
@@ -29,17 +30,10 @@ def http(mock: MockApp) -> Iterator[InProcessClient]:
         yield client
 
 
-def create(http: InProcessClient, name: str = "feed") -> str:
-    response = http.post("/1/sources", json={"type": "push", "name": name})
-    assert response.status_code == 200, response.text
-    source_id: str = response.json()["sourceID"]
-    return source_id
-
-
 def test_a_created_source_comes_back_with_status_json_and_headers(
     mock: MockApp, http: InProcessClient
 ) -> None:
-    source_id = create(http, "naïve feed")
+    source_id = make_source(http, "push", "naïve feed")
     response = http.get(f"/1/sources/{source_id}")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
@@ -51,7 +45,7 @@ def test_a_created_source_comes_back_with_status_json_and_headers(
 
 
 def test_query_lists_reach_the_app_as_lists(mock: MockApp, http: InProcessClient) -> None:
-    create(http)
+    make_source(http, "push", "feed")
     response = http.get("/1/sources", params={"type": ["push", "json"], "itemsPerPage": 5})
     assert response.status_code == 200, response.text
     assert response.json()["pagination"]["nbItems"] == 1
@@ -74,7 +68,7 @@ def test_a_gzip_body_is_inflated_by_the_app(mock: MockApp, http: InProcessClient
 
 
 def test_put_patch_delete_and_request(mock: MockApp, http: InProcessClient) -> None:
-    source_id = create(http)
+    source_id = make_source(http, "push", "feed")
     assert http.patch(f"/1/sources/{source_id}", json={"name": "renamed"}).status_code == 200
     assert mock.store.accounts[APP_ID].sources[source_id]["name"] == "renamed"
     assert http.request("GET", f"/1/sources/{source_id}").json()["name"] == "renamed"
@@ -131,7 +125,7 @@ def test_called_inside_a_running_event_loop(mock: MockApp, http: InProcessClient
 
 def test_two_threads_at_once(mock: MockApp, http: InProcessClient) -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
-        ids = list(pool.map(lambda i: create(http, f"s{i}"), range(40)))
+        ids = list(pool.map(lambda i: make_source(http, "push", f"s{i}"), range(40)))
     assert len(set(ids)) == 40
     assert len(mock.store.accounts[APP_ID].sources) == 40
 
