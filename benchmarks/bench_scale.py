@@ -204,7 +204,7 @@ def idle_rss(folder: Path) -> tuple[int, int]:
     try:
         mock = serve.start("mockserver serve (idle)", serve.mockserver_command(), folder)
         servers.append(mock)
-        bare = serve.start("bare Starlette (idle)", serve.bare_command(answers), folder)
+        bare = serve.start("bare Starlette (idle)", serve.baseline_command(answers), folder)
         servers.append(bare)
         time.sleep(0.2)
         return mock.rss_kib(), bare.rss_kib()
