@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections.abc import MutableMapping
 from typing import Any
-
 from urllib.parse import parse_qsl
 
 import pytest
