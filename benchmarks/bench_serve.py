@@ -480,6 +480,7 @@ class CaseResult:
 
     case: Case
     rounds: list[dict[str, Load]] = field(default_factory=list)
+    others: list[float] = field(default_factory=list)  # CPUs other processes used, round by round
 
     def ratios(self, baseline: str) -> list[float]:
         """The mock's req/s over ``baseline``'s, round by round."""
@@ -619,6 +620,7 @@ def run_throughput(
                 for number in range(rounds):
                     order = SERVERS[number % len(SERVERS) :] + SERVERS[: number % len(SERVERS)]
                     measured: dict[str, Load] = {}
+                    others_before, loaded_before = machine.others_cpu, machine.loaded_seconds
                     for name in order:
                         server = servers[name]
                         cpu_before = [s.cpu_seconds() for s in servers.values()]
@@ -632,6 +634,8 @@ def run_throughput(
                         machine.others_cpu += max(0.0, machine_busy_seconds() - busy_before - ours)
                         machine.loaded_seconds += measured[name].seconds
                     result.rounds.append(measured)
+                    loaded = machine.loaded_seconds - loaded_before
+                    result.others.append((machine.others_cpu - others_before) / loaded if loaded else 0.0)
                 results.append(result)
                 if log is not None:
                     log(
@@ -652,6 +656,8 @@ def ratio_lines(results: list[CaseResult]) -> list[str]:
     server CPU per request (the baseline's over the mock's)."""
     lines = []
     for result in results:
+        busy = " ".join(f"{cpus:.2f}" for cpus in result.others)
+        lines.append(f"{result.case.name}: CPUs other processes used, round by round: {busy}")
         for baseline in BASELINES:
             rounds = " ".join(f"{r:.2f}" for r in result.ratios(baseline))
             cpu = " ".join(f"{r:.2f}" for r in result.cpu_ratios(baseline))
