@@ -402,7 +402,7 @@ def section_memory(run: Run) -> None:
             memory.idle_kib / 1024,
             "MB",
             memory.bare_idle_kib / 1024,
-            "bare Starlette served alike",
+            "bare Starlette, plain uvicorn",
             Target("value", "<", PRISM_RSS_MB, f"< {PRISM_RSS_MB:.0f} MB (Prism)"),
         )
     )

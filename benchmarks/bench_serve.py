@@ -189,12 +189,13 @@ def raw_asgi_app(answers: dict[str, Any]) -> Any:
 BASELINE_APPS: dict[str, Callable[[dict[str, Any]], Any]] = {BARE: starlette_app, FLOOR: raw_asgi_app}
 
 
-def serve_baseline(name: str, answers_file: str) -> int:
+def serve_baseline(name: str, answers_file: str, plain: bool = False) -> int:
     """Serve the baseline app ``name`` exactly as ``mockserver serve`` serves the mock
-    (:func:`mockserver.cli.serve_asgi`, default connection settings)."""
-    from mockserver.cli import serve_asgi
-    from mockserver.settings import MockSettings
+    (:func:`mockserver.cli.serve_asgi`, default connection settings).
 
+    ``plain``: on a bare ``uvicorn.Server`` instead, importing nothing of mockserver (whose serving
+    code brings the whole package along, ~10 MB): the idle-memory baseline of ``bench_scale``.
+    """
     answers: dict[str, Any] = json.loads(Path(answers_file).read_text(encoding="utf-8"))
     app = BASELINE_APPS[name](answers)
     # IPPROTO_TCP, as mockserver binds: asyncio sets TCP_NODELAY only on sockets that say they are TCP.
@@ -202,6 +203,15 @@ def serve_baseline(name: str, answers_file: str) -> int:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, 0))
     print(f"{name} on http://{HOST}:{sock.getsockname()[1]}", file=sys.stderr, flush=True)
+    if plain:
+        import uvicorn
+
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
+        return 0
+    from mockserver.cli import serve_asgi
+    from mockserver.settings import MockSettings
+
     serve_asgi(app, sock, MockSettings(), "warning")
     return 0
 
@@ -280,8 +290,9 @@ def mockserver_command() -> list[str]:
     return [*base, "serve", "--host", HOST, "--port", "0", "--access-log", "off", "--log-level", "warning"]
 
 
-def baseline_command(answers_file: Path, name: str = BARE) -> list[str]:
-    return [sys.executable, "-m", "benchmarks.bench_serve", "--serve-baseline", name, str(answers_file)]
+def baseline_command(answers_file: Path, name: str = BARE, plain: bool = False) -> list[str]:
+    command = [sys.executable, "-m", "benchmarks.bench_serve", "--serve-baseline", name, str(answers_file)]
+    return [*command, "--plain"] if plain else command
 
 
 # --- load generators -----------------------------------------------------------------------------
@@ -711,9 +722,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto", help="load generator")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument("--serve-baseline", nargs=2, metavar=("NAME", "ANSWERS"), help=argparse.SUPPRESS)
+    parser.add_argument("--plain", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_baseline:
-        return serve_baseline(*args.serve_baseline)
+        name, answers_file = args.serve_baseline
+        return serve_baseline(name, answers_file, plain=args.plain)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     try:
