@@ -1,6 +1,6 @@
 """Every benchmark of issues 8 and 15 in one run, printed as one table: ``python -m benchmarks``.
 
-Options: ``--quick`` (a short run, ~1.5 minutes), ``--only SECTION`` (repeatable, or
+Options: ``--quick`` (a short run, ~2 minutes), ``--only SECTION`` (repeatable, or
 comma-separated: serve, inprocess, client, startup, scale, strategies, memory).
 
 Each row is one measure; where a bare Starlette equivalent (or another reference measured in the
@@ -525,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m benchmarks", description=__doc__.splitlines()[0] if __doc__ else None
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a short run (~1.5 minutes): fewer repeats and rounds"
+        "--quick", action="store_true", help="a short run (~2 minutes): fewer repeats and rounds"
     )
     parser.add_argument(
         "--only",
