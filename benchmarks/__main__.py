@@ -1,6 +1,6 @@
 """Every benchmark of issues 8 and 15 in one run, printed as one table: ``python -m benchmarks``.
 
-Options: ``--quick`` (a short run, under a minute), ``--only SECTION`` (repeatable, or
+Options: ``--quick`` (a short run, ~2 minutes), ``--only SECTION`` (repeatable, or
 comma-separated: serve, inprocess, client, startup, scale, strategies, memory).
 
 Each row is one measure; where a bare Starlette equivalent (or another reference measured in the
@@ -64,9 +64,13 @@ class Measure:
     target: Target | None = None
     note: str = ""  # appended to the value, e.g. failed requests
     failed: bool = False  # the measurement itself is suspect (failed requests): never "met"
+    # The ratio when it is not value / baseline: the median of alternating rounds' ratios.
+    median_ratio: float | None = None
 
     @property
     def ratio(self) -> float | None:
+        if self.median_ratio is not None:
+            return self.median_ratio
         return self.value / self.baseline if self.baseline else None
 
     @property
@@ -83,6 +87,7 @@ class Run:
     quick: bool
     measures: list[Measure] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # printed under the table
 
     def add(self, measure: Measure) -> None:
         self.measures.append(measure)
@@ -113,41 +118,54 @@ def fmt(value: float, unit: str) -> str:
 # --- sections ------------------------------------------------------------------------------------
 
 
+SERVE_ROUNDS = 7  # alternating rounds per case (--quick: 5), 1 s of load per server each
+
+
 def section_serve(run: Run) -> None:
-    seconds = 1.0 if run.quick else 5.0
-    rows = bench_serve.run_throughput(
-        seconds=seconds,
+    machine = bench_serve.Machine()
+    results = bench_serve.run_throughput(
+        rounds=5 if run.quick else SERVE_ROUNDS,
+        round_seconds=1.0,
         connections=32,
         threads=1,
         warmup=0.0 if run.quick else 1.0,
         log=lambda m: progress(f"serve: {m}"),
-        rounds=1 if run.quick else 5,
+        machine=machine,
     )
-    bare = {row.case.name: row.load for row in rows if row.server == "bare Starlette"}
-    for row in rows:
-        if row.server == "bare Starlette":
-            continue
-        base = bare[row.case.name]
-        target = (
-            Target("ratio", ">=", 0.8, ">= 0.80x bare")
-            if row.case.name == "push"
-            else Target("ratio", ">=", 0.75, ">= 0.75x bare")
-        )
-        failures = row.load.failures + base.failures
-        run.add(
-            Measure(
-                "serve",
-                f"{row.case.name}: {row.case.label}",
-                row.load.per_second,
-                "req/s",
-                base.per_second,
-                f"bare Starlette; {base.cpu_ms_per_request:.2f} ms CPU/req",
-                target,
-                note=f" ({row.load.cpu_ms_per_request:.2f} ms CPU/req)"
-                + (f" ({failures} failed)" if failures else ""),
-                failed=failures > 0,
+    for result in results:
+        mock = result.total(bench_serve.MOCK)
+        for baseline in bench_serve.BASELINES:
+            base = result.total(baseline)
+            target = None
+            if baseline == bench_serve.BARE:
+                target = (
+                    Target("ratio", ">=", 0.8, ">= 0.80x bare")
+                    if result.case.name == "push"
+                    else Target("ratio", ">=", 0.75, ">= 0.75x bare")
+                )
+            failures = mock.failures + base.failures
+            run.add(
+                Measure(
+                    "serve",
+                    f"{result.case.name}: {result.case.label}"
+                    + ("" if target else f" (vs the {baseline} floor)"),
+                    result.per_second(bench_serve.MOCK),
+                    "req/s",
+                    result.per_second(baseline),
+                    f"{baseline}; {base.cpu_ms_per_request:.2f} ms CPU/req",
+                    target,
+                    note=f" ({mock.cpu_ms_per_request:.2f} ms CPU/req, "
+                    f"{result.cpu_ratio(baseline):.2f}x by CPU)"
+                    + (f" ({failures} failed)" if failures else ""),
+                    failed=failures > 0,
+                    median_ratio=result.ratio(baseline),
+                )
             )
-        )
+    run.notes.append(
+        "serve: req/s are the medians of the rounds; each ratio is the median of the rounds' ratios:"
+    )
+    run.notes += [f"  {line}" for line in bench_serve.ratio_lines(results)]
+    run.notes.append(f"serve: {machine.line()}")
 
 
 def section_inprocess(run: Run) -> None:
@@ -384,7 +402,7 @@ def section_memory(run: Run) -> None:
             memory.idle_kib / 1024,
             "MB",
             memory.bare_idle_kib / 1024,
-            "bare Starlette served alike",
+            "bare Starlette, plain uvicorn",
             Target("value", "<", PRISM_RSS_MB, f"< {PRISM_RSS_MB:.0f} MB (Prism)"),
         )
     )
@@ -507,7 +525,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m benchmarks", description=__doc__.splitlines()[0] if __doc__ else None
     )
     parser.add_argument(
-        "--quick", action="store_true", help="a short run (under a minute): fewer repeats, 1 s loads"
+        "--quick", action="store_true", help="a short run (~2 minutes): fewer repeats and rounds"
     )
     parser.add_argument(
         "--only",
@@ -537,21 +555,31 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
 
     tool = bench_serve.pick_tool("auto") if "serve" in sections else "-"
-    seconds = 1.0 if args.quick else 5.0
+    load_after = os.getloadavg()[0]
     print(
         f"mockserver benchmarks{' (--quick)' if args.quick else ''}: Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, load average {load_before:.1f} at the start and "
-        f"{os.getloadavg()[0]:.1f} at the end, {elapsed:.0f} s"
+        f"{load_after:.1f} at the end, {elapsed:.0f} s"
     )
+    if load_before >= (os.cpu_count() or 1) / 2:
+        print(
+            f"WARNING: the machine was busy at the start (load average {load_before:.1f}): absolute "
+            "numbers are unsteady; read the ratios measured in the same run"
+        )
     if "serve" in sections:
-        print(f"serve: uvicorn on {serving_stack()} (loop/http 'auto', the same for both servers)")
+        print(f"serve: uvicorn on {serving_stack()} (loop/http 'auto', the same for all three servers)")
         print(
             "serve: loopback, "
-            + bench_serve.setup_line(seconds, 32, 1, tool, 1 if args.quick else 5, 0.0 if args.quick else 1.0)
+            + bench_serve.setup_line(
+                5 if args.quick else SERVE_ROUNDS, 1.0, 32, 1, tool, 0.0 if args.quick else 1.0
+            )
         )
     print()
     for line in table(run.measures):
         print(line)
+    if run.notes:
+        print()
+        print("\n".join(run.notes))
     met = [m for m in run.measures if m.met is not None]
     print()
     print(f"targets met: {sum(1 for m in met if m.met)} of {len(met)}")

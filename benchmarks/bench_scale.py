@@ -13,7 +13,8 @@ Run: ``python -m benchmarks.bench_scale [--quick] [--sizes 100,10000,100000] [--
   the same 100 bodies posted to a bare Starlette endpoint that parses them (CPU time). Also the
   second 50 pushes (index from 50,000 to 100,000 records) against the first 50 (from empty).
 - **RSS**: ``VmRSS`` of a freshly started ``mockserver serve`` (after one health check), next to the
-  bare Starlette app of ``bench_serve`` started the same way; then of another fresh
+  bare Starlette app of ``bench_serve`` on a plain uvicorn server (importing nothing of mockserver,
+  whose serving code brings the whole package along); then of another fresh
   ``mockserver serve`` after 1,000,000 records were pushed **through the HTTP API** in 1,000-record
   ``POST /1/push/products`` (same record shape), which also leaves the 1,000 push bodies in the
   mock's journal; and once more after ``DELETE /__mock__/journal`` (what Python gives back).
@@ -204,7 +205,7 @@ def idle_rss(folder: Path) -> tuple[int, int]:
     try:
         mock = serve.start("mockserver serve (idle)", serve.mockserver_command(), folder)
         servers.append(mock)
-        bare = serve.start("bare Starlette (idle)", serve.bare_command(answers), folder)
+        bare = serve.start("bare Starlette (idle)", serve.baseline_command(answers, plain=True), folder)
         servers.append(bare)
         time.sleep(0.2)
         return mock.rss_kib(), bare.rss_kib()

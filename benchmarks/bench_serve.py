@@ -1,13 +1,21 @@
-"""Throughput of the standalone server: ``mockserver serve`` next to a bare Starlette app on uvicorn.
+"""Throughput of the standalone server: ``mockserver serve`` next to a bare Starlette app and a
+raw ASGI floor, all three served alike.
 
-Run: ``python -m benchmarks.bench_serve [--seconds S] [--rounds R] [--connections C] [--threads T]``
+Run: ``python -m benchmarks.bench_serve [--rounds R] [--round-seconds S] [--connections C] [--threads T]``
 
-Both servers are separate processes on 127.0.0.1, one uvicorn worker each, started the same way
-(a socket bound by the process with IPPROTO_TCP so asyncio sets TCP_NODELAY,
-``uvicorn.Server(...).run(sockets=[...])``, log level warning, no access log). Each is loaded with
-``C`` concurrent keep-alive connections for ``S`` seconds per case, after a short warm-up, the
-seconds split into ``R`` rounds that alternate between the two servers (so that whatever else the
-machine does meanwhile hits both alike):
+The three servers are separate processes on 127.0.0.1, each served by the very function
+``mockserver serve`` uses (:func:`mockserver.cli.serve_asgi`: one uvicorn worker on a socket bound
+with IPPROTO_TCP, the same uvicorn config, loop and parser, the same process tuning, head-size
+limit and log filters, log level warning, no access log), so a ratio between them measures the
+apps, not two ways of serving them:
+
+- ``mockserver serve``;
+- ``bare Starlette``: a Starlette app whose endpoints answer the JSON the mock answered (the POSTs
+  parse their body first) -- the baseline the targets are set against;
+- ``raw ASGI``: a plain ASGI callable answering the same JSON, encoded per request with msgspec
+  (the POSTs decode their body with msgspec) -- the floor: what any app costs on this server.
+
+The cases, each loaded with ``C`` concurrent keep-alive connections:
 
 - ``listSources``: ``GET /1/sources?itemsPerPage=10`` with 51 sources stored;
 - ``getSource``: ``GET /1/sources/{sourceID}``;
@@ -15,13 +23,18 @@ machine does meanwhile hits both alike):
   through the one push task that targets the index;
 - ``createSource``: ``POST /1/sources`` (last: it grows the mock's store).
 
-The bare endpoints answer the same JSON the mock answered (the POSTs parse their body first).
-Between cases the mock's journal is emptied (``DELETE /__mock__/journal``, untimed), so the push
-bodies it keeps do not pile up. The load comes from ``wrk`` when it is installed, else from a
-Python asyncio + httpx generator (slower than the servers, so its numbers are a floor). On a small
-machine the load generator (and anything else running) competes with the server for the CPU:
-compare the ratios, not the absolute numbers, across machines. The last column, the CPU time the
-server process used per request (from /proc), does not depend on that competition.
+Each case is measured in ``R`` rounds after a warm-up; a round loads each server for ``S`` seconds,
+one after the other (the order rotates from round to round), so whatever else the machine does
+meanwhile hits all three alike. A round gives one ratio per pair (mock / bare Starlette, mock /
+raw ASGI, in req/s); the result is the **median of the rounds' ratios**, every round's ratio shown
+beside it. Between cases the mock's journal is emptied (``DELETE /__mock__/journal``, untimed).
+
+The load comes from ``wrk`` when it is installed, else from a Python asyncio + httpx generator
+(slower than the servers, so its numbers are a floor). The load generator runs on the same machine:
+compare the ratios, not the absolute numbers, across runs. Also shown: the CPU time each server
+process used per request (from /proc), the load average at the start and at the end, and how much
+CPU the machine's other processes used meanwhile (/proc/stat, less this benchmark's own processes);
+a warning says when either shows a busy machine.
 """
 
 from __future__ import annotations
@@ -31,15 +44,17 @@ import asyncio
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +76,15 @@ PUSH_BODY = json.dumps(
 )
 START_TIMEOUT = 60.0
 WARMUP_SECONDS = 1.0
+ROUNDS = 7  # the default; at least 5 (python -m benchmarks --quick runs 5)
+ROUND_SECONDS = 1.0  # one server's load in one round (wrk counts whole seconds)
 _URL = re.compile(r"(http://127\.0\.0\.1:\d+)")
+
+MOCK = "mockserver serve"
+BARE = "bare Starlette"
+FLOOR = "raw ASGI"
+SERVERS = (BARE, FLOOR, MOCK)  # the first round's order; each round starts one further on
+BASELINES = (BARE, FLOOR)  # what the mock is compared with: the target's baseline, then the floor
 
 
 @dataclass(frozen=True)
@@ -81,21 +104,15 @@ CASES = (
 )
 
 
-# --- the bare server (run in its own process with --serve-bare) ----------------------------------
+# --- the baseline servers (each run in its own process with --serve-baseline) --------------------
 
 
-def serve_bare(answers_file: str) -> int:
-    """A bare Starlette app on uvicorn, served exactly as ``mockserver serve`` serves the mock.
-
-    ``answers_file`` holds the JSON each endpoint answers (keys: the operation names of CASES).
-    """
-    import uvicorn
+def starlette_app(answers: dict[str, Any]) -> Any:
+    """Plain Starlette endpoints answering ``answers`` (keys: the operation names of CASES)."""
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
-
-    answers: dict[str, Any] = json.loads(Path(answers_file).read_text(encoding="utf-8"))
 
     async def list_sources(request: Request) -> Response:
         return JSONResponse(answers["listSources"])
@@ -114,7 +131,7 @@ def serve_bare(answers_file: str) -> int:
     async def health(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    app = Starlette(
+    return Starlette(
         routes=[
             Route("/1/sources", list_sources, methods=["GET"]),
             Route("/1/sources", create_source, methods=["POST"]),
@@ -123,13 +140,79 @@ def serve_bare(answers_file: str) -> int:
             Route("/__mock__/health", health, methods=["GET"]),
         ]
     )
+
+
+def raw_asgi_app(answers: dict[str, Any]) -> Any:
+    """The floor: a plain ASGI callable answering ``answers``, JSON encoded per request (and POST
+    bodies decoded) with msgspec; no framework, no routing table, no validation."""
+    import msgspec
+
+    encode = msgspec.json.encode
+    decode = msgspec.json.decode
+    not_found = {"message": "not found", "status": 404}
+
+    async def read_body(receive: Any) -> bytes:
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        method, path = scope["method"], scope["path"]
+        status = 200
+        if method == "GET" and path == "/1/sources":
+            answer = answers["listSources"]
+        elif method == "GET" and path.startswith("/1/sources/"):
+            answer = answers["getSource"]
+        elif method == "POST" and path == "/1/sources":
+            decode(await read_body(receive))
+            answer = answers["createSource"]
+        elif method == "POST" and path.startswith("/1/push/"):
+            decode(await read_body(receive))
+            answer = answers["push"]
+        elif path == "/__mock__/health":
+            answer = {"status": "ok"}
+        else:
+            status, answer = 404, not_found
+        body = encode(answer)
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+BASELINE_APPS: dict[str, Callable[[dict[str, Any]], Any]] = {BARE: starlette_app, FLOOR: raw_asgi_app}
+
+
+def serve_baseline(name: str, answers_file: str, plain: bool = False) -> int:
+    """Serve the baseline app ``name`` exactly as ``mockserver serve`` serves the mock
+    (:func:`mockserver.cli.serve_asgi`, default connection settings).
+
+    ``plain``: on a bare ``uvicorn.Server`` instead, importing nothing of mockserver (whose serving
+    code brings the whole package along, ~10 MB): the idle-memory baseline of ``bench_scale``.
+    """
+    answers: dict[str, Any] = json.loads(Path(answers_file).read_text(encoding="utf-8"))
+    app = BASELINE_APPS[name](answers)
     # IPPROTO_TCP, as mockserver binds: asyncio sets TCP_NODELAY only on sockets that say they are TCP.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((HOST, 0))
-    print(f"bare Starlette on http://{HOST}:{sock.getsockname()[1]}", file=sys.stderr, flush=True)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    print(f"{name} on http://{HOST}:{sock.getsockname()[1]}", file=sys.stderr, flush=True)
+    if plain:
+        import uvicorn
+
+        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
+        return 0
+    from mockserver.cli import serve_asgi
+    from mockserver.settings import MockSettings
+
+    serve_asgi(app, sock, MockSettings(), "warning")
     return 0
 
 
@@ -207,8 +290,9 @@ def mockserver_command() -> list[str]:
     return [*base, "serve", "--host", HOST, "--port", "0", "--access-log", "off", "--log-level", "warning"]
 
 
-def bare_command(answers_file: Path) -> list[str]:
-    return [sys.executable, "-m", "benchmarks.bench_serve", "--serve-bare", str(answers_file)]
+def baseline_command(answers_file: Path, name: str = BARE, plain: bool = False) -> list[str]:
+    command = [sys.executable, "-m", "benchmarks.bench_serve", "--serve-baseline", name, str(answers_file)]
+    return [*command, "--plain"] if plain else command
 
 
 # --- load generators -----------------------------------------------------------------------------
@@ -334,14 +418,116 @@ def pick_tool(tool: str) -> str:
     return tool
 
 
+# --- how busy the machine is ------------------------------------------------------------------
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all the machine's CPUs have spent busy since boot (/proc/stat: everything but
+    idle and iowait)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [
+            int(v) for v in stat.readline().split()[1:9]
+        ]  # user nice system idle iowait irq softirq steal
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def own_seconds() -> float:
+    """CPU seconds this process and its reaped children (the wrk runs) have used."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
+@dataclass
+class Machine:
+    """The machine around a run: load averages, and the CPU its other processes used meanwhile."""
+
+    cpus: int = field(default_factory=lambda: os.cpu_count() or 1)
+    load_start: float = field(default_factory=lambda: os.getloadavg()[0])
+    load_end: float = 0.0
+    others_cpu: float = 0.0  # CPU seconds used by processes other than the benchmark's, while loading
+    loaded_seconds: float = 0.0  # wall seconds of load those were measured over
+
+    @property
+    def others_share(self) -> float:
+        """The other processes' average use while loading, in CPUs (1.0: one CPU kept busy)."""
+        return self.others_cpu / self.loaded_seconds if self.loaded_seconds else 0.0
+
+    def busy(self) -> list[str]:
+        """Why the numbers of this run are suspect (empty: a quiet machine).
+
+        At the start nothing of the benchmark runs yet: a load average of half the CPUs means
+        others keep that much busy. At the end the benchmark itself accounts for about two
+        runnable processes (the load generator and a server)."""
+        reasons = []
+        if self.load_start >= self.cpus / 2:
+            reasons.append(f"load average {self.load_start:.1f} at the start on {self.cpus} CPUs")
+        if self.load_end >= 2 + self.cpus / 2:
+            reasons.append(f"load average {self.load_end:.1f} at the end (the run itself makes about 2)")
+        if self.others_share >= 0.25:
+            reasons.append(f"other processes used {self.others_share:.2f} CPUs meanwhile")
+        return reasons
+
+    def line(self) -> str:
+        text = (
+            f"{self.cpus} CPUs, load average {self.load_start:.1f} at the start and {self.load_end:.1f} "
+            f"at the end; other processes used {self.others_share:.2f} CPUs on average while loading"
+        )
+        reasons = self.busy()
+        if reasons:
+            text += (
+                "\nWARNING: the machine is busy ("
+                + "; ".join(reasons)
+                + "): the req/s are unsteady; read the ratios of the alternating rounds, not the req/s"
+            )
+        return text
+
+
 # --- the run -------------------------------------------------------------------------------------
 
 
 @dataclass
-class Row:
+class CaseResult:
+    """One case: every round's load of every server (round by round, in SERVERS' names)."""
+
     case: Case
-    server: str  # "bare Starlette" or "mockserver serve"
-    load: Load
+    rounds: list[dict[str, Load]] = field(default_factory=list)
+    others: list[float] = field(default_factory=list)  # CPUs other processes used, round by round
+
+    def ratios(self, baseline: str) -> list[float]:
+        """The mock's req/s over ``baseline``'s, round by round."""
+        return [
+            r[MOCK].per_second / r[baseline].per_second if r[baseline].per_second else 0.0
+            for r in self.rounds
+        ]
+
+    def ratio(self, baseline: str) -> float:
+        """The median of the rounds' ratios."""
+        return statistics.median(self.ratios(baseline))
+
+    def cpu_ratios(self, baseline: str) -> list[float]:
+        """``baseline``'s server CPU per request over the mock's, round by round: the req/s ratio
+        the two would have with a CPU each to themselves (steadier than req/s on a busy machine)."""
+        return [
+            r[baseline].cpu_ms_per_request / r[MOCK].cpu_ms_per_request if r[MOCK].cpu_ms_per_request else 0.0
+            for r in self.rounds
+        ]
+
+    def cpu_ratio(self, baseline: str) -> float:
+        return statistics.median(self.cpu_ratios(baseline))
+
+    def per_second(self, server: str) -> float:
+        """The median of the server's rounds, req/s."""
+        return statistics.median(r[server].per_second for r in self.rounds)
+
+    def total(self, server: str) -> Load:
+        """All the server's rounds together (requests, failures, CPU)."""
+        loads = [r[server] for r in self.rounds]
+        return Load(
+            sum(x.requests for x in loads),
+            sum(x.seconds for x in loads),
+            sum(x.failures for x in loads),
+            sum(x.server_cpu for x in loads),
+        )
 
 
 Post = Callable[[str, object], dict[str, Any]]
@@ -402,66 +588,108 @@ def quick_warmup(url: str, case: Case, path: str, requests: int = 50) -> None:
 
 
 def run_throughput(
-    seconds: float = 5.0,
+    rounds: int = ROUNDS,
+    round_seconds: float = ROUND_SECONDS,
     connections: int = 32,
     threads: int = 1,
     tool: str = "auto",
     warmup: float = WARMUP_SECONDS,
     log: Callable[[str], None] | None = None,
-    rounds: int = 5,
-) -> list[Row]:
-    """Start both servers, load each with every case, ``seconds`` each in ``rounds`` alternating
-    rounds (bare, mock, bare, ...) after a warm-up (``warmup`` seconds of load, or 50 requests when
-    it is 0); stop them."""
+    machine: Machine | None = None,
+) -> list[CaseResult]:
+    """Start the three servers, load each with every case in ``rounds`` rounds of ``round_seconds``
+    (servers alternating within a round) after a warm-up (``warmup`` seconds of load per server, or
+    50 requests when it is 0); stop them. ``machine`` is filled in as the run goes."""
     tool = pick_tool(tool)
+    machine = machine if machine is not None else Machine()
 
     def load(url: str, case: Case, path: str, duration: float) -> Load:
         if tool == "wrk":
             return wrk_load(url, case.method, path, case.body, duration, connections, threads)
         return python_load(url, case.method, path, case.body, duration, connections)
 
-    rows: list[Row] = []
+    results: list[CaseResult] = []
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as tmp:
         folder = Path(tmp)
-        servers: list[Server] = []
+        servers: dict[str, Server] = {}
         try:
-            mock = start("mockserver serve", mockserver_command(), folder)
-            servers.append(mock)
+            mock = servers[MOCK] = start(MOCK, mockserver_command(), folder)
             answers, source_id = prepare_mock(mock.url)
             (folder / "answers.json").write_text(json.dumps(answers), encoding="utf-8")
-            bare = start("bare Starlette", bare_command(folder / "answers.json"), folder)
-            servers.append(bare)
+            for name in BASELINES:
+                servers[name] = start(name, baseline_command(folder / "answers.json", name), folder)
             for case in CASES:
                 path = case.path.replace("{sourceID}", source_id)
                 if log is not None:
-                    log(f"{case.name}: warm-up, then {rounds} alternating rounds")
-                for server in (bare, mock):
+                    log(f"{case.name}: warm-up, then {rounds} rounds alternating the servers")
+                for server in servers.values():
                     if warmup > 0:
                         load(server.url, case, path, warmup)
                     else:
                         quick_warmup(server.url, case, path)
-                # Alternate the two servers in rounds, so that whatever else the machine does
-                # meanwhile hits both alike; each row sums its rounds.
-                totals = {server.name: Load(0, 0.0, 0) for server in (bare, mock)}
-                for _ in range(rounds):
-                    for server in (bare, mock):
-                        cpu_before = server.cpu_seconds()
-                        measured = load(server.url, case, path, seconds / rounds)
-                        total = totals[server.name]
-                        total.server_cpu += server.cpu_seconds() - cpu_before
-                        total.requests += measured.requests
-                        total.seconds += measured.seconds
-                        total.failures += measured.failures
-                rows += [Row(case, name, total) for name, total in totals.items()]
+                result = CaseResult(case)
+                for number in range(rounds):
+                    order = SERVERS[number % len(SERVERS) :] + SERVERS[: number % len(SERVERS)]
+                    measured: dict[str, Load] = {}
+                    others_before, loaded_before = machine.others_cpu, machine.loaded_seconds
+                    for name in order:
+                        server = servers[name]
+                        cpu_before = [s.cpu_seconds() for s in servers.values()]
+                        own_before, busy_before = own_seconds(), machine_busy_seconds()
+                        measured[name] = load(server.url, case, path, round_seconds)
+                        cpu_used = [
+                            s.cpu_seconds() - b for s, b in zip(servers.values(), cpu_before, strict=True)
+                        ]
+                        measured[name].server_cpu = cpu_used[list(servers).index(name)]
+                        ours = sum(cpu_used) + own_seconds() - own_before
+                        machine.others_cpu += max(0.0, machine_busy_seconds() - busy_before - ours)
+                        machine.loaded_seconds += measured[name].seconds
+                    result.rounds.append(measured)
+                    loaded = machine.loaded_seconds - loaded_before
+                    result.others.append((machine.others_cpu - others_before) / loaded if loaded else 0.0)
+                results.append(result)
+                if log is not None:
+                    log(
+                        f"{case.name}: mock / {BARE} "
+                        + " ".join(f"{r:.2f}" for r in result.ratios(BARE))
+                        + f", median {result.ratio(BARE):.2f}"
+                    )
                 httpx.delete(f"{mock.url}/__mock__/journal", timeout=30).raise_for_status()
         finally:
-            for server in servers:
+            for server in servers.values():
                 server.stop()
-    return rows
+    machine.load_end = os.getloadavg()[0]
+    return results
+
+
+def ratio_lines(results: list[CaseResult]) -> list[str]:
+    """Every round's ratio and their median, one line per case and baseline: in req/s, and in
+    server CPU per request (the baseline's over the mock's)."""
+    lines = []
+    for result in results:
+        busy = " ".join(f"{cpus:.2f}" for cpus in result.others)
+        lines.append(f"{result.case.name}: CPUs other processes used, round by round: {busy}")
+        for baseline in BASELINES:
+            rounds = " ".join(f"{r:.2f}" for r in result.ratios(baseline))
+            cpu = " ".join(f"{r:.2f}" for r in result.cpu_ratios(baseline))
+            lines.append(
+                f"{result.case.name}: mock / {baseline}, req/s round by round: {rounds}; "
+                f"median {result.ratio(baseline):.2f}x"
+            )
+            lines.append(
+                f"{result.case.name}: mock / {baseline}, by CPU per request: {cpu}; "
+                f"median {result.cpu_ratio(baseline):.2f}x"
+            )
+    return lines
 
 
 def setup_line(
-    seconds: float, connections: int, threads: int, tool: str, rounds: int = 5, warmup: float = WARMUP_SECONDS
+    rounds: int,
+    round_seconds: float,
+    connections: int,
+    threads: int,
+    tool: str,
+    warmup: float = WARMUP_SECONDS,
 ) -> str:
     generator = (
         f"wrk, {threads} thread{'s' if threads != 1 else ''}"
@@ -472,53 +700,69 @@ def setup_line(
 
     loop, http = auto_stack()
     return (
-        f"{connections} connections, {seconds:g} s per case and server "
-        f"({rounds} alternating round{'s' if rounds != 1 else ''}) "
-        f"after {f'{warmup:g} s of' if warmup > 0 else '50 requests of'} warm-up, "
-        f"one uvicorn worker each ({http}, {loop} loop), load: {generator}"
+        f"{connections} connections; per case, {f'{warmup:g} s of' if warmup > 0 else '50 requests of'} "
+        f"warm-up per server, then {rounds} rounds of {round_seconds:g} s per server, the servers "
+        f"alternating (order rotated each round); each served by mockserver.cli.serve_asgi, one "
+        f"uvicorn worker ({http}, {loop} loop); load: {generator}"
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--seconds", type=float, default=5.0, help="load per case, seconds (default 5)")
+    parser.add_argument(
+        "--rounds", type=int, default=ROUNDS, help=f"alternating rounds per case (default {ROUNDS})"
+    )
+    parser.add_argument(
+        "--round-seconds",
+        type=float,
+        default=ROUND_SECONDS,
+        help=f"seconds of load per server in a round (default {ROUND_SECONDS:g}; wrk counts whole seconds)",
+    )
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections (default 32)")
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto", help="load generator")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
-    parser.add_argument(
-        "--rounds", type=int, default=5, help="alternating rounds the seconds are split into (default 5)"
-    )
-    parser.add_argument("--serve-bare", metavar="ANSWERS", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-baseline", nargs=2, metavar=("NAME", "ANSWERS"), help=argparse.SUPPRESS)
+    parser.add_argument("--plain", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve_bare:
-        return serve_bare(args.serve_bare)
+    if args.serve_baseline:
+        name, answers_file = args.serve_baseline
+        return serve_baseline(name, answers_file, plain=args.plain)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     try:
         tool = pick_tool(args.tool)
     except RuntimeError as error:
         parser.error(str(error))
 
-    rows = run_throughput(args.seconds, args.connections, args.threads, tool, rounds=args.rounds)
-    setup = setup_line(args.seconds, args.connections, args.threads, tool, args.rounds)
-    print(
-        f"Standalone server over loopback: {setup}; "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end"
+    machine = Machine()
+    results = run_throughput(
+        args.rounds,
+        args.round_seconds,
+        args.connections,
+        args.threads,
+        tool,
+        log=lambda m: print(f"[bench_serve] {m}", file=sys.stderr, flush=True),
+        machine=machine,
     )
+    setup = setup_line(args.rounds, args.round_seconds, args.connections, args.threads, tool)
+    print(f"Standalone server over loopback: {setup}")
+    print(machine.line())
     print()
     print(
-        f"| {'case':<44} | {'server':<16} | {'req/s':>9} | {'requests':>8} | {'failed':>6} | {'vs bare':>7} "
+        f"| {'case':<44} | {'server':<16} | {'median req/s':>12} | {'requests':>8} | {'failed':>6} "
         f"| {'server CPU ms/req':>17} |"
     )
-    print(f"| {'-' * 44} | {'-' * 16} | {'-' * 8}:| {'-' * 7}:| {'-' * 5}:| {'-' * 6}:| {'-' * 16}:|")
-    bare_rate = {row.case.name: row.load.per_second for row in rows if row.server == "bare Starlette"}
-    for row in rows:
-        base = bare_rate.get(row.case.name) or 0.0
-        ratio = f"{row.load.per_second / base:.2f}x" if base else "-"
-        case = f"{row.case.name}: {row.case.label}"
-        print(
-            f"| {case:<44} | {row.server:<16} | {row.load.per_second:>9,.0f} | "
-            f"{row.load.requests:>8} | {row.load.failures:>6} | {ratio:>7} | "
-            f"{row.load.cpu_ms_per_request:>17.3f} |"
-        )
+    print(f"| {'-' * 44} | {'-' * 16} | {'-' * 11}:| {'-' * 7}:| {'-' * 5}:| {'-' * 16}:|")
+    for result in results:
+        case = f"{result.case.name}: {result.case.label}"
+        for name in SERVERS:
+            total = result.total(name)
+            print(
+                f"| {case:<44} | {name:<16} | {result.per_second(name):>12,.0f} | {total.requests:>8} | "
+                f"{total.failures:>6} | {total.cpu_ms_per_request:>17.3f} |"
+            )
+    print()
+    print("\n".join(ratio_lines(results)))
     return 0
 
 

@@ -1,23 +1,34 @@
-"""Where a request's time goes, stage by stage: a push of 1,000 records and a ``getSource``.
+"""Where a request's time goes, stage by stage: ``push`` of 1,000 records, ``getSource``,
+``listSources`` and ``createSource``.
 
-Run: ``python -m benchmarks.bench_stages [--requests 300] [--repeats 7]``
+Run: ``python -m benchmarks.bench_stages [--requests 400] [--repeats 7]``
 
-Each stage is the very call the HTTP face (``mockserver/http/app.py``, ``mockserver/http/wire.py``)
-or the engine makes, timed alone in a loop (CPU time of this process, median of ``--repeats``):
-reading the scope (``WireRequest.of``: path, query string, the headers the API reads), routing
-(``route_table.match``), credential checks (``credential`` and ``engine.authenticate``), body
-reading (``wire.read_body``: receive, size checks), body decoding (``decode_json_body``: content
-type and encoding, JSON, its depth within ``max_depth``), validation
-(``validators[op].validate``), the handler (under the store lock, through ``engine.context``),
-journal recording (``engine.record`` with the body's size and JSON text and the answer's size, as
-the face calls it: masking, ``Call``, ``journal.record``), response encoding (``encode_body``:
-``jsonio.dumps``) and
-sending (``send_answer`` into a send that does nothing). ``whole request`` is one call through the
-ASGI app; ``the rest`` is what the stages leave of it (the engine's dispatch: locks, caps, the
-context; the ASGI plumbing; the bench's own scope and receive).
+Each stage is the very call the served path makes -- ``HeaderSizeLimit`` (which ``mockserver serve``
+wraps the app in), then ``MockApp.__call__`` -> ``MockApp._serve`` -> ``MockApp._answer`` in
+``mockserver/http/app.py``, and ``Engine.execute`` / ``Engine.record`` in
+``mockserver/engine/core.py`` -- timed alone in a loop (CPU time of this process, median of
+``--repeats``), on a request taken apart exactly as ``_serve`` takes it apart (the ``ApiRequest`` a
+real call through ``MockApp._answer`` filled in):
 
-The push stages run on a mock whose index already holds the records (each push replaces them), so
-every repeat does the same work.
+- head-size limit: ``HeaderSizeLimit`` around an app that does nothing;
+- reading the scope: ``route_path`` and ``WireRequest.of``;
+- routing: ``route_table.match``;
+- credential checks: ``WireRequest.credential`` (both headers) and ``engine.authenticate``;
+- body reading: ``wire.read_body`` (receive, size checks);
+- body decoding: ``MockApp._decode`` (content type and encoding, JSON within ``max_depth``);
+- off-loop checks: ``engine.may_run_long`` and ``_busy`` (whether to run in a thread);
+- ``engine.execute(request, record=False)``: validation, the caps, the handler under the locks;
+  its parts are shown indented (and not added up): ``validators[op].validate`` and the handler
+  called with ``engine.context`` under the two locks, as ``Engine._answer`` calls it;
+- response encoding: ``wire.encode_body`` (``jsonio.dumps``);
+- journal recording: ``engine.record`` with the encoded answer's size, as ``_serve`` calls it
+  (masking, ``Call``, ``journal.record``; response checking when it is on);
+- sending: ``wire.send_answer`` into a send that does nothing.
+
+``whole request`` is one call through ``HeaderSizeLimit(app)``; ``the rest`` is what the stages
+leave of it (the coroutine calls between them, ``ApiRequest``, the bench's own scope, receive and
+send). The push stages run on a mock whose index already holds the records (each push replaces
+them), so every repeat does the same work; ``createSource`` adds a source on every call.
 """
 
 from __future__ import annotations
@@ -29,12 +40,16 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from mockserver.engine.core import Answer, ApiRequest
-from mockserver.http.app import MockApp
-from mockserver.http.bodies import decode_json_body
+from mockserver.engine.core import ApiRequest
+from mockserver.http.app import MockApp, _busy
+from mockserver.http.head_limit import HeaderSizeLimit
 from mockserver.http.wire import (
     API_KEY_HEADER,
     APP_ID_HEADER,
+    Message,
+    Receive,
+    Scope,
+    Send,
     WireRequest,
     encode_body,
     read_body,
@@ -47,7 +62,7 @@ from . import bench_inprocess as inproc
 CLOCK = time.process_time
 
 
-def _scope(method: str, path: str, body: bytes) -> dict[str, Any]:
+def _scope(method: str, path: str, query: str, body: bytes) -> dict[str, Any]:
     headers = list(inproc.HEADERS)
     if body:
         headers += [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
@@ -56,7 +71,7 @@ def _scope(method: str, path: str, body: bytes) -> dict[str, Any]:
         "method": method,
         "path": path,
         "raw_path": path.encode(),
-        "query_string": b"",
+        "query_string": query.encode(),
         "root_path": "",
         "headers": headers,
         "client": ("127.0.0.1", 50000),
@@ -67,51 +82,53 @@ def _scope(method: str, path: str, body: bytes) -> dict[str, Any]:
 Stage = Callable[[], Awaitable[Any]]
 
 
-async def stages(app: MockApp, method: str, path: str, body: bytes) -> dict[str, Stage]:
-    """One awaitable per stage of ``method path`` on ``app``, each doing what the face does."""
+async def stages(app: MockApp, method: str, path: str, query: str, body: bytes) -> dict[str, Stage]:
+    """One awaitable per stage of ``method path?query`` on ``app``, each the call the server makes."""
     engine = app.engine
     settings = engine.settings
-    scope = _scope(method, path, body)
-    wire = WireRequest.of(scope, path)
-    match = app.route_table.match(method, path)
-    operation = match.operation
+    scope = _scope(method, path, query, body)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        return None
+
+    async def nothing(scope: Scope, receive: Receive, send: Send) -> None:
+        return None
+
+    # The request as _serve takes it apart: MockApp._answer fills in the ApiRequest.
+    wire = WireRequest.of(scope, route_path(scope))
+    request = ApiRequest(None, None, wire.method, wire.path, {}, wire.query)
+    answer, dropped = await app._answer(scope, receive, wire, request)
+    assert not dropped and answer.status == 200, answer
+    operation = request.operation
+    assert operation is not None and request.app_id is not None
+    app_id = request.app_id
+    encoded = encode_body(answer.body)
+    assert encoded is not None
+    validator = engine.validators[operation.operation_id]
+    handler = engine.handlers[operation.operation_id]
+    store = engine.store
+    limited = HeaderSizeLimit(nothing)
 
     def credentials() -> Any:
         return engine.authenticate(wire.credential(APP_ID_HEADER), wire.credential(API_KEY_HEADER), operation)
 
-    principal = credentials()
-    assert isinstance(principal, str)
+    def handle() -> Any:  # as Engine._answer calls it, caps left out
+        valid = validator.validate(request.path_params, request.query, request.body)
+        with store.app_lock(app_id), store.lock:
+            return handler(engine.context(app_id, operation, valid))
 
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: Any) -> None:
-        return None
-
-    def decode() -> Any:
-        return decode_json_body(body, wire.headers, settings.max_body_bytes, settings.max_depth)
-
-    parsed = decode()
-    valid = engine.validators[operation.operation_id].validate(match.path_params, {}, parsed)
-    handler = engine.handlers[operation.operation_id]
-    store = engine.store
-
-    def run_handler() -> Any:
-        with store.app_lock(principal), store.lock:
-            return handler(engine.context(principal, operation, valid))
-
-    result = run_handler()
-    request = ApiRequest(operation, principal, method, path, match.path_params, {}, parsed)
-    if body:
-        request.body_bytes, request.body_json = len(body), body
-    answer = Answer(200, result)
-    encoded = encode_body(result)
-    assert encoded is not None
+    def decode() -> None:
+        copy = ApiRequest(operation, app_id, method, path, request.path_params, request.query)
+        app._decode(body, wire.headers, copy)
 
     async def sync(fn: Callable[[], Any]) -> Any:
         return fn()
 
-    found: dict[str, Callable[[], Awaitable[Any]]] = {
+    found: dict[str, Stage] = {
+        "head-size limit": lambda: limited(scope, receive, send),
         "reading the scope": lambda: sync(lambda: WireRequest.of(scope, route_path(scope))),
         "routing": lambda: sync(lambda: app.route_table.match(method, path)),
         "credential checks": lambda: sync(credentials),
@@ -120,20 +137,25 @@ async def stages(app: MockApp, method: str, path: str, body: bytes) -> dict[str,
         limit, timeout = settings.max_body_bytes, settings.body_timeout
         found["body reading"] = lambda: read_body(receive, wire.headers, limit, timeout, app.deadlines)
         found["body decoding"] = lambda: sync(decode)
-    found["validation"] = lambda: sync(
-        lambda: engine.validators[operation.operation_id].validate(match.path_params, {}, parsed)
+    found["off-loop checks"] = lambda: sync(
+        lambda: engine.may_run_long(request) or _busy(engine, request.app_id)
     )
-    found["handler"] = lambda: sync(run_handler)
+    found["engine.execute"] = lambda: sync(lambda: engine.execute(request, record=False))
+    found["  of which validation"] = lambda: sync(
+        lambda: validator.validate(request.path_params, request.query, request.body)
+    )
+    found["  of which validation + the handler"] = lambda: sync(handle)
+    found["response encoding"] = lambda: sync(lambda: encode_body(answer.body))
     found["journal recording"] = lambda: sync(
         lambda: engine.record(request, answer, answer_bytes=len(encoded))
     )
-    found["response encoding"] = lambda: sync(lambda: encode_body(result))
-    found["sending"] = lambda: send_answer(send, 200, encoded, {})
-    found["whole request"] = lambda: inproc.asgi_call(app, method, path, body)
+    found["sending"] = lambda: send_answer(send, answer.status, encoded, answer.headers)
+    whole = HeaderSizeLimit(app)
+    found["whole request"] = lambda: inproc.asgi_call(whole, method, path, body, query)
     return found
 
 
-async def _time(step: Callable[[], Awaitable[Any]], requests: int) -> float:
+async def _time(step: Stage, requests: int) -> float:
     started = CLOCK()
     for _ in range(requests):
         await step()
@@ -141,10 +163,10 @@ async def _time(step: Callable[[], Awaitable[Any]], requests: int) -> float:
 
 
 async def profile(
-    app: MockApp, method: str, path: str, body: bytes, requests: int, repeats: int
+    app: MockApp, method: str, path: str, query: str, body: bytes, requests: int, repeats: int
 ) -> dict[str, float]:
     """µs per call of each stage (medians over ``repeats``, the stages taken round-robin)."""
-    steps = await stages(app, method, path, body)
+    steps = await stages(app, method, path, query, body)
     for step in steps.values():  # warm-up
         await _time(step, max(3, requests // 10))
     samples: dict[str, list[float]] = {name: [] for name in steps}
@@ -155,17 +177,23 @@ async def profile(
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-async def push_and_get(requests: int, repeats: int) -> dict[str, dict[str, float]]:
+async def all_profiles(requests: int, repeats: int) -> dict[str, dict[str, float]]:
     pushing = await inproc.push_ready_mock()
     path = "/1/push/products"
     status, answer = await inproc.asgi_call(pushing, "POST", path, inproc.PUSH_BODY)
     assert status == 200, answer[:300]
-    getting, ids = inproc.seeded_mock()
+    listed, ids = inproc.seeded_mock(51)
+    creating, _ = inproc.seeded_mock(51)
+    few = max(3, requests // inproc.PUSH_SHARE)
     return {
-        "push of 1,000 records": await profile(
-            pushing, "POST", path, inproc.PUSH_BODY, max(3, requests // inproc.PUSH_SHARE), repeats
+        "push of 1,000 records": await profile(pushing, "POST", path, "", inproc.PUSH_BODY, few, repeats),
+        "getSource": await profile(listed, "GET", f"/1/sources/{ids[0]}", "", b"", requests, repeats),
+        "listSources (10 of 51)": await profile(
+            listed, "GET", "/1/sources", "itemsPerPage=10", b"", requests, repeats
         ),
-        "getSource": await profile(getting, "GET", f"/1/sources/{ids[0]}", b"", requests, repeats),
+        "createSource": await profile(
+            creating, "POST", "/1/sources", "", inproc.SOURCE_BODY, requests, repeats
+        ),
     }
 
 
@@ -191,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args(argv)
-    profiles = asyncio.run(push_and_get(args.requests, args.repeats))
+    profiles = asyncio.run(all_profiles(args.requests, args.repeats))
     print("\n".join(render(profiles)))
     return 0
 

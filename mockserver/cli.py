@@ -485,14 +485,8 @@ def banner(app: MockApp, host: str, port: int) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from mockserver.durability.log import StateFileError
     from mockserver.http.app import create_app
-    from mockserver.http.connections import limit_resource_logs, raise_fd_limit, uvicorn_options
-    from mockserver.http.head_limit import HeaderSizeLimit
-    from mockserver.http.live_server import quiet_dropped_connections
-    from mockserver.http.process_memory import tune_served_process
     from mockserver.seeding import SeedError
 
     spec = _load_spec(args.spec)
@@ -514,23 +508,40 @@ def serve(args: argparse.Namespace) -> int:
             app.listeners.append(_access_logger(settings.access_log))
         sock = _bind(args.host, args.port)
         print(banner(app, args.host, sock.getsockname()[1]), file=sys.stderr, flush=True)
-        quiet_dropped_connections()
-        limit_resource_logs()
-        raise_fd_limit()
-        tune_served_process()
-        # loop/http "auto": uvloop and httptools when installed (the speed extra); the head-size
-        # limit h11 enforces, with either parser.
-        config = uvicorn.Config(
-            HeaderSizeLimit(app),
-            log_level=args.log_level,
-            lifespan="off",
-            access_log=False,
-            **uvicorn_options(settings),
-        )
-        _stoppable_server_class()(config).run(sockets=[sock])
+        serve_asgi(app, sock, settings, args.log_level)
     finally:
         app.engine.close()
     return 0
+
+
+def serve_asgi(app: Any, sock: socket.socket, settings: MockSettings, log_level: str) -> None:
+    """Serve the ASGI ``app`` on ``sock`` until told to stop, as ``mockserver serve`` does: this
+    process tuned for serving, one uvicorn worker, the connection settings of ``settings``.
+
+    (The benchmarks serve their baseline apps through this very function, so that a comparison with
+    the mock measures the apps, not two ways of serving them.)
+    """
+    import uvicorn
+
+    from mockserver.http.connections import limit_resource_logs, raise_fd_limit, uvicorn_options
+    from mockserver.http.head_limit import HeaderSizeLimit
+    from mockserver.http.live_server import quiet_dropped_connections
+    from mockserver.http.process_memory import tune_served_process
+
+    quiet_dropped_connections()
+    limit_resource_logs()
+    raise_fd_limit()
+    tune_served_process()
+    # loop/http "auto": uvloop and httptools when installed (the speed extra); the head-size
+    # limit h11 enforces, with either parser.
+    config = uvicorn.Config(
+        HeaderSizeLimit(app),
+        log_level=log_level,
+        lifespan="off",
+        access_log=False,
+        **uvicorn_options(settings),
+    )
+    _stoppable_server_class()(config).run(sockets=[sock])
 
 
 def _load_spec(path: str | None) -> Spec:

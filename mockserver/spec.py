@@ -48,9 +48,13 @@ class Operation:
 
     def response_schema(self, status: int) -> tuple[bool, Schema | None]:
         """Whether ``status`` is documented, and the body schema for it."""
-        for key in (str(status), f"{str(status)[0]}XX", "default"):
-            if key in self.responses:
-                return True, self.responses[key]
+        responses = self.responses
+        code = str(status)
+        if code in responses:  # (nearly always: tried before the other two keys are even made)
+            return True, responses[code]
+        for key in (f"{code[0]}XX", "default"):
+            if key in responses:
+                return True, responses[key]
         return False, None
 
 

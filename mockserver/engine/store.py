@@ -34,7 +34,9 @@ def api_view(record: Mapping[str, Any], fields: frozenset[str] = frozenset()) ->
     only (their metadata is in ``Account.meta``), so there is nothing to strip; the view is a copy,
     so what a caller does with it never reaches the store.
     """
-    if not fields:
+    if not fields or record.keys() <= fields:
+        # Every field named (nearly always): the same dict as the filtered one, copied in C.
+        # Measured: 1.1 µs instead of 2.3 µs for a source, so ~12 µs off a listSources page of 10.
         return dict(record)
     return {k: v for k, v in record.items() if k in fields}
 
@@ -47,20 +49,30 @@ def _uuid4_text(bits: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+class _Issuing(threading.local):
+    """Per thread: the list new IDs are appended to (for the state log), or None.
+
+    The class default answers for a thread that never set it: reading it never raises
+    AttributeError, as ``getattr(threading.local(), name, None)`` does inside for every new ID
+    (measured 1.7 -> 0.15 µs an ID; createSource makes one, a push two).
+    """
+
+    issued: list[str] | None = None
+
+
 class IdFactory:
     """Random UUIDs, or a reproducible sequence of them once seeded."""
 
     def __init__(self, seed: int | None = None) -> None:
         self._rng: random.Random | None = random.Random(seed) if seed is not None else None
-        self._local = threading.local()  # per thread: the list new IDs are appended to (state log)
+        self._local = _Issuing()  # per thread: the list new IDs are appended to (state log)
         self._rng_lock = threading.Lock()
         self.replay: deque[str] = deque()  # IDs to hand out first (when replaying the state log)
 
     @property
     def issued(self) -> list[str] | None:
         """When a list, every ID this thread makes is appended to it (for the state log)."""
-        found: list[str] | None = getattr(self._local, "issued", None)
-        return found
+        return self._local.issued
 
     @issued.setter
     def issued(self, value: list[str] | None) -> None:

@@ -46,6 +46,14 @@ class Family:
         visible = self.public(record, ctx) if self.public is not None else record
         return api_view(visible, ctx.checks.named_fields(schema))
 
+    def show_all(self, records: Iterable[Record], ctx: Context, schema: Schema) -> list[Record]:
+        """:meth:`show` of each record (a page), the schema's fields looked up once for them all."""
+        named = ctx.checks.named_fields(schema)
+        public = self.public
+        if public is None:
+            return [api_view(record, named) for record in records]
+        return [api_view(public(record, ctx), named) for record in records]
+
 
 def missing_reference(ctx: Context, message: str) -> ApiError:
     """The error for a body naming a resource that does not exist (the body fits the schema).
@@ -144,7 +152,7 @@ def list_handler(family: Family) -> Handler:
         item_schema = schema["properties"][family.name]["items"]
         records = family.records(ctx.account)
         page, pagination = paginate(records if is_default_listing(family, ctx) else select(family, ctx), ctx)
-        return {family.name: [family.show(r, ctx, item_schema) for r in page], "pagination": pagination}
+        return {family.name: family.show_all(page, ctx, item_schema), "pagination": pagination}
 
     return handle
 

@@ -346,7 +346,7 @@ def _list_in_window(
     item_schema = ctx.response_schema()["properties"][family.name]["items"]
     page, pagination = paginate(select(family, ctx, in_window), ctx)
     return {
-        family.name: [family.show(r, ctx, item_schema) for r in page],
+        family.name: family.show_all(page, ctx, item_schema),
         "pagination": pagination,
         "window": window,
     }
@@ -404,7 +404,7 @@ def _refuse_a_poll_that_cannot_end(account: Account, event: Record, run: Record,
 
 def show_events(events: Sequence[Record], ctx: Context) -> list[Record]:
     schema = ctx.checks.spec.schema("Event")
-    return [EVENTS.show(e, ctx, schema) for e in events]
+    return EVENTS.show_all(events, ctx, schema)
 
 
 HANDLERS: dict[str, Handler] = {

@@ -6,11 +6,21 @@ import asyncio
 import time
 from collections.abc import MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from mockserver.engine.errors import PayloadTooLarge, RequestTimeout
-from mockserver.http.wire import BodyDeadlines, WireRequest, read_body, route_path, send_answer
+from mockserver.http.wire import (
+    BodyDeadlines,
+    WireRequest,
+    query_pairs,
+    read_body,
+    route_path,
+    send_answer,
+)
 
 
 def _stalling(first: bytes) -> Any:
@@ -149,3 +159,11 @@ def test_a_body_in_pieces_is_read_whole(chunks: tuple[bytes, ...]) -> None:
 def test_a_body_over_the_limit_in_pieces_is_refused() -> None:
     with pytest.raises(PayloadTooLarge, match="more than the 10 bytes"):
         asyncio.run(read_body(_pieces(b"123456", b"78", b"901"), {}, 10, 5.0, BodyDeadlines()))
+
+
+@given(st.text(alphabet="ab=&%+;2x0 \u00e9", max_size=30))
+@example("itemsPerPage=10")
+@example("a=1&b=&c&&=x&d==e&")
+@example("a=%20+b&a=%zz")
+def test_query_pairs_are_parse_qsl_with_blank_values_kept(text: str) -> None:
+    assert query_pairs(text) == parse_qsl(text, keep_blank_values=True)
