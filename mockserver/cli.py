@@ -10,7 +10,7 @@ import logging
 import re
 import socket
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from mockserver.conformance import DEFAULT_MIN_COVERAGE
@@ -102,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the mock over HTTP",
         description=(
             "Serve the Ingestion API mock over HTTP until interrupted (Ctrl-C or SIGTERM stop it cleanly). "
-            "State is kept per x-algolia-application-id; steer it under /__mock__/."
+            "State is kept per x-algolia-application-id; steer it under /__mock__/. Once it accepts "
+            "connections it prints one line on stdout, 'mockserver ready URL' (nothing else goes "
+            "there): wait for it."
         ),
         epilog=(
             "Sharing a server: with --app-id/--api-key the control plane needs those credentials too "
@@ -390,12 +392,15 @@ def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _listen(host: str, port: int, backlog: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening: from now on a client's connection is queued
+    (and served once uvicorn runs), never refused."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so asyncio sets TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(backlog)
     except OSError as exc:
         sock.close()
         reason = "the address is already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
@@ -408,12 +413,44 @@ def _one_line(exc: BaseException) -> str:
 
 
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+READY = "mockserver ready"  # the ready signal: this, a space and the URL, one line on stdout
+
+
+def _reach(host: str) -> str:
+    """The address a client on this machine uses for a server listening on ``host``."""
+    return "127.0.0.1" if host in WILDCARD_HOSTS else host
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL clients on this machine reach a server listening on ``host:port`` at."""
+    reach = _reach(host)
+    return f"http://{reach}:{port}" if ":" not in reach else f"http://[{reach}]:{port}"
+
+
+def ready_line(url: str) -> str:
+    """The ready signal's line (without its newline): ``mockserver ready http://127.0.0.1:8787``."""
+    return f"{READY} {url}"
+
+
+def announce_ready(url: str) -> None:
+    """Print the ready signal on stdout, flushed. Called once the socket accepts connections.
+
+    A reader that went away (a closed pipe, stdout closed) is no reason to stop serving.
+    """
+    stream = sys.stdout
+    if stream is None:  # started with stdout closed: nobody to tell
+        return
+    try:
+        stream.write(ready_line(url) + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def banner(app: MockApp, host: str, port: int) -> str:
     """What the server prints at start: where clients reach it, and how to point the clients at it."""
-    reach = "127.0.0.1" if host in WILDCARD_HOSTS else host
-    url = f"http://{reach}:{port}" if ":" not in reach else f"http://[{reach}]:{port}"
+    reach = _reach(host)
+    url = served_url(host, port)
     engine = app.engine
     lines = [f"mockserver: serving {engine.spec.title} on {url} ({len(engine.spec.operations)} operations)"]
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -440,6 +477,7 @@ def banner(app: MockApp, host: str, port: int) -> str:
         ]
     lines.append(f"  control plane: {url}/__mock__/ (health: {url}/__mock__/health)")
     lines.append(f"  inspector:     {url}/__mock__/ui")
+    lines.append(f"  ready signal:  '{ready_line(url)}' on stdout once connections are accepted")
     return "\n".join(lines)
 
 
@@ -471,12 +509,6 @@ def serve(args: argparse.Namespace) -> int:
     try:
         if settings.access_log != "off":
             app.listeners.append(_access_logger(settings.access_log))
-        sock = _bind(args.host, args.port)
-        print(banner(app, args.host, sock.getsockname()[1]), file=sys.stderr, flush=True)
-        quiet_dropped_connections()
-        limit_resource_logs()
-        raise_fd_limit()
-        tune_served_process()
         # loop/http "auto": uvloop and httptools when installed (the speed extra); the head-size
         # limit h11 enforces, with either parser.
         config = uvicorn.Config(
@@ -486,7 +518,16 @@ def serve(args: argparse.Namespace) -> int:
             access_log=False,
             **uvicorn_options(settings),
         )
-        _stoppable_server_class()(config).run(sockets=[sock])
+        # Listening before the banner: a client that waits for the banner is queued, not refused.
+        sock = _listen(args.host, args.port, config.backlog)
+        port = sock.getsockname()[1]  # the real one, with --port 0
+        print(banner(app, args.host, port), file=sys.stderr, flush=True)
+        quiet_dropped_connections()
+        limit_resource_logs()
+        raise_fd_limit()
+        tune_served_process()
+        url = served_url(args.host, port)
+        _stoppable_server_class()(config, on_ready=lambda: announce_ready(url)).run(sockets=[sock])
     finally:
         app.engine.close()
     return 0
@@ -515,7 +556,19 @@ def _stoppable_server_class() -> Any:
 
         (uvicorn's own handler raises the signal again once it has shut down, so the process
         would end by that signal instead.) A second SIGINT still forces the exit.
+
+        ``on_ready`` is called once uvicorn's startup is done (it serves the sockets), unless a
+        stop was asked for meanwhile.
         """
+
+        def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None] | None = None) -> None:
+            super().__init__(config)
+            self.on_ready = on_ready
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started and not self.should_exit and self.on_ready is not None:
+                self.on_ready()
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             if self.should_exit and sig == signal.SIGINT:
