@@ -50,7 +50,7 @@ class Parser(argparse.ArgumentParser):
         if choice:
             message += did_you_mean(choice["word"], re.findall(r"'([^']*)'", choice["choices"]))
         if message.startswith("the following arguments are required: COMMAND"):
-            message = f"no command given: use serve or check ({self.format_usage().strip()})"
+            message = f"no command given: use serve, check or spec-path ({self.format_usage().strip()})"
         where = self.prog.removeprefix("mockserver").strip()
         raise CliError(
             f"{where + ': ' if where else ''}{message} ('{self.prog} --help' tells more)", status=USAGE
@@ -174,6 +174,20 @@ def build_parser() -> argparse.ArgumentParser:
             "of a correct server today)"
         ),
     )
+    spec_path = commands.add_parser(
+        "spec-path",
+        help="print the path of the OpenAPI spec this installation serves (for other tools)",
+        description=(
+            "Print the path of the Ingestion API's OpenAPI document as installed with the package "
+            "(what mockserver serve and check use by default), for tools that take a spec file: "
+            'schemathesis run "$(mockserver spec-path)" --url http://127.0.0.1:8787 ...'
+        ),
+    )
+    spec_path.add_argument(
+        "--control",
+        action="store_true",
+        help="the control plane's document (/__mock__/) instead of the Ingestion API's",
+    )
     return parser
 
 
@@ -293,12 +307,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(args)
         if args.command == "check":
             return check(args)
+        if args.command == "spec-path":
+            return spec_path(args)
     except CliError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return exc.status
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+def spec_path(args: argparse.Namespace) -> int:
+    """Print the installed spec's path (the control plane's with ``--control``)."""
+    from mockserver.data import control_spec, ingestion_spec
+
+    try:
+        path = control_spec() if args.control else ingestion_spec()
+    except FileNotFoundError as exc:
+        raise CliError(_one_line(exc)) from None
+    print(path)
+    return 0
 
 
 def keys_from_flags(values: Sequence[str]) -> tuple[dict[str, Any], ...]:

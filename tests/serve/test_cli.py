@@ -73,8 +73,31 @@ def test_top_level_help_lists_the_commands() -> None:
     assert result.stdout.startswith("usage: mockserver")
     assert "serve" in result.stdout
     assert "check" in result.stdout
+    assert "spec-path" in result.stdout
     assert "Algolia Ingestion API" in result.stdout
     assert result.stderr == ""
+
+
+def test_spec_path_prints_the_installed_specs() -> None:
+    from mockserver.data import control_spec, ingestion_spec
+
+    ingestion = run_cli("spec-path")
+    assert (ingestion.returncode, ingestion.stderr, ingestion.stdout) == (0, "", f"{ingestion_spec()}\n")
+    control = run_cli("spec-path", "--control")
+    assert (control.returncode, control.stderr, control.stdout) == (0, "", f"{control_spec()}\n")
+    assert Path(ingestion.stdout.strip()).is_file() and Path(control.stdout.strip()).is_file()
+    assert "--control" in run_cli("spec-path", "--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("--contorl",), ("unknown option --contorl", "did you mean --control?")),
+        (("ingestion.yaml",), ("unexpected argument 'ingestion.yaml'",)),
+    ],
+)
+def test_spec_path_takes_no_other_argument(args: tuple[str, ...], fragments: tuple[str, ...]) -> None:
+    assert_one_line_error(run_cli("spec-path", *args), 2, "spec-path: ", *fragments)
 
 
 def test_serve_help_describes_every_option() -> None:
