@@ -104,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Serve the Ingestion API mock over HTTP until interrupted (Ctrl-C or SIGTERM stop it cleanly). "
             "State is kept per x-algolia-application-id; steer it under /__mock__/. Once it accepts "
             "connections it prints one line on stdout, 'mockserver ready URL' (nothing else goes "
-            "there): wait for it."
+            "there): wait for it. Exit status: 0 after a clean stop, 1 when it cannot start, 2 on a "
+            "usage error (a --spec that cannot be loaded included)."
         ),
         epilog=(
             "Sharing a server: with --app-id/--api-key the control plane needs those credentials too "
@@ -129,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--no-stateful runs the stateless cases only. It exits 0 only when every check passed "
             "and at least --min-coverage of the operations got a 2xx answer; it exits 1 when a "
             "check failed, when the server could not be reached, when it refused the credentials, "
-            "or when the coverage was lower; 2 on a usage error."
+            "or when the coverage was lower; 2 on a usage error (a --spec that cannot be loaded "
+            "included)."
         ),
     )
     check.add_argument(
@@ -562,15 +564,18 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _load_spec(path: str | None) -> Spec:
-    """The spec to serve or check; a file that cannot be read or is no OpenAPI document is one line."""
+    """The spec to serve or check; a file that cannot be read or is no OpenAPI document is a usage
+    error (exit status 2), in one line: ``--spec`` names the wrong file."""
     from mockserver.spec import load_spec
 
     try:
         return load_spec(path)
     except FileNotFoundError as exc:
-        raise CliError(f"no such file: {exc.filename}") from None
-    except Exception as exc:  # a broken YAML document, a malformed spec: one line, not a traceback
-        raise CliError(f"cannot load the spec: {type(exc).__name__}: {_one_line(exc)}") from None
+        raise CliError(f"--spec: no such file: {exc.filename}", status=USAGE) from None
+    except Exception as exc:  # unreadable, a broken YAML document, a malformed spec: not a traceback
+        raise CliError(
+            f"--spec: cannot load the spec: {type(exc).__name__}: {_one_line(exc)}", status=USAGE
+        ) from None
 
 
 def _stoppable_server_class() -> Any:
@@ -616,19 +621,22 @@ def check(args: argparse.Namespace) -> int:
             "mockserver check needs schemathesis and hypothesis: "
             "pip install 'ingestion-mockserver[strategies]'"
         ) from None
-    from mockserver.conformance import run_conformance
+    from mockserver.conformance import UnusableSpec, run_conformance
 
     spec = _load_spec(args.spec)
-    report = run_conformance(
-        args.url,
-        spec=spec,
-        app_id=args.app_id,
-        api_key=args.api_key,
-        max_examples=args.max_examples,
-        seed=args.seed,
-        stateful=args.stateful,
-        min_coverage=args.min_coverage,
-    )
+    try:
+        report = run_conformance(
+            args.url,
+            spec=spec,
+            app_id=args.app_id,
+            api_key=args.api_key,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            stateful=args.stateful,
+            min_coverage=args.min_coverage,
+        )
+    except UnusableSpec as exc:
+        raise CliError(f"--spec: {exc}", status=USAGE) from None
     report.credential_options = "--app-id and --api-key"
     report.coverage_option = "--min-coverage"
     if report.unreachable is not None or report.credentials_refused:

@@ -50,6 +50,10 @@ REFUSALS = frozenset({401, 403})
 REFUSAL_EVIDENCE = 3  # operations refused in a row (and no 2xx) after which the run stops
 
 
+class UnusableSpec(ValueError):
+    """The spec cannot be checked against: schemathesis cannot load it, or it has no operation."""
+
+
 @dataclass
 class ConformanceReport:
     """What a conformance run did and saw, and its verdict (``ok``, ``failures``, ``render()``).
@@ -266,6 +270,8 @@ def run_conformance(
     By default it runs the stateless cases of every operation and then the linked sequences
     (``stateful=False`` runs the stateless cases only). See :class:`ConformanceReport` for the
     verdict; ``min_coverage`` is the share of the operations that must get a 2xx answer.
+    A spec schemathesis cannot load, or one without operations, is an :class:`UnusableSpec`
+    (before the server is contacted).
     """
     import schemathesis
     from schemathesis import GenerationMode
@@ -283,6 +289,8 @@ def run_conformance(
     unknown = sorted(set(operations or ()) - set(loaded.operations))
     if unknown:
         raise ValueError(f"operations: {unknown} are not operationIds of the spec")
+    if not loaded.operations:
+        raise UnusableSpec(f"{loaded.path or 'the spec'}: it has no operation to check")
     report = ConformanceReport(
         target=url or f"in-process app {type(app).__name__}",
         stateful=stateful,
@@ -290,6 +298,13 @@ def run_conformance(
         min_coverage=min_coverage,
         max_examples=max_examples,
     )
+    # A copy: schemathesis fills in the document it is given (``links: {}`` on every response),
+    # and ``loaded`` is the process's cached spec, the one every mock here is built from.
+    try:
+        schema = schemathesis.openapi.from_dict(copy.deepcopy(loaded.document))
+    except Exception as exc:  # schemathesis's LoaderError: no version, an unsupported one...
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise UnusableSpec(f"{loaded.path or 'the spec'}: schemathesis cannot load it: {reason}") from None
     if url is not None:
         report.unreachable = _unreachable(url)
         if report.unreachable is not None:
@@ -303,9 +318,6 @@ def run_conformance(
     if url is not None:
         call_kwargs["base_url"] = url.rstrip("/")
 
-    # A copy: schemathesis fills in the document it is given (``links: {}`` on every response),
-    # and ``loaded`` is the process's cached spec, the one every mock here is built from.
-    schema = schemathesis.openapi.from_dict(copy.deepcopy(loaded.document))
     if app is not None:
         schema.app = app
     wanted = set(operations) if operations is not None else None

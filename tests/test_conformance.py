@@ -10,8 +10,14 @@ from starlette.testclient import TestClient
 
 from mockserver import create_app, load_spec
 from mockserver.cli import main
-from mockserver.conformance import ConformanceReport, assert_conformance, run_conformance
+from mockserver.conformance import (
+    ConformanceReport,
+    UnusableSpec,
+    assert_conformance,
+    run_conformance,
+)
 from mockserver.http.live_server import LiveServer
+from mockserver.spec import Spec
 
 HEADERS = {"x-algolia-application-id": "conformance", "x-algolia-api-key": "conformance-key"}
 
@@ -105,6 +111,14 @@ def test_the_report_shows_coverage_and_the_statuses_per_operation() -> None:
     assert f"coverage:   {len(report.covered)} of 2 operations got a 2xx" in text
     assert any(line.split()[:2] == ["listSources", "200"] for line in text.splitlines())
     assert text.splitlines()[-1].startswith("PASSED: no failures; coverage ")
+
+
+def test_a_spec_schemathesis_cannot_load_or_without_operations_is_refused_first() -> None:
+    no_version = {"info": {"title": "t", "version": "1"}, "paths": {"/x": {"get": {"responses": {}}}}}
+    with pytest.raises(UnusableSpec, match=r"schemathesis cannot load it: .*Open API version"):
+        run_conformance("http://127.0.0.1:1", spec=Spec(no_version))  # refused before the URL is tried
+    with pytest.raises(UnusableSpec, match="it has no operation to check"):
+        run_conformance(app=create_app(), spec=Spec({"openapi": "3.1.0", "paths": {}}))
 
 
 def test_unknown_operations_and_bad_shares_are_refused() -> None:

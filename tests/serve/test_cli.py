@@ -147,25 +147,70 @@ def test_busy_port_is_a_one_line_error() -> None:
     assert_one_line_error(result, 1, f"127.0.0.1:{port}", "already in use")
 
 
-def test_missing_spec_file_is_a_one_line_error(tmp_path: Path) -> None:
+# A --spec that cannot be used is a usage error (README: 2) for both commands, told before anything
+# else happens: check does not contact the server (a closed port would make it exit 1).
+SPEC_COMMANDS = {
+    "serve": ("serve", "--port", "0"),
+    "check": ("check", "--url", "http://127.0.0.1:1", "--max-examples", "1"),
+}
+UNUSABLE_SPECS = {
+    "broken-yaml": ("openapi: 3.1.0\npaths: {/pets: [unclosed\n", "spec"),
+    "not-openapi": ("just: a mapping\n", "not an OpenAPI document"),
+    "a-list": ("- a\n- list\n", "not an OpenAPI document"),
+    "binary": ("\x00\x01\x02", "cannot load the spec"),
+    "dangling-ref": (
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n"
+        "      responses: {'200': {$ref: '#/components/responses/Nope'}}\n",
+        "$ref '#/components/responses/Nope' points to nothing: there is no 'components'",
+    ),
+}
+
+
+@pytest.mark.parametrize("command", SPEC_COMMANDS)
+def test_a_missing_spec_file_is_a_usage_error(tmp_path: Path, command: str) -> None:
     missing = tmp_path / "nowhere.yaml"
-    result = run_cli("serve", "--port", "0", "--spec", str(missing))
-    assert_one_line_error(result, 1, "nowhere.yaml")
+    result = run_cli(*SPEC_COMMANDS[command], "--spec", str(missing))
+    assert_one_line_error(result, 2, "--spec: no such file", "nowhere.yaml")
+
+
+@pytest.mark.parametrize("command", SPEC_COMMANDS)
+def test_an_unreadable_spec_is_a_usage_error(tmp_path: Path, command: str) -> None:
+    result = run_cli(*SPEC_COMMANDS[command], "--spec", str(tmp_path))  # a folder: cannot be read
+    assert_one_line_error(result, 2, "--spec: cannot load the spec", "Is a directory")
+
+
+@pytest.mark.parametrize("command", SPEC_COMMANDS)
+@pytest.mark.parametrize("name", UNUSABLE_SPECS)
+def test_a_spec_that_is_no_openapi_document_is_a_usage_error(tmp_path: Path, command: str, name: str) -> None:
+    content, fragment = UNUSABLE_SPECS[name]
+    spec = tmp_path / "bad-spec.yaml"
+    spec.write_text(content, encoding="utf-8")
+    result = run_cli(*SPEC_COMMANDS[command], "--spec", str(spec))
+    assert_one_line_error(result, 2, "--spec: ", fragment)
 
 
 @pytest.mark.parametrize(
-    "content",
+    ("content", "fragments"),
     [
-        pytest.param("openapi: 3.1.0\npaths: {/pets: [unclosed\n", id="broken-yaml"),
-        pytest.param("just: a mapping\n", id="not-openapi"),
-        pytest.param("- a\n- list\n", id="a-list"),
+        pytest.param(
+            "paths:\n  /x:\n    get:\n      responses: {'200': {description: ok}}\n",
+            ("schemathesis cannot load it", "Open API version"),
+            id="no-openapi-version",
+        ),
+        pytest.param(
+            "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n",
+            ("it has no operation to check",),
+            id="no-operation",
+        ),
     ],
 )
-def test_bad_spec_file_is_a_one_line_error(tmp_path: Path, content: str) -> None:
-    spec = tmp_path / "bad-spec.yaml"
+def test_a_spec_check_cannot_check_against_is_a_usage_error(
+    tmp_path: Path, content: str, fragments: tuple[str, ...]
+) -> None:
+    spec = tmp_path / "thin-spec.yaml"
     spec.write_text(content, encoding="utf-8")
-    result = run_cli("serve", "--port", "0", "--spec", str(spec))
-    assert_one_line_error(result, 1, "spec")
+    result = run_cli(*SPEC_COMMANDS["check"], "--spec", str(spec))
+    assert_one_line_error(result, 2, "--spec: ", str(spec), *fragments)
 
 
 def test_missing_fixture_file_is_a_one_line_error(tmp_path: Path) -> None:
