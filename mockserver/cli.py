@@ -10,8 +10,9 @@ import logging
 import re
 import socket
 import sys
+import time
 from collections.abc import Callable, Collection, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from mockserver.conformance import DEFAULT_MIN_COVERAGE
 from mockserver.flags import (
@@ -29,6 +30,7 @@ from mockserver.flags import (
 )
 
 if TYPE_CHECKING:
+    from mockserver.conformance import Progress
     from mockserver.engine.journal import Call
     from mockserver.http.app import MockApp
     from mockserver.settings import MockSettings
@@ -131,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
             "and at least --min-coverage of the operations got a 2xx answer; it exits 1 when a "
             "check failed, when the server could not be reached, when it refused the credentials, "
             "or when the coverage was lower; 2 on a usage error (a --spec that cannot be loaded "
-            "included)."
+            "included). While it runs it tells its progress on stderr, at most once a second."
         ),
     )
     check.add_argument(
@@ -612,6 +614,52 @@ def _stoppable_server_class() -> Any:
     return StoppableServer
 
 
+PROGRESS_INTERVAL = 1.0  # seconds: at most one progress line a second (and the last one)
+_PHASES = {"stateless": "stateless cases", "stateful": "linked sequences", "done": "done"}
+
+
+class ProgressLine:
+    """``mockserver check``'s progress on stderr, one line at a time, at most once per
+    ``interval`` seconds, and always the line that says the run is done.
+
+    ``clock`` (seconds, monotonic) is injectable so the throttling can be tested without waiting.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO | None,
+        interval: float = PROGRESS_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream = stream
+        self.interval = interval
+        self.clock = clock
+        self.last: float | None = None
+
+    def __call__(self, progress: Progress) -> None:
+        now = self.clock()
+        if progress.phase != "done" and self.last is not None and now - self.last < self.interval:
+            return
+        self.last = now
+        if self.stream is None:
+            return
+        try:
+            self.stream.write(progress_line(progress) + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):  # stderr gone: the report still goes to stdout
+            self.stream = None
+
+
+def progress_line(progress: Progress) -> str:
+    """``mockserver check: 12/59 operations, 236 requests, 0 failures, 14 s elapsed (stateless cases)``."""
+    failures = f"{progress.failures} failure{'' if progress.failures == 1 else 's'}"
+    return (
+        f"mockserver check: {progress.operations_done}/{progress.operations} operations, "
+        f"{progress.requests} requests, {failures}, {progress.elapsed:.0f} s elapsed "
+        f"({_PHASES.get(progress.phase, progress.phase)})"
+    )
+
+
 def check(args: argparse.Namespace) -> int:
     try:
         import hypothesis  # noqa: F401
@@ -634,6 +682,7 @@ def check(args: argparse.Namespace) -> int:
             seed=args.seed,
             stateful=args.stateful,
             min_coverage=args.min_coverage,
+            progress=ProgressLine(sys.stderr),
         )
     except UnusableSpec as exc:
         raise CliError(f"--spec: {exc}", status=USAGE) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import socket
 
 import pytest
@@ -12,6 +13,7 @@ from mockserver import create_app, load_spec
 from mockserver.cli import main
 from mockserver.conformance import (
     ConformanceReport,
+    Progress,
     UnusableSpec,
     assert_conformance,
     run_conformance,
@@ -111,6 +113,28 @@ def test_the_report_shows_coverage_and_the_statuses_per_operation() -> None:
     assert f"coverage:   {len(report.covered)} of 2 operations got a 2xx" in text
     assert any(line.split()[:2] == ["listSources", "200"] for line in text.splitlines())
     assert text.splitlines()[-1].startswith("PASSED: no failures; coverage ")
+
+
+def test_progress_is_told_after_every_request_and_once_done() -> None:
+    seen: list[Progress] = []
+    app = create_app(faults=[{"operation": "getDestination", "status": 500}])  # failures to count
+    report = run_conformance(
+        app=app,
+        operations=["createDestination", "getDestination"],
+        max_examples=3,
+        stateful_examples=2,
+        progress=seen.append,
+    )
+    assert report.stateful and report.stateful_steps > 0 and report.findings
+    *running, last = seen
+    assert [p.phase for p in running].count("stateful") == report.stateful_steps
+    assert sum(1 for p in running if p.phase == "stateless") >= report.total_cases  # each request, each op
+    assert (last.phase, last.operations_done, last.operations) == ("done", 2, 2)
+    assert last.requests == report.total_cases + report.stateful_steps
+    assert last.failures == sum(f.count for f in report.findings) + len(report.errors) > 0
+    for earlier, later in itertools.pairwise(seen):
+        assert earlier.operations_done <= later.operations_done and earlier.requests <= later.requests
+        assert earlier.failures <= later.failures and earlier.elapsed <= later.elapsed
 
 
 def test_a_spec_schemathesis_cannot_load_or_without_operations_is_refused_first() -> None:

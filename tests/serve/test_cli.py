@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -50,12 +51,19 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+PROGRESS = re.compile(
+    r"^mockserver check: \d+/\d+ operations, \d+ requests, \d+ failures?, \d+ s elapsed "
+    r"\((stateless cases|linked sequences|done)\)$"
+)
+
+
 def assert_one_line_error(result: subprocess.CompletedProcess[str], status: int, *fragments: str) -> str:
-    """The command failed with ``status`` and said why on exactly one line, with no traceback."""
+    """The command failed with ``status`` and said why on exactly one line, with no traceback
+    (``mockserver check``'s progress lines before it aside)."""
     output = result.stderr + result.stdout
     assert result.returncode == status, output
     assert "Traceback" not in output, output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    lines = [line for line in result.stderr.splitlines() if line.strip() and not PROGRESS.match(line)]
     assert len(lines) == 1, f"expected a one-line error, got:\n{result.stderr}"
     line = lines[0]
     assert line.startswith("mockserver: "), line
