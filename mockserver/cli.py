@@ -11,8 +11,9 @@ import os
 import re
 import socket
 import sys
-from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+import time
+from collections.abc import Callable, Collection, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from mockserver.conformance import DEFAULT_MIN_COVERAGE
 from mockserver.flags import (
@@ -30,6 +31,7 @@ from mockserver.flags import (
 )
 
 if TYPE_CHECKING:
+    from mockserver.conformance import Progress
     from mockserver.engine.journal import Call
     from mockserver.http.app import MockApp
     from mockserver.settings import MockSettings
@@ -104,7 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the mock over HTTP",
         description=(
             "Serve the Ingestion API mock over HTTP until interrupted (Ctrl-C or SIGTERM stop it cleanly). "
-            "State is kept per x-algolia-application-id; steer it under /__mock__/."
+            "State is kept per x-algolia-application-id; steer it under /__mock__/. Once it accepts "
+            "connections it prints one line on stdout, 'mockserver ready URL' (nothing else goes "
+            "there): wait for it. Exit status: 0 after a clean stop, 1 when it cannot start, 2 on a "
+            "usage error (a --spec that cannot be loaded included)."
         ),
         epilog=(
             "Sharing a server: with --app-id/--api-key the control plane needs those credentials too "
@@ -129,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
             "--no-stateful runs the stateless cases only. It exits 0 only when every check passed "
             "and at least --min-coverage of the operations got a 2xx answer; it exits 1 when a "
             "check failed, when the server could not be reached, when it refused the credentials, "
-            "or when the coverage was lower; 2 on a usage error."
+            "or when the coverage was lower; 2 on a usage error (a --spec that cannot be loaded "
+            "included). While it runs it tells its progress on stderr, at most once a second."
         ),
     )
     check.add_argument(
@@ -175,6 +181,20 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     add_spec_diff_command(commands)
+    spec_path = commands.add_parser(
+        "spec-path",
+        help="print the path of the OpenAPI spec this installation serves (for other tools)",
+        description=(
+            "Print the path of the Ingestion API's OpenAPI document as installed with the package "
+            "(what mockserver serve and check use by default), for tools that take a spec file: "
+            'schemathesis run "$(mockserver spec-path)" --url http://127.0.0.1:8787 ...'
+        ),
+    )
+    spec_path.add_argument(
+        "--control",
+        action="store_true",
+        help="the control plane's document (/__mock__/) instead of the Ingestion API's",
+    )
     return parser
 
 
@@ -332,12 +352,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check(args)
         if args.command == "spec-diff":
             return spec_diff(args)
+        if args.command == "spec-path":
+            return spec_path(args)
     except CliError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return exc.status
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+def spec_path(args: argparse.Namespace) -> int:
+    """Print the installed spec's path (the control plane's with ``--control``)."""
+    from mockserver.data import control_spec, ingestion_spec
+
+    try:
+        path = control_spec() if args.control else ingestion_spec()
+    except FileNotFoundError as exc:
+        raise CliError(_one_line(exc)) from None
+    print(path)
+    return 0
 
 
 def keys_from_flags(values: Sequence[str]) -> tuple[dict[str, Any], ...]:
@@ -431,12 +465,15 @@ def _printable(text: str) -> str:
     return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def _listen(host: str, port: int, backlog: int) -> socket.socket:
+    """A socket bound to ``host:port`` and listening: from now on a client's connection is queued
+    (and served once uvicorn runs), never refused."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # so asyncio sets TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(backlog)
     except OSError as exc:
         sock.close()
         reason = "the address is already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
@@ -449,12 +486,45 @@ def _one_line(exc: BaseException) -> str:
 
 
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+BACKLOG = 2048  # uvicorn's default listen backlog
+READY = "mockserver ready"  # the ready signal: this, a space and the URL, one line on stdout
+
+
+def _reach(host: str) -> str:
+    """The address a client on this machine uses for a server listening on ``host``."""
+    return "127.0.0.1" if host in WILDCARD_HOSTS else host
+
+
+def served_url(host: str, port: int) -> str:
+    """The URL clients on this machine reach a server listening on ``host:port`` at."""
+    reach = _reach(host)
+    return f"http://{reach}:{port}" if ":" not in reach else f"http://[{reach}]:{port}"
+
+
+def ready_line(url: str) -> str:
+    """The ready signal's line (without its newline): ``mockserver ready http://127.0.0.1:8787``."""
+    return f"{READY} {url}"
+
+
+def announce_ready(url: str) -> None:
+    """Print the ready signal on stdout, flushed. Called once the socket accepts connections.
+
+    A reader that went away (a closed pipe, stdout closed) is no reason to stop serving.
+    """
+    stream = sys.stdout
+    if stream is None:  # started with stdout closed: nobody to tell
+        return
+    try:
+        stream.write(ready_line(url) + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def banner(app: MockApp, host: str, port: int) -> str:
     """What the server prints at start: where clients reach it, and how to point the clients at it."""
-    reach = "127.0.0.1" if host in WILDCARD_HOSTS else host
-    url = f"http://{reach}:{port}" if ":" not in reach else f"http://[{reach}]:{port}"
+    reach = _reach(host)
+    url = served_url(host, port)
     engine = app.engine
     lines = [f"mockserver: serving {engine.spec.title} on {url} ({len(engine.spec.operations)} operations)"]
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -481,6 +551,7 @@ def banner(app: MockApp, host: str, port: int) -> str:
         ]
     lines.append(f"  control plane: {url}/__mock__/ (health: {url}/__mock__/health)")
     lines.append(f"  inspector:     {url}/__mock__/ui")
+    lines.append(f"  ready signal:  '{ready_line(url)}' on stdout once connections are accepted")
     return "\n".join(lines)
 
 
@@ -506,17 +577,27 @@ def serve(args: argparse.Namespace) -> int:
     try:
         if settings.access_log != "off":
             app.listeners.append(_access_logger(settings.access_log))
-        sock = _bind(args.host, args.port)
-        print(banner(app, args.host, sock.getsockname()[1]), file=sys.stderr, flush=True)
-        serve_asgi(app, sock, settings, args.log_level)
+        # Listening before the banner: a client that waits for the banner is queued, not refused.
+        sock = _listen(args.host, args.port, BACKLOG)
+        port = sock.getsockname()[1]  # the real one, with --port 0
+        print(banner(app, args.host, port), file=sys.stderr, flush=True)
+        url = served_url(args.host, port)
+        serve_asgi(app, sock, settings, args.log_level, on_ready=lambda: announce_ready(url))
     finally:
         app.engine.close()
     return 0
 
 
-def serve_asgi(app: Any, sock: socket.socket, settings: MockSettings, log_level: str) -> None:
+def serve_asgi(
+    app: Any,
+    sock: socket.socket,
+    settings: MockSettings,
+    log_level: str,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
     """Serve the ASGI ``app`` on ``sock`` until told to stop, as ``mockserver serve`` does: this
-    process tuned for serving, one uvicorn worker, the connection settings of ``settings``.
+    process tuned for serving, one uvicorn worker, the connection settings of ``settings``;
+    ``on_ready`` is called once connections are served.
 
     (The benchmarks serve their baseline apps through this very function, so that a comparison with
     the mock measures the apps, not two ways of serving them.)
@@ -541,19 +622,22 @@ def serve_asgi(app: Any, sock: socket.socket, settings: MockSettings, log_level:
         access_log=False,
         **uvicorn_options(settings),
     )
-    _stoppable_server_class()(config).run(sockets=[sock])
+    _stoppable_server_class()(config, on_ready=on_ready).run(sockets=[sock])
 
 
 def _load_spec(path: str | None) -> Spec:
-    """The spec to serve or check; a file that cannot be read or is no OpenAPI document is one line."""
+    """The spec to serve or check; a file that cannot be read or is no OpenAPI document is a usage
+    error (exit status 2), in one line: ``--spec`` names the wrong file."""
     from mockserver.spec import load_spec
 
     try:
         return load_spec(path)
     except FileNotFoundError as exc:
-        raise CliError(f"no such file: {exc.filename}") from None
-    except Exception as exc:  # a broken YAML document, a malformed spec: one line, not a traceback
-        raise CliError(f"cannot load the spec: {type(exc).__name__}: {_one_line(exc)}") from None
+        raise CliError(f"--spec: no such file: {exc.filename}", status=USAGE) from None
+    except Exception as exc:  # unreadable, a broken YAML document, a malformed spec: not a traceback
+        raise CliError(
+            f"--spec: cannot load the spec: {type(exc).__name__}: {_one_line(exc)}", status=USAGE
+        ) from None
 
 
 def _stoppable_server_class() -> Any:
@@ -567,7 +651,19 @@ def _stoppable_server_class() -> Any:
 
         (uvicorn's own handler raises the signal again once it has shut down, so the process
         would end by that signal instead.) A second SIGINT still forces the exit.
+
+        ``on_ready`` is called once uvicorn's startup is done (it serves the sockets), unless a
+        stop was asked for meanwhile.
         """
+
+        def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None] | None = None) -> None:
+            super().__init__(config)
+            self.on_ready = on_ready
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started and not self.should_exit and self.on_ready is not None:
+                self.on_ready()
 
         def handle_exit(self, sig: int, frame: Any) -> None:
             if self.should_exit and sig == signal.SIGINT:
@@ -576,6 +672,52 @@ def _stoppable_server_class() -> Any:
                 self.should_exit = True
 
     return StoppableServer
+
+
+PROGRESS_INTERVAL = 1.0  # seconds: at most one progress line a second (and the last one)
+_PHASES = {"stateless": "stateless cases", "stateful": "linked sequences", "done": "done"}
+
+
+class ProgressLine:
+    """``mockserver check``'s progress on stderr, one line at a time, at most once per
+    ``interval`` seconds, and always the line that says the run is done.
+
+    ``clock`` (seconds, monotonic) is injectable so the throttling can be tested without waiting.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO | None,
+        interval: float = PROGRESS_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stream = stream
+        self.interval = interval
+        self.clock = clock
+        self.last: float | None = None
+
+    def __call__(self, progress: Progress) -> None:
+        now = self.clock()
+        if progress.phase != "done" and self.last is not None and now - self.last < self.interval:
+            return
+        self.last = now
+        if self.stream is None:
+            return
+        try:
+            self.stream.write(progress_line(progress) + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):  # stderr gone: the report still goes to stdout
+            self.stream = None
+
+
+def progress_line(progress: Progress) -> str:
+    """``mockserver check: 12/59 operations, 236 requests, 0 failures, 14 s elapsed (stateless cases)``."""
+    failures = f"{progress.failures} failure{'' if progress.failures == 1 else 's'}"
+    return (
+        f"mockserver check: {progress.operations_done}/{progress.operations} operations, "
+        f"{progress.requests} requests, {failures}, {progress.elapsed:.0f} s elapsed "
+        f"({_PHASES.get(progress.phase, progress.phase)})"
+    )
 
 
 def check(args: argparse.Namespace) -> int:
@@ -587,19 +729,23 @@ def check(args: argparse.Namespace) -> int:
             "mockserver check needs schemathesis and hypothesis: "
             "pip install 'ingestion-mockserver[strategies]'"
         ) from None
-    from mockserver.conformance import run_conformance
+    from mockserver.conformance import UnusableSpec, run_conformance
 
     spec = _load_spec(args.spec)
-    report = run_conformance(
-        args.url,
-        spec=spec,
-        app_id=args.app_id,
-        api_key=args.api_key,
-        max_examples=args.max_examples,
-        seed=args.seed,
-        stateful=args.stateful,
-        min_coverage=args.min_coverage,
-    )
+    try:
+        report = run_conformance(
+            args.url,
+            spec=spec,
+            app_id=args.app_id,
+            api_key=args.api_key,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            stateful=args.stateful,
+            min_coverage=args.min_coverage,
+            progress=ProgressLine(sys.stderr),
+        )
+    except UnusableSpec as exc:
+        raise CliError(f"--spec: {exc}", status=USAGE) from None
     report.credential_options = "--app-id and --api-key"
     report.coverage_option = "--min-coverage"
     if report.unreachable is not None or report.credentials_refused:

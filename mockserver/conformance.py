@@ -18,7 +18,7 @@ import copy
 import socket
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,23 @@ class Finding:
 DEFAULT_MIN_COVERAGE = 0.2
 REFUSALS = frozenset({401, 403})
 REFUSAL_EVIDENCE = 3  # operations refused in a row (and no 2xx) after which the run stops
+
+
+class UnusableSpec(ValueError):
+    """The spec cannot be checked against: schemathesis cannot load it, or it has no operation."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a conformance run is, given to ``run_conformance(progress=...)`` after every request
+    (and once more when the run is done): ``phase`` is "stateless", "stateful" or "done"."""
+
+    phase: str
+    operations_done: int  # operations whose stateless cases have all run
+    operations: int  # operations to test
+    requests: int  # sent so far, stateless and in linked sequences
+    failures: int  # failed checks so far (each time), errors and requests that got no answer
+    elapsed: float  # seconds since the run started
 
 
 @dataclass
@@ -260,12 +277,16 @@ def run_conformance(
     stateful_examples: int = 10,
     operations: Iterable[str] | None = None,
     min_coverage: float = DEFAULT_MIN_COVERAGE,
+    progress: Callable[[Progress], None] | None = None,
 ) -> ConformanceReport:
     """Run the spec's contract against the server at ``url`` or the ASGI ``app``.
 
     By default it runs the stateless cases of every operation and then the linked sequences
     (``stateful=False`` runs the stateless cases only). See :class:`ConformanceReport` for the
     verdict; ``min_coverage`` is the share of the operations that must get a 2xx answer.
+    ``progress`` is called with a :class:`Progress` after every request and when the run is done
+    (throttling is the caller's). A spec schemathesis cannot load, or one without operations, is
+    an :class:`UnusableSpec` (before the server is contacted).
     """
     import schemathesis
     from schemathesis import GenerationMode
@@ -283,6 +304,8 @@ def run_conformance(
     unknown = sorted(set(operations or ()) - set(loaded.operations))
     if unknown:
         raise ValueError(f"operations: {unknown} are not operationIds of the spec")
+    if not loaded.operations:
+        raise UnusableSpec(f"{loaded.path or 'the spec'}: it has no operation to check")
     report = ConformanceReport(
         target=url or f"in-process app {type(app).__name__}",
         stateful=stateful,
@@ -290,6 +313,13 @@ def run_conformance(
         min_coverage=min_coverage,
         max_examples=max_examples,
     )
+    # A copy: schemathesis fills in the document it is given (``links: {}`` on every response),
+    # and ``loaded`` is the process's cached spec, the one every mock here is built from.
+    try:
+        schema = schemathesis.openapi.from_dict(copy.deepcopy(loaded.document))
+    except Exception as exc:  # schemathesis's LoaderError: no version, an unsupported one...
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise UnusableSpec(f"{loaded.path or 'the spec'}: schemathesis cannot load it: {reason}") from None
     if url is not None:
         report.unreachable = _unreachable(url)
         if report.unreachable is not None:
@@ -303,14 +333,28 @@ def run_conformance(
     if url is not None:
         call_kwargs["base_url"] = url.rstrip("/")
 
-    # A copy: schemathesis fills in the document it is given (``links: {}`` on every response),
-    # and ``loaded`` is the process's cached spec, the one every mock here is built from.
-    schema = schemathesis.openapi.from_dict(copy.deepcopy(loaded.document))
     if app is not None:
         schema.app = app
     wanted = set(operations) if operations is not None else None
     findings: dict[tuple[str, str, str], Finding] = {}
     validators = RequestValidators(loaded)
+    to_test = len(wanted) if wanted is not None else len(loaded.operations)
+    sent = [0]  # stateless requests so far
+
+    def tell(phase: str) -> None:
+        if progress is None:
+            return
+        failures = sum(f.count for f in findings.values()) + len(report.errors)
+        progress(
+            Progress(
+                phase=phase,
+                operations_done=len(report.cases),
+                operations=to_test,
+                requests=sent[0] + report.stateful_steps,
+                failures=failures + sum(report.unanswered.values()),
+                elapsed=time.perf_counter() - started,
+            )
+        )
 
     def record(error: BaseException, case: Any, label: str) -> None:
         failures = error.exceptions if isinstance(error, BaseExceptionGroup) else (error,)
@@ -360,23 +404,27 @@ def run_conformance(
 
             def on_case(case: Any, label: str = label, op_id: str = op_id, count: list[int] = count) -> None:
                 count[0] += 1
+                sent[0] += 1
                 try:
                     response = case.call(**call_kwargs)
                 except _transport_errors() as exc:
                     report.unanswered[op_id] = report.unanswered.get(op_id, 0) + 1
                     report.unanswered_reason = _transport_reason(exc)
+                    tell("stateless")
                     return
                 report.saw(op_id, response.status_code)
                 try:
                     case.validate_response(response, headers=headers)
                 except (AssertionError, BaseExceptionGroup) as error:
                     record(error, case, label)
+                tell("stateless")
 
             try:
                 _stateless(strategy, on_case, max_examples, seed, arrays, known)
             except Exception as exc:
                 report.errors.append(f"{label}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
         report.cases[op_id] = count[0]
+        tell("stateless")
         if len(report.operations) >= REFUSAL_EVIDENCE and report.credentials_refused:
             break  # the other operations would be refused too: say so now
 
@@ -386,9 +434,19 @@ def run_conformance(
     elif stateful and not report.credentials_refused:
         report.links = _count_links(loaded.document)
         machine_schema = schema if wanted is None else schema.include(operation_id=sorted(wanted))
-        _run_stateful(machine_schema, report, record, call_kwargs, stateful_examples, seed, headers)
+        _run_stateful(
+            machine_schema,
+            report,
+            record,
+            call_kwargs,
+            stateful_examples,
+            seed,
+            headers,
+            on_step=lambda: tell("stateful"),
+        )
     report.findings = list(findings.values())
     report.elapsed = time.perf_counter() - started
+    tell("done")
     return report
 
 
@@ -447,6 +505,7 @@ def _run_stateful(
     examples: int,
     seed: int,
     headers: dict[str, str],
+    on_step: Callable[[], None] = lambda: None,
 ) -> None:
     from hypothesis import HealthCheck, Phase, settings
     from hypothesis.stateful import run_state_machine_as_test
@@ -474,6 +533,8 @@ def _run_stateful(
             except (AssertionError, BaseExceptionGroup) as error:
                 op_id = case.operation.definition.raw.get("operationId", case.operation.label)
                 record(error, case, f"{op_id} ({case.operation.label}, in a linked sequence)")
+            finally:
+                on_step()
 
     config = settings(
         max_examples=examples,

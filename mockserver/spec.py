@@ -161,7 +161,11 @@ def _lookup(root: dict[str, Any], pointer: str) -> Any:
         raise ValueError(f"only local references are supported, not {pointer!r}")
     node: Any = root
     for part in pointer[2:].split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
+        key = part.replace("~1", "/").replace("~0", "~")
+        try:
+            node = node[int(key) if isinstance(node, list) else key]
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise ValueError(f"$ref {pointer!r} points to nothing: there is no {key!r}") from None
     return node
 
 

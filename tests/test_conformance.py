@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import socket
 
 import pytest
@@ -10,8 +11,15 @@ from starlette.testclient import TestClient
 
 from mockserver import create_app, load_spec
 from mockserver.cli import main
-from mockserver.conformance import ConformanceReport, assert_conformance, run_conformance
+from mockserver.conformance import (
+    ConformanceReport,
+    Progress,
+    UnusableSpec,
+    assert_conformance,
+    run_conformance,
+)
 from mockserver.http.live_server import LiveServer
+from mockserver.spec import Spec
 
 HEADERS = {"x-algolia-application-id": "conformance", "x-algolia-api-key": "conformance-key"}
 
@@ -105,6 +113,36 @@ def test_the_report_shows_coverage_and_the_statuses_per_operation() -> None:
     assert f"coverage:   {len(report.covered)} of 2 operations got a 2xx" in text
     assert any(line.split()[:2] == ["listSources", "200"] for line in text.splitlines())
     assert text.splitlines()[-1].startswith("PASSED: no failures; coverage ")
+
+
+def test_progress_is_told_after_every_request_and_once_done() -> None:
+    seen: list[Progress] = []
+    app = create_app(faults=[{"operation": "getDestination", "status": 500}])  # failures to count
+    report = run_conformance(
+        app=app,
+        operations=["createDestination", "getDestination"],
+        max_examples=3,
+        stateful_examples=2,
+        progress=seen.append,
+    )
+    assert report.stateful and report.stateful_steps > 0 and report.findings
+    *running, last = seen
+    assert [p.phase for p in running].count("stateful") == report.stateful_steps
+    assert sum(1 for p in running if p.phase == "stateless") >= report.total_cases  # each request, each op
+    assert (last.phase, last.operations_done, last.operations) == ("done", 2, 2)
+    assert last.requests == report.total_cases + report.stateful_steps
+    assert last.failures == sum(f.count for f in report.findings) + len(report.errors) > 0
+    for earlier, later in itertools.pairwise(seen):
+        assert earlier.operations_done <= later.operations_done and earlier.requests <= later.requests
+        assert earlier.failures <= later.failures and earlier.elapsed <= later.elapsed
+
+
+def test_a_spec_schemathesis_cannot_load_or_without_operations_is_refused_first() -> None:
+    no_version = {"info": {"title": "t", "version": "1"}, "paths": {"/x": {"get": {"responses": {}}}}}
+    with pytest.raises(UnusableSpec, match=r"schemathesis cannot load it: .*Open API version"):
+        run_conformance("http://127.0.0.1:1", spec=Spec(no_version))  # refused before the URL is tried
+    with pytest.raises(UnusableSpec, match="it has no operation to check"):
+        run_conformance(app=create_app(), spec=Spec({"openapi": "3.1.0", "paths": {}}))
 
 
 def test_unknown_operations_and_bad_shares_are_refused() -> None:

@@ -176,6 +176,10 @@ def test_wheel_installs_and_serves(tmp_path: Path) -> None:
     assert mockserver.exists(), f"no console script at {mockserver}"
     help_text = _run([mockserver, "--help"], tmp_path, 60, "mockserver --help")
     assert "serve" in help_text
+    # What README hands to schemathesis: the installed copy (a pip user has no spec/ folder).
+    printed = _run([mockserver, "spec-path"], tmp_path, 60, "mockserver spec-path").strip()
+    assert printed.startswith(str(env_dir)) and printed.endswith(BUNDLED_SPEC), printed
+    assert Path(printed).is_file(), printed
 
     port = _free_port()
     log = tmp_path / "mockserver.log"

@@ -1,12 +1,14 @@
 """The shipped spec, as it is, passes schemathesis's own command line against a served mock.
 
-No rewritten spec and no excluded check: ``schemathesis run spec/ingestion.yaml --url URL
---checks all``, exactly as a user would type it, against a real ``mockserver serve`` process.
+No rewritten spec and no excluded check: README's ``schemathesis run "$(mockserver spec-path)"
+--url URL --checks all ...``, as a user would type it (only the URL is the served mock's, and a
+small ``--max-examples`` is added), against a real ``mockserver serve`` process.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -17,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from mockserver.spec import bundled_spec_path
-from tests.serve.conftest import CREDENTIALS, Served, start_mockserver
+from tests.readme import readme
+from tests.serve.conftest import Served, mockserver_command, start_mockserver
 
 MAX_EXAMPLES = 6  # per operation and phase: keeps the run near a minute on a loaded 2-core machine
 SEED = 2
@@ -44,17 +47,39 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         server.stop(signal.SIGTERM)
 
 
+SPEC_PATH = "$(mockserver spec-path)"
+README_URL = "http://127.0.0.1:8787"
+
+
+def readme_command() -> list[str]:
+    """README's schemathesis command line, as words (the one span that starts ``schemathesis run``)."""
+    found = [span for span in readme.spans(readme.prose()) if span.startswith("schemathesis run ")]
+    assert len(found) == 1, f"README should give one schemathesis command, it gives {found}"
+    return shlex.split(found[0])
+
+
+def spec_path_printed() -> str:
+    done = subprocess.run(
+        [*mockserver_command(), "spec-path"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    return done.stdout.removesuffix("\n")
+
+
+def test_mockserver_spec_path_prints_the_installed_spec_that_readme_hands_to_schemathesis() -> None:
+    words = readme_command()
+    assert words[:3] == ["schemathesis", "run", SPEC_PATH], words  # not spec/ingestion.yaml: a clone's
+    printed = spec_path_printed()
+    assert Path(printed) == bundled_spec_path() and Path(printed).is_file(), printed
+
+
 def test_schemathesis_cli_finds_nothing_with_every_check(served: Served, tmp_path: Path) -> None:
-    headers = [arg for name, value in CREDENTIALS.items() for arg in ("-H", f"{name}: {value}")]
+    words = readme_command()
+    assert README_URL in words, words
+    substitutes = {SPEC_PATH: spec_path_printed(), README_URL: served.url}
     command = [
         *schemathesis_command(),
-        "run",
-        str(bundled_spec_path()),
-        "--url",
-        served.url,
-        "--checks",
-        "all",
-        *headers,
+        *(substitutes.get(word, word) for word in words[1:]),
         "--max-examples",
         str(MAX_EXAMPLES),
         "--seed",

@@ -41,9 +41,55 @@ def _one_task_for(ctx: Context, index_name: str, where: str) -> Record:
         raise BadRequest(
             f"multiple tasks ({ids}) found for the Push connector with indexName {index_name}, "
             "please use /2/tasks/:id/push instead",
-            detail=f"{where}: {len(found)} push tasks target index {index_name!r}; push by task ID",
+            detail=_several_tasks(ctx, found, index_name, where),
         )
     return found[0]
+
+
+LISTED_TASKS = 10  # the tasks a diagnosis names one by one
+
+
+def _several_tasks(ctx: Context, found: list[Record], index_name: str, where: str) -> str:
+    """Why several push tasks target the index, and the ways out: which tasks, made when, from
+    what; when some are alike (the same setup ran again against a mock that kept its state), say so."""
+    account = ctx.account
+    ordered = sorted(found, key=lambda t: str(t.get("createdAt", "")))
+
+    def setup(task: Record) -> tuple[str, str, str, str]:
+        source, destination = account.sources[task["sourceID"]], account.destinations[task["destinationID"]]
+        return (str(source.get("name")), str(destination.get("name")), index_name, str(task.get("action")))
+
+    def described(task: Record) -> str:
+        source, destination = account.sources[task["sourceID"]], account.destinations[task["destinationID"]]
+        return (
+            f"{task['taskID']} (created {task.get('createdAt', '?')}: push source {source.get('name')!r} "
+            f"{task['sourceID']} -> destination {destination.get('name')!r} {task['destinationID']})"
+        )
+
+    listed = "; ".join(described(t) for t in ordered[:LISTED_TASKS])
+    if len(ordered) > LISTED_TASKS:
+        listed += f"; and {len(ordered) - LISTED_TASKS} more"
+    text = f"{where}: {len(found)} push tasks target index {index_name!r}: {listed}. "
+    first: dict[tuple[str, str, str, str], Record] = {}
+    repeats: list[str] = []
+    for task in ordered:
+        earlier = first.setdefault(setup(task), task)
+        if earlier is not task:
+            repeats.append(f"{task['taskID']} repeats {earlier['taskID']}")
+    if repeats:
+        text += (
+            f"{'; '.join(repeats)} (same source name, destination and action): the same setup ran "
+            "again against this mock, which keeps its state between runs, and made another task. "
+            "Reuse the existing task instead of creating another (GET /2/tasks?sourceType=push lists "
+            "them), delete the extra ones (DELETE /2/tasks/{taskID}), or reset the mock before each "
+            "run (POST /__mock__/reset)"
+        )
+    else:
+        text += (
+            "Push through one of them (POST /2/tasks/{taskID}/push), delete the ones not meant for "
+            "this index (DELETE /2/tasks/{taskID}), or reset the mock (POST /__mock__/reset)"
+        )
+    return text
 
 
 def _answer(ctx: Context, task: Record, index_name: str) -> Any:

@@ -87,16 +87,72 @@ def test_two_push_tasks_on_the_index_is_400_naming_them(
     second = push_task_for(client, "products")
     response = push(client, "products", "addObject", [{"objectID": "1"}])
     assert response.status_code == 400
-    assert response.json() == {
-        "error": {
-            "code": "invalid_payload",
-            "detail": "path.indexName: 2 push tasks target index 'products'; push by task ID",
-        },
+    body = response.json()
+    detail = body["error"].pop("detail")
+    assert body == {
+        "error": {"code": "invalid_payload"},
         "message": f"multiple tasks ({task_id}, {second}) found for the Push connector with indexName "
-        "products, please use /2/tasks/:id/push instead",
+        "products, please use /2/tasks/:id/push instead",  # the service's wording, as observed
         "status": 400,
     }
+    assert detail.startswith("path.indexName: 2 push tasks target index 'products': "), detail
     assert "products" not in account.indexes
+
+
+def _detail(response: Response) -> str:
+    assert response.status_code == 400, response.text
+    detail = response.json()["error"]["detail"]
+    assert isinstance(detail, str)
+    return detail
+
+
+def _described(account: Account, task_id: str) -> str:
+    task = account.tasks[task_id]
+    source, destination = account.sources[task["sourceID"]], account.destinations[task["destinationID"]]
+    return (
+        f"{task_id} (created {task['createdAt']}: push source {source['name']!r} {source['sourceID']} "
+        f"-> destination {destination['name']!r} {destination['destinationID']})"
+    )
+
+
+def test_a_repeated_setup_is_diagnosed_with_the_tasks_their_times_and_the_ways_out(
+    client: TestClient, account: Account, clock: Clock
+) -> None:
+    """What README's first snippet meets when it runs twice on one server: the same source,
+    destination and task made again. ``message`` keeps the service's wording; ``detail`` says why."""
+    first = push_task_for(client, "products")
+    clock.advance(60)
+    second = push_task_for(client, "products")
+    detail = _detail(push(client, "products", "addObject", [{"objectID": "1"}]))
+    assert account.tasks[first]["createdAt"] != account.tasks[second]["createdAt"]
+    assert detail == (
+        "path.indexName: 2 push tasks target index 'products': "
+        f"{_described(account, first)}; {_described(account, second)}. "
+        f"{second} repeats {first} (same source name, destination and action): the same setup ran "
+        "again against this mock, which keeps its state between runs, and made another task. "
+        "Reuse the existing task instead of creating another (GET /2/tasks?sourceType=push lists "
+        "them), delete the extra ones (DELETE /2/tasks/{taskID}), or reset the mock before each "
+        "run (POST /__mock__/reset)"
+    )
+
+
+def test_different_push_tasks_on_one_index_are_listed_without_calling_them_a_repeat(
+    client: TestClient, account: Account, clock: Clock
+) -> None:
+    destination = make_destination(client, "products")
+    feeds = [
+        ok(client.post("/1/sources", json={"type": "push", "name": name}))["sourceID"]
+        for name in ("feed a", "feed b")
+    ]
+    tasks = [make_task(client, feed, destination) for feed in feeds]
+    detail = _detail(push(client, "products", "addObject", [{"objectID": "1"}]))
+    assert detail == (
+        "path.indexName: 2 push tasks target index 'products': "
+        f"{_described(account, tasks[0])}; {_described(account, tasks[1])}. "
+        "Push through one of them (POST /2/tasks/{taskID}/push), delete the ones not meant for this "
+        "index (DELETE /2/tasks/{taskID}), or reset the mock (POST /__mock__/reset)"
+    )
+    assert "repeats" not in detail
 
 
 def test_deleting_a_task_can_make_the_push_unambiguous(

@@ -18,12 +18,17 @@ _SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 
 @dataclass(frozen=True)
 class Block:
-    """One fenced code block: its info string's language, its text, and the README line it starts on."""
+    """One fenced code block: its info string's language, its text, and the README line it starts on.
+
+    ``script``: the info string says ``script`` after the language (```` ```sh script ````): the
+    block is one shell script, run as a whole, rather than commands run one line at a time.
+    """
 
     language: str
     text: str
     line: int
     section: str
+    script: bool = False
 
     @property
     def id(self) -> str:
@@ -70,9 +75,9 @@ def _parsed() -> tuple[tuple[Block, ...], tuple[Section, ...], frozenset[int]]:
             if index == len(lines):
                 raise AssertionError(f"README.md:{start + 1}: a code block is never closed")
             code_lines.update(range(start + 1, index + 2))
-            language = fence.group("info").strip().split(" ")[0]
+            language, *words = fence.group("info").strip().split(" ")
             text = "\n".join(body) + "\n"
-            blocks.append(Block(language, text, start + 1, sections[-1][0]))
+            blocks.append(Block(language, text, start + 1, sections[-1][0], script="script" in words))
         elif line.startswith("## "):
             sections.append((line[3:].strip(), []))
         else:

@@ -7,6 +7,9 @@
 - ``sh`` blocks run line by line; a ``mockserver serve`` command is started, waited for until
   ``/__mock__/health`` answers, checked and stopped; the suite's own test command is compared with
   ``.ci/run`` instead of being run (it would run this suite inside itself).
+- ``sh script`` blocks (the info string says ``script``) run as one script, ``sh -e`` (every
+  command must succeed), with this environment's ``mockserver`` first on the PATH; whatever the
+  script leaves running (a server in the background) is killed afterwards.
 
 Ports: README's examples use the default port 8787. Blocks run on a port the kernel picks
 (``--port 0``) and only the port number is substituted, because 8787 may be taken on a developer's
@@ -24,8 +27,9 @@ import signal
 import subprocess
 import symtable
 import sys
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -49,6 +53,8 @@ def runner_for(block: Block) -> Runner:
     if block.language == "python":
         return run_tests if re.search(r"^\s*(async\s+)?def test_", block.text, re.M) else run_script
     if block.language in ("sh", "bash", "console", "shell"):
+        if block.script:
+            return run_shell_script
         if any(_PYTEST_COMMAND.search(line) for line in command_lines(block)):
             return check_ci_command
         return run_commands
@@ -269,6 +275,59 @@ def _run_segment(block: Block, words: list[str], folder: Path, stderr_path: Path
             f"README.md:{block.line}: {shlex.join(words)} exited with {done.returncode}:\n"
             f"{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
         )
+
+
+def run_shell_script(block: Block, pytester: pytest.Pytester, work: Path) -> None:
+    """The block as one script (``sh -e``), in a folder holding the example project's files, in a
+    session of its own: what it leaves running is killed when it ends, passed or failed.
+
+    Its output goes to files, not pipes: a server left in the background would hold a pipe open.
+    """
+    folder = work / "project"
+    copy_example_files(folder)
+    script = work / "readme_example.sh"
+    script.write_text(block.text, encoding="utf-8")
+    here = str(Path(sys.executable).parent)  # this environment's mockserver, as if installed
+    env = {**os.environ, "PATH": os.pathsep.join([here, os.environ.get("PATH", "")])}
+    out, err = work / "script.stdout", work / "script.stderr"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            ["sh", "-e", str(script)],
+            cwd=folder,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            start_new_session=True,  # its own process group: the script's background jobs included
+        )
+        try:
+            ended = _ended_unreaped(process.pid, RUN_TIMEOUT)
+        finally:
+            _kill_group(process.pid)  # before the script is reaped: its PID, the group's, stays taken
+            status = process.wait()
+    said = f"{out.read_text(errors='replace')[-2000:]}\n{err.read_text(errors='replace')[-4000:]}"
+    if not ended:
+        raise AssertionError(
+            f"README.md:{block.line}: the script did not end within {RUN_TIMEOUT:.0f} s:\n{said}"
+        )
+    if status != 0:
+        raise AssertionError(f"README.md:{block.line}: the script exited with {status}:\n{said}")
+
+
+def _ended_unreaped(pid: int, timeout: float) -> bool:
+    """Whether the child ``pid`` ended within ``timeout`` seconds; it is left to be reaped."""
+    deadline = time.monotonic() + timeout
+    while os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _kill_group(group: int) -> None:
+    """SIGKILL to the process group this runner started (nothing when it is gone already)."""
+    with suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
 
 
 def _plain_env() -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,31 @@ def test_a_test_command_that_differs_from_ci_fails_and_is_not_run(
         AssertionError, match=r"README.md:6: the test command README gives is not the one .ci/run"
     ):
         runners.check_ci_command(block, pytester, tmp_path)
+
+
+def test_a_failing_script_block_fails_with_its_output(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    block = readme.Block("sh", "echo first\nfalse\necho never\n", 8, "", script=True)
+    assert runners.runner_for(block) is runners.run_shell_script
+    with pytest.raises(AssertionError, match=r"README.md:8: the script exited with 1:\nfirst\n") as raised:
+        runners.run_shell_script(block, pytester, tmp_path)
+    assert "never" not in str(raised.value)
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie, killed and not yet reaped, is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_what_a_script_block_leaves_running_is_killed(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    block = readme.Block("sh", "sleep 600 &\necho $! > ../sleeper.pid\n", 9, "", script=True)
+    runners.run_shell_script(block, pytester, tmp_path)
+    pid = int((tmp_path / "sleeper.pid").read_text())
+    for _ in range(200):  # bounded: the kill is sent before the runner returns
+        if not _running(pid):
+            break
+        time.sleep(0.05)
+    assert not _running(pid), f"the script's background process {pid} is still running"

@@ -118,6 +118,9 @@ def readme_flags(command: str) -> set[str]:
             places += [
                 line.split(" #")[0] for line in block.text.splitlines() if f"mockserver {command}" in line
             ]
+    # What follows the command, up to the end of its shell command (a `$(...)` inside another
+    # command, a redirection, a list): the other command's flags are not its own.
+    places = [re.split(r"[)\">;&]", p[p.index(f"mockserver {command}") :])[0] for p in places]
     if command == "serve":
         places += [s for s in readme.spans(readme.section("Standalone server").prose) if s.startswith("--")]
     return {flag for place in places for flag in re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", place)}
@@ -206,6 +209,10 @@ def code_spec_diff_flags(listings: dict[str, str], config: pytest.Config, mock: 
     return _flags_of("spec-diff")
 
 
+def code_spec_path_flags(listings: dict[str, str], config: pytest.Config, mock: Any) -> set[str]:
+    return _flags_of("spec-path")
+
+
 def control_paths() -> dict[str, set[str]]:
     """The control plane's own description: path -> methods."""
     with TestClient(create_app(), base_url="http://mock") as client:
@@ -262,6 +269,12 @@ KINDS = [
         lambda: readme_flags("spec-diff"),
         lambda: readme_flags("spec-diff"),
         code_spec_diff_flags,
+    ),
+    Kind(
+        "mockserver spec-path flags",
+        lambda: readme_flags("spec-path"),
+        lambda: readme_flags("spec-path"),
+        code_spec_path_flags,
     ),
     Kind("control-plane routes", readme_routes, readme_routes, code_routes, _route_matches),
 ]

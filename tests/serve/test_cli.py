@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -50,12 +51,19 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+PROGRESS = re.compile(
+    r"^mockserver check: \d+/\d+ operations, \d+ requests, \d+ failures?, \d+ s elapsed "
+    r"\((stateless cases|linked sequences|done)\)$"
+)
+
+
 def assert_one_line_error(result: subprocess.CompletedProcess[str], status: int, *fragments: str) -> str:
-    """The command failed with ``status`` and said why on exactly one line, with no traceback."""
+    """The command failed with ``status`` and said why on exactly one line, with no traceback
+    (``mockserver check``'s progress lines before it aside)."""
     output = result.stderr + result.stdout
     assert result.returncode == status, output
     assert "Traceback" not in output, output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    lines = [line for line in result.stderr.splitlines() if line.strip() and not PROGRESS.match(line)]
     assert len(lines) == 1, f"expected a one-line error, got:\n{result.stderr}"
     line = lines[0]
     assert line.startswith("mockserver: "), line
@@ -73,8 +81,31 @@ def test_top_level_help_lists_the_commands() -> None:
     assert result.stdout.startswith("usage: mockserver")
     assert "serve" in result.stdout
     assert "check" in result.stdout
+    assert "spec-path" in result.stdout
     assert "Algolia Ingestion API" in result.stdout
     assert result.stderr == ""
+
+
+def test_spec_path_prints_the_installed_specs() -> None:
+    from mockserver.data import control_spec, ingestion_spec
+
+    ingestion = run_cli("spec-path")
+    assert (ingestion.returncode, ingestion.stderr, ingestion.stdout) == (0, "", f"{ingestion_spec()}\n")
+    control = run_cli("spec-path", "--control")
+    assert (control.returncode, control.stderr, control.stdout) == (0, "", f"{control_spec()}\n")
+    assert Path(ingestion.stdout.strip()).is_file() and Path(control.stdout.strip()).is_file()
+    assert "--control" in run_cli("spec-path", "--help").stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("--contorl",), ("unknown option --contorl", "did you mean --control?")),
+        (("ingestion.yaml",), ("unexpected argument 'ingestion.yaml'",)),
+    ],
+)
+def test_spec_path_takes_no_other_argument(args: tuple[str, ...], fragments: tuple[str, ...]) -> None:
+    assert_one_line_error(run_cli("spec-path", *args), 2, "spec-path: ", *fragments)
 
 
 def test_serve_help_describes_every_option() -> None:
@@ -124,25 +155,70 @@ def test_busy_port_is_a_one_line_error() -> None:
     assert_one_line_error(result, 1, f"127.0.0.1:{port}", "already in use")
 
 
-def test_missing_spec_file_is_a_one_line_error(tmp_path: Path) -> None:
+# A --spec that cannot be used is a usage error (README: 2) for both commands, told before anything
+# else happens: check does not contact the server (a closed port would make it exit 1).
+SPEC_COMMANDS = {
+    "serve": ("serve", "--port", "0"),
+    "check": ("check", "--url", "http://127.0.0.1:1", "--max-examples", "1"),
+}
+UNUSABLE_SPECS = {
+    "broken-yaml": ("openapi: 3.1.0\npaths: {/pets: [unclosed\n", "spec"),
+    "not-openapi": ("just: a mapping\n", "not an OpenAPI document"),
+    "a-list": ("- a\n- list\n", "not an OpenAPI document"),
+    "binary": ("\x00\x01\x02", "cannot load the spec"),
+    "dangling-ref": (
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n"
+        "      responses: {'200': {$ref: '#/components/responses/Nope'}}\n",
+        "$ref '#/components/responses/Nope' points to nothing: there is no 'components'",
+    ),
+}
+
+
+@pytest.mark.parametrize("command", SPEC_COMMANDS)
+def test_a_missing_spec_file_is_a_usage_error(tmp_path: Path, command: str) -> None:
     missing = tmp_path / "nowhere.yaml"
-    result = run_cli("serve", "--port", "0", "--spec", str(missing))
-    assert_one_line_error(result, 1, "nowhere.yaml")
+    result = run_cli(*SPEC_COMMANDS[command], "--spec", str(missing))
+    assert_one_line_error(result, 2, "--spec: no such file", "nowhere.yaml")
+
+
+@pytest.mark.parametrize("command", SPEC_COMMANDS)
+def test_an_unreadable_spec_is_a_usage_error(tmp_path: Path, command: str) -> None:
+    result = run_cli(*SPEC_COMMANDS[command], "--spec", str(tmp_path))  # a folder: cannot be read
+    assert_one_line_error(result, 2, "--spec: cannot load the spec", "Is a directory")
+
+
+@pytest.mark.parametrize("command", SPEC_COMMANDS)
+@pytest.mark.parametrize("name", UNUSABLE_SPECS)
+def test_a_spec_that_is_no_openapi_document_is_a_usage_error(tmp_path: Path, command: str, name: str) -> None:
+    content, fragment = UNUSABLE_SPECS[name]
+    spec = tmp_path / "bad-spec.yaml"
+    spec.write_text(content, encoding="utf-8")
+    result = run_cli(*SPEC_COMMANDS[command], "--spec", str(spec))
+    assert_one_line_error(result, 2, "--spec: ", fragment)
 
 
 @pytest.mark.parametrize(
-    "content",
+    ("content", "fragments"),
     [
-        pytest.param("openapi: 3.1.0\npaths: {/pets: [unclosed\n", id="broken-yaml"),
-        pytest.param("just: a mapping\n", id="not-openapi"),
-        pytest.param("- a\n- list\n", id="a-list"),
+        pytest.param(
+            "paths:\n  /x:\n    get:\n      responses: {'200': {description: ok}}\n",
+            ("schemathesis cannot load it", "Open API version"),
+            id="no-openapi-version",
+        ),
+        pytest.param(
+            "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n",
+            ("it has no operation to check",),
+            id="no-operation",
+        ),
     ],
 )
-def test_bad_spec_file_is_a_one_line_error(tmp_path: Path, content: str) -> None:
-    spec = tmp_path / "bad-spec.yaml"
+def test_a_spec_check_cannot_check_against_is_a_usage_error(
+    tmp_path: Path, content: str, fragments: tuple[str, ...]
+) -> None:
+    spec = tmp_path / "thin-spec.yaml"
     spec.write_text(content, encoding="utf-8")
-    result = run_cli("serve", "--port", "0", "--spec", str(spec))
-    assert_one_line_error(result, 1, "spec")
+    result = run_cli(*SPEC_COMMANDS["check"], "--spec", str(spec))
+    assert_one_line_error(result, 2, "--spec: ", str(spec), *fragments)
 
 
 def test_missing_fixture_file_is_a_one_line_error(tmp_path: Path) -> None:
