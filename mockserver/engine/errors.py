@@ -53,6 +53,9 @@ class ApiError(Exception):
 
     ``code`` defaults to the class's (or, for a status given at run time, the status's) code;
     ``detail`` carries the mock's own diagnosis when ``message`` is the service's exact wording.
+    ``not_ready``: not a refusal but "not there yet", what a client polling for a run's result
+    expects and polls again on (a 404 for an event its run has not published yet); the journal
+    keeps the mark so test tooling does not count the answer as a rejection.
     """
 
     status: int = 400
@@ -66,6 +69,7 @@ class ApiError(Exception):
         *,
         code: str | None = None,
         detail: str | None = None,
+        not_ready: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -77,6 +81,7 @@ class ApiError(Exception):
         elif status is not None:
             self.code = None  # the status changed: so does the code that goes with it
         self.detail = detail
+        self.not_ready = not_ready
 
     def body(self) -> dict[str, Any]:
         return error_body(self.status, self.message, self.code, self.detail)

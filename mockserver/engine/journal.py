@@ -47,6 +47,9 @@ class Call:
     _body: Any  # a _Packed, or the body itself when it does not pack exactly
     status: int
     response: Any
+    # The answer said "not there yet" to a poller (a 404 for an event its run has not published):
+    # an answer the client expects and polls again on, not a rejection (see ``rejections``).
+    not_ready: bool
 
     def __init__(
         self,
@@ -61,6 +64,7 @@ class Call:
         response: Any = None,
         *,
         body_json: bytes | None = None,
+        not_ready: bool = False,
     ) -> None:
         """``body_json``: the JSON text ``body`` was parsed from, when the caller has it (kept as
         is, nothing encoded again; it must be valid JSON and say exactly what ``body`` holds)."""
@@ -74,6 +78,7 @@ class Call:
         put(self, "_body", _Packed.of(body) if body_json is None else _Packed(body_json, json=True))
         put(self, "status", status)
         put(self, "response", response)
+        put(self, "not_ready", not_ready)
 
     @property
     def body(self) -> Any:
@@ -84,7 +89,8 @@ class Call:
         return (
             f"Call(operation_id={self.operation_id!r}, method={self.method!r}, path={self.path!r}, "
             f"app_id={self.app_id!r}, path_params={self.path_params!r}, query={self.query!r}, "
-            f"body={self.body!r}, status={self.status!r}, response={self.response!r})"
+            f"body={self.body!r}, status={self.status!r}, response={self.response!r}"
+            + (", not_ready=True)" if self.not_ready else ")")
         )
 
     @property
@@ -315,7 +321,9 @@ class Journal:
         return found[-1]
 
     def rejections(self) -> list[Call]:
-        return [c for c in self.calls if c.rejected]
+        """The calls the mock refused: answered 400 or more, except the "not there yet" answers a
+        poller expects (``Call.not_ready``)."""
+        return [c for c in self.calls if c.rejected and not c.not_ready]
 
     # --- assertions ----------------------------------------------------------------------------
     @overload

@@ -370,7 +370,10 @@ def get_event(ctx: Context) -> Any:
     if event is not None and event["_publishAt"] > now.timestamp() and ctx.clock.frozen:
         _refuse_a_poll_that_cannot_end(event, run, now)
     if event is None or event["_publishAt"] > now.timestamp():
-        raise NotFound(f"No event with ID {event_id!r} exists in run {run['runID']!r}")
+        # An event planned but not published yet is what a poller waits for (not a refusal).
+        raise NotFound(
+            f"No event with ID {event_id!r} exists in run {run['runID']!r}", not_ready=event is not None
+        )
     return EVENTS.show(event, ctx, ctx.response_schema())
 
 

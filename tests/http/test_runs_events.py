@@ -191,6 +191,24 @@ def test_events_of_a_deferred_run_are_404_until_it_finishes(
         assert event["publishedAt"] == at(5)
 
 
+def test_a_poll_for_an_event_not_published_yet_is_journaled_as_not_ready(
+    app: MockApp, client: TestClient, clock: Clock, account: Account, task_id: str
+) -> None:
+    """The 404 a poller expects (its client polls again) is no rejection; an unknown event is one."""
+    app.store.run_policy = RunPolicy(mode="deferred", finish_after=5)
+    run_id = run(client, task_id)
+    planned = next(iter(account.events[run_id]))
+    refused(client.get(f"/1/runs/{run_id}/events/{planned}"), 404)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    refused(client.get(f"/1/runs/{run_id}/events/{unknown}"), 404)
+    polled, wrong = app.journal.filter("getEvent")
+    assert (polled.not_ready, wrong.not_ready) == (True, False)
+    assert app.journal.rejections() == [wrong]
+    clock.advance(5)
+    ok(client.get(f"/1/runs/{run_id}/events/{planned}"))
+    assert not app.journal.last("getEvent").not_ready
+
+
 @pytest.mark.parametrize(
     ("policy", "reason_code", "reason"),
     [

@@ -698,10 +698,24 @@ def test_fail_on_rejection_fails_a_test_that_passed_but_provoked_a_refusal(pytes
 
         def test_off_by_default(ingestion_http):
             ingestion_http.post("/1/sources", json={"type": "json", "name": "no input"})
+
+
+        @pytest.mark.ingestion_mock(runs={"mode": "deferred", "finish_after": 1}, fail_on_rejection=True)
+        def test_polling_for_a_run_is_not_a_rejection(ingestion_client, ingestion_mock):
+            source = ingestion_client.create_source({"type": "push", "name": "feed"}).source_id
+            destination = ingestion_client.create_destination(
+                {"type": "search", "name": "products", "input": {"indexName": "products"}}
+            ).destination_id
+            ingestion_client.create_task({"sourceID": source, "destinationID": destination, "action": "save"})
+            ingestion_client.chunked_push("products", [{"objectID": "1"}], wait_for_tasks=True)
+            polls = ingestion_mock.journal.filter("getEvent")
+            assert [(c.status, c.not_ready) for c in polls] == [(404, True), (200, False)]
+            assert ingestion_mock.unexpected_rejections() == []
+            ingestion_mock.journal.assert_no_rejections()
         """,
     )
     result = run_inner(pytester)
-    result.assert_outcomes(passed=2, failed=1)
+    result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(
         [
             "*the mock rejected requests this test did not expect (fail_on_rejection is on*",
