@@ -108,10 +108,24 @@ class Call:
             return str(self.response["message"])
         return None
 
+    @property
+    def detail(self) -> str | None:
+        """The mock's own diagnosis of an error (``error.detail``), if any."""
+        error = self.response.get("error") if isinstance(self.response, dict) else None
+        detail = error.get("detail") if isinstance(error, dict) else None
+        return detail if isinstance(detail, str) else None
+
     def describe(self) -> str:
+        """One line: the request, the status and, for an error, its message (and the mock's
+        diagnosis, where the message is the service's wording and leaves it out)."""
         name = self.operation_id or "no operation"
         text = f"{self.method} {self.path} ({name}) -> {self.status}"
-        return f"{text}: {self.message}" if self.rejected and self.message else text
+        message, detail = self.message, self.detail
+        if not self.rejected or not message:
+            return text
+        if detail and detail not in message:
+            return f"{text}: {message} (mock: {detail})"
+        return f"{text}: {message}"
 
     def to_json(self) -> dict[str, Any]:
         return {

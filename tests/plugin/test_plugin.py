@@ -580,6 +580,9 @@ def test_a_failing_test_shows_what_the_mock_rejected(pytester: pytest.Pytester) 
     write_tests(
         pytester,
         """
+        import pytest
+
+
         def test_fails_after_rejections(ingestion_http):
             ingestion_http.post("/1/sources", json={"type": "json", "name": "x", "input": {}})
             ingestion_http.get("/1/sources/00000000-0000-4000-8000-000000000000")
@@ -593,10 +596,27 @@ def test_a_failing_test_shows_what_the_mock_rejected(pytester: pytest.Pytester) 
 
         def test_passes_despite_a_rejection(ingestion_http):
             assert ingestion_http.post("/1/sources", json={}).status_code == 400
+
+
+        @pytest.mark.ingestion_mock(runs={"mode": "deferred", "finish_after": 60})
+        def test_fails_after_a_poll_and_a_push_nowhere(ingestion_http):
+            source = ingestion_http.post("/1/sources", json={"type": "push", "name": "p"}).json()["sourceID"]
+            destination = ingestion_http.post(
+                "/1/destinations", json={"type": "search", "name": "d", "input": {"indexName": "feed"}}
+            ).json()["destinationID"]
+            ingestion_http.post(
+                "/2/tasks", json={"sourceID": source, "destinationID": destination, "action": "save"}
+            )
+            body = {"action": "addObject", "records": [{"objectID": "1"}]}
+            pushed = ingestion_http.post("/1/push/feed", json=body).json()
+            polled = ingestion_http.get(f"/1/runs/{pushed['runID']}/events/{pushed['eventID']}")
+            assert polled.status_code == 404  # not there yet: no rejection
+            ingestion_http.post("/1/push/products", json=body)
+            assert False, "the push went nowhere"
         """,
     )
     result = run_inner(pytester)
-    result.assert_outcomes(failed=2, passed=1)
+    result.assert_outcomes(failed=3, passed=1)
     result.stdout.fnmatch_lines(
         [
             "*_ test_fails_after_rejections _*",
@@ -604,9 +624,16 @@ def test_a_failing_test_shows_what_the_mock_rejected(pytester: pytest.Pytester) 
             "POST /1/sources (createSource) -> 400: body.input: 'url' is a required property*",
             "GET /1/sources/00000000-0000-4000-8000-000000000000 (getSource) -> 404: *",
             "*_ test_fails_without_rejections _*",
+            "*_ test_fails_after_a_poll_and_a_push_nowhere _*",
+            "*- ingestion mock: rejected requests -*",
+            # The service's wording, then the mock's diagnosis (error.detail), on the one rejection.
+            "POST /1/push/products (push) -> 404: cannot find task products "
+            "(mock: path.indexName: no push task targets index 'products'; *)",
+            "=*short test summary info*=",
         ]
     )
-    assert result.stdout.str().count("ingestion mock: rejected requests") == 1
+    assert result.stdout.str().count("ingestion mock: rejected requests") == 2
+    assert "(getEvent) -> 404" not in result.stdout.str()
 
 
 # --- isolation ---------------------------------------------------------------------------------
