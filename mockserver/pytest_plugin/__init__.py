@@ -30,16 +30,63 @@ if TYPE_CHECKING:
     from mockserver.pytest_plugin.mock_handle import IngestionMock
 
 MARKER = "ingestion_mock"
+# Every fixture of the plugin; each depends on ingestion_mock, which the marker configures.
+PLUGIN_FIXTURES = (
+    "ingestion_mock",
+    "ingestion_http",
+    "ingestion_server",
+    "ingestion_client",
+    "ingestion_async_client",
+)
 FIXTURE_APP_ID = "test-app"
 FIXTURE_API_KEY = "test-api-key"
 
 
 def _ini_value(ini_name: str, field_name: str, text: str) -> Any:
-    """An ini option's text as the settings field's value (the field says how it is read)."""
+    """An ini option's text as the settings field's value (the field says how it is read), with
+    the checks the mock applies later made now (a bad value is the ini's mistake, not a test's)."""
     try:
-        return mock_settings.parse_of(field_name)(text)
-    except ValueError as exc:
-        raise pytest.UsageError(f"{ini_name}: {exc}") from None
+        value = mock_settings.parse_of(field_name)(text)
+        if field_name == "clock" and value not in ("real", "frozen"):
+            from mockserver.engine import steering
+
+            steering.instant(value, ini_name)
+        elif field_name == "runs" and value is not None:
+            from mockserver.engine import steering
+            from mockserver.engine.store import RunPolicy
+            from mockserver.spec import load_spec
+
+            steering.run_policy(RunPolicy(), value, load_spec())
+    except (TypeError, ValueError) as exc:
+        message = str(exc)
+        raise pytest.UsageError(
+            message if message.startswith(ini_name) else f"{ini_name}: {message}"
+        ) from None
+    return value
+
+
+def _ini_names(config: pytest.Config) -> list[str]:
+    """The options the ini file (and -o) sets. pytest has no public listing: its own store, read
+    without the deprecation pytest 9 puts on ``config.inicfg``."""
+    found = getattr(config, "_inicfg", None)
+    if found is None:
+        found = getattr(config, "inicfg", None) or {}
+    return [str(name) for name in found]
+
+
+def _refuse_unknown_ini_options(config: pytest.Config) -> None:
+    """An ``ingestion_mock_*`` option the plugin does not have is a usage error naming the closest
+    (pytest would warn, and under ``-W error`` stop with an INTERNALERROR)."""
+    known = mock_settings.ini_options()
+    unknown = sorted(n for n in _ini_names(config) if n.startswith(f"{MARKER}_") and n not in known)
+    if unknown:
+        from mockserver.flags import did_you_mean
+
+        name = unknown[0]
+        raise pytest.UsageError(
+            f"{name}: not an option of the ingestion mock plugin{did_you_mean(name, known)} "
+            f"(its options: {', '.join(sorted(known))})"
+        )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,6 +97,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     keys = ", ".join(f"{key}=..." for key in sorted(mock_settings.marker_keys()))
     config.addinivalue_line("markers", f"{MARKER}({keys}): configure the Ingestion API mock for this test")
+    _refuse_unknown_ini_options(config)
     _ini_settings(config)  # a bad ini value is a usage error at start, not an error in every test
 
 
@@ -97,7 +145,8 @@ def _test_settings(request: pytest.FixtureRequest) -> mock_settings.MockSettings
     try:
         return mock_settings.from_options(options)
     except (TypeError, ValueError) as exc:
-        _misused(f"@pytest.mark.{MARKER}: {exc}")
+        mistake = str(exc)
+    _misused(f"@pytest.mark.{MARKER}: {mistake}")  # (outside the except: no "during handling" chain)
 
 
 @pytest.fixture(scope="session")
@@ -134,6 +183,7 @@ def ingestion_mock(request: pytest.FixtureRequest, _ingestion_mock_app: MockApp)
         control.reconfigure(session_settings)
         control.reset()
 
+    mistake = None
     try:
         # The test's data sets go into its application (below), not into every new one.
         control.reconfigure(settings.replace(fixtures=session_settings.fixtures, data=session_settings.data))
@@ -143,7 +193,9 @@ def ingestion_mock(request: pytest.FixtureRequest, _ingestion_mock_app: MockApp)
         back_to_the_session()
         if isinstance(exc, seeding.SeedError):
             raise
-        _misused(f"@pytest.mark.{MARKER}: {exc}")
+        mistake = str(exc)
+    if mistake is not None:  # (outside the except: no "during handling" chain in the report)
+        _misused(f"@pytest.mark.{MARKER}: {mistake}")
     engine.journal.clear()  # seeding is not the code under test
     request.node.stash[_HANDLE] = handle
     request.node.stash[_FAIL_ON_REJECTION] = settings.fail_on_rejection
@@ -207,6 +259,19 @@ def ingestion_async_client(ingestion_server: IngestionMock) -> IngestionClient:
     from algoliasearch.ingestion.client import IngestionClient
 
     return IngestionClient.create_with_config(_client_config(ingestion_server))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A marker put on a test that uses none of the plugin's fixtures would configure nothing:
+    that test errors, saying so. (A marker on a class or module configures the tests under it that
+    use the mock; the others are left alone.)"""
+    own = any(m.name == MARKER for m in item.own_markers)
+    if own and MARKER not in getattr(item, "fixturenames", ()):
+        _misused(
+            f"@pytest.mark.{MARKER} does nothing on {item.name}: the test uses none of the plugin's "
+            f"fixtures ({', '.join(PLUGIN_FIXTURES)}); use one, or remove the marker"
+        )
 
 
 @pytest.hookimpl(wrapper=True)

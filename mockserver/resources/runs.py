@@ -252,6 +252,15 @@ def defer_writes(
     return answers
 
 
+def pending_index_names(account: Account) -> set[str]:
+    """The indexes runs still working will write to when they finish."""
+    return {
+        index_name
+        for run_id in account.unsettled_runs
+        for index_name, _action, _records in account.runs[run_id].get("_pending", ())
+    }
+
+
 def settle_account(account: Account, now: float) -> None:
     """Settle every run still in progress, in the order they finish (streaks count in that order)."""
     pending = [account.runs[run_id] for run_id in account.unsettled_runs]

@@ -69,7 +69,7 @@ def test_every_fixture_works_in_a_project_without_conftest(pytester: pytest.Pyte
             }
             assert ingestion_mock.dump()["applications"]["test-app"]["sources"] == []
             assert len(ingestion_mock.journal) == 0
-            assert ingestion_mock.index("products") == []
+            assert "products" not in ingestion_mock.account.indexes
             with pytest.raises(RuntimeError, match="ingestion_server"):
                 ingestion_mock.url
             counts = ingestion_mock.seed({"sources": [{"type": "push", "name": "seeded"}]})
@@ -484,6 +484,12 @@ def test_ini_options_configure_every_test(pytester: pytest.Pytester) -> None:
         ("ingestion_mock_strict = yes please", "ingestion_mock_strict: 'yes please' is not a boolean"),
         ("ingestion_mock_seed = twelve", "ingestion_mock_seed: 'twelve' is not a whole number"),
         ("ingestion_mock_runs = deferred:soon", "ingestion_mock_runs: 'deferred:soon' is not MODE[:SECONDS]"),
+        ("ingestion_mock_clock = soon", "ingestion_mock_clock: 'soon' is not an RFC 3339 date-time"),
+        (
+            "ingestion_mock_clok = frozen",
+            "ingestion_mock_clok: not an option of the ingestion mock plugin; "
+            "did you mean ingestion_mock_clock?",
+        ),
     ],
 )
 def test_an_ini_value_of_the_wrong_kind_is_a_usage_error(
@@ -703,6 +709,86 @@ def test_an_unknown_marker_argument_is_a_usage_error(pytester: pytest.Pytester) 
     )
     # The mistake is in the test: its error is that line, not a traceback through the plugin.
     assert "pytest_plugin.py" not in result.stdout.str()
+
+
+def test_typos_fail_with_the_closest_name(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        r"""
+        import pytest
+
+        pytestmark = pytest.mark.ingestion_mock(seed=7)  # a module's marker: tests without the mock ignore it
+
+
+        def push_task_on(http, index_name):
+            source = http.post("/1/sources", json={"type": "push", "name": "p"}).json()["sourceID"]
+            destination = http.post(
+                "/1/destinations", json={"type": "search", "name": "d", "input": {"indexName": index_name}}
+            ).json()["destinationID"]
+            http.post("/2/tasks", json={"sourceID": source, "destinationID": destination, "action": "save"})
+
+
+        @pytest.mark.ingestion_mock(runs={"mode": "deferred", "finish_after": 60}, clock="frozen")
+        def test_an_index_name_nothing_mentions(ingestion_http, ingestion_mock):
+            push_task_on(ingestion_http, "products")
+            assert ingestion_mock.index("products") == []  # a destination targets it: empty, not a typo
+            body = {"action": "addObject", "records": [{"objectID": "1"}]}
+            ingestion_http.post("/1/push/staging", params={"referenceIndexName": "products"}, json=body)
+            assert ingestion_mock.index("staging") == []  # a run still working will write to it
+            with pytest.raises(LookupError, match=r"index 'product': nothing .* did you mean products\?"):
+                ingestion_mock.index("product")
+            ingestion_mock.set_clock(advance=60)
+            assert [r["objectID"] for r in ingestion_mock.index("staging")] == ["1"]
+
+
+        def test_a_fault_on_an_operation_that_does_not_exist(ingestion_mock):
+            typo = r"'listSource' is not an operation .*did you mean listSources\?"
+            with pytest.raises(ValueError, match=typo):
+                ingestion_mock.add_fault(operation="listSource", status=503)
+
+
+        def test_a_bad_clock_names_the_call(ingestion_mock):
+            with pytest.raises(ValueError, match=r"^set_clock\(now=...\): 'soon' is not an RFC 3339"):
+                ingestion_mock.set_clock("soon")
+
+
+        @pytest.mark.ingestion_mock(faults=[{"operation": "getTasks", "status": 503}])
+        def test_a_marker_fault_typo(ingestion_mock):
+            pass
+
+
+        @pytest.mark.ingestion_mock(clock="frozen")
+        def test_a_marker_on_a_test_without_the_mock():
+            pass
+
+
+        @pytest.mark.parametrize("n", [1, pytest.param(2, marks=pytest.mark.ingestion_mock(clock="frozen"))])
+        def test_a_parameter_marked_without_the_mock(n):
+            pass
+
+
+        class TestAClassMarker:
+            pytestmark = pytest.mark.ingestion_mock(clock="frozen")
+
+            def test_without_the_mock(self):
+                pass
+        """,
+    )
+    result = run_inner(pytester)
+    result.assert_outcomes(passed=5, errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_a_marker_fault_typo*",
+            "@pytest.mark.ingestion_mock: operation: 'getTasks' is not an operation of Ingestion API; "
+            "did you mean getTask?",
+            "*ERROR at setup of test_a_marker_on_a_test_without_the_mock*",
+            "@pytest.mark.ingestion_mock does nothing on test_a_marker_on_a_test_without_the_mock: the test "
+            "uses none of the plugin's fixtures (ingestion_mock, *); use one, or remove the marker",
+            "*ERROR at setup of test_a_parameter_marked_without_the_mock?2?*",
+            "@pytest.mark.ingestion_mock does nothing on test_a_parameter_marked_without_the_mock?2?: *",
+        ]
+    )
+    assert "During handling" not in result.stdout.str()
 
 
 def test_fail_on_rejection_fails_a_test_that_passed_but_provoked_a_refusal(pytester: pytest.Pytester) -> None:
