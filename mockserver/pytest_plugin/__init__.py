@@ -6,6 +6,7 @@ Fixtures:
   ingestion_server        the same mock served on 127.0.0.1 (one uvicorn thread per session)
   ingestion_client        a real algoliasearch IngestionClientSync pointed at that server
   ingestion_async_client  the async IngestionClient, to use as ``async with ingestion_async_client as c``
+  ingestion_client_factory  new official clients (Ingestion, Search; sync, async) and their config
 
 One app per session (per xdist worker); every test starts from a clean state (a reset costs
 microseconds). Configure with ``@pytest.mark.ingestion_mock(...)`` or ``ingestion_mock_*`` ini options:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from mockserver.http.app import MockApp
     from mockserver.http.inprocess import InProcessClient
     from mockserver.http.live_server import LiveServer
+    from mockserver.pytest_plugin.clients import ClientFactory
     from mockserver.pytest_plugin.mock_handle import IngestionMock
 
 MARKER = "ingestion_mock"
@@ -37,6 +39,7 @@ PLUGIN_FIXTURES = (
     "ingestion_server",
     "ingestion_client",
     "ingestion_async_client",
+    "ingestion_client_factory",
 )
 FIXTURE_APP_ID = "test-app"
 FIXTURE_API_KEY = "test-api-key"
@@ -227,38 +230,38 @@ def ingestion_server(ingestion_mock: IngestionMock, _ingestion_mock_server: Live
     return ingestion_mock
 
 
-def _client_config(server: IngestionMock) -> Any:
-    from algoliasearch.http.hosts import Host, HostsCollection
-    from algoliasearch.ingestion.config import IngestionConfig
+@pytest.fixture
+def ingestion_client_factory(
+    request: pytest.FixtureRequest, ingestion_server: IngestionMock
+) -> Iterator[ClientFactory]:
+    """Makes official clients (Ingestion and Search, sync and async) pointed at the live mock, with
+    the test's credentials or others; closes them at teardown. ``.config()`` is the config alone."""
+    from mockserver.pytest_plugin.clients import ClientFactory
 
-    assert server._server is not None
-    config = IngestionConfig(server.app_id, server.api_key, "us")
-    config.hosts = HostsCollection([Host(server._server.host, scheme="http", port=server._server.port)])
-    return config
+    server = ingestion_server._server
+    assert server is not None
+    factory = ClientFactory(ingestion_server, server.host, server.port)
+    yield factory
+    leaks = factory._close_all()
+    if leaks:
+        _misused(f"{request.node.name}: " + "; ".join(dict.fromkeys(leaks)))
 
 
 @pytest.fixture
-def ingestion_client(ingestion_server: IngestionMock) -> Iterator[IngestionClientSync]:
-    """algoliasearch's IngestionClientSync, pointed at the live mock."""
-    from algoliasearch.ingestion.client import IngestionClientSync
-
-    client = IngestionClientSync.create_with_config(_client_config(ingestion_server))
-    try:
-        yield client
-    finally:
-        client.close()
+def ingestion_client(ingestion_client_factory: ClientFactory) -> IngestionClientSync:
+    """algoliasearch's IngestionClientSync, pointed at the live mock (closed at teardown)."""
+    return ingestion_client_factory.ingestion()
 
 
 @pytest.fixture
-def ingestion_async_client(ingestion_server: IngestionMock) -> IngestionClient:
+def ingestion_async_client(ingestion_client_factory: ClientFactory) -> IngestionClient:
     """algoliasearch's async IngestionClient, pointed at the live mock.
 
     Use it as ``async with ingestion_async_client as client:`` inside your event loop, so its HTTP
-    session is closed in the loop that opened it.
+    session is closed in the loop that opened it. Left open, it is closed at teardown when its loop
+    is still there; when the loop is gone, the test errors at teardown saying so.
     """
-    from algoliasearch.ingestion.client import IngestionClient
-
-    return IngestionClient.create_with_config(_client_config(ingestion_server))
+    return ingestion_client_factory.ingestion_async()
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -127,6 +127,83 @@ def test_every_fixture_works_in_a_project_without_conftest(pytester: pytest.Pyte
     result.assert_outcomes(passed=6)
 
 
+def test_the_client_factory_and_what_it_closes(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        import asyncio
+        import gc
+
+        import pytest
+        from algoliasearch.http.exceptions import AlgoliaUnreachableHostException
+        from algoliasearch.ingestion.client import IngestionClientSync
+        from algoliasearch.search.client import SearchClientSync
+
+
+        def push_task_on(client, index_name):
+            source = client.create_source({"type": "push", "name": "p"}).source_id
+            destination = client.create_destination(
+                {"type": "search", "name": "d", "input": {"indexName": index_name}}
+            ).destination_id
+            client.create_task({"sourceID": source, "destinationID": destination, "action": "save"})
+
+
+        def test_sync_clients(ingestion_client_factory, ingestion_client, ingestion_mock):
+            push_task_on(ingestion_client, "products")
+            search = ingestion_client_factory.search()
+            assert isinstance(search, SearchClientSync)
+            search.save_objects_with_transformation("products", [{"objectID": "1"}], wait_for_tasks=True)
+            assert [r["objectID"] for r in ingestion_mock.index("products")] == ["1"]
+            # after a fault the client's only host is down for a while: a fresh client is not
+            ingestion_mock.add_fault(operation="listSources", status=503, times=1)
+            with pytest.raises(AlgoliaUnreachableHostException):
+                ingestion_client.list_sources()
+            fresh = ingestion_client_factory()
+            assert isinstance(fresh, IngestionClientSync)
+            assert len(fresh.list_sources().sources) == 1
+            config = ingestion_client_factory.config()
+            assert (config.app_id, config.api_key, config.region) == ("test-app", "test-api-key", "us")
+            IngestionClientSync.create_with_config(config).close()
+            other = ingestion_client_factory(app_id="OTHER", api_key="k", region="eu", read_timeout=900)
+            assert other.list_sources().sources == []
+            assert ingestion_mock.journal.last().app_id == "OTHER"
+            with pytest.raises(TypeError, match="no option 'read_timout'; did you mean read_timeout?"):
+                ingestion_client_factory(read_timout=1)
+
+
+        def test_async_clients_closed_in_their_loop(ingestion_client_factory, ingestion_mock):
+            ingestion_mock.seed("catalog")
+
+            async def main():
+                async with ingestion_client_factory.search_async() as search:
+                    assert search is not None
+                async with ingestion_client_factory.ingestion_async() as client:
+                    return await client.list_sources(items_per_page=100)
+
+            assert len(asyncio.run(main()).sources) == 5
+
+
+        def test_an_async_client_left_open(ingestion_async_client):
+            asyncio.run(ingestion_async_client.list_sources())
+
+
+        def test_the_next_test_sees_no_leak(ingestion_client):
+            gc.collect()  # a session or socket left behind would warn here, under -W error
+            assert ingestion_client.list_sources().sources == []
+        """,
+    )
+    result = run_inner(pytester)
+    result.assert_outcomes(passed=4, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_an_async_client_left_open*",
+            "test_an_async_client_left_open: an async IngestionClient was left open when its event loop "
+            "ended*`async with client:` or `await client.close()`",
+        ]
+    )
+    assert "unclosed" not in result.stdout.str().lower()  # nothing warns later, in another test
+
+
 # --- the marker --------------------------------------------------------------------------------
 
 
