@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from mockserver.factory import open_mock
     from mockserver.http.app import MockApp, create_app
     from mockserver.http.live_server import LiveServer
+    from mockserver.pytest_plugin.clients import ClientFactory
     from mockserver.pytest_plugin.mock_handle import IngestionMock
     from mockserver.settings import MockSettings
     from mockserver.spec import Spec, load_spec
@@ -29,6 +30,7 @@ _PUBLIC = {
     "ApiError": "engine.errors",
     "ApiRequest": "engine.core",
     "Call": "engine.journal",
+    "ClientFactory": "pytest_plugin.clients",
     "Clock": "engine.clock",
     "Engine": "engine.core",
     "IngestionMock": "pytest_plugin.mock_handle",
@@ -52,6 +54,7 @@ __all__ = [
     "ApiError",
     "ApiRequest",
     "Call",
+    "ClientFactory",
     "Clock",
     "Engine",
     "IngestionMock",

@@ -24,6 +24,7 @@ from mockserver.engine.core import Engine
 from mockserver.engine.faults import RateLimit
 from mockserver.engine.journal import Call, JournalQuery
 from mockserver.engine.store import FAMILIES, Account, Record, RunPolicy, api_view
+from mockserver.resources import runs
 from mockserver.settings import (
     PER_TEST_FIELDS,
     RUNTIME_FIELDS,
@@ -334,6 +335,22 @@ class MockControl:
             found = account.indexes.get(name)
             return [dict(r) for r in found.values()] if found is not None else None
 
+    def index_names(self, app_id: str) -> set[str]:
+        """The index names an application knows: indexes written, indexes a destination targets
+        and indexes a run still working will write to (the names a test may read, empty or not)."""
+        store = self.engine.store
+        with store.lock:
+            account = store.accounts.get(app_id)
+            if account is None:
+                return set()
+            self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
+            targeted = {
+                name
+                for destination in account.destinations.values()
+                if isinstance(name := (destination.get("input") or {}).get("indexName"), str)
+            }
+            return set(account.indexes) | targeted | runs.pending_index_names(account)
+
     def source_records(self, source_id: str, records: list[Record], app_id: str) -> int:
         """Give a source the records a run of its tasks fetches (what its URL or database holds)."""
         for i, record in enumerate(records):
@@ -409,15 +426,17 @@ class MockControl:
         freeze: bool | None = None,
         advance: float | None = None,
         app_id: str | None = None,
+        now_name: str = "now",
     ) -> dict[str, Any]:
         """Read or steer the clock: the server's, or (``app_id``) that application's own, which
-        starts where the server's is and from then on moves only when that application steers it."""
+        starts where the server's is and from then on moves only when that application steers it.
+        ``now_name``: what the caller's users call ``now`` (an error about it names that)."""
         store = self.engine.store
         if now is None and freeze is None and advance is None:  # a read: nothing made, nothing logged
             shown = store.clock_of(store.accounts.get(app_id)) if app_id is not None else store.clock
             return {"now": rfc3339(shown.now()), "frozen": shown.frozen}
         clock = self._clock_for(app_id) if app_id is not None else store.clock
-        target = steering.instant(now) if now is not None else None
+        target = steering.instant(now, now_name) if now is not None else None
         if advance is not None:
             steering.advanced(target or clock.now(), advance)
         if freeze is True:

@@ -63,7 +63,6 @@ def meta_to_json(meta: AccountMeta) -> dict[str, Any]:
     return {
         "runs": {run_id: dataclasses.asdict(run) for run_id, run in meta.runs.items()},
         "tasks": {task_id: dataclasses.asdict(task) for task_id, task in meta.tasks.items()},
-        "first_polled": dict(meta.first_polled),
     }
 
 
@@ -77,7 +76,6 @@ def meta_from_json(value: dict[str, Any]) -> AccountMeta:
     return AccountMeta(
         runs={run_id: _run_meta(run) for run_id, run in value["runs"].items()},
         tasks={task_id: TaskMeta(**task) for task_id, task in value["tasks"].items()},
-        first_polled=dict(value["first_polled"]),
     )
 
 
@@ -106,11 +104,9 @@ def _meta_out_of_v1_records(
             }
         )
     for run_events in events.values():
-        for event_id, event in run_events.items():
+        for event in run_events.values():
             event.pop("_publishAt", None)  # a run's events are published when it finishes
-            polled = event.pop("_firstPolled", None)
-            if polled is not None:
-                meta.first_polled[event_id] = polled
+            event.pop("_firstPolled", None)  # a monotonic reading: meaningless after a restart
     records: list[Record] = [*tasks.values(), *runs.values()]
     records += [event for run_events in events.values() for event in run_events.values()]
     for record in records:

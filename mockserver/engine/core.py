@@ -69,6 +69,8 @@ class Answer:
     body: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
     injected: bool = False  # asked for by a fault rule: answered, but not held against the spec
+    # "Not there yet" (a poller's expected 404), not a refusal: see ApiError.not_ready
+    not_ready: bool = False
 
     @property
     def ok(self) -> bool:
@@ -76,7 +78,7 @@ class Answer:
 
     @classmethod
     def of_error(cls, error: ApiError, injected: bool = False) -> Answer:
-        return cls(error.status, error.body(), error.headers, injected)
+        return cls(error.status, error.body(), error.headers, injected, error.not_ready)
 
 
 @dataclass(slots=True)
@@ -319,6 +321,7 @@ class Engine:
             status=answer.status,
             response=answer.body,
             body_json=None if body is MISSING else body_json,
+            not_ready=answer.not_ready,
         )
         answer_size = answer_bytes if answer_bytes is not None else estimate_size(answer.body, 10_000)
         size = CALL_OVERHEAD + MEMORY_FACTOR * (body_size + answer_size)

@@ -4,7 +4,8 @@ The service's error body (seen against a live application) is
 ``{"error": {"code": "<code>"}, "message": "<text>", "status": <http status>}``: a machine-readable
 code beside the message. Where the mock knows more than the service says (which field, which rule),
 and the service's own wording is known, the message keeps the service's wording and the mock's
-diagnosis goes into ``error.detail``.
+diagnosis goes into ``error.detail`` alone. Where the message is the mock's own wording, a detail is
+also appended to it: the official clients show ``message`` and nothing else of the body.
 """
 
 from __future__ import annotations
@@ -53,7 +54,12 @@ class ApiError(Exception):
     """An error answered to the client as ``{"error": {"code"}, "message", "status"}``.
 
     ``code`` defaults to the class's (or, for a status given at run time, the status's) code;
-    ``detail`` carries the mock's own diagnosis when ``message`` is the service's exact wording.
+    ``detail`` is the mock's own diagnosis, answered as ``error.detail``; ``observed``: ``message``
+    is the service's exact wording (seen on the live service), never changed, so the detail stays
+    in ``error.detail`` alone. Otherwise the message the client shows ends with the detail too.
+    ``not_ready``: not a refusal but "not there yet", what a client polling for a run's result
+    expects and polls again on (a 404 for an event its run has not published yet); the journal
+    keeps the mark so test tooling does not count the answer as a rejection.
     """
 
     status: int = 400
@@ -67,6 +73,8 @@ class ApiError(Exception):
         *,
         code: str | None = None,
         detail: str | None = None,
+        observed: bool = False,
+        not_ready: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -78,9 +86,14 @@ class ApiError(Exception):
         elif status is not None:
             self.code = None  # the status changed: so does the code that goes with it
         self.detail = detail
+        self.observed = observed
+        self.not_ready = not_ready
 
     def body(self) -> dict[str, Any]:
-        return error_body(self.status, self.message, self.code, self.detail)
+        message = self.message
+        if self.detail is not None and not self.observed:
+            message = f"{message} ({self.detail})"
+        return error_body(self.status, message, self.code, self.detail)
 
 
 class BadRequest(ApiError):

@@ -47,6 +47,9 @@ class Call:
     _body: Any  # a _Packed, or the body itself when it does not pack exactly
     status: int
     response: Any
+    # The answer said "not there yet" to a poller (a 404 for an event its run has not published):
+    # an answer the client expects and polls again on, not a rejection (see ``rejections``).
+    not_ready: bool
 
     def __init__(
         self,
@@ -61,6 +64,7 @@ class Call:
         response: Any = None,
         *,
         body_json: bytes | None = None,
+        not_ready: bool = False,
     ) -> None:
         """``body_json``: the JSON text ``body`` was parsed from, when the caller has it (kept as
         is, nothing encoded again; it must be valid JSON and say exactly what ``body`` holds)."""
@@ -77,6 +81,7 @@ class Call:
             _body=_Packed.of(body) if body_json is None else _Packed(body_json, json=True),
             status=status,
             response=response,
+            not_ready=not_ready,
         )
 
     @property
@@ -88,7 +93,8 @@ class Call:
         return (
             f"Call(operation_id={self.operation_id!r}, method={self.method!r}, path={self.path!r}, "
             f"app_id={self.app_id!r}, path_params={self.path_params!r}, query={self.query!r}, "
-            f"body={self.body!r}, status={self.status!r}, response={self.response!r})"
+            f"body={self.body!r}, status={self.status!r}, response={self.response!r}"
+            + (", not_ready=True)" if self.not_ready else ")")
         )
 
     @property
@@ -106,10 +112,24 @@ class Call:
             return str(self.response["message"])
         return None
 
+    @property
+    def detail(self) -> str | None:
+        """The mock's own diagnosis of an error (``error.detail``), if any."""
+        error = self.response.get("error") if isinstance(self.response, dict) else None
+        detail = error.get("detail") if isinstance(error, dict) else None
+        return detail if isinstance(detail, str) else None
+
     def describe(self) -> str:
+        """One line: the request, the status and, for an error, its message (and the mock's
+        diagnosis, where the message is the service's wording and leaves it out)."""
         name = self.operation_id or "no operation"
         text = f"{self.method} {self.path} ({name}) -> {self.status}"
-        return f"{text}: {self.message}" if self.rejected and self.message else text
+        message, detail = self.message, self.detail
+        if not self.rejected or not message:
+            return text
+        if detail and detail not in message:
+            return f"{text}: {message} (mock: {detail})"
+        return f"{text}: {message}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -319,7 +339,9 @@ class Journal:
         return found[-1]
 
     def rejections(self) -> list[Call]:
-        return [c for c in self.calls if c.rejected]
+        """The calls the mock refused: answered 400 or more, except the "not there yet" answers a
+        poller expects (``Call.not_ready``)."""
+        return [c for c in self.calls if c.rejected and not c.not_ready]
 
     # --- assertions ----------------------------------------------------------------------------
     @overload

@@ -7,8 +7,9 @@ time. Both read the same checks, so a value refused at start is refused later wi
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,16 @@ MAX_RUN_SECONDS = 366 * 24 * 3600.0  # a deferred run takes at most a year of th
 MAX_LATENCY = 60.0  # seconds an injected delay may last
 
 
-def instant(value: str | datetime, name: str = "now") -> datetime:
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``"; did you mean X?"`` for the closest of ``choices`` (case-insensitive), or ``""``."""
+    by_folded: dict[str, str] = {}
+    for choice in choices:
+        by_folded.setdefault(choice.casefold(), choice)
+    close = difflib.get_close_matches(word.casefold(), list(by_folded), n=1, cutoff=0.6)
+    return f"; did you mean {by_folded[close[0]]}?" if close else ""
+
+
+def instant(value: str | datetime, name: str) -> datetime:
     """An RFC 3339 text or a datetime (naive: UTC) within the clock's range; ValueError otherwise."""
     if isinstance(value, datetime):
         moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -96,7 +106,8 @@ def fault_rule(rule: Mapping[str, Any], spec: Spec) -> FaultRule:
         raise TypeError(f"fault: unknown fields {unknown}; known: {sorted(known)}")
     fault = FaultRule(**rule)
     if fault.operation is not None and fault.operation not in spec.operations:
-        raise ValueError(f"operation: {fault.operation!r} is not an operation of {spec.title}")
+        hint = did_you_mean(str(fault.operation), spec.operations)
+        raise ValueError(f"operation: {fault.operation!r} is not an operation of {spec.title}{hint}")
     check_latency(fault.latency)
     return fault
 

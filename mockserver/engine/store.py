@@ -217,8 +217,9 @@ class AccountMeta:
 
     runs: dict[str, RunMeta] = field(default_factory=dict)  # runID -> its timeline
     tasks: dict[str, TaskMeta] = field(default_factory=dict)  # taskID -> trigger type, policy state
-    # eventID -> when (time.monotonic()) a client first polled it before its publication
-    first_polled: dict[str, float] = field(default_factory=dict)
+    # runID -> [the clock's reading, first poll (time.monotonic()), polls since]: a run polled while
+    # the mock's clock is frozen before it finishes (not kept across restarts: monotonic readings)
+    polls: dict[str, list[float]] = field(default_factory=dict)
 
     def task(self, task_id: str) -> TaskMeta:
         """A task's metadata, to write to (made when the task has none yet)."""
@@ -236,7 +237,7 @@ class AccountMeta:
         """A record is gone: so is what was kept about it."""
         self.runs.pop(record_id, None)
         self.tasks.pop(record_id, None)
-        self.first_polled.pop(record_id, None)
+        self.polls.pop(record_id, None)
 
 
 @dataclass

@@ -6,6 +6,7 @@ Fixtures:
   ingestion_server        the same mock served on 127.0.0.1 (one uvicorn thread per session)
   ingestion_client        a real algoliasearch IngestionClientSync pointed at that server
   ingestion_async_client  the async IngestionClient, to use as ``async with ingestion_async_client as c``
+  ingestion_client_factory  new official clients (Ingestion, Search; sync, async) and their config
 
 One app per session (per xdist worker); every test starts from a clean state (a reset costs
 microseconds). Configure with ``@pytest.mark.ingestion_mock(...)`` or ``ingestion_mock_*`` ini options:
@@ -27,19 +28,68 @@ if TYPE_CHECKING:
     from mockserver.http.app import MockApp
     from mockserver.http.inprocess import InProcessClient
     from mockserver.http.live_server import LiveServer
+    from mockserver.pytest_plugin.clients import ClientFactory
     from mockserver.pytest_plugin.mock_handle import IngestionMock
 
 MARKER = "ingestion_mock"
+# Every fixture of the plugin; each depends on ingestion_mock, which the marker configures.
+PLUGIN_FIXTURES = (
+    "ingestion_mock",
+    "ingestion_http",
+    "ingestion_server",
+    "ingestion_client",
+    "ingestion_async_client",
+    "ingestion_client_factory",
+)
 FIXTURE_APP_ID = "test-app"
 FIXTURE_API_KEY = "test-api-key"
 
 
 def _ini_value(ini_name: str, field_name: str, text: str) -> Any:
-    """An ini option's text as the settings field's value (the field says how it is read)."""
+    """An ini option's text as the settings field's value (the field says how it is read), with
+    the checks the mock applies later made now (a bad value is the ini's mistake, not a test's)."""
     try:
-        return mock_settings.parse_of(field_name)(text)
-    except ValueError as exc:
-        raise pytest.UsageError(f"{ini_name}: {exc}") from None
+        value = mock_settings.parse_of(field_name)(text)
+        if field_name == "clock" and value not in ("real", "frozen"):
+            from mockserver.engine import steering
+
+            steering.instant(value, ini_name)
+        elif field_name == "runs" and value is not None:
+            from mockserver.engine import steering
+            from mockserver.engine.store import RunPolicy
+            from mockserver.spec import load_spec
+
+            steering.run_policy(RunPolicy(), value, load_spec())
+    except (TypeError, ValueError) as exc:
+        message = str(exc)
+        raise pytest.UsageError(
+            message if message.startswith(ini_name) else f"{ini_name}: {message}"
+        ) from None
+    return value
+
+
+def _ini_names(config: pytest.Config) -> list[str]:
+    """The options the ini file (and -o) sets. pytest has no public listing: its own store, read
+    without the deprecation pytest 9 puts on ``config.inicfg``."""
+    found = getattr(config, "_inicfg", None)
+    if found is None:
+        found = getattr(config, "inicfg", None) or {}
+    return [str(name) for name in found]
+
+
+def _refuse_unknown_ini_options(config: pytest.Config) -> None:
+    """An ``ingestion_mock_*`` option the plugin does not have is a usage error naming the closest
+    (pytest would warn, and under ``-W error`` stop with an INTERNALERROR)."""
+    known = mock_settings.ini_options()
+    unknown = sorted(n for n in _ini_names(config) if n.startswith(f"{MARKER}_") and n not in known)
+    if unknown:
+        from mockserver.flags import did_you_mean
+
+        name = unknown[0]
+        raise pytest.UsageError(
+            f"{name}: not an option of the ingestion mock plugin{did_you_mean(name, known)} "
+            f"(its options: {', '.join(sorted(known))})"
+        )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,6 +100,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     keys = ", ".join(f"{key}=..." for key in sorted(mock_settings.marker_keys()))
     config.addinivalue_line("markers", f"{MARKER}({keys}): configure the Ingestion API mock for this test")
+    _refuse_unknown_ini_options(config)
     _ini_settings(config)  # a bad ini value is a usage error at start, not an error in every test
 
 
@@ -97,7 +148,8 @@ def _test_settings(request: pytest.FixtureRequest) -> mock_settings.MockSettings
     try:
         return mock_settings.from_options(options)
     except (TypeError, ValueError) as exc:
-        _misused(f"@pytest.mark.{MARKER}: {exc}")
+        mistake = str(exc)
+    _misused(f"@pytest.mark.{MARKER}: {mistake}")  # (outside the except: no "during handling" chain)
 
 
 @pytest.fixture(scope="session")
@@ -134,6 +186,7 @@ def ingestion_mock(request: pytest.FixtureRequest, _ingestion_mock_app: MockApp)
         control.reconfigure(session_settings)
         control.reset()
 
+    mistake = None
     try:
         # The test's data sets go into its application (below), not into every new one.
         control.reconfigure(settings.replace(fixtures=session_settings.fixtures, data=session_settings.data))
@@ -143,7 +196,9 @@ def ingestion_mock(request: pytest.FixtureRequest, _ingestion_mock_app: MockApp)
         back_to_the_session()
         if isinstance(exc, seeding.SeedError):
             raise
-        _misused(f"@pytest.mark.{MARKER}: {exc}")
+        mistake = str(exc)
+    if mistake is not None:  # (outside the except: no "during handling" chain in the report)
+        _misused(f"@pytest.mark.{MARKER}: {mistake}")
     engine.journal.clear()  # seeding is not the code under test
     request.node.stash[_HANDLE] = handle
     request.node.stash[_FAIL_ON_REJECTION] = settings.fail_on_rejection
@@ -175,38 +230,51 @@ def ingestion_server(ingestion_mock: IngestionMock, _ingestion_mock_server: Live
     return ingestion_mock
 
 
-def _client_config(server: IngestionMock) -> Any:
-    from algoliasearch.http.hosts import Host, HostsCollection
-    from algoliasearch.ingestion.config import IngestionConfig
+@pytest.fixture
+def ingestion_client_factory(
+    request: pytest.FixtureRequest, ingestion_server: IngestionMock
+) -> Iterator[ClientFactory]:
+    """Makes official clients (Ingestion and Search, sync and async) pointed at the live mock, with
+    the test's credentials or others; closes them at teardown. ``.config()`` is the config alone."""
+    from mockserver.pytest_plugin.clients import ClientFactory
 
-    assert server._server is not None
-    config = IngestionConfig(server.app_id, server.api_key, "us")
-    config.hosts = HostsCollection([Host(server._server.host, scheme="http", port=server._server.port)])
-    return config
+    server = ingestion_server._server
+    assert server is not None
+    factory = ClientFactory(ingestion_server, server.host, server.port)
+    yield factory
+    leaks = factory._close_all()
+    if leaks:
+        _misused(f"{request.node.name}: " + "; ".join(dict.fromkeys(leaks)))
 
 
 @pytest.fixture
-def ingestion_client(ingestion_server: IngestionMock) -> Iterator[IngestionClientSync]:
-    """algoliasearch's IngestionClientSync, pointed at the live mock."""
-    from algoliasearch.ingestion.client import IngestionClientSync
-
-    client = IngestionClientSync.create_with_config(_client_config(ingestion_server))
-    try:
-        yield client
-    finally:
-        client.close()
+def ingestion_client(ingestion_client_factory: ClientFactory) -> IngestionClientSync:
+    """algoliasearch's IngestionClientSync, pointed at the live mock (closed at teardown)."""
+    return ingestion_client_factory.ingestion()
 
 
 @pytest.fixture
-def ingestion_async_client(ingestion_server: IngestionMock) -> IngestionClient:
+def ingestion_async_client(ingestion_client_factory: ClientFactory) -> IngestionClient:
     """algoliasearch's async IngestionClient, pointed at the live mock.
 
     Use it as ``async with ingestion_async_client as client:`` inside your event loop, so its HTTP
-    session is closed in the loop that opened it.
+    session is closed in the loop that opened it. Left open, it is closed at teardown when its loop
+    is still there; when the loop is gone, the test errors at teardown saying so.
     """
-    from algoliasearch.ingestion.client import IngestionClient
+    return ingestion_client_factory.ingestion_async()
 
-    return IngestionClient.create_with_config(_client_config(ingestion_server))
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A marker put on a test that uses none of the plugin's fixtures would configure nothing:
+    that test errors, saying so. (A marker on a class or module configures the tests under it that
+    use the mock; the others are left alone.)"""
+    own = any(m.name == MARKER for m in item.own_markers)
+    if own and MARKER not in getattr(item, "fixturenames", ()):
+        _misused(
+            f"@pytest.mark.{MARKER} does nothing on {item.name}: the test uses none of the plugin's "
+            f"fixtures ({', '.join(PLUGIN_FIXTURES)}); use one, or remove the marker"
+        )
 
 
 @pytest.hookimpl(wrapper=True)

@@ -71,8 +71,25 @@ class IngestionMock:
         return self._server.url
 
     def index(self, name: str) -> list[Record]:
-        """The records of a fake index, in insertion order ([] when the index doesn't exist)."""
-        return self.control.index(name, self.app_id) or []
+        """The records of a fake index, in insertion order.
+
+        ``[]`` for an index nothing wrote to yet that this application knows of (a destination
+        targets it, or a run still working will write to it); LookupError, naming the closest
+        names, for a name nothing in this application mentions (a typo, most likely).
+        """
+        found = self.control.index(name, self.app_id)
+        if found is not None:
+            return found
+        known = self.control.index_names(self.app_id)
+        if name in known:
+            return []
+        from mockserver.flags import did_you_mean
+
+        raise LookupError(
+            f"index {name!r}: nothing in application {self.app_id!r} wrote to it, targets it or will "
+            f"write to it{did_you_mean(name, known)} (the indexes it knows: {sorted(known)}; to check "
+            f"that nothing wrote to an index, use {name!r} not in ingestion_mock.account.indexes)"
+        )
 
     def seed(self, data_set: str | Path | Mapping[str, Any]) -> dict[str, int]:
         """Load a data set (bundled name, file, or inline mapping) into this test's application."""
@@ -96,7 +113,7 @@ class IngestionMock:
         self, now: str | datetime | None = None, *, freeze: bool | None = None, advance: float | None = None
     ) -> dict[str, Any]:
         """Move the mock's clock: jump to ``now``, ``freeze`` or unfreeze it, ``advance`` it by seconds."""
-        return self.control.clock(now=now, freeze=freeze, advance=advance)
+        return self.control.clock(now=now, freeze=freeze, advance=advance, now_name="set_clock(now=...)")
 
     def set_runs(self, **policy: Any) -> dict[str, Any]:
         """How runs behave: mode ('immediate' or 'deferred'), start_after, finish_after, outcome,

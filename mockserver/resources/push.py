@@ -35,6 +35,7 @@ def _one_task_for(ctx: Context, index_name: str, where: str) -> Record:
                 f"{where}: no push task targets index {index_name!r}; create a push source, a destination "
                 "on that index and a task linking them, or pass referenceIndexName"
             ),
+            observed=True,
         )
     if len(found) > 1:
         ids = ", ".join(t["taskID"] for t in found)
@@ -42,6 +43,7 @@ def _one_task_for(ctx: Context, index_name: str, where: str) -> Record:
             f"multiple tasks ({ids}) found for the Push connector with indexName {index_name}, "
             "please use /2/tasks/:id/push instead",
             detail=_several_tasks(ctx, found, index_name, where),
+            observed=True,
         )
     return found[0]
 

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from mockserver.engine import indexes
@@ -247,6 +247,15 @@ def defer_writes(
     return answers
 
 
+def pending_index_names(account: Account) -> set[str]:
+    """The indexes runs still working will write to when they finish."""
+    return {
+        index_name
+        for run_id in account.unsettled_runs
+        for index_name, _action, _records in account.meta.runs[run_id].pending
+    }
+
+
 def settle_account(account: Account, now: float) -> None:
     """Settle every run still in progress, in the order they finish (streaks count in that order, and
     index writes land in it); runs finishing at the same moment, in the order they were created."""
@@ -345,6 +354,8 @@ def _list_in_window(
     in_window = [r for r in records if int(start) <= int(moment(r, account)) <= end]
     item_schema = ctx.response_schema()["properties"][family.name]["items"]
     page, pagination = paginate(select(family, ctx, in_window), ctx)
+    if family is RUNS:
+        refuse_polls_that_cannot_end(ctx, page, lambda stuck: f"{_runs(stuck)} (listed) cannot finish")
     return {
         family.name: family.show_all(page, ctx, item_schema),
         "pagination": pagination,
@@ -358,7 +369,9 @@ def list_runs(ctx: Context) -> Any:
 
 
 def get_run_handler(ctx: Context) -> Any:
-    return RUNS.show(get_run(ctx, ctx.request.path["runID"]), ctx, ctx.response_schema())
+    run = get_run(ctx, ctx.request.path["runID"])
+    refuse_polls_that_cannot_end(ctx, [run], lambda _: f"run {run['runID']!r} cannot finish")
+    return RUNS.show(run, ctx, ctx.response_schema())
 
 
 def list_events(ctx: Context) -> Any:
@@ -370,36 +383,76 @@ def list_events(ctx: Context) -> Any:
     return _list_in_window(EVENTS, ctx, published, published_at, EVENTS_WINDOW)
 
 
-# A frozen clock never reaches a deferred event: after this long polling it, say so instead of 404.
-STUCK_POLL_SECONDS = 3.0
-
-
 def get_event(ctx: Context) -> Any:
     run = get_run(ctx, ctx.request.path["runID"])
     event_id = ctx.request.path["eventID"]
     event = ctx.account.events.get(run["runID"], {}).get(event_id)
     now = ctx.clock.now()
-    unpublished = published_at(run, ctx.account) > now.timestamp()
-    if event is not None and unpublished and ctx.clock.frozen:
-        _refuse_a_poll_that_cannot_end(ctx.account, event, run, now)
-    if event is None or unpublished:
-        raise NotFound(f"No event with ID {event_id!r} exists in run {run['runID']!r}")
+    if event is None or published_at(run, ctx.account) > now.timestamp():
+        if event is not None:
+            refuse_polls_that_cannot_end(
+                ctx, [run], lambda _: f"event {event_id!r} of run {run['runID']!r} cannot appear"
+            )
+        # An event planned but not published yet is what a poller waits for (not a refusal).
+        raise NotFound(
+            f"No event with ID {event_id!r} exists in run {run['runID']!r}", not_ready=event is not None
+        )
     return EVENTS.show(event, ctx, ctx.response_schema())
 
 
-def _refuse_a_poll_that_cannot_end(account: Account, event: Record, run: Record, now: datetime) -> None:
-    """A client waiting for this event (``wait_for_tasks``) would poll forever: the mock's clock is
-    frozen before the run finishes. Within seconds, answer why and how to move on."""
-    first = account.meta.first_polled.setdefault(event["eventID"], time.monotonic())
-    if time.monotonic() - first < STUCK_POLL_SECONDS:
+def unfinished_runs_of(ctx: Context, task_id: str) -> list[Record]:
+    """The runs of a task still working by the mock's clock (settled first)."""
+    settle_all(ctx)
+    account = ctx.account
+    return [account.runs[r] for r in account.unsettled_runs if account.runs[r]["taskID"] == task_id]
+
+
+# A frozen clock never brings a deferred run to its end, so a client waiting for one (polling
+# getEvent, getRun, listRuns or getTask) would poll for minutes: after STUCK_POLLS polls spread
+# over STUCK_POLL_SECONDS at one reading of the clock, the mock answers why and how to move on.
+# The official client's wait (chunked_push) polls at 0, 1.5 and 4.5 s: it is told on its third poll.
+STUCK_POLL_SECONDS = 3.0
+STUCK_POLLS = 3
+
+
+def refuse_polls_that_cannot_end(
+    ctx: Context, runs: Iterable[Record], headline: Callable[[list[Record]], str]
+) -> None:
+    """Count a poll of each run of ``runs`` still working under a frozen clock; once one has been
+    polled long enough, refuse with 400: ``headline(stuck)``, the wait and how to end it."""
+    clock = ctx.clock
+    if not clock.frozen:
         return
-    wait = max(1, math.ceil(published_at(run, account) - now.timestamp()))
+    now = clock.now()
+    reading = now.timestamp()
+    moment = time.monotonic()
+    stuck: list[Record] = []
+    for run in runs:
+        if run["status"] not in ("created", "started"):
+            continue  # done (or skipped): nothing to wait for
+        polls = ctx.account.meta.polls
+        mark = polls.get(run["runID"])
+        if mark is None or mark[0] != reading or not mark[1] <= moment:
+            polls[run["runID"]] = [reading, moment, 1]  # first poll at this reading (moved, or new)
+            continue
+        mark[2] += 1
+        if mark[2] >= STUCK_POLLS and moment - mark[1] >= STUCK_POLL_SECONDS:
+            stuck.append(run)
+    if not stuck:
+        return
+    wait = max(1, max(math.ceil(published_at(r, ctx.account) - reading) for r in stuck))
+    which = "the run finishes" if len(stuck) == 1 else "the last of them finishes"
     raise BadRequest(
-        f"event {event['eventID']!r} of run {run['runID']!r} cannot appear: the mock's clock is frozen at "
-        f"{rfc3339(now)} and the run finishes {wait} s later (deferred runs); advance the clock "
-        f'(ingestion_mock.set_clock(advance={wait}) or POST /__mock__/clock {{"advance": {wait}}}), '
-        "unfreeze it, or let runs finish at once"
+        f"{headline(stuck)}: the mock's clock is frozen at {rfc3339(now)} and {which} {wait} s later "
+        "(deferred runs); "
+        f"advance the clock (ingestion_mock.set_clock(advance={wait}) or POST /__mock__/clock "
+        f'{{"advance": {wait}}}), unfreeze it, or let runs finish at once'
     )
+
+
+def _runs(stuck: list[Record]) -> str:
+    first = f"run {stuck[0]['runID']!r}"
+    return first if len(stuck) == 1 else f"runs {stuck[0]['runID']!r} and {len(stuck) - 1} more"
 
 
 def show_events(events: Sequence[Record], ctx: Context) -> list[Record]:

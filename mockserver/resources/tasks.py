@@ -21,7 +21,7 @@ from mockserver.resources.crud import (
     search_handler,
 )
 from mockserver.resources.pipeline import run_task
-from mockserver.resources.runs import unblock
+from mockserver.resources.runs import refuse_polls_that_cannot_end, unblock, unfinished_runs_of
 
 # The spec states which input a task takes by its source's type (a ``default`` entry for the rest).
 TASK_INPUT_RULE = ("TaskCreate", "x-input-schema-by-source-type")
@@ -243,6 +243,22 @@ def _set_enabled(enabled: bool) -> Handler:
     return handle
 
 
+def _get(family: Family) -> Handler:
+    """getTask: a task whose runs cannot finish (frozen clock, deferred runs) is not polled forever."""
+    show = get_handler(family)
+
+    def handle(ctx: Context) -> Any:
+        task_id = family.get(ctx, ctx.request.path["taskID"])["taskID"]
+        refuse_polls_that_cannot_end(
+            ctx,
+            unfinished_runs_of(ctx, task_id),
+            lambda stuck: f"run {stuck[0]['runID']!r} of task {task_id!r} cannot finish",
+        )
+        return show(ctx)
+
+    return handle
+
+
 def run(ctx: Context) -> Any:
     task = FAMILY.get(ctx, ctx.request.path["taskID"])
     created = run_task(ctx, task)
@@ -253,7 +269,7 @@ HANDLERS: dict[str, Handler] = {
     "listTasks": list_handler(FAMILY),
     "createTask": create,
     "searchTasks": search_handler(FAMILY),
-    "getTask": get_handler(FAMILY),
+    "getTask": _get(FAMILY),
     "replaceTask": replace,
     "updateTask": update,
     "deleteTask": delete_handler(FAMILY),
@@ -263,7 +279,7 @@ HANDLERS: dict[str, Handler] = {
     "listTasksV1": list_handler(FAMILY_V1),
     "createTaskV1": create_v1,
     "searchTasksV1": search_handler(FAMILY_V1),
-    "getTaskV1": get_handler(FAMILY_V1),
+    "getTaskV1": _get(FAMILY_V1),
     "updateTaskV1": update_v1,
     "deleteTaskV1": delete_handler(FAMILY_V1),
     "runTaskV1": run,

@@ -700,3 +700,16 @@ def test_a_rate_limited_call_is_too_many_requests(app: MockApp, client: TestClie
     ok(client.get("/1/sources"))
     body = _error_body(client.get("/1/sources"), 429)
     assert body["error"] == {"code": "too_many_requests"}
+
+
+def test_a_detail_reaches_the_message_clients_show_unless_the_message_is_the_services_wording() -> None:
+    """The official clients raise with the body's message alone: the mock's own wording carries its
+    diagnosis there too; an observed wording is never changed (the diagnosis is in error.detail)."""
+    from mockserver.engine.errors import BadRequest, NotFound
+
+    own = BadRequest("query.x: not a number", detail="pass digits only").body()
+    assert own["message"] == "query.x: not a number (pass digits only)"
+    assert own["error"] == {"code": "invalid_payload", "detail": "pass digits only"}
+    observed = NotFound("cannot find task products", detail="no push task", observed=True).body()
+    assert observed["message"] == "cannot find task products"
+    assert observed["error"]["detail"] == "no push task"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from mockserver import Clock, MockApp
 from mockserver.durability import image
 from mockserver.engine.clock import rfc3339
 from mockserver.engine.store import Account, RunPolicy
+from mockserver.resources import runs as runs_module
 from tests.conftest import APP_ID
 from tests.helpers import T0, get_run, make_destination, make_source, make_task, ok, refused
 
@@ -180,6 +182,70 @@ def test_events_of_a_deferred_run_are_404_until_it_finishes(
         assert event["eventID"] == event_id
         assert event["runID"] == run_id
         assert event["publishedAt"] == at(5)
+
+
+def test_a_poll_for_an_event_not_published_yet_is_journaled_as_not_ready(
+    app: MockApp, client: TestClient, clock: Clock, account: Account, task_id: str
+) -> None:
+    """The 404 a poller expects (its client polls again) is no rejection; an unknown event is one."""
+    app.store.run_policy = RunPolicy(mode="deferred", finish_after=5)
+    run_id = run(client, task_id)
+    planned = next(iter(account.events[run_id]))
+    refused(client.get(f"/1/runs/{run_id}/events/{planned}"), 404)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    refused(client.get(f"/1/runs/{run_id}/events/{unknown}"), 404)
+    polled, wrong = app.journal.filter("getEvent")
+    assert (polled.not_ready, wrong.not_ready) == (True, False)
+    assert app.journal.rejections() == [wrong]
+    clock.advance(5)
+    ok(client.get(f"/1/runs/{run_id}/events/{planned}"))
+    assert not app.journal.last("getEvent").not_ready
+
+
+@pytest.mark.parametrize("poll", ["getEvent", "getRun", "listRuns", "getTask", "getTaskV1"])
+def test_polling_a_run_a_frozen_clock_never_finishes_is_answered_why_within_seconds(
+    app: MockApp,
+    client: TestClient,
+    clock: Clock,
+    account: Account,
+    task_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+    poll: str,
+) -> None:
+    """A poller is told after three polls over three seconds at one reading of the frozen clock."""
+    app.store.run_policy = RunPolicy(mode="deferred", start_after=1, finish_after=5)
+    run_id = run(client, task_id)
+    url = {
+        "getEvent": f"/1/runs/{run_id}/events/{next(iter(account.events[run_id]))}",
+        "getRun": f"/1/runs/{run_id}",
+        "listRuns": "/1/runs",
+        "getTask": f"/2/tasks/{task_id}",
+        "getTaskV1": f"/1/tasks/{task_id}",
+    }[poll]
+    waiting = 404 if poll == "getEvent" else 200
+    seconds = [0.0]
+    monkeypatch.setattr(runs_module, "time", SimpleNamespace(monotonic=lambda: seconds[0]))
+
+    def poll_at(moment: float) -> Any:
+        seconds[0] = moment
+        return client.get(url)
+
+    # Polls within three seconds (a test reading state) are answered as ever...
+    assert [poll_at(t).status_code for t in (0, 1.5, 2.9)] == [waiting] * 3
+    refusal = poll_at(4.5)  # ... a poll three seconds on is told why (the official client's third)
+    assert refusal.status_code == 400
+    message = refusal.json()["message"]
+    assert "cannot appear" in message if poll == "getEvent" else "cannot finish" in message
+    assert f"{run_id!r}" in message
+    assert "the mock's clock is frozen at 2026-01-01T12:00:00Z" in message
+    assert "set_clock(advance=5)" in message
+    clock.advance(2)  # the clock moved: counting starts over, with what is left to wait
+    assert [poll_at(t).status_code for t in (20, 40)] == [waiting] * 2  # two polls, however far apart
+    assert "set_clock(advance=3)" in poll_at(41).json()["message"]
+    clock.unfreeze()  # a running clock gets there by itself
+    assert {poll_at(t).status_code for t in (30, 40, 50)} == {waiting}
+    clock.advance(10)
+    assert poll_at(60).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -69,7 +69,7 @@ def test_every_fixture_works_in_a_project_without_conftest(pytester: pytest.Pyte
             }
             assert ingestion_mock.dump()["applications"]["test-app"]["sources"] == []
             assert len(ingestion_mock.journal) == 0
-            assert ingestion_mock.index("products") == []
+            assert "products" not in ingestion_mock.account.indexes
             with pytest.raises(RuntimeError, match="ingestion_server"):
                 ingestion_mock.url
             counts = ingestion_mock.seed({"sources": [{"type": "push", "name": "seeded"}]})
@@ -125,6 +125,83 @@ def test_every_fixture_works_in_a_project_without_conftest(pytester: pytest.Pyte
     )
     result = run_inner(pytester, "-v")
     result.assert_outcomes(passed=6)
+
+
+def test_the_client_factory_and_what_it_closes(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        import asyncio
+        import gc
+
+        import pytest
+        from algoliasearch.http.exceptions import AlgoliaUnreachableHostException
+        from algoliasearch.ingestion.client import IngestionClientSync
+        from algoliasearch.search.client import SearchClientSync
+
+
+        def push_task_on(client, index_name):
+            source = client.create_source({"type": "push", "name": "p"}).source_id
+            destination = client.create_destination(
+                {"type": "search", "name": "d", "input": {"indexName": index_name}}
+            ).destination_id
+            client.create_task({"sourceID": source, "destinationID": destination, "action": "save"})
+
+
+        def test_sync_clients(ingestion_client_factory, ingestion_client, ingestion_mock):
+            push_task_on(ingestion_client, "products")
+            search = ingestion_client_factory.search()
+            assert isinstance(search, SearchClientSync)
+            search.save_objects_with_transformation("products", [{"objectID": "1"}], wait_for_tasks=True)
+            assert [r["objectID"] for r in ingestion_mock.index("products")] == ["1"]
+            # after a fault the client's only host is down for a while: a fresh client is not
+            ingestion_mock.add_fault(operation="listSources", status=503, times=1)
+            with pytest.raises(AlgoliaUnreachableHostException):
+                ingestion_client.list_sources()
+            fresh = ingestion_client_factory()
+            assert isinstance(fresh, IngestionClientSync)
+            assert len(fresh.list_sources().sources) == 1
+            config = ingestion_client_factory.config()
+            assert (config.app_id, config.api_key, config.region) == ("test-app", "test-api-key", "us")
+            IngestionClientSync.create_with_config(config).close()
+            other = ingestion_client_factory(app_id="OTHER", api_key="k", region="eu", read_timeout=900)
+            assert other.list_sources().sources == []
+            assert ingestion_mock.journal.last().app_id == "OTHER"
+            with pytest.raises(TypeError, match="no option 'read_timout'; did you mean read_timeout?"):
+                ingestion_client_factory(read_timout=1)
+
+
+        def test_async_clients_closed_in_their_loop(ingestion_client_factory, ingestion_mock):
+            ingestion_mock.seed("catalog")
+
+            async def main():
+                async with ingestion_client_factory.search_async() as search:
+                    assert search is not None
+                async with ingestion_client_factory.ingestion_async() as client:
+                    return await client.list_sources(items_per_page=100)
+
+            assert len(asyncio.run(main()).sources) == 5
+
+
+        def test_an_async_client_left_open(ingestion_async_client):
+            asyncio.run(ingestion_async_client.list_sources())
+
+
+        def test_the_next_test_sees_no_leak(ingestion_client):
+            gc.collect()  # a session or socket left behind would warn here, under -W error
+            assert ingestion_client.list_sources().sources == []
+        """,
+    )
+    result = run_inner(pytester)
+    result.assert_outcomes(passed=4, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_an_async_client_left_open*",
+            "test_an_async_client_left_open: an async IngestionClient was left open when its event loop "
+            "ended*`async with client:` or `await client.close()`",
+        ]
+    )
+    assert "unclosed" not in result.stdout.str().lower()  # nothing warns later, in another test
 
 
 # --- the marker --------------------------------------------------------------------------------
@@ -484,6 +561,12 @@ def test_ini_options_configure_every_test(pytester: pytest.Pytester) -> None:
         ("ingestion_mock_strict = yes please", "ingestion_mock_strict: 'yes please' is not a boolean"),
         ("ingestion_mock_seed = twelve", "ingestion_mock_seed: 'twelve' is not a whole number"),
         ("ingestion_mock_runs = deferred:soon", "ingestion_mock_runs: 'deferred:soon' is not MODE[:SECONDS]"),
+        ("ingestion_mock_clock = soon", "ingestion_mock_clock: 'soon' is not an RFC 3339 date-time"),
+        (
+            "ingestion_mock_clok = frozen",
+            "ingestion_mock_clok: not an option of the ingestion mock plugin; "
+            "did you mean ingestion_mock_clock?",
+        ),
     ],
 )
 def test_an_ini_value_of_the_wrong_kind_is_a_usage_error(
@@ -580,6 +663,9 @@ def test_a_failing_test_shows_what_the_mock_rejected(pytester: pytest.Pytester) 
     write_tests(
         pytester,
         """
+        import pytest
+
+
         def test_fails_after_rejections(ingestion_http):
             ingestion_http.post("/1/sources", json={"type": "json", "name": "x", "input": {}})
             ingestion_http.get("/1/sources/00000000-0000-4000-8000-000000000000")
@@ -593,10 +679,27 @@ def test_a_failing_test_shows_what_the_mock_rejected(pytester: pytest.Pytester) 
 
         def test_passes_despite_a_rejection(ingestion_http):
             assert ingestion_http.post("/1/sources", json={}).status_code == 400
+
+
+        @pytest.mark.ingestion_mock(runs={"mode": "deferred", "finish_after": 60})
+        def test_fails_after_a_poll_and_a_push_nowhere(ingestion_http):
+            source = ingestion_http.post("/1/sources", json={"type": "push", "name": "p"}).json()["sourceID"]
+            destination = ingestion_http.post(
+                "/1/destinations", json={"type": "search", "name": "d", "input": {"indexName": "feed"}}
+            ).json()["destinationID"]
+            ingestion_http.post(
+                "/2/tasks", json={"sourceID": source, "destinationID": destination, "action": "save"}
+            )
+            body = {"action": "addObject", "records": [{"objectID": "1"}]}
+            pushed = ingestion_http.post("/1/push/feed", json=body).json()
+            polled = ingestion_http.get(f"/1/runs/{pushed['runID']}/events/{pushed['eventID']}")
+            assert polled.status_code == 404  # not there yet: no rejection
+            ingestion_http.post("/1/push/products", json=body)
+            assert False, "the push went nowhere"
         """,
     )
     result = run_inner(pytester)
-    result.assert_outcomes(failed=2, passed=1)
+    result.assert_outcomes(failed=3, passed=1)
     result.stdout.fnmatch_lines(
         [
             "*_ test_fails_after_rejections _*",
@@ -604,9 +707,16 @@ def test_a_failing_test_shows_what_the_mock_rejected(pytester: pytest.Pytester) 
             "POST /1/sources (createSource) -> 400: body.input: 'url' is a required property*",
             "GET /1/sources/00000000-0000-4000-8000-000000000000 (getSource) -> 404: *",
             "*_ test_fails_without_rejections _*",
+            "*_ test_fails_after_a_poll_and_a_push_nowhere _*",
+            "*- ingestion mock: rejected requests -*",
+            # The service's wording, then the mock's diagnosis (error.detail), on the one rejection.
+            "POST /1/push/products (push) -> 404: cannot find task products "
+            "(mock: path.indexName: no push task targets index 'products'; *)",
+            "=*short test summary info*=",
         ]
     )
-    assert result.stdout.str().count("ingestion mock: rejected requests") == 1
+    assert result.stdout.str().count("ingestion mock: rejected requests") == 2
+    assert "(getEvent) -> 404" not in result.stdout.str()
 
 
 # --- isolation ---------------------------------------------------------------------------------
@@ -678,6 +788,86 @@ def test_an_unknown_marker_argument_is_a_usage_error(pytester: pytest.Pytester) 
     assert "pytest_plugin.py" not in result.stdout.str()
 
 
+def test_typos_fail_with_the_closest_name(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        r"""
+        import pytest
+
+        pytestmark = pytest.mark.ingestion_mock(seed=7)  # a module's marker: tests without the mock ignore it
+
+
+        def push_task_on(http, index_name):
+            source = http.post("/1/sources", json={"type": "push", "name": "p"}).json()["sourceID"]
+            destination = http.post(
+                "/1/destinations", json={"type": "search", "name": "d", "input": {"indexName": index_name}}
+            ).json()["destinationID"]
+            http.post("/2/tasks", json={"sourceID": source, "destinationID": destination, "action": "save"})
+
+
+        @pytest.mark.ingestion_mock(runs={"mode": "deferred", "finish_after": 60}, clock="frozen")
+        def test_an_index_name_nothing_mentions(ingestion_http, ingestion_mock):
+            push_task_on(ingestion_http, "products")
+            assert ingestion_mock.index("products") == []  # a destination targets it: empty, not a typo
+            body = {"action": "addObject", "records": [{"objectID": "1"}]}
+            ingestion_http.post("/1/push/staging", params={"referenceIndexName": "products"}, json=body)
+            assert ingestion_mock.index("staging") == []  # a run still working will write to it
+            with pytest.raises(LookupError, match=r"index 'product': nothing .* did you mean products\?"):
+                ingestion_mock.index("product")
+            ingestion_mock.set_clock(advance=60)
+            assert [r["objectID"] for r in ingestion_mock.index("staging")] == ["1"]
+
+
+        def test_a_fault_on_an_operation_that_does_not_exist(ingestion_mock):
+            typo = r"'listSource' is not an operation .*did you mean listSources\?"
+            with pytest.raises(ValueError, match=typo):
+                ingestion_mock.add_fault(operation="listSource", status=503)
+
+
+        def test_a_bad_clock_names_the_call(ingestion_mock):
+            with pytest.raises(ValueError, match=r"^set_clock\(now=...\): 'soon' is not an RFC 3339"):
+                ingestion_mock.set_clock("soon")
+
+
+        @pytest.mark.ingestion_mock(faults=[{"operation": "getTasks", "status": 503}])
+        def test_a_marker_fault_typo(ingestion_mock):
+            pass
+
+
+        @pytest.mark.ingestion_mock(clock="frozen")
+        def test_a_marker_on_a_test_without_the_mock():
+            pass
+
+
+        @pytest.mark.parametrize("n", [1, pytest.param(2, marks=pytest.mark.ingestion_mock(clock="frozen"))])
+        def test_a_parameter_marked_without_the_mock(n):
+            pass
+
+
+        class TestAClassMarker:
+            pytestmark = pytest.mark.ingestion_mock(clock="frozen")
+
+            def test_without_the_mock(self):
+                pass
+        """,
+    )
+    result = run_inner(pytester)
+    result.assert_outcomes(passed=5, errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_a_marker_fault_typo*",
+            "@pytest.mark.ingestion_mock: operation: 'getTasks' is not an operation of Ingestion API; "
+            "did you mean getTask?",
+            "*ERROR at setup of test_a_marker_on_a_test_without_the_mock*",
+            "@pytest.mark.ingestion_mock does nothing on test_a_marker_on_a_test_without_the_mock: the test "
+            "uses none of the plugin's fixtures (ingestion_mock, *); use one, or remove the marker",
+            "*ERROR at setup of test_a_parameter_marked_without_the_mock?2?*",
+            "@pytest.mark.ingestion_mock does nothing on test_a_parameter_marked_without_the_mock?2?: *",
+        ]
+    )
+    assert "During handling" not in result.stdout.str()
+
+
 def test_fail_on_rejection_fails_a_test_that_passed_but_provoked_a_refusal(pytester: pytest.Pytester) -> None:
     write_tests(
         pytester,
@@ -698,10 +888,24 @@ def test_fail_on_rejection_fails_a_test_that_passed_but_provoked_a_refusal(pytes
 
         def test_off_by_default(ingestion_http):
             ingestion_http.post("/1/sources", json={"type": "json", "name": "no input"})
+
+
+        @pytest.mark.ingestion_mock(runs={"mode": "deferred", "finish_after": 1}, fail_on_rejection=True)
+        def test_polling_for_a_run_is_not_a_rejection(ingestion_client, ingestion_mock):
+            source = ingestion_client.create_source({"type": "push", "name": "feed"}).source_id
+            destination = ingestion_client.create_destination(
+                {"type": "search", "name": "products", "input": {"indexName": "products"}}
+            ).destination_id
+            ingestion_client.create_task({"sourceID": source, "destinationID": destination, "action": "save"})
+            ingestion_client.chunked_push("products", [{"objectID": "1"}], wait_for_tasks=True)
+            polls = ingestion_mock.journal.filter("getEvent")
+            assert [(c.status, c.not_ready) for c in polls] == [(404, True), (200, False)]
+            assert ingestion_mock.unexpected_rejections() == []
+            ingestion_mock.journal.assert_no_rejections()
         """,
     )
     result = run_inner(pytester)
-    result.assert_outcomes(passed=2, failed=1)
+    result.assert_outcomes(passed=3, failed=1)
     result.stdout.fnmatch_lines(
         [
             "*the mock rejected requests this test did not expect (fail_on_rejection is on*",

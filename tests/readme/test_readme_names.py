@@ -97,16 +97,25 @@ def readme_fixtures() -> set[str]:
     return names
 
 
-def readme_mock_attributes() -> set[str]:
-    """`.name` spans of the fixture table, and ``ingestion_mock.name`` / ``ingestion_server.name``
-    anywhere in README, prose or code."""
+def _attributes(fixtures: tuple[str, ...]) -> set[str]:
+    """`.name` spans of these fixtures' rows of the fixture table, and ``fixture.name`` anywhere in
+    README, prose or code."""
     names: set[str] = set()
     rows = [r for r in readme.section("In your pytest suite").prose.splitlines() if r.startswith("| `")]
     for row in rows:
-        names |= {m.group(1) for s in readme.spans(row) if (m := re.match(r"^\.([a-z_][a-z0-9_]*)", s))}
+        if readme.spans(row.split("|")[1])[0] in fixtures:
+            names |= {m.group(1) for s in readme.spans(row) if (m := re.match(r"^\.([a-z_][a-z0-9_]*)", s))}
     text = readme.README.read_text(encoding="utf-8")
-    names |= set(re.findall(r"\b(?:ingestion_mock|ingestion_server)\.([a-z_][a-z0-9_]*)", text))
+    names |= set(re.findall(rf"\b(?:{'|'.join(fixtures)})\.([a-z_][a-z0-9_]*)", text))
     return names
+
+
+def readme_mock_attributes() -> set[str]:
+    return _attributes(("ingestion_mock", "ingestion_server"))
+
+
+def readme_factory_attributes() -> set[str]:
+    return _attributes(("ingestion_client_factory",))
 
 
 def readme_flags(command: str) -> set[str]:
@@ -191,6 +200,12 @@ def code_mock_attributes(listings: dict[str, str], config: pytest.Config, mock: 
     return {name for name in dir(mock) if not name.startswith("_")}  # instance attributes too
 
 
+def code_factory_attributes(listings: dict[str, str], config: pytest.Config, mock: Any) -> set[str]:
+    from mockserver.pytest_plugin.clients import ClientFactory
+
+    return {name for name in vars(ClientFactory) if not name.startswith("_")}
+
+
 def _flags_of(command: str) -> set[str]:
     subcommands = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
     parser = subcommands[0].choices[command]
@@ -252,6 +267,12 @@ KINDS = [
     Kind("ini options", readme_ini_options, readme_ini_options, code_ini_options),
     Kind("fixtures", readme_fixtures, readme_fixture_table, code_fixtures),
     Kind("ingestion_mock attributes", readme_mock_attributes, readme_mock_attributes, code_mock_attributes),
+    Kind(
+        "ingestion_client_factory attributes",
+        readme_factory_attributes,
+        readme_factory_attributes,
+        code_factory_attributes,
+    ),
     Kind(
         "mockserver serve flags",
         lambda: readme_flags("serve"),

@@ -153,7 +153,7 @@ def test_a_records_metadata_is_kept_apart_and_goes_with_it() -> None:
     account.meta.tasks["t"] = TaskMeta("streaming", blocked=True, critical_streak=3)
     account.runs["r"] = {"runID": "r", "taskID": "t", "status": "created"}
     account.meta.runs["r"] = RunMeta(1.0, 2.0, 3.0, "success", "ok")
-    account.meta.first_polled["e"] = 4.0
+    account.meta.polls["r"] = [3.0, 4.0, 1]
     assert account.meta.trigger_type("t") == "streaming"
     copied = copy.deepcopy(account)
     assert copied == account and copied.meta is not account.meta
