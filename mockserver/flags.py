@@ -8,12 +8,12 @@ that names the flag, says what form was expected, and suggests the likely intend
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from urllib.parse import urlsplit
 
 from mockserver.engine.faults import FaultRule
+from mockserver.suggest import did_you_mean as did_you_mean  # (its home; named here for the CLI)
 
 USAGE = 2  # exit status of a usage error
 
@@ -24,15 +24,6 @@ class CliError(Exception):
     def __init__(self, message: str, status: int = 1) -> None:
         super().__init__(message)
         self.status = status
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """``"; did you mean X?"`` for the closest of ``choices`` (case-insensitive), or ``""``."""
-    by_folded: dict[str, str] = {}
-    for choice in choices:
-        by_folded.setdefault(choice.casefold(), choice)
-    close = difflib.get_close_matches(word.casefold(), list(by_folded), n=1, cutoff=0.6)
-    return f"; did you mean {by_folded[close[0]]}?" if close else ""
 
 
 # --- argparse value types: a message naming what was expected (argparse prefixes the flag) -------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -219,7 +218,7 @@ def routes(control: MockControl) -> list[Route]:
             return JSONResponse({"cleared": True})
         journal_query = JournalQuery.from_params(request.query_params)
         if not caller.wide:
-            journal_query = dataclasses.replace(journal_query, app_id=caller.app(journal_query.app_id))
+            journal_query = journal_query.with_app(caller.app(journal_query.app_id))
         return JSONResponse(control.journal_page(journal_query))
 
     async def index(

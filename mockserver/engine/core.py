@@ -135,7 +135,7 @@ class Engine:
         self.handlers: dict[str, Handler] = handlers()
         self.hooks: Hooks = hooks()
         self.masker = Masker(spec)
-        self.journal = Journal(settings.journal_size, settings.journal_bytes)
+        self.journal = Journal(settings.journal_size, settings.journal_bytes, spec.operations)
         self.faults = Faults()
         self.js = JsSandbox()
         bundled = spec.path is not None and spec.path == bundled_spec_path()
