@@ -265,6 +265,20 @@ def routes(control: MockControl) -> list[Route]:
             body = {**body, "app": caller.app(body.get("app"))}
         return JSONResponse(control.add_fault(**body))
 
+    async def stubs(
+        request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
+    ) -> Response:
+        if request.method == "DELETE":
+            return JSONResponse(control.clear_stubs(caller.scope))
+        if request.method == "GET":
+            return JSONResponse(control.stubs(caller.scope))
+        if not caller.wide:  # a stub of the caller's own application (tenancy)
+            body = {**body, "app": caller.app(body.get("app"))}
+        return JSONResponse(control.add_stub(**body))
+
+    async def stub(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
+        return JSONResponse(control.remove_stub(request.path_params["stubID"], caller.scope))
+
     async def keys(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
         app_id = caller.app(body.get("appID"))  # a key for the caller's own application, unless wide
         return JSONResponse(control.add_key(body["apiKey"], body.get("acl", []), app_id))
@@ -302,6 +316,8 @@ def routes(control: MockControl) -> list[Route]:
         ("/clock", clock, ["GET", "POST"]),
         ("/runs", runs, ["GET", "POST"]),
         ("/faults", faults, ["GET", "POST", "DELETE"]),
+        ("/stubs", stubs, ["GET", "POST", "DELETE"]),
+        ("/stubs/{stubID}", stub, ["DELETE"]),
         ("/settings", settings, ["GET", "POST"]),
         ("/keys", keys, ["POST"]),
         ("/health", health, ["GET"]),
