@@ -302,7 +302,9 @@ class MockControl:
             ]
 
     def dump(self, app_id: str | None = None) -> dict[str, Any]:
-        """The state as JSON: every application's resources as the API shows them (no secrets)."""
+        """The state as JSON: every application's resources as the API shows them (no secrets), runs,
+        events, indexes and what sources fetch. A dump of one application is a data set: seeding it
+        gives the same dump (seeding.py says how secrets, left out, come back)."""
         store = self.engine.store
         with store.lock:
             if app_id is None:
@@ -322,6 +324,8 @@ class MockControl:
         out["runs"] = [_public(r) for r in account.runs.values()]
         out["events"] = {rid: [_public(e) for e in evs.values()] for rid, evs in account.events.items()}
         out["indexes"] = {name: list(index.values()) for name, index in account.indexes.items()}
+        out["source_records"] = {sid: [dict(r) for r in recs] for sid, recs in account.source_records.items()}
+        out["url_contents"] = dict(account.url_contents)
         return out
 
     def index(self, name: str, app_id: str) -> list[Record] | None:

@@ -1,5 +1,6 @@
-"""The files the package ships: the OpenAPI documents (``spec/``) and the bundled data sets
-(``fixtures/``), found with :mod:`importlib.resources` wherever the package is installed."""
+"""The files the package ships: the OpenAPI documents (``spec/``), the bundled data sets
+(``fixtures/``) and the JSON Schema of a data set (``dataset.schema.json``), found with
+:mod:`importlib.resources` wherever the package is installed."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ def ingestion_spec() -> Path:
 def control_spec() -> Path:
     """The ``/__mock__/`` control plane's OpenAPI document."""
     return _path("spec", "control.yaml")
+
+
+def dataset_schema() -> Path:
+    """The JSON Schema of a data set (what ``fixtures``, ``data`` and ``seed()`` take)."""
+    return _path("dataset.schema.json")
 
 
 def fixtures() -> Path:

@@ -9,7 +9,7 @@ from mockserver.engine.clock import rfc3339
 from mockserver.engine.errors import BadRequest, as_conflict
 from mockserver.engine.store import Account, Record
 from mockserver.resources import destinations, sources
-from mockserver.resources.context import Context, Handler
+from mockserver.resources.context import Context, Handler, Hooks, SchemaChecks
 from mockserver.resources.crud import (
     Family,
     by_field,
@@ -97,6 +97,13 @@ def fresh_next_run(record: Record, ctx: Context) -> Record:
 
 def v2_view(record: Record, ctx: Context) -> Record:
     return fresh_next_run(record, ctx)
+
+
+def dumped(record: Record, checks: SchemaChecks) -> Record:
+    """A task as a dump shows it: as the API's v2 does, plus its v1 ``trigger`` when only that says
+    what the task is (a streaming or subscription task), so seeding the dump makes it again."""
+    kind = record.get(TRIGGER)
+    return {**record, "trigger": {"type": kind}} if kind in ("streaming", "subscription") else record
 
 
 FAMILY = Family("tasks", "task", "taskID", "taskIDs", _FILTERS, _SORT_KEYS, public=v2_view)
@@ -256,3 +263,5 @@ HANDLERS: dict[str, Handler] = {
     "enableTaskV1": _set_enabled(True),
     "disableTaskV1": _set_enabled(False),
 }
+
+HOOKS = Hooks(views={"tasks": dumped})

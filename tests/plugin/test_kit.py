@@ -100,3 +100,37 @@ def test_journal_matchers_and_a_mistyped_operation(pytester: pytest.Pytester) ->
     result.stdout.fnmatch_lines(
         ["*'createSources' is not an operation of the spec; did you mean createSource?*"]
     )
+
+
+def test_a_dump_saved_by_one_test_is_seeded_by_another(pytester: pytest.Pytester) -> None:
+    write_tests(
+        pytester,
+        """
+        import json
+
+        import pytest
+
+
+        @pytest.fixture(scope="module")
+        def saved(tmp_path_factory):
+            return tmp_path_factory.mktemp("state") / "state.json"
+
+
+        @pytest.mark.ingestion_mock(fixtures="run_history")
+        def test_save(ingestion_http, ingestion_mock, saved):
+            ingestion_http.post("/1/authentications", json={
+                "type": "basic", "name": "feed login", "input": {"username": "u", "password": "secret"}
+            })
+            saved.write_text(json.dumps(ingestion_mock.dump()))
+
+
+        def test_reuse(ingestion_http, ingestion_mock, saved):
+            state = json.loads(saved.read_text())
+            ingestion_mock.seed(state)
+            assert ingestion_mock.dump() == state
+            assert len(ingestion_http.get("/1/runs").json()["runs"]) == 5
+            (login,) = ingestion_http.get("/1/authentications").json()["authentications"]
+            assert login["input"] == {"username": "u", "password": None}
+        """,
+    )
+    run_inner(pytester).assert_outcomes(passed=2)
