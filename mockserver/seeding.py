@@ -144,7 +144,8 @@ def check_data_set(data_set: DataSet) -> DataSet:
     try:
         steering.json_value(data_set.data, "")
     except ValueError as exc:
-        raise SeedError(f"{data_set.label}: {str(exc).lstrip('.')}") from None
+        fix = "a data set holds JSON values only (mappings, lists, text, numbers, booleans, null)"
+        raise SeedError(f"{data_set.label}: {str(exc).lstrip('.')}; fix: {fix}") from None
     schema, validator = _data_set_schema()
     if not validator.is_valid(data_set.data):
         error = next(iter(validator.iter_errors(data_set.data)))
