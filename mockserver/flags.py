@@ -13,7 +13,7 @@ from collections.abc import Collection, Sequence
 from urllib.parse import urlsplit
 
 from mockserver.engine.faults import FaultRule
-from mockserver.engine.steering import did_you_mean as did_you_mean  # one suggester for every layer
+from mockserver.suggest import did_you_mean as did_you_mean  # (its home; named here for the CLI)
 
 USAGE = 2  # exit status of a usage error
 

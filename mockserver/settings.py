@@ -195,7 +195,16 @@ class MockSettings:
         default=(),
         metadata=_offer(
             marker=True,
-            help="fault rules: {operation, status, message, rate, times, latency, drop, retry_after}",
+            help="fault rules: {operation, path_params, query, body, status, message, rate, times, latency, "
+            "drop, drop_after, retry_after}",
+        ),
+    )
+    stubs: tuple[Mapping[str, Any], ...] = field(
+        default=(),
+        metadata=_offer(
+            marker=True,
+            help="stubbed answers: {operation, path_params, query, body (a subset), status, response, "
+            "headers, times, check}; a matching request is answered so and changes no state",
         ),
     )
     rate_limit: bool | Mapping[str, Any] = field(
@@ -318,6 +327,13 @@ class MockSettings:
         ),
     )
 
+    def __post_init__(self) -> None:
+        # Rules given as a list (a marker's, JSON's) are kept as the tuple the field is.
+        for name in ("keys", "faults", "stubs"):
+            value = getattr(self, name)
+            if isinstance(value, list):
+                setattr(self, name, tuple(value))
+
     # --- derived -------------------------------------------------------------------------------
     @property
     def strict_credentials(self) -> bool:
@@ -353,12 +369,16 @@ class MockSettings:
             raise ValueError(f"validation: {self.validation!r} is not fast or openapi-core")
         for key in self.keys:
             check_key(key)
+        for name in ("faults", "stubs"):
+            rules = getattr(self, name)
+            if not isinstance(rules, tuple) or not all(isinstance(rule, Mapping) for rule in rules):
+                raise ValueError(f"{name}: a list of rules (mappings of their fields), not {rules!r:.100}")
         if self.access_log not in ("off", "text", "json"):
             raise ValueError(f"access_log: {self.access_log!r} is not off, text or json")
 
 
 # What the control plane may change on a running mock (POST /__mock__/settings): the run-time ones.
-RUNTIME_FIELDS = ("seed", "clock", "runs", "faults", "rate_limit")
+RUNTIME_FIELDS = ("seed", "clock", "runs", "faults", "stubs", "rate_limit")
 # What a running mock may also be given (MockControl.reconfigure, per pytest test): whom it accepts
 # and what the plugin checks after a test. (A test's own data sets are seeded into its application.)
 PER_TEST_FIELDS = ("app_id", "api_key", "strict", "keys", "fail_on_rejection")

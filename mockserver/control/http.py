@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -219,7 +218,7 @@ def routes(control: MockControl) -> list[Route]:
             return JSONResponse({"cleared": True})
         journal_query = JournalQuery.from_params(request.query_params)
         if not caller.wide:
-            journal_query = dataclasses.replace(journal_query, app_id=caller.app(journal_query.app_id))
+            journal_query = journal_query.with_app(caller.app(journal_query.app_id))
         return JSONResponse(control.journal_page(journal_query))
 
     async def index(
@@ -266,6 +265,20 @@ def routes(control: MockControl) -> list[Route]:
             body = {**body, "app": caller.app(body.get("app"))}
         return JSONResponse(control.add_fault(**body))
 
+    async def stubs(
+        request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
+    ) -> Response:
+        if request.method == "DELETE":
+            return JSONResponse(control.clear_stubs(caller.scope))
+        if request.method == "GET":
+            return JSONResponse(control.stubs(caller.scope))
+        if not caller.wide:  # a stub of the caller's own application (tenancy)
+            body = {**body, "app": caller.app(body.get("app"))}
+        return JSONResponse(control.add_stub(**body))
+
+    async def stub(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
+        return JSONResponse(control.remove_stub(request.path_params["stubID"], caller.scope))
+
     async def keys(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
         app_id = caller.app(body.get("appID"))  # a key for the caller's own application, unless wide
         return JSONResponse(control.add_key(body["apiKey"], body.get("acl", []), app_id))
@@ -303,6 +316,8 @@ def routes(control: MockControl) -> list[Route]:
         ("/clock", clock, ["GET", "POST"]),
         ("/runs", runs, ["GET", "POST"]),
         ("/faults", faults, ["GET", "POST", "DELETE"]),
+        ("/stubs", stubs, ["GET", "POST", "DELETE"]),
+        ("/stubs/{stubID}", stub, ["DELETE"]),
         ("/settings", settings, ["GET", "POST"]),
         ("/keys", keys, ["POST"]),
         ("/health", health, ["GET"]),

@@ -266,19 +266,21 @@ class MockControl:
 
     # --- state ---------------------------------------------------------------------------------
     def reset(self, app_id: str | None = None) -> None:
-        """Empty one application's data, or everything (then the journal, snapshots, faults, runs and
-        clock settings too)."""
+        """Empty one application's data (and its own fault rules, stubs and snapshots), or everything
+        (then the journal, snapshots, faults, stubs, runs and clock settings too)."""
         engine = self.engine
         store = engine.store
         with store.lock:
             store.reset(app_id)
             if app_id is not None:
                 engine.faults.clear(app_id)
+                engine.stubs.clear(app_id)
                 for sid in [k for k, snap in self._snapshots.items() if snap.app_id == app_id]:
                     del self._snapshots[sid]
             if app_id is None:
                 engine.journal.clear()
                 engine.faults.clear()
+                engine.stubs.clear()
                 self._snapshots.clear()
                 store.run_policy = RunPolicy()
                 store.clock.restore(engine.initial_clock)
@@ -302,7 +304,9 @@ class MockControl:
             ]
 
     def dump(self, app_id: str | None = None) -> dict[str, Any]:
-        """The state as JSON: every application's resources as the API shows them (no secrets)."""
+        """The state as JSON: every application's resources as the API shows them (no secrets), runs,
+        events, indexes and what sources fetch. A dump of one application is a data set: seeding it
+        gives the same dump (seeding.py says how secrets, left out, come back)."""
         store = self.engine.store
         with store.lock:
             if app_id is None:
@@ -318,10 +322,14 @@ class MockControl:
         hooks, checks = self.engine.hooks, self.engine.checks
         out: dict[str, Any] = {}
         for family in FAMILIES:
-            out[family] = [api_view(hooks.view(family, r, checks)) for r in account.family(family).values()]
+            out[family] = [
+                api_view(hooks.view(family, r, checks, account)) for r in account.family(family).values()
+            ]
         out["runs"] = [api_view(r) for r in account.runs.values()]
         out["events"] = {rid: [api_view(e) for e in evs.values()] for rid, evs in account.events.items()}
         out["indexes"] = {name: list(index.values()) for name, index in account.indexes.items()}
+        out["source_records"] = {sid: [dict(r) for r in recs] for sid, recs in account.source_records.items()}
+        out["url_contents"] = dict(account.url_contents)
         return out
 
     def index(self, name: str, app_id: str) -> list[Record] | None:
@@ -500,3 +508,27 @@ class MockControl:
 
     def faults(self, app_id: str | None = None) -> dict[str, Any]:
         return self.engine.faults.describe(app_id)
+
+    # --- stubs --------------------------------------------------------------------------------
+    def add_stub(self, **rule: Any) -> dict[str, Any]:
+        """Answer the requests matching ``rule`` as it says (fields of a stub: operation,
+        path_params, query, body, status, response, headers, times, check, app); the stub with its
+        ID. TypeError/ValueError on a bad rule, or an answer the spec does not document."""
+        stub = steering.stub_rule(rule, self.engine.spec)
+        return self.engine.stubs.add(stub).to_json()
+
+    def stubs(self, app_id: str | None = None) -> dict[str, Any]:
+        """The stubs in force (``app_id``: those matching that application's calls), oldest first."""
+        return {"stubs": self.engine.stubs.describe(app_id)}
+
+    def remove_stub(self, stub_id: str, app_id: str | None = None) -> dict[str, Any]:
+        """Remove one stub (``app_id``: only one of that application's own); LookupError if none."""
+        if not self.engine.stubs.remove(stub_id, app_id):
+            owner = f" of application {app_id!r}" if app_id is not None else ""
+            raise LookupError(f"No stub{owner} with ID {stub_id[:100]!r}")
+        return self.stubs(app_id)
+
+    def clear_stubs(self, app_id: str | None = None) -> dict[str, Any]:
+        """Remove every stub, or (``app_id``) that application's own."""
+        self.engine.stubs.clear(app_id)
+        return self.stubs(app_id)

@@ -1,6 +1,6 @@
 """The files the package ships: the OpenAPI documents (``spec/``), the bundled data sets
-(``fixtures/``) and the deviation ledger (``ledger.yaml``), found with :mod:`importlib.resources`
-wherever the package is installed."""
+(``fixtures/``), the JSON Schema of a data set (``dataset.schema.json``) and the deviation ledger
+(``ledger.yaml``), found with :mod:`importlib.resources` wherever the package is installed."""
 
 from __future__ import annotations
 
@@ -30,6 +30,11 @@ def control_spec() -> Path:
 def ledger() -> Path:
     """The deviation ledger: where the bundled spec and the mock differ from the published spec."""
     return _path("ledger.yaml")
+
+
+def dataset_schema() -> Path:
+    """The JSON Schema of a data set (what ``fixtures``, ``data`` and ``seed()`` take)."""
+    return _path("dataset.schema.json")
 
 
 def fixtures() -> Path:

@@ -1,8 +1,12 @@
-"""Matching a recorded call against what a test expects of it: ``body``, ``query``, ``path_params``.
+"""Matching a call against what a test expects of it: ``body``, ``query``, ``path_params`` and, for
+a recorded call, plain fields of its answer (``status``, ``rejected``, ``app_id``...).
 
 A matcher is broken into *checks*, one per expected value (a leaf of the expected body, a query
-parameter, a path parameter). A call matches when every check holds; the share of checks that hold
-says how close a call came, and the checks that fail are the diff a test failure shows.
+parameter, a path parameter, a field). A call matches when every check holds; the share of checks
+that hold says how close a call came, and the checks that fail are the diff a test failure shows.
+
+The same matcher picks requests before they are answered: stubs and fault rules match a request by
+its path parameters, query and a body subset (``engine/stubs.py``, ``engine/faults.py``).
 """
 
 from __future__ import annotations
@@ -23,13 +27,18 @@ class _Unset:
 UNSET = _Unset()
 
 
-class RecordedCall(Protocol):
+class MatchTarget(Protocol):
+    """What a matcher reads of a request (a recorded call, or a request not answered yet)."""
+
     @property
     def body(self) -> Any: ...
     @property
     def query(self) -> dict[str, list[str]]: ...
     @property
     def path_params(self) -> dict[str, str]: ...
+
+
+class RecordedCall(MatchTarget, Protocol):
     def describe(self) -> str: ...
 
 
@@ -55,18 +64,28 @@ class Check:
 @dataclass(frozen=True)
 class Matcher:
     """What a test expects of a call. ``body`` is a deep subset match; ``query`` values are a string
-    (comma-separated lists allowed) or a list of strings; ``path_params`` are compared exactly."""
+    (comma-separated lists allowed) or a list of strings; ``path_params`` are compared exactly;
+    ``fields`` (attribute name -> value: ``status``, ``rejected``...) are compared exactly too."""
 
     body: Any = UNSET
     query: Mapping[str, str | Sequence[str]] | None = None
     path_params: Mapping[str, str] | None = None
+    fields: Mapping[str, Any] | None = None
 
     @property
     def given(self) -> bool:
-        return self.body is not UNSET or self.query is not None or self.path_params is not None
+        return (
+            self.body is not UNSET
+            or self.query is not None
+            or self.path_params is not None
+            or bool(self.fields)
+        )
 
-    def checks(self, call: RecordedCall) -> list[Check]:
+    def checks(self, call: MatchTarget) -> list[Check]:
         found: list[Check] = []
+        for name, value in (self.fields or {}).items():
+            actual = getattr(call, name, None)
+            found.append(Check(name, value, actual, True, actual == value and type(actual) is type(value)))
         if self.body is not UNSET:
             found.extend(_body_checks("body", self.body, call.body, present=True))
         for key, value in (self.query or {}).items():
@@ -80,16 +99,22 @@ class Matcher:
             found.append(Check(f"path_params.{key}", value, param, present, present and param == value))
         return found
 
-    def matches(self, call: RecordedCall) -> bool:
+    def matches(self, call: MatchTarget) -> bool:
+        for name, value in (self.fields or {}).items():  # cheap checks first, without the diff
+            actual = getattr(call, name, None)
+            if not (actual == value and type(actual) is type(value)):
+                return False
+        if self.body is UNSET and self.query is None and self.path_params is None:
+            return True
         return all(check.ok for check in self.checks(call))
 
-    def score(self, call: RecordedCall) -> tuple[int, int]:
+    def score(self, call: MatchTarget) -> tuple[int, int]:
         """(expected values this call has, expected values in all)."""
         checks = self.checks(call)
         return sum(c.weight for c in checks if c.ok), sum(c.weight for c in checks)
 
     def wanted(self) -> dict[str, Any]:
-        """The matchers that were given, by name."""
+        """The structured matchers that were given (body, query, path_params), by name."""
         given = {"body": self.body, "query": self.query, "path_params": self.path_params}
         return {k: v for k, v in given.items() if v is not UNSET and v is not None}
 

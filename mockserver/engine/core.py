@@ -38,6 +38,7 @@ from mockserver.engine.jsengine import JsSandbox
 from mockserver.engine.masking import Masker, mask_query
 from mockserver.engine.response_checker import ResponseChecker
 from mockserver.engine.store import Account, RunPolicy, Store
+from mockserver.engine.stubs import Stubs
 from mockserver.engine.validation import MISSING, RequestValidators, ValidRequest
 from mockserver.names import APP_ID_HEADER, DEFAULT_APP_ID
 from mockserver.resources import Context, Handler, Hooks, SchemaChecks, handlers, hooks
@@ -68,7 +69,8 @@ class Answer:
     status: int
     body: Any = None
     headers: Mapping[str, str] = field(default_factory=dict)
-    injected: bool = False  # asked for by a fault rule: answered, but not held against the spec
+    injected: bool = False  # asked for by a fault rule (or an unchecked stub): not held against the spec
+    stub_id: str | None = None  # the stub that gave this answer (the mock did not act on the request)
     # "Not there yet" (a poller's expected 404), not a refusal: see ApiError.not_ready
     not_ready: bool = False
 
@@ -78,7 +80,7 @@ class Answer:
 
     @classmethod
     def of_error(cls, error: ApiError, injected: bool = False) -> Answer:
-        return cls(error.status, error.body(), error.headers, injected, error.not_ready)
+        return cls(error.status, error.body(), error.headers, injected, not_ready=error.not_ready)
 
 
 @dataclass(slots=True)
@@ -137,8 +139,9 @@ class Engine:
         self.handlers: dict[str, Handler] = handlers()
         self.hooks: Hooks = hooks()
         self.masker = Masker(spec)
-        self.journal = Journal(settings.journal_size, settings.journal_bytes)
+        self.journal = Journal(settings.journal_size, settings.journal_bytes, spec.operations)
         self.faults = Faults()
+        self.stubs = Stubs()
         self.js = JsSandbox()
         bundled = spec.path is not None and spec.path == bundled_spec_path()
         self.response_checker = ResponseChecker(strict_errors=bundled) if settings.check_responses else None
@@ -175,6 +178,7 @@ class Engine:
         rules = (
             [steering.fault_rule(dict(rule), spec) for rule in settings.faults] if "faults" in fields else []
         )
+        stubs = [steering.stub_rule(dict(rule), spec) for rule in settings.stubs] if "stubs" in fields else []
         limits = settings.rate_limit
         rate_limit = RateLimit(**(dict(limits) if isinstance(limits, Mapping) else {})) if limits else None
         moment = None
@@ -194,6 +198,8 @@ class Engine:
             store.run_policy = policy
         if "faults" in fields:
             self.faults.replace_server_rules(rules)
+        if "stubs" in fields:
+            self.stubs.replace_server_stubs(stubs)
         if "rate_limit" in fields:
             self.faults.set_rate_limit(rate_limit)
         self.settings = dataclasses.replace(
@@ -322,6 +328,7 @@ class Engine:
             response=answer.body,
             body_json=None if body is MISSING else body_json,
             not_ready=answer.not_ready,
+            stub_id=answer.stub_id,
         )
         answer_size = answer_bytes if answer_bytes is not None else estimate_size(answer.body, 10_000)
         size = CALL_OVERHEAD + MEMORY_FACTOR * (body_size + answer_size)
@@ -342,6 +349,11 @@ class Engine:
             )
         except ApiError as error:
             return Answer.of_error(error)
+        if not request.internal and self.stubs.active:
+            stub = self.stubs.match(operation.operation_id, request.app_id, _Seen.of(request))
+            if stub is not None:  # answered as the test asked: the mock does not act on it
+                body = copy.deepcopy(stub.response)
+                return Answer(stub.status, body, dict(stub.headers), injected=not stub.check, stub_id=stub.id)
         handler = self.handlers.get(operation.operation_id)
         if handler is None:  # generic mode: an operation with no behaviour answers from its spec
             status, example = example_response(operation)
@@ -485,6 +497,19 @@ class Engine:
         if self.state_log is not None:
             self.state_log.close()
             self.state_log = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """What a stub matches a request by (its body None when it had none)."""
+
+    body: Any
+    query: dict[str, list[str]]
+    path_params: dict[str, str]
+
+    @classmethod
+    def of(cls, request: ApiRequest) -> _Seen:
+        return cls(None if request.body is MISSING else request.body, request.query, request.path_params)
 
 
 def _undo_copy(account: Account) -> Account:

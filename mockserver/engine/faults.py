@@ -1,8 +1,14 @@
 """Misbehaviour on purpose, off by default: latency, injected errors, dropped connections, rate limits.
 
-Rules are matched per request (by operationId, or every operation when none is named). The rate
-limiter reproduces the service's documented limits: 200 requests per 30 s per IP on observability
-endpoints (runs and events), 200 per minute per IP on every other endpoint.
+Rules are matched per request: by operationId (or every operation when none is named), by
+application, and, for a rule naming an operation, by path parameters, query and a body subset (the
+journal's matchers, ``call_matching.py``). A rule without a body matcher is decided as soon as the
+route is known, before the credentials are checked and the body is read (so ``drop`` cuts the
+connection before anything is read); a rule with one is decided once the body is read and decoded,
+after authentication and before validation (:meth:`Faults.decide_on_body`): what it answers or
+drops is still a request the mock has not acted on. The rate limiter reproduces the service's
+documented limits: 200 requests per 30 s per IP on observability endpoints (runs and events), 200
+per minute per IP on every other endpoint.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from mockserver.engine.call_matching import UNSET, Matcher, MatchTarget
 
 OBSERVABILITY = frozenset({"listRuns", "getRun", "listEvents", "getEvent"})
 
@@ -31,6 +39,12 @@ class FaultRule:
     drop_after: bool = False  # apply the request, then cut the connection (the answer is lost)
     retry_after: int | None = None  # Retry-After header on an injected 429
     app: str | None = None  # fire only on this application's calls (None: every application's)
+    path_params: dict[str, str] | None = None  # only requests with these path parameters
+    query: dict[str, str | list[str]] | None = None  # only requests with these query parameters
+    body: Any = None  # only requests whose body holds this subset (decided once the body is read)
+
+    def matcher(self) -> Matcher:
+        return Matcher(UNSET if self.body is None else self.body, self.query, self.path_params)
 
     def check(self) -> None:
         if self.retry_after is not None and (
@@ -115,6 +129,11 @@ class Faults:
     def active(self) -> bool:
         return bool(self.rules) or self.rate_limit is not None
 
+    @property
+    def on_body(self) -> bool:
+        """Whether a rule waits for the body (has a body matcher)."""
+        return any(rule.body is not None for rule in self.rules)
+
     def add(self, rule: FaultRule) -> None:
         rule.check()
         with self._lock:
@@ -152,35 +171,59 @@ class Faults:
                 "rateLimit": asdict(self.rate_limit) if self.rate_limit else None,
             }
 
-    def decide(self, operation_id: str | None, client: str, app_id: str | None = None) -> Decision:
-        """What to do with this call (of application ``app_id``): usually nothing."""
+    def decide(
+        self,
+        operation_id: str | None,
+        client: str,
+        app_id: str | None = None,
+        request: MatchTarget | None = None,
+    ) -> Decision:
+        """What to do with this call (of application ``app_id``; ``request``: its path parameters and
+        query, for the rules that match them), before its body is read: usually nothing. Rules with
+        a body matcher wait for :meth:`decide_on_body`."""
         with self._lock:
             limited = self._rate_limited(operation_id, client)
             if limited is not None:
                 return limited
-            delay = 0.0
-            for rule in list(self.rules):
-                if rule.operation is not None and rule.operation != operation_id:
-                    continue
-                if rule.app is not None and rule.app != app_id:
-                    continue
-                if rule.rate < 1.0 and self._rng.random() >= rule.rate:
-                    continue
-                if rule.times is not None:
-                    rule.times -= 1
-                    if rule.times <= 0:
-                        self.rules.remove(rule)
-                if rule.latency is not None:
-                    latency = rule.latency
-                    delay += self._rng.uniform(*latency) if isinstance(latency, tuple) else latency
-                if rule.drop or rule.drop_after:
-                    return Decision(delay=delay, drop=rule.drop, drop_after=rule.drop_after)
-                if rule.status is not None:
-                    headers = {}
-                    if rule.status == 429:
-                        headers["Retry-After"] = str(rule.retry_after if rule.retry_after is not None else 1)
-                    return Decision(delay=delay, status=rule.status, message=rule.message, headers=headers)
-            return Decision(delay=delay) if delay else NO_FAULT
+            return self._decide(operation_id, app_id, request, on_body=False)
+
+    def decide_on_body(self, operation_id: str, app_id: str | None, request: MatchTarget) -> Decision:
+        """What the rules with a body matcher do with this call, once its body is decoded."""
+        with self._lock:
+            return self._decide(operation_id, app_id, request, on_body=True)
+
+    def _decide(
+        self, operation_id: str | None, app_id: str | None, request: MatchTarget | None, *, on_body: bool
+    ) -> Decision:
+        delay = 0.0
+        for rule in list(self.rules):
+            if (rule.body is not None) != on_body:
+                continue
+            if rule.operation is not None and rule.operation != operation_id:
+                continue
+            if rule.app is not None and rule.app != app_id:
+                continue
+            if (rule.path_params is not None or rule.query is not None or rule.body is not None) and (
+                request is None or not rule.matcher().matches(request)
+            ):
+                continue
+            if rule.rate < 1.0 and self._rng.random() >= rule.rate:
+                continue
+            if rule.times is not None:
+                rule.times -= 1
+                if rule.times <= 0:
+                    self.rules.remove(rule)
+            if rule.latency is not None:
+                latency = rule.latency
+                delay += self._rng.uniform(*latency) if isinstance(latency, tuple) else latency
+            if rule.drop or rule.drop_after:
+                return Decision(delay=delay, drop=rule.drop, drop_after=rule.drop_after)
+            if rule.status is not None:
+                headers = {}
+                if rule.status == 429:
+                    headers["Retry-After"] = str(rule.retry_after if rule.retry_after is not None else 1)
+                return Decision(delay=delay, status=rule.status, message=rule.message, headers=headers)
+        return Decision(delay=delay) if delay else NO_FAULT
 
     def _rate_limited(self, operation_id: str | None, client: str) -> Decision | None:
         limit = self.rate_limit

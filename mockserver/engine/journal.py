@@ -6,18 +6,20 @@ Secrets sent in authentication payloads are masked before they are recorded.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 import threading
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, overload
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypedDict, Unpack, overload
 
 import msgspec
 
 from mockserver.engine import jsonio
 from mockserver.engine.call_matching import UNSET, Matcher, closest, explain
 from mockserver.engine.errors import BadRequest
+from mockserver.suggest import did_you_mean
 
 MASK = "***"
 MAX_PAGE = 1000  # calls one journal query answers at most
@@ -26,7 +28,10 @@ REJECTED_BODY_BYTES = 64 * 1024  # a rejected request's body larger than this is
 CALL_OVERHEAD = 512  # bytes a call costs beyond its bodies (the dataclass, its dicts, small strings)
 MEMORY_FACTOR = 4  # Python objects take about this many times their JSON size in memory
 # Journal query parameters beyond the first two (operationId, appID); any of them asks for the paged answer.
-PAGING_PARAMS = ("status", "rejected", "order", "limit", "offset", "before", "after")
+PAGING_PARAMS = (
+    *("status", "rejected", "stubbed", "body", "query", "pathParams"),
+    *("order", "limit", "offset", "before", "after"),
+)
 
 
 @dataclass(frozen=True, init=False, repr=False)
@@ -50,6 +55,7 @@ class Call:
     # The answer said "not there yet" to a poller (a 404 for an event its run has not published):
     # an answer the client expects and polls again on, not a rejection (see ``rejections``).
     not_ready: bool
+    stub_id: str | None  # the stub that answered the call (engine/stubs.py), None when the mock acted
 
     def __init__(
         self,
@@ -65,6 +71,7 @@ class Call:
         *,
         body_json: bytes | None = None,
         not_ready: bool = False,
+        stub_id: str | None = None,
     ) -> None:
         """``body_json``: the JSON text ``body`` was parsed from, when the caller has it (kept as
         is, nothing encoded again; it must be valid JSON and say exactly what ``body`` holds)."""
@@ -82,6 +89,7 @@ class Call:
             status=status,
             response=response,
             not_ready=not_ready,
+            stub_id=stub_id,
         )
 
     @property
@@ -94,7 +102,8 @@ class Call:
             f"Call(operation_id={self.operation_id!r}, method={self.method!r}, path={self.path!r}, "
             f"app_id={self.app_id!r}, path_params={self.path_params!r}, query={self.query!r}, "
             f"body={self.body!r}, status={self.status!r}, response={self.response!r}"
-            + (", not_ready=True)" if self.not_ready else ")")
+            + (", not_ready=True" if self.not_ready else "")
+            + (f", stub_id={self.stub_id!r})" if self.stub_id is not None else ")")
         )
 
     @property
@@ -104,6 +113,11 @@ class Call:
     @property
     def rejected(self) -> bool:
         return self.status >= 400
+
+    @property
+    def stubbed(self) -> bool:
+        """Whether a stub answered the call (the mock did not act on it: no state changed)."""
+        return self.stub_id is not None
 
     @property
     def message(self) -> str | None:
@@ -124,6 +138,8 @@ class Call:
         diagnosis, where the message is the service's wording and leaves it out)."""
         name = self.operation_id or "no operation"
         text = f"{self.method} {self.path} ({name}) -> {self.status}"
+        if self.stub_id is not None:
+            text += f" (stub {self.stub_id})"
         message, detail = self.message, self.detail
         if not self.rejected or not message:
             return text
@@ -142,6 +158,8 @@ class Call:
             "body": self.body,
             "status": self.status,
             "response": copy.deepcopy(self.response),
+            "stubbed": self.stub_id is not None,
+            "stub_id": self.stub_id,
         }
 
 
@@ -206,7 +224,15 @@ class Journal:
     """An ordered record of calls, bounded by count and by an estimate of their bytes: the oldest
     calls go first. Thread-safe; cleared by the mock's reset."""
 
-    def __init__(self, maxlen: int | None = 100_000, max_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        maxlen: int | None = 100_000,
+        max_bytes: int | None = None,
+        operations: Collection[str] | None = None,
+    ) -> None:
+        """``operations``: the spec's operationIds (a name that is none of them is refused, with
+        the likely one); None accepts any name."""
+        self.operation_names = frozenset(operations) if operations is not None else None
         self._calls: deque[Call] = deque()
         self._sizes: deque[int] = deque()
         self.maxlen = maxlen
@@ -260,32 +286,70 @@ class Journal:
     def __iter__(self) -> Iterator[Call]:
         return iter(self.calls)
 
+    # --- the one matcher set every method takes --------------------------------------------------
+    def selection(
+        self, operation_id: str | None, criteria: Mapping[str, Any], where: str = "operation_id"
+    ) -> CallFilter:
+        """The calls ``operation_id`` and ``criteria`` (see :class:`Criteria`) select, checked: an
+        unknown operation or matcher, or a value of the wrong kind, raises naming it."""
+        if operation_id is not None:
+            self.check_operation(operation_id, where)
+        unknown = sorted(set(criteria) - CRITERIA)
+        if unknown:
+            raise TypeError(
+                f"journal: unknown matcher {unknown[0]!r}{did_you_mean(unknown[0], CRITERIA)}; "
+                f"the matchers are {sorted(CRITERIA)}"
+            )
+        fields: dict[str, Any] = {}
+        for name in ("method", "path", "app_id"):
+            value = criteria.get(name)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"journal: {name}={value!r} is not a string")
+            if value is not None:
+                fields[name] = value.upper() if name == "method" else value
+        status = criteria.get("status")
+        if status is not None:
+            if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+                raise TypeError(f"journal: status={status!r} is not an HTTP status (100-599)")
+            fields["status"] = status
+        for name in ("rejected", "stubbed"):
+            flag = criteria.get(name)
+            if flag is not None and not isinstance(flag, bool):
+                raise TypeError(f"journal: {name}={flag!r} is not True or False")
+            if flag is not None:
+                fields[name] = flag
+        query = criteria.get("query")
+        if query is not None and (
+            not isinstance(query, Mapping)
+            or not all(
+                isinstance(k, str)
+                and (isinstance(v, str) or (isinstance(v, Sequence) and all(isinstance(i, str) for i in v)))
+                for k, v in query.items()
+            )
+        ):
+            raise TypeError(f"journal: query={query!r} is not a mapping of names to a string or strings")
+        path_params = criteria.get("path_params")
+        if path_params is not None and (
+            not isinstance(path_params, Mapping)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in path_params.items())
+        ):
+            raise TypeError(f"journal: path_params={path_params!r} is not a mapping of names to strings")
+        matcher = Matcher(criteria.get("body", UNSET), query, path_params, fields)
+        return CallFilter(operation_id, matcher)
+
+    def check_operation(self, operation_id: str, where: str = "operation_id") -> None:
+        """Refuse an operation the spec does not have (a typo would otherwise read as "never called")."""
+        if self.operation_names is not None and operation_id not in self.operation_names:
+            raise ValueError(
+                f"{where}: {operation_id!r} is not an operation of the spec"
+                f"{did_you_mean(operation_id, self.operation_names)}"
+            )
+
     # --- queries -------------------------------------------------------------------------------
-    def filter(
-        self,
-        operation_id: str | None = None,
-        *,
-        method: str | None = None,
-        path: str | None = None,
-        status: int | None = None,
-        app_id: str | None = None,
-        body: Any = UNSET,
-        query: Mapping[str, str | Sequence[str]] | None = None,
-        path_params: Mapping[str, str] | None = None,
-    ) -> list[Call]:
-        """The calls that match every criterion given (``body``, ``query``, ``path_params`` as in
-        :meth:`assert_called`)."""
-        matcher = Matcher(body, query, path_params)
-        return [
-            c
-            for c in self.calls
-            if (operation_id is None or c.operation_id == operation_id)
-            and (method is None or c.method == method.upper())
-            and (path is None or c.path == path)
-            and (status is None or c.status == status)
-            and (app_id is None or c.app_id == app_id)
-            and matcher.matches(c)
-        ]
+    def filter(self, operation_id: str | None = None, **criteria: Unpack[Criteria]) -> list[Call]:
+        """The calls that match every matcher given (see :class:`Criteria`)."""
+        selected = self.selection(operation_id, criteria)
+        return [c for c in self.calls if selected.selects(c)]
 
     def numbered(self) -> list[tuple[int, Call]]:
         """The kept calls with their sequence numbers (0 for the first call ever recorded), oldest first."""
@@ -295,7 +359,8 @@ class Journal:
 
     def page(self, query: JournalQuery) -> JournalPage:
         """The calls ``query`` selects, in its order, one page of them, and how many matched."""
-        matching = [(seq, c) for seq, c in self.numbered() if query.selects(seq, c)]
+        selected = self.selection(query.operation_id, query.criteria, "query.operationId")
+        matching = [(seq, c) for seq, c in self.numbered() if query.selects(seq, c, selected)]
         if query.newest_first:
             matching.reverse()
         if query.limit is None and not query.numbered:
@@ -311,31 +376,20 @@ class Journal:
         """The operationIds called, in order (unmatched requests left out)."""
         return [c.operation_id for c in self.calls if c.operation_id is not None]
 
-    def called(
-        self,
-        operation_id: str,
-        *,
-        body: Any = UNSET,
-        query: Mapping[str, str | Sequence[str]] | None = None,
-        path_params: Mapping[str, str] | None = None,
-    ) -> bool:
-        return self.call_count(operation_id, body=body, query=query, path_params=path_params) > 0
+    def called(self, operation_id: str | None = None, **criteria: Unpack[Criteria]) -> bool:
+        """Whether a call matches (``operation_id`` and every matcher given)."""
+        return self.call_count(operation_id, **criteria) > 0
 
-    def call_count(
-        self,
-        operation_id: str,
-        *,
-        body: Any = UNSET,
-        query: Mapping[str, str | Sequence[str]] | None = None,
-        path_params: Mapping[str, str] | None = None,
-    ) -> int:
-        """How many calls of ``operation_id`` match every matcher given."""
-        return len(self.filter(operation_id, body=body, query=query, path_params=path_params))
+    def call_count(self, operation_id: str | None = None, **criteria: Unpack[Criteria]) -> int:
+        """How many calls match ``operation_id`` and every matcher given."""
+        return len(self.filter(operation_id, **criteria))
 
-    def last(self, operation_id: str | None = None) -> Call:
-        found = self.filter(operation_id) if operation_id else self.calls
+    def last(self, operation_id: str | None = None, **criteria: Unpack[Criteria]) -> Call:
+        """The latest call that matches; AssertionError when none does."""
+        found = self.filter(operation_id, **criteria)
         if not found:
-            raise AssertionError(f"no call{f' to {operation_id}' if operation_id else ''} was recorded")
+            what = self.selection(operation_id, criteria).describe()
+            raise AssertionError(f"no call{' ' + what if what else ''} was recorded")
         return found[-1]
 
     def rejections(self) -> list[Call]:
@@ -346,105 +400,85 @@ class Journal:
     # --- assertions ----------------------------------------------------------------------------
     @overload
     def assert_called(
-        self,
-        operation_id: str,
-        *,
-        times: None = None,
-        body: Any = UNSET,
-        query: Mapping[str, str | Sequence[str]] | None = None,
-        path_params: Mapping[str, str] | None = None,
+        self, operation_id: str | None = None, *, times: None = None, **criteria: Unpack[Criteria]
     ) -> Call: ...
     @overload
     def assert_called(
-        self,
-        operation_id: str,
-        *,
-        times: Literal[0],
-        body: Any = UNSET,
-        query: Mapping[str, str | Sequence[str]] | None = None,
-        path_params: Mapping[str, str] | None = None,
+        self, operation_id: str | None = None, *, times: Literal[0], **criteria: Unpack[Criteria]
     ) -> None: ...
     @overload
     def assert_called(
-        self,
-        operation_id: str,
-        *,
-        times: int,
-        body: Any = UNSET,
-        query: Mapping[str, str | Sequence[str]] | None = None,
-        path_params: Mapping[str, str] | None = None,
+        self, operation_id: str | None = None, *, times: int, **criteria: Unpack[Criteria]
     ) -> Call | None: ...
     def assert_called(
-        self,
-        operation_id: str,
-        *,
-        times: int | None = None,
-        body: Any = UNSET,
-        query: Mapping[str, str | Sequence[str]] | None = None,
-        path_params: Mapping[str, str] | None = None,
+        self, operation_id: str | None = None, *, times: int | None = None, **criteria: Unpack[Criteria]
     ) -> Call | None:
-        """Assert ``operation_id`` was called with these arguments: at least once, or exactly
+        """Assert a call of ``operation_id`` matches every matcher given: at least once, or exactly
         ``times`` times when given (``times=0``: never with them).
 
-        ``times`` counts the calls matching every matcher given. ``body`` matches when every key it
-        gives equals the sent body's, at every depth (a subset match); ``query`` values may be a
-        string or a list of strings; ``path_params`` are compared exactly. Returns the last matching
-        call (None when ``times=0``). A failure shows the call that came closest, and how it differs.
+        ``times`` counts the matching calls. ``body`` matches when every key it gives equals the
+        sent body's, at every depth (a subset match); ``query`` values may be a string or a list of
+        strings; ``path_params``, ``status``, ``rejected``, ``stubbed``, ``app_id``, ``method`` and
+        ``path`` are compared exactly. Returns the last matching call (None when ``times=0``). A
+        failure shows the call that came closest, and how it differs.
         """
         __tracebackhide__ = True  # pytest: show the test's line, not this one
-        matcher = Matcher(body, query, path_params)
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 0):
+            raise TypeError(f"journal: times={times!r} is not a count of calls (0 or more)")
+        selected = self.selection(operation_id, criteria)
+        name = operation_id or "a call"
         calls = self.filter(operation_id)
-        matching = [c for c in calls if matcher.matches(c)]
+        matching = [c for c in calls if selected.matcher.matches(c)]
         if (times is None and matching) or (times is not None and len(matching) == times):
             return matching[-1] if matching else None
         if times is None:
             if not calls:
-                raise AssertionError(f"{operation_id} was never called\n{self._summary()}")
-            head = f"{operation_id} was called {len(calls)} times, never with the expected arguments"
-            raise AssertionError("\n".join([head, *explain(matcher, closest(matcher, calls))]))
-        if not matcher.given:
+                never = f"{operation_id} was never called" if operation_id else "no call was recorded"
+                raise AssertionError(f"{never}\n{self._summary()}")
+            head = f"{name} was made {len(calls)} times, never with the expected arguments"
+            if operation_id is not None:
+                head = f"{operation_id} was called {len(calls)} times, never with the expected arguments"
             raise AssertionError(
-                f"{operation_id} was called {len(calls)} times, expected {times}\n{self._summary()}"
+                "\n".join([head, *explain(selected.matcher, closest(selected.matcher, calls))])
             )
+        verb = f"{operation_id} was called" if operation_id else "calls were made"
+        if not selected.matcher.given:
+            raise AssertionError(f"{verb} {len(calls)} times, expected {times}\n{self._summary()}")
         lines = [
-            f"{operation_id} was called {len(matching)} times with the expected arguments "
-            f"({len(calls)} times in all), expected {times}"
+            f"{verb} {len(matching)} times with the expected arguments ({len(calls)} times in all), "
+            f"expected {times}"
         ]
         if len(matching) > times:
             lines += ["matching calls:", *(f"  {c.describe()}" for c in matching)]
         elif len(matching) < len(calls):
-            others = [c for c in calls if not matcher.matches(c)]
-            lines += explain(matcher, closest(matcher, others))
+            others = [c for c in calls if not selected.matcher.matches(c)]
+            lines += explain(selected.matcher, closest(selected.matcher, others))
         elif not calls:
             lines.append(self._summary())
         raise AssertionError("\n".join(lines))
 
-    def assert_not_called(
-        self,
-        operation_id: str,
-        *,
-        body: Any = UNSET,
-        query: Mapping[str, str | Sequence[str]] | None = None,
-        path_params: Mapping[str, str] | None = None,
-    ) -> None:
-        """Assert no call of ``operation_id`` matches these arguments (no call at all when none given)."""
+    def assert_not_called(self, operation_id: str | None = None, **criteria: Unpack[Criteria]) -> None:
+        """Assert no call of ``operation_id`` matches every matcher given (no call at all when none given)."""
         __tracebackhide__ = True
-        matcher = Matcher(body, query, path_params)
+        selected = self.selection(operation_id, criteria)
         calls = self.filter(operation_id)
-        matching = [c for c in calls if matcher.matches(c)]
+        matching = [c for c in calls if selected.matcher.matches(c)]
         if not matching:
             return
+        verb = f"{operation_id} was called" if operation_id else "calls were made"
         head = (
-            f"{operation_id} was called {len(matching)} times with the expected arguments "
+            f"{verb} {len(matching)} times with the expected arguments "
             f"({len(calls)} times in all), expected never"
-            if matcher.given
-            else f"{operation_id} was called {len(calls)} times, expected never"
+            if selected.matcher.given
+            else f"{verb} {len(calls)} times, expected never"
         )
         raise AssertionError("\n".join([head, *(f"  {c.describe()}" for c in matching)]))
 
     def assert_order(self, operation_ids: Sequence[str]) -> None:
         """Assert these operations were called in this order (others may come between)."""
         __tracebackhide__ = True
+        for wanted in operation_ids:
+            self.check_operation(wanted, "assert_order")
         seen = self.operations()
         position = 0
         for wanted in operation_ids:
@@ -475,18 +509,60 @@ class Journal:
 _FORGOTTEN = Call(None, "", "", None)  # a hole left by clearing one application's calls
 
 
+class Criteria(TypedDict, total=False):
+    """The matchers every journal method takes besides the operation (None: not given).
+
+    ``body`` is a deep subset of the sent body (``body=None`` matches a call without one);
+    ``query`` maps a parameter to a string (a comma-separated list matches the list) or a list of
+    strings; ``path_params`` are equal; ``status``, ``rejected`` (answered 400 or more),
+    ``stubbed`` (answered by a stub), ``app_id``, ``method`` and ``path`` are equal.
+    """
+
+    body: Any
+    query: Mapping[str, str | Sequence[str]] | None
+    path_params: Mapping[str, str] | None
+    status: int | None
+    rejected: bool | None
+    stubbed: bool | None
+    app_id: str | None
+    method: str | None
+    path: str | None
+
+
+CRITERIA = frozenset(Criteria.__annotations__)
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    """An operation (None: any) and a matcher: which calls a journal method looks at."""
+
+    operation_id: str | None
+    matcher: Matcher
+
+    def selects(self, call: Call) -> bool:
+        return (self.operation_id is None or call.operation_id == self.operation_id) and self.matcher.matches(
+            call
+        )
+
+    def describe(self) -> str:
+        """``createSource with status=200`` (empty when nothing is asked)."""
+        given = [f"{k}={v!r}" for k, v in (self.matcher.fields or {}).items()]
+        given += [f"{k}={v!r}" for k, v in self.matcher.wanted().items()]
+        head = f"to {self.operation_id}" if self.operation_id else ""
+        return " ".join(part for part in (head, f"with {', '.join(given)}" if given else "") if part)
+
+
 @dataclass(frozen=True)
 class JournalQuery:
-    """Which calls to read: filters, then an order, then a page (``offset``, ``limit``).
+    """Which calls to read: an operation and matchers (:class:`Criteria`), then an order, then a
+    page (``offset``, ``limit``).
 
     ``before``/``after`` keep only calls with a sequence number below/above them, so a reader can
     page back from what it saw, or ask for what came since, however many calls arrive meanwhile.
     """
 
     operation_id: str | None = None
-    app_id: str | None = None
-    status: int | None = None
-    rejected: bool = False
+    criteria: Criteria = field(default_factory=lambda: Criteria())
     before: int | None = None
     after: int | None = None
     newest_first: bool = False
@@ -494,37 +570,64 @@ class JournalQuery:
     limit: int | None = None
     numbered: bool = True  # answer with seq and total (False: the first answer's shape, calls only)
 
+    @property
+    def app_id(self) -> str | None:
+        return self.criteria.get("app_id")
+
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> JournalQuery:
         """Read a query from ``/__mock__/journal``'s query parameters; bad values raise BadRequest."""
         order = params.get("order", "asc")
         if order not in ("asc", "desc"):
             raise BadRequest(f"query.order: {order[:20]!r} is not asc or desc")
-        rejected = params.get("rejected", "false")
-        if rejected not in ("true", "false"):
-            raise BadRequest(f"query.rejected: {rejected[:20]!r} is not a boolean (true or false)")
-        limit = _whole(params, "limit", 1, MAX_PAGE)
+        criteria = Criteria()
+        for name in ("rejected", "stubbed"):
+            flag = params.get(name)
+            if flag is not None and flag not in ("true", "false"):
+                raise BadRequest(f"query.{name}: {flag[:20]!r} is not a boolean (true or false)")
+            if flag is not None:
+                criteria[name] = flag == "true"
+        if "appID" in params:
+            criteria["app_id"] = params["appID"]
+        status = _whole(params, "status", 100, 599)
+        if status is not None:
+            criteria["status"] = status
+        if "body" in params:
+            criteria["body"] = _json_param(params, "body")
+        for param, name in (("query", "query"), ("pathParams", "path_params")):
+            if param in params:
+                value = _json_param(params, param)
+                if not isinstance(value, dict) or not all(
+                    isinstance(v, str)
+                    or (name == "query" and isinstance(v, list) and all(isinstance(i, str) for i in v))
+                    for v in value.values()
+                ):
+                    kind = "strings or lists of strings" if name == "query" else "strings"
+                    raise BadRequest(f"query.{param}: a JSON object of {kind}")
+                criteria[name] = value  # type: ignore[literal-required]
         return cls(
             operation_id=params.get("operationId"),
-            app_id=params.get("appID"),
-            status=_whole(params, "status", 100, 599),
-            rejected=rejected == "true",
+            criteria=criteria,
             before=_whole(params, "before", 0, None),
             after=_whole(params, "after", -1, None),
             newest_first=order == "desc",
             offset=_whole(params, "offset", 0, None) or 0,
-            limit=limit,
+            limit=_whole(params, "limit", 1, MAX_PAGE),
             numbered=any(name in params for name in PAGING_PARAMS),
         )
 
-    def selects(self, seq: int, call: Call) -> bool:
+    def with_app(self, app_id: str | None) -> JournalQuery:
+        """This query, for one application's calls (``None``: any application's)."""
+        criteria = Criteria(**{k: v for k, v in self.criteria.items() if k != "app_id"})  # type: ignore[typeddict-item]
+        if app_id is not None:
+            criteria["app_id"] = app_id
+        return dataclasses.replace(self, criteria=criteria)
+
+    def selects(self, seq: int, call: Call, selected: CallFilter) -> bool:
         return (
-            (self.operation_id is None or call.operation_id == self.operation_id)
-            and (self.app_id is None or call.app_id == self.app_id)
-            and (self.status is None or call.status == self.status)
-            and (not self.rejected or call.rejected)
-            and (self.before is None or seq < self.before)
+            (self.before is None or seq < self.before)
             and (self.after is None or seq > self.after)
+            and selected.selects(call)
         )
 
 
@@ -557,3 +660,10 @@ def _whole(params: Mapping[str, str], name: str, low: int, high: int | None) -> 
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise BadRequest(f"query.{name}: {value} is out of range (must be {bound})")
     return value
+
+
+def _json_param(params: Mapping[str, str], name: str) -> Any:
+    try:
+        return jsonio.loads(params[name].encode(), max_depth=64)
+    except BadRequest as exc:
+        raise BadRequest(f"query.{name}: not JSON ({exc.message.removeprefix('body: ')})") from None

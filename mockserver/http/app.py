@@ -21,7 +21,7 @@ from mockserver.engine import jsonio
 from mockserver.engine.clock import Clock
 from mockserver.engine.core import Answer, ApiRequest, Engine
 from mockserver.engine.errors import ApiError, ConnectionDropped, error_body
-from mockserver.engine.faults import Faults
+from mockserver.engine.faults import Decision, Faults
 from mockserver.engine.journal import Call, Journal
 from mockserver.engine.routing import RouteTable
 from mockserver.engine.store import Store
@@ -154,14 +154,12 @@ class MockApp:
                 api_request.headers = all_headers(scope)
             if engine.faults.active:
                 app_header = wire.app_ids[0] if wire.app_ids else None
-                decision = engine.faults.decide(operation.operation_id, wire.client_host, app_header)
-                if decision.delay:
-                    await asyncio.sleep(decision.delay)
-                if decision.drop:
-                    return _DROPPED, True
-                if decision.status is not None:
-                    fault = ApiError(decision.message, headers=decision.headers, status=decision.status)
-                    return Answer.of_error(fault, injected=True), False
+                decision = engine.faults.decide(
+                    operation.operation_id, wire.client_host, app_header, api_request
+                )
+                faulted = await _faulted(decision)
+                if faulted is not None:
+                    return faulted
                 drop_after = decision.drop_after
             principal = engine.authenticate(
                 wire.credential(APP_ID_HEADER), wire.credential(API_KEY_HEADER), operation
@@ -181,6 +179,12 @@ class MockApp:
                         return Answer.of_error(refused), False
                 else:
                     self._decode(raw, wire.headers, api_request)
+            if engine.faults.on_body:  # rules matching a body subset: decided now the body is read
+                decision = engine.faults.decide_on_body(operation.operation_id, principal, api_request)
+                faulted = await _faulted(decision)
+                if faulted is not None:
+                    return faulted
+                drop_after = drop_after or decision.drop_after
         except ApiError as error:
             return Answer.of_error(error), False
         if (
@@ -216,6 +220,19 @@ class MockApp:
         text = json_text(raw, headers, settings.max_body_bytes)
         api_request.body = parse_json(text, settings.max_depth)
         api_request.body_json = text
+
+
+async def _faulted(decision: Decision) -> tuple[Answer, bool] | None:
+    """Wait the delay a fault decided; the answer it asks for (and whether to drop the connection
+    instead of sending it), or None when the request goes on."""
+    if decision.delay:
+        await asyncio.sleep(decision.delay)
+    if decision.drop:
+        return _DROPPED, True
+    if decision.status is not None:
+        fault = ApiError(decision.message, headers=decision.headers, status=decision.status)
+        return Answer.of_error(fault, injected=True), False
+    return None
 
 
 _DROPPED = Answer(

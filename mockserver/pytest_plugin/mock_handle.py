@@ -121,9 +121,57 @@ class IngestionMock:
         return self.control.run_policy(**policy)
 
     def add_fault(self, **rule: Any) -> dict[str, Any]:
-        """Misbehave on purpose: operation, status, message, rate, times, latency, drop, drop_after,
-        retry_after."""
+        """Misbehave on purpose: operation, path_params, query, body (a subset), status, message,
+        rate, times, latency, drop, drop_after, retry_after."""
         return self.control.add_fault(**rule)
+
+    def stub(
+        self,
+        operation: str,
+        *,
+        status: int = 200,
+        response: Any = None,
+        headers: Mapping[str, str] | None = None,
+        path_params: Mapping[str, str] | None = None,
+        query: Mapping[str, str | list[str]] | None = None,
+        body: Any = None,
+        times: int | None = None,
+        check: bool = True,
+    ) -> dict[str, Any]:
+        """Answer this test's requests of ``operation`` that match ``path_params``, ``query`` and
+        ``body`` (a deep subset) with ``status``, ``response`` (the JSON body) and ``headers``, instead
+        of acting on them: they change no state, and the journal marks them ``stubbed``.
+
+        ``times``: the next N matching requests only (default: always); the newest matching stub
+        answers. The answer must be one the spec documents for that operation and status, unless
+        ``check=False`` (ValueError naming the field otherwise); an error status without a
+        ``response`` answers the API's error body. Returns the stub with its ``id`` (see
+        :meth:`remove_stub`)."""
+        rule: dict[str, Any] = {
+            "operation": operation,
+            "status": status,
+            "response": response,
+            "headers": dict(headers or {}),
+            "path_params": path_params,
+            "query": query,
+            "body": body,
+            "times": times,
+            "check": check,
+        }
+        return self.control.add_stub(app=self.app_id, **rule)
+
+    def stubs(self) -> list[dict[str, Any]]:
+        """The stubs answering this test's requests (the marker's and :meth:`stub`'s), oldest first."""
+        found: list[dict[str, Any]] = self.control.stubs(self.app_id)["stubs"]
+        return found
+
+    def remove_stub(self, stub_id: str) -> None:
+        """Remove one stub, the marker's or :meth:`stub`'s (LookupError when none has that ID)."""
+        self.control.remove_stub(stub_id)
+
+    def clear_stubs(self) -> None:
+        """Remove every stub, the marker's and :meth:`stub`'s."""
+        self.control.clear_stubs()
 
     def rate_limit(self, enabled: bool = True, **limits: Any) -> dict[str, Any]:
         """Enforce the documented rate limits (or custom ones: limit, window, observability_*)."""

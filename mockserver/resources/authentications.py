@@ -26,7 +26,7 @@ def _platform_matches(record: Record, wanted: list[str], _account: Any) -> bool:
     return platform in wanted or (platform is None and "none" in wanted)
 
 
-def _is_secret(checks: SchemaChecks, auth_type: str | None) -> Callable[[str], bool]:
+def is_secret(checks: SchemaChecks, auth_type: str | None) -> Callable[[str], bool]:
     """Which input keys of an authentication of ``auth_type`` are write-only (all, when unknown)."""
     schema_name = checks.input_schema_for("AuthenticationCreate", auth_type) if auth_type else None
     if schema_name is None:
@@ -38,13 +38,13 @@ def _is_secret(checks: SchemaChecks, auth_type: str | None) -> Callable[[str], b
     return lambda key: bool(props.get(key, {}).get("writeOnly", False))
 
 
-def without_secrets(record: Record, checks: SchemaChecks) -> Record:
+def without_secrets(record: Record, checks: SchemaChecks, account: Account | None = None) -> Record:
     """The record as the API shows it: each write-only field of its input is there, as ``null``.
 
     The published spec says of every secret "This field is `null` in the API response": the key
     stays (a client sees which secrets are set), the value never comes back.
     """
-    secret = _is_secret(checks, record.get("type"))
+    secret = is_secret(checks, record.get("type"))
     return {**record, "input": {k: None if secret(k) else v for k, v in record.get("input", {}).items()}}
 
 

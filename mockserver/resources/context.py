@@ -115,7 +115,7 @@ class Context:
 Handler = Callable[[Context], Any]
 
 
-View = Callable[[Record, SchemaChecks], Record]
+View = Callable[[Record, SchemaChecks, Account], Record]  # (record, checks, its account)
 Settler = Callable[[Account, float], None]
 TypeOf = Callable[[Account, Mapping[str, str]], str | None]
 
@@ -145,9 +145,9 @@ class Hooks:
         found = self.types.get(operation_id)
         return found(account, path_params) if found is not None and account is not None else None
 
-    def view(self, family: str, record: Record, checks: SchemaChecks) -> Record:
+    def view(self, family: str, record: Record, checks: SchemaChecks, account: Account) -> Record:
         shown = self.views.get(family)
-        return shown(record, checks) if shown is not None else record
+        return shown(record, checks, account) if shown is not None else record
 
     def settle(self, account: Account, now: float) -> None:
         for settler in self.settlers:

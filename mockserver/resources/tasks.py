@@ -9,7 +9,7 @@ from mockserver.engine.clock import rfc3339
 from mockserver.engine.errors import BadRequest, as_conflict
 from mockserver.engine.store import Account, Record, TaskMeta
 from mockserver.resources import destinations, sources
-from mockserver.resources.context import Context, Handler
+from mockserver.resources.context import Context, Handler, Hooks, SchemaChecks
 from mockserver.resources.crud import (
     Family,
     by_field,
@@ -104,6 +104,13 @@ def fresh_next_run(record: Record, ctx: Context) -> Record:
 
 def v2_view(record: Record, ctx: Context) -> Record:
     return fresh_next_run(record, ctx)
+
+
+def dumped(record: Record, checks: SchemaChecks, account: Account) -> Record:
+    """A task as a dump shows it: as the API's v2 does, plus its v1 ``trigger`` when only that says
+    what the task is (a streaming or subscription task), so seeding the dump makes it again."""
+    kind = account.meta.trigger_type(record["taskID"])
+    return {**record, "trigger": {"type": kind}} if kind in ("streaming", "subscription") else record
 
 
 FAMILY = Family("tasks", "task", "taskID", "taskIDs", _FILTERS, _SORT_KEYS, public=v2_view)
@@ -286,3 +293,5 @@ HANDLERS: dict[str, Handler] = {
     "enableTaskV1": _set_enabled(True),
     "disableTaskV1": _set_enabled(False),
 }
+
+HOOKS = Hooks(views={"tasks": dumped})

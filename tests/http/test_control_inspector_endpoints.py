@@ -77,7 +77,10 @@ def test_journal_status_and_rejected_filters(client: TestClient, control: Contro
     assert rejected["total"] == 2
     only_400 = ok(control.get("/journal", params={"status": 400}))["calls"]
     assert [c["response"]["message"][:16] for c in only_400] == ["body.input.url: "]
-    assert ok(control.get("/journal", params={"rejected": "false"}))["total"] == 4
+    # rejected=false selects the accepted calls (as journal.filter(rejected=False) does)
+    accepted = ok(control.get("/journal", params={"rejected": "false"}))
+    assert (accepted["total"], {c["status"] for c in accepted["calls"]}) == (2, {200})
+    assert len(ok(control.get("/journal"))["calls"]) == 4
 
 
 def test_journal_numbers_go_on_after_a_clear(

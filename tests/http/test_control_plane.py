@@ -230,7 +230,7 @@ def test_seed_inline_data(client: TestClient, control: ControlPlane) -> None:
             {"data": {"sources": [{"type": "json", "name": "Broken", "input": {}}]}},
             "inline data: sources[0] ('Broken'): body.input: 'url' is a required property",
         ),
-        ({"data": {"bogus": []}}, "inline data: unknown keys ['bogus']"),
+        ({"data": {"bogus": []}}, "inline data: unknown key 'bogus'; fix: a data set is a mapping"),
     ],
 )
 def test_seed_errors(app: MockApp, control: ControlPlane, body: dict[str, Any], message: str) -> None:

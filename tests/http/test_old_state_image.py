@@ -36,11 +36,23 @@ def recorded() -> dict[str, Any]:
     return found
 
 
+def as_recorded(state: dict[str, Any]) -> dict[str, Any]:
+    """The control plane's state in the shape the fixture recorded: dumps have since gained what a
+    data set needs to seed them back (a source's registered records and URL contents, a streaming or
+    subscription task's v1 trigger); those are left out here, the rest must be as recorded."""
+    for account in state["applications"].values():
+        account.pop("source_records", None)
+        account.pop("url_contents", None)
+        for task in account["tasks"]:
+            task.pop("trigger", None)
+    return state
+
+
 def observe(client: TestClient) -> dict[str, Any]:
     """What the generator of the fixture recorded, asked again the same way."""
     runs = ok(client.get("/1/runs", params={"itemsPerPage": 100}))
     return {
-        "state": ok(client.get("/__mock__/state")),
+        "state": as_recorded(ok(client.get("/__mock__/state"))),
         "GET /1/tasks": ok(client.get("/1/tasks", params={"itemsPerPage": 100})),
         "GET /2/tasks?triggerType=schedule,streaming": ok(
             client.get("/2/tasks", params={"triggerType": "schedule,streaming"})
@@ -127,7 +139,7 @@ def test_an_old_images_snapshot_restores(
     app, client = loaded
     app.control.restore(recorded["ids"]["snapshot"])
     assert underscore_keys(app.store.accounts[recorded["ids"]["app"]]) == []
-    assert ok(client.get("/__mock__/state")) == recorded["at_snapshot"]["state"]
+    assert as_recorded(ok(client.get("/__mock__/state"))) == recorded["at_snapshot"]["state"]
 
 
 def test_an_old_image_compacts_to_the_current_version(

@@ -116,6 +116,8 @@ def test_to_json_is_json_ready(client: TestClient, journal: Journal) -> None:
         "body",
         "status",
         "response",
+        "stubbed",
+        "stub_id",
     }
 
 
@@ -597,3 +599,153 @@ def test_a_non_mapping_body_is_matched_whole() -> None:
     journal.assert_called("createSource", body=[{"objectID": "1"}])
     journal.assert_called("createSource", times=0, body=[{"objectID": "2"}])
     assert journal.call_count("createSource", body=None) == 0
+
+
+# --- one matcher set for every method; unknown operations are named with the likely one ----------
+
+
+def other_app_call(task_id: str) -> Call:
+    return Call(
+        operation_id="runTask",
+        method="POST",
+        path=f"/2/tasks/{task_id}/run",
+        app_id="OTHER",
+        path_params={"taskID": task_id},
+    )
+
+
+def test_every_method_takes_status_rejected_stubbed_and_app_id() -> None:
+    stubbed = Call(
+        operation_id="runTask",
+        method="POST",
+        path=f"/2/tasks/{TASK_B}/run",
+        app_id=APP_ID,
+        path_params={"taskID": TASK_B},
+        status=503,
+        stub_id="stub-1",
+    )
+    journal = journal_of(
+        run_task_call(TASK_A), run_task_call(TASK_A, status=404), stubbed, other_app_call(TASK_A)
+    )
+    assert journal.call_count("runTask", status=404) == 1
+    assert journal.call_count("runTask", rejected=True) == 2
+    assert journal.call_count("runTask", rejected=False) == 2
+    assert journal.call_count("runTask", stubbed=True) == 1
+    assert journal.call_count("runTask", app_id="OTHER") == 1
+    assert journal.called("runTask", status=503, stubbed=True)
+    assert not journal.called("runTask", status=503, stubbed=False)
+    assert journal.assert_called("runTask", times=1, status=200, app_id=APP_ID) is journal.calls[0]
+    journal.assert_called(rejected=True, path_params={"taskID": TASK_B})  # any operation
+    journal.assert_not_called("runTask", status=500)
+    assert journal.last("runTask", rejected=False) is journal.calls[3]
+    assert journal.filter(stubbed=True) == [stubbed]
+    with pytest.raises(AssertionError) as excinfo:
+        journal.assert_called("runTask", status=201)
+    lines = str(excinfo.value).splitlines()
+    assert lines[0] == "runTask was called 4 times, never with the expected arguments"
+    assert "  status: expected 201, got 200" in lines
+    with pytest.raises(AssertionError) as excinfo:
+        journal.assert_not_called("runTask", rejected=True, app_id=APP_ID)
+    assert str(excinfo.value).splitlines()[0] == (
+        "runTask was called 2 times with the expected arguments (4 times in all), expected never"
+    )
+    with pytest.raises(AssertionError, match=r"^no call to runTask with status=201 was recorded$"):
+        journal.last("runTask", status=201)
+
+
+def test_matchers_of_the_wrong_kind_are_refused_by_name() -> None:
+    journal: Any = journal_of(run_task_call(TASK_A))  # (Any: the mistakes a type checker would catch)
+    with pytest.raises(TypeError, match=r"status='200' is not an HTTP status"):
+        journal.call_count("runTask", status="200")
+    with pytest.raises(TypeError, match=r"rejected='yes' is not True or False"):
+        journal.assert_called("runTask", rejected="yes")
+    with pytest.raises(TypeError, match=r"unknown matcher 'staus'; did you mean status\?"):
+        journal.filter("runTask", staus=200)
+    with pytest.raises(TypeError, match=r"path_params=.* is not a mapping of names to strings"):
+        journal.called("runTask", path_params={"taskID": 1})
+    with pytest.raises(TypeError, match=r"times=-1 is not a count"):
+        journal.assert_called("runTask", times=-1)
+
+
+OPERATIONS = ("createSource", "runTask", "listRuns")
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda j: j.assert_called("createSources"),
+        lambda j: j.assert_called("createSources", times=0),
+        lambda j: j.assert_not_called("createSources"),
+        lambda j: j.call_count("createSources"),
+        lambda j: j.called("createSources"),
+        lambda j: j.filter("createSources"),
+        lambda j: j.last("createSources"),
+        lambda j: j.assert_order(["runTask", "createSources"]),
+    ],
+    ids=["assert_called", "times=0", "assert_not_called", "call_count", "called", "filter", "last", "order"],
+)
+def test_an_unknown_operation_is_refused_with_the_likely_one(use: Any) -> None:
+    journal = Journal(operations=OPERATIONS)
+    with pytest.raises(
+        ValueError, match=r"'createSources' is not an operation of the spec; did you mean createSource\?"
+    ):
+        use(journal)
+
+
+def test_an_app_journal_knows_the_specs_operations(app: MockApp) -> None:
+    with pytest.raises(ValueError, match=r"did you mean createSource\?"):
+        app.journal.assert_called("createSources")
+    app.journal.assert_not_called("createSource")  # a real operation never called is fine
+
+
+def test_the_control_plane_journal_takes_the_same_matchers(app: MockApp, client: TestClient) -> None:
+    first = make_source(client, name="first")
+    make_source(client, name="second")
+    client.patch(f"/1/sources/{first}", json={"name": "renamed"})
+    client.get("/1/sources", params={"type": "json"})
+    client.get("/1/sources/nope")
+
+    def journal(**params: Any) -> dict[str, Any]:
+        answer = client.get("/__mock__/journal", params=params)
+        assert answer.status_code == 200, answer.text
+        found: dict[str, Any] = answer.json()
+        return found
+
+    def statuses(**params: Any) -> list[tuple[str, int]]:
+        return [(c["operation_id"], c["status"]) for c in journal(**params)["calls"]]
+
+    assert statuses(body=json.dumps({"name": "second"})) == [("createSource", 200)]
+    assert statuses(pathParams=json.dumps({"sourceID": first})) == [("updateSource", 200)]
+    assert statuses(query=json.dumps({"type": "json"})) == [("listSources", 200)]
+    assert statuses(query=json.dumps({"type": ["json"]}), appID=APP_ID) == [("listSources", 200)]
+    assert statuses(rejected="true") == [("getSource", 404)]
+    assert len(statuses(rejected="false")) == 4
+    assert statuses(stubbed="true") == []
+    assert statuses(
+        operationId="createSource", body=json.dumps({"input": {"url": "https://example.com/feed.json"}})
+    ) == [
+        ("createSource", 200),
+        ("createSource", 200),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"operationId": "createSources"},
+            "query.operationId: 'createSources' is not an operation of the spec; did you mean createSource?",
+        ),
+        ({"body": "{nope"}, "query.body: not JSON (invalid JSON at line 1 column 2"),
+        ({"query": "[1]"}, "query.query: a JSON object of strings or lists of strings"),
+        ({"pathParams": '{"sourceID": 1}'}, "query.pathParams: a JSON object of strings"),
+        ({"stubbed": "maybe"}, "query.stubbed: 'maybe' is not a boolean (true or false)"),
+    ],
+)
+def test_the_control_plane_journal_refuses_bad_matchers(
+    client: TestClient, params: dict[str, str], message: str
+) -> None:
+    answer = client.get("/__mock__/journal", params=params)
+    assert answer.status_code == 400
+    assert answer.json()["message"].startswith(message)
+    assert answer.json()["error"]["code"] == "invalid_payload"

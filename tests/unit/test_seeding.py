@@ -253,11 +253,21 @@ def test_an_unknown_name_lists_the_bundled_data_sets(app: MockApp) -> None:
             "inline data: sources[1] ('b'): sourceID 's1' is used twice",
             id="duplicate-id",
         ),
-        pytest.param({"sources": {"type": "push"}}, "inline data: sources must be a list", id="not-a-list"),
-        pytest.param({"sources": ["push"]}, "inline data: sources[0]: must be a mapping", id="not-a-mapping"),
+        pytest.param(
+            {"sources": {"type": "push"}},
+            'inline data: sources: {"type":"push"} is not of type "array"; '
+            "fix: sources is a list of mappings, each the body of createSource",
+            id="not-a-list",
+        ),
+        pytest.param(
+            {"sources": ["push"]},
+            'inline data: sources[0]: "push" is not of type "object"; fix: each of sources is a mapping',
+            id="not-a-mapping",
+        ),
         pytest.param(
             {"indexes": {"products": [{"name": "no objectID"}]}},
-            "inline data: indexes.products[0]: a record is a mapping with an objectID",
+            'inline data: indexes.products[0]: "objectID" is a required property; '
+            "fix: a record of an index is a mapping with its objectID",
             id="index-record",
         ),
         pytest.param(
@@ -287,9 +297,18 @@ def test_a_bad_run_names_its_field(app: MockApp) -> None:
     tasks_only = {k: v for k, v in base.items() if k != "runs"}
     task_id = base["tasks"][0]["taskID"]
     for run, message in [
-        ({"taskID": task_id, "outcome": "maybe"}, "runs[0].outcome: 'maybe' is not success or failure"),
-        ({"taskID": task_id, "type": "sometimes"}, "runs[0].type: 'sometimes' is not one of ['reindex'"),
-        ({"taskID": task_id, "startedAt": "x"}, "runs[0]: unknown keys ['startedAt']"),
+        (
+            {"taskID": task_id, "outcome": "maybe"},
+            'runs[0].outcome: "maybe" is not one of "success" or "failure"; '
+            "fix: outcome is success or failure",
+        ),
+        ({"taskID": task_id, "type": "sometimes"}, 'runs[0].type: "sometimes" is not one of "reindex"'),
+        (
+            {"taskID": task_id, "startedAt": "x"},
+            "runs[0]: unknown key 'startedAt'; "
+            "fix: a run to make has taskID, outcome, type, reasonCode, reason and records "
+            "(runs take their time from the clock)",
+        ),
     ]:
         with pytest.raises(SeedError, match=re.escape(message)):
             app.control.seed({**tasks_only, "runs": [run]}, APP_ID)
@@ -304,7 +323,11 @@ def test_a_bad_record_in_a_file_names_the_file(app: MockApp, tmp_path: Path) -> 
 
 def test_an_unknown_top_level_key(app: MockApp) -> None:
     with pytest.raises(
-        SeedError, match=re.escape("inline data: unknown keys ['source']; expected some of [")
+        SeedError,
+        match=re.escape(
+            "inline data: unknown key 'source' (did you mean sources?); fix: a data set is a mapping of "
+            "resource families (authentications, transformations"
+        ),
     ):
         app.control.seed({"source": []}, APP_ID)
 
