@@ -77,6 +77,9 @@ class DataSet:
     data: Mapping[str, Any]
 
 
+_SUFFIXES = (".yaml", ".yml", ".json")
+
+
 def fixtures_dir() -> Path:
     return data.fixtures()
 
@@ -93,9 +96,14 @@ def load_data_set(ref: str | Path | Mapping[str, Any]) -> DataSet:
     if not path.is_file():
         if path.suffix or len(path.parts) > 1:
             raise SeedError(f"{path}: no such data set file")
-        matches = [p for p in fixtures_dir().glob(f"{ref}.*") if p.suffix in (".yaml", ".yml", ".json")]
+        # (a name is matched as it is: never as a pattern)
+        found = sorted(fixtures_dir().iterdir())
+        matches = [p for p in found if p.stem == str(ref) and p.suffix in _SUFFIXES]
         if not matches:
-            raise SeedError(f"no data set {str(ref)!r}: not a file, nor one of the bundled {bundled_names()}")
+            hint = did_you_mean(str(ref), bundled_names())
+            raise SeedError(
+                f"no data set {str(ref)!r}: not a file, nor one of the bundled {bundled_names()}{hint}"
+            )
         path = matches[0]
     try:
         data = copy.deepcopy(_parse_file(path.resolve(), path.stat().st_mtime_ns))

@@ -60,6 +60,11 @@ def _ini_value(ini_name: str, field_name: str, text: str) -> Any:
             from mockserver.spec import load_spec
 
             steering.run_policy(RunPolicy(), value, load_spec())
+        elif field_name == "fixtures":
+            from mockserver import seeding
+
+            for ref in seeding.data_set_refs(value, None):
+                seeding.load_data_set(ref)  # a name or file that is not there, said once, at start
     except (TypeError, ValueError) as exc:
         message = str(exc)
         raise pytest.UsageError(

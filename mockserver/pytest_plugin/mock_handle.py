@@ -12,6 +12,7 @@ from mockserver.control.mock_control import MockControl
 from mockserver.engine.journal import Call, Journal
 from mockserver.engine.store import Account, Record
 from mockserver.names import API_KEY_HEADER, APP_ID_HEADER
+from mockserver.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from mockserver.http.app import MockApp
@@ -179,7 +180,14 @@ class IngestionMock:
 
     def expect_rejection(self, operation_id: str | None = None, status: int | None = None) -> None:
         """Declare a rejection this test provokes on purpose (with ``fail_on_rejection`` on, any
-        other rejection fails the test)."""
+        other rejection fails the test). An operation the spec does not have is refused (ValueError,
+        with the closest name): an expectation that can match nothing would hide nothing."""
+        operations = self.app.engine.spec.operations
+        if operation_id is not None and operation_id not in operations:
+            raise ValueError(
+                f"expect_rejection: {operation_id!r} is not an operation of the spec"
+                f"{did_you_mean(operation_id, operations)}"
+            )
         self.expected_rejections.append(ExpectedRejection(operation_id, status))
 
     def unexpected_rejections(self) -> list[Call]:

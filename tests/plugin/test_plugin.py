@@ -561,6 +561,7 @@ def test_ini_options_configure_every_test(pytester: pytest.Pytester) -> None:
         ("ingestion_mock_strict = yes please", "ingestion_mock_strict: 'yes please' is not a boolean"),
         ("ingestion_mock_seed = twelve", "ingestion_mock_seed: 'twelve' is not a whole number"),
         ("ingestion_mock_runs = deferred:soon", "ingestion_mock_runs: 'deferred:soon' is not MODE[:SECONDS]"),
+        ("ingestion_mock_fixtures = catalgo", "ingestion_mock_fixtures: no data set 'catalgo'"),
         ("ingestion_mock_clock = soon", "ingestion_mock_clock: 'soon' is not an RFC 3339 date-time"),
         (
             "ingestion_mock_clok = frozen",

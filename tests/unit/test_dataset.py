@@ -229,3 +229,26 @@ def test_the_shipped_schema_is_a_json_schema_every_bundled_data_set_and_dump_fit
         *("authentications", "transformations", "sources", "destinations", "tasks"),
         *("runs", "events", "indexes", "source_records", "url_contents", "baseTime", "applications"),
     }
+
+
+def test_a_data_set_name_is_matched_as_written_with_a_suggestion() -> None:
+    from mockserver import seeding
+
+    with pytest.raises(seeding.SeedError, match=r"no data set 'catalgo'.*; did you mean catalog\?"):
+        seeding.load_data_set("catalgo")
+    for pattern in ("*", "cat*", "run_h?story"):
+        with pytest.raises(seeding.SeedError, match="no data set"):
+            seeding.load_data_set(pattern)
+
+
+def test_expect_rejection_refuses_an_operation_the_spec_does_not_have() -> None:
+    from mockserver.pytest_plugin.mock_handle import IngestionMock
+
+    handle = IngestionMock(create_app(), "APP", "KEY")
+    with pytest.raises(
+        ValueError, match=r"'createSorce' is not an operation of the spec; did you mean createSource\?"
+    ):
+        handle.expect_rejection("createSorce", 400)
+    assert handle.expected_rejections == []
+    handle.expect_rejection("createSource", 400)
+    assert len(handle.expected_rejections) == 1
