@@ -8,9 +8,9 @@ import pytest
 from algoliasearch.http.hosts import Host, HostsCollection
 from algoliasearch.ingestion.client import IngestionClientSync
 from algoliasearch.ingestion.config import IngestionConfig
-from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
+from mockserver.http.inprocess import InProcessClient
 from mockserver.http.live_server import LiveServer
 
 APP_ID = "TESTAPP"
@@ -25,9 +25,9 @@ def app() -> MockApp:
 
 
 @pytest.fixture
-def client(app: MockApp) -> Iterator[TestClient]:
-    """An httpx-compatible client bound to the in-process app (no socket), with credentials."""
-    with TestClient(app, base_url="http://mock", headers=CREDENTIALS) as c:
+def client(app: MockApp) -> Iterator[InProcessClient]:
+    """An httpx-style client bound to the in-process app (no socket, no thread), with credentials."""
+    with InProcessClient(app, base_url="http://mock", headers=CREDENTIALS) as c:
         yield c
 
 

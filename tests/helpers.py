@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from starlette.testclient import TestClient
+    from mockserver.http.inprocess import InProcessClient
 
 
 # The instant the pipeline tests freeze the mock's clock at.
@@ -14,7 +14,7 @@ T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 class Answer(Protocol):
-    """What the tests read of an HTTP answer (httpx, httpx2 and the TestClient's all fit)."""
+    """What the tests read of an HTTP answer (httpx, httpx2 and the InProcessClient's all fit)."""
 
     status_code: int
 
@@ -38,7 +38,7 @@ def refused(response: Answer, status: int = 400) -> str:
     return message
 
 
-def make_destination(client: TestClient, index: str = "products", name: str | None = None) -> str:
+def make_destination(client: InProcessClient, index: str = "products", name: str | None = None) -> str:
     """A search destination writing to ``index``."""
     body = {"type": "search", "name": name or index, "input": {"indexName": index}}
     destination_id: str = ok(client.post("/1/destinations", json=body))["destinationID"]
@@ -46,7 +46,7 @@ def make_destination(client: TestClient, index: str = "products", name: str | No
 
 
 def make_task(
-    client: TestClient, source_id: str, destination_id: str, action: str = "save", **extra: Any
+    client: InProcessClient, source_id: str, destination_id: str, action: str = "save", **extra: Any
 ) -> str:
     """A v2 task linking a source to a destination."""
     body = {"sourceID": source_id, "destinationID": destination_id, "action": action, **extra}

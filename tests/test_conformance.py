@@ -6,11 +6,11 @@ import copy
 import socket
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import create_app, load_spec
 from mockserver.cli import main
 from mockserver.conformance import ConformanceReport, assert_conformance, run_conformance
+from mockserver.http.inprocess import InProcessClient
 from mockserver.http.live_server import LiveServer
 
 HEADERS = {"x-algolia-application-id": "conformance", "x-algolia-api-key": "conformance-key"}
@@ -38,7 +38,7 @@ def test_the_mock_conforms_to_its_spec_in_process() -> None:
 
 def test_try_transformation_with_a_malformed_authentication_is_a_400() -> None:
     app = create_app(check_responses=True)
-    with TestClient(app, base_url="http://mock", headers=HEADERS) as client:
+    with InProcessClient(app, base_url="http://mock", headers=HEADERS) as client:
         body = {"sampleRecord": {}, "authentications": [{"type": ["basic"], "name": "x", "input": {}}]}
         assert client.post("/1/transformations/try", json=body).status_code == 400
 

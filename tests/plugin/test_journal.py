@@ -7,14 +7,14 @@ import re
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
 from mockserver.engine.journal import MASK, Call, Journal
+from mockserver.http.inprocess import InProcessClient
 from tests.conftest import APP_ID, CREDENTIALS
 
 
-def create_source(client: TestClient, name: str = "feed", **fields: Any) -> str:
+def create_source(client: InProcessClient, name: str = "feed", **fields: Any) -> str:
     body = {"type": "json", "name": name, "input": {"url": "https://example.com/feed.json"}, **fields}
     answer = client.post("/1/sources", json=body)
     assert answer.status_code == 200, answer.text
@@ -31,7 +31,7 @@ def journal(app: MockApp) -> Journal:
 
 
 def test_a_call_records_operation_path_params_query_body_status_response_and_app(
-    client: TestClient, journal: Journal
+    client: InProcessClient, journal: Journal
 ) -> None:
     source_id = create_source(client, "first")
     client.patch(f"/1/sources/{source_id}", json={"name": "renamed"})
@@ -61,7 +61,7 @@ def test_a_call_records_operation_path_params_query_body_status_response_and_app
     assert len(journal) == 3 and list(journal) == journal.calls
 
 
-def test_a_rejected_call_records_status_and_message(client: TestClient, journal: Journal) -> None:
+def test_a_rejected_call_records_status_and_message(client: InProcessClient, journal: Journal) -> None:
     client.get("/1/sources/00000000-0000-4000-8000-000000000000")
     call = journal.last()
     assert call.operation_id == "getSource"
@@ -74,7 +74,7 @@ def test_a_rejected_call_records_status_and_message(client: TestClient, journal:
 
 
 def test_calls_without_credentials_are_recorded_without_an_app(app: MockApp, journal: Journal) -> None:
-    with TestClient(app, base_url="http://mock") as bare:
+    with InProcessClient(app, base_url="http://mock") as bare:
         assert bare.get("/1/sources").status_code == 403
     call = journal.last()
     assert (call.operation_id, call.app_id, call.status) == ("listSources", None, 403)
@@ -85,7 +85,7 @@ def test_calls_without_credentials_are_recorded_without_an_app(app: MockApp, jou
     [("PATCH", "/1/sources"), ("DELETE", "/1/runs"), ("TRACE", "/1/no/such/path")],
 )
 def test_unmatched_routes_are_recorded_with_no_operation(
-    client: TestClient, journal: Journal, method: str, path: str
+    client: InProcessClient, journal: Journal, method: str, path: str
 ) -> None:
     answer = client.request(method, path)
     assert answer.status_code == 405
@@ -99,7 +99,7 @@ def test_unmatched_routes_are_recorded_with_no_operation(
 
 
 def test_an_unknown_path_answers_through_the_custom_request_operation(
-    client: TestClient, journal: Journal
+    client: InProcessClient, journal: Journal
 ) -> None:
     assert client.get("/1/no/such/path").status_code == 404
     call = journal.last()
@@ -109,7 +109,7 @@ def test_an_unknown_path_answers_through_the_custom_request_operation(
     )
 
 
-def test_to_json_is_json_ready(client: TestClient, journal: Journal) -> None:
+def test_to_json_is_json_ready(client: InProcessClient, journal: Journal) -> None:
     create_source(client)
     dumped = journal.last().to_json()
     assert json.loads(json.dumps(dumped)) == dumped
@@ -148,7 +148,11 @@ SECRET_AUTHENTICATIONS = [
 
 @pytest.mark.parametrize(("auth_type", "secret_input", "secret_keys"), SECRET_AUTHENTICATIONS)
 def test_create_authentication_secrets_are_masked(
-    client: TestClient, journal: Journal, auth_type: str, secret_input: dict[str, str], secret_keys: set[str]
+    client: InProcessClient,
+    journal: Journal,
+    auth_type: str,
+    secret_input: dict[str, str],
+    secret_keys: set[str],
 ) -> None:
     answer = client.post(
         "/1/authentications", json={"type": auth_type, "name": "auth", "input": secret_input}
@@ -164,7 +168,7 @@ def test_create_authentication_secrets_are_masked(
 
 
 def test_update_authentication_masks_the_write_only_fields_of_the_stored_type(
-    client: TestClient, journal: Journal
+    client: InProcessClient, journal: Journal
 ) -> None:
     """The update's body does not say the type: the stored authentication's type decides what is secret."""
     created = client.post(
@@ -182,7 +186,7 @@ def test_update_authentication_masks_the_write_only_fields_of_the_stored_type(
 
 
 def test_a_rotation_test_can_see_which_application_an_update_targets(
-    client: TestClient, journal: Journal
+    client: InProcessClient, journal: Journal
 ) -> None:
     created = client.post(
         "/1/authentications",
@@ -197,7 +201,7 @@ def test_a_rotation_test_can_see_which_application_an_update_targets(
     assert journal.last("createAuthentication").body["input"] == {"appID": "OLDAPP", "apiKey": MASK}
 
 
-def test_every_value_of_a_secrets_authentication_is_masked(client: TestClient, journal: Journal) -> None:
+def test_every_value_of_a_secrets_authentication_is_masked(client: InProcessClient, journal: Journal) -> None:
     created = client.post(
         "/1/authentications", json={"type": "secrets", "name": "s", "input": {"appID": "looks-public"}}
     ).json()
@@ -206,7 +210,9 @@ def test_every_value_of_a_secrets_authentication_is_masked(client: TestClient, j
     assert journal.last("updateAuthentication").body["input"] == {"username": MASK}
 
 
-def test_secrets_of_a_rejected_authentication_are_masked_too(client: TestClient, journal: Journal) -> None:
+def test_secrets_of_a_rejected_authentication_are_masked_too(
+    client: InProcessClient, journal: Journal
+) -> None:
     answer = client.post(
         "/1/authentications",
         json={"type": "basic", "input": {"username": "u", "password": "rejected-secret"}},
@@ -221,7 +227,7 @@ def test_secrets_of_a_rejected_authentication_are_masked_too(client: TestClient,
 # --- queries -----------------------------------------------------------------------------------
 
 
-def test_filter_called_call_count_and_last(app: MockApp, client: TestClient, journal: Journal) -> None:
+def test_filter_called_call_count_and_last(app: MockApp, client: InProcessClient, journal: Journal) -> None:
     first = create_source(client, "a")
     second = create_source(client, "b")
     client.get(f"/1/sources/{first}")
@@ -247,7 +253,7 @@ def test_last_on_an_empty_journal(journal: Journal) -> None:
 
 
 def test_reset_clears_the_journal_but_resetting_one_application_does_not(
-    app: MockApp, client: TestClient, journal: Journal
+    app: MockApp, client: InProcessClient, journal: Journal
 ) -> None:
     create_source(client)
     app.control.reset(APP_ID)
@@ -259,7 +265,7 @@ def test_reset_clears_the_journal_but_resetting_one_application_does_not(
 # --- assertions that pass ----------------------------------------------------------------------
 
 
-def test_assertions_that_pass(client: TestClient, journal: Journal) -> None:
+def test_assertions_that_pass(client: InProcessClient, journal: Journal) -> None:
     source_id = create_source(client, "a", input={"url": "https://example.com/a.json"})
     create_source(client, "b")
     client.get("/1/sources", params={"type": ["json", "csv"]})
@@ -282,7 +288,7 @@ def test_assertions_that_pass(client: TestClient, journal: Journal) -> None:
     journal.assert_no_rejections()
 
 
-def test_a_comma_separated_query_matches_a_list(client: TestClient, journal: Journal) -> None:
+def test_a_comma_separated_query_matches_a_list(client: InProcessClient, journal: Journal) -> None:
     client.get("/1/sources", params={"type": "json,csv"})
     journal.assert_called("listSources", query={"type": ["json", "csv"]})
 
@@ -290,7 +296,7 @@ def test_a_comma_separated_query_matches_a_list(client: TestClient, journal: Jou
 # --- assertions that fail, and what they say ---------------------------------------------------
 
 
-def test_assert_called_when_never_called(journal: Journal, client: TestClient) -> None:
+def test_assert_called_when_never_called(journal: Journal, client: InProcessClient) -> None:
     with pytest.raises(AssertionError, match=r"^listSources was never called\nno calls were recorded$"):
         journal.assert_called("listSources")
     client.get("/1/sources")
@@ -301,7 +307,7 @@ def test_assert_called_when_never_called(journal: Journal, client: TestClient) -
     )
 
 
-def test_assert_called_the_wrong_number_of_times(journal: Journal, client: TestClient) -> None:
+def test_assert_called_the_wrong_number_of_times(journal: Journal, client: InProcessClient) -> None:
     create_source(client)
     with pytest.raises(AssertionError, match=r"^createSource was called 1 times, expected 2\ncalls were:\n"):
         journal.assert_called("createSource", times=2)
@@ -310,7 +316,7 @@ def test_assert_called_the_wrong_number_of_times(journal: Journal, client: TestC
 
 
 def test_assert_called_with_other_arguments_shows_expected_and_actual(
-    journal: Journal, client: TestClient
+    journal: Journal, client: InProcessClient
 ) -> None:
     create_source(client, "actual-name")
     with pytest.raises(AssertionError) as excinfo:
@@ -327,7 +333,7 @@ def test_assert_called_with_other_arguments_shows_expected_and_actual(
     ]
 
 
-def test_assert_called_with_other_query_or_path_params(journal: Journal, client: TestClient) -> None:
+def test_assert_called_with_other_query_or_path_params(journal: Journal, client: InProcessClient) -> None:
     client.get("/1/sources", params={"type": "push"})
     with pytest.raises(AssertionError, match=re.escape('query expected: {"type": "json"}')) as excinfo:
         journal.assert_called("listSources", query={"type": "json"})
@@ -338,7 +344,7 @@ def test_assert_called_with_other_query_or_path_params(journal: Journal, client:
         journal.assert_called("getSource", path_params={"sourceID": "other"})
 
 
-def test_assert_not_called_fails_with_the_calls(journal: Journal, client: TestClient) -> None:
+def test_assert_not_called_fails_with_the_calls(journal: Journal, client: InProcessClient) -> None:
     create_source(client)
     with pytest.raises(AssertionError) as excinfo:
         journal.assert_not_called("createSource")
@@ -347,7 +353,7 @@ def test_assert_not_called_fails_with_the_calls(journal: Journal, client: TestCl
     )
 
 
-def test_assert_order_fails_with_the_calls(journal: Journal, client: TestClient) -> None:
+def test_assert_order_fails_with_the_calls(journal: Journal, client: InProcessClient) -> None:
     source_id = create_source(client)
     client.get(f"/1/sources/{source_id}")
     with pytest.raises(AssertionError) as excinfo:
@@ -360,7 +366,7 @@ def test_assert_order_fails_with_the_calls(journal: Journal, client: TestClient)
         journal.assert_order(["deleteSource"])
 
 
-def test_assert_no_rejections_fails_with_the_messages(journal: Journal, client: TestClient) -> None:
+def test_assert_no_rejections_fails_with_the_messages(journal: Journal, client: InProcessClient) -> None:
     client.get("/1/sources")
     client.post("/1/sources", json={"type": "json", "name": "x", "input": {}})
     with pytest.raises(AssertionError) as excinfo:
@@ -377,7 +383,7 @@ def test_assert_no_rejections_fails_with_the_messages(journal: Journal, client: 
 
 def test_the_journal_keeps_only_the_newest_calls() -> None:
     small = create_app(check_responses=True, journal_size=3)
-    with TestClient(small, base_url="http://mock", headers=CREDENTIALS) as client:
+    with InProcessClient(small, base_url="http://mock", headers=CREDENTIALS) as client:
         names = [f"s{i}" for i in range(5)]
         for name in names:
             create_source(client, name)
