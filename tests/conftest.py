@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 from algoliasearch.http.hosts import Host, HostsCollection
@@ -12,10 +12,45 @@ from algoliasearch.ingestion.config import IngestionConfig
 from mockserver import MockApp, create_app
 from mockserver.http.inprocess import InProcessClient
 from mockserver.http.live_server import LiveServer
+from tests import heavy
 
 APP_ID = "TESTAPP"
 API_KEY = "test-api-key"
 CREDENTIALS = {"x-algolia-application-id": APP_ID, "x-algolia-api-key": API_KEY}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-screenshots",
+        action="store_true",
+        help="the browser tests write their screenshots to docs/ (README shows docs/inspector.png) "
+        "instead of a temporary folder",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    heavy.install()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    heavy.mark(items)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    with heavy.watching(item):
+        return (yield)
+
+
+@pytest.fixture(autouse=True)
+def _heavy_work_is_marked(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails a test that starts a process or a server without a heavy marker (see tests/heavy.py)."""
+    yield
+    problem = heavy.verdict(request.node)
+    if problem:
+        pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture

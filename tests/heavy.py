@@ -1,0 +1,195 @@
+"""Which tests are heavy, marked where they are collected, and a guard that no unmarked test is.
+
+The markers (registered in pyproject.toml):
+
+- ``process``: starts another process (``mockserver serve``, the CLI, Node.js, a venv, a wheel build)
+  or runs a pytest session inside this one (``pytester``);
+- ``network``: serves the mock on a real socket (a ``LiveServer`` thread) and talks to it over HTTP;
+- ``browser``: drives headless Chromium;
+- ``slow``: seconds of CPU per test (schemathesis and Hypothesis runs over the whole spec).
+
+They are given here, at collection, by path and by fixture (:data:`BY_PATH`, :data:`BY_FIXTURE`),
+not by each module, so that the list of heavy tests is one table. The fast loop deselects them
+(``-m "not process and not network and not browser and not slow"``); CI runs everything.
+
+A table can miss a test, so :func:`audit` watches every test that has none of these markers: when
+it (or a fixture it sets up) starts a process or binds a listening socket, the test fails and says
+which marker it needs. Only CPU-heavy tests (``slow``) can slip in unnoticed; ``--durations`` shows
+them.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HEAVY = ("process", "network", "browser", "slow")
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+
+# Paths relative to tests/ (a folder ends with "/") and the markers every test under them gets.
+BY_PATH: dict[str, tuple[str, ...]] = {
+    "browser/": ("browser", "network"),
+    "serve/": ("process",),
+    "reliability/": ("process",),
+    "readme/test_readme_blocks.py": ("process",),
+    "readme/test_readme_names.py": ("process",),  # `pytest --help` / `--fixtures` of a bare project
+    "test_packaging.py": ("process",),
+    "test_schemathesis_cli.py": ("process", "slow"),
+    "test_conformance.py": ("slow",),
+    "test_properties.py": ("slow",),
+    "test_validation_equivalence.py": ("slow",),
+    "e2e/test_scenarios.py": ("network", "slow"),
+    "e2e/test_client_errors.py::test_wrong_credentials_are_a_403": ("network",),
+    "http/test_acl.py::test_the_refusal_reaches_the_official_client": ("network",),
+    "unit/test_connections.py": ("network",),  # uvicorn on a real socket
+    "unit/test_jsengine.py::test_importing_mockserver_does_not_load_the_engine": ("process",),
+    # Seconds each: Hypothesis over every operation, openapi-core (its first use builds its spec
+    # model), the spec validated whole, megabyte bodies, the import graph of the package.
+    "unit/test_strategies.py": ("slow",),
+    "unit/test_validation.py::test_fast_validation_agrees_with_openapi_core": ("slow",),
+    "unit/test_validation.py::test_a_refusal_leaves_no_garbage_cycle_holding_the_body": ("slow",),
+    "unit/test_spec.py::test_bundled_spec_is_valid_openapi": ("slow",),
+    "unit/test_import_graph.py": ("slow",),
+    "unit/test_depth.py": ("slow",),
+    "hostile/test_secrets.py::test_secrets_never_come_back_out": ("slow",),
+    "hostile/test_bodies.py::test_a_wide_closed_object_is_refused_with_a_short_message": ("slow",),
+    "http/test_shared_limits.py::test_a_large_refused_body_is_freed_at_once_not_by_a_later_"
+    "garbage_collection": ("slow",),
+}
+
+# Fixtures (anywhere in a test's closure) and the markers a test that uses them gets.
+BY_FIXTURE: dict[str, tuple[str, ...]] = {
+    "pytester": ("process",),
+    "live_server": ("network",),  # tests/conftest.py
+    "_ingestion_mock_server": ("network",),  # the plugin's ingestion_server / ingestion_client
+}
+
+# Slowest first, so that parallel workers do not finish on a long test started last.
+ORDER = ("process", "browser", "slow", "network")
+
+
+def markers_for(item: pytest.Item) -> list[str]:
+    path = Path(str(item.path)).resolve()
+    if not path.is_relative_to(TESTS):  # not one of ours
+        return []
+    relative = path.relative_to(TESTS).as_posix()
+    test = relative + "::" + item.nodeid.split("::", 1)[1] if "::" in item.nodeid else relative
+    found: list[str] = []
+    for where, names in BY_PATH.items():
+        if _covers(where, relative, test):
+            found += names
+    fixtures = set(getattr(item, "fixturenames", ()))
+    for fixture, names in BY_FIXTURE.items():
+        if fixture in fixtures:
+            found += names
+    return sorted(set(found), key=HEAVY.index)
+
+
+def _covers(where: str, relative: str, test: str) -> bool:
+    """A folder ("serve/"), a file ("test_packaging.py") or a test ("file.py::test_x", all its
+    parameters)."""
+    if where.endswith("/"):
+        return relative.startswith(where)
+    return where in (relative, test) or test.startswith((where + "[", where + "::"))
+
+
+def mark(items: list[pytest.Item]) -> None:
+    """Give each item its heavy markers, then put heavy modules first (a module stays in one piece,
+    its order kept, so module-scoped fixtures are set up once)."""
+    rank: dict[Path, int] = {}
+    for item in items:
+        names = markers_for(item)
+        for name in names:
+            item.add_marker(name)
+        weight = min((ORDER.index(n) for n in names), default=len(ORDER))
+        rank[item.path] = min(rank.get(item.path, weight), weight)
+    items.sort(key=lambda item: rank[item.path])  # stable: the order within a module is kept
+
+
+def is_heavy(item: pytest.Item) -> bool:
+    return any(item.get_closest_marker(name) is not None for name in HEAVY)
+
+
+# --- the guard ------------------------------------------------------------------------------------
+
+# Audit events (docs.python.org/3/library/audit_events.html) that start a process or a server.
+_PROCESS_EVENTS = frozenset(
+    {"subprocess.Popen", "os.system", "os.posix_spawn", "os.fork", "os.exec", "os.spawn"}
+)
+_SERVER_EVENTS = frozenset({"socket.bind"})
+
+_current: pytest.Item | None = None
+_seen: list[str] = []
+
+
+def _hook(event: str, args: tuple[Any, ...]) -> None:
+    if _current is None or (event not in _PROCESS_EVENTS and event not in _SERVER_EVENTS):
+        return
+    if event in _SERVER_EVENTS and args[0].family not in (2, 10):  # AF_INET, AF_INET6 only
+        return
+    if not is_heavy(_current):
+        what = "started a process" if event in _PROCESS_EVENTS else "bound a socket"
+        _seen.append(f"{what} ({event}{_describe(args)}{_where()})")
+
+
+def _describe(args: tuple[Any, ...]) -> str:
+    shown = [repr(a)[:120] for a in args[1:3] if a is not None]
+    return f": {', '.join(shown)}" if shown else ""
+
+
+def _where() -> str:
+    """The innermost line of the tests that led there (else of this repository's code)."""
+    ours = [
+        frame
+        for frame in traceback.extract_stack()
+        if Path(frame.filename).is_relative_to(ROOT)
+        and Path(frame.filename) != Path(__file__)
+        and ".venv" not in Path(frame.filename).parts
+    ]
+    tests = [frame for frame in ours if Path(frame.filename).is_relative_to(TESTS)]
+    for frame in (tests or ours)[-1:]:
+        return f" at {Path(frame.filename).relative_to(ROOT)}:{frame.lineno}"
+    return ""
+
+
+_installed = False
+
+
+def install() -> None:
+    """Once per process (an audit hook cannot be removed; it does nothing between tests)."""
+    global _installed
+    if not _installed:
+        # croniter runs `file` on the interpreter when first imported (platform.architecture()):
+        # imported here, that is no test's doing.
+        import croniter  # noqa: F401
+
+        sys.addaudithook(_hook)
+        _installed = True
+
+
+@contextmanager
+def watching(item: pytest.Item) -> Iterator[None]:
+    """Around one test's setup, call and teardown: what it did that only heavy tests may do."""
+    global _current
+    _current = item
+    _seen.clear()
+    try:
+        yield
+    finally:
+        _current = None
+
+
+def verdict(item: pytest.Item) -> str | None:
+    if not _seen:
+        return None
+    return (
+        f"{item.nodeid} {'; '.join(sorted(set(_seen)))}, but it has none of the markers {HEAVY}: "
+        "the fast loop would run it. Add it to BY_PATH or BY_FIXTURE in tests/heavy.py."
+    )
