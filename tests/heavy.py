@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 HEAVY = ("process", "network", "browser", "slow")
 TESTS = Path(__file__).resolve().parent
@@ -71,15 +72,33 @@ BY_FIXTURE: dict[str, tuple[str, ...]] = {
     "_ingestion_mock_server": ("network",),  # the plugin's ingestion_server / ingestion_client
 }
 
+# Modules whose tests share an expensive module-scoped fixture (a Chromium, a served mock, two
+# pytest runs): under xdist (``-n``), each runs on one worker, so the fixture is set up once
+# (:class:`Scheduling`; the xdist_group marker is not used: pytest 9.2 ignores the node IDs
+# ``--dist loadgroup`` rewrites, pytest-xdist issue #1386).
+TOGETHER = (
+    "browser/",
+    "reliability/",
+    "serve/test_faults.py",
+    "serve/test_isolation.py",
+    "serve/test_generic_mode.py",
+    "readme/test_readme_names.py",
+)
+
 # Slowest first, so that parallel workers do not finish on a long test started last.
 ORDER = ("process", "browser", "slow", "network")
 
 
-def markers_for(item: pytest.Item) -> list[str]:
+def _relative(item: pytest.Item) -> str | None:
+    """The item's file relative to tests/ (None for a file that is not one of ours)."""
     path = Path(str(item.path)).resolve()
-    if not path.is_relative_to(TESTS):  # not one of ours
+    return path.relative_to(TESTS).as_posix() if path.is_relative_to(TESTS) else None
+
+
+def markers_for(item: pytest.Item) -> list[str]:
+    relative = _relative(item)
+    if relative is None:
         return []
-    relative = path.relative_to(TESTS).as_posix()
     test = relative + "::" + item.nodeid.split("::", 1)[1] if "::" in item.nodeid else relative
     found: list[str] = []
     for where, names in BY_PATH.items():
@@ -111,6 +130,17 @@ def mark(items: list[pytest.Item]) -> None:
         weight = min((ORDER.index(n) for n in names), default=len(ORDER))
         rank[item.path] = min(rank.get(item.path, weight), weight)
     items.sort(key=lambda item: rank[item.path])  # stable: the order within a module is kept
+
+
+class Scheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no type information
+    """xdist's ``load`` scheduling (each test goes to the next free worker), except that the tests of
+    a module in :data:`TOGETHER` go to one worker, as one unit."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        module = nodeid.split("::", 1)[0]
+        relative = module.removeprefix("tests/")
+        together = module != relative and any(_covers(where, relative, relative) for where in TOGETHER)
+        return module if together else nodeid
 
 
 def is_heavy(item: pytest.Item) -> bool:
