@@ -88,3 +88,20 @@ def test_a_test_command_that_differs_from_ci_fails_and_is_not_run(
         AssertionError, match=r"README.md:6: the test command README gives is not the one .ci/run"
     ):
         runners.check_ci_command(block, pytester, tmp_path)
+
+
+def test_developer_commands_are_checked_up_to_collection(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    def block(line: str) -> readme.Block:
+        return readme.Block("sh", line + "\n", 8, runners.DEV_SECTION)
+
+    fast = block('.venv/bin/python -m pytest -W error -m "not slow" tests/unit/test_clock.py')
+    assert runners.runner_for(fast) is runners.check_dev_commands
+    runners.check_dev_commands(fast, pytester, tmp_path)
+    with pytest.raises(AssertionError, match=r"README.md:8: -m names markers .* register: \['slowish'\]"):
+        runners.check_dev_commands(block('.venv/bin/python -m pytest -m "not slowish"'), pytester, tmp_path)
+    with pytest.raises(AssertionError, match=r"README.md:8: .* collects nothing \(exit 4\)"):
+        runners.check_dev_commands(
+            block(".venv/bin/python -m pytest tests/no_such_file.py"), pytester, tmp_path
+        )
+    with pytest.raises(AssertionError, match=r"README.md:8: .* does not run pytest as .ci/run does"):
+        runners.check_dev_commands(block("python -m pytest tests/unit"), pytester, tmp_path)
