@@ -85,7 +85,17 @@ TOGETHER = (
     "readme/test_readme_names.py",
 )
 
-# Slowest first, so that parallel workers do not finish on a long test started last.
+# The order tests are handed to xdist workers in: the modules of the longest single tests (a minute
+# or more each, alone on an idle machine) first, then by marker, so that no worker is left running
+# a long test started last.
+LONGEST = (
+    "test_packaging.py",
+    "readme/test_readme_blocks.py",
+    "test_schemathesis_cli.py",
+    "test_conformance.py",
+    "serve/test_check.py",
+    "plugin/test_strategies_downstream.py",
+)
 ORDER = ("process", "browser", "slow", "network")
 
 
@@ -120,21 +130,29 @@ def _covers(where: str, relative: str, test: str) -> bool:
 
 
 def mark(items: list[pytest.Item]) -> None:
-    """Give each item its heavy markers, then put heavy modules first (a module stays in one piece,
-    its order kept, so module-scoped fixtures are set up once)."""
-    rank: dict[Path, int] = {}
+    """Give each item its heavy markers, then order the modules: :data:`LONGEST`, then by
+    :data:`ORDER` (a module stays in one piece, its order kept, so module-scoped fixtures are set up
+    once)."""
+    rank: dict[Path, tuple[int, int]] = {}
     for item in items:
         names = markers_for(item)
         for name in names:
             item.add_marker(name)
-        weight = min((ORDER.index(n) for n in names), default=len(ORDER))
+        module = _relative(item) or ""
+        first = LONGEST.index(module) if module in LONGEST else len(LONGEST)
+        weight = (first, min((ORDER.index(n) for n in names), default=len(ORDER)))
         rank[item.path] = min(rank.get(item.path, weight), weight)
     items.sort(key=lambda item: rank[item.path])  # stable: the order within a module is kept
 
 
 class Scheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no type information
-    """xdist's ``load`` scheduling (each test goes to the next free worker), except that the tests of
-    a module in :data:`TOGETHER` go to one worker, as one unit."""
+    """xdist's ``load`` scheduling (each test goes to the next free worker, in collection order),
+    except that the tests of a module in :data:`TOGETHER` go to one worker, as one unit."""
+
+    def __init__(self, config: pytest.Config, log: object = None) -> None:
+        super().__init__(config, log)
+        # LoadScopeScheduling hands out the largest units first; :func:`mark` chose the order.
+        self.config.option.loadscopereorder = False
 
     def _split_scope(self, nodeid: str) -> str:
         module = nodeid.split("::", 1)[0]
