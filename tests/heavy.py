@@ -12,10 +12,13 @@ They are given here, at collection, by path and by fixture (:data:`BY_PATH`, :da
 not by each module, so that the list of heavy tests is one table. The fast loop deselects them
 (``-m "not process and not network and not browser and not slow"``); CI runs everything.
 
-A table can miss a test, so :func:`audit` watches every test that has none of these markers: when
-it (or a fixture it sets up) starts a process or binds a listening socket, the test fails and says
-which marker it needs. Only CPU-heavy tests (``slow``) can slip in unnoticed; ``--durations`` shows
-them.
+A table can miss a test, so an audit hook (:func:`install`, :func:`watching`) watches every test
+that has none of these markers: when it (or a fixture it sets up) starts a process or binds an
+INET socket, the test fails, naming the line that did it. Only CPU-heavy tests (``slow``) can slip
+in unnoticed; ``--durations`` shows them.
+
+Under xdist (``-n``), :class:`Scheduling` hands the tests to workers in the order :func:`mark` gives
+them (the longest first), keeping the modules of :data:`TOGETHER` on one worker each.
 """
 
 from __future__ import annotations
@@ -155,10 +158,15 @@ class Scheduling(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no t
         self.config.option.loadscopereorder = False
 
     def _split_scope(self, nodeid: str) -> str:
-        module = nodeid.split("::", 1)[0]
-        relative = module.removeprefix("tests/")
-        together = module != relative and any(_covers(where, relative, relative) for where in TOGETHER)
-        return module if together else nodeid
+        return scheduling_unit(nodeid)
+
+
+def scheduling_unit(nodeid: str) -> str:
+    """The unit a test is handed to a worker in: its module's for :data:`TOGETHER`, else itself."""
+    module = nodeid.split("::", 1)[0]
+    relative = module.removeprefix("tests/")
+    together = module != relative and any(_covers(where, relative, relative) for where in TOGETHER)
+    return module if together else nodeid
 
 
 def is_heavy(item: pytest.Item) -> bool:
@@ -224,14 +232,17 @@ def install() -> None:
 
 @contextmanager
 def watching(item: pytest.Item) -> Iterator[None]:
-    """Around one test's setup, call and teardown: what it did that only heavy tests may do."""
+    """Around one test's setup, call and teardown: what it did that only heavy tests may do.
+    (Nested, as tests/test_heavy.py does, the outer test's record is put back afterwards.)"""
     global _current
+    outer, seen = _current, list(_seen)
     _current = item
     _seen.clear()
     try:
         yield
     finally:
-        _current = None
+        _current = outer
+        _seen[:] = seen
 
 
 def verdict(item: pytest.Item) -> str | None:
