@@ -2,20 +2,61 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 from algoliasearch.http.hosts import Host, HostsCollection
 from algoliasearch.ingestion.client import IngestionClientSync
 from algoliasearch.ingestion.config import IngestionConfig
-from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
+from mockserver.http.inprocess import InProcessClient
 from mockserver.http.live_server import LiveServer
+from tests import heavy
 
 APP_ID = "TESTAPP"
 API_KEY = "test-api-key"
 CREDENTIALS = {"x-algolia-application-id": APP_ID, "x-algolia-api-key": API_KEY}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-screenshots",
+        action="store_true",
+        help="the browser tests write their screenshots to docs/ (README shows docs/inspector.png) "
+        "instead of a temporary folder",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    heavy.install()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    heavy.mark(items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> heavy.Scheduling | None:
+    """With ``-n``, xdist's load scheduling, some modules kept on one worker (see tests/heavy.py)."""
+    return heavy.Scheduling(config, log) if config.getoption("dist") == "load" else None
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    with heavy.watching(item):
+        return (yield)
+
+
+@pytest.fixture(autouse=True)
+def _heavy_work_is_marked(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails a test that starts a process or a server without a heavy marker (see tests/heavy.py)."""
+    yield
+    problem = heavy.verdict(request.node)
+    if problem:
+        pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture
@@ -25,9 +66,9 @@ def app() -> MockApp:
 
 
 @pytest.fixture
-def client(app: MockApp) -> Iterator[TestClient]:
-    """An httpx-compatible client bound to the in-process app (no socket), with credentials."""
-    with TestClient(app, base_url="http://mock", headers=CREDENTIALS) as c:
+def client(app: MockApp) -> Iterator[InProcessClient]:
+    """An httpx-style client bound to the in-process app (no socket, no thread), with credentials."""
+    with InProcessClient(app, base_url="http://mock", headers=CREDENTIALS) as c:
         yield c
 
 

@@ -18,7 +18,7 @@ T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
 class Answer(Protocol):
-    """What the tests read of an HTTP answer (httpx, httpx2 and the TestClient's all fit)."""
+    """What the tests read of an HTTP answer (httpx, httpx2 and the InProcessClient's all fit)."""
 
     status_code: int
 

@@ -7,7 +7,6 @@ import itertools
 import socket
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import create_app, load_spec
 from mockserver.cli import main
@@ -18,6 +17,7 @@ from mockserver.conformance import (
     assert_conformance,
     run_conformance,
 )
+from mockserver.http.inprocess import InProcessClient
 from mockserver.http.live_server import LiveServer
 from mockserver.spec import Spec
 
@@ -46,7 +46,7 @@ def test_the_mock_conforms_to_its_spec_in_process() -> None:
 
 def test_try_transformation_with_a_malformed_authentication_is_a_400() -> None:
     app = create_app(check_responses=True)
-    with TestClient(app, base_url="http://mock", headers=HEADERS) as client:
+    with InProcessClient(app, base_url="http://mock", headers=HEADERS) as client:
         body = {"sampleRecord": {}, "authentications": [{"type": ["basic"], "name": "x", "input": {}}]}
         assert client.post("/1/transformations/try", json=body).status_code == 400
 

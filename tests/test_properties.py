@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app, load_spec
 from mockserver import strategies as ms
+from mockserver.http.inprocess import InProcessClient
 
 APP_ID = "PROPERTIES"
 HEADERS = {"x-algolia-application-id": APP_ID, "x-algolia-api-key": "properties-key"}
@@ -38,7 +38,7 @@ EXAMPLES = settings(
 @dataclass
 class World:
     app: MockApp
-    client: TestClient
+    client: InProcessClient
     snapshot: str
     state: ms.State
 
@@ -50,7 +50,7 @@ class World:
 def world() -> Iterator[World]:
     """The catalog data set plus a docker source and a finished run, snapshotted."""
     app = create_app(check_responses=True, seed=2024, fixtures="catalog")
-    with TestClient(app, base_url="http://mock", headers=HEADERS) as client:
+    with InProcessClient(app, base_url="http://mock", headers=HEADERS) as client:
         docker = {"type": "docker", "name": "Docker", "input": {"image": "airbyte/x", "configuration": {}}}
         assert client.post("/1/sources", json=docker).status_code == 200
         spare = {
@@ -137,7 +137,7 @@ class IngestionMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.app = create_app(check_responses=True, seed=7)
-        self.client = TestClient(self.app, base_url="http://mock", headers=HEADERS)
+        self.client = InProcessClient(self.app, base_url="http://mock", headers=HEADERS)
         self.model = Model()
 
     def _create(self, family: str, path: str, body: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -32,6 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 WIDE: ViewportSize = {"width": 1280, "height": 900}
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +45,20 @@ def chromium_path() -> str:
             pytrace=False,
         )
     return CHROMIUM
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """Where a test saves its screenshots: a temporary folder, so that a run leaves the tree as it
+    was; docs/ (README shows docs/inspector.png) with ``--update-screenshots``. Each one saved must
+    be a PNG."""
+    folder = DOCS if request.config.getoption("--update-screenshots") else tmp_path
+    before = {path: path.stat().st_mtime_ns for path in folder.glob("*.png")}
+    yield folder
+    saved = [path for path in folder.glob("*.png") if before.get(path) != path.stat().st_mtime_ns]
+    assert saved, f"the test saved no screenshot in {folder}"
+    for path in saved:
+        assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n"), f"{path} is not a PNG"
 
 
 @pytest.fixture(scope="module")

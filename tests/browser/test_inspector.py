@@ -14,7 +14,6 @@ from mockserver.engine.journal import Call
 from tests.browser.conftest import Mock
 from tests.conftest import APP_ID
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 SECRET = "browser-secret-key"
 DASH = "\N{EN DASH}"  # the pagers write ranges as "1 EN-DASH 50 of N"
 RUN_HISTORY_SOURCE = "0b1b2c3d-0000-4000-8000-000000000202"
@@ -50,7 +49,7 @@ def open_page(page: Page, mock: Mock, app_id: str = APP_ID) -> None:
     expect(page.locator("#jr-range")).not_to_have_text("")
 
 
-def test_resources_and_rejections_appear_together(page: Page, mock: Mock) -> None:
+def test_resources_and_rejections_appear_together(page: Page, mock: Mock, screenshots: Path) -> None:
     ids = populate(mock)
     open_page(page, mock)
 
@@ -108,8 +107,7 @@ def test_resources_and_rejections_appear_together(page: Page, mock: Mock) -> Non
     page.evaluate("document.querySelectorAll('details.res[open]').forEach(d => { d.open = false; })")
     page.locator("#main").focus()
     page.evaluate("window.scrollTo(0, 0)")
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "inspector.png"), full_page=False)
+    page.screenshot(path=str(screenshots / "inspector.png"), full_page=False)
 
 
 def test_runs_indexes_and_their_paging(page: Page, mock: Mock) -> None:
@@ -236,7 +234,7 @@ def test_first_view_weighs_under_150_kb(page: Page, mock: Mock) -> None:
     assert total < 150 * 1024, f"first view is {total} bytes: {json.dumps(sizes, indent=1)}"
 
 
-def test_keyboard_and_a_narrow_window(page: Page, mock: Mock) -> None:
+def test_keyboard_and_a_narrow_window(page: Page, mock: Mock, screenshots: Path) -> None:
     populate(mock)
     page.set_viewport_size({"width": 390, "height": 844})
     open_page(page, mock)
@@ -262,7 +260,7 @@ def test_keyboard_and_a_narrow_window(page: Page, mock: Mock) -> None:
             .map(el => el.outerHTML)"""
     )
     assert unnamed == []
-    page.screenshot(path=str(DOCS / "inspector-narrow.png"))
+    page.screenshot(path=str(screenshots / "inspector-narrow.png"))
 
 
 def test_credentials_are_sent_and_a_refusal_is_explained(page: Page, mock: Mock) -> None:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from httpx2 import Response
+from httpx import Response
 
 from mockserver import MockApp
 from mockserver.engine.store import Account

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
+from mockserver.http.inprocess import InProcessClient
 from tests.conftest import APP_ID, CREDENTIALS
 from tests.hostile import (
     CATALOG_JSON_SOURCE,
@@ -38,15 +38,15 @@ DEPTH = 10_000
 
 
 @pytest.fixture
-def hostile(app: MockApp) -> Iterator[TestClient]:
+def hostile(app: MockApp) -> Iterator[InProcessClient]:
     """A client of a seeded mock that sees server errors as responses, the way a real client would."""
     seed_catalog(app)
-    with TestClient(app, base_url="http://mock", headers=CREDENTIALS, raise_server_exceptions=False) as c:
+    with InProcessClient(app, base_url="http://mock", headers=CREDENTIALS, raise_app_exceptions=False) as c:
         yield c
 
 
-def client_of(app: MockApp) -> TestClient:
-    return TestClient(app, base_url="http://mock", headers=CREDENTIALS, raise_server_exceptions=False)
+def client_of(app: MockApp) -> InProcessClient:
+    return InProcessClient(app, base_url="http://mock", headers=CREDENTIALS, raise_app_exceptions=False)
 
 
 # --- the targets ------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def valid_body(target: Target) -> bytes:
     return target.splice('"fine"')
 
 
-def test_the_targets_accept_their_valid_bodies(app: MockApp, hostile: TestClient) -> None:
+def test_the_targets_accept_their_valid_bodies(app: MockApp, hostile: InProcessClient) -> None:
     """Without this, every refusal below could be a refusal of something else."""
     for target in TARGETS:
         response = hostile.request(target.method, target.path, content=valid_body(target), headers=JSON)
@@ -357,7 +357,7 @@ CASES = _expand()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_hostile_body_is_refused_cleanly(app: MockApp, hostile: TestClient, case: Case) -> None:
+def test_hostile_body_is_refused_cleanly(app: MockApp, hostile: InProcessClient, case: Case) -> None:
     content = case.content()
     with unchanged(app):
         response = hostile.request(case.method, case.path, content=content, headers=case.headers)
@@ -439,13 +439,15 @@ DUPLICATES = [
 
 
 @pytest.mark.parametrize("case", DUPLICATES, ids=[c.id for c in DUPLICATES])
-def test_a_key_given_twice_keeps_its_last_value(app: MockApp, hostile: TestClient, case: Duplicate) -> None:
+def test_a_key_given_twice_keeps_its_last_value(
+    app: MockApp, hostile: InProcessClient, case: Duplicate
+) -> None:
     response = hostile.request(case.method, case.path, content=case.raw, headers=JSON)
     assert response.status_code == 200, response.text
     assert case.stored(app, response.json()) == case.last
 
 
-def test_missing_content_type_means_json(app: MockApp, hostile: TestClient) -> None:
+def test_missing_content_type_means_json(app: MockApp, hostile: InProcessClient) -> None:
     """No Content-Type at all is read as JSON (clients that omit it send JSON); malformed is still refused."""
     accepted = hostile.post("/1/sources", content=b'{"type":"push","name":"no content type"}')
     assert accepted.status_code == 200, accepted.text
@@ -457,14 +459,14 @@ def test_missing_content_type_means_json(app: MockApp, hostile: TestClient) -> N
     "content_type",
     ["application/json", "application/json; charset=utf-8", "text/plain", "application/vnd.x+json"],
 )
-def test_json_content_types_are_accepted(hostile: TestClient, content_type: str) -> None:
+def test_json_content_types_are_accepted(hostile: InProcessClient, content_type: str) -> None:
     response = hostile.post(
         "/1/sources", content=b'{"type":"push","name":"ok"}', headers={"content-type": content_type}
     )
     assert response.status_code == 200, response.text
 
 
-def test_valid_gzip_body_is_accepted(app: MockApp, hostile: TestClient) -> None:
+def test_valid_gzip_body_is_accepted(app: MockApp, hostile: InProcessClient) -> None:
     body = json.dumps({"type": "push", "name": "gzipped"}).encode()
     response = hostile.post("/1/sources", content=_gz(body), headers={**JSON, "content-encoding": "gzip"})
     assert response.status_code == 200, response.text
@@ -545,13 +547,13 @@ def test_a_declared_content_length_over_the_limit_is_refused_before_reading(smal
         assert_clean_refusal(response, 413)
 
 
-def test_huge_string_over_the_default_limit_is_refused_413(app: MockApp, hostile: TestClient) -> None:
+def test_huge_string_over_the_default_limit_is_refused_413(app: MockApp, hostile: InProcessClient) -> None:
     body = b'{"type":"push","name":"' + b"x" * (10 * 1024 * 1024) + b'"}'
     with unchanged(app):
         assert_clean_refusal(hostile.post("/1/sources", content=body, headers=JSON), 413)
 
 
-def test_huge_array_within_the_limit_is_handled(app: MockApp, hostile: TestClient) -> None:
+def test_huge_array_within_the_limit_is_handled(app: MockApp, hostile: InProcessClient) -> None:
     ids = [f"id-{i}" for i in range(300_000)]
     with unchanged(app):
         response = hostile.post("/1/sources/search", json={"sourceIDs": ids})
@@ -559,7 +561,7 @@ def test_huge_array_within_the_limit_is_handled(app: MockApp, hostile: TestClien
     assert response.json() == []
 
 
-def test_huge_array_over_the_limit_is_refused_413(app: MockApp, hostile: TestClient) -> None:
+def test_huge_array_over_the_limit_is_refused_413(app: MockApp, hostile: InProcessClient) -> None:
     records = [{"objectID": str(i), "pad": "x" * 100} for i in range(100_000)]
     with unchanged(app):
         response = hostile.post(
@@ -568,7 +570,7 @@ def test_huge_array_over_the_limit_is_refused_413(app: MockApp, hostile: TestCli
         assert_clean_refusal(response, 413)
 
 
-def test_a_wide_closed_object_is_refused_with_a_short_message(app: MockApp, hostile: TestClient) -> None:
+def test_a_wide_closed_object_is_refused_with_a_short_message(app: MockApp, hostile: InProcessClient) -> None:
     wide = {f"field{i}": i for i in range(100_000)}
     with unchanged(app):
         response = hostile.post("/1/sources", json={"type": "json", "name": "w", "input": wide})
@@ -617,7 +619,7 @@ def test_gzip_bomb_is_refused_413_without_inflating_it(limit: int | None, peak_m
     assert elapsed < 5, f"{elapsed:.1f}s"
 
 
-def test_gzip_bomb_in_a_json_string_is_refused_413(app: MockApp, hostile: TestClient) -> None:
+def test_gzip_bomb_in_a_json_string_is_refused_413(app: MockApp, hostile: InProcessClient) -> None:
     packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     parts = [packer.compress(b'{"type":"push","name":"')]
     parts += [packer.compress(b"a" * (1 << 20)) for _ in range(20)]
@@ -632,7 +634,7 @@ def test_gzip_bomb_in_a_json_string_is_refused_413(app: MockApp, hostile: TestCl
 
 @pytest.mark.parametrize("depth", [100, 500, 900])
 def test_deep_but_parseable_records_never_cause_a_server_error(
-    app: MockApp, hostile: TestClient, depth: int
+    app: MockApp, hostile: InProcessClient, depth: int
 ) -> None:
     """Nesting the parser allows must not trip a recursion limit further in (validation, storage, answer)."""
     raw = '{"action":"addObject","records":[{"objectID":"deep","a":' + "[" * depth + "]" * depth + "}]}"

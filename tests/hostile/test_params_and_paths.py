@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import MockApp
+from mockserver.http.inprocess import InProcessClient
 from tests.conftest import APP_ID, CREDENTIALS
 from tests.hostile import (
     CATALOG_BASIC_AUTH,
@@ -31,9 +31,9 @@ SRC = CATALOG_JSON_SOURCE
 
 
 @pytest.fixture
-def hostile(app: MockApp) -> Iterator[TestClient]:
+def hostile(app: MockApp) -> Iterator[InProcessClient]:
     seed_catalog(app)
-    with TestClient(app, base_url="http://mock", headers=CREDENTIALS, raise_server_exceptions=False) as c:
+    with InProcessClient(app, base_url="http://mock", headers=CREDENTIALS, raise_app_exceptions=False) as c:
         yield c
 
 
@@ -81,7 +81,9 @@ ENCODED_PATHS: list[tuple[str, str, str]] = [
 @pytest.mark.parametrize(
     ("method", "path"), [(m, p) for m, p, _ in ENCODED_PATHS], ids=[i for *_, i in ENCODED_PATHS]
 )
-def test_hostile_path_is_refused_cleanly(app: MockApp, hostile: TestClient, method: str, path: str) -> None:
+def test_hostile_path_is_refused_cleanly(
+    app: MockApp, hostile: InProcessClient, method: str, path: str
+) -> None:
     body = b'{"name":"renamed","action":"addObject","records":[]}' if method in ("PATCH", "POST") else None
     with unchanged(app):
         response = hostile.request(method, path, content=body, headers={"content-type": "application/json"})
@@ -127,7 +129,7 @@ def test_raw_hostile_path_is_refused_cleanly(app: MockApp, method: str, path: st
         assert_clean_refusal(answer, (400, 404, 405))
 
 
-def test_seeded_resources_survive_the_path_tricks(app: MockApp, hostile: TestClient) -> None:
+def test_seeded_resources_survive_the_path_tricks(app: MockApp, hostile: InProcessClient) -> None:
     """After every trick, each seeded resource is still there and still answers."""
     for method, path, _ in ENCODED_PATHS:
         hostile.request(method, path, content=b"{}", headers={"content-type": "application/json"})
@@ -208,7 +210,7 @@ QUERIES: list[tuple[str, str, str | None]] = [
 
 @pytest.mark.parametrize(("path", "query", "names"), QUERIES, ids=[f"{p}?{q[:40]}" for p, q, _ in QUERIES])
 def test_hostile_query_is_refused_cleanly(
-    app: MockApp, hostile: TestClient, path: str, query: str, names: str | None
+    app: MockApp, hostile: InProcessClient, path: str, query: str, names: str | None
 ) -> None:
     method = "POST" if path.endswith("/push") else "GET"
     body = b'{"action":"addObject","records":[{"objectID":"q"}]}' if method == "POST" else None
@@ -246,7 +248,7 @@ TOLERATED: list[tuple[str, str]] = [
 
 @pytest.mark.parametrize(("path", "query"), TOLERATED, ids=[f"{p}?{q[:40]}" for p, q in TOLERATED])
 def test_odd_but_valid_query_never_causes_a_server_error(
-    app: MockApp, hostile: TestClient, path: str, query: str
+    app: MockApp, hostile: InProcessClient, path: str, query: str
 ) -> None:
     with unchanged(app):
         response = hostile.get(f"{path}?{query}")
@@ -259,7 +261,7 @@ def test_odd_but_valid_query_never_causes_a_server_error(
         assert_clean_refusal(response)
 
 
-def test_query_tricks_leave_the_catalog_as_it_was(app: MockApp, hostile: TestClient) -> None:
+def test_query_tricks_leave_the_catalog_as_it_was(app: MockApp, hostile: InProcessClient) -> None:
     """All those refusals created no application and moved nothing for the real one."""
     for path, query, _ in QUERIES:
         hostile.get(f"{path}?{query}")

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from httpx2 import Response
-from starlette.testclient import TestClient
+from httpx import Response
 
 from mockserver import MockApp, create_app
 from mockserver.engine.journal import Call
+from mockserver.http.inprocess import InProcessClient
 from tests.conftest import APP_ID, CREDENTIALS
 
 NAMESPACE = uuid.UUID("8f9c2d4e-1b3a-4c5d-9e6f-7a8b9c0d1e2f")
@@ -59,7 +59,7 @@ class Haystack:
 class Session:
     """A client that files every response in the haystack, and knows which secrets it sent."""
 
-    def __init__(self, client: TestClient, haystack: Haystack) -> None:
+    def __init__(self, client: InProcessClient, haystack: Haystack) -> None:
         self.client = client
         self.haystack = haystack
         self.sent: dict[str, str] = {}  # label -> secret value
@@ -99,7 +99,7 @@ def session(mock: MockApp, haystack: Haystack) -> Iterator[Session]:
         haystack.add("access listener", repr(call))
 
     mock.listeners.append(access_log)
-    with TestClient(mock, base_url="http://mock", headers=CREDENTIALS, raise_server_exceptions=False) as c:
+    with InProcessClient(mock, base_url="http://mock", headers=CREDENTIALS, raise_app_exceptions=False) as c:
         yield Session(c, haystack)
 
 

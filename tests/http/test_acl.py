@@ -3,17 +3,16 @@ deleteIndex and editSettings); a key without them is refused with 403, naming wh
 
 from __future__ import annotations
 
-from starlette.testclient import TestClient
-
 from mockserver import create_app
+from mockserver.http.inprocess import InProcessClient
 from tests.helpers import ok
 from tests.helpers import refused as error
 
 ALL = ["addObject", "deleteIndex", "editSettings"]
 
 
-def _client(app: object, key: str, app_id: str = "ACLAPP") -> TestClient:
-    return TestClient(
+def _client(app: object, key: str, app_id: str = "ACLAPP") -> InProcessClient:
+    return InProcessClient(
         app,  # type: ignore[arg-type]
         base_url="http://mock",
         headers={"x-algolia-application-id": app_id, "x-algolia-api-key": key},
@@ -57,7 +56,7 @@ def test_a_key_bound_to_an_application_opens_only_that_one() -> None:
 
 def test_keys_are_added_through_the_control_plane() -> None:
     app = create_app(check_responses=True)
-    with TestClient(app, base_url="http://mock") as control:
+    with InProcessClient(app, base_url="http://mock") as control:
         added = ok(control.post("/__mock__/keys", json={"apiKey": "ro", "acl": ["search"]}))
         assert added == {"appID": None, "apiKey": "***", "acl": ["search"]}
         bad = control.post("/__mock__/keys", json={"apiKey": "", "acl": []})

@@ -9,9 +9,9 @@ from functools import partial
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import MockApp
+from mockserver.http.inprocess import InProcessClient
 from tests.helpers import listed_ids, make_authentication, ok
 from tests.helpers import refused as error
 
@@ -26,7 +26,7 @@ create = partial(
 list_ids = partial(listed_ids, path="/1/authentications")
 
 
-def test_create_returns_uuid_name_and_rfc3339_creation_date(client: TestClient) -> None:
+def test_create_returns_uuid_name_and_rfc3339_creation_date(client: InProcessClient) -> None:
     created = ok(
         client.post(
             "/1/authentications",
@@ -39,7 +39,7 @@ def test_create_returns_uuid_name_and_rfc3339_creation_date(client: TestClient) 
     assert RFC3339.fullmatch(created["createdAt"])
 
 
-def test_get_returns_the_stored_resource(client: TestClient, app: MockApp) -> None:
+def test_get_returns_the_stored_resource(client: InProcessClient, app: MockApp) -> None:
     app.store.clock.freeze(T0)
     auth_id = create(
         client, type="oauth", name="oa", platform="shopify", input={"url": "https://oauth.example"}
@@ -56,12 +56,12 @@ def test_get_returns_the_stored_resource(client: TestClient, app: MockApp) -> No
     }
 
 
-def test_ids_are_distinct(client: TestClient) -> None:
+def test_ids_are_distinct(client: InProcessClient) -> None:
     ids = {create(client, name=f"a{i}") for i in range(5)}
     assert len(ids) == 5
 
 
-def test_patch_merges_input_and_moves_updated_at(client: TestClient, app: MockApp) -> None:
+def test_patch_merges_input_and_moves_updated_at(client: InProcessClient, app: MockApp) -> None:
     app.store.clock.freeze(T0)
     auth_id = create(client, type="oauth", input={"url": "https://a", "client_id": "cid", "scope": "read"})
     app.store.clock.advance(90)
@@ -73,7 +73,9 @@ def test_patch_merges_input_and_moves_updated_at(client: TestClient, app: MockAp
     assert got["updatedAt"] == "2026-01-01T00:01:30Z"
 
 
-def test_secrets_come_back_as_null_and_a_null_sent_back_keeps_them(client: TestClient, app: MockApp) -> None:
+def test_secrets_come_back_as_null_and_a_null_sent_back_keeps_them(
+    client: InProcessClient, app: MockApp
+) -> None:
     """The published spec: "This field is `null` in the API response". The key is there, the value not."""
     auth_id = create(client, input={"username": "u1", "password": "keep-me"})
     got = ok(client.get(f"/1/authentications/{auth_id}"))
@@ -86,14 +88,14 @@ def test_secrets_come_back_as_null_and_a_null_sent_back_keeps_them(client: TestC
     assert stored["input"] == {"username": "u2", "password": "keep-me"}
 
 
-def test_a_non_secret_field_is_still_refused_as_null(client: TestClient) -> None:
+def test_a_non_secret_field_is_still_refused_as_null(client: InProcessClient) -> None:
     # {"username": null} fits a secrets authentication's input, not a basic one's: 409, not 400
     auth_id = create(client, input={"username": "u1", "password": "pw"})
     message = error(client.patch(f"/1/authentications/{auth_id}", json={"input": {"username": None}}), 409)
     assert "body.input.username: must be of type string" in message
 
 
-def test_patch_keeps_the_secret_not_given(client: TestClient, app: MockApp) -> None:
+def test_patch_keeps_the_secret_not_given(client: InProcessClient, app: MockApp) -> None:
     auth_id = create(client, input={"username": "u1", "password": "keep-me"})
     ok(client.patch(f"/1/authentications/{auth_id}", json={"name": "renamed", "input": {"username": "u2"}}))
     stored = app.store.accounts["TESTAPP"].authentications[auth_id]
@@ -101,14 +103,14 @@ def test_patch_keeps_the_secret_not_given(client: TestClient, app: MockApp) -> N
     assert stored["name"] == "renamed"
 
 
-def test_patch_input_is_checked_against_the_authentications_own_type(client: TestClient) -> None:
+def test_patch_input_is_checked_against_the_authentications_own_type(client: InProcessClient) -> None:
     auth_id = create(client)  # basic
     message = error(client.patch(f"/1/authentications/{auth_id}", json={"input": {"key": "x"}}), 409)
     assert message.startswith("body.input")
     assert "'key' was unexpected" in message
 
 
-def test_delete_then_get_is_404(client: TestClient) -> None:
+def test_delete_then_get_is_404(client: InProcessClient) -> None:
     auth_id = create(client)
     deleted = ok(client.delete(f"/1/authentications/{auth_id}"))
     assert RFC3339.fullmatch(deleted["deletedAt"])
@@ -117,7 +119,7 @@ def test_delete_then_get_is_404(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
-def test_unknown_id_is_404(client: TestClient, method: str) -> None:
+def test_unknown_id_is_404(client: InProcessClient, method: str) -> None:
     kwargs: dict[str, Any] = {"json": {"name": "x"}} if method == "PATCH" else {}
     message = error(client.request(method, "/1/authentications/no-such-id", **kwargs), 404)
     assert "no-such-id" in message
@@ -126,7 +128,7 @@ def test_unknown_id_is_404(client: TestClient, method: str) -> None:
 # --- type/input consistency -------------------------------------------------------------------
 
 
-def test_basic_without_password_is_rejected_naming_input_and_rule(client: TestClient) -> None:
+def test_basic_without_password_is_rejected_naming_input_and_rule(client: InProcessClient) -> None:
     response = client.post(
         "/1/authentications", json={"type": "basic", "name": "b", "input": {"username": "u"}}
     )
@@ -136,7 +138,7 @@ def test_basic_without_password_is_rejected_naming_input_and_rule(client: TestCl
     assert "basic" in message
 
 
-def test_input_of_another_type_is_rejected(client: TestClient) -> None:
+def test_input_of_another_type_is_rejected(client: InProcessClient) -> None:
     response = client.post(
         "/1/authentications",
         json={"type": "apiKey", "name": "b", "input": {"username": "u", "password": "p"}},
@@ -147,7 +149,9 @@ def test_input_of_another_type_is_rejected(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("kind", ["algolia", "algoliaInsights"])
-def test_algolia_and_insights_with_the_same_shape_are_both_accepted(client: TestClient, kind: str) -> None:
+def test_algolia_and_insights_with_the_same_shape_are_both_accepted(
+    client: InProcessClient, kind: str
+) -> None:
     auth_id = create(client, type=kind, input={"appID": "APP", "apiKey": "algolia-secret"})
     got = ok(client.get(f"/1/authentications/{auth_id}"))
     assert got["type"] == kind
@@ -175,7 +179,7 @@ def test_algolia_and_insights_with_the_same_shape_are_both_accepted(client: Test
     ],
 )
 def test_secrets_never_appear_in_any_response(
-    client: TestClient, kind: str, given: dict[str, str], shown: dict[str, str]
+    client: InProcessClient, kind: str, given: dict[str, str], shown: dict[str, str]
 ) -> None:
     texts: list[str] = []
     created = client.post("/1/authentications", json={"type": kind, "name": "s", "input": given})
@@ -198,7 +202,7 @@ def test_secrets_never_appear_in_any_response(
         assert "SECRET" not in text, text
 
 
-def test_an_authentication_used_by_a_source_cannot_be_deleted(client: TestClient) -> None:
+def test_an_authentication_used_by_a_source_cannot_be_deleted(client: InProcessClient) -> None:
     auth_id = create(client)
     source = ok(
         client.post(
@@ -214,7 +218,7 @@ def test_an_authentication_used_by_a_source_cannot_be_deleted(client: TestClient
     ok(client.delete(f"/1/authentications/{auth_id}"))
 
 
-def test_an_authentication_used_by_a_destination_cannot_be_deleted(client: TestClient) -> None:
+def test_an_authentication_used_by_a_destination_cannot_be_deleted(client: InProcessClient) -> None:
     auth_id = create(client, type="algolia", input={"appID": "A", "apiKey": "k"})
     destination = ok(
         client.post(
@@ -228,7 +232,7 @@ def test_an_authentication_used_by_a_destination_cannot_be_deleted(client: TestC
     ok(client.get(f"/1/authentications/{auth_id}"))
 
 
-def test_an_authentication_used_by_a_transformation_cannot_be_deleted(client: TestClient) -> None:
+def test_an_authentication_used_by_a_transformation_cannot_be_deleted(client: InProcessClient) -> None:
     auth_id = create(client)
     transformation = ok(
         client.post(
@@ -245,7 +249,7 @@ def test_an_authentication_used_by_a_transformation_cannot_be_deleted(client: Te
 # --- listing ----------------------------------------------------------------------------------
 
 
-def test_empty_list_has_one_page(client: TestClient) -> None:
+def test_empty_list_has_one_page(client: InProcessClient) -> None:
     page = ok(client.get("/1/authentications"))
     assert page == {
         "authentications": [],
@@ -253,7 +257,7 @@ def test_empty_list_has_one_page(client: TestClient) -> None:
     }
 
 
-def test_default_page_size_is_ten_newest_first(client: TestClient, app: MockApp) -> None:
+def test_default_page_size_is_ten_newest_first(client: InProcessClient, app: MockApp) -> None:
     app.store.clock.freeze(T0)
     ids = []
     for i in range(12):
@@ -269,7 +273,7 @@ def test_default_page_size_is_ten_newest_first(client: TestClient, app: MockApp)
     [(1, slice(0, 2)), (2, slice(2, 4)), (3, slice(4, 5)), (4, slice(5, 5)), (9, slice(9, 9))],
 )
 def test_pagination_first_middle_last_and_beyond(
-    client: TestClient, page: int, expected_slice: slice
+    client: InProcessClient, page: int, expected_slice: slice
 ) -> None:
     ids = [create(client, name=f"a{i}") for i in range(5)]
     newest_first = ids[::-1]
@@ -279,7 +283,7 @@ def test_pagination_first_middle_last_and_beyond(
 
 
 @pytest.mark.parametrize("per_page", [1, 100])
-def test_items_per_page_bounds_are_accepted(client: TestClient, per_page: int) -> None:
+def test_items_per_page_bounds_are_accepted(client: InProcessClient, per_page: int) -> None:
     for i in range(3):
         create(client, name=f"a{i}")
     result = ok(client.get("/1/authentications", params={"itemsPerPage": per_page}))
@@ -288,12 +292,12 @@ def test_items_per_page_bounds_are_accepted(client: TestClient, per_page: int) -
 
 
 @pytest.mark.parametrize("per_page", ["0", "101"])
-def test_items_per_page_out_of_bounds_is_400(client: TestClient, per_page: str) -> None:
+def test_items_per_page_out_of_bounds_is_400(client: InProcessClient, per_page: str) -> None:
     message = error(client.get("/1/authentications", params={"itemsPerPage": per_page}), 400)
     assert message.startswith("query.itemsPerPage")
 
 
-def test_filter_by_type(client: TestClient) -> None:
+def test_filter_by_type(client: InProcessClient) -> None:
     basic = create(client, type="basic")
     key = create(client, type="apiKey", input={"key": "k"})
     algolia = create(client, type="algolia", input={"appID": "A", "apiKey": "k"})
@@ -305,7 +309,7 @@ def test_filter_by_type(client: TestClient) -> None:
     assert result["pagination"]["nbPages"] == 1
 
 
-def test_filter_by_platform_including_none(client: TestClient) -> None:
+def test_filter_by_platform_including_none(client: InProcessClient) -> None:
     shopify = create(client, platform="shopify")
     commercetools = create(client, platform="commercetools")
     no_platform = create(client)
@@ -318,14 +322,14 @@ def test_filter_by_platform_including_none(client: TestClient) -> None:
     assert list_ids(client, platform="bigcommerce") == []
 
 
-def test_filters_combine(client: TestClient) -> None:
+def test_filters_combine(client: InProcessClient) -> None:
     create(client, type="basic", platform="shopify")
     target = create(client, type="apiKey", input={"key": "k"}, platform="shopify")
     create(client, type="apiKey", input={"key": "k"})
     assert list_ids(client, type="apiKey", platform="shopify") == [target]
 
 
-def test_filtered_list_paginates_over_the_matches(client: TestClient) -> None:
+def test_filtered_list_paginates_over_the_matches(client: InProcessClient) -> None:
     keys = [create(client, type="apiKey", input={"key": "k"}, name=f"k{i}") for i in range(3)]
     for i in range(4):
         create(client, name=f"b{i}")
@@ -334,7 +338,7 @@ def test_filtered_list_paginates_over_the_matches(client: TestClient) -> None:
     assert result["pagination"] == {"nbPages": 2, "page": 2, "nbItems": 3, "itemsPerPage": 2}
 
 
-def test_sort_by_created_at(client: TestClient, app: MockApp) -> None:
+def test_sort_by_created_at(client: InProcessClient, app: MockApp) -> None:
     app.store.clock.freeze(T0)
     ids = []
     for name in ("c", "a", "b"):
@@ -346,19 +350,19 @@ def test_sort_by_created_at(client: TestClient, app: MockApp) -> None:
     assert list_ids(client, sort="createdAt", order="asc") == ids
 
 
-def test_order_alone_applies_to_created_at(client: TestClient) -> None:
+def test_order_alone_applies_to_created_at(client: InProcessClient) -> None:
     ids = [create(client, name=n) for n in ("c", "a", "b")]
     assert list_ids(client, order="asc") == ids
 
 
-def test_sort_by_name(client: TestClient) -> None:
+def test_sort_by_name(client: InProcessClient) -> None:
     by_name = {n: create(client, name=n) for n in ("charlie", "alpha", "bravo")}
     assert list_ids(client, sort="name", order="asc") == [by_name[n] for n in ("alpha", "bravo", "charlie")]
     assert list_ids(client, sort="name", order="desc") == [by_name[n] for n in ("charlie", "bravo", "alpha")]
     assert list_ids(client, sort="name") == [by_name[n] for n in ("charlie", "bravo", "alpha")]
 
 
-def test_sort_by_type(client: TestClient) -> None:
+def test_sort_by_type(client: InProcessClient) -> None:
     key = create(client, type="apiKey", input={"key": "k"})
     basic = create(client, type="basic")
     algolia = create(client, type="algolia", input={"appID": "A", "apiKey": "k"})
@@ -366,7 +370,7 @@ def test_sort_by_type(client: TestClient) -> None:
     assert list_ids(client, sort="type", order="desc") == [basic, key, algolia]
 
 
-def test_sort_by_platform(client: TestClient) -> None:
+def test_sort_by_platform(client: InProcessClient) -> None:
     shopify = create(client, platform="shopify")
     bigcommerce = create(client, platform="bigcommerce")
     commercetools = create(client, platform="commercetools")
@@ -376,7 +380,7 @@ def test_sort_by_platform(client: TestClient) -> None:
     assert descending == [shopify, commercetools, bigcommerce]
 
 
-def test_sort_by_updated_at(client: TestClient, app: MockApp) -> None:
+def test_sort_by_updated_at(client: InProcessClient, app: MockApp) -> None:
     app.store.clock.freeze(T0)
     first = create(client, name="first")
     app.store.clock.advance(1)
@@ -390,7 +394,7 @@ def test_sort_by_updated_at(client: TestClient, app: MockApp) -> None:
 
 
 @pytest.mark.parametrize(("name", "value"), [("sort", "owner"), ("order", "up"), ("type", "token")])
-def test_bad_list_parameters_are_400(client: TestClient, name: str, value: str) -> None:
+def test_bad_list_parameters_are_400(client: InProcessClient, name: str, value: str) -> None:
     message = error(client.get("/1/authentications", params={name: value}), 400)
     assert message.startswith(f"query.{name}")
 
@@ -398,7 +402,7 @@ def test_bad_list_parameters_are_400(client: TestClient, name: str, value: str) 
 # --- search -----------------------------------------------------------------------------------
 
 
-def test_search_by_ids_skips_unknown_ones(client: TestClient) -> None:
+def test_search_by_ids_skips_unknown_ones(client: InProcessClient) -> None:
     a = create(client, name="a")
     create(client, name="b")
     c = create(client, name="c")
@@ -408,17 +412,17 @@ def test_search_by_ids_skips_unknown_ones(client: TestClient) -> None:
     assert by_id[a] == ok(client.get(f"/1/authentications/{a}"))
 
 
-def test_search_with_no_known_ids_is_empty(client: TestClient) -> None:
+def test_search_with_no_known_ids_is_empty(client: InProcessClient) -> None:
     create(client)
     assert ok(client.post("/1/authentications/search", json={"authenticationIDs": ["x", "y"]})) == []
 
 
-def test_search_needs_the_ids_field(client: TestClient) -> None:
+def test_search_needs_the_ids_field(client: InProcessClient) -> None:
     message = error(client.post("/1/authentications/search", json={}), 400)
     assert "authenticationIDs" in message
 
 
-def test_a_wrong_secret_in_an_update_is_not_echoed(client: TestClient) -> None:
+def test_a_wrong_secret_in_an_update_is_not_echoed(client: InProcessClient) -> None:
     auth_id = create(client, input={"username": "u1", "password": "pw"})
     message = error(
         client.patch(f"/1/authentications/{auth_id}", json={"input": {"password": 987654321}}), 400

@@ -5,22 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import MockApp
 from mockserver.engine.journal import Call
+from mockserver.http.inprocess import InProcessClient
 from tests.conftest import APP_ID
 from tests.helpers import ok
 from tests.helpers import refused as error
 from tests.http.test_control_plane import ControlPlane, control  # noqa: F401 (fixture)
 
 
-def calls(client: TestClient, n: int, app_id: str = APP_ID) -> None:
+def calls(client: InProcessClient, n: int, app_id: str = APP_ID) -> None:
     for _ in range(n):
         client.get("/1/sources", headers={"x-algolia-application-id": app_id})
 
 
-def test_apps_lists_each_application_with_its_counts(client: TestClient, control: ControlPlane) -> None:  # noqa: F811
+def test_apps_lists_each_application_with_its_counts(client: InProcessClient, control: ControlPlane) -> None:  # noqa: F811
     assert ok(control.get("/apps")) == {"applications": []}
     control.post("/seed", json={"fixtures": "catalog", "appID": "CATALOG"})
     client.post("/1/destinations", json={"type": "search", "name": "d", "input": {"indexName": "x"}})
@@ -41,7 +41,7 @@ def test_apps_lists_each_application_with_its_counts(client: TestClient, control
 
 def test_journal_without_new_parameters_answers_as_it_always_did(
     app: MockApp,
-    client: TestClient,
+    client: InProcessClient,
     control: ControlPlane,  # noqa: F811
 ) -> None:
     calls(client, 3)
@@ -53,7 +53,7 @@ def test_journal_without_new_parameters_answers_as_it_always_did(
     assert paged["total"] == 3
 
 
-def test_journal_newest_first_in_pages(client: TestClient, control: ControlPlane) -> None:  # noqa: F811
+def test_journal_newest_first_in_pages(client: InProcessClient, control: ControlPlane) -> None:  # noqa: F811
     calls(client, 7)
     first = ok(control.get("/journal", params={"order": "desc", "limit": 3}))
     assert ([c["seq"] for c in first["calls"]], first["total"]) == ([6, 5, 4], 7)
@@ -68,7 +68,7 @@ def test_journal_newest_first_in_pages(client: TestClient, control: ControlPlane
     assert [c["seq"] for c in since["calls"]] == [7, 8]
 
 
-def test_journal_status_and_rejected_filters(client: TestClient, control: ControlPlane) -> None:  # noqa: F811
+def test_journal_status_and_rejected_filters(client: InProcessClient, control: ControlPlane) -> None:  # noqa: F811
     calls(client, 2)
     client.get("/1/sources/nope")
     client.post("/1/sources", json={"type": "json", "name": "bad", "input": {"url": 42}})
@@ -85,7 +85,7 @@ def test_journal_status_and_rejected_filters(client: TestClient, control: Contro
 
 def test_journal_numbers_go_on_after_a_clear(
     app: MockApp,
-    client: TestClient,
+    client: InProcessClient,
     control: ControlPlane,  # noqa: F811
 ) -> None:
     calls(client, 2)
@@ -98,7 +98,10 @@ def test_journal_numbers_of_a_full_journal_stay_with_their_calls() -> None:
     from mockserver import create_app
 
     small = create_app(check_responses=True, journal_size=3)
-    with TestClient(small, headers={"x-algolia-application-id": APP_ID}) as client, TestClient(small) as bare:
+    with (
+        InProcessClient(small, headers={"x-algolia-application-id": APP_ID}) as client,
+        InProcessClient(small) as bare,
+    ):
         calls(client, 5)
         answer = ok(ControlPlane(bare).get("/journal", params={"order": "desc"}))
     assert [c["seq"] for c in answer["calls"]] == [4, 3, 2]

@@ -7,17 +7,17 @@ from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
-import httpx2
+import httpx
 import pytest
 import yaml
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from starlette.routing import Route
-from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
 from mockserver.control import http as admin
 from mockserver.data import control_spec as control_spec_path
+from mockserver.http.inprocess import InProcessClient
 from mockserver.names import DEFAULT_APP_ID
 from tests.conftest import APP_ID
 from tests.helpers import ok
@@ -39,7 +39,7 @@ def control_spec() -> Any:
     return OpenAPI.from_dict(control_document())
 
 
-def assert_conforms(method: str, path: str, response: httpx2.Response) -> None:
+def assert_conforms(method: str, path: str, response: httpx.Response) -> None:
     """The answer's status is documented for this operation and its body matches the schema."""
     request = MockRequest("http://mock", method.lower(), path)
     answer = MockResponse(
@@ -64,35 +64,35 @@ def assert_conforms(method: str, path: str, response: httpx2.Response) -> None:
 class ControlPlane:
     """``client`` for /__mock__/ paths: every answer is checked against the control spec."""
 
-    def __init__(self, client: TestClient) -> None:
+    def __init__(self, client: InProcessClient) -> None:
         self.client = client
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = self.client.request(method, admin.PREFIX + path, **kwargs)
         assert_conforms(method, admin.PREFIX + path, response)
         return response
 
-    def get(self, path: str, **kwargs: Any) -> httpx2.Response:
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)
 
-    def post(self, path: str, **kwargs: Any) -> httpx2.Response:
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("POST", path, **kwargs)
 
-    def delete(self, path: str, **kwargs: Any) -> httpx2.Response:
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("DELETE", path, **kwargs)
 
-    def put(self, path: str, **kwargs: Any) -> httpx2.Response:
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("PUT", path, **kwargs)
 
 
 @pytest.fixture
 def control(app: MockApp) -> Iterator[ControlPlane]:
     """The control plane as a tool outside the tests uses it: no credentials, so server-wide."""
-    with TestClient(app, base_url="http://mock") as bare:
+    with InProcessClient(app, base_url="http://mock") as bare:
         yield ControlPlane(bare)
 
 
-def source_names(client: TestClient, app_id: str = APP_ID) -> list[str]:
+def source_names(client: InProcessClient, app_id: str = APP_ID) -> list[str]:
     answer = ok(
         client.get("/1/sources", params={"itemsPerPage": 100}, headers={"x-algolia-application-id": app_id})
     )
@@ -128,7 +128,7 @@ def test_openapi_json_is_the_control_spec(control: ControlPlane) -> None:
 
 def test_with_configured_credentials_the_control_plane_needs_them_too() -> None:
     strict = create_app(check_responses=True, app_id="ONLYAPP", api_key="only-key")
-    with TestClient(strict, base_url="http://mock") as bare:
+    with InProcessClient(strict, base_url="http://mock") as bare:
         assert bare.get("/1/sources").status_code == 403
         control = ControlPlane(bare)
         refused = control.get("/clock")
@@ -155,7 +155,7 @@ def test_control_plane_requests_are_not_journaled(app: MockApp, control: Control
 # --- reset -------------------------------------------------------------------------------------
 
 
-def test_reset_everything(app: MockApp, client: TestClient, control: ControlPlane) -> None:
+def test_reset_everything(app: MockApp, client: InProcessClient, control: ControlPlane) -> None:
     ok(control.post("/seed", json={"fixtures": "catalog", "appID": APP_ID}))
     ok(control.post("/seed", json={"fixtures": "run_history", "appID": "OTHERAPP"}))
     ok(control.post("/clock", json={"now": "2026-01-01T00:00:00Z", "freeze": True}))
@@ -169,7 +169,7 @@ def test_reset_everything(app: MockApp, client: TestClient, control: ControlPlan
     assert source_names(client) == []
 
 
-def test_reset_one_application(app: MockApp, client: TestClient, control: ControlPlane) -> None:
+def test_reset_one_application(app: MockApp, client: InProcessClient, control: ControlPlane) -> None:
     ok(control.post("/seed", json={"fixtures": "catalog", "appID": APP_ID}))
     ok(control.post("/seed", json={"fixtures": "run_history", "appID": "OTHERAPP"}))
     client.get("/1/sources")
@@ -183,7 +183,7 @@ def test_reset_one_application(app: MockApp, client: TestClient, control: Contro
 # --- seed --------------------------------------------------------------------------------------
 
 
-def test_seed_a_bundled_data_set_by_name(client: TestClient, control: ControlPlane) -> None:
+def test_seed_a_bundled_data_set_by_name(client: InProcessClient, control: ControlPlane) -> None:
     seeded = ok(control.post("/seed", json={"fixtures": "catalog", "appID": APP_ID}))
     assert seeded == {
         "seeded": {
@@ -204,7 +204,7 @@ def test_seed_goes_to_the_default_application_unless_told(control: ControlPlane)
     assert list(ok(control.get("/state"))["applications"]) == [DEFAULT_APP_ID]
 
 
-def test_seed_inline_data(client: TestClient, control: ControlPlane) -> None:
+def test_seed_inline_data(client: InProcessClient, control: ControlPlane) -> None:
     data = {
         "sources": [{"sourceID": "44444444-0000-4000-8000-000000000001", "type": "push", "name": "Inline"}]
     }
@@ -241,7 +241,9 @@ def test_seed_errors(app: MockApp, control: ControlPlane, body: dict[str, Any], 
 # --- state -------------------------------------------------------------------------------------
 
 
-def test_state_dumps_what_the_api_shows_without_secrets(client: TestClient, control: ControlPlane) -> None:
+def test_state_dumps_what_the_api_shows_without_secrets(
+    client: InProcessClient, control: ControlPlane
+) -> None:
     ok(control.post("/seed", json={"fixtures": "catalog", "appID": APP_ID}))
     ok(control.post("/seed", json={"fixtures": "run_history", "appID": "OTHERAPP"}))
     ok(
@@ -281,7 +283,7 @@ def test_state_of_one_application(control: ControlPlane) -> None:
 # --- snapshots ---------------------------------------------------------------------------------
 
 
-def test_snapshot_and_restore(client: TestClient, control: ControlPlane) -> None:
+def test_snapshot_and_restore(client: InProcessClient, control: ControlPlane) -> None:
     ok(control.post("/seed", json={"fixtures": "catalog", "appID": APP_ID}))
     ok(control.post("/clock", json={"now": "2026-05-01T00:00:00Z", "freeze": True}))
     before = ok(control.get("/state"))
@@ -328,7 +330,7 @@ def test_restore_an_unknown_snapshot(control: ControlPlane) -> None:
 # --- journal -----------------------------------------------------------------------------------
 
 
-def test_journal_lists_filters_and_clears(client: TestClient, control: ControlPlane) -> None:
+def test_journal_lists_filters_and_clears(client: InProcessClient, control: ControlPlane) -> None:
     source_id = ok(client.post("/1/sources", json={"type": "push", "name": "p"}))["sourceID"]
     client.get("/1/sources")
     client.get(f"/1/sources/{source_id}", headers={"x-algolia-application-id": "OTHERAPP"})
@@ -385,7 +387,7 @@ def test_index_of_the_default_application(control: ControlPlane) -> None:
     assert ok(control.get("/indexes/things"))["nbHits"] == 1
 
 
-def test_index_records_pushed_through_the_api(client: TestClient, control: ControlPlane) -> None:
+def test_index_records_pushed_through_the_api(client: InProcessClient, control: ControlPlane) -> None:
     ok(control.post("/seed", json={"fixtures": "catalog", "appID": APP_ID}))  # a push task into "stock"
     before = ok(control.get("/indexes/stock", params={"appID": APP_ID}))["records"]
     pushed = client.post(
@@ -402,7 +404,7 @@ def test_index_records_pushed_through_the_api(client: TestClient, control: Contr
 
 
 def test_source_records_registered_over_http_are_what_a_run_fetches(
-    client: TestClient, control: ControlPlane
+    client: InProcessClient, control: ControlPlane
 ) -> None:
     ok(control.post("/seed", json={"fixtures": "catalog", "appID": APP_ID}))
     records = [{"objectID": "r1", "name": "Boot"}, {"objectID": "r2", "name": "Hat"}]
@@ -431,7 +433,7 @@ def test_a_missing_index(control: ControlPlane, params: dict[str, str]) -> None:
 # --- clock -------------------------------------------------------------------------------------
 
 
-def test_clock_freeze_set_advance_unfreeze(client: TestClient, control: ControlPlane) -> None:
+def test_clock_freeze_set_advance_unfreeze(client: InProcessClient, control: ControlPlane) -> None:
     now = ok(control.get("/clock"))
     assert now["frozen"] is False and now["now"].endswith("Z")
     assert ok(control.post("/clock", json={"now": "2026-01-01T00:00:00Z", "freeze": True})) == {
@@ -482,7 +484,7 @@ DEFAULT_POLICY = {
 }
 
 
-def test_run_policy_read_and_change(client: TestClient, control: ControlPlane) -> None:
+def test_run_policy_read_and_change(client: InProcessClient, control: ControlPlane) -> None:
     assert ok(control.get("/runs")) == DEFAULT_POLICY
     changed = ok(control.post("/runs", json={"mode": "deferred", "start_after": 5, "finish_after": 30}))
     assert changed == {**DEFAULT_POLICY, "mode": "deferred", "start_after": 5, "finish_after": 30}
@@ -531,7 +533,7 @@ def test_health(app: MockApp, control: ControlPlane) -> None:
     assert health == {"status": "ok", "spec": app.spec.title, "operations": len(app.spec.operations)}
 
 
-def test_faults_add_list_fire_and_clear(client: TestClient, control: ControlPlane) -> None:
+def test_faults_add_list_fire_and_clear(client: InProcessClient, control: ControlPlane) -> None:
     assert ok(control.get("/faults")) == {"rules": [], "rateLimit": None}
     rule = {"operation": "listSources", "status": 503, "message": "down for a bit", "times": 1}
     faults = ok(control.post("/faults", json=rule))

@@ -9,9 +9,9 @@ from functools import partial
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import MockApp
+from mockserver.http.inprocess import InProcessClient
 from tests.helpers import listed_ids, make_authentication, make_destination, ok
 from tests.helpers import make_transformation as make_transformation_of
 from tests.helpers import refused as error
@@ -30,7 +30,7 @@ make_transformation = partial(make_transformation_of, code="function f(r) { retu
 list_ids = partial(listed_ids, path="/1/destinations")
 
 
-def test_create_and_get(client: TestClient, app: MockApp) -> None:
+def test_create_and_get(client: InProcessClient, app: MockApp) -> None:
     app.store.clock.freeze(T0)
     auth_id = make_auth(client)
     transformation_id = make_transformation(client)
@@ -62,14 +62,14 @@ def test_create_and_get(client: TestClient, app: MockApp) -> None:
     }
 
 
-def test_created_at_is_rfc3339(client: TestClient) -> None:
+def test_created_at_is_rfc3339(client: InProcessClient) -> None:
     destination_id = create(client)
     got = ok(client.get(f"/1/destinations/{destination_id}"))
     assert RFC3339.fullmatch(got["createdAt"])
     assert RFC3339.fullmatch(got["updatedAt"])
 
 
-def test_patch_merges_input_and_moves_updated_at(client: TestClient, app: MockApp) -> None:
+def test_patch_merges_input_and_moves_updated_at(client: InProcessClient, app: MockApp) -> None:
     app.store.clock.freeze(T0)
     destination_id = create(client, input={"indexName": "products", "recordType": "product"})
     app.store.clock.advance(3600)
@@ -92,14 +92,14 @@ def test_patch_merges_input_and_moves_updated_at(client: TestClient, app: MockAp
     assert got["updatedAt"] == "2026-01-01T01:00:00Z"
 
 
-def test_patch_without_input_keeps_input(client: TestClient) -> None:
+def test_patch_without_input_keeps_input(client: InProcessClient) -> None:
     destination_id = create(client, input={"indexName": "kept", "recordType": "collection"})
     ok(client.patch(f"/1/destinations/{destination_id}", json={"name": "n"}))
     got = ok(client.get(f"/1/destinations/{destination_id}"))
     assert got["input"] == {"indexName": "kept", "recordType": "collection"}
 
 
-def test_delete_then_get_is_404(client: TestClient) -> None:
+def test_delete_then_get_is_404(client: InProcessClient) -> None:
     destination_id = create(client)
     assert RFC3339.fullmatch(ok(client.delete(f"/1/destinations/{destination_id}"))["deletedAt"])
     assert destination_id in error(client.get(f"/1/destinations/{destination_id}"), 404)
@@ -107,7 +107,7 @@ def test_delete_then_get_is_404(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
-def test_unknown_id_is_404(client: TestClient, method: str) -> None:
+def test_unknown_id_is_404(client: InProcessClient, method: str) -> None:
     kwargs: dict[str, Any] = {"json": {"name": "x"}} if method == "PATCH" else {}
     assert "nope" in error(client.request(method, "/1/destinations/nope", **kwargs), 404)
 
@@ -115,7 +115,7 @@ def test_unknown_id_is_404(client: TestClient, method: str) -> None:
 # --- references -------------------------------------------------------------------------------
 
 
-def test_unknown_authentication_is_404_naming_the_field(client: TestClient) -> None:
+def test_unknown_authentication_is_404_naming_the_field(client: InProcessClient) -> None:
     message = error(
         client.post(
             "/1/destinations",
@@ -128,7 +128,7 @@ def test_unknown_authentication_is_404_naming_the_field(client: TestClient) -> N
     assert list_ids(client) == []
 
 
-def test_unknown_transformation_is_404_naming_the_field(client: TestClient) -> None:
+def test_unknown_transformation_is_404_naming_the_field(client: InProcessClient) -> None:
     known = make_transformation(client)
     message = error(
         client.post(
@@ -147,7 +147,7 @@ def test_unknown_transformation_is_404_naming_the_field(client: TestClient) -> N
     assert list_ids(client) == []
 
 
-def test_patch_with_unknown_references_is_409(client: TestClient) -> None:
+def test_patch_with_unknown_references_is_409(client: InProcessClient) -> None:
     """On a destination that exists, a missing reference conflicts with the change (a 404 would
     say the destination itself is gone)."""
     destination_id = create(client)
@@ -164,7 +164,7 @@ def test_patch_with_unknown_references_is_409(client: TestClient) -> None:
     assert "transformationIDs" not in got
 
 
-def test_a_transformation_used_by_a_destination_cannot_be_deleted(client: TestClient) -> None:
+def test_a_transformation_used_by_a_destination_cannot_be_deleted(client: InProcessClient) -> None:
     transformation_id = make_transformation(client)
     destination_id = create(client, transformationIDs=[transformation_id])
     message = error(client.delete(f"/1/transformations/{transformation_id}"), 409)
@@ -175,7 +175,7 @@ def test_a_transformation_used_by_a_destination_cannot_be_deleted(client: TestCl
     ok(client.delete(f"/1/transformations/{transformation_id}"))
 
 
-def test_repointing_a_destination_frees_its_old_authentication(client: TestClient) -> None:
+def test_repointing_a_destination_frees_its_old_authentication(client: InProcessClient) -> None:
     old = make_auth(client)
     new = make_auth(client)
     destination_id = create(client, authenticationID=old)
@@ -187,14 +187,14 @@ def test_repointing_a_destination_frees_its_old_authentication(client: TestClien
 # --- listing ----------------------------------------------------------------------------------
 
 
-def test_empty_list_has_one_page(client: TestClient) -> None:
+def test_empty_list_has_one_page(client: InProcessClient) -> None:
     assert ok(client.get("/1/destinations", params={"itemsPerPage": 5, "page": 3})) == {
         "destinations": [],
         "pagination": {"nbPages": 1, "page": 3, "nbItems": 0, "itemsPerPage": 5},
     }
 
 
-def test_pagination(client: TestClient) -> None:
+def test_pagination(client: InProcessClient) -> None:
     ids = [create(client, name=f"d{i}") for i in range(7)][::-1]
     pages = [ok(client.get("/1/destinations", params={"itemsPerPage": 3, "page": p})) for p in (1, 2, 3, 4)]
     assert [[d["destinationID"] for d in p["destinations"]] for p in pages] == [
@@ -207,7 +207,7 @@ def test_pagination(client: TestClient) -> None:
         assert page["pagination"] == {"nbPages": 3, "page": number, "nbItems": 7, "itemsPerPage": 3}
 
 
-def test_filter_by_type(client: TestClient) -> None:
+def test_filter_by_type(client: InProcessClient) -> None:
     search = create(client, type="search")
     insights = create(client, type="insights")
     assert list_ids(client, type="search") == [search]
@@ -215,7 +215,7 @@ def test_filter_by_type(client: TestClient) -> None:
     assert list_ids(client, type="search,insights") == [insights, search]
 
 
-def test_filter_by_authentication_id(client: TestClient) -> None:
+def test_filter_by_authentication_id(client: InProcessClient) -> None:
     a1, a2, a3 = make_auth(client), make_auth(client), make_auth(client)
     d1 = create(client, authenticationID=a1)
     d2 = create(client, authenticationID=a2)
@@ -225,7 +225,7 @@ def test_filter_by_authentication_id(client: TestClient) -> None:
     assert list_ids(client, authenticationID=a3) == []
 
 
-def test_filter_by_transformation_id(client: TestClient) -> None:
+def test_filter_by_transformation_id(client: InProcessClient) -> None:
     t1, t2 = make_transformation(client, "t1"), make_transformation(client, "t2")
     both = create(client, transformationIDs=[t1, t2])
     only_t2 = create(client, transformationIDs=[t2])
@@ -235,7 +235,7 @@ def test_filter_by_transformation_id(client: TestClient) -> None:
     assert list_ids(client, transformationID="unknown") == []
 
 
-def test_sort_keys_and_order(client: TestClient, app: MockApp) -> None:
+def test_sort_keys_and_order(client: InProcessClient, app: MockApp) -> None:
     app.store.clock.freeze(T0)
     b = create(client, name="bravo", type="search")
     app.store.clock.advance(1)
@@ -254,14 +254,14 @@ def test_sort_keys_and_order(client: TestClient, app: MockApp) -> None:
     assert list_ids(client, sort="updatedAt", order="desc") == [b, c, a]
 
 
-def test_sort_key_of_another_family_is_400(client: TestClient) -> None:
+def test_sort_key_of_another_family_is_400(client: InProcessClient) -> None:
     assert error(client.get("/1/destinations", params={"sort": "platform"}), 400).startswith("query.sort")
 
 
 # --- search -----------------------------------------------------------------------------------
 
 
-def test_search_by_ids(client: TestClient) -> None:
+def test_search_by_ids(client: InProcessClient) -> None:
     a, b, c = create(client, name="a"), create(client, name="b"), create(client, name="c")
     found = ok(client.post("/1/destinations/search", json={"destinationIDs": [a, "missing", c]}))
     assert sorted(d["destinationID"] for d in found) == sorted([a, c])

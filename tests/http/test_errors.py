@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx2
+import httpx
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
+from mockserver.http.inprocess import InProcessClient
 from tests.conftest import API_KEY, APP_ID, CREDENTIALS
 from tests.helpers import ok
 from tests.helpers import refused as error
@@ -24,17 +24,17 @@ VALIDATION_MESSAGE = re.compile(r"^(body|query|path|header)[.:\[]")
 CODE = "async function transform(record) { return record; }"
 
 
-def connect(app: MockApp, headers: dict[str, str] | None = None) -> TestClient:
-    return TestClient(app, base_url="http://mock", headers=headers)
+def connect(app: MockApp, headers: dict[str, str] | None = None) -> InProcessClient:
+    return InProcessClient(app, base_url="http://mock", headers=headers)
 
 
 @pytest.fixture
-def anonymous(app: MockApp) -> Iterator[TestClient]:
+def anonymous(app: MockApp) -> Iterator[InProcessClient]:
     with connect(app) as c:
         yield c
 
 
-def new_source(client: TestClient, **fields: Any) -> str:
+def new_source(client: InProcessClient, **fields: Any) -> str:
     body: dict[str, Any] = {"type": "json", "name": "s", "input": {"url": "https://x"}, **fields}
     source_id = ok(client.post("/1/sources", json=body))["sourceID"]
     assert isinstance(source_id, str)
@@ -44,25 +44,25 @@ def new_source(client: TestClient, **fields: Any) -> str:
 # --- invalid input ----------------------------------------------------------------------------
 
 
-def test_items_per_page_over_100(client: TestClient) -> None:
+def test_items_per_page_over_100(client: InProcessClient) -> None:
     message = error(client.get("/1/sources", params={"itemsPerPage": "101"}), 400)
     assert message.startswith("query.itemsPerPage")
     assert "maximum of 100" in message
 
 
-def test_items_per_page_not_an_integer(client: TestClient) -> None:
+def test_items_per_page_not_an_integer(client: InProcessClient) -> None:
     message = error(client.get("/1/destinations", params={"itemsPerPage": "ten"}), 400)
     assert message.startswith("query.itemsPerPage")
     assert "integer" in message
 
 
-def test_bad_enum_in_a_type_list(client: TestClient) -> None:
+def test_bad_enum_in_a_type_list(client: InProcessClient) -> None:
     message = error(client.get("/1/sources", params={"type": "json,ftp"}), 400)
     assert message.startswith("query.type")
     assert "'ftp' is not one of" in message
 
 
-def test_unknown_field_on_a_closed_object(client: TestClient) -> None:
+def test_unknown_field_on_a_closed_object(client: InProcessClient) -> None:
     message = error(
         client.post("/1/sources", json={"type": "json", "name": "s", "input": {"url": "u"}, "colour": "red"}),
         400,
@@ -71,38 +71,38 @@ def test_unknown_field_on_a_closed_object(client: TestClient) -> None:
     assert "'colour' was unexpected" in message
 
 
-def test_unknown_field_in_a_nested_closed_object(client: TestClient) -> None:
+def test_unknown_field_in_a_nested_closed_object(client: InProcessClient) -> None:
     body = {"type": "search", "name": "d", "input": {"indexName": "i", "colour": "red"}}
     message = error(client.post("/1/destinations", json=body), 400)
     assert message.startswith("body.input")
     assert "'colour' was unexpected" in message
 
 
-def test_wrong_type_of_a_field(client: TestClient) -> None:
+def test_wrong_type_of_a_field(client: InProcessClient) -> None:
     message = error(client.post("/1/sources", json={"type": "json", "name": 5, "input": {"url": "u"}}), 400)
     assert message.startswith("body.name")
     assert "is not of type 'string'" in message
 
 
-def test_body_that_is_not_an_object(client: TestClient) -> None:
+def test_body_that_is_not_an_object(client: InProcessClient) -> None:
     message = error(client.post("/1/sources", json=["type", "json"]), 400)
     assert message.startswith("body")
     assert "is not of type 'object'" in message
 
 
-def test_missing_required_field(client: TestClient) -> None:
+def test_missing_required_field(client: InProcessClient) -> None:
     message = error(client.post("/1/destinations", json={"type": "search", "input": {"indexName": "i"}}), 400)
     assert message.startswith("body")
     assert "'name' is a required property" in message
 
 
-def test_missing_required_body(client: TestClient) -> None:
+def test_missing_required_body(client: InProcessClient) -> None:
     message = error(client.post("/1/sources"), 400)
     assert message.startswith("body")
     assert "required" in message
 
 
-def test_write_only_values_are_not_echoed_in_errors(client: TestClient) -> None:
+def test_write_only_values_are_not_echoed_in_errors(client: InProcessClient) -> None:
     body = {"type": "basic", "name": "b", "input": {"username": "u", "password": ["TOP-SECRET"]}}
     message = error(client.post("/1/authentications", json=body), 400)
     assert message.startswith("body.input")
@@ -122,22 +122,22 @@ def test_write_only_values_are_not_echoed_in_errors(client: TestClient) -> None:
         {"x-algolia-application-id": "", "x-algolia-api-key": API_KEY},
     ],
 )
-def test_missing_credentials_are_403(anonymous: TestClient, headers: dict[str, str]) -> None:
+def test_missing_credentials_are_403(anonymous: InProcessClient, headers: dict[str, str]) -> None:
     assert error(anonymous.get("/1/sources", headers=headers), 403) == INVALID_CREDENTIALS
     body = {"type": "push", "name": "p"}
     assert error(anonymous.post("/1/sources", json=body, headers=headers), 403) == INVALID_CREDENTIALS
 
 
-def test_rejected_credentials_create_nothing(anonymous: TestClient, app: MockApp) -> None:
+def test_rejected_credentials_create_nothing(anonymous: InProcessClient, app: MockApp) -> None:
     error(anonymous.post("/1/sources", json={"type": "push", "name": "p"}), 403)
     assert app.store.accounts == {}
 
 
-def test_credentials_are_checked_before_the_body(anonymous: TestClient) -> None:
+def test_credentials_are_checked_before_the_body(anonymous: InProcessClient) -> None:
     assert error(anonymous.post("/1/sources", content=b"not json"), 403) == INVALID_CREDENTIALS
 
 
-def test_credentials_as_query_parameters(anonymous: TestClient) -> None:
+def test_credentials_as_query_parameters(anonymous: InProcessClient) -> None:
     params = {"x-algolia-application-id": APP_ID, "x-algolia-api-key": API_KEY}
     created = ok(anonymous.post("/1/sources", params=params, json={"type": "push", "name": "p"}))
     listed = ok(anonymous.get("/1/sources", params={**params, "itemsPerPage": 5}))
@@ -145,7 +145,7 @@ def test_credentials_as_query_parameters(anonymous: TestClient) -> None:
     assert listed["pagination"]["itemsPerPage"] == 5
 
 
-def test_credentials_as_query_parameters_ignore_case(anonymous: TestClient) -> None:
+def test_credentials_as_query_parameters_ignore_case(anonymous: InProcessClient) -> None:
     params = {"X-Algolia-Application-Id": APP_ID, "X-Algolia-API-Key": API_KEY}
     ok(anonymous.get("/1/sources", params=params))
 
@@ -165,7 +165,7 @@ def test_strict_mode_accepts_only_its_pair() -> None:
             assert error(c.get("/1/sources", headers=headers), 403) == INVALID_CREDENTIALS
 
 
-def test_lenient_mode_accepts_any_pair(anonymous: TestClient) -> None:
+def test_lenient_mode_accepts_any_pair(anonymous: InProcessClient) -> None:
     headers = {"x-algolia-application-id": "ANY", "x-algolia-api-key": "whatever"}
     ok(anonymous.get("/1/sources", headers=headers))
 
@@ -206,7 +206,7 @@ def test_applications_do_not_see_each_others_resources(app: MockApp) -> None:
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "DELETE"])
 @pytest.mark.parametrize("path", ["/nothing/here", "/1/nothing", "/1/sources/x/y/z", "/3/tasks"])
-def test_unknown_route_is_404_with_an_explanation(client: TestClient, method: str, path: str) -> None:
+def test_unknown_route_is_404_with_an_explanation(client: InProcessClient, method: str, path: str) -> None:
     kwargs: dict[str, Any] = {"json": {}} if method in ("POST", "PUT") else {}
     message = error(client.request(method, path, **kwargs), 404)
     assert f"{method} {path}" in message
@@ -224,19 +224,19 @@ def test_unknown_route_is_404_with_an_explanation(client: TestClient, method: st
         ("DELETE", "/2/tasks/some-id/run"),
     ],
 )
-def test_wrong_method_is_405(client: TestClient, method: str, path: str) -> None:
+def test_wrong_method_is_405(client: InProcessClient, method: str, path: str) -> None:
     message = error(client.request(method, path), 405)
     assert method in message
     assert path in message
 
 
-def test_405_lists_the_allowed_methods(client: TestClient) -> None:
+def test_405_lists_the_allowed_methods(client: InProcessClient) -> None:
     message = error(client.patch("/1/sources"), 405)
     assert "GET" in message
     assert "POST" in message
 
 
-def test_405_carries_an_allow_header(client: TestClient) -> None:
+def test_405_carries_an_allow_header(client: InProcessClient) -> None:
     """RFC 9110 section 15.5.6: a 405 response must say which methods the resource supports."""
     response = client.patch("/1/sources")
     assert response.status_code == 405
@@ -257,7 +257,7 @@ def test_405_carries_an_allow_header(client: TestClient) -> None:
         b"\xff\xfe{}",
     ],
 )
-def test_non_json_body_is_400(client: TestClient, raw: bytes) -> None:
+def test_non_json_body_is_400(client: InProcessClient, raw: bytes) -> None:
     response = client.post("/1/sources", content=raw, headers={"content-type": "application/json"})
     assert error(response, 400).startswith("body")
 
@@ -273,11 +273,11 @@ def test_body_over_the_limit_is_413() -> None:
         assert ok(c.get("/1/sources"))["pagination"]["nbItems"] == 1
 
 
-def test_default_limit_accepts_a_large_body(client: TestClient) -> None:
+def test_default_limit_accepts_a_large_body(client: InProcessClient) -> None:
     ok(client.post("/1/sources", json={"type": "push", "name": "x" * 500_000}))
 
 
-def test_gzip_body_is_accepted(client: TestClient) -> None:
+def test_gzip_body_is_accepted(client: InProcessClient) -> None:
     raw = gzip.compress(json.dumps({"type": "push", "name": "zipped"}).encode())
     response = client.post(
         "/1/sources",
@@ -297,12 +297,12 @@ def test_gzip_body_over_the_limit_once_decompressed_is_413() -> None:
         error(response, 413)
 
 
-def test_broken_gzip_is_400(client: TestClient) -> None:
+def test_broken_gzip_is_400(client: InProcessClient) -> None:
     response = client.post("/1/sources", content=b"definitely not gzip", headers={"content-encoding": "gzip"})
     assert error(response, 400).startswith("body")
 
 
-def test_unsupported_content_encoding_is_400(client: TestClient) -> None:
+def test_unsupported_content_encoding_is_400(client: InProcessClient) -> None:
     response = client.post("/1/sources", content=b"{}", headers={"content-encoding": "br"})
     assert "content-encoding" in error(response, 400)
 
@@ -311,7 +311,7 @@ def test_unsupported_content_encoding_is_400(client: TestClient) -> None:
     "content_type",
     ["text/plain", "text/plain;charset=UTF-8", "application/json; charset=utf-8", "application/vnd.x+json"],
 )
-def test_json_content_types_are_accepted(client: TestClient, content_type: str) -> None:
+def test_json_content_types_are_accepted(client: InProcessClient, content_type: str) -> None:
     raw = json.dumps({"type": "push", "name": content_type}).encode()
     source_id = ok(client.post("/1/sources", content=raw, headers={"content-type": content_type}))["sourceID"]
     assert ok(client.get(f"/1/sources/{source_id}"))["name"] == content_type
@@ -320,7 +320,7 @@ def test_json_content_types_are_accepted(client: TestClient, content_type: str) 
 @pytest.mark.parametrize(
     "content_type", ["application/xml", "application/x-www-form-urlencoded", "image/png"]
 )
-def test_unsupported_content_type_is_400(client: TestClient, content_type: str) -> None:
+def test_unsupported_content_type_is_400(client: InProcessClient, content_type: str) -> None:
     raw = json.dumps({"type": "push", "name": "p"}).encode()
     message = error(client.post("/1/sources", content=raw, headers={"content-type": content_type}), 400)
     assert message.startswith("header.content-type")
@@ -330,7 +330,7 @@ def test_unsupported_content_type_is_400(client: TestClient, content_type: str) 
 # --- rejected requests change nothing ---------------------------------------------------------
 
 
-def test_rejected_requests_leave_the_store_as_it_was(client: TestClient, app: MockApp) -> None:
+def test_rejected_requests_leave_the_store_as_it_was(client: InProcessClient, app: MockApp) -> None:
     auth_id = ok(
         client.post(
             "/1/authentications",
@@ -445,7 +445,7 @@ class World:
     ids: dict[str, str] = field(default_factory=dict)
     placeholders: set[str] = field(default_factory=set)
 
-    def keep(self, name: str, response: httpx2.Response, id_field: str) -> None:
+    def keep(self, name: str, response: httpx.Response, id_field: str) -> None:
         if response.status_code == 200 and isinstance(response.json(), dict) and id_field in response.json():
             self.ids[name] = response.json()[id_field]
         else:
@@ -453,7 +453,7 @@ class World:
             self.placeholders.add(name)
 
 
-def build_world(c: TestClient) -> World:
+def build_world(c: InProcessClient) -> World:
     w = World()
     auth = {"type": "algolia", "name": "a", "input": {"appID": "A", "apiKey": "k"}}
     w.keep("auth", c.post("/1/authentications", json=auth), "authenticationID")
@@ -628,7 +628,7 @@ OPERATION_IDS = sorted(calls({name: "x" for name in calls_names()}))
 
 
 @pytest.mark.parametrize("operation_id", OPERATION_IDS)
-def test_a_valid_request_is_not_rejected(client: TestClient, operation_id: str) -> None:
+def test_a_valid_request_is_not_rejected(client: InProcessClient, operation_id: str) -> None:
     world = build_world(client)
     call = calls(world.ids)[operation_id]
     kwargs: dict[str, Any] = {"params": call.params}
@@ -675,7 +675,7 @@ def _error_body(response: Any, status: int) -> dict[str, Any]:
     ],
 )
 def test_every_error_carries_the_services_code(
-    client: TestClient, method: str, path: str, kwargs: dict[str, Any], status: int, code: str
+    client: InProcessClient, method: str, path: str, kwargs: dict[str, Any], status: int, code: str
 ) -> None:
     body = _error_body(client.request(method, path, **kwargs), status)
     assert body["error"] == {"code": code}
@@ -688,12 +688,12 @@ def test_a_too_large_body_is_payload_too_large() -> None:
     assert _error_body(response, 413)["error"] == {"code": "payload_too_large"}
 
 
-def test_refused_credentials_carry_a_403_code(anonymous: TestClient) -> None:
+def test_refused_credentials_carry_a_403_code(anonymous: InProcessClient) -> None:
     body = _error_body(anonymous.get("/1/sources"), 403)
     assert body["error"]["code"] in ("forbidden", "invalid_credentials")
 
 
-def test_a_rate_limited_call_is_too_many_requests(app: MockApp, client: TestClient) -> None:
+def test_a_rate_limited_call_is_too_many_requests(app: MockApp, client: InProcessClient) -> None:
     from mockserver.engine.faults import RateLimit
 
     app.faults.set_rate_limit(RateLimit(limit=1))

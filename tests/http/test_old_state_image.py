@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
 from mockserver.durability.log import StateLog
+from mockserver.http.inprocess import InProcessClient
 from tests.helpers import ok
 
 FIXTURE = Path(__file__).parent.parent / "data" / "state_image_v1.json"
@@ -48,7 +48,7 @@ def as_recorded(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-def observe(client: TestClient) -> dict[str, Any]:
+def observe(client: InProcessClient) -> dict[str, Any]:
     """What the generator of the fixture recorded, asked again the same way."""
     runs = ok(client.get("/1/runs", params={"itemsPerPage": 100}))
     return {
@@ -85,7 +85,7 @@ def underscore_keys(account: Any) -> list[str]:
 
 
 @pytest.fixture
-def loaded(tmp_path: Path, recorded: dict[str, Any]) -> Iterator[tuple[MockApp, TestClient]]:
+def loaded(tmp_path: Path, recorded: dict[str, Any]) -> Iterator[tuple[MockApp, InProcessClient]]:
     """A mock started on a state file holding only the old image."""
     path = tmp_path / "state.db"
     log = StateLog(path)
@@ -94,13 +94,13 @@ def loaded(tmp_path: Path, recorded: dict[str, Any]) -> Iterator[tuple[MockApp, 
     app = create_app(state_file=str(path), check_responses=True)
     assert app.control.replay_warnings == []
     headers = {"x-algolia-application-id": recorded["ids"]["app"], "x-algolia-api-key": "k"}
-    with TestClient(app, base_url="http://mock", headers=headers) as client:
+    with InProcessClient(app, base_url="http://mock", headers=headers) as client:
         yield app, client
     app.engine.close()
 
 
 def test_an_old_image_loads_and_shows_what_it_showed(
-    loaded: tuple[MockApp, TestClient], recorded: dict[str, Any]
+    loaded: tuple[MockApp, InProcessClient], recorded: dict[str, Any]
 ) -> None:
     app, client = loaded
     app_id = recorded["ids"]["app"]
@@ -116,7 +116,7 @@ def test_an_old_image_loads_and_shows_what_it_showed(
 
 
 def test_an_old_images_task_policies_go_on(
-    loaded: tuple[MockApp, TestClient], recorded: dict[str, Any]
+    loaded: tuple[MockApp, InProcessClient], recorded: dict[str, Any]
 ) -> None:
     app, client = loaded
     ids = recorded["ids"]
@@ -134,7 +134,7 @@ def test_an_old_images_task_policies_go_on(
 
 
 def test_an_old_images_snapshot_restores(
-    loaded: tuple[MockApp, TestClient], recorded: dict[str, Any]
+    loaded: tuple[MockApp, InProcessClient], recorded: dict[str, Any]
 ) -> None:
     app, client = loaded
     app.control.restore(recorded["ids"]["snapshot"])
@@ -143,7 +143,7 @@ def test_an_old_images_snapshot_restores(
 
 
 def test_an_old_image_compacts_to_the_current_version(
-    loaded: tuple[MockApp, TestClient], recorded: dict[str, Any], tmp_path: Path
+    loaded: tuple[MockApp, InProcessClient], recorded: dict[str, Any], tmp_path: Path
 ) -> None:
     app, _ = loaded
     image = app.control.image()
@@ -158,7 +158,7 @@ def test_an_old_image_compacts_to_the_current_version(
     log.close()
     again = create_app(state_file=str(path), check_responses=True)
     headers = {"x-algolia-application-id": recorded["ids"]["app"], "x-algolia-api-key": "k"}
-    with TestClient(again, base_url="http://mock", headers=headers) as client_again:
+    with InProcessClient(again, base_url="http://mock", headers=headers) as client_again:
         assert observe(client_again) == recorded["at_image"]
         again.store.clock.advance(75)
         assert observe(client_again) == recorded["finished"]

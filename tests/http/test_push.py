@@ -8,30 +8,30 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from httpx2 import Response
-from starlette.testclient import TestClient
+from httpx import Response
 
 from mockserver import Clock, MockApp, create_app
 from mockserver.engine.store import Account, RunPolicy
+from mockserver.http.inprocess import InProcessClient
 from tests.conftest import APP_ID, CREDENTIALS
 from tests.helpers import T0, make_destination, make_source, make_task, ok, refused
 
 # ----------------------------------------------------------------------------------------- helpers
 
 
-def push_task_for(client: TestClient, index: str) -> str:
+def push_task_for(client: InProcessClient, index: str) -> str:
     """A push source, a destination on ``index`` and a task linking them."""
     return make_task(client, make_source(client, "push"), make_destination(client, index))
 
 
 def push(
-    client: TestClient, index: str, action: str, records: list[dict[str, Any]], **params: Any
+    client: InProcessClient, index: str, action: str, records: list[dict[str, Any]], **params: Any
 ) -> Response:
     return client.post(f"/1/push/{index}", params=params, json={"action": action, "records": records})
 
 
 @pytest.fixture
-def task_id(client: TestClient, clock: Clock) -> str:
+def task_id(client: InProcessClient, clock: Clock) -> str:
     """The one push task on index ``products``."""
     return push_task_for(client, "products")
 
@@ -40,7 +40,7 @@ def task_id(client: TestClient, clock: Clock) -> str:
 
 
 def test_push_goes_through_the_push_task_of_the_index(
-    client: TestClient, account: Account, task_id: str
+    client: InProcessClient, account: Account, task_id: str
 ) -> None:
     answer = ok(push(client, "products", "addObject", [{"objectID": "1", "name": "shoe"}]))
     assert set(answer) == {"runID", "eventID", "createdAt", "message"}
@@ -51,7 +51,7 @@ def test_push_goes_through_the_push_task_of_the_index(
 
 
 def test_push_without_any_task_is_404_with_an_explanation(
-    client: TestClient, account: Account, clock: Clock
+    client: InProcessClient, account: Account, clock: Clock
 ) -> None:
     response = push(client, "products", "addObject", [{"objectID": "1"}])
     assert response.status_code == 404
@@ -66,7 +66,7 @@ def test_push_without_any_task_is_404_with_an_explanation(
 
 
 def test_a_task_on_a_non_push_source_does_not_count(
-    client: TestClient, account: Account, clock: Clock
+    client: InProcessClient, account: Account, clock: Clock
 ) -> None:
     make_task(client, make_source(client, "json"), make_destination(client, "products"))
     refused(push(client, "products", "addObject", [{"objectID": "1"}]), 404)
@@ -74,7 +74,7 @@ def test_a_task_on_a_non_push_source_does_not_count(
 
 
 def test_a_push_task_on_another_index_does_not_count(
-    client: TestClient, account: Account, clock: Clock
+    client: InProcessClient, account: Account, clock: Clock
 ) -> None:
     push_task_for(client, "other")
     refused(push(client, "products", "addObject", [{"objectID": "1"}]), 404)
@@ -82,7 +82,7 @@ def test_a_push_task_on_another_index_does_not_count(
 
 
 def test_two_push_tasks_on_the_index_is_400_naming_them(
-    client: TestClient, account: Account, task_id: str
+    client: InProcessClient, account: Account, task_id: str
 ) -> None:
     second = push_task_for(client, "products")
     response = push(client, "products", "addObject", [{"objectID": "1"}])
@@ -116,7 +116,7 @@ def _described(account: Account, task_id: str) -> str:
 
 
 def test_a_repeated_setup_is_diagnosed_with_the_tasks_their_times_and_the_ways_out(
-    client: TestClient, account: Account, clock: Clock
+    client: InProcessClient, account: Account, clock: Clock
 ) -> None:
     """What README's first snippet meets when it runs twice on one server: the same source,
     destination and task made again. ``message`` keeps the service's wording; ``detail`` says why."""
@@ -137,7 +137,7 @@ def test_a_repeated_setup_is_diagnosed_with_the_tasks_their_times_and_the_ways_o
 
 
 def test_different_push_tasks_on_one_index_are_listed_without_calling_them_a_repeat(
-    client: TestClient, account: Account, clock: Clock
+    client: InProcessClient, account: Account, clock: Clock
 ) -> None:
     destination = make_destination(client, "products")
     feeds = [
@@ -156,7 +156,7 @@ def test_different_push_tasks_on_one_index_are_listed_without_calling_them_a_rep
 
 
 def test_deleting_a_task_can_make_the_push_unambiguous(
-    client: TestClient, account: Account, task_id: str
+    client: InProcessClient, account: Account, task_id: str
 ) -> None:
     second = push_task_for(client, "products")
     refused(push(client, "products", "addObject", [{"objectID": "1"}]))
@@ -166,7 +166,7 @@ def test_deleting_a_task_can_make_the_push_unambiguous(
 
 
 def test_reference_index_name_borrows_the_task_but_writes_into_the_path_index(
-    client: TestClient, account: Account, clock: Clock
+    client: InProcessClient, account: Account, clock: Clock
 ) -> None:
     reference_task = push_task_for(client, "reference")
     answer = ok(push(client, "target", "addObject", [{"objectID": "1"}], referenceIndexName="reference"))
@@ -176,7 +176,7 @@ def test_reference_index_name_borrows_the_task_but_writes_into_the_path_index(
 
 
 def test_reference_index_name_wins_over_the_path_index_task(
-    client: TestClient, account: Account, task_id: str
+    client: InProcessClient, account: Account, task_id: str
 ) -> None:
     reference_task = push_task_for(client, "reference")
     answer = ok(push(client, "products", "addObject", [{"objectID": "1"}], referenceIndexName="reference"))
@@ -185,7 +185,7 @@ def test_reference_index_name_wins_over_the_path_index_task(
 
 
 def test_reference_index_without_a_push_task_is_404(
-    client: TestClient, account: Account, task_id: str
+    client: InProcessClient, account: Account, task_id: str
 ) -> None:
     response = push(client, "products", "addObject", [{"objectID": "1"}], referenceIndexName="nowhere")
     assert refused(response, 404) == "cannot find task nowhere"
@@ -194,7 +194,7 @@ def test_reference_index_without_a_push_task_is_404(
 
 
 def test_reference_index_with_two_push_tasks_is_400(
-    client: TestClient, account: Account, clock: Clock
+    client: InProcessClient, account: Account, clock: Clock
 ) -> None:
     first = push_task_for(client, "reference")
     second = push_task_for(client, "reference")
@@ -221,7 +221,7 @@ def stocked(account: Account, task_id: str) -> dict[str, dict[str, Any]]:
 
 @pytest.mark.parametrize("action", ["addObject", "updateObject"])
 def test_add_and_update_replace_whole_records(
-    client: TestClient, account: Account, stocked: dict[str, Any], action: str
+    client: InProcessClient, account: Account, stocked: dict[str, Any], action: str
 ) -> None:
     ok(
         push(
@@ -236,7 +236,7 @@ def test_add_and_update_replace_whole_records(
 
 
 def test_partial_update_merges_and_creates(
-    client: TestClient, account: Account, stocked: dict[str, Any]
+    client: InProcessClient, account: Account, stocked: dict[str, Any]
 ) -> None:
     ok(
         push(
@@ -254,7 +254,7 @@ def test_partial_update_merges_and_creates(
 
 
 def test_partial_update_no_create_merges_but_does_not_create(
-    client: TestClient, account: Account, stocked: dict[str, Any]
+    client: InProcessClient, account: Account, stocked: dict[str, Any]
 ) -> None:
     records = [{"objectID": "2", "price": 6}, {"objectID": "3", "price": 1}]
     ok(push(client, "products", "partialUpdateObjectNoCreate", records))
@@ -264,26 +264,26 @@ def test_partial_update_no_create_merges_but_does_not_create(
     }
 
 
-def test_delete_object(client: TestClient, account: Account, stocked: dict[str, Any]) -> None:
+def test_delete_object(client: InProcessClient, account: Account, stocked: dict[str, Any]) -> None:
     ok(push(client, "products", "deleteObject", [{"objectID": "1"}, {"objectID": "9"}]))
     assert account.indexes["products"] == {"2": {"objectID": "2", "name": "hat", "price": 5}}
 
 
-def test_clear_empties_the_index(client: TestClient, account: Account, stocked: dict[str, Any]) -> None:
+def test_clear_empties_the_index(client: InProcessClient, account: Account, stocked: dict[str, Any]) -> None:
     account.indexes["bystander"] = {"x": {"objectID": "x"}}
     ok(push(client, "products", "clear", []))
     assert account.indexes["products"] == {}
     assert account.indexes["bystander"] == {"x": {"objectID": "x"}}
 
 
-def test_delete_removes_the_index(client: TestClient, account: Account, stocked: dict[str, Any]) -> None:
+def test_delete_removes_the_index(client: InProcessClient, account: Account, stocked: dict[str, Any]) -> None:
     account.indexes["bystander"] = {"x": {"objectID": "x"}}
     ok(push(client, "products", "delete", []))
     assert "products" not in account.indexes
     assert account.indexes["bystander"] == {"x": {"objectID": "x"}}
 
 
-def test_pushes_accumulate(client: TestClient, account: Account, task_id: str) -> None:
+def test_pushes_accumulate(client: InProcessClient, account: Account, task_id: str) -> None:
     ok(push(client, "products", "addObject", [{"objectID": "1", "a": 1}]))
     ok(push(client, "products", "partialUpdateObject", [{"objectID": "1", "b": 2}]))
     ok(push(client, "products", "addObject", [{"objectID": "2"}]))
@@ -291,7 +291,7 @@ def test_pushes_accumulate(client: TestClient, account: Account, task_id: str) -
     assert account.indexes["products"] == {"1": {"objectID": "1", "a": 1, "b": 2}}
 
 
-def test_unknown_action_is_400(client: TestClient, account: Account, task_id: str) -> None:
+def test_unknown_action_is_400(client: InProcessClient, account: Account, task_id: str) -> None:
     assert "action" in refused(push(client, "products", "upsert", [{"objectID": "1"}]))
     assert "products" not in account.indexes
 
@@ -300,7 +300,7 @@ def test_unknown_action_is_400(client: TestClient, account: Account, task_id: st
 
 
 def test_push_task_writes_into_its_destination_index(
-    client: TestClient, account: Account, task_id: str
+    client: InProcessClient, account: Account, task_id: str
 ) -> None:
     answer = ok(
         client.post(f"/2/tasks/{task_id}/push", json={"action": "addObject", "records": [{"objectID": "7"}]})
@@ -310,20 +310,24 @@ def test_push_task_writes_into_its_destination_index(
     assert (found["taskID"], found["type"], found["status"]) == (task_id, "push", "finished")
 
 
-def test_push_task_needs_no_unique_task_per_index(client: TestClient, account: Account, task_id: str) -> None:
+def test_push_task_needs_no_unique_task_per_index(
+    client: InProcessClient, account: Account, task_id: str
+) -> None:
     second = push_task_for(client, "products")
     ok(client.post(f"/2/tasks/{second}/push", json={"action": "addObject", "records": [{"objectID": "1"}]}))
     assert account.indexes["products"] == {"1": {"objectID": "1"}}
 
 
-def test_push_task_follows_a_changed_destination(client: TestClient, account: Account, task_id: str) -> None:
+def test_push_task_follows_a_changed_destination(
+    client: InProcessClient, account: Account, task_id: str
+) -> None:
     ok(client.patch(f"/2/tasks/{task_id}", json={"destinationID": make_destination(client, "moved")}))
     ok(client.post(f"/2/tasks/{task_id}/push", json={"action": "addObject", "records": [{"objectID": "1"}]}))
     assert account.indexes["moved"] == {"1": {"objectID": "1"}}
     assert "products" not in account.indexes
 
 
-def test_push_task_unknown_task_is_404(client: TestClient, account: Account, clock: Clock) -> None:
+def test_push_task_unknown_task_is_404(client: InProcessClient, account: Account, clock: Clock) -> None:
     response = client.post(
         "/2/tasks/ghost/push", json={"action": "addObject", "records": [{"objectID": "1"}]}
     )
@@ -332,7 +336,7 @@ def test_push_task_unknown_task_is_404(client: TestClient, account: Account, clo
 
 
 @pytest.mark.parametrize("watch", [True, False])
-def test_push_task_watch(client: TestClient, task_id: str, watch: bool) -> None:
+def test_push_task_watch(client: InProcessClient, task_id: str, watch: bool) -> None:
     response = client.post(
         f"/2/tasks/{task_id}/push",
         params={"watch": str(watch).lower()},
@@ -347,7 +351,7 @@ def test_push_task_watch(client: TestClient, task_id: str, watch: bool) -> None:
 
 
 @pytest.mark.parametrize("route", ["index", "task"])
-def test_push_run_and_event_resolve(client: TestClient, task_id: str, route: str) -> None:
+def test_push_run_and_event_resolve(client: InProcessClient, task_id: str, route: str) -> None:
     body = {"action": "updateObject", "records": [{"objectID": str(i)} for i in range(3)]}
     path = "/1/push/products" if route == "index" else f"/2/tasks/{task_id}/push"
     answer = ok(client.post(path, json=body))
@@ -371,7 +375,7 @@ def test_push_run_and_event_resolve(client: TestClient, task_id: str, route: str
     ]
 
 
-def test_every_push_is_its_own_run(client: TestClient, task_id: str) -> None:
+def test_every_push_is_its_own_run(client: InProcessClient, task_id: str) -> None:
     first = ok(push(client, "products", "addObject", [{"objectID": "1"}]))
     second = ok(push(client, "products", "addObject", [{"objectID": "2"}]))
     assert first["runID"] != second["runID"]
@@ -379,7 +383,7 @@ def test_every_push_is_its_own_run(client: TestClient, task_id: str) -> None:
 
 
 def test_watch_returns_per_record_results_and_events(
-    client: TestClient, account: Account, task_id: str
+    client: InProcessClient, account: Account, task_id: str
 ) -> None:
     account.indexes["products"] = {"1": {"objectID": "1", "name": "shoe"}}
     records = [{"objectID": "1", "price": 3}, {"objectID": "2", "price": 4}]
@@ -398,14 +402,14 @@ def test_watch_returns_per_record_results_and_events(
     assert ok(client.get(f"/1/runs/{answer['runID']}"))["status"] == "finished"
 
 
-def test_watch_false_returns_no_results(client: TestClient, task_id: str) -> None:
+def test_watch_false_returns_no_results(client: InProcessClient, task_id: str) -> None:
     answer = ok(push(client, "products", "addObject", [{"objectID": "1"}], watch="false"))
     assert "data" not in answer
     assert "events" not in answer
 
 
 def test_deferred_push_event_is_404_until_the_run_finishes(
-    app: MockApp, client: TestClient, clock: Clock, task_id: str
+    app: MockApp, client: InProcessClient, clock: Clock, task_id: str
 ) -> None:
     """What chunked_push's polling relies on: 404 means "not yet", then the event."""
     app.store.run_policy = RunPolicy(mode="deferred", start_after=1, finish_after=3)
@@ -419,7 +423,7 @@ def test_deferred_push_event_is_404_until_the_run_finishes(
 
 
 def test_watched_push_is_finished_even_when_runs_are_deferred(
-    app: MockApp, client: TestClient, clock: Clock, task_id: str
+    app: MockApp, client: InProcessClient, clock: Clock, task_id: str
 ) -> None:
     app.store.run_policy = RunPolicy(mode="deferred", start_after=1, finish_after=3)
     answer = ok(push(client, "products", "addObject", [{"objectID": "1"}], watch="true"))
@@ -429,7 +433,7 @@ def test_watched_push_is_finished_even_when_runs_are_deferred(
 
 @pytest.mark.parametrize("watch", ["true", "false"])
 def test_failing_runs_do_not_land_pushed_records(
-    app: MockApp, client: TestClient, account: Account, task_id: str, watch: str
+    app: MockApp, client: InProcessClient, account: Account, task_id: str, watch: str
 ) -> None:
     account.indexes["products"] = {"1": {"objectID": "1", "name": "shoe"}}
     app.store.run_policy = RunPolicy(outcome="failure", reason_code="critical", reason="boom")
@@ -456,7 +460,7 @@ def test_failing_runs_do_not_land_pushed_records(
 
 
 def test_failing_clear_leaves_the_index(
-    app: MockApp, client: TestClient, account: Account, task_id: str
+    app: MockApp, client: InProcessClient, account: Account, task_id: str
 ) -> None:
     account.indexes["products"] = {"1": {"objectID": "1"}}
     app.store.run_policy = RunPolicy(outcome="failure")
@@ -474,12 +478,12 @@ def small_app() -> MockApp:
 
 
 @pytest.fixture
-def small_client(small_app: MockApp) -> Iterator[TestClient]:
-    with TestClient(small_app, base_url="http://mock", headers=CREDENTIALS) as c:
+def small_client(small_app: MockApp) -> Iterator[InProcessClient]:
+    with InProcessClient(small_app, base_url="http://mock", headers=CREDENTIALS) as c:
         yield c
 
 
-def test_oversized_push_is_413_and_applies_nothing(small_app: MockApp, small_client: TestClient) -> None:
+def test_oversized_push_is_413_and_applies_nothing(small_app: MockApp, small_client: InProcessClient) -> None:
     small_app.store.clock.freeze(T0)
     push_task_for(small_client, "products")
     accounts_before = copy.deepcopy(small_app.store.accounts)
@@ -495,7 +499,7 @@ def test_oversized_push_is_413_and_applies_nothing(small_app: MockApp, small_cli
     assert len(small_app.store.account(APP_ID).indexes["products"]) == 3
 
 
-def test_oversized_push_task_is_413(small_app: MockApp, small_client: TestClient) -> None:
+def test_oversized_push_task_is_413(small_app: MockApp, small_client: InProcessClient) -> None:
     task = push_task_for(small_client, "products")
     big = {"action": "addObject", "records": [{"objectID": str(i), "text": "x" * 100} for i in range(50)]}
     before = copy.deepcopy(small_app.store.accounts)
@@ -511,7 +515,7 @@ def test_oversized_push_task_is_413(small_app: MockApp, small_client: TestClient
     ],
 )
 def test_records_need_an_object_id(
-    client: TestClient, account: Account, task_id: str, records: list[dict[str, Any]], where: str
+    client: InProcessClient, account: Account, task_id: str, records: list[dict[str, Any]], where: str
 ) -> None:
     message = refused(push(client, "products", "addObject", records))
     assert where in message
@@ -520,7 +524,7 @@ def test_records_need_an_object_id(
     assert account.runs == {}
 
 
-def test_object_id_must_be_a_string(client: TestClient, account: Account, task_id: str) -> None:
+def test_object_id_must_be_a_string(client: InProcessClient, account: Account, task_id: str) -> None:
     assert "body.records[0].objectID" in refused(push(client, "products", "addObject", [{"objectID": 1}]))
     assert "products" not in account.indexes
 
@@ -533,12 +537,14 @@ def test_object_id_must_be_a_string(client: TestClient, account: Account, task_i
         {"action": "addObject", "records": {"objectID": "1"}},
     ],
 )
-def test_payload_needs_action_and_records(client: TestClient, task_id: str, body: dict[str, Any]) -> None:
+def test_payload_needs_action_and_records(
+    client: InProcessClient, task_id: str, body: dict[str, Any]
+) -> None:
     assert "body" in refused(client.post("/1/push/products", json=body))
 
 
 def test_rejected_push_requests_change_nothing(
-    app: MockApp, client: TestClient, account: Account, task_id: str
+    app: MockApp, client: InProcessClient, account: Account, task_id: str
 ) -> None:
     account.indexes["products"] = {"1": {"objectID": "1", "name": "shoe"}}
     ok(push(client, "products", "addObject", [{"objectID": "2"}]))
@@ -568,7 +574,7 @@ def test_rejected_push_requests_change_nothing(
 
 
 def test_deferred_runs_write_their_records_when_they_finish(
-    app: MockApp, client: TestClient, clock: Clock, task_id: str
+    app: MockApp, client: InProcessClient, clock: Clock, task_id: str
 ) -> None:
     app.store.run_policy = RunPolicy(mode="deferred", finish_after=5)
     answer = ok(push(client, "products", "addObject", [{"objectID": "late", "n": 1}]))
@@ -580,7 +586,7 @@ def test_deferred_runs_write_their_records_when_they_finish(
 
 
 def test_deferred_failing_runs_never_write(
-    app: MockApp, client: TestClient, clock: Clock, task_id: str
+    app: MockApp, client: InProcessClient, clock: Clock, task_id: str
 ) -> None:
     app.store.run_policy = RunPolicy(mode="deferred", finish_after=5, outcome="failure")
     ok(push(client, "products", "addObject", [{"objectID": "never"}]))
@@ -593,7 +599,7 @@ def test_deferred_failing_runs_never_write(
 
 @pytest.mark.parametrize("compress", [False, True])
 def test_the_journal_keeps_the_push_body_the_mock_acted_on(
-    client: TestClient, app: MockApp, task_id: str, compress: bool
+    client: InProcessClient, app: MockApp, task_id: str, compress: bool
 ) -> None:
     """Whatever the text looked like (spaces, a key given twice, gzip), the journal gives back the
     body as parsed: the last value of a repeated key, nothing of the wire encoding."""
@@ -610,7 +616,9 @@ def test_the_journal_keeps_the_push_body_the_mock_acted_on(
     assert app.store.account(APP_ID).indexes["products"]["1"] == {"objectID": "1", "price": 2}
 
 
-def test_the_journal_never_keeps_the_text_of_a_body_with_secrets(client: TestClient, app: MockApp) -> None:
+def test_the_journal_never_keeps_the_text_of_a_body_with_secrets(
+    client: InProcessClient, app: MockApp
+) -> None:
     """A body the mock masks is journaled masked, never as the text the client sent."""
     text = json.dumps(
         {"type": "basic", "name": "login", "input": {"username": "me", "password": "hunter2"}}

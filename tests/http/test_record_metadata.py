@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 import mockserver.strategies as ms
 from mockserver import Clock, MockApp, create_app
 from mockserver.durability.log import StateFileError
 from mockserver.engine.store import Account, RunPolicy
+from mockserver.http.inprocess import InProcessClient
 from tests.conftest import APP_ID, CREDENTIALS
 from tests.helpers import make_destination, make_task, ok
 
@@ -41,7 +41,7 @@ def stored_records(account: Account) -> list[dict[str, Any]]:
     return records + [e for events in account.events.values() for e in events.values()]
 
 
-def make_source(client: TestClient, type_: str = "json", url: str = URL) -> str:
+def make_source(client: InProcessClient, type_: str = "json", url: str = URL) -> str:
     body: dict[str, Any] = {"type": type_, "name": type_}
     if type_ == "json":
         body["input"] = {"url": url}
@@ -49,7 +49,7 @@ def make_source(client: TestClient, type_: str = "json", url: str = URL) -> str:
     return source_id
 
 
-def drive_the_pipeline(app: MockApp, client: TestClient, account: Account) -> dict[str, str]:
+def drive_the_pipeline(app: MockApp, client: InProcessClient, account: Account) -> dict[str, str]:
     """Every kind of record and every piece of metadata the engine keeps, made through the API."""
     code = "async function transform(record) { return {...record, seen: true}; }"
     made = ok(client.post("/1/transformations", json={"name": "t", "code": code}))
@@ -98,7 +98,7 @@ def drive_the_pipeline(app: MockApp, client: TestClient, account: Account) -> di
     return tasks
 
 
-def read_everything(client: TestClient, tasks: dict[str, str]) -> None:
+def read_everything(client: InProcessClient, tasks: dict[str, str]) -> None:
     """Every listing, search and read of tasks, runs and events, in their several shapes."""
     for version in (1, 2):
         ok(client.get(f"/{version}/tasks", params={"itemsPerPage": 100}))
@@ -117,7 +117,7 @@ def read_everything(client: TestClient, tasks: dict[str, str]) -> None:
 
 
 def test_no_answer_dump_or_state_ever_holds_an_internal_key(
-    app: MockApp, client: TestClient, account: Account, clock: Clock
+    app: MockApp, client: InProcessClient, account: Account, clock: Clock
 ) -> None:
     tasks = drive_the_pipeline(app, client, account)
     read_everything(client, tasks)
@@ -160,20 +160,20 @@ def test_no_answer_dump_or_state_ever_holds_an_internal_key(
 
 
 @pytest.fixture
-def fragile(client: TestClient, clock: Clock) -> str:
+def fragile(client: InProcessClient, clock: Clock) -> str:
     """A task on a URL nothing is registered for: each run fails critically; blocked after 2."""
     return make_task(client, make_source(client, url=URL + "?x"), make_destination(client),
                      policies={"criticalThreshold": 2})  # fmt: skip
 
 
-def run_status(client: TestClient, task_id: str) -> str:
+def run_status(client: InProcessClient, task_id: str) -> str:
     run_id = ok(client.post(f"/2/tasks/{task_id}/run"))["runID"]
     status: str = ok(client.get(f"/1/runs/{run_id}"))["status"]
     return status
 
 
 def test_a_snapshot_keeps_the_metadata_and_restoring_it_brings_it_back(
-    app: MockApp, client: TestClient, account: Account, fragile: str
+    app: MockApp, client: InProcessClient, account: Account, fragile: str
 ) -> None:
     assert run_status(client, fragile) == "finished"
     snapshot = app.control.snapshot()
@@ -188,7 +188,7 @@ def test_a_snapshot_keeps_the_metadata_and_restoring_it_brings_it_back(
 
 def test_a_write_the_state_file_cannot_take_leaves_the_metadata_as_it_was(tmp_path: Path) -> None:
     app = create_app(state_file=str(tmp_path / "state.db"), check_responses=True)
-    with TestClient(app, base_url="http://mock", headers=CREDENTIALS) as client:
+    with InProcessClient(app, base_url="http://mock", headers=CREDENTIALS) as client:
         app.store.clock.freeze()
         task_id = make_task(client, make_source(client, url=URL + "?x"), make_destination(client),
                             policies={"criticalThreshold": 2})  # fmt: skip
@@ -210,14 +210,14 @@ def test_a_write_the_state_file_cannot_take_leaves_the_metadata_as_it_was(tmp_pa
     app.engine.close()
 
 
-def test_a_reset_forgets_the_metadata(app: MockApp, client: TestClient, fragile: str) -> None:
+def test_a_reset_forgets_the_metadata(app: MockApp, client: InProcessClient, fragile: str) -> None:
     run_status(client, fragile)
     app.control.reset(APP_ID)
     assert app.store.account(APP_ID).meta.tasks == {}
     assert app.store.account(APP_ID).meta.runs == {}
 
 
-def test_seeded_tasks_and_runs_have_their_metadata(app: MockApp, client: TestClient) -> None:
+def test_seeded_tasks_and_runs_have_their_metadata(app: MockApp, client: InProcessClient) -> None:
     data = {
         "sources": [{"sourceID": "s1", "type": "push", "name": "s"}],
         "destinations": [{"destinationID": "d1", "type": "search", "name": "d", "input": {"indexName": "i"}}],

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
 from mockserver.engine.store import Account, RunPolicy
+from mockserver.http.inprocess import InProcessClient
 from tests.helpers import make_destination, make_source, make_task, ok
 
 URL = "https://example.com/feed"
@@ -19,13 +19,13 @@ FAILS_ON_BAD = (
 )
 
 
-def run(client: TestClient, task_id: str) -> dict[str, Any]:
+def run(client: InProcessClient, task_id: str) -> dict[str, Any]:
     run_id = ok(client.post(f"/2/tasks/{task_id}/run"))["runID"]
     found: dict[str, Any] = ok(client.get(f"/1/runs/{run_id}"))
     return found
 
 
-def events(client: TestClient, run_id: str) -> list[dict[str, Any]]:
+def events(client: InProcessClient, run_id: str) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = ok(
         client.get(f"/1/runs/{run_id}/events", params={"itemsPerPage": 100, "sort": "type", "order": "asc"})
     )["events"]
@@ -33,7 +33,7 @@ def events(client: TestClient, run_id: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def destination_id(client: TestClient, clock: Clock) -> str:
+def destination_id(client: InProcessClient, clock: Clock) -> str:
     return make_destination(client, "products")
 
 
@@ -41,7 +41,7 @@ def destination_id(client: TestClient, clock: Clock) -> str:
 
 
 def test_a_url_nothing_is_registered_for_fails_the_run_at_fetch(
-    client: TestClient, account: Account, destination_id: str
+    client: InProcessClient, account: Account, destination_id: str
 ) -> None:
     source_id = make_source(client, input=FEED)
     found = run(client, make_task(client, source_id, destination_id))
@@ -64,7 +64,7 @@ def test_a_url_nothing_is_registered_for_fails_the_run_at_fetch(
 
 
 def test_json_content_at_the_url_is_fetched_parsed_and_written(
-    client: TestClient, account: Account, destination_id: str
+    client: InProcessClient, account: Account, destination_id: str
 ) -> None:
     account.url_contents[URL] = '[{"sku": "a", "name": "shoe"}, {"sku": "b", "name": "hat"}]'
     task_id = make_task(client, make_source(client, input={**FEED, "uniqueIDColumn": "sku"}), destination_id)
@@ -79,7 +79,7 @@ def test_json_content_at_the_url_is_fetched_parsed_and_written(
 
 
 def test_csv_content_is_split_by_the_sources_delimiter_and_typed_by_its_mapping(
-    client: TestClient, account: Account, destination_id: str
+    client: InProcessClient, account: Account, destination_id: str
 ) -> None:
     account.url_contents[URL] = 'id;price;stock;live;tags\n1;9.5;3;true;["x"]\n2;1;0;false;[]\n'
     source_id = make_source(
@@ -106,7 +106,7 @@ def test_csv_content_is_split_by_the_sources_delimiter_and_typed_by_its_mapping(
 
 
 def test_content_that_is_not_the_sources_format_fails_the_fetch(
-    client: TestClient, account: Account, destination_id: str
+    client: InProcessClient, account: Account, destination_id: str
 ) -> None:
     account.url_contents[URL] = '{"records": []}'
     found = run(client, make_task(client, make_source(client, input=FEED), destination_id))
@@ -115,7 +115,7 @@ def test_content_that_is_not_the_sources_format_fails_the_fetch(
 
 
 def test_registered_records_win_over_the_url(
-    client: TestClient, account: Account, destination_id: str
+    client: InProcessClient, account: Account, destination_id: str
 ) -> None:
     source_id = make_source(client, input=FEED)
     account.url_contents[URL] = '[{"objectID": "from-url"}]'
@@ -125,7 +125,7 @@ def test_registered_records_win_over_the_url(
 
 
 def test_sources_without_a_url_keep_their_registered_records(
-    client: TestClient, account: Account, destination_id: str
+    client: InProcessClient, account: Account, destination_id: str
 ) -> None:
     body = {"type": "bigquery", "name": "bq", "input": {"projectID": "p", "datasetID": "d"}}
     source_id = ok(client.post("/1/sources", json=body))["sourceID"]
@@ -136,7 +136,7 @@ def test_sources_without_a_url_keep_their_registered_records(
     assert set(account.indexes["products"]) == {"1"}
 
 
-def test_validate_reports_an_unreachable_url(client: TestClient, account: Account, clock: Clock) -> None:
+def test_validate_reports_an_unreachable_url(client: InProcessClient, account: Account, clock: Clock) -> None:
     body = {"type": "json", "name": "feed", "input": {"url": URL}}
     answer = ok(client.post("/1/sources/validate", json=body))
     assert answer["message"].startswith(
@@ -155,7 +155,7 @@ def test_validate_reports_an_unreachable_url(client: TestClient, account: Accoun
 
 
 def test_a_run_that_finds_nothing_ends_no_events(
-    client: TestClient, account: Account, destination_id: str
+    client: InProcessClient, account: Account, destination_id: str
 ) -> None:
     source_id = make_source(client, input=FEED)
     account.source_records[source_id] = []
@@ -165,7 +165,7 @@ def test_a_run_that_finds_nothing_ends_no_events(
 
 
 def test_a_run_whose_records_are_all_dropped_ends_lacking_events(
-    client: TestClient, account: Account, destination_id: str
+    client: InProcessClient, account: Account, destination_id: str
 ) -> None:
     source_id = make_source(client, input=FEED)
     account.source_records[source_id] = [{"name": "no id"}, {"name": "none either"}]
@@ -182,7 +182,7 @@ def test_a_run_whose_records_are_all_dropped_ends_lacking_events(
 
 @pytest.mark.parametrize(("threshold", "outcome"), [(24, "failure"), (25, "success"), (0, "failure")])
 def test_failure_threshold_decides_the_outcome(
-    client: TestClient, account: Account, destination_id: str, threshold: int, outcome: str
+    client: InProcessClient, account: Account, destination_id: str, threshold: int, outcome: str
 ) -> None:
     source_id = make_source(client, input=FEED)
     account.source_records[source_id] = [
@@ -207,7 +207,7 @@ def test_failure_threshold_decides_the_outcome(
 
 
 def test_failure_threshold_counts_a_pushs_transform_failures(
-    client: TestClient, account: Account, clock: Clock
+    client: InProcessClient, account: Account, clock: Clock
 ) -> None:
     transformation = ok(client.post("/1/transformations", json={"name": "t", "code": FAILS_ON_BAD}))
     destination = {
@@ -237,7 +237,7 @@ def test_failure_threshold_counts_a_pushs_transform_failures(
 
 
 @pytest.fixture
-def fragile_task(client: TestClient, destination_id: str) -> str:
+def fragile_task(client: InProcessClient, destination_id: str) -> str:
     """A task on a URL nothing is registered for (every run fails critically), blocked after 2."""
     return make_task(
         client,
@@ -249,7 +249,7 @@ def fragile_task(client: TestClient, destination_id: str) -> str:
 
 
 def test_critical_failures_in_a_row_block_the_task_until_it_is_enabled(
-    client: TestClient, account: Account, fragile_task: str
+    client: InProcessClient, account: Account, fragile_task: str
 ) -> None:
     first = run(client, fragile_task)
     assert ok(client.get(f"/2/tasks/{fragile_task}"))["enabled"] is True
@@ -289,7 +289,7 @@ def test_critical_failures_in_a_row_block_the_task_until_it_is_enabled(
 
 
 def test_a_success_between_critical_failures_starts_the_count_again(
-    client: TestClient, account: Account, fragile_task: str
+    client: InProcessClient, account: Account, fragile_task: str
 ) -> None:
     source_id = account.tasks[fragile_task]["sourceID"]
     run(client, fragile_task)
@@ -302,7 +302,7 @@ def test_a_success_between_critical_failures_starts_the_count_again(
 
 
 def test_without_a_critical_threshold_no_task_is_blocked(
-    client: TestClient, account: Account, destination_id: str
+    client: InProcessClient, account: Account, destination_id: str
 ) -> None:
     task_id = make_task(client, make_source(client, input=FEED), destination_id)
     for _ in range(12):
@@ -311,7 +311,7 @@ def test_without_a_critical_threshold_no_task_is_blocked(
 
 
 def test_a_deferred_failure_blocks_when_it_finishes(
-    app: MockApp, client: TestClient, clock: Clock, account: Account, fragile_task: str
+    app: MockApp, client: InProcessClient, clock: Clock, account: Account, fragile_task: str
 ) -> None:
     app.store.run_policy = RunPolicy(mode="deferred", start_after=1, finish_after=5)
     run(client, fragile_task)
@@ -324,7 +324,7 @@ def test_a_deferred_failure_blocks_when_it_finishes(
 
 
 def test_a_blocked_tasks_push_is_skipped(
-    app: MockApp, client: TestClient, account: Account, clock: Clock
+    app: MockApp, client: InProcessClient, account: Account, clock: Clock
 ) -> None:
     destination_id = make_destination(client, "pushed")
     push_source = ok(client.post("/1/sources", json={"type": "push", "name": "p"}))["sourceID"]
@@ -341,7 +341,7 @@ def test_a_blocked_tasks_push_is_skipped(
 
 
 def test_a_csv_value_that_does_not_convert_makes_its_row_a_failed_record(
-    client: TestClient, account: Account, destination_id: str
+    client: InProcessClient, account: Account, destination_id: str
 ) -> None:
     account.url_contents[URL] = "id,stock\n1,3\n2,many\n3,4\n"
     source_id = make_source(

@@ -8,12 +8,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
 from mockserver.durability import image
 from mockserver.engine.clock import rfc3339
 from mockserver.engine.store import Account, RunPolicy
+from mockserver.http.inprocess import InProcessClient
 from mockserver.resources import runs as runs_module
 from tests.conftest import APP_ID
 from tests.helpers import T0, get_run, make_destination, make_source, make_task, ok, refused
@@ -26,17 +26,17 @@ def at(seconds: float = 0, **delta: float) -> str:
 # ----------------------------------------------------------------------------------------- helpers
 
 
-def run(client: TestClient, task_id: str, version: int = 2) -> str:
+def run(client: InProcessClient, task_id: str, version: int = 2) -> str:
     run_id: str = ok(client.post(f"/{version}/tasks/{task_id}/run"))["runID"]
     return run_id
 
 
-def run_ids(client: TestClient, **params: Any) -> list[str]:
+def run_ids(client: InProcessClient, **params: Any) -> list[str]:
     body = ok(client.get("/1/runs", params={"itemsPerPage": 100, **params}))
     return [r["runID"] for r in body["runs"]]
 
 
-def events(client: TestClient, run_id: str, **params: Any) -> list[dict[str, Any]]:
+def events(client: InProcessClient, run_id: str, **params: Any) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = ok(
         client.get(f"/1/runs/{run_id}/events", params={"itemsPerPage": 100, **params})
     )["events"]
@@ -48,7 +48,7 @@ def products(n: int, start: int = 0, **extra: Any) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def source_id(client: TestClient, clock: Clock, account: Account) -> str:
+def source_id(client: InProcessClient, clock: Clock, account: Account) -> str:
     """A JSON source whose URL serves one record (a test may register others)."""
     source_id = make_source(client, name="feed")
     account.source_records[source_id] = products(1)
@@ -56,12 +56,12 @@ def source_id(client: TestClient, clock: Clock, account: Account) -> str:
 
 
 @pytest.fixture
-def destination_id(client: TestClient, clock: Clock) -> str:
+def destination_id(client: InProcessClient, clock: Clock) -> str:
     return make_destination(client)
 
 
 @pytest.fixture
-def task_id(client: TestClient, source_id: str, destination_id: str) -> str:
+def task_id(client: InProcessClient, source_id: str, destination_id: str) -> str:
     return make_task(client, source_id, destination_id, "save")
 
 
@@ -80,7 +80,7 @@ def task_id(client: TestClient, source_id: str, destination_id: str) -> str:
     ],
 )
 def test_run_task_finishes_successfully_by_default(
-    client: TestClient, source_id: str, destination_id: str, version: int, action: str, run_type: str
+    client: InProcessClient, source_id: str, destination_id: str, version: int, action: str, run_type: str
 ) -> None:
     task_id = make_task(client, source_id, destination_id, action)
     answer = ok(client.post(f"/{version}/tasks/{task_id}/run"))
@@ -99,18 +99,18 @@ def test_run_task_finishes_successfully_by_default(
     assert progress["receivedNbOfEvents"] == progress["expectedNbOfEvents"]
 
 
-def test_run_task_accepts_run_metadata(client: TestClient, task_id: str) -> None:
+def test_run_task_accepts_run_metadata(client: InProcessClient, task_id: str) -> None:
     answer = ok(client.post(f"/2/tasks/{task_id}/run", json={"runMetadata": {"by": "test"}}))
     assert get_run(client, answer["runID"])["status"] == "finished"
 
 
 @pytest.mark.parametrize("version", [1, 2])
-def test_run_unknown_task_is_404(client: TestClient, clock: Clock, version: int) -> None:
+def test_run_unknown_task_is_404(client: InProcessClient, clock: Clock, version: int) -> None:
     refused(client.post(f"/{version}/tasks/ghost/run"), 404)
     assert ok(client.get("/1/runs"))["runs"] == []
 
 
-def test_run_task_records_last_run(client: TestClient, clock: Clock, task_id: str) -> None:
+def test_run_task_records_last_run(client: InProcessClient, clock: Clock, task_id: str) -> None:
     clock.advance(90)
     run(client, task_id)
     assert ok(client.get(f"/2/tasks/{task_id}"))["lastRun"] == at(90)
@@ -118,7 +118,7 @@ def test_run_task_records_last_run(client: TestClient, clock: Clock, task_id: st
 
 
 def test_run_carries_the_task_failure_threshold(
-    client: TestClient, source_id: str, destination_id: str
+    client: InProcessClient, source_id: str, destination_id: str
 ) -> None:
     task_id = make_task(client, source_id, destination_id, failureThreshold=20)
     assert get_run(client, run(client, task_id))["failureThreshold"] == 20
@@ -128,7 +128,7 @@ def test_run_carries_the_task_failure_threshold(
 
 
 def test_deferred_run_goes_created_started_finished(
-    app: MockApp, client: TestClient, clock: Clock, task_id: str
+    app: MockApp, client: InProcessClient, clock: Clock, task_id: str
 ) -> None:
     app.store.run_policy = RunPolicy(mode="deferred", start_after=1, finish_after=5)
     run_id = run(client, task_id)
@@ -166,7 +166,7 @@ def test_deferred_run_goes_created_started_finished(
 
 
 def test_events_of_a_deferred_run_are_404_until_it_finishes(
-    app: MockApp, client: TestClient, clock: Clock, account: Account, task_id: str
+    app: MockApp, client: InProcessClient, clock: Clock, account: Account, task_id: str
 ) -> None:
     app.store.run_policy = RunPolicy(mode="deferred", start_after=1, finish_after=5)
     run_id = run(client, task_id)
@@ -185,7 +185,7 @@ def test_events_of_a_deferred_run_are_404_until_it_finishes(
 
 
 def test_a_poll_for_an_event_not_published_yet_is_journaled_as_not_ready(
-    app: MockApp, client: TestClient, clock: Clock, account: Account, task_id: str
+    app: MockApp, client: InProcessClient, clock: Clock, account: Account, task_id: str
 ) -> None:
     """The 404 a poller expects (its client polls again) is no rejection; an unknown event is one."""
     app.store.run_policy = RunPolicy(mode="deferred", finish_after=5)
@@ -205,7 +205,7 @@ def test_a_poll_for_an_event_not_published_yet_is_journaled_as_not_ready(
 @pytest.mark.parametrize("poll", ["getEvent", "getRun", "listRuns", "getTask", "getTaskV1"])
 def test_polling_a_run_a_frozen_clock_never_finishes_is_answered_why_within_seconds(
     app: MockApp,
-    client: TestClient,
+    client: InProcessClient,
     clock: Clock,
     account: Account,
     task_id: str,
@@ -262,7 +262,7 @@ def test_polling_a_run_a_frozen_clock_never_finishes_is_answered_why_within_seco
 )
 def test_failing_run_policy(
     app: MockApp,
-    client: TestClient,
+    client: InProcessClient,
     account: Account,
     source_id: str,
     task_id: str,
@@ -283,7 +283,7 @@ def test_failing_run_policy(
 
 
 def test_deferred_failure_shows_only_when_finished(
-    app: MockApp, client: TestClient, clock: Clock, task_id: str
+    app: MockApp, client: InProcessClient, clock: Clock, task_id: str
 ) -> None:
     app.store.run_policy = RunPolicy(
         mode="deferred",
@@ -302,7 +302,7 @@ def test_deferred_failure_shows_only_when_finished(
 
 
 def test_policy_change_does_not_rewrite_planned_runs(
-    app: MockApp, client: TestClient, clock: Clock, task_id: str
+    app: MockApp, client: InProcessClient, clock: Clock, task_id: str
 ) -> None:
     app.store.run_policy = RunPolicy(mode="deferred", start_after=1, finish_after=5)
     slow = run(client, task_id)
@@ -313,7 +313,7 @@ def test_policy_change_does_not_rewrite_planned_runs(
 
 
 def test_runs_finishing_together_land_their_writes_in_the_order_they_were_made(
-    app: MockApp, client: TestClient, clock: Clock, destination_id: str
+    app: MockApp, client: InProcessClient, clock: Clock, destination_id: str
 ) -> None:
     """The clock frozen, twelve deferred pushes of one record finish at one moment: the last made
     wins, and a state image keeps that order."""
@@ -338,7 +338,7 @@ def test_runs_finishing_together_land_their_writes_in_the_order_they_were_made(
     ("count", "batches"), [(0, []), (1, [1]), (1000, [1000]), (1001, [1000, 1]), (2500, [1000, 1000, 500])]
 )
 def test_run_moves_source_records_into_the_index_with_events_per_thousand(
-    client: TestClient, account: Account, source_id: str, task_id: str, count: int, batches: list[int]
+    client: InProcessClient, account: Account, source_id: str, task_id: str, count: int, batches: list[int]
 ) -> None:
     records = products(count)
     account.source_records[source_id] = records
@@ -358,7 +358,7 @@ def test_run_moves_source_records_into_the_index_with_events_per_thousand(
 
 
 def test_run_leaves_the_source_records_in_place(
-    client: TestClient, account: Account, source_id: str, task_id: str
+    client: InProcessClient, account: Account, source_id: str, task_id: str
 ) -> None:
     account.source_records[source_id] = products(2)
     run(client, task_id)
@@ -368,7 +368,7 @@ def test_run_leaves_the_source_records_in_place(
 
 
 def test_run_writes_only_into_the_destination_index(
-    client: TestClient, account: Account, source_id: str
+    client: InProcessClient, account: Account, source_id: str
 ) -> None:
     account.indexes["elsewhere"] = {"x": {"objectID": "x"}}
     task_id = make_task(client, source_id, make_destination(client, "target"))
@@ -417,7 +417,7 @@ P0_OLD = {"objectID": "p0", "name": "old name", "color": "red"}
     ],
 )
 def test_task_action_decides_how_records_land(
-    client: TestClient,
+    client: InProcessClient,
     account: Account,
     source_id: str,
     destination_id: str,
@@ -434,7 +434,7 @@ def test_task_action_decides_how_records_land(
 
 
 @pytest.fixture
-def three_runs(app: MockApp, client: TestClient, source_id: str, destination_id: str) -> dict[str, str]:
+def three_runs(app: MockApp, client: InProcessClient, source_id: str, destination_id: str) -> dict[str, str]:
     """R1: reindex finished; R2: update finished; R3: update, still created. Plus their tasks A, B."""
     a = make_task(client, source_id, destination_id, "replace")
     b = make_task(client, source_id, destination_id, "save")
@@ -464,25 +464,25 @@ RUN_FILTERS: list[tuple[dict[str, str], set[str]]] = [
 
 @pytest.mark.parametrize(("params", "expected"), RUN_FILTERS, ids=[str(p) for p, _ in RUN_FILTERS])
 def test_list_runs_filters(
-    client: TestClient, three_runs: dict[str, str], params: dict[str, str], expected: set[str]
+    client: InProcessClient, three_runs: dict[str, str], params: dict[str, str], expected: set[str]
 ) -> None:
     names = {v: k for k, v in three_runs.items()}
     found = run_ids(client, **{k: v.format(**three_runs) for k, v in params.items()})
     assert {names[r] for r in found} == expected
 
 
-def test_list_runs_rejects_unknown_status(client: TestClient, three_runs: dict[str, str]) -> None:
+def test_list_runs_rejects_unknown_status(client: InProcessClient, three_runs: dict[str, str]) -> None:
     assert "status" in refused(client.get("/1/runs", params={"status": "exploded"}))
 
 
-def test_list_runs_shows_runs_as_get_run_does(client: TestClient, three_runs: dict[str, str]) -> None:
+def test_list_runs_shows_runs_as_get_run_does(client: InProcessClient, three_runs: dict[str, str]) -> None:
     listed = ok(client.get("/1/runs"))["runs"]
     for item in listed:
         assert item == get_run(client, item["runID"])
 
 
 @pytest.fixture
-def timed_runs(app: MockApp, client: TestClient, clock: Clock, task_id: str) -> dict[str, str]:
+def timed_runs(app: MockApp, client: InProcessClient, clock: Clock, task_id: str) -> dict[str, str]:
     """R1 created t0, finished t0+5; R2 t0+1; R3 t0+2; R4 created t0+3 and not started; now t0+10."""
     app.store.run_policy = RunPolicy(mode="deferred", start_after=1, finish_after=5)
     r1 = run(client, task_id)
@@ -507,7 +507,7 @@ RUN_SORT_ASC = {
 
 
 @pytest.mark.parametrize("key", list(RUN_SORT_ASC))
-def test_list_runs_sorted(client: TestClient, timed_runs: dict[str, str], key: str) -> None:
+def test_list_runs_sorted(client: InProcessClient, timed_runs: dict[str, str], key: str) -> None:
     names = {v: k for k, v in timed_runs.items()}
     ascending = [names[r] for r in run_ids(client, sort=key, order="asc")]
     assert ascending == RUN_SORT_ASC[key]
@@ -525,12 +525,12 @@ def test_list_runs_sorted(client: TestClient, timed_runs: dict[str, str], key: s
     assert values == sorted(values, reverse=True)
 
 
-def test_list_runs_default_order_is_newest_first(client: TestClient, timed_runs: dict[str, str]) -> None:
+def test_list_runs_default_order_is_newest_first(client: InProcessClient, timed_runs: dict[str, str]) -> None:
     names = {v: k for k, v in timed_runs.items()}
     assert [names[r] for r in run_ids(client)] == ["R4", "R3", "R2", "R1"]
 
 
-def test_list_runs_pagination(client: TestClient, task_id: str) -> None:
+def test_list_runs_pagination(client: InProcessClient, task_id: str) -> None:
     created = [run(client, task_id) for _ in range(5)]
     seen: list[str] = []
     for page in (1, 2, 3):
@@ -542,7 +542,7 @@ def test_list_runs_pagination(client: TestClient, task_id: str) -> None:
 
 
 def test_list_runs_default_window_is_the_last_seven_days(
-    client: TestClient, clock: Clock, task_id: str
+    client: InProcessClient, clock: Clock, task_id: str
 ) -> None:
     run_id = run(client, task_id)
     body = ok(client.get("/1/runs"))
@@ -561,7 +561,7 @@ def test_list_runs_default_window_is_the_last_seven_days(
     ok(client.get(f"/1/runs/{run_id}"))  # still there, only outside the window
 
 
-def test_list_runs_explicit_window(client: TestClient, clock: Clock, task_id: str) -> None:
+def test_list_runs_explicit_window(client: InProcessClient, clock: Clock, task_id: str) -> None:
     early = run(client, task_id)
     clock.advance(3600)
     late = run(client, task_id)
@@ -577,7 +577,7 @@ def test_list_runs_explicit_window(client: TestClient, clock: Clock, task_id: st
     assert run_ids(client, startDate=at(days=-30), endDate=at(days=-20)) == []
 
 
-def test_list_runs_window_accepts_offsets_and_reports_utc(client: TestClient, task_id: str) -> None:
+def test_list_runs_window_accepts_offsets_and_reports_utc(client: InProcessClient, task_id: str) -> None:
     run_id = run(client, task_id)
     body = ok(
         client.get(
@@ -590,11 +590,11 @@ def test_list_runs_window_accepts_offsets_and_reports_utc(client: TestClient, ta
 
 @pytest.mark.parametrize("name", ["startDate", "endDate"])
 @pytest.mark.parametrize("value", ["yesterday", "2026-13-01T00:00:00Z", "12:00"])
-def test_list_runs_bad_date_is_400(client: TestClient, clock: Clock, name: str, value: str) -> None:
+def test_list_runs_bad_date_is_400(client: InProcessClient, clock: Clock, name: str, value: str) -> None:
     assert f"query.{name}" in refused(client.get("/1/runs", params={name: value}))
 
 
-def test_list_runs_start_after_end_is_409(client: TestClient, clock: Clock) -> None:
+def test_list_runs_start_after_end_is_409(client: InProcessClient, clock: Clock) -> None:
     message = refused(client.get("/1/runs", params={"startDate": at(60), "endDate": at()}), 409)
     assert "startDate" in message
 
@@ -602,7 +602,7 @@ def test_list_runs_start_after_end_is_409(client: TestClient, clock: Clock) -> N
 # ------------------------------------------------------------------------------ getRun & 404s
 
 
-def test_unknown_run_is_404_everywhere(client: TestClient, task_id: str) -> None:
+def test_unknown_run_is_404_everywhere(client: InProcessClient, task_id: str) -> None:
     run_id = run(client, task_id)
     event_id = events(client, run_id)[0]["eventID"]
     assert "ghost" in refused(client.get("/1/runs/ghost"), 404)
@@ -610,12 +610,12 @@ def test_unknown_run_is_404_everywhere(client: TestClient, task_id: str) -> None
     refused(client.get(f"/1/runs/ghost/events/{event_id}"), 404)
 
 
-def test_unknown_event_is_404(client: TestClient, task_id: str) -> None:
+def test_unknown_event_is_404(client: InProcessClient, task_id: str) -> None:
     run_id = run(client, task_id)
     assert "ghost" in refused(client.get(f"/1/runs/{run_id}/events/ghost"), 404)
 
 
-def test_event_of_another_run_is_404(client: TestClient, task_id: str) -> None:
+def test_event_of_another_run_is_404(client: InProcessClient, task_id: str) -> None:
     first = run(client, task_id)
     second = run(client, task_id)
     foreign = events(client, first)[0]["eventID"]
@@ -623,7 +623,7 @@ def test_event_of_another_run_is_404(client: TestClient, task_id: str) -> None:
     assert ok(client.get(f"/1/runs/{first}/events/{foreign}"))["eventID"] == foreign
 
 
-def test_runs_belong_to_their_application(app: MockApp, client: TestClient, task_id: str) -> None:
+def test_runs_belong_to_their_application(app: MockApp, client: InProcessClient, task_id: str) -> None:
     run_id = run(client, task_id)
     other = {"x-algolia-application-id": "OTHERAPP", "x-algolia-api-key": "k"}
     refused(client.get(f"/1/runs/{run_id}", headers=other), 404)
@@ -634,13 +634,13 @@ def test_runs_belong_to_their_application(app: MockApp, client: TestClient, task
 
 
 @pytest.fixture
-def busy_run(client: TestClient, account: Account, source_id: str, task_id: str) -> str:
+def busy_run(client: InProcessClient, account: Account, source_id: str, task_id: str) -> str:
     """A finished run with one fetch and three record events (2,500 records)."""
     account.source_records[source_id] = products(2500)
     return run(client, task_id)
 
 
-def test_get_event_matches_the_listing(client: TestClient, busy_run: str) -> None:
+def test_get_event_matches_the_listing(client: InProcessClient, busy_run: str) -> None:
     listed = events(client, busy_run)
     assert len(listed) == 4
     for event in listed:
@@ -661,18 +661,20 @@ def test_get_event_matches_the_listing(client: TestClient, busy_run: str) -> Non
         ({"status": "succeeded", "type": "fetch"}, 1),
     ],
 )
-def test_list_events_filters(client: TestClient, busy_run: str, params: dict[str, str], count: int) -> None:
+def test_list_events_filters(
+    client: InProcessClient, busy_run: str, params: dict[str, str], count: int
+) -> None:
     found = events(client, busy_run, **params)
     assert len(found) == count
     for key, wanted in params.items():
         assert all(e[key] in wanted.split(",") for e in found)
 
 
-def test_list_events_rejects_unknown_type(client: TestClient, busy_run: str) -> None:
+def test_list_events_rejects_unknown_type(client: InProcessClient, busy_run: str) -> None:
     assert "type" in refused(client.get(f"/1/runs/{busy_run}/events", params={"type": "explosion"}))
 
 
-def test_list_events_sorted_by_type(client: TestClient, busy_run: str) -> None:
+def test_list_events_sorted_by_type(client: InProcessClient, busy_run: str) -> None:
     ascending = [e["type"] for e in events(client, busy_run, sort="type", order="asc")]
     assert ascending == ["fetch", "record", "record", "record"]
     descending = [e["type"] for e in events(client, busy_run, sort="type", order="desc")]
@@ -680,7 +682,7 @@ def test_list_events_sorted_by_type(client: TestClient, busy_run: str) -> None:
 
 
 @pytest.mark.parametrize("key", ["status", "publishedAt"])
-def test_list_events_other_sort_keys(client: TestClient, busy_run: str, key: str) -> None:
+def test_list_events_other_sort_keys(client: InProcessClient, busy_run: str, key: str) -> None:
     for order in ("asc", "desc"):
         found = events(client, busy_run, sort=key, order=order)
         assert len(found) == 4
@@ -688,7 +690,7 @@ def test_list_events_other_sort_keys(client: TestClient, busy_run: str, key: str
         assert values == sorted(values, reverse=order == "desc")
 
 
-def test_list_events_pagination(client: TestClient, busy_run: str) -> None:
+def test_list_events_pagination(client: InProcessClient, busy_run: str) -> None:
     seen: list[str] = []
     for page in (1, 2):
         body = ok(client.get(f"/1/runs/{busy_run}/events", params={"itemsPerPage": 3, "page": page}))
@@ -698,7 +700,7 @@ def test_list_events_pagination(client: TestClient, busy_run: str) -> None:
 
 
 def test_list_events_default_window_is_the_last_three_hours(
-    client: TestClient, clock: Clock, busy_run: str
+    client: InProcessClient, clock: Clock, busy_run: str
 ) -> None:
     body = ok(client.get(f"/1/runs/{busy_run}/events"))
     assert body["window"] == {"startDate": at(hours=-3), "endDate": at()}
@@ -717,5 +719,5 @@ def test_list_events_default_window_is_the_last_three_hours(
 
 
 @pytest.mark.parametrize("name", ["startDate", "endDate"])
-def test_list_events_bad_date_is_400(client: TestClient, busy_run: str, name: str) -> None:
+def test_list_events_bad_date_is_400(client: InProcessClient, busy_run: str, name: str) -> None:
     assert f"query.{name}" in refused(client.get(f"/1/runs/{busy_run}/events", params={name: "soon"}))

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import create_app
 from mockserver.durability.log import StateFileError
 from mockserver.engine.journal import Call, Journal
+from mockserver.http.inprocess import InProcessClient
 
 
 def creds(app_id: str) -> dict[str, str]:
@@ -21,7 +21,7 @@ def creds(app_id: str) -> dict[str, str]:
 
 
 def test_max_applications_refuses_a_new_application_naming_the_limit() -> None:
-    with TestClient(create_app(max_applications=2)) as client:
+    with InProcessClient(create_app(max_applications=2)) as client:
         for app_id in ("ONE", "TWO"):
             assert client.get("/1/sources", headers=creds(app_id)).status_code == 200
         refused = client.get("/1/sources", headers=creds("THREE"))
@@ -32,7 +32,7 @@ def test_max_applications_refuses_a_new_application_naming_the_limit() -> None:
 
 
 def test_max_resources_refuses_one_more_of_a_family() -> None:
-    with TestClient(create_app(max_resources=2), headers=creds("CAPPED")) as client:
+    with InProcessClient(create_app(max_resources=2), headers=creds("CAPPED")) as client:
         for name in ("a", "b"):
             assert client.post("/1/sources", json={"type": "push", "name": name}).status_code == 200
         refused = client.post("/1/sources", json={"type": "push", "name": "c"})
@@ -44,7 +44,7 @@ def test_max_resources_refuses_one_more_of_a_family() -> None:
 
 def test_a_failed_durable_write_answers_503_and_leaves_memory_unchanged(tmp_path: Path) -> None:
     app = create_app(state_file=str(tmp_path / "state.db"))
-    with TestClient(app, headers=creds("DURABLE")) as client:
+    with InProcessClient(app, headers=creds("DURABLE")) as client:
         assert client.post("/1/sources", json={"type": "push", "name": "kept"}).status_code == 200
         log = app.engine.state_log
         assert log is not None
@@ -65,7 +65,7 @@ def test_a_failed_durable_write_answers_503_and_leaves_memory_unchanged(tmp_path
 def test_replay_skips_an_entry_it_cannot_apply_and_goes_on(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     app = create_app(state_file=str(path))
-    with TestClient(app, headers=creds("DURABLE")) as client:
+    with InProcessClient(app, headers=creds("DURABLE")) as client:
         client.post("/1/sources", json={"type": "push", "name": "one"})
     app.engine.close()
     with sqlite3.connect(path) as db:
@@ -73,7 +73,7 @@ def test_replay_skips_an_entry_it_cannot_apply_and_goes_on(tmp_path: Path) -> No
     again = create_app(state_file=str(path))
     assert len(again.control.replay_warnings) == 1
     assert str(path) in again.control.replay_warnings[0] and "entry 2" in again.control.replay_warnings[0]
-    with TestClient(again, headers=creds("DURABLE")) as client:
+    with InProcessClient(again, headers=creds("DURABLE")) as client:
         assert [s["name"] for s in client.get("/1/sources").json()["sources"]] == ["one"]
     again.engine.close()
 
@@ -82,7 +82,7 @@ def test_replay_skips_an_entry_it_cannot_apply_and_goes_on(tmp_path: Path) -> No
 def test_bodies_nested_past_max_depth_are_refused_at_the_door(depth: int) -> None:
     text = '{"type":"push","name":"x","input":' + '{"a":' * (depth - 1) + "1" + "}" * (depth - 1) + "}"
     app = create_app()
-    with TestClient(app, headers=creds("DEEP")) as client:
+    with InProcessClient(app, headers=creds("DEEP")) as client:
         refused = client.post("/1/sources", content=text, headers={"content-type": "application/json"})
         assert refused.status_code == 400 and "max_depth" in refused.json()["message"]
         assert client.get("/__mock__/journal").status_code == 200
@@ -99,7 +99,7 @@ def test_the_journal_drops_its_oldest_calls_beyond_its_byte_budget() -> None:
 def test_a_large_rejected_body_is_journaled_as_its_size() -> None:
     app = create_app()
     body = {"type": "push", "name": "x", "junk": "y" * 100_000}
-    with TestClient(app, headers=creds("BIG")) as client:
+    with InProcessClient(app, headers=creds("BIG")) as client:
         assert client.post("/1/sources", json=body).status_code == 400
     (call,) = app.journal.calls
     assert call.body["truncated"] is True and call.body["bytes"] > 100_000
@@ -109,7 +109,7 @@ def test_bodies_the_journal_does_not_keep_do_not_count_against_its_budget() -> N
     # A 1 MB body that is not JSON is journaled without it; counted at its size, a few of them
     # pushed every other application's calls out of a 4 MB journal.
     app = create_app(journal_bytes=4_000_000)
-    with TestClient(app) as client:
+    with InProcessClient(app) as client:
         assert client.get("/1/sources", headers=creds("BYSTANDER")).status_code == 200
         for _ in range(5):
             broken = client.post("/1/sources", content=b"{" + b"x" * 1_000_000, headers=creds("BROKEN"))
@@ -124,7 +124,7 @@ def test_a_running_server_compacts_its_state_file(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(persistence, "COMPACT_AFTER", 5)
     path = tmp_path / "state.db"
     app = create_app(state_file=str(path))
-    with TestClient(app, headers=creds("DURABLE")) as client:
+    with InProcessClient(app, headers=creds("DURABLE")) as client:
         for i in range(12):
             assert client.post("/1/sources", json={"type": "push", "name": f"s{i}"}).status_code == 200
         before = client.get("/__mock__/state").json()
@@ -133,7 +133,7 @@ def test_a_running_server_compacts_its_state_file(tmp_path: Path, monkeypatch: p
         (count,) = db.execute("SELECT COUNT(*) FROM writes").fetchone()
     assert count < 12  # compacted on the way: one image, then the writes since
     again = create_app(state_file=str(path))
-    with TestClient(again) as client:
+    with InProcessClient(again) as client:
         assert client.get("/__mock__/state").json() == before
     again.engine.close()
 

@@ -6,10 +6,10 @@ import copy
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
 from mockserver.engine.store import Account
+from mockserver.http.inprocess import InProcessClient
 from tests.helpers import (
     get_run,
     make_authentication,
@@ -42,7 +42,7 @@ BASIC_AUTH: dict[str, Any] = {"type": "basic", "input": {"username": "u", "passw
 # ------------------------------------------------------------------------------ validateSource
 
 
-def test_validate_a_valid_payload(client: TestClient, account: Account, clock: Clock) -> None:
+def test_validate_a_valid_payload(client: InProcessClient, account: Account, clock: Clock) -> None:
     account.url_contents[JSON_SOURCE["input"]["url"]] = '[{"objectID": "1"}]'
     answer = ok(client.post("/1/sources/validate", json=JSON_SOURCE))
     assert answer["data"] == [{"objectID": "1"}]
@@ -57,7 +57,7 @@ def test_validate_a_valid_payload(client: TestClient, account: Account, clock: C
         assert ok(client.get(f"/1/runs/{answer['runID']}/events/{event['eventID']}")) == event
 
 
-def test_validate_creates_no_source(client: TestClient, clock: Clock) -> None:
+def test_validate_creates_no_source(client: InProcessClient, clock: Clock) -> None:
     ok(client.post("/1/sources/validate", json=JSON_SOURCE))
     assert ok(client.get("/1/sources"))["sources"] == []
 
@@ -80,7 +80,7 @@ def test_validate_creates_no_source(client: TestClient, clock: Clock) -> None:
     ids=lambda b: str(b["type"]),
 )
 def test_validate_accepts_sound_sources_of_each_type(
-    client: TestClient, clock: Clock, body: dict[str, Any]
+    client: InProcessClient, clock: Clock, body: dict[str, Any]
 ) -> None:
     answer = ok(client.post("/1/sources/validate", json=body))
     assert body["type"] in answer["message"]
@@ -89,7 +89,7 @@ def test_validate_accepts_sound_sources_of_each_type(
 @pytest.mark.parametrize("url", ["ftp://x", "file:///etc/passwd", "not a url", "https://", "mailto:a@b.c"])
 @pytest.mark.parametrize("kind", ["json", "csv"])
 def test_validate_refuses_urls_the_service_cannot_fetch(
-    app: MockApp, client: TestClient, account: Account, clock: Clock, url: str, kind: str
+    app: MockApp, client: InProcessClient, account: Account, clock: Clock, url: str, kind: str
 ) -> None:
     before = copy.deepcopy(app.store.accounts)
     message = refused(
@@ -100,7 +100,7 @@ def test_validate_refuses_urls_the_service_cannot_fetch(
     assert app.store.accounts == before
 
 
-def test_validate_refuses_a_commercetools_url(client: TestClient, clock: Clock) -> None:
+def test_validate_refuses_a_commercetools_url(client: InProcessClient, clock: Clock) -> None:
     body = {"type": "commercetools", "name": "ct", "input": {"url": "ftp://ct", "projectKey": "k"}}
     assert "input.url" in refused(client.post("/1/sources/validate", json=body), 409)
 
@@ -114,13 +114,13 @@ def test_validate_refuses_a_commercetools_url(client: TestClient, clock: Clock) 
     ],
 )
 def test_validate_refuses_empty_required_text(
-    client: TestClient, clock: Clock, body: dict[str, Any], field: str
+    client: InProcessClient, clock: Clock, body: dict[str, Any], field: str
 ) -> None:
     assert field in refused(client.post("/1/sources/validate", json=body), 409)
 
 
 def test_validate_with_unknown_authentication_is_404(
-    app: MockApp, client: TestClient, account: Account, clock: Clock
+    app: MockApp, client: InProcessClient, account: Account, clock: Clock
 ) -> None:
     before = copy.deepcopy(app.store.accounts)
     message = refused(
@@ -131,19 +131,19 @@ def test_validate_with_unknown_authentication_is_404(
     assert app.store.accounts == before
 
 
-def test_validate_with_existing_authentication(client: TestClient, clock: Clock) -> None:
+def test_validate_with_existing_authentication(client: InProcessClient, clock: Clock) -> None:
     auth_id = make_authentication(client, **BASIC_AUTH)
     ok(client.post("/1/sources/validate", json={**JSON_SOURCE, "authenticationID": auth_id}))
 
 
-def test_validate_reports_every_problem(client: TestClient, clock: Clock) -> None:
+def test_validate_reports_every_problem(client: InProcessClient, clock: Clock) -> None:
     body = {"type": "json", "name": "s", "input": {"url": "ftp://x"}, "authenticationID": "ghost"}
     message = refused(client.post("/1/sources/validate", json=body), 409)
     assert "input.url" in message
     assert "authenticationID" in message
 
 
-def test_validate_needs_a_payload(client: TestClient, clock: Clock) -> None:
+def test_validate_needs_a_payload(client: InProcessClient, clock: Clock) -> None:
     assert refused(client.post("/1/sources/validate")) == "body: a JSON body is required"
 
 
@@ -157,7 +157,7 @@ def test_validate_needs_a_payload(client: TestClient, clock: Clock) -> None:
     ],
 )
 def test_validate_checks_the_payload_shape(
-    client: TestClient, clock: Clock, body: dict[str, Any], where: str
+    client: InProcessClient, clock: Clock, body: dict[str, Any], where: str
 ) -> None:
     assert where in refused(client.post("/1/sources/validate", json=body))
 
@@ -166,12 +166,12 @@ def test_validate_checks_the_payload_shape(
 
 
 @pytest.fixture
-def json_source(client: TestClient, clock: Clock) -> str:
+def json_source(client: InProcessClient, clock: Clock) -> str:
     return make_source(client, **JSON_SOURCE)
 
 
 def test_validate_before_update_accepts_a_sound_update_and_changes_nothing(
-    client: TestClient, json_source: str
+    client: InProcessClient, json_source: str
 ) -> None:
     stored = ok(client.get(f"/1/sources/{json_source}"))
     answer = ok(
@@ -187,7 +187,9 @@ def test_validate_before_update_accepts_a_sound_update_and_changes_nothing(
     assert ok(client.get(f"/1/sources/{json_source}")) == stored
 
 
-def test_validate_before_update_refuses_a_bad_url(app: MockApp, client: TestClient, json_source: str) -> None:
+def test_validate_before_update_refuses_a_bad_url(
+    app: MockApp, client: InProcessClient, json_source: str
+) -> None:
     before = copy.deepcopy(app.store.accounts)
     message = refused(
         client.post(f"/1/sources/{json_source}/validate", json={"input": {"url": "ftp://x"}}), 409
@@ -196,7 +198,7 @@ def test_validate_before_update_refuses_a_bad_url(app: MockApp, client: TestClie
     assert app.store.accounts == before
 
 
-def test_validate_before_update_checks_the_merged_source(client: TestClient, clock: Clock) -> None:
+def test_validate_before_update_checks_the_merged_source(client: InProcessClient, clock: Clock) -> None:
     """A source stored with a bad URL stays invalid under a rename, and is fine once the URL is fixed."""
     source_id = make_source(client, "json", "broken", input={"url": "ftp://old"})
     assert "input.url" in refused(
@@ -222,7 +224,7 @@ def test_validate_before_update_checks_the_merged_source(client: TestClient, clo
     ids=["commercetools-url", "docker-image"],
 )
 def test_validate_before_update_merges_input_keys(
-    client: TestClient, clock: Clock, body: dict[str, Any], change: dict[str, Any], field: str
+    client: InProcessClient, clock: Clock, body: dict[str, Any], change: dict[str, Any], field: str
 ) -> None:
     """Input keys the update leaves out keep their stored values, and those are checked too."""
     source_id = make_source(client, **body)
@@ -243,7 +245,7 @@ def test_validate_before_update_merges_input_keys(
 )
 def test_validate_before_update_refuses_input_of_another_type(
     app: MockApp,
-    client: TestClient,
+    client: InProcessClient,
     clock: Clock,
     body: dict[str, Any],
     new_input: dict[str, Any],
@@ -256,12 +258,12 @@ def test_validate_before_update_refuses_input_of_another_type(
     assert app.store.accounts == before
 
 
-def test_validate_before_update_docker_configuration(client: TestClient, clock: Clock) -> None:
+def test_validate_before_update_docker_configuration(client: InProcessClient, clock: Clock) -> None:
     source_id = make_source(client, **DOCKER_SOURCE)
     ok(client.post(f"/1/sources/{source_id}/validate", json={"input": {"configuration": {"k": "w"}}}))
 
 
-def test_validate_before_update_authentication(client: TestClient, json_source: str) -> None:
+def test_validate_before_update_authentication(client: InProcessClient, json_source: str) -> None:
     message = refused(
         client.post(f"/1/sources/{json_source}/validate", json={"authenticationID": "ghost"}), 409
     )
@@ -274,12 +276,12 @@ def test_validate_before_update_authentication(client: TestClient, json_source: 
     )
 
 
-def test_validate_before_update_unknown_source_is_404(client: TestClient, clock: Clock) -> None:
+def test_validate_before_update_unknown_source_is_404(client: InProcessClient, clock: Clock) -> None:
     assert "ghost" in refused(client.post("/1/sources/ghost/validate", json={"name": "x"}), 404)
 
 
 def test_validate_before_update_samples_the_source_records(
-    client: TestClient, account: Account, json_source: str
+    client: InProcessClient, account: Account, json_source: str
 ) -> None:
     records = [{"objectID": str(i)} for i in range(25)]
     account.source_records[json_source] = records
@@ -292,7 +294,7 @@ def test_validate_before_update_samples_the_source_records(
 # ------------------------------------------------------------------------------------- discover
 
 
-def test_discover_a_docker_source(client: TestClient, clock: Clock) -> None:
+def test_discover_a_docker_source(client: InProcessClient, clock: Clock) -> None:
     source_id = make_source(client, **DOCKER_SOURCE)
     answer = ok(client.post(f"/1/sources/{source_id}/discover"))
     assert answer["message"]
@@ -314,7 +316,7 @@ def test_discover_a_docker_source(client: TestClient, clock: Clock) -> None:
     ids=lambda b: str(b["type"]),
 )
 def test_discover_refuses_non_docker_sources(
-    app: MockApp, client: TestClient, clock: Clock, body: dict[str, Any]
+    app: MockApp, client: InProcessClient, clock: Clock, body: dict[str, Any]
 ) -> None:
     source_id = make_source(client, **body)
     before = copy.deepcopy(app.store.accounts)
@@ -324,7 +326,7 @@ def test_discover_refuses_non_docker_sources(
     assert app.store.accounts == before
 
 
-def test_discover_unknown_source_is_404(client: TestClient, clock: Clock) -> None:
+def test_discover_unknown_source_is_404(client: InProcessClient, clock: Clock) -> None:
     assert "ghost" in refused(client.post("/1/sources/ghost/discover"), 404)
 
 
@@ -332,7 +334,7 @@ def test_discover_unknown_source_is_404(client: TestClient, clock: Clock) -> Non
 
 
 @pytest.fixture
-def fanned(client: TestClient, account: Account, clock: Clock) -> dict[str, str]:
+def fanned(client: InProcessClient, account: Account, clock: Clock) -> dict[str, str]:
     """One json source with tasks into indexes a, b, c (+ a task of another source into d)."""
     source = make_source(client, **JSON_SOURCE)
     other = make_source(client, **{**JSON_SOURCE, "name": "other"})
@@ -361,7 +363,7 @@ def fanned(client: TestClient, account: Account, clock: Clock) -> dict[str, str]
     ],
 )
 def test_run_source_runs_its_tasks(
-    client: TestClient,
+    client: InProcessClient,
     account: Account,
     fanned: dict[str, str],
     payload: dict[str, Any] | None,
@@ -386,23 +388,25 @@ def test_run_source_runs_its_tasks(
     assert "d" not in account.indexes
 
 
-def test_run_source_run_types_follow_task_actions(client: TestClient, fanned: dict[str, str]) -> None:
+def test_run_source_run_types_follow_task_actions(client: InProcessClient, fanned: dict[str, str]) -> None:
     mapping = ok(client.post(f"/1/sources/{fanned['source']}/run"))["taskWithRunID"]
     assert get_run(client, mapping[fanned["a"]])["type"] == "reindex"
     assert get_run(client, mapping[fanned["b"]])["type"] == "update"
 
 
-def test_run_source_without_tasks(client: TestClient, clock: Clock) -> None:
+def test_run_source_without_tasks(client: InProcessClient, clock: Clock) -> None:
     source_id = make_source(client, **JSON_SOURCE)
     assert ok(client.post(f"/1/sources/{source_id}/run"))["taskWithRunID"] == {}
     assert ok(client.get("/1/runs"))["runs"] == []
 
 
-def test_run_source_unknown_source_is_404(client: TestClient, clock: Clock) -> None:
+def test_run_source_unknown_source_is_404(client: InProcessClient, clock: Clock) -> None:
     assert "ghost" in refused(client.post("/1/sources/ghost/run", json={}), 404)
 
 
-def test_run_source_rejects_unknown_fields(app: MockApp, client: TestClient, fanned: dict[str, str]) -> None:
+def test_run_source_rejects_unknown_fields(
+    app: MockApp, client: InProcessClient, fanned: dict[str, str]
+) -> None:
     before = copy.deepcopy(app.store.accounts)
     refused(client.post(f"/1/sources/{fanned['source']}/run", json={"indexes": ["a"]}))
     refused(client.post(f"/1/sources/{fanned['source']}/run", json={"entityType": "shoe"}))

@@ -9,9 +9,9 @@ from functools import partial
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import MockApp
+from mockserver.http.inprocess import InProcessClient
 from tests.helpers import OMIT, listed_ids, make_authentication, make_source, ok
 from tests.helpers import refused as error
 
@@ -45,7 +45,7 @@ VALID_INPUTS: list[tuple[str, dict[str, Any] | None]] = [
 
 @pytest.mark.parametrize(("kind", "source_input"), VALID_INPUTS)
 def test_create_and_get_every_type(
-    client: TestClient, app: MockApp, kind: str, source_input: dict[str, Any] | None
+    client: InProcessClient, app: MockApp, kind: str, source_input: dict[str, Any] | None
 ) -> None:
     app.store.clock.freeze(T0)
     body: dict[str, Any] = {"type": kind, "name": f"{kind} source"}
@@ -65,12 +65,12 @@ def test_create_and_get_every_type(
     assert got == expected
 
 
-def test_shopify_source_with_its_shop_url_is_accepted(client: TestClient) -> None:
+def test_shopify_source_with_its_shop_url_is_accepted(client: InProcessClient) -> None:
     source_id = create(client, type="shopify", input={"shopURL": "https://shop.myshopify.com"})
     assert ok(client.get(f"/1/sources/{source_id}"))["input"]["shopURL"] == "https://shop.myshopify.com"
 
 
-def test_json_source_with_only_a_url_is_accepted_though_csv_fits_too(client: TestClient) -> None:
+def test_json_source_with_only_a_url_is_accepted_though_csv_fits_too(client: InProcessClient) -> None:
     json_id = create(client, type="json", input={"url": "https://x"})
     csv_id = create(client, type="csv", input={"url": "https://x"})
     assert ok(client.get(f"/1/sources/{json_id}"))["type"] == "json"
@@ -97,21 +97,21 @@ def test_json_source_with_only_a_url_is_accepted_though_csv_fits_too(client: Tes
         ({"type": "docker", "name": "s", "input": {"image": "i"}}, "configuration"),
     ],
 )
-def test_input_must_fit_the_type(client: TestClient, body: dict[str, Any], fragment: str) -> None:
+def test_input_must_fit_the_type(client: InProcessClient, body: dict[str, Any], fragment: str) -> None:
     message = error(client.post("/1/sources", json=body), 400)
     assert message.startswith("body.input"), message
     assert fragment in message
     assert list_ids(client) == []
 
 
-def test_input_is_required_except_for_push(client: TestClient) -> None:
+def test_input_is_required_except_for_push(client: InProcessClient) -> None:
     message = error(client.post("/1/sources", json={"type": "json", "name": "s"}), 400)
     assert "'input' is a required property" in message
     message = error(client.post("/1/sources", json={"type": "push", "name": "s", "input": {"url": "u"}}), 400)
     assert "push" in message
 
 
-def test_patch_merges_input_and_moves_updated_at(client: TestClient, app: MockApp) -> None:
+def test_patch_merges_input_and_moves_updated_at(client: InProcessClient, app: MockApp) -> None:
     app.store.clock.freeze(T0)
     source_id = create(client, type="commercetools", input=COMMERCETOOLS)
     app.store.clock.advance(61)
@@ -123,7 +123,7 @@ def test_patch_merges_input_and_moves_updated_at(client: TestClient, app: MockAp
     assert got["updatedAt"] == "2026-01-01T00:01:01Z"
 
 
-def test_patch_json_input_keeps_other_keys(client: TestClient) -> None:
+def test_patch_json_input_keeps_other_keys(client: InProcessClient) -> None:
     source_id = create(client, input={"url": "https://old", "method": "POST", "uniqueIDColumn": "sku"})
     ok(client.patch(f"/1/sources/{source_id}", json={"name": "renamed", "input": {"url": "https://new"}}))
     got = ok(client.get(f"/1/sources/{source_id}"))
@@ -131,7 +131,7 @@ def test_patch_json_input_keeps_other_keys(client: TestClient) -> None:
     assert got["name"] == "renamed"
 
 
-def test_patch_input_is_checked_against_the_sources_own_type(client: TestClient) -> None:
+def test_patch_input_is_checked_against_the_sources_own_type(client: InProcessClient) -> None:
     json_id = create(client)
     commercetools_id = create(client, type="commercetools", input=COMMERCETOOLS)
     # {"storeKeys": [...]} is a valid commercetools update, not a valid json input.
@@ -141,7 +141,7 @@ def test_patch_input_is_checked_against_the_sources_own_type(client: TestClient)
     assert ok(client.get(f"/1/sources/{json_id}"))["input"] == {"url": "https://example.com/data.json"}
 
 
-def test_patch_input_on_a_push_source_is_409(client: TestClient) -> None:
+def test_patch_input_on_a_push_source_is_409(client: InProcessClient) -> None:
     source_id = create(client, type="push", input=OMIT)
     client_body = {"input": {"url": "https://x"}}
     message = error(client.patch(f"/1/sources/{source_id}", json=client_body), 409)
@@ -149,7 +149,7 @@ def test_patch_input_on_a_push_source_is_409(client: TestClient) -> None:
     assert "input" not in ok(client.get(f"/1/sources/{source_id}"))
 
 
-def test_delete_then_get_is_404(client: TestClient) -> None:
+def test_delete_then_get_is_404(client: InProcessClient) -> None:
     source_id = create(client)
     assert RFC3339.fullmatch(ok(client.delete(f"/1/sources/{source_id}"))["deletedAt"])
     assert source_id in error(client.get(f"/1/sources/{source_id}"), 404)
@@ -157,7 +157,7 @@ def test_delete_then_get_is_404(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
-def test_unknown_id_is_404(client: TestClient, method: str) -> None:
+def test_unknown_id_is_404(client: InProcessClient, method: str) -> None:
     kwargs: dict[str, Any] = {"json": {"name": "x"}} if method == "PATCH" else {}
     assert "nope" in error(client.request(method, "/1/sources/nope", **kwargs), 404)
 
@@ -165,7 +165,7 @@ def test_unknown_id_is_404(client: TestClient, method: str) -> None:
 # --- references -------------------------------------------------------------------------------
 
 
-def test_unknown_authentication_is_404_naming_the_field(client: TestClient) -> None:
+def test_unknown_authentication_is_404_naming_the_field(client: InProcessClient) -> None:
     message = error(
         client.post(
             "/1/sources",
@@ -178,14 +178,14 @@ def test_unknown_authentication_is_404_naming_the_field(client: TestClient) -> N
     assert list_ids(client) == []
 
 
-def test_patch_with_unknown_authentication_is_409(client: TestClient) -> None:
+def test_patch_with_unknown_authentication_is_409(client: InProcessClient) -> None:
     source_id = create(client)
     message = error(client.patch(f"/1/sources/{source_id}", json={"authenticationID": "ghost"}), 409)
     assert message.startswith("body.authenticationID")
     assert "authenticationID" not in ok(client.get(f"/1/sources/{source_id}"))
 
 
-def test_source_keeps_its_authentication(client: TestClient) -> None:
+def test_source_keeps_its_authentication(client: InProcessClient) -> None:
     auth_id = make_auth(client)
     source_id = create(client, authenticationID=auth_id)
     got = ok(client.get(f"/1/sources/{source_id}"))
@@ -196,14 +196,14 @@ def test_source_keeps_its_authentication(client: TestClient) -> None:
 # --- listing ----------------------------------------------------------------------------------
 
 
-def test_empty_list_has_one_page(client: TestClient) -> None:
+def test_empty_list_has_one_page(client: InProcessClient) -> None:
     assert ok(client.get("/1/sources")) == {
         "sources": [],
         "pagination": {"nbPages": 1, "page": 1, "nbItems": 0, "itemsPerPage": 10},
     }
 
 
-def test_pagination(client: TestClient) -> None:
+def test_pagination(client: InProcessClient) -> None:
     ids = [create(client, name=f"s{i}") for i in range(4)][::-1]
     for page, expected in [(1, ids[0:1]), (2, ids[1:2]), (4, ids[3:4]), (5, [])]:
         result = ok(client.get("/1/sources", params={"itemsPerPage": 1, "page": page}))
@@ -211,7 +211,7 @@ def test_pagination(client: TestClient) -> None:
         assert result["pagination"] == {"nbPages": 4, "page": page, "nbItems": 4, "itemsPerPage": 1}
 
 
-def test_exact_multiple_of_the_page_size(client: TestClient) -> None:
+def test_exact_multiple_of_the_page_size(client: InProcessClient) -> None:
     for i in range(4):
         create(client, name=f"s{i}")
     result = ok(client.get("/1/sources", params={"itemsPerPage": 2, "page": 2}))
@@ -219,7 +219,7 @@ def test_exact_multiple_of_the_page_size(client: TestClient) -> None:
     assert result["pagination"]["nbPages"] == 2
 
 
-def test_filter_by_type(client: TestClient) -> None:
+def test_filter_by_type(client: InProcessClient) -> None:
     json_id = create(client)
     csv_id = create(client, type="csv", input={"url": "u"})
     push_id = create(client, type="push", input=OMIT)
@@ -228,7 +228,7 @@ def test_filter_by_type(client: TestClient) -> None:
     assert list_ids(client, type="docker") == []
 
 
-def test_filter_by_authentication_id(client: TestClient) -> None:
+def test_filter_by_authentication_id(client: InProcessClient) -> None:
     a1, a2 = make_auth(client), make_auth(client)
     s1 = create(client, authenticationID=a1)
     s2 = create(client, authenticationID=a2)
@@ -238,7 +238,7 @@ def test_filter_by_authentication_id(client: TestClient) -> None:
     assert list_ids(client, authenticationID="nobody") == []
 
 
-def test_filters_combine(client: TestClient) -> None:
+def test_filters_combine(client: InProcessClient) -> None:
     auth_id = make_auth(client)
     create(client, authenticationID=auth_id)
     target = create(client, type="csv", input={"url": "u"}, authenticationID=auth_id)
@@ -246,7 +246,7 @@ def test_filters_combine(client: TestClient) -> None:
     assert list_ids(client, type="csv", authenticationID=auth_id) == [target]
 
 
-def test_sort_keys_and_order(client: TestClient, app: MockApp) -> None:
+def test_sort_keys_and_order(client: InProcessClient, app: MockApp) -> None:
     app.store.clock.freeze(T0)
     b = create(client, name="bravo", type="push", input=OMIT)
     app.store.clock.advance(1)
@@ -268,7 +268,7 @@ def test_sort_keys_and_order(client: TestClient, app: MockApp) -> None:
 # --- search -----------------------------------------------------------------------------------
 
 
-def test_search_by_ids(client: TestClient) -> None:
+def test_search_by_ids(client: InProcessClient) -> None:
     a, b = create(client, name="a"), create(client, name="b")
     found = ok(client.post("/1/sources/search", json={"sourceIDs": ["missing", b]}))
     assert found == [ok(client.get(f"/1/sources/{b}"))]

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
+from mockserver.http.inprocess import InProcessClient
 from tests.conftest import APP_ID, CREDENTIALS
 from tests.helpers import make_destination, make_task, ok
 from tests.helpers import refused as error
@@ -29,17 +29,17 @@ WATCHED_FAILURE = {"runID": FAILED_EVENT["runID"], "events": [FAILED_EVENT], "me
 @pytest.fixture
 def control(app: MockApp) -> Iterator[ControlPlane]:
     """The control plane as the test application's own tooling calls it (scoped to APP_ID)."""
-    with TestClient(app, base_url="http://mock", headers={"x-algolia-application-id": APP_ID}) as scoped:
+    with InProcessClient(app, base_url="http://mock", headers={"x-algolia-application-id": APP_ID}) as scoped:
         yield ControlPlane(scoped)
 
 
-def push_pipeline(client: TestClient, index: str) -> str:
+def push_pipeline(client: InProcessClient, index: str) -> str:
     source = ok(client.post("/1/sources", json={"type": "push", "name": f"{index} push"}))["sourceID"]
     return make_task(client, source, make_destination(client, index))
 
 
 def test_a_watched_push_to_one_index_answers_failed_events(
-    app: MockApp, client: TestClient, control: ControlPlane
+    app: MockApp, client: InProcessClient, control: ControlPlane
 ) -> None:
     push_pipeline(client, "products")
     push_pipeline(client, "orders")
@@ -70,7 +70,9 @@ def test_a_watched_push_to_one_index_answers_failed_events(
     assert ok(control.get("/stubs"))["stubs"][0]["hits"] == 1
 
 
-def test_stubs_are_listed_removed_and_cleared_over_http(client: TestClient, control: ControlPlane) -> None:
+def test_stubs_are_listed_removed_and_cleared_over_http(
+    client: InProcessClient, control: ControlPlane
+) -> None:
     assert ok(control.get("/stubs")) == {"stubs": []}
     ok(control.post("/stubs", json={"operation": "listSources", "status": 503}))
     ok(control.post("/stubs", json={"operation": "listTasks", "status": 503, "times": 2}))
@@ -92,7 +94,7 @@ def test_a_stub_added_by_one_application_answers_only_its_calls() -> None:
     )
     a = {"x-algolia-application-id": "APP_A", "x-algolia-api-key": "key-a"}
     b = {"x-algolia-application-id": "APP_B", "x-algolia-api-key": "key-b"}
-    with TestClient(app, base_url="http://mock") as http:
+    with InProcessClient(app, base_url="http://mock") as http:
         added = http.post("/__mock__/stubs", json={"operation": "listSources", "status": 503}, headers=a)
         assert ok(added)["app"] == "APP_A"
         other = http.post(
@@ -127,7 +129,7 @@ def test_a_stub_added_by_one_application_answers_only_its_calls() -> None:
     ],
 )
 def test_a_bad_stub_is_a_400_naming_the_field(
-    client: TestClient, control: ControlPlane, body: dict[str, Any], message: str
+    client: InProcessClient, control: ControlPlane, body: dict[str, Any], message: str
 ) -> None:
     answer = control.post("/stubs", json=body)
     assert message in error(answer, 400)
@@ -135,8 +137,8 @@ def test_a_bad_stub_is_a_400_naming_the_field(
     assert ok(control.get("/stubs")) == {"stubs": []}
 
 
-def test_server_wide_stubs_are_a_setting(app: MockApp, client: TestClient) -> None:
-    with TestClient(app, base_url="http://mock") as wide:
+def test_server_wide_stubs_are_a_setting(app: MockApp, client: InProcessClient) -> None:
+    with InProcessClient(app, base_url="http://mock") as wide:
         changed = ok(
             wide.post("/__mock__/settings", json={"stubs": [{"operation": "listSources", "status": 503}]})
         )
@@ -152,7 +154,7 @@ def test_server_wide_stubs_are_a_setting(app: MockApp, client: TestClient) -> No
 # --- fault rules with the same matchers --------------------------------------------------------
 
 
-def test_a_fault_fails_the_push_to_one_index_alone(client: TestClient, control: ControlPlane) -> None:
+def test_a_fault_fails_the_push_to_one_index_alone(client: InProcessClient, control: ControlPlane) -> None:
     push_pipeline(client, "products")
     push_pipeline(client, "orders")
     ok(
@@ -165,7 +167,7 @@ def test_a_fault_fails_the_push_to_one_index_alone(client: TestClient, control: 
 
 
 def test_a_fault_matching_a_body_fires_once_the_body_is_read(
-    app: MockApp, client: TestClient, control: ControlPlane
+    app: MockApp, client: InProcessClient, control: ControlPlane
 ) -> None:
     push_pipeline(client, "products")
     rule = {"operation": "push", "status": 500, "body": {"action": "deleteObject"}, "times": 1}
@@ -181,14 +183,14 @@ def test_a_fault_matching_a_body_fires_once_the_body_is_read(
     assert client.post("/1/push/products", json={"action": "addObject", "records": "oops"}).status_code == 500
 
 
-def test_a_fault_matching_one_query_value(client: TestClient, control: ControlPlane) -> None:
+def test_a_fault_matching_one_query_value(client: InProcessClient, control: ControlPlane) -> None:
     ok(control.post("/faults", json={"operation": "listSources", "status": 503, "query": {"type": "csv"}}))
     assert client.get("/1/sources", params={"type": "csv"}).status_code == 503
     assert client.get("/1/sources", params={"type": "json"}).status_code == 200
     assert client.get("/1/sources").status_code == 200
 
 
-def test_on_an_open_server_a_stub_goes_to_the_application_named(client: TestClient) -> None:
+def test_on_an_open_server_a_stub_goes_to_the_application_named(client: InProcessClient) -> None:
     answer = client.post(
         "/__mock__/stubs", json={"operation": "listTasks", "status": 503}, headers=CREDENTIALS
     )

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import Clock, MockApp
+from mockserver.http.inprocess import InProcessClient
 from tests.conftest import CREDENTIALS
 from tests.helpers import make_destination, make_source, make_task, ok, refused
 
@@ -29,7 +29,7 @@ SHOPIFY_INPUT: dict[str, Any] = {
 
 
 def make_task_v1(
-    client: TestClient,
+    client: InProcessClient,
     source_id: str,
     destination_id: str,
     trigger: dict[str, Any],
@@ -41,12 +41,12 @@ def make_task_v1(
     return task_id
 
 
-def get_task(client: TestClient, task_id: str, version: int = 2) -> dict[str, Any]:
+def get_task(client: InProcessClient, task_id: str, version: int = 2) -> dict[str, Any]:
     task: dict[str, Any] = ok(client.get(f"/{version}/tasks/{task_id}"))
     return task
 
 
-def listed(client: TestClient, version: int = 2, **params: Any) -> list[dict[str, Any]]:
+def listed(client: InProcessClient, version: int = 2, **params: Any) -> list[dict[str, Any]]:
     tasks: list[dict[str, Any]] = ok(client.get(f"/{version}/tasks", params={"itemsPerPage": 100, **params}))[
         "tasks"
     ]
@@ -60,7 +60,7 @@ def clock(app: MockApp) -> Clock:
 
 
 @pytest.fixture
-def pair(client: TestClient, clock: Clock) -> tuple[str, str]:
+def pair(client: InProcessClient, clock: Clock) -> tuple[str, str]:
     """A json source and a destination, ready for tasks."""
     return make_source(client, name="src"), make_destination(client)
 
@@ -69,7 +69,7 @@ def pair(client: TestClient, clock: Clock) -> tuple[str, str]:
 
 
 def test_v1_scheduled_task_reads_in_v2_with_cron_and_next_run(
-    client: TestClient, pair: tuple[str, str]
+    client: InProcessClient, pair: tuple[str, str]
 ) -> None:
     source_id, destination_id = pair
     task_id = make_task_v1(client, source_id, destination_id, {"type": "schedule", "cron": "*/5 * * * *"})
@@ -81,7 +81,7 @@ def test_v1_scheduled_task_reads_in_v2_with_cron_and_next_run(
     assert "trigger" not in task
 
 
-def test_v1_on_demand_task_reads_in_v2_without_cron(client: TestClient, pair: tuple[str, str]) -> None:
+def test_v1_on_demand_task_reads_in_v2_without_cron(client: InProcessClient, pair: tuple[str, str]) -> None:
     task_id = make_task_v1(client, *pair, {"type": "onDemand"})
     task = get_task(client, task_id, 2)
     assert "cron" not in task
@@ -89,7 +89,9 @@ def test_v1_on_demand_task_reads_in_v2_without_cron(client: TestClient, pair: tu
     assert "trigger" not in task
 
 
-def test_v2_task_with_cron_reads_in_v1_as_schedule_trigger(client: TestClient, pair: tuple[str, str]) -> None:
+def test_v2_task_with_cron_reads_in_v1_as_schedule_trigger(
+    client: InProcessClient, pair: tuple[str, str]
+) -> None:
     task_id = make_task(client, *pair, cron="*/5 * * * *")
     task = get_task(client, task_id, 1)
     assert task["trigger"] == {"type": "schedule", "cron": "*/5 * * * *", "nextRun": "2026-01-01T00:05:00Z"}
@@ -97,13 +99,15 @@ def test_v2_task_with_cron_reads_in_v1_as_schedule_trigger(client: TestClient, p
     assert "nextRun" not in task
 
 
-def test_v2_task_without_cron_reads_in_v1_as_on_demand(client: TestClient, pair: tuple[str, str]) -> None:
+def test_v2_task_without_cron_reads_in_v1_as_on_demand(
+    client: InProcessClient, pair: tuple[str, str]
+) -> None:
     task_id = make_task(client, *pair)
     assert get_task(client, task_id, 1)["trigger"] == {"type": "onDemand"}
 
 
 @pytest.mark.parametrize("kind", ["subscription", "streaming"])
-def test_v1_event_driven_triggers_round_trip(client: TestClient, clock: Clock, kind: str) -> None:
+def test_v1_event_driven_triggers_round_trip(client: InProcessClient, clock: Clock, kind: str) -> None:
     task_id = make_task_v1(
         client, make_source(client, "push", "src"), make_destination(client), {"type": kind}
     )
@@ -111,7 +115,9 @@ def test_v1_event_driven_triggers_round_trip(client: TestClient, clock: Clock, k
     assert "cron" not in get_task(client, task_id, 2)
 
 
-def test_create_returns_id_and_date_and_stores_the_fields(client: TestClient, pair: tuple[str, str]) -> None:
+def test_create_returns_id_and_date_and_stores_the_fields(
+    client: InProcessClient, pair: tuple[str, str]
+) -> None:
     source_id, destination_id = pair
     body = {
         "sourceID": source_id,
@@ -135,7 +141,7 @@ def test_create_returns_id_and_date_and_stores_the_fields(client: TestClient, pa
     }
 
 
-def test_create_disabled(client: TestClient, pair: tuple[str, str]) -> None:
+def test_create_disabled(client: InProcessClient, pair: tuple[str, str]) -> None:
     assert get_task(client, make_task(client, *pair, enabled=False))["enabled"] is False
     assert (
         get_task(client, make_task_v1(client, *pair, {"type": "onDemand"}, enabled=False), 1)["enabled"]
@@ -144,7 +150,7 @@ def test_create_disabled(client: TestClient, pair: tuple[str, str]) -> None:
 
 
 @pytest.mark.parametrize("version", [1, 2])
-def test_get_unknown_task_is_404(client: TestClient, version: int) -> None:
+def test_get_unknown_task_is_404(client: InProcessClient, version: int) -> None:
     assert "nope" in refused(client.get(f"/{version}/tasks/nope"), 404)
 
 
@@ -163,7 +169,7 @@ class Fleet:
 
 
 @pytest.fixture
-def fleet(client: TestClient, clock: Clock) -> Fleet:
+def fleet(client: InProcessClient, clock: Clock) -> Fleet:
     s1 = make_source(client, "json", "s1")
     s2 = make_source(client, "push", "s2")
     d1 = make_destination(client, "idx1", "d1")
@@ -212,7 +218,7 @@ def _format(params: dict[str, str], fleet: Fleet) -> dict[str, str]:
 
 @pytest.mark.parametrize(("params", "expected"), FILTER_CASES, ids=[str(p) for p, _ in FILTER_CASES])
 def test_list_v2_filters(
-    client: TestClient, fleet: Fleet, params: dict[str, str], expected: set[str]
+    client: InProcessClient, fleet: Fleet, params: dict[str, str], expected: set[str]
 ) -> None:
     tasks = listed(client, 2, **_format(params, fleet))
     assert set(fleet.names(tasks)) == expected
@@ -223,14 +229,14 @@ V1_FILTER_CASES = [(p, e) for p, e in FILTER_CASES if not {"sourceType", "withEm
 
 @pytest.mark.parametrize(("params", "expected"), V1_FILTER_CASES, ids=[str(p) for p, _ in V1_FILTER_CASES])
 def test_list_v1_filters(
-    client: TestClient, fleet: Fleet, params: dict[str, str], expected: set[str]
+    client: InProcessClient, fleet: Fleet, params: dict[str, str], expected: set[str]
 ) -> None:
     tasks = listed(client, 1, **_format(params, fleet))
     assert set(fleet.names(tasks)) == expected
     assert all("trigger" in t for t in tasks)
 
 
-def test_list_rejects_an_unknown_filter_value(client: TestClient, fleet: Fleet) -> None:
+def test_list_rejects_an_unknown_filter_value(client: InProcessClient, fleet: Fleet) -> None:
     assert "action" in refused(client.get("/2/tasks", params={"action": "explode"}))
     assert "enabled" in refused(client.get("/2/tasks", params={"enabled": "maybe"}))
 
@@ -254,14 +260,14 @@ def _sort_value(task_v2: dict[str, Any], task_v1: dict[str, Any], key: str) -> A
 
 @pytest.mark.parametrize("version", [1, 2])
 @pytest.mark.parametrize("key", list(SORT_ASC))
-def test_list_sorted_ascending(client: TestClient, fleet: Fleet, key: str, version: int) -> None:
+def test_list_sorted_ascending(client: InProcessClient, fleet: Fleet, key: str, version: int) -> None:
     tasks = listed(client, version, sort=key, order="asc")
     assert fleet.names(tasks) == SORT_ASC[key]
 
 
 @pytest.mark.parametrize("version", [1, 2])
 @pytest.mark.parametrize("key", list(SORT_ASC))
-def test_list_sorted_descending(client: TestClient, fleet: Fleet, key: str, version: int) -> None:
+def test_list_sorted_descending(client: InProcessClient, fleet: Fleet, key: str, version: int) -> None:
     tasks = listed(client, version, sort=key, order="desc")
     names = fleet.names(tasks)
     assert sorted(names) == ["A", "B", "C", "D"]
@@ -272,12 +278,12 @@ def test_list_sorted_descending(client: TestClient, fleet: Fleet, key: str, vers
     assert names != SORT_ASC[key]
 
 
-def test_list_default_order_is_newest_first(client: TestClient, fleet: Fleet) -> None:
+def test_list_default_order_is_newest_first(client: InProcessClient, fleet: Fleet) -> None:
     assert fleet.names(listed(client, 2)) == ["D", "C", "B", "A"]
     assert fleet.names(listed(client, 1)) == ["D", "C", "B", "A"]
 
 
-def test_list_unknown_sort_key_is_400(client: TestClient, fleet: Fleet) -> None:
+def test_list_unknown_sort_key_is_400(client: InProcessClient, fleet: Fleet) -> None:
     assert "sort" in refused(client.get("/2/tasks", params={"sort": "name"}))
 
 
@@ -285,7 +291,7 @@ def test_list_unknown_sort_key_is_400(client: TestClient, fleet: Fleet) -> None:
 
 
 @pytest.mark.parametrize("version", [1, 2])
-def test_list_pagination(client: TestClient, pair: tuple[str, str], version: int) -> None:
+def test_list_pagination(client: InProcessClient, pair: tuple[str, str], version: int) -> None:
     created = [make_task(client, *pair) for _ in range(5)]
     seen: list[str] = []
     for page in (1, 2, 3):
@@ -299,7 +305,7 @@ def test_list_pagination(client: TestClient, pair: tuple[str, str], version: int
     assert beyond["pagination"]["nbItems"] == 5
 
 
-def test_list_default_page_size_is_10(client: TestClient, pair: tuple[str, str]) -> None:
+def test_list_default_page_size_is_10(client: InProcessClient, pair: tuple[str, str]) -> None:
     for _ in range(11):
         make_task(client, *pair)
     body = ok(client.get("/2/tasks"))
@@ -307,7 +313,7 @@ def test_list_default_page_size_is_10(client: TestClient, pair: tuple[str, str])
     assert body["pagination"] == {"nbPages": 2, "page": 1, "nbItems": 11, "itemsPerPage": 10}
 
 
-def test_list_empty(client: TestClient) -> None:
+def test_list_empty(client: InProcessClient) -> None:
     body = ok(client.get("/2/tasks"))
     assert body["tasks"] == []
     assert body["pagination"]["nbItems"] == 0
@@ -317,7 +323,7 @@ def test_list_empty(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("version", [1, 2])
-def test_search_by_ids(client: TestClient, fleet: Fleet, version: int) -> None:
+def test_search_by_ids(client: InProcessClient, fleet: Fleet, version: int) -> None:
     ids = [fleet.ids["C"], "unknown", fleet.ids["A"], fleet.ids["C"]]
     found = ok(client.post(f"/{version}/tasks/search", json={"taskIDs": ids}))
     assert [t["taskID"] for t in found] == [fleet.ids["C"], fleet.ids["A"]]
@@ -329,7 +335,7 @@ def test_search_by_ids(client: TestClient, fleet: Fleet, version: int) -> None:
         assert found[1]["cron"] == "0 * * * *"
 
 
-def test_search_nothing_found(client: TestClient, fleet: Fleet) -> None:
+def test_search_nothing_found(client: InProcessClient, fleet: Fleet) -> None:
     assert ok(client.post("/2/tasks/search", json={"taskIDs": ["x", "y"]})) == []
 
 
@@ -337,7 +343,7 @@ def test_search_nothing_found(client: TestClient, fleet: Fleet) -> None:
 
 
 @pytest.fixture
-def rich_task(client: TestClient, pair: tuple[str, str]) -> str:
+def rich_task(client: InProcessClient, pair: tuple[str, str]) -> str:
     return make_task(
         client,
         *pair,
@@ -354,7 +360,7 @@ def rich_task(client: TestClient, pair: tuple[str, str]) -> str:
 
 
 def test_put_replaces_every_writable_field_but_keeps_the_source(
-    client: TestClient, clock: Clock, pair: tuple[str, str], rich_task: str
+    client: InProcessClient, clock: Clock, pair: tuple[str, str], rich_task: str
 ) -> None:
     source_id, _ = pair
     other_destination = make_destination(client, "other")
@@ -376,7 +382,9 @@ def test_put_replaces_every_writable_field_but_keeps_the_source(
     assert get_task(client, rich_task, 1)["trigger"] == {"type": "onDemand"}
 
 
-def test_put_with_cron_sets_the_schedule(client: TestClient, pair: tuple[str, str], rich_task: str) -> None:
+def test_put_with_cron_sets_the_schedule(
+    client: InProcessClient, pair: tuple[str, str], rich_task: str
+) -> None:
     _, destination_id = pair
     ok(
         client.put(
@@ -391,7 +399,7 @@ def test_put_with_cron_sets_the_schedule(client: TestClient, pair: tuple[str, st
 
 
 def test_patch_changes_only_the_given_fields(
-    client: TestClient, clock: Clock, pair: tuple[str, str], rich_task: str
+    client: InProcessClient, clock: Clock, pair: tuple[str, str], rich_task: str
 ) -> None:
     before = get_task(client, rich_task)
     clock.advance(60)
@@ -401,7 +409,7 @@ def test_patch_changes_only_the_given_fields(
     assert after == {**before, "failureThreshold": 50, "updatedAt": "2026-01-01T00:04:00Z"}
 
 
-def test_patch_destination_and_enabled(client: TestClient, rich_task: str) -> None:
+def test_patch_destination_and_enabled(client: InProcessClient, rich_task: str) -> None:
     other_destination = make_destination(client, "other")
     ok(client.patch(f"/2/tasks/{rich_task}", json={"destinationID": other_destination, "enabled": True}))
     task = get_task(client, rich_task)
@@ -410,13 +418,13 @@ def test_patch_destination_and_enabled(client: TestClient, rich_task: str) -> No
     assert task["cron"] == "*/5 * * * *"
 
 
-def test_patch_cron_recomputes_next_run(client: TestClient, rich_task: str) -> None:
+def test_patch_cron_recomputes_next_run(client: InProcessClient, rich_task: str) -> None:
     ok(client.patch(f"/2/tasks/{rich_task}", json={"cron": "0 * * * *"}))
     task = get_task(client, rich_task)
     assert (task["cron"], task["nextRun"]) == ("0 * * * *", "2026-01-01T01:00:00Z")
 
 
-def test_patch_cron_on_an_on_demand_task_schedules_it(client: TestClient, pair: tuple[str, str]) -> None:
+def test_patch_cron_on_an_on_demand_task_schedules_it(client: InProcessClient, pair: tuple[str, str]) -> None:
     task_id = make_task(client, *pair)
     ok(client.patch(f"/2/tasks/{task_id}", json={"cron": "*/5 * * * *"}))
     assert get_task(client, task_id, 1)["trigger"] == {
@@ -426,7 +434,7 @@ def test_patch_cron_on_an_on_demand_task_schedules_it(client: TestClient, pair: 
     }
 
 
-def test_patch_v1_trigger_cron(client: TestClient, clock: Clock, pair: tuple[str, str]) -> None:
+def test_patch_v1_trigger_cron(client: InProcessClient, clock: Clock, pair: tuple[str, str]) -> None:
     task_id = make_task_v1(client, *pair, {"type": "onDemand"})
     clock.advance(60)
     answer = ok(
@@ -440,7 +448,7 @@ def test_patch_v1_trigger_cron(client: TestClient, clock: Clock, pair: tuple[str
     assert (v2["cron"], v2["nextRun"]) == ("*/5 * * * *", "2026-01-01T00:05:00Z")
 
 
-def test_patch_v1_without_trigger_keeps_the_schedule(client: TestClient, pair: tuple[str, str]) -> None:
+def test_patch_v1_without_trigger_keeps_the_schedule(client: InProcessClient, pair: tuple[str, str]) -> None:
     task_id = make_task_v1(client, *pair, {"type": "schedule", "cron": "0 * * * *"})
     ok(client.patch(f"/1/tasks/{task_id}", json={"enabled": False}))
     task = get_task(client, task_id, 1)
@@ -450,7 +458,7 @@ def test_patch_v1_without_trigger_keeps_the_schedule(client: TestClient, pair: t
 
 @pytest.mark.parametrize(("method", "version"), [("put", 2), ("patch", 2), ("patch", 1)])
 def test_update_unknown_task_is_404(
-    client: TestClient, pair: tuple[str, str], method: str, version: int
+    client: InProcessClient, pair: tuple[str, str], method: str, version: int
 ) -> None:
     body = {"destinationID": pair[1], "action": "save"} if method == "put" else {"enabled": True}
     assert "nope" in refused(client.request(method.upper(), f"/{version}/tasks/nope", json=body), 404)
@@ -460,7 +468,7 @@ def test_update_unknown_task_is_404(
 
 
 @pytest.mark.parametrize("version", [1, 2])
-def test_delete(client: TestClient, pair: tuple[str, str], version: int) -> None:
+def test_delete(client: InProcessClient, pair: tuple[str, str], version: int) -> None:
     keep = make_task(client, *pair)
     gone = make_task(client, *pair)
     answer = ok(client.delete(f"/{version}/tasks/{gone}"))
@@ -472,7 +480,9 @@ def test_delete(client: TestClient, pair: tuple[str, str], version: int) -> None
 
 
 @pytest.mark.parametrize("version", [1, 2])
-def test_disable_then_enable(client: TestClient, clock: Clock, pair: tuple[str, str], version: int) -> None:
+def test_disable_then_enable(
+    client: InProcessClient, clock: Clock, pair: tuple[str, str], version: int
+) -> None:
     task_id = make_task(client, *pair)
     clock.advance(30)
     answer = ok(client.put(f"/{version}/tasks/{task_id}/disable"))
@@ -489,14 +499,14 @@ def test_disable_then_enable(client: TestClient, clock: Clock, pair: tuple[str, 
 
 @pytest.mark.parametrize("version", [1, 2])
 @pytest.mark.parametrize("what", ["enable", "disable"])
-def test_enable_disable_unknown_task_is_404(client: TestClient, version: int, what: str) -> None:
+def test_enable_disable_unknown_task_is_404(client: InProcessClient, version: int, what: str) -> None:
     refused(client.put(f"/{version}/tasks/nope/{what}"), 404)
 
 
 # ----------------------------------------------------------------------------- references
 
 
-def test_create_needs_an_existing_source(client: TestClient, pair: tuple[str, str]) -> None:
+def test_create_needs_an_existing_source(client: InProcessClient, pair: tuple[str, str]) -> None:
     body = {"sourceID": "ghost", "destinationID": pair[1], "action": "save"}
     assert "body.sourceID" in refused(client.post("/2/tasks", json=body), 404)
     assert "body.sourceID" in refused(
@@ -505,7 +515,7 @@ def test_create_needs_an_existing_source(client: TestClient, pair: tuple[str, st
     assert listed(client) == []
 
 
-def test_create_needs_an_existing_destination(client: TestClient, pair: tuple[str, str]) -> None:
+def test_create_needs_an_existing_destination(client: InProcessClient, pair: tuple[str, str]) -> None:
     body = {"sourceID": pair[0], "destinationID": "ghost", "action": "save"}
     assert "body.destinationID" in refused(client.post("/2/tasks", json=body), 404)
     assert "body.destinationID" in refused(
@@ -516,7 +526,7 @@ def test_create_needs_an_existing_destination(client: TestClient, pair: tuple[st
 
 @pytest.mark.parametrize(("method", "version"), [("put", 2), ("patch", 2), ("patch", 1)])
 def test_update_needs_an_existing_destination(
-    client: TestClient, pair: tuple[str, str], method: str, version: int
+    client: InProcessClient, pair: tuple[str, str], method: str, version: int
 ) -> None:
     task_id = make_task(client, *pair)
     body: dict[str, Any] = {"destinationID": "ghost"}
@@ -528,7 +538,7 @@ def test_update_needs_an_existing_destination(
 
 
 def test_source_used_by_a_task_cannot_be_deleted_until_the_task_is_gone(
-    client: TestClient, pair: tuple[str, str]
+    client: InProcessClient, pair: tuple[str, str]
 ) -> None:
     source_id, _ = pair
     task_id = make_task(client, *pair)
@@ -541,7 +551,7 @@ def test_source_used_by_a_task_cannot_be_deleted_until_the_task_is_gone(
 
 
 def test_destination_used_by_a_task_cannot_be_deleted_until_the_task_is_gone(
-    client: TestClient, pair: tuple[str, str]
+    client: InProcessClient, pair: tuple[str, str]
 ) -> None:
     _, destination_id = pair
     task_id = make_task_v1(client, *pair, {"type": "onDemand"})
@@ -552,7 +562,7 @@ def test_destination_used_by_a_task_cannot_be_deleted_until_the_task_is_gone(
     ok(client.delete(f"/1/destinations/{destination_id}"))
 
 
-def test_destination_left_by_a_patch_can_be_deleted(client: TestClient, pair: tuple[str, str]) -> None:
+def test_destination_left_by_a_patch_can_be_deleted(client: InProcessClient, pair: tuple[str, str]) -> None:
     task_id = make_task(client, *pair)
     other = make_destination(client, "other")
     ok(client.patch(f"/2/tasks/{task_id}", json={"destinationID": other}))
@@ -566,14 +576,14 @@ BAD_CRONS = ["bad", "* * * *", "* * * * * *", "61 * * * *", "* 25 * * *", ""]
 
 
 @pytest.mark.parametrize("cron", BAD_CRONS)
-def test_bad_cron_on_create_v2(client: TestClient, pair: tuple[str, str], cron: str) -> None:
+def test_bad_cron_on_create_v2(client: InProcessClient, pair: tuple[str, str], cron: str) -> None:
     body = {"sourceID": pair[0], "destinationID": pair[1], "action": "save", "cron": cron}
     assert "body.cron" in refused(client.post("/2/tasks", json=body))
     assert listed(client) == []
 
 
 @pytest.mark.parametrize("cron", BAD_CRONS)
-def test_bad_cron_on_create_v1(client: TestClient, pair: tuple[str, str], cron: str) -> None:
+def test_bad_cron_on_create_v1(client: InProcessClient, pair: tuple[str, str], cron: str) -> None:
     body = {
         "sourceID": pair[0],
         "destinationID": pair[1],
@@ -585,7 +595,7 @@ def test_bad_cron_on_create_v1(client: TestClient, pair: tuple[str, str], cron: 
 
 
 @pytest.mark.parametrize("cron", ["bad", "* * * *"])
-def test_bad_cron_on_update(client: TestClient, pair: tuple[str, str], cron: str) -> None:
+def test_bad_cron_on_update(client: InProcessClient, pair: tuple[str, str], cron: str) -> None:
     task_id = make_task(client, *pair, cron="0 * * * *")
     before = get_task(client, task_id)
     assert "body.cron" in refused(client.patch(f"/2/tasks/{task_id}", json={"cron": cron}))
@@ -597,7 +607,7 @@ def test_bad_cron_on_update(client: TestClient, pair: tuple[str, str], cron: str
     assert get_task(client, task_id) == before
 
 
-def test_schedule_trigger_needs_a_cron(client: TestClient, pair: tuple[str, str]) -> None:
+def test_schedule_trigger_needs_a_cron(client: InProcessClient, pair: tuple[str, str]) -> None:
     body = {"sourceID": pair[0], "destinationID": pair[1], "action": "save", "trigger": {"type": "schedule"}}
     assert "body.trigger" in refused(client.post("/1/tasks", json=body))
     assert listed(client) == []
@@ -613,7 +623,7 @@ def test_schedule_trigger_needs_a_cron(client: TestClient, pair: tuple[str, str]
     ],
 )
 def test_next_run_follows_from_cron_on_the_mock_clock(
-    client: TestClient, pair: tuple[str, str], cron: str, next_run: str
+    client: InProcessClient, pair: tuple[str, str], cron: str, next_run: str
 ) -> None:
     task_id = make_task(client, *pair, cron=cron)
     assert get_task(client, task_id)["nextRun"] == next_run
@@ -621,7 +631,7 @@ def test_next_run_follows_from_cron_on_the_mock_clock(
 
 
 def test_next_run_is_computed_from_the_clock_at_update_time(
-    client: TestClient, clock: Clock, pair: tuple[str, str]
+    client: InProcessClient, clock: Clock, pair: tuple[str, str]
 ) -> None:
     task_id = make_task(client, *pair, cron="*/5 * * * *")
     clock.advance(10 * 60)  # 00:13
@@ -633,14 +643,14 @@ def test_next_run_is_computed_from_the_clock_at_update_time(
 def test_cron_that_never_fires_is_400_not_a_crash(app: MockApp, pair: tuple[str, str], cron: str) -> None:
     """Five valid fields that name no real day (February 31st): refused like any other bad cron."""
     body = {"sourceID": pair[0], "destinationID": pair[1], "action": "save", "cron": cron}
-    with TestClient(app, base_url="http://mock", headers=CREDENTIALS, raise_server_exceptions=False) as c:
+    with InProcessClient(app, base_url="http://mock", headers=CREDENTIALS, raise_app_exceptions=False) as c:
         response = c.post("/2/tasks", json=body)
         assert response.status_code == 400, response.text
         assert "body.cron" in response.json()["message"]
         assert c.get("/2/tasks").json()["tasks"] == []
 
 
-def test_next_run_is_never_in_the_past(client: TestClient, clock: Clock, pair: tuple[str, str]) -> None:
+def test_next_run_is_never_in_the_past(client: InProcessClient, clock: Clock, pair: tuple[str, str]) -> None:
     """A schedule's next run, read after the clock passed the planned one, is the next one to come."""
     task_id = make_task(client, *pair, cron="*/5 * * * *")
     clock.advance(4 * 60)  # 00:07: the 00:05 run is behind us
@@ -650,7 +660,7 @@ def test_next_run_is_never_in_the_past(client: TestClient, clock: Clock, pair: t
 # --------------------------------------------------------------------------- input by source type
 
 
-def _source_of_kind(client: TestClient, app: MockApp, kind: str) -> str:
+def _source_of_kind(client: InProcessClient, app: MockApp, kind: str) -> str:
     return make_source(client, kind, "src")
 
 
@@ -677,7 +687,7 @@ def _case_id(case: tuple[str, dict[str, Any], bool]) -> str:
 @pytest.mark.parametrize(("kind", "task_input", "fits"), INPUT_CASES, ids=[_case_id(c) for c in INPUT_CASES])
 @pytest.mark.parametrize("version", [1, 2])
 def test_task_input_must_fit_the_source_type_on_create(
-    client: TestClient,
+    client: InProcessClient,
     app: MockApp,
     clock: Clock,
     kind: str,
@@ -705,7 +715,7 @@ def test_task_input_must_fit_the_source_type_on_create(
 
 @pytest.mark.parametrize(("kind", "task_input", "fits"), INPUT_CASES, ids=[_case_id(c) for c in INPUT_CASES])
 def test_task_input_must_fit_the_source_type_on_update(
-    client: TestClient, app: MockApp, clock: Clock, kind: str, task_input: dict[str, Any], fits: bool
+    client: InProcessClient, app: MockApp, clock: Clock, kind: str, task_input: dict[str, Any], fits: bool
 ) -> None:
     destination_id = make_destination(client)
     task_id = make_task(client, _source_of_kind(client, app, kind), destination_id)
@@ -728,7 +738,7 @@ def test_task_input_must_fit_the_source_type_on_update(
 
 
 def test_rejected_task_requests_change_nothing(
-    app: MockApp, client: TestClient, pair: tuple[str, str]
+    app: MockApp, client: InProcessClient, pair: tuple[str, str]
 ) -> None:
     source_id, destination_id = pair
     docker_id = make_source(client, "docker", "src")

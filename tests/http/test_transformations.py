@@ -9,9 +9,9 @@ from functools import partial
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import MockApp
+from mockserver.http.inprocess import InProcessClient
 from tests.helpers import OMIT, listed_ids, make_authentication, make_transformation, ok
 from tests.helpers import refused as error
 
@@ -27,7 +27,7 @@ make_auth = partial(make_authentication, type="apiKey", name="a", input={"key": 
 list_ids = partial(listed_ids, path="/1/transformations")
 
 
-def test_create_with_code_and_get(client: TestClient, app: MockApp) -> None:
+def test_create_with_code_and_get(client: InProcessClient, app: MockApp) -> None:
     app.store.clock.freeze(T0)
     created = ok(client.post("/1/transformations", json={"name": "t", "code": CODE, "description": "d"}))
     transformation_id = created["transformationID"]
@@ -42,7 +42,7 @@ def test_create_with_code_and_get(client: TestClient, app: MockApp) -> None:
     assert got["createdAt"] == got["updatedAt"] == "2026-01-01T00:00:00Z"
 
 
-def test_create_with_input_code(client: TestClient) -> None:
+def test_create_with_input_code(client: InProcessClient) -> None:
     transformation_id = ok(
         client.post("/1/transformations", json={"name": "t", "type": "code", "input": {"code": CODE}})
     )["transformationID"]
@@ -51,7 +51,7 @@ def test_create_with_input_code(client: TestClient) -> None:
     assert got["input"] == {"code": CODE}
 
 
-def test_create_no_code(client: TestClient) -> None:
+def test_create_no_code(client: InProcessClient) -> None:
     steps = [{"kind": "rename", "from": "a", "to": "b"}]
     transformation_id = create(client, type="noCode", input={"steps": steps}, code=OMIT)
     got = ok(client.get(f"/1/transformations/{transformation_id}"))
@@ -59,17 +59,17 @@ def test_create_no_code(client: TestClient) -> None:
     assert got["input"] == {"steps": steps}
 
 
-def test_code_transformation_needs_code(client: TestClient) -> None:
+def test_code_transformation_needs_code(client: InProcessClient) -> None:
     message = error(client.post("/1/transformations", json={"name": "t"}), 400)
     assert message == "body: needs 'input' or 'code'"
 
 
-def test_no_code_transformation_needs_steps(client: TestClient) -> None:
+def test_no_code_transformation_needs_steps(client: InProcessClient) -> None:
     message = error(client.post("/1/transformations", json={"name": "t", "type": "noCode"}), 400)
     assert message == "body: 'input' is a required property (rule for type 'noCode')"
 
 
-def test_code_type_with_steps_input_is_400(client: TestClient) -> None:
+def test_code_type_with_steps_input_is_400(client: InProcessClient) -> None:
     message = error(
         client.post("/1/transformations", json={"name": "t", "type": "code", "input": {"steps": []}}),
         400,
@@ -77,7 +77,7 @@ def test_code_type_with_steps_input_is_400(client: TestClient) -> None:
     assert message.startswith("body.input")
 
 
-def test_put_replaces_everything(client: TestClient, app: MockApp) -> None:
+def test_put_replaces_everything(client: InProcessClient, app: MockApp) -> None:
     app.store.clock.freeze(T0)
     auth_id = make_auth(client)
     transformation_id = create(client, description="to be dropped", authenticationIDs=[auth_id])
@@ -97,7 +97,7 @@ def test_put_replaces_everything(client: TestClient, app: MockApp) -> None:
     ok(client.delete(f"/1/authentications/{auth_id}"))
 
 
-def test_put_can_switch_to_no_code(client: TestClient) -> None:
+def test_put_can_switch_to_no_code(client: InProcessClient) -> None:
     transformation_id = create(client)
     ok(
         client.put(
@@ -110,19 +110,19 @@ def test_put_can_switch_to_no_code(client: TestClient) -> None:
     assert got["input"] == {"steps": [{"op": "x"}]}
 
 
-def test_put_needs_the_required_fields(client: TestClient) -> None:
+def test_put_needs_the_required_fields(client: InProcessClient) -> None:
     transformation_id = create(client, description="kept")
     message = error(client.put(f"/1/transformations/{transformation_id}", json={"code": "x"}), 400)
     assert "'name' is a required property" in message
     assert ok(client.get(f"/1/transformations/{transformation_id}"))["description"] == "kept"
 
 
-def test_patch_is_not_allowed(client: TestClient) -> None:
+def test_patch_is_not_allowed(client: InProcessClient) -> None:
     transformation_id = create(client)
     error(client.patch(f"/1/transformations/{transformation_id}", json={"name": "x"}), 405)
 
 
-def test_unknown_authentication_ids_are_404(client: TestClient) -> None:
+def test_unknown_authentication_ids_are_404(client: InProcessClient) -> None:
     auth_id = make_auth(client)
     message = error(
         client.post(
@@ -144,19 +144,19 @@ def test_unknown_authentication_ids_are_404(client: TestClient) -> None:
     assert message.startswith("body.authenticationIDs")
 
 
-def test_delete_then_get_is_404(client: TestClient) -> None:
+def test_delete_then_get_is_404(client: InProcessClient) -> None:
     transformation_id = create(client)
     assert RFC3339.fullmatch(ok(client.delete(f"/1/transformations/{transformation_id}"))["deletedAt"])
     assert transformation_id in error(client.get(f"/1/transformations/{transformation_id}"), 404)
 
 
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
-def test_unknown_id_is_404(client: TestClient, method: str) -> None:
+def test_unknown_id_is_404(client: InProcessClient, method: str) -> None:
     kwargs: dict[str, Any] = {"json": {"name": "x", "code": CODE}} if method == "PUT" else {}
     assert "nope" in error(client.request(method, "/1/transformations/nope", **kwargs), 404)
 
 
-def test_secrets_of_linked_authentications_do_not_leak(client: TestClient) -> None:
+def test_secrets_of_linked_authentications_do_not_leak(client: InProcessClient) -> None:
     auth_id = make_auth(client)
     transformation_id = create(client, authenticationIDs=[auth_id])
     for response in (
@@ -171,14 +171,14 @@ def test_secrets_of_linked_authentications_do_not_leak(client: TestClient) -> No
 # --- listing ----------------------------------------------------------------------------------
 
 
-def test_empty_list_has_one_page(client: TestClient) -> None:
+def test_empty_list_has_one_page(client: InProcessClient) -> None:
     assert ok(client.get("/1/transformations")) == {
         "transformations": [],
         "pagination": {"nbPages": 1, "page": 1, "nbItems": 0, "itemsPerPage": 10},
     }
 
 
-def test_pagination(client: TestClient) -> None:
+def test_pagination(client: InProcessClient) -> None:
     ids = [create(client, name=f"t{i}") for i in range(25)][::-1]
     for page, expected in [(1, ids[0:10]), (2, ids[10:20]), (3, ids[20:]), (4, [])]:
         result = ok(client.get("/1/transformations", params={"page": page}))
@@ -186,7 +186,7 @@ def test_pagination(client: TestClient) -> None:
         assert result["pagination"] == {"nbPages": 3, "page": page, "nbItems": 25, "itemsPerPage": 10}
 
 
-def test_filter_by_type(client: TestClient) -> None:
+def test_filter_by_type(client: InProcessClient) -> None:
     code = create(client)
     no_code = create(client, type="noCode", input={"steps": []}, code=OMIT)
     assert list_ids(client, type="code") == [code]
@@ -194,7 +194,7 @@ def test_filter_by_type(client: TestClient) -> None:
     assert error(client.get("/1/transformations", params={"type": "python"}), 400).startswith("query.type")
 
 
-def test_sort_keys_and_order(client: TestClient, app: MockApp) -> None:
+def test_sort_keys_and_order(client: InProcessClient, app: MockApp) -> None:
     app.store.clock.freeze(T0)
     b = create(client, name="bravo")
     app.store.clock.advance(1)
@@ -215,7 +215,7 @@ def test_sort_keys_and_order(client: TestClient, app: MockApp) -> None:
 # --- search -----------------------------------------------------------------------------------
 
 
-def test_search_by_ids(client: TestClient) -> None:
+def test_search_by_ids(client: InProcessClient) -> None:
     a, b = create(client, name="a"), create(client, name="b")
     found = ok(client.post("/1/transformations/search", json={"transformationIDs": [a, "nope"]}))
     assert found == [ok(client.get(f"/1/transformations/{a}"))]

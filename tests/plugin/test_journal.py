@@ -7,10 +7,10 @@ import re
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
 from mockserver.engine.journal import MASK, Call, Journal
+from mockserver.http.inprocess import InProcessClient
 from tests.conftest import APP_ID, CREDENTIALS
 from tests.helpers import make_source
 
@@ -24,7 +24,7 @@ def journal(app: MockApp) -> Journal:
 
 
 def test_a_call_records_operation_path_params_query_body_status_response_and_app(
-    client: TestClient, journal: Journal
+    client: InProcessClient, journal: Journal
 ) -> None:
     source_id = make_source(client, name="first")
     client.patch(f"/1/sources/{source_id}", json={"name": "renamed"})
@@ -54,7 +54,7 @@ def test_a_call_records_operation_path_params_query_body_status_response_and_app
     assert len(journal) == 3 and list(journal) == journal.calls
 
 
-def test_a_rejected_call_records_status_and_message(client: TestClient, journal: Journal) -> None:
+def test_a_rejected_call_records_status_and_message(client: InProcessClient, journal: Journal) -> None:
     client.get("/1/sources/00000000-0000-4000-8000-000000000000")
     call = journal.last()
     assert call.operation_id == "getSource"
@@ -67,7 +67,7 @@ def test_a_rejected_call_records_status_and_message(client: TestClient, journal:
 
 
 def test_calls_without_credentials_are_recorded_without_an_app(app: MockApp, journal: Journal) -> None:
-    with TestClient(app, base_url="http://mock") as bare:
+    with InProcessClient(app, base_url="http://mock") as bare:
         assert bare.get("/1/sources").status_code == 403
     call = journal.last()
     assert (call.operation_id, call.app_id, call.status) == ("listSources", None, 403)
@@ -78,7 +78,7 @@ def test_calls_without_credentials_are_recorded_without_an_app(app: MockApp, jou
     [("PATCH", "/1/sources"), ("DELETE", "/1/runs"), ("TRACE", "/1/no/such/path")],
 )
 def test_unmatched_routes_are_recorded_with_no_operation(
-    client: TestClient, journal: Journal, method: str, path: str
+    client: InProcessClient, journal: Journal, method: str, path: str
 ) -> None:
     answer = client.request(method, path)
     assert answer.status_code == 405
@@ -92,7 +92,7 @@ def test_unmatched_routes_are_recorded_with_no_operation(
 
 
 def test_an_unknown_path_answers_through_the_custom_request_operation(
-    client: TestClient, journal: Journal
+    client: InProcessClient, journal: Journal
 ) -> None:
     assert client.get("/1/no/such/path").status_code == 404
     call = journal.last()
@@ -102,7 +102,7 @@ def test_an_unknown_path_answers_through_the_custom_request_operation(
     )
 
 
-def test_to_json_is_json_ready(client: TestClient, journal: Journal) -> None:
+def test_to_json_is_json_ready(client: InProcessClient, journal: Journal) -> None:
     make_source(client, name="feed")
     dumped = journal.last().to_json()
     assert json.loads(json.dumps(dumped)) == dumped
@@ -143,7 +143,11 @@ SECRET_AUTHENTICATIONS = [
 
 @pytest.mark.parametrize(("auth_type", "secret_input", "secret_keys"), SECRET_AUTHENTICATIONS)
 def test_create_authentication_secrets_are_masked(
-    client: TestClient, journal: Journal, auth_type: str, secret_input: dict[str, str], secret_keys: set[str]
+    client: InProcessClient,
+    journal: Journal,
+    auth_type: str,
+    secret_input: dict[str, str],
+    secret_keys: set[str],
 ) -> None:
     answer = client.post(
         "/1/authentications", json={"type": auth_type, "name": "auth", "input": secret_input}
@@ -159,7 +163,7 @@ def test_create_authentication_secrets_are_masked(
 
 
 def test_update_authentication_masks_the_write_only_fields_of_the_stored_type(
-    client: TestClient, journal: Journal
+    client: InProcessClient, journal: Journal
 ) -> None:
     """The update's body does not say the type: the stored authentication's type decides what is secret."""
     created = client.post(
@@ -177,7 +181,7 @@ def test_update_authentication_masks_the_write_only_fields_of_the_stored_type(
 
 
 def test_a_rotation_test_can_see_which_application_an_update_targets(
-    client: TestClient, journal: Journal
+    client: InProcessClient, journal: Journal
 ) -> None:
     created = client.post(
         "/1/authentications",
@@ -192,7 +196,7 @@ def test_a_rotation_test_can_see_which_application_an_update_targets(
     assert journal.last("createAuthentication").body["input"] == {"appID": "OLDAPP", "apiKey": MASK}
 
 
-def test_every_value_of_a_secrets_authentication_is_masked(client: TestClient, journal: Journal) -> None:
+def test_every_value_of_a_secrets_authentication_is_masked(client: InProcessClient, journal: Journal) -> None:
     created = client.post(
         "/1/authentications", json={"type": "secrets", "name": "s", "input": {"appID": "looks-public"}}
     ).json()
@@ -201,7 +205,9 @@ def test_every_value_of_a_secrets_authentication_is_masked(client: TestClient, j
     assert journal.last("updateAuthentication").body["input"] == {"username": MASK}
 
 
-def test_secrets_of_a_rejected_authentication_are_masked_too(client: TestClient, journal: Journal) -> None:
+def test_secrets_of_a_rejected_authentication_are_masked_too(
+    client: InProcessClient, journal: Journal
+) -> None:
     answer = client.post(
         "/1/authentications",
         json={"type": "basic", "input": {"username": "u", "password": "rejected-secret"}},
@@ -216,7 +222,7 @@ def test_secrets_of_a_rejected_authentication_are_masked_too(client: TestClient,
 # --- queries -----------------------------------------------------------------------------------
 
 
-def test_filter_called_call_count_and_last(app: MockApp, client: TestClient, journal: Journal) -> None:
+def test_filter_called_call_count_and_last(app: MockApp, client: InProcessClient, journal: Journal) -> None:
     first = make_source(client, name="a")
     second = make_source(client, name="b")
     client.get(f"/1/sources/{first}")
@@ -242,7 +248,7 @@ def test_last_on_an_empty_journal(journal: Journal) -> None:
 
 
 def test_reset_clears_the_journal_but_resetting_one_application_does_not(
-    app: MockApp, client: TestClient, journal: Journal
+    app: MockApp, client: InProcessClient, journal: Journal
 ) -> None:
     make_source(client, name="feed")
     app.control.reset(APP_ID)
@@ -254,7 +260,7 @@ def test_reset_clears_the_journal_but_resetting_one_application_does_not(
 # --- assertions that pass ----------------------------------------------------------------------
 
 
-def test_assertions_that_pass(client: TestClient, journal: Journal) -> None:
+def test_assertions_that_pass(client: InProcessClient, journal: Journal) -> None:
     source_id = make_source(client, name="a", input={"url": "https://example.com/a.json"})
     make_source(client, name="b")
     client.get("/1/sources", params={"type": ["json", "csv"]})
@@ -277,7 +283,7 @@ def test_assertions_that_pass(client: TestClient, journal: Journal) -> None:
     journal.assert_no_rejections()
 
 
-def test_a_comma_separated_query_matches_a_list(client: TestClient, journal: Journal) -> None:
+def test_a_comma_separated_query_matches_a_list(client: InProcessClient, journal: Journal) -> None:
     client.get("/1/sources", params={"type": "json,csv"})
     journal.assert_called("listSources", query={"type": ["json", "csv"]})
 
@@ -285,7 +291,7 @@ def test_a_comma_separated_query_matches_a_list(client: TestClient, journal: Jou
 # --- assertions that fail, and what they say ---------------------------------------------------
 
 
-def test_assert_called_when_never_called(journal: Journal, client: TestClient) -> None:
+def test_assert_called_when_never_called(journal: Journal, client: InProcessClient) -> None:
     with pytest.raises(AssertionError, match=r"^listSources was never called\nno calls were recorded$"):
         journal.assert_called("listSources")
     client.get("/1/sources")
@@ -296,7 +302,7 @@ def test_assert_called_when_never_called(journal: Journal, client: TestClient) -
     )
 
 
-def test_assert_called_the_wrong_number_of_times(journal: Journal, client: TestClient) -> None:
+def test_assert_called_the_wrong_number_of_times(journal: Journal, client: InProcessClient) -> None:
     make_source(client, name="feed")
     with pytest.raises(AssertionError, match=r"^createSource was called 1 times, expected 2\ncalls were:\n"):
         journal.assert_called("createSource", times=2)
@@ -305,7 +311,7 @@ def test_assert_called_the_wrong_number_of_times(journal: Journal, client: TestC
 
 
 def test_assert_called_with_other_arguments_shows_expected_and_actual(
-    journal: Journal, client: TestClient
+    journal: Journal, client: InProcessClient
 ) -> None:
     make_source(client, name="actual-name")
     with pytest.raises(AssertionError) as excinfo:
@@ -322,7 +328,7 @@ def test_assert_called_with_other_arguments_shows_expected_and_actual(
     ]
 
 
-def test_assert_called_with_other_query_or_path_params(journal: Journal, client: TestClient) -> None:
+def test_assert_called_with_other_query_or_path_params(journal: Journal, client: InProcessClient) -> None:
     client.get("/1/sources", params={"type": "push"})
     with pytest.raises(AssertionError, match=re.escape('query expected: {"type": "json"}')) as excinfo:
         journal.assert_called("listSources", query={"type": "json"})
@@ -333,7 +339,7 @@ def test_assert_called_with_other_query_or_path_params(journal: Journal, client:
         journal.assert_called("getSource", path_params={"sourceID": "other"})
 
 
-def test_assert_not_called_fails_with_the_calls(journal: Journal, client: TestClient) -> None:
+def test_assert_not_called_fails_with_the_calls(journal: Journal, client: InProcessClient) -> None:
     make_source(client, name="feed")
     with pytest.raises(AssertionError) as excinfo:
         journal.assert_not_called("createSource")
@@ -342,7 +348,7 @@ def test_assert_not_called_fails_with_the_calls(journal: Journal, client: TestCl
     )
 
 
-def test_assert_order_fails_with_the_calls(journal: Journal, client: TestClient) -> None:
+def test_assert_order_fails_with_the_calls(journal: Journal, client: InProcessClient) -> None:
     source_id = make_source(client, name="feed")
     client.get(f"/1/sources/{source_id}")
     with pytest.raises(AssertionError) as excinfo:
@@ -355,7 +361,7 @@ def test_assert_order_fails_with_the_calls(journal: Journal, client: TestClient)
         journal.assert_order(["deleteSource"])
 
 
-def test_assert_no_rejections_fails_with_the_messages(journal: Journal, client: TestClient) -> None:
+def test_assert_no_rejections_fails_with_the_messages(journal: Journal, client: InProcessClient) -> None:
     client.get("/1/sources")
     client.post("/1/sources", json={"type": "json", "name": "x", "input": {}})
     with pytest.raises(AssertionError) as excinfo:
@@ -372,7 +378,7 @@ def test_assert_no_rejections_fails_with_the_messages(journal: Journal, client: 
 
 def test_the_journal_keeps_only_the_newest_calls() -> None:
     small = create_app(check_responses=True, journal_size=3)
-    with TestClient(small, base_url="http://mock", headers=CREDENTIALS) as client:
+    with InProcessClient(small, base_url="http://mock", headers=CREDENTIALS) as client:
         names = [f"s{i}" for i in range(5)]
         for name in names:
             make_source(client, name=name)
@@ -382,7 +388,7 @@ def test_the_journal_keeps_only_the_newest_calls() -> None:
 
 def test_the_journal_keeps_exactly_journal_size_calls_then_drops_the_oldest() -> None:
     small = create_app(journal_size=3)
-    with TestClient(small, base_url="http://mock", headers=CREDENTIALS) as client:
+    with InProcessClient(small, base_url="http://mock", headers=CREDENTIALS) as client:
         for name in ("s0", "s1", "s2"):
             make_source(client, name=name)
         assert [c.body["name"] for c in small.journal] == ["s0", "s1", "s2"]
@@ -394,7 +400,7 @@ def test_journal_bytes_drops_the_oldest_calls_first() -> None:
     budget = 40_000  # a few of the calls below: each holds a body of 2 kB (4 times that, estimated)
     small = create_app(journal_bytes=budget)
     names = [f"{i:02d}" + "x" * 2000 for i in range(12)]
-    with TestClient(small, base_url="http://mock", headers=CREDENTIALS) as client:
+    with InProcessClient(small, base_url="http://mock", headers=CREDENTIALS) as client:
         for name in names:
             make_source(client, name=name)
     kept = [c.body["name"] for c in small.journal]
@@ -405,7 +411,7 @@ def test_journal_bytes_drops_the_oldest_calls_first() -> None:
 
 def test_the_newest_call_is_kept_even_past_journal_bytes() -> None:
     tiny = create_app(journal_bytes=1)
-    with TestClient(tiny, base_url="http://mock", headers=CREDENTIALS) as client:
+    with InProcessClient(tiny, base_url="http://mock", headers=CREDENTIALS) as client:
         make_source(client, name="first")
         assert [c.body["name"] for c in tiny.journal] == ["first"]
         make_source(client, name="second")
@@ -698,7 +704,7 @@ def test_an_app_journal_knows_the_specs_operations(app: MockApp) -> None:
     app.journal.assert_not_called("createSource")  # a real operation never called is fine
 
 
-def test_the_control_plane_journal_takes_the_same_matchers(app: MockApp, client: TestClient) -> None:
+def test_the_control_plane_journal_takes_the_same_matchers(app: MockApp, client: InProcessClient) -> None:
     first = make_source(client, name="first")
     make_source(client, name="second")
     client.patch(f"/1/sources/{first}", json={"name": "renamed"})
@@ -743,7 +749,7 @@ def test_the_control_plane_journal_takes_the_same_matchers(app: MockApp, client:
     ],
 )
 def test_the_control_plane_journal_refuses_bad_matchers(
-    client: TestClient, params: dict[str, str], message: str
+    client: InProcessClient, params: dict[str, str], message: str
 ) -> None:
     answer = client.get("/__mock__/journal", params=params)
     assert answer.status_code == 400

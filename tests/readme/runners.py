@@ -6,7 +6,9 @@
 - Other Python blocks run as scripts, against a ``mockserver serve`` started for them.
 - ``sh`` blocks run line by line; a ``mockserver serve`` command is started, waited for until
   ``/__mock__/health`` answers, checked and stopped; the suite's own test command is compared with
-  ``.ci/run`` instead of being run (it would run this suite inside itself).
+  ``.ci/run`` instead of being run (it would run this suite inside itself). In the "Developing"
+  section, pytest commands (the fast loop, refreshing the screenshot) are CI's pytest plus options,
+  run up to collection only, for the same reason.
 - ``sh script`` blocks (the info string says ``script``) run as one script, ``sh -e`` (every
   command must succeed), with this environment's ``mockserver`` first on the PATH; whatever the
   script leaves running (a server in the background) is killed afterwards.
@@ -28,6 +30,7 @@ import subprocess
 import symtable
 import sys
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -40,6 +43,7 @@ from tests.serve.conftest import STOP_TIMEOUT, Served, mockserver_command, wait_
 from .readme import CI_SCRIPT, EXAMPLE_PROJECT, ROOT, Block
 
 DEFAULT_PORT = "8787"
+DEV_SECTION = "Developing"
 RUN_TIMEOUT = 300.0  # seconds for one command; generous for a loaded 2-core machine
 INNER_OPTIONS = ("-p", "no:cacheprovider", "-p", "no:schemathesis", "-W", "error", "--strict-markers")
 _SHELL_SYNTAX = re.compile(r"[|;<>]|\$\(|`")
@@ -56,7 +60,7 @@ def runner_for(block: Block) -> Runner:
         if block.script:
             return run_shell_script
         if any(_PYTEST_COMMAND.search(line) for line in command_lines(block)):
-            return check_ci_command
+            return check_dev_commands if block.section == DEV_SECTION else check_ci_command
         return run_commands
     raise AssertionError(
         f"README.md:{block.line}: no way to run a {block.language or 'plain'!r} code block; "
@@ -230,6 +234,49 @@ def check_ci_command(block: Block, pytester: pytest.Pytester, work: Path) -> Non
         f"README.md:{block.line}: the test command README gives is not the one .ci/run runs:\n"
         f"  README:  {lines}\n  .ci/run: {expected}"
     )
+
+
+def check_dev_commands(block: Block, pytester: pytest.Pytester, work: Path) -> None:
+    """A developer's commands for this suite: each is CI's pytest (same interpreter) with other
+    options; the markers a ``-m`` expression names are registered; and pytest, given those options
+    in the project's folder, collects tests (``--collect-only``: the options, paths and expression
+    hold; running them would run this suite inside itself)."""
+    prefix = shlex.split(ci_test_command().split("&&")[-1])[:3]  # .venv/bin/python -m pytest
+    registered = {line.split(":")[0].strip() for line in _pytest_ini()["markers"]}
+    for line in command_lines(block):
+        words = shlex.split(line, comments=True)
+        assert words[:3] == prefix, (
+            f"README.md:{block.line}: {line!r} does not run pytest as .ci/run does ({shlex.join(prefix)})"
+        )
+        options = words[3:]
+        for index, word in enumerate(options[:-1]):
+            if word == "-m":
+                names = set(re.findall(r"[A-Za-z_]\w*", options[index + 1])) - {"and", "or", "not"}
+                assert names <= registered, (
+                    f"README.md:{block.line}: -m names markers pyproject.toml does not register: "
+                    f"{sorted(names - registered)}"
+                )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_CORE_"))}
+        done = subprocess.run(
+            [sys.executable, *words[1:], "--collect-only", "-q", "-p", "no:cacheprovider"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT,
+        )
+        summary = done.stdout.strip().splitlines()[-1:] or [""]
+        collected = re.match(r"(\d+)(?:/\d+)? tests? collected", summary[0])
+        assert done.returncode == 0 and collected and int(collected.group(1)) > 0, (
+            f"README.md:{block.line}: {line!r} collects nothing (exit {done.returncode}):\n"
+            f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+        )
+
+
+def _pytest_ini() -> dict[str, list[str]]:
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        options: dict[str, list[str]] = tomllib.load(file)["tool"]["pytest"]["ini_options"]
+    return options
 
 
 def run_commands(block: Block, pytester: pytest.Pytester, work: Path) -> None:

@@ -117,3 +117,20 @@ def test_what_a_script_block_leaves_running_is_killed(pytester: pytest.Pytester,
             break
         time.sleep(0.05)
     assert not _running(pid), f"the script's background process {pid} is still running"
+
+
+def test_developer_commands_are_checked_up_to_collection(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    def block(line: str) -> readme.Block:
+        return readme.Block("sh", line + "\n", 8, runners.DEV_SECTION)
+
+    fast = block('.venv/bin/python -m pytest -W error -m "not slow" tests/unit/test_clock.py')
+    assert runners.runner_for(fast) is runners.check_dev_commands
+    runners.check_dev_commands(fast, pytester, tmp_path)
+    with pytest.raises(AssertionError, match=r"README.md:8: -m names markers .* register: \['slowish'\]"):
+        runners.check_dev_commands(block('.venv/bin/python -m pytest -m "not slowish"'), pytester, tmp_path)
+    with pytest.raises(AssertionError, match=r"README.md:8: .* collects nothing \(exit 4\)"):
+        runners.check_dev_commands(
+            block(".venv/bin/python -m pytest tests/no_such_file.py"), pytester, tmp_path
+        )
+    with pytest.raises(AssertionError, match=r"README.md:8: .* does not run pytest as .ci/run does"):
+        runners.check_dev_commands(block("python -m pytest tests/unit"), pytester, tmp_path)

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import create_app
 from mockserver.cli import build_parser
+from mockserver.http.inprocess import InProcessClient
 
 from . import readme
 
@@ -230,7 +230,7 @@ def code_spec_path_flags(listings: dict[str, str], config: pytest.Config, mock: 
 
 def control_paths() -> dict[str, set[str]]:
     """The control plane's own description: path -> methods."""
-    with TestClient(create_app(), base_url="http://mock") as client:
+    with InProcessClient(create_app(), base_url="http://mock") as client:
         answer = client.get("/__mock__/openapi.json")
     assert answer.status_code == 200, answer.text
     paths: dict[str, Any] = answer.json()["paths"]

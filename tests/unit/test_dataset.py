@@ -11,10 +11,10 @@ from typing import Any
 
 import jsonschema
 import pytest
-from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
 from mockserver.data import dataset_schema
+from mockserver.http.inprocess import InProcessClient
 from mockserver.seeding import SECRET_PLACEHOLDER, SeedError, bundled_names, load_data_set
 from tests.helpers import make_destination, make_task, ok
 
@@ -30,7 +30,7 @@ def lived_in_state() -> tuple[MockApp, dict[str, Any]]:
     app = create_app(seed=1, clock="2026-03-01T00:00:00Z", check_responses=True)
     app.control.seed("catalog", APP)
     app.control.seed("run_history", APP)
-    with TestClient(app, base_url="http://mock", headers=HEADERS) as client:
+    with InProcessClient(app, base_url="http://mock", headers=HEADERS) as client:
         source = ok(client.post("/1/sources", json={"type": "push", "name": "orders push"}))["sourceID"]
         task = make_task(client, source, make_destination(client, "products"))
         records = {"action": "addObject", "records": [{"objectID": "1", "name": "shoe"}]}
@@ -77,8 +77,8 @@ def test_a_seeded_dump_serves_as_the_original_did() -> None:
     app.store.clock.freeze(fresh.store.clock.now())
     paths = ["/1/runs", "/2/tasks", "/1/tasks/0a1b2c3d-0000-4000-8000-000000000403", "/1/authentications"]
     with (
-        TestClient(app, base_url="http://mock", headers=HEADERS) as before,
-        TestClient(fresh, base_url="http://mock", headers=HEADERS) as after,
+        InProcessClient(app, base_url="http://mock", headers=HEADERS) as before,
+        InProcessClient(fresh, base_url="http://mock", headers=HEADERS) as after,
     ):
         for path in paths:
             assert ok(after.get(path)) == ok(before.get(path)), path
@@ -94,7 +94,7 @@ def test_a_dumped_authentication_without_its_secret_seeds_with_a_placeholder() -
     fresh.control.seed({"authentications": [basic]}, APP)
     stored = fresh.store.account(APP).authentications[BASIC_AUTH]
     assert stored["input"] == {"username": "feeds", "password": SECRET_PLACEHOLDER}
-    with TestClient(fresh, base_url="http://mock", headers=HEADERS) as client:
+    with InProcessClient(fresh, base_url="http://mock", headers=HEADERS) as client:
         assert ok(client.get(f"/1/authentications/{BASIC_AUTH}"))["input"]["password"] is None
         changed = {"input": {"username": "feeds", "password": "the-real-one"}}
         ok(client.patch(f"/1/authentications/{BASIC_AUTH}", json=changed))
@@ -105,8 +105,8 @@ def test_get_state_seeds_back_through_post_seed() -> None:
     app, _ = lived_in_state()
     fresh = create_app(check_responses=True)
     with (
-        TestClient(app, base_url="http://mock", headers=HEADERS) as old,
-        TestClient(fresh, base_url="http://mock", headers=HEADERS) as new,
+        InProcessClient(app, base_url="http://mock", headers=HEADERS) as old,
+        InProcessClient(fresh, base_url="http://mock", headers=HEADERS) as new,
     ):
         state = ok(old.get("/__mock__/state"))
         assert ok(new.post("/__mock__/seed", json={"data": state, "appID": APP}))["seeded"]["tasks"] == 6

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
-from starlette.testclient import TestClient
 
 from mockserver import MockApp, create_app
+from mockserver.http.inprocess import InProcessClient
 from mockserver.seeding import SeedError, bundled_names
 from tests.conftest import APP_ID, CREDENTIALS
 from tests.helpers import ok
@@ -105,7 +105,7 @@ def test_run_history_holds_runs_events_and_an_index(app: MockApp) -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_COUNTS))
 def test_seeded_state_passes_response_validation_when_read_back(
-    app: MockApp, client: TestClient, name: str
+    app: MockApp, client: InProcessClient, name: str
 ) -> None:
     """``client``'s app checks every response against the spec: reading the seeded state must pass."""
     counts = app.control.seed(name, APP_ID)
@@ -135,7 +135,7 @@ def test_seeded_state_passes_response_validation_when_read_back(
 def test_ids_and_timestamps_are_the_same_in_two_fresh_apps(name: str) -> None:
     first = create_app(clock="2026-03-01T12:00:00Z")
     second = create_app(seed=99, clock="2026-03-01T12:00:00Z")
-    with TestClient(second, base_url="http://mock", headers=CREDENTIALS) as client:
+    with InProcessClient(second, base_url="http://mock", headers=CREDENTIALS) as client:
         client.post("/1/sources", json={"type": "push", "name": "made before seeding"})
     second.control.reset(APP_ID)
     first.control.seed(name, APP_ID)
@@ -154,7 +154,7 @@ def test_seeded_runs_are_listed_under_any_clock(clock: str) -> None:
     """run_history's runs show in listRuns' default window, under the real clock or one a test set."""
     app = create_app(check_responses=True, clock=clock)
     app.control.seed("run_history", APP_ID)
-    with TestClient(app, base_url="http://mock", headers=CREDENTIALS) as client:
+    with InProcessClient(app, base_url="http://mock", headers=CREDENTIALS) as client:
         runs = ok(client.get("/1/runs", params={"itemsPerPage": 100}))["runs"]
         failed = ok(client.get("/1/runs", params={"status": "finished"}))["runs"]
     assert len(runs) == 5

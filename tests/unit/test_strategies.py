@@ -17,6 +17,8 @@ from mockserver.strategies._variants import task_input_name, variants_of
 
 SPEC = load_spec()
 BODY_OPS = sorted(op_id for op_id, op in SPEC.operations.items() if op.body_schema is not None)
+# Strategies given to @given below are wrapped in st.deferred: built at import, they would draw their
+# pools (seconds) whenever this module is collected, even when its tests are deselected.
 FAST = settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 CATALOG = ms.State(
@@ -69,7 +71,7 @@ def test_every_operation_has_valid_parameters(operation_id: str, data: st.DataOb
 
 
 @FAST
-@given(body=ms.source_create())
+@given(body=st.deferred(lambda: ms.source_create()))
 def test_a_source_input_fits_its_type(body: dict[str, Any]) -> None:
     schema = _input_schema("SourceCreate", body["type"])
     if schema is None:
@@ -82,7 +84,7 @@ def test_a_source_input_fits_its_type(body: dict[str, Any]) -> None:
 
 
 @FAST
-@given(body=ms.authentication_create())
+@given(body=st.deferred(lambda: ms.authentication_create()))
 def test_an_authentication_input_fits_its_type(body: dict[str, Any]) -> None:
     assert compile_schema(_input_schema("AuthenticationCreate", body["type"])).is_valid(body["input"])
 
@@ -93,7 +95,7 @@ def test_every_source_type_has_a_variant() -> None:
 
 
 @FAST
-@given(body=ms.transformation_create())
+@given(body=st.deferred(lambda: ms.transformation_create()))
 def test_a_transformation_input_fits_its_type(body: dict[str, Any]) -> None:
     assert ("code" in body["input"]) == (body["type"] == "code")
     assert ("steps" in body["input"]) == (body["type"] == "noCode")
@@ -101,9 +103,9 @@ def test_a_transformation_input_fits_its_type(body: dict[str, Any]) -> None:
 
 @FAST
 @given(
-    task=ms.task_create(CATALOG),
-    v1=ms.task_create_v1(CATALOG),
-    update=ms.task_update(CATALOG, source_type="docker"),
+    task=st.deferred(lambda: ms.task_create(CATALOG)),
+    v1=st.deferred(lambda: ms.task_create_v1(CATALOG)),
+    update=st.deferred(lambda: ms.task_update(CATALOG, source_type="docker")),
 )
 def test_tasks_reference_what_exists_and_their_cron_parses(
     task: dict[str, Any], v1: dict[str, Any], update: dict[str, Any]
@@ -123,7 +125,7 @@ def test_tasks_reference_what_exists_and_their_cron_parses(
 
 
 @FAST
-@given(body=ms.source_create(type="json", name=st.just("x"), authenticationID=ms.OMIT))
+@given(body=st.deferred(lambda: ms.source_create(type="json", name=st.just("x"), authenticationID=ms.OMIT)))
 def test_overrides_take_values_strategies_and_omit(body: dict[str, Any]) -> None:
     assert body["type"] == "json" and body["name"] == "x"
     assert "authenticationID" not in body
@@ -131,7 +133,7 @@ def test_overrides_take_values_strategies_and_omit(body: dict[str, Any]) -> None
 
 
 @FAST
-@given(body=ms.source_create(type=st.sampled_from(["csv", "docker"])))
+@given(body=st.deferred(lambda: ms.source_create(type=st.sampled_from(["csv", "docker"]))))
 def test_the_type_override_may_be_a_strategy(body: dict[str, Any]) -> None:
     assert body["type"] in ("csv", "docker")
 
@@ -142,7 +144,10 @@ def test_an_unknown_type_override_is_refused() -> None:
 
 
 @FAST
-@given(body=ms.destination_create(CATALOG), none=ms.destination_create())
+@given(
+    body=st.deferred(lambda: ms.destination_create(CATALOG)),
+    none=st.deferred(lambda: ms.destination_create()),
+)
 def test_optional_references_come_from_the_state_or_are_left_out(
     body: dict[str, Any], none: dict[str, Any]
 ) -> None:
