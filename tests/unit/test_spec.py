@@ -224,3 +224,32 @@ def test_a_cycle_through_several_references_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="recursive"):
         load_spec(write(tmp_path, f"{header}components:\n  schemas:\n{schemas}"))
+
+
+@pytest.mark.parametrize("name", ["ingestion.yaml", "control.yaml"])
+def test_every_property_of_the_shipped_specs_has_a_schema(name: str) -> None:
+    """A flow-style YAML description holding a comma becomes extra properties with no schema."""
+    import yaml
+
+    from mockserver import data
+
+    document = yaml.safe_load((data.control_spec().parent / name).read_text(encoding="utf-8"))
+    empty: list[str] = []
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "properties" and isinstance(value, dict):  # a schema's properties
+                    for prop, schema in value.items():
+                        if isinstance(schema, dict):
+                            walk(schema, f"{where}.{prop}")
+                        else:
+                            empty.append(f"{where}.{prop}")
+                else:
+                    walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, f"{where}[{index}]")
+
+    walk(document, name)
+    assert empty == []
