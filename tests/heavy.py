@@ -53,6 +53,12 @@ BY_PATH: dict[str, tuple[str, ...]] = {
     "e2e/test_client_errors.py::test_wrong_credentials_are_a_403": ("network",),
     "http/test_acl.py::test_the_refusal_reaches_the_official_client": ("network",),
     "unit/test_connections.py": ("network",),  # uvicorn on a real socket
+    "hostile/test_head_limit.py": ("network",),  # LiveServer on each HTTP parser
+    "http/test_error_paths.py::test_a_client_that_hangs_up_before_its_body_is_whole_changes_nothing": (
+        "network",
+    ),
+    "http/test_error_paths.py::test_a_crash_over_a_socket_is_a_json_500_and_reaches_the_server": ("network",),
+    "readme/test_repeated_snippet.py": ("process",),
     "unit/test_jsengine.py::test_importing_mockserver_does_not_load_the_engine": ("process",),
     # Seconds each: Hypothesis over every operation, openapi-core (its first use builds its spec
     # model), the spec validated whole, megabyte bodies, the import graph of the package.

@@ -135,7 +135,9 @@ def run_task(ctx: Context, task: Record) -> Record:
     run, _ = create_run(ctx, task, run_type, plans, verdict=verdict)
     index_name = destination_index(ctx, task)
     writes: list[tuple[str, str, list[Record]]] = []
-    if task.get("action") == "replace":
+    if task.get("action") == "replace" and records:
+        # A reindex replaces the index with what it fetched; one that has nothing to write
+        # (no_events, lacking_events) writes nothing, as its reason says, and leaves the index be.
         writes.append((index_name, "clear", []))
     action = indexes.TASK_ACTION_TO_PUSH.get(task.get("action", "save"), "updateObject")
     writes.append(

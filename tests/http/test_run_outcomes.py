@@ -354,3 +354,26 @@ def test_a_csv_value_that_does_not_convert_makes_its_row_a_failed_record(
     assert failed["type"] == "record"
     assert failed["data"]["index"] == 1
     assert "column 'stock' is not a valid integer" in failed["data"]["error"]["message"]
+
+
+def test_a_replace_run_with_nothing_to_write_leaves_the_index_as_it_was(
+    app: MockApp, client: InProcessClient, account: Account
+) -> None:
+    """Found by the state-machine test: a reindex of a source holding no records said "nothing was
+    written" (no_events) yet emptied the index."""
+    destination = ok(
+        client.post("/1/destinations", json={"type": "search", "name": "d", "input": {"indexName": "kept"}})
+    )["destinationID"]
+    source = ok(client.post("/1/sources", json={"type": "push", "name": "p"}))["sourceID"]
+    task = ok(
+        client.post("/2/tasks", json={"action": "replace", "destinationID": destination, "sourceID": source})
+    )
+    ok(
+        client.post(
+            f"/2/tasks/{task['taskID']}/push", json={"action": "addObject", "records": [{"objectID": "1"}]}
+        )
+    )
+    run_id = ok(client.post(f"/2/tasks/{task['taskID']}/run"))["runID"]
+    run = ok(client.get(f"/1/runs/{run_id}"))
+    assert (run["outcome"], run["reasonCode"]) == ("success", "no_events")
+    assert list(account.indexes["kept"]) == ["1"]
