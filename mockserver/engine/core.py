@@ -142,7 +142,7 @@ class Engine:
         self.journal = Journal(settings.journal_size, settings.journal_bytes, spec.operations)
         self.faults = Faults()
         self.stubs = Stubs()
-        self.js = JsSandbox()
+        self.js = JsSandbox(max_depth=settings.max_depth)  # every application's runtimes: one budget
         bundled = spec.path is not None and spec.path == bundled_spec_path()
         self.response_checker = ResponseChecker(strict_errors=bundled) if settings.check_responses else None
         self.reference: ReferenceValidator | None = None

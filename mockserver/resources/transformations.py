@@ -110,7 +110,11 @@ def _try(ctx: Context, fields: dict[str, Any], secrets: dict[str, str]) -> Any:
         # No-code steps are run by Algolia's own engine, which the mock does not reproduce: the
         # record comes back as it went in.
         return {"payloads": [json.dumps(sample)]}
-    return ctx.sandbox.run(fields["code"], sample, secrets, TRY_TIMEOUT_MS).to_response()
+    # The store's lock is let go while the code runs (a fresh runtime, owned by this request): other
+    # applications go on meanwhile; this one's requests wait for it, as for any of its requests.
+    with ctx.store_released():
+        outcome = ctx.sandbox.run(fields["code"], sample, secrets, TRY_TIMEOUT_MS, deadline=ctx.deadline)
+    return outcome.to_response()
 
 
 def try_transformation(ctx: Context) -> Any:

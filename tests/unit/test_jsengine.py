@@ -333,3 +333,103 @@ def test_threads_run_concurrently_and_each_gets_its_own_answers() -> None:
         thread.join(timeout=120)
     assert not any(t.is_alive() for t in threads)
     assert errors == []
+
+
+# --- nothing outlives a call; a budget for all runtimes together (issue 21) ------------------------
+
+KEEPER = """
+const kept = [];
+function transform(record) {
+  kept.push(record.secret);
+  globalThis.seen = (globalThis.seen || []).concat([record.secret]);
+  return { objectID: record.objectID, kept: kept.slice(), seen: globalThis.seen };
+}
+"""
+
+
+def test_the_same_code_carries_nothing_from_one_call_to_the_next(sandbox: JsSandbox) -> None:
+    first = _ok(sandbox.run(KEEPER, {"objectID": "a", "secret": "A-PRIVATE-VALUE"}))
+    assert first == [{"objectID": "a", "kept": ["A-PRIVATE-VALUE"], "seen": ["A-PRIVATE-VALUE"]}]
+    second = _ok(sandbox.run(KEEPER, {"objectID": "b", "secret": "B"}))
+    assert second == [{"objectID": "b", "kept": ["B"], "seen": ["B"]}]
+
+
+def test_records_of_one_call_share_its_runtime(sandbox: JsSandbox) -> None:
+    outcomes = sandbox.run_many(KEEPER, [{"objectID": "1", "secret": "x"}, {"objectID": "2", "secret": "y"}])
+    assert _ok(outcomes[1]) == [{"objectID": "2", "kept": ["x", "y"], "seen": ["x", "y"]}]
+
+
+def test_a_changed_prototype_does_not_reach_the_next_call(sandbox: JsSandbox) -> None:
+    tamper = "function transform(record) { Object.prototype.planted = 'yes'; return record; }"
+    probe = "function transform(record) { return { objectID: '1', planted: String(({}).planted) }; }"
+    _ok(sandbox.run(tamper, RECORD))
+    assert _ok(sandbox.run(probe, RECORD)) == [{"objectID": "1", "planted": "undefined"}]
+    _ok(sandbox.run(tamper + "\n// the same code text, changed", RECORD))
+    assert _ok(sandbox.run(probe, RECORD)) == [{"objectID": "1", "planted": "undefined"}]
+
+
+@pytest.mark.parametrize("depth", [65, 1_000, 5_000])
+def test_a_deeply_nested_output_fails_the_record_with_its_reason(sandbox: JsSandbox, depth: int) -> None:
+    code = (
+        "function transform(record) { let o = { objectID: '1' };"
+        f" for (let i = 0; i < {depth}; i++) o = {{ objectID: '1', a: o }}; return o; }}"
+    )
+    message = _error(sandbox.run(code, RECORD), TransformErrorCode.INVALID_RESULT)
+    if depth > 1_000:  # deeper than QuickJS's own stack lets JSON.stringify go
+        assert "cannot be serialised to JSON: RangeError: Maximum call stack size exceeded" in message
+    else:
+        assert "nested more than 64 levels deep" in message and "max_depth" in message
+
+
+def test_output_at_the_depth_limit_passes() -> None:
+    shallow = JsSandbox(max_depth=3)
+    assert _ok(shallow.run("const transform = () => ({ objectID: '1', a: { b: [1] } });", RECORD))
+    deep = "const transform = () => ({ objectID: '1', a: { b: [[1]] } });"
+    assert "more than 3 levels" in _error(shallow.run(deep, RECORD), TransformErrorCode.INVALID_RESULT)
+
+
+@pytest.mark.parametrize("prototype", ["Object", "Array"])
+def test_a_tojson_on_a_prototype_fails_with_a_clear_message(sandbox: JsSandbox, prototype: str) -> None:
+    code = (
+        f"function transform(record) {{ {prototype}.prototype.toJSON = () => 'hijacked'; return [record]; }}"
+    )
+    outcome = sandbox.run(code, RECORD)
+    if prototype == "Array":  # the record's own array is serialised as JavaScript says; the runner's are not
+        assert _ok(outcome) == [{**RECORD, "tags": "hijacked"}]
+        return
+    message = _error(outcome, TransformErrorCode.INVALID_RESULT)
+    assert 'the JSON text "hijacked"' in message and "toJSON" in message
+
+
+def test_a_tojson_on_the_prototype_answering_objects_is_javascripts_rule(sandbox: JsSandbox) -> None:
+    code = "function transform(r) { Object.prototype.toJSON = () => ({ objectID: 'o' }); return r; }"
+    assert _ok(sandbox.run(code, RECORD)) == [{"objectID": "o"}]
+
+
+def test_the_memory_budget_is_the_runtimes_alive_at_once_times_their_limit() -> None:
+    assert JsSandbox().memory_budget == 4 * 64 * 1024 * 1024
+    assert JsSandbox(max_runtimes=2, memory_limit=1024 * 1024).memory_budget == 2 * 1024 * 1024
+    with pytest.raises(ValueError, match="max_runtimes"):
+        JsSandbox(max_runtimes=0)
+
+
+def test_a_call_waits_for_a_free_runtime_until_its_deadline() -> None:
+    single = JsSandbox(max_runtimes=1)
+    spin = "function transform(record) { while (true) {} }"
+    started = threading.Event()
+    held: list[TransformOutcome] = []
+
+    def hold() -> None:
+        started.set()
+        held.extend(single.run_many(spin, [RECORD], timeout_ms=1500))
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    started.wait()
+    time.sleep(0.2)  # the spinner has its runtime
+    message = _error(single.run(PRICING, RECORD, deadline=time.monotonic() + 0.1), TransformErrorCode.TIMEOUT)
+    thread.join(timeout=30)
+    assert "all 1 JavaScript runtimes of this mock stayed busy" in message
+    assert held[0].error is not None and held[0].error.code == TransformErrorCode.TIMEOUT
+    # once the spinner's runtime is freed, the next call gets it
+    assert single.run("const transform = (r) => r;", RECORD, deadline=time.monotonic() + 5).ok
