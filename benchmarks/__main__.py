@@ -1,7 +1,7 @@
 """Every benchmark of issues 8 and 15 in one run, printed as one table: ``python -m benchmarks``.
 
 Options: ``--quick`` (a short run, ~2 minutes), ``--only SECTION`` (repeatable, or
-comma-separated: serve, inprocess, client, startup, scale, strategies, memory).
+comma-separated: serve, inprocess, client, startup, scale, strategies, memory, shared, sandbox).
 
 Each row is one measure; where a bare Starlette equivalent (or another reference measured in the
 same run) exists, it is the baseline and ``ratio`` is value / baseline. ``met?`` checks the
@@ -26,9 +26,17 @@ from mockserver.engine.store import FAMILIES
 from mockserver.http.app import create_app
 from mockserver.http.connections import auto_stack
 
-from . import bench_client, bench_inprocess, bench_plugin, bench_scale, bench_serve, bench_shared
+from . import (
+    bench_client,
+    bench_inprocess,
+    bench_plugin,
+    bench_sandbox,
+    bench_scale,
+    bench_serve,
+    bench_shared,
+)
 
-SECTIONS = ("serve", "inprocess", "client", "startup", "scale", "strategies", "memory", "shared")
+SECTIONS = ("serve", "inprocess", "client", "startup", "scale", "strategies", "memory", "shared", "sandbox")
 PRISM_RSS_MB = 170.0
 
 
@@ -449,6 +457,17 @@ def section_shared(run: Run) -> None:
         )
 
 
+def section_sandbox(run: Run) -> None:
+    progress("sandbox: other clients' latency while tries spin, memory after many big tries")
+    for row in bench_sandbox.rows(run.quick):
+        op: Literal["<", "<="] = "<=" if row.target.strip().startswith("<=") else "<"
+        run.add(
+            Measure(
+                "sandbox", row.name, row.value, row.unit, target=Target("value", op, row.limit, row.target)
+            )
+        )
+
+
 RUNNERS: dict[str, Callable[[Run], None]] = {
     "serve": section_serve,
     "inprocess": section_inprocess,
@@ -458,6 +477,7 @@ RUNNERS: dict[str, Callable[[Run], None]] = {
     "strategies": section_strategies,
     "memory": section_memory,
     "shared": section_shared,
+    "sandbox": section_sandbox,
 }
 
 
