@@ -63,7 +63,7 @@ class Context:
     operation: Operation
     request: ValidRequest
     checks: SchemaChecks
-    js: JsSandbox | None = None  # the app's sandbox; a fresh one is made when absent
+    js: JsSandbox | None = None  # the mock's sandbox (one budget for every application); made when absent
     deadline: float | None = None  # time.monotonic() by which this request's transformations must end
 
     @property
