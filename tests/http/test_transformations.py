@@ -220,3 +220,32 @@ def test_search_by_ids(client: InProcessClient) -> None:
     found = ok(client.post("/1/transformations/search", json={"transformationIDs": [a, "nope"]}))
     assert found == [ok(client.get(f"/1/transformations/{a}"))]
     assert b not in {t["transformationID"] for t in found}
+
+
+def test_a_try_runs_its_code_outside_the_stores_lock(app: MockApp) -> None:
+    """Issue 21: a spinning try held the store-wide lock, so every other application waited."""
+    import threading
+    import time
+
+    engine = app.engine
+    spin = {"code": "async function transform(r) { while (true) {} }", "sampleRecord": {"objectID": "1"}}
+    answers: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: answers.append(engine.execute(engine.request("tryTransformation", "SPIN", body=spin)))
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while engine.store.app_lock("SPIN").acquire(blocking=False):  # free: the try has not begun
+            engine.store.app_lock("SPIN").release()
+            assert time.monotonic() < deadline, "the try never started"
+            time.sleep(0.01)
+        time.sleep(0.1)  # its code is spinning now (1 s of CPU before it is stopped)
+        got = engine.store.lock.acquire(timeout=0.3)
+        if got:
+            engine.store.lock.release()
+        assert got, "the store's lock was held while the try's code ran"
+    finally:
+        thread.join(timeout=60)
+    assert answers[0].status == 200
+    assert answers[0].body["error"]["code"] == 408
