@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from functools import partial
@@ -224,9 +226,6 @@ def test_search_by_ids(client: InProcessClient) -> None:
 
 def test_a_try_runs_its_code_outside_the_stores_lock(app: MockApp) -> None:
     """Issue 21: a spinning try held the store-wide lock, so every other application waited."""
-    import threading
-    import time
-
     engine = app.engine
     spin = {"code": "async function transform(r) { while (true) {} }", "sampleRecord": {"objectID": "1"}}
     answers: list[Any] = []
