@@ -435,12 +435,9 @@ class JsSandbox:
                     budget_ms = min(timeout_ms, left_ms)
                 if compiled is None:  # the first record, or the previous one broke the runtime
                     fresh = self._compile(code, timeout_ms)
-                    if isinstance(fresh, TransformOutcome):
-                        outcomes.append(fresh)
-                        if fresh.error is not None and fresh.error.code == TransformErrorCode.COMPILE_ERROR:
-                            outcomes.extend([fresh] * (len(record_texts) - len(outcomes)))
-                            break
-                        continue
+                    if isinstance(fresh, TransformOutcome):  # the code cannot start: nor for the rest
+                        outcomes.extend([fresh] * (len(record_texts) - len(outcomes)))
+                        break
                     compiled = fresh
                 outcome, healthy = self._run_one(compiled, text, secrets_json, budget_ms)
                 if not healthy:
