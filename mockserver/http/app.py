@@ -245,11 +245,7 @@ def _busy(engine: Engine, app_id: str | None) -> bool:
     then this one waits for it in a thread, not on the event loop."""
     if app_id is None:
         return False
-    lock = engine.store.app_lock(app_id)
-    if lock.acquire(blocking=False):
-        lock.release()
-        return False
-    return True
+    return engine.store.app_busy(app_id)
 
 
 def encode(answer: Answer) -> Response:
