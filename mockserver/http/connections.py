@@ -202,7 +202,9 @@ class OncePerSecond(logging.Filter):
             return False
         self._last = now
         text = record.getMessage()
-        if not text.startswith(OUT_OF_FDS):  # asyncio's own words, on several lines
+        if _is_accept_retry(record):
+            text = f"{OUT_OF_FDS}: accept() retries left pending when the listening socket closed"
+        elif not text.startswith(OUT_OF_FDS):  # asyncio's own words, on several lines
             text = f"{OUT_OF_FDS}: {text.splitlines()[0] if text else 'accept() failed'}"
         if self._held:
             text = f"{text} ({self._held} more like it held back)"
@@ -219,11 +221,15 @@ def _about_resources(record: logging.LogRecord) -> bool:
     if isinstance(exc, OSError) and exc.errno in RESOURCE_ERRNOS:
         return True
     message = str(record.msg)
-    # (asyncio's retry of a refused accept() fails this way once the listening socket is closed)
-    retry = message.startswith("Exception in callback") and "_start_serving" in message
-    return retry or any(
+    return _is_accept_retry(record) or any(
         words in message for words in ("out of system resource", "Too many open files", OUT_OF_FDS)
     )
+
+
+def _is_accept_retry(record: logging.LogRecord) -> bool:
+    """asyncio's retry of a refused accept(), failing once the listening socket is closed."""
+    message = str(record.msg)
+    return message.startswith("Exception in callback") and "_start_serving" in message
 
 
 def limit_resource_logs() -> None:
