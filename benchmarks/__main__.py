@@ -449,7 +449,10 @@ def section_memory(run: Run) -> None:
 def section_shared(run: Run) -> None:
     progress("shared: other clients' latency, memory after rejected bodies, start-up with history")
     for row in bench_shared.rows(run.quick):
-        op: Literal["<", "<="] = "<=" if row.target.strip().startswith("<=") else "<"
+        target = row.target.strip()
+        op: Literal["<", "<=", ">="] = (
+            ">=" if target.startswith(">=") else "<=" if target.startswith("<=") else "<"
+        )
         run.add(
             Measure(
                 "shared", row.name, row.value, row.unit, target=Target("value", op, row.limit, row.target)

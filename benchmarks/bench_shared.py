@@ -10,7 +10,10 @@ Rows (each against a real ``mockserver serve`` process on 127.0.0.1, except the 
   (replays the history once, then compacts) and every later one (target < 0.5 s), measured as
   ``create_app(state_file=...)`` in-process, next to ``create_app()`` without a state file;
 - the cost of a durable write (``createSource`` with a state file, the undo copy included) next to
-  the same write without one, for an application holding 1,000 sources.
+  the same write without one, for an application holding 1,000 sources;
+- cheap requests (issue 21): the server CPU time to refuse a 9.9 MB object of 1M keys the schema
+  refuses (target < 1 s), and a normal client's success rate while 510 sockets that never send a byte
+  are held open, renewed every second (target 100 %).
 
 Register in ``benchmarks/__main__.py`` as a section (see :func:`rows`).
 """
@@ -49,6 +52,8 @@ class Row:
 
     @property
     def met(self) -> bool:
+        if self.target.startswith(">="):
+            return self.value >= self.limit
         return self.value < self.limit if self.target.startswith("<") else self.value <= self.limit
 
 
@@ -200,8 +205,71 @@ def durable_write_rows(sources: int = 1000, writes: int = 200) -> list[Row]:
     return rows
 
 
+def _cpu_seconds(pid: int) -> float:
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cheap_request_rows(quick: bool) -> list[Row]:
+    import socket
+
+    wide = {f"{i:x}": 0 for i in range(1_000_000)}
+    body = json.dumps({"type": "json", "name": "wide", "input": wide}, separators=(",", ":")).encode()
+    rows: list[Row] = []
+    with _served() as served, httpx.Client(base_url=served.url, headers=headers("WIDE"), timeout=120) as c:
+        c.post("/1/sources", json={"type": "json", "name": "x"})  # the refusal path warmed up
+        before = _cpu_seconds(served.pid)
+        answer = c.post("/1/sources", content=body, headers={"content-type": "application/json"})
+        assert answer.status_code == 400, answer.text[:200]
+        spent = _cpu_seconds(served.pid) - before
+        rows.append(
+            Row(f"refuse a {len(body) / 1e6:.1f} MB body of 1M keys: server CPU", spent, "s", "< 1", 1)
+        )
+    with _served() as served:
+        stop = threading.Event()
+
+        def hold_silent() -> None:  # 510 sockets that never send a byte, renewed every second
+            held: list[socket.socket] = []
+            while not stop.is_set():
+                fresh = [socket.create_connection(("127.0.0.1", served.port)) for _ in range(510)]
+                for sock in held:
+                    sock.close()
+                held = fresh
+                stop.wait(1.0)
+            for sock in held:
+                sock.close()
+
+        holder = threading.Thread(target=hold_silent, daemon=True)
+        holder.start()
+        time.sleep(1.5)
+        statuses: list[int] = []
+        deadline = time.monotonic() + (3 if quick else 8)
+        with httpx.Client(base_url=served.url, headers=headers("NORMAL"), timeout=30) as client:
+            while time.monotonic() < deadline:
+                try:
+                    statuses.append(client.get("/1/sources").status_code)
+                except httpx.HTTPError:
+                    statuses.append(0)
+        stop.set()
+        holder.join(30)
+        rate = 100.0 * statuses.count(200) / max(1, len(statuses))
+        rows.append(
+            Row(
+                f"normal client's success rate, 510 silent sockets held (n={len(statuses)})",
+                rate,
+                "%",
+                ">= 100",
+                100,
+            )
+        )
+    return rows
+
+
 def rows(quick: bool = False) -> list[Row]:
     return [
+        *cheap_request_rows(quick),
         *latency_rows(quick),
         *memory_rows(),
         *startup_rows(30_000 if quick else 300_000),

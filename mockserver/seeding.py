@@ -251,13 +251,17 @@ def _deterministic(engine: Engine, data_set: DataSet, account: Account) -> Itera
     saved_clock = clock.state()
     saved_policy = account.run_policy
     base = data_set.data.get("baseTime")
+    steps = _steps(data_set.data)
     if base is None:
-        start: datetime = clock.now() - STEP * _steps(data_set.data)
+        start: datetime = clock.now() - STEP * steps
     else:
+        # Bounded as the clock is (the clock is frozen there, then steps a minute per record).
         try:
-            start = parse_rfc3339(str(base))
-        except ValueError:
-            raise SeedError(f"{data_set.label}: baseTime {base!r} is not an RFC 3339 date-time") from None
+            start = steering.instant(str(base), "baseTime")
+            last = start + STEP * (steps + 1)
+            steering.check_instant(last, f"baseTime plus {steps + 1} minutes of records")
+        except (ValueError, OverflowError) as exc:
+            raise SeedError(f"{data_set.label}: {exc}") from None
     store.ids.seed(zlib.crc32(json.dumps(data_set.data, sort_keys=True, default=str).encode()))
     store.ids.replay.clear()
     clock.freeze(start)
@@ -388,10 +392,16 @@ def _check_source_records(records: list[Record], source: Record, where: str) -> 
 
 
 def _stamp(value: Any, where: str) -> float:
+    """A dumped timestamp, within the range the mock's clock keeps to."""
     try:
-        return parse_rfc3339(str(value)).timestamp()
+        moment = parse_rfc3339(str(value))
     except ValueError:
         raise SeedError(f"{where}: {value!r} is not an RFC 3339 date-time") from None
+    try:
+        steering.check_instant(moment, where)
+    except ValueError as exc:
+        raise SeedError(f"{exc} ({value!r} is out of range)") from None
+    return moment.timestamp()
 
 
 def _seed_dumped_run(engine: Engine, account: Account, run: Record, where: str) -> None:

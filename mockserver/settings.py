@@ -288,7 +288,7 @@ class MockSettings:
         default=DEFAULT_MAX_CONNECTIONS,
         metadata=_offer(
             flag="--max-connections",
-            help="connections and requests served at once; beyond, requests are answered 503 (default: 500)",
+            help="requests under way at once (idle connections do not count); beyond, 503 (default: 500)",
             metavar="N",
         ),
     )

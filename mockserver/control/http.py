@@ -164,9 +164,23 @@ def routes(control: MockControl) -> list[Route]:
     async def reset(
         request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
     ) -> Response:
-        app_id = caller.app(body.get("appID"))
+        asked = body.get("appID")
+        app_id = caller.app(asked)
         control.reset(app_id)
-        return JSONResponse({"reset": app_id if app_id is not None else "all"})
+        if app_id is None:
+            told = (
+                "reset everything: every application's data, the journal, snapshots, fault rules, "
+                "stubs, the run policy and the clock"
+            )
+        elif asked is None:  # everything was asked for; these credentials reach one application
+            told = (
+                f"reset application {app_id!r} only (its data, fault rules, stubs and snapshots): "
+                "these credentials act on their own application; everything needs scope=all "
+                "(and the admin key when one is set)"
+            )
+        else:
+            told = f"reset application {app_id!r} (its data, fault rules, stubs and snapshots)"
+        return JSONResponse({"reset": app_id if app_id is not None else "all", "message": told})
 
     async def seed(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
         data = body.get("data", body.get("fixtures"))

@@ -14,7 +14,8 @@ import os
 import random
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -284,6 +285,14 @@ class Account:
         return {**counts, "runs": len(self.runs), "indexes": len(self.indexes)}
 
 
+@dataclass(eq=False)
+class AppLock:
+    """An application's lock and how many requests hold it or wait for it."""
+
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    users: int = 0
+
+
 class Store:
     """The one place state lives. Handlers mutate it under ``lock``; tests read it directly."""
 
@@ -292,17 +301,35 @@ class Store:
         self.ids = IdFactory(seed)
         self.lock = threading.RLock()  # the store's: held by whatever reads or writes state
         # One lock per application, taken before ``lock`` by the engine: a request may let go of
-        # ``lock`` while it runs transformations, and only its own application waits for it.
-        self.app_locks: dict[str, threading.RLock] = {}
+        # ``lock`` while it runs transformations, and only its own application waits for it. A lock
+        # is kept only while a request holds it or waits for it: an application ID that was refused
+        # (or one never seen again) leaves nothing behind.
+        self.app_locks: dict[str, AppLock] = {}
+        self._app_locks_guard = threading.Lock()
         self.accounts: dict[str, Account] = {}
         self.run_policy = RunPolicy()
         self.on_new_account: Callable[[Account], None] | None = None  # e.g. seed a default data set
 
-    def app_lock(self, app_id: str) -> threading.RLock:
-        found = self.app_locks.get(app_id)
-        if found is None:
-            found = self.app_locks.setdefault(app_id, threading.RLock())
-        return found
+    @contextmanager
+    def app_lock(self, app_id: str) -> Iterator[None]:
+        """Hold ``app_id``'s lock (re-entrant) for the ``with`` block."""
+        with self._app_locks_guard:
+            held = self.app_locks.get(app_id)
+            if held is None:
+                held = self.app_locks[app_id] = AppLock()
+            held.users += 1
+        try:
+            with held.lock:
+                yield
+        finally:
+            with self._app_locks_guard:
+                held.users -= 1
+                if held.users == 0:
+                    del self.app_locks[app_id]
+
+    def app_busy(self, app_id: str) -> bool:
+        """Whether a request of ``app_id`` holds its lock or waits for it (a glance, not a promise)."""
+        return app_id in self.app_locks
 
     def clock_of(self, account: Account | None) -> Clock:
         """The clock an application's requests see: its own once steered, else the server's."""

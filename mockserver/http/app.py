@@ -45,6 +45,7 @@ from mockserver.http.wire import (
 from mockserver.names import CONTROL_PREFIX
 from mockserver.settings import MockSettings
 from mockserver.spec import Spec
+from mockserver.ui import FAVICON_PATH, favicon_route
 
 OFF_LOOP_BODY_BYTES = 256 * 1024  # bodies at least this large are decoded and acted on off the event loop
 
@@ -69,7 +70,7 @@ class MockApp:
         self.deadlines = BodyDeadlines()  # body reads and their body_timeout
         self.listeners: list[AccessListener] = []  # told of every call with its duration (access logs)
         self.control_app = Starlette(
-            routes=[control_http.mount(control)],
+            routes=[control_http.mount(control), favicon_route()],
             exception_handlers={HTTPException: _http_error},
         )
 
@@ -105,11 +106,11 @@ class MockApp:
 
     # --- one request ---------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """API requests are served straight from ASGI; the control plane, lifespan and anything
-        else go to the Starlette app of the control plane."""
+        """API requests are served straight from ASGI; the control plane, a browser's
+        ``/favicon.ico``, lifespan and anything else go to the Starlette app of the control plane."""
         if scope["type"] == "http":
             path = route_path(scope)
-            if not path.startswith(_CONTROL):
+            if not path.startswith(_CONTROL) and path != FAVICON_PATH:
                 await self._serve(scope, receive, send, path)
                 return
         await self.control_app(scope, receive, send)
@@ -245,11 +246,7 @@ def _busy(engine: Engine, app_id: str | None) -> bool:
     then this one waits for it in a thread, not on the event loop."""
     if app_id is None:
         return False
-    lock = engine.store.app_lock(app_id)
-    if lock.acquire(blocking=False):
-        lock.release()
-        return False
-    return True
+    return engine.store.app_busy(app_id)
 
 
 def encode(answer: Answer) -> Response:

@@ -144,6 +144,11 @@ def _h11_protocol(wire_limit: int, limit: int) -> type[Any]:
     return HeadLimitedH11Protocol
 
 
+class _TargetTooLong(Exception):
+    """Raised from httptools' callback for a request target over the limit: the parser stops there
+    and uvicorn answers through ``send_400_response``, which answers 431 instead."""
+
+
 def _httptools_protocol(wire_limit: int, limit: int) -> type[Any]:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -152,6 +157,7 @@ def _httptools_protocol(wire_limit: int, limit: int) -> type[Any]:
         # ends a message and begins the next head is not counted, so at most one read more).
         _in_head = True
         _head_bytes = 0
+        _target_too_long = False
 
         def data_received(self, data: bytes) -> None:
             if self._in_head:
@@ -160,6 +166,22 @@ def _httptools_protocol(wire_limit: int, limit: int) -> type[Any]:
             if self._in_head and self._head_bytes > wire_limit and not self.transport.is_closing():
                 self.transport.write(_answer(self.server_state.default_headers, limit))
                 self.transport.close()
+
+        def on_url(self, url: bytes) -> None:
+            super().on_url(url)
+            if len(self.url) > limit + 1:  # (the "?" is not counted)
+                # Refused here, not at the head's end: uvicorn parses a whole target with httptools'
+                # parse_url, whose offsets are 16-bit, so a target of ~64 KiB and more failed there
+                # as a bad request (400, plain text) before any count was made.
+                self._target_too_long = True
+                raise _TargetTooLong(len(self.url))
+
+        def send_400_response(self, msg: str) -> None:
+            if not self._target_too_long:
+                super().send_400_response(msg)
+                return
+            self.transport.write(_answer(self.server_state.default_headers, limit))
+            self.transport.close()
 
         def on_headers_complete(self) -> None:
             self._in_head = False

@@ -16,7 +16,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 PAGE = "index.html"
-ASSETS = {"ui.css": "text/css; charset=utf-8", "ui.js": "text/javascript; charset=utf-8"}
+ASSETS = {
+    "ui.css": "text/css; charset=utf-8",
+    "ui.js": "text/javascript; charset=utf-8",
+    # The page names its icon: a browser then never asks the API for /favicon.ico (which it
+    # refused, 403, journaled as a rejection on every page load).
+    "favicon.svg": "image/svg+xml",
+}
 FOREVER = "public, max-age=31536000, immutable"
 # The page may load only its own assets and talk only to its own origin.
 POLICY = (
@@ -37,7 +43,7 @@ def _read(name: str) -> bytes:
 
 
 def load_assets() -> dict[str, Asset]:
-    """The page's CSS and JavaScript, each with the hash that names its version."""
+    """The page's CSS, JavaScript and icon, each with the hash that names its version."""
     return {
         name: Asset(body, media, hashlib.sha256(body).hexdigest()[:16])
         for name, media in ASSETS.items()
@@ -78,3 +84,19 @@ def ui_routes() -> list[Route]:
         )
 
     return [Route("/ui", index, methods=["GET"]), Route("/ui/{name}", asset, methods=["GET"])]
+
+
+FAVICON_PATH = "/favicon.ico"
+
+
+def favicon_route() -> Route:
+    """``GET /favicon.ico``, at the server's root: what a browser asks for on its own beside any page
+    it shows of the mock (a JSON answer opened in a tab). Answered with the inspector's icon by the
+    control plane, so it is never an API call: not journaled, never a rejection."""
+    icon = _read("favicon.svg")
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "public, max-age=86400"}
+
+    async def favicon(request: Request) -> Response:
+        return Response(icon, media_type=ASSETS["favicon.svg"], headers=headers)
+
+    return Route(FAVICON_PATH, favicon, methods=["GET"])

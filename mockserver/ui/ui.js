@@ -664,12 +664,18 @@ function wireControls() {
   );
   const reset = (body, what) => () => {
     if (!window.confirm(`Reset ${what}? This cannot be undone.`)) return;
+    let narrower = "";
     guard(async () => {
-      await api("reset", { method: "POST", body });
-      announce(`Reset ${what}`);
+      const answer = await api("reset", { method: "POST", body });
+      // The server says what it reset: credentials of one application reset that one alone.
+      const told = answer && typeof answer.message === "string" ? answer.message : `reset ${what}`;
+      announce(told.charAt(0).toUpperCase() + told.slice(1));
+      if (body.appID === undefined && answer && answer.reset !== "all") narrower = told;
       state.journal.offset = 0;
       state.journal.anchor = null;
       await refreshAll();
+    }).then((done) => {
+      if (done && narrower) showAlert(`Not everything was reset: ${narrower}.`);
     });
   };
   $("reset-app").addEventListener("click", () => reset({ appID: state.appID }, `application ${state.appID}`)());

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -145,6 +146,33 @@ def test_with_configured_credentials_the_control_plane_needs_them_too() -> None:
         assert other.status_code == 403 and "ONLYAPP" in other.json()["message"]
 
 
+def test_everything_asked_with_one_applications_credentials_says_only_that_one_was_reset() -> None:
+    """Issue 21: "Reset everything" with one tenant's credentials reset that tenant alone, silently."""
+    strict = create_app(check_responses=True, app_id="ONLYAPP", api_key="only-key")
+    headers = {"x-algolia-application-id": "ONLYAPP", "x-algolia-api-key": "only-key"}
+    with InProcessClient(strict, base_url="http://mock", headers=headers) as client:
+        ok(client.post("/__mock__/seed", json={"fixtures": "catalog"}))
+        told = ok(client.post("/__mock__/reset"))
+        assert told["reset"] == "ONLYAPP"
+        assert told["message"].startswith("reset application 'ONLYAPP' only"), told
+        assert "everything needs scope=all" in told["message"], told
+        assert ok(client.get("/1/sources"))["sources"] == []
+
+
+def test_a_browsers_favicon_request_is_answered_and_never_journaled(app: MockApp) -> None:
+    """Issue 21: the inspector's page load asked the API for /favicon.ico: a 403, journaled as a
+    rejection (failing tests under fail_on_rejection). The page names its own icon, and a bare
+    /favicon.ico (a JSON answer opened in a tab) gets the icon from the control plane."""
+    with InProcessClient(app, base_url="http://mock") as browser:
+        page = browser.get("/__mock__/ui")
+        assert re.search(r'<link rel="icon" href="ui/favicon.svg\?v=[0-9a-f]+"', page.text), page.text[:600]
+        for path in ("/favicon.ico", "/__mock__/ui/favicon.svg"):
+            icon = browser.get(path)
+            assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+            assert icon.content.startswith(b"<svg")
+    assert len(app.journal) == 0
+
+
 def test_control_plane_requests_are_not_journaled(app: MockApp, control: ControlPlane) -> None:
     control.get("/clock")
     control.post("/seed", json={"fixtures": "catalog"})
@@ -161,7 +189,8 @@ def test_reset_everything(app: MockApp, client: InProcessClient, control: Contro
     ok(control.post("/clock", json={"now": "2026-01-01T00:00:00Z", "freeze": True}))
     ok(control.post("/runs", json={"mode": "deferred"}))
     client.get("/1/sources")
-    assert ok(control.post("/reset")) == {"reset": "all"}
+    told = ok(control.post("/reset"))
+    assert told["reset"] == "all" and told["message"].startswith("reset everything: every application's data")
     assert ok(control.get("/state")) == {"applications": {}}
     assert ok(control.get("/journal")) == {"calls": []}
     assert ok(control.get("/clock"))["frozen"] is False
@@ -173,7 +202,11 @@ def test_reset_one_application(app: MockApp, client: InProcessClient, control: C
     ok(control.post("/seed", json={"fixtures": "catalog", "appID": APP_ID}))
     ok(control.post("/seed", json={"fixtures": "run_history", "appID": "OTHERAPP"}))
     client.get("/1/sources")
-    assert ok(control.post("/reset", json={"appID": APP_ID})) == {"reset": APP_ID}
+    told = ok(control.post("/reset", json={"appID": APP_ID}))
+    assert told == {
+        "reset": APP_ID,
+        "message": f"reset application {APP_ID!r} (its data, fault rules, stubs and snapshots)",
+    }
     assert [c["operation_id"] for c in ok(control.get("/journal"))["calls"]] == ["listSources"]  # kept
     assert list(ok(control.get("/state"))["applications"]) == ["OTHERAPP"]
     assert source_names(client) == []

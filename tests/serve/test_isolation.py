@@ -105,7 +105,7 @@ def test_reset_of_one_application_keeps_the_others(server: Served) -> None:
         with server.control() as control:
             answer = control.post("/__mock__/reset", json={"appID": APP_A})
             assert answer.status_code == 200, answer.text
-            assert answer.json() == {"reset": APP_A}
+            assert answer.json()["reset"] == APP_A
         assert visible(a) == {"sources": [], "destinations": [], "tasks": [], "runs": []}
         seen_b = visible(b)
         assert seen_b["sources"] == [built_b["source"]]
@@ -122,7 +122,7 @@ def test_reset_without_a_body_resets_every_application(server: Served) -> None:
         with server.control() as control:
             answer = control.post("/__mock__/reset")
             assert answer.status_code == 200, answer.text
-            assert answer.json() == {"reset": "all"}
+            assert answer.json()["reset"] == "all"
             assert control.get("/__mock__/journal").json()["calls"] == []
         empty: dict[str, list[str]] = {"sources": [], "destinations": [], "tasks": [], "runs": []}
         assert visible(a) == empty

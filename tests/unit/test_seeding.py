@@ -280,8 +280,54 @@ def test_an_unknown_name_lists_the_bundled_data_sets(app: MockApp) -> None:
             "inline data: runs[0].taskID: no task with ID 'ghost' is seeded",
             id="run-task",
         ),
+        # Issue 21: a baseTime the clock cannot hold was a 500 (OverflowError); IDs the API cannot
+        # address in a path were seeded.
         pytest.param(
-            {"baseTime": "yesterday"}, "inline data: baseTime 'yesterday' is not an RFC 3339", id="base-time"
+            {"baseTime": "9999-12-31T23:59:00Z", "sources": [{"type": "push", "name": "s"}]},
+            "inline data: baseTime: the mock's clock must stay between 1970-01-01T00:00:00Z and 9000",
+            id="base-time-out-of-range",
+        ),
+        pytest.param(
+            {"baseTime": "8999-12-31T23:59:30Z", "sources": [{"type": "push", "name": "s"}]},
+            "inline data: baseTime plus 2 minutes of records: the mock's clock must stay between",
+            id="base-time-records-run-out-of-range",
+        ),
+        pytest.param(
+            {
+                "sources": [
+                    {"sourceID": "s", "type": "push", "name": "s", "createdAt": "9999-01-01T00:00:00Z"}
+                ]
+            },
+            "inline data: sources[0] ('s').createdAt: the mock's clock must stay between",
+            id="dumped-stamp-out-of-range",
+        ),
+        pytest.param(
+            {"sources": [{"sourceID": "a/b", "type": "push", "name": "s"}]},
+            'inline data: sources[0].sourceID: "a/b" does not match',
+            id="id-with-a-slash",
+        ),
+        pytest.param(
+            {"sources": [{"sourceID": "..", "type": "push", "name": "s"}]},
+            "inline data: sources[0].sourceID: ",
+            id="id-dot-dot",
+        ),
+        pytest.param(
+            {
+                "destinations": [
+                    {"destinationID": "", "type": "search", "name": "d", "input": {"indexName": "i"}}
+                ]
+            },
+            'inline data: destinations[0].destinationID: "" is shorter than 1 character; fix: destinationID '
+            "is an ID the API can address in a path",
+            id="id-empty",
+        ),
+        pytest.param(
+            {"events": {"r1": [{"eventID": 5}]}},
+            "inline data: events.r1[0].eventID: 5 is not of type",
+            id="event-id-a-number",
+        ),
+        pytest.param(
+            {"baseTime": "yesterday"}, "inline data: baseTime: 'yesterday' is not an RFC 3339", id="base-time"
         ),
     ],
 )
@@ -472,3 +518,11 @@ def test_an_empty_file_is_an_empty_data_set(app: MockApp, tmp_path: Path) -> Non
     path = tmp_path / "nothing.yaml"
     path.write_text("# nothing yet\n", encoding="utf-8")
     assert app.control.seed(path, APP_ID) == EXPECTED_COUNTS["empty"]
+
+
+def test_a_data_set_name_is_never_a_pattern(app: MockApp) -> None:
+    """Issue 21: ``fixtures: "*"`` must not act as a glob over the bundled data sets."""
+    for name in ("*", "cat*", "?mpty", "[ce]*"):
+        with pytest.raises(SeedError, match=re.escape(f"no data set {name!r}")):
+            app.control.seed(name, APP_ID)
+    assert app.store.accounts.get(APP_ID) is None or not app.store.accounts[APP_ID].sources
