@@ -140,6 +140,16 @@ class MockSettings:
             "their own application",
         ),
     )
+    allowed_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=_offer(
+            flag="--allowed-host",
+            help="a host name clients may reach the mock by (repeatable; '*' for any): a request whose "
+            "Host header names another answers 403 host_not_allowed (localhost, 127.0.0.1, [::1] and the "
+            "address a client connected to are always allowed)",
+            metavar="NAME",
+        ),
+    )
     # --- data ----------------------------------------------------------------------------------
     fixtures: DataSetRef | tuple[DataSetRef, ...] | None = field(
         default=None,
@@ -329,7 +339,7 @@ class MockSettings:
 
     def __post_init__(self) -> None:
         # Rules given as a list (a marker's, JSON's) are kept as the tuple the field is.
-        for name in ("keys", "faults", "stubs"):
+        for name in ("keys", "faults", "stubs", "allowed_hosts"):
             value = getattr(self, name)
             if isinstance(value, list):
                 setattr(self, name, tuple(value))
@@ -369,6 +379,9 @@ class MockSettings:
             raise ValueError(f"validation: {self.validation!r} is not fast or openapi-core")
         for key in self.keys:
             check_key(key)
+        for host in self.allowed_hosts:
+            if not isinstance(host, str) or not host.strip() or any(c in host for c in "/@ \t"):
+                raise ValueError(f"allowed_hosts: {host!r} is not a host name (e.g. mock.internal) or '*'")
         for name in ("faults", "stubs"):
             rules = getattr(self, name)
             if not isinstance(rules, tuple) or not all(isinstance(rule, Mapping) for rule in rules):
