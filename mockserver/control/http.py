@@ -101,7 +101,9 @@ class Caller:
 
     def need_wide(self, what: str) -> None:
         if not self.wide:
-            raise Forbidden(f"{what} is server-wide: ask with scope=all (and the admin key when one is set)")
+            raise Forbidden(
+                f"{what} is server-wide: ask with scope=all (with credentials configured: and the admin key)"
+            )
 
     def need(self, acl: frozenset[str], what: str) -> None:
         """403 ``forbidden`` when the credentials lack one of ``acl``."""
