@@ -11,8 +11,8 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-# The most extra keys one application (or the keys of every application) may hold.
-MAX_KEYS_PER_APPLICATION = 1_000
+from mockserver.settings import MAX_KEYS_PER_APPLICATION
+
 ANY_APPLICATION = "*"  # how a key of every application is shown (its appID is null)
 
 
@@ -96,3 +96,6 @@ class KeyIndex:
         index._by_owner = dict(self._by_owner)
         index._counts = dict(self._counts)
         return index
+
+
+__all__ = ["ANY_APPLICATION", "MAX_KEYS_PER_APPLICATION", "KeyIndex", "key_id", "owner_of"]

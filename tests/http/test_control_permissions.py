@@ -328,6 +328,9 @@ def test_keys_are_capped_per_application() -> None:
         assert f"holds {MAX_KEYS_PER_APPLICATION} API keys" in message
         ok(owner.post("/__mock__/keys", json={"apiKey": "last", "acl": ["search"]}))  # replacing: no new one
     assert len(app.engine.settings.keys) == MAX_KEYS_PER_APPLICATION
+    too_many = tuple({"apiKey": f"k{i}", "acl": []} for i in range(MAX_KEYS_PER_APPLICATION + 1))
+    with pytest.raises(ValueError, match="more than 1000 keys for the application"):
+        create_app(app_id=APP, api_key=KEY, keys=too_many)  # configured keys are held to the cap too
 
 
 def _median_request_ms(app: MockApp, rounds: int = 200) -> float:
