@@ -251,6 +251,7 @@ _FLAG_PARSING: dict[str, dict[str, Any]] = {
     "shutdown_timeout": {"type": seconds},
     "rate_limit": {"action": "store_true", "default": False},
     "keys": {"action": "append", "default": []},
+    "allowed_hosts": {"action": "append", "default": []},
     "fixtures": {"action": "append", "default": []},
     "access_log": {"choices": ["off", "text", "json"], "default": "text"},
     "clock": {"default": "real"},

@@ -22,6 +22,7 @@ DEFAULT_BODY_TIMEOUT = 30.0
 DEFAULT_KEEP_ALIVE_TIMEOUT = 5.0
 DEFAULT_MAX_CONNECTIONS = 500
 DEFAULT_SHUTDOWN_TIMEOUT = 10.0
+MAX_KEYS_PER_APPLICATION = 1_000  # extra API keys one application (or every application) may hold
 
 ClockSetting = str  # "real", "frozen", "auto" or an RFC 3339 instant
 DataSetRef = str | Path | Mapping[str, Any]
@@ -138,6 +139,16 @@ class MockSettings:
             help="a key for the control plane alone (header x-mockserver-admin-key): it may act on every "
             "application and server-wide; without it, configured credentials open the control plane for "
             "their own application",
+        ),
+    )
+    allowed_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=_offer(
+            flag="--allowed-host",
+            help="a host name clients may reach the mock by (repeatable; '*' for any): a request whose "
+            "Host header names another answers 403 host_not_allowed (localhost, 127.0.0.1, [::1] and the "
+            "address a client connected to are always allowed)",
+            metavar="NAME",
         ),
     )
     # --- data ----------------------------------------------------------------------------------
@@ -329,7 +340,7 @@ class MockSettings:
 
     def __post_init__(self) -> None:
         # Rules given as a list (a marker's, JSON's) are kept as the tuple the field is.
-        for name in ("keys", "faults", "stubs"):
+        for name in ("keys", "faults", "stubs", "allowed_hosts"):
             value = getattr(self, name)
             if isinstance(value, list):
                 setattr(self, name, tuple(value))
@@ -367,8 +378,20 @@ class MockSettings:
                 raise ValueError(f"{name}: must be at least 1")
         if self.validation not in ("fast", "openapi-core"):
             raise ValueError(f"validation: {self.validation!r} is not fast or openapi-core")
+        owners: dict[Any, int] = {}
         for key in self.keys:
             check_key(key)
+            owner = key.get("appID", self.app_id)
+            owners[owner] = owners.get(owner, 0) + 1
+        crowded = sorted((str(owner) for owner, n in owners.items() if n > MAX_KEYS_PER_APPLICATION))
+        if crowded:
+            raise ValueError(
+                f"keys: more than {MAX_KEYS_PER_APPLICATION} keys for the application(s) {crowded[:5]} "
+                "(None: keys of every application); that is the most one application may hold"
+            )
+        for host in self.allowed_hosts:
+            if not isinstance(host, str) or not host.strip() or any(c in host for c in "/@ \t"):
+                raise ValueError(f"allowed_hosts: {host!r} is not a host name (e.g. mock.internal) or '*'")
         for name in ("faults", "stubs"):
             rules = getattr(self, name)
             if not isinstance(rules, tuple) or not all(isinstance(rule, Mapping) for rule in rules):

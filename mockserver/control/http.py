@@ -13,13 +13,14 @@ from starlette.routing import Mount, Route
 
 from mockserver.control.mock_control import MockControl
 from mockserver.data import control_spec
-from mockserver.engine.errors import ApiError, BadRequest, Forbidden, NotFound
+from mockserver.engine.errors import ApiError, BadRequest, Forbidden, InvalidCredentials, NotFound
 from mockserver.engine.journal import JournalQuery
 from mockserver.engine.validation import MISSING, RequestValidators
 from mockserver.http.bodies import parse_json
+from mockserver.http.origin import HostCheck, json_body_refusal
 from mockserver.names import ADMIN_KEY_HEADER, API_KEY_HEADER, APP_ID_HEADER, CONTROL_PREFIX, DEFAULT_APP_ID
 from mockserver.seeding import SeedError
-from mockserver.spec import load_spec
+from mockserver.spec import Operation, load_spec
 from mockserver.ui import ui_routes
 
 PREFIX = CONTROL_PREFIX  # (the name the control plane's modules and tests use)
@@ -41,16 +42,20 @@ class ControlBodies:
         self._by_route = {(op.method, op.path): op for op in spec.operations.values()}
         self._validators = RequestValidators(spec)
 
-    async def read(self, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
-        """The parsed body ({} when there is none) and the typed query parameters."""
+    def operation(self, request: Request) -> Operation | None:
+        """The control-plane operation a request is (as spec/control.yaml describes it)."""
         route = request.scope.get("route")
         template = PREFIX + route.path if route is not None else request.url.path
+        return self._by_route.get((request.method, template))
+
+    async def read(self, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The parsed body ({} when there is none) and the typed query parameters."""
         raw = await request.body()
         body: Any = parse_json(raw, self.max_depth) if raw else MISSING
         query: dict[str, list[str]] = {}
         for key, value in request.query_params.multi_items():
             query.setdefault(key, []).append(value)
-        operation = self._by_route.get((request.method, template))
+        operation = self.operation(request)
         typed: dict[str, Any] = {}
         if operation is not None:
             valid = self._validators[operation.operation_id].validate(request.path_params, query, body)
@@ -62,13 +67,18 @@ class ControlBodies:
         return body, typed
 
 
+ADMIN_ACL = "admin"  # the ACL Algolia's key management needs (x-acl of addApiKey, listApiKeys, ...)
+
+
 @dataclass(frozen=True)
 class Caller:
-    """Who calls the control plane: the application it acts for, and whether it may act server-wide."""
+    """Who calls the control plane: the application it acts for, whether it may act server-wide,
+    and the ACLs its credentials hold (None: every ACL)."""
 
     app_id: str | None
     wide: bool
     open: bool = False  # an open server: any application may be named (nothing is secret there)
+    acl: frozenset[str] | None = None
 
     def app(self, asked: Any) -> str | None:
         """The application a request acts on: the one asked for (server-wide callers), or the
@@ -91,7 +101,33 @@ class Caller:
 
     def need_wide(self, what: str) -> None:
         if not self.wide:
-            raise Forbidden(f"{what} is server-wide: ask with scope=all (and the admin key when one is set)")
+            raise Forbidden(
+                f"{what} is server-wide: ask with scope=all (with credentials configured: and the admin key)"
+            )
+
+    def need(self, acl: frozenset[str], what: str) -> None:
+        """403 ``forbidden`` when the credentials lack one of ``acl``."""
+        if self.acl is None or acl <= self.acl:
+            return
+        missing = sorted(acl - self.acl)
+        raise Forbidden(
+            f"{what} needs the ACLs {', '.join(sorted(acl))}; the API key of this request lacks "
+            f"{', '.join(missing)}"
+        )
+
+
+def _one_header(request: Request, name: str) -> str | None:
+    """A credential header's value; given twice (which one would count?) or not printable ASCII,
+    the credentials are not valid (403 invalid_credentials, as the API answers)."""
+    values = request.headers.getlist(name)
+    if len(values) > 1:
+        raise InvalidCredentials(f"header.{name}: given {len(values)} times; send it once")
+    if not values:
+        return None
+    value = values[0]
+    if not (value.isascii() and value.isprintable()):
+        raise InvalidCredentials(f"header.{name}: not printable ASCII")
+    return value
 
 
 def caller_of(control: MockControl, request: Request) -> Caller:
@@ -99,9 +135,10 @@ def caller_of(control: MockControl, request: Request) -> Caller:
 
     - the admin key (``x-mockserver-admin-key``): every application, and server-wide;
     - configured credentials (``x-algolia-application-id`` and ``x-algolia-api-key``): their own
-      application; server-wide with ``scope=all`` when no admin key is set;
+      application, with the ACLs of their key; never server-wide (``scope=all`` needs the admin key);
     - an open server (no credentials configured): the application named by
-      ``x-algolia-application-id``, or server-wide when none is named or ``scope=all`` is asked.
+      ``x-algolia-application-id``, or server-wide when none is named or ``scope=all`` is asked
+      (refused to an extra key without the ``admin`` ACL).
     """
     engine = control.engine
     settings = engine.settings
@@ -109,30 +146,38 @@ def caller_of(control: MockControl, request: Request) -> Caller:
     if scope not in (None, "all", "app"):
         raise BadRequest(f"query.scope: {scope[:20]!r} is not all or app")
     admin = settings.admin_key
-    given_admin = request.headers.get(ADMIN_KEY_HEADER)
+    given_admin = _one_header(request, ADMIN_KEY_HEADER)
+    app_id = _one_header(request, APP_ID_HEADER)
+    api_key = _one_header(request, API_KEY_HEADER)
     if admin is not None and given_admin is not None:
         if not hmac.compare_digest(given_admin.encode(), admin.encode()):
             raise Forbidden(
                 f"header.{ADMIN_KEY_HEADER}: not the admin key of this mock", code="invalid_credentials"
             )
-        return Caller(
-            request.headers.get(APP_ID_HEADER), scope != "app" or APP_ID_HEADER not in request.headers
-        )
-    app_id = request.headers.get(APP_ID_HEADER)
+        return Caller(app_id, scope != "app" or app_id is None)
     if settings.strict_credentials or admin is not None:
-        principal = engine.authenticate(app_id, request.headers.get(API_KEY_HEADER))
+        principal = engine.authenticate(app_id, api_key)
         if isinstance(principal, ApiError):
             raise Forbidden(
                 "the control plane needs this mock's credentials (headers x-algolia-application-id and "
                 f"x-algolia-api-key){' or its admin key (' + ADMIN_KEY_HEADER + ')' if admin else ''}",
                 code="invalid_credentials",
             )
-        if scope == "all" and admin is not None:
-            raise Forbidden(f"scope=all needs the admin key ({ADMIN_KEY_HEADER})", code="invalid_credentials")
-        return Caller(principal, scope == "all")
-    if app_id is None or scope == "all":
-        return Caller(app_id, True, open=True)
-    return Caller(app_id, False, open=True)
+        if scope == "all":
+            how = "" if admin is not None else "; this mock has none: start it with --admin-key"
+            raise Forbidden(
+                f"scope=all (server-wide) needs the admin key (header {ADMIN_KEY_HEADER}){how}",
+                code="invalid_credentials",
+            )
+        return Caller(principal, False, acl=engine.grants(app_id, api_key))
+    acl = engine.grants(app_id, api_key)
+    wide = app_id is None or scope == "all"
+    if wide and acl is not None and ADMIN_ACL not in acl:
+        raise Forbidden(
+            f"server-wide control (scope=all, or no application named) needs the {ADMIN_ACL} ACL; "
+            "the API key of this request lacks it"
+        )
+    return Caller(app_id, wide, open=True, acl=acl)
 
 
 def mount(control: MockControl) -> Mount:
@@ -142,6 +187,24 @@ def mount(control: MockControl) -> Mount:
 
 def routes(control: MockControl) -> list[Route]:
     bodies = ControlBodies(control.engine.settings.max_depth)
+    hosts = HostCheck(control.engine.settings.allowed_hosts)
+
+    async def admitted(request: Request) -> None:
+        """Refuse a state-changing request from a page of another site, or with a body not declared
+        JSON (see http/origin.py)."""
+        headers = request.headers
+        server = request.scope.get("server")
+        refusal = hosts.origin_refusal(
+            request.method,
+            headers.get("origin"),
+            headers.get("sec-fetch-site"),
+            str(server[0]) if server else None,
+        )
+        if refusal is None:
+            has_body = bool(await request.body())
+            refusal = json_body_refusal(request.method, headers.get("content-type"), has_body)
+        if refusal is not None:
+            raise refusal
 
     def guarded(
         handler: Callable[[Request, Caller, dict[str, Any], dict[str, Any]], Awaitable[Response]],
@@ -149,13 +212,20 @@ def routes(control: MockControl) -> list[Route]:
     ) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             try:
+                await admitted(request)
                 caller = Caller(None, True) if open_route else caller_of(control, request)
+                operation = bodies.operation(request)
+                if operation is not None:
+                    needed = frozenset(str(a) for a in operation.raw.get("x-acl", ()))
+                    caller.need(needed, f"{request.method} {operation.path}")
                 body, query = await bodies.read(request)
                 return await handler(request, caller, body, query)
             except ApiError as exc:
                 return _error(exc)
             except LookupError as exc:
                 return _error(NotFound(str(exc.args[0]) if exc.args else str(exc)))
+            except PermissionError as exc:
+                return _error(Forbidden(str(exc)))
             except (SeedError, ValueError, TypeError) as exc:
                 return _error(BadRequest(str(exc)))
 
@@ -175,8 +245,8 @@ def routes(control: MockControl) -> list[Route]:
         elif asked is None:  # everything was asked for; these credentials reach one application
             told = (
                 f"reset application {app_id!r} only (its data, fault rules, stubs and snapshots): "
-                "these credentials act on their own application; everything needs scope=all "
-                "(and the admin key when one is set)"
+                "these credentials act on their own application; resetting everything needs scope=all "
+                f"and the admin key (header {ADMIN_KEY_HEADER})"
             )
         else:
             told = f"reset application {app_id!r} (its data, fault rules, stubs and snapshots)"
@@ -294,8 +364,14 @@ def routes(control: MockControl) -> list[Route]:
         return JSONResponse(control.remove_stub(request.path_params["stubID"], caller.scope))
 
     async def keys(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
+        if request.method == "GET":
+            return JSONResponse(control.keys(caller.app(query.get("appID"))))
         app_id = caller.app(body.get("appID"))  # a key for the caller's own application, unless wide
-        return JSONResponse(control.add_key(body["apiKey"], body.get("acl", []), app_id))
+        return JSONResponse(control.add_key(body["apiKey"], body.get("acl", []), app_id, caller.acl))
+
+    async def key(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
+        app_id = caller.app(query.get("appID"))  # among the keys the caller may see
+        return JSONResponse(control.remove_key(request.path_params["keyID"], app_id, caller.acl))
 
     async def settings(
         request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
@@ -303,7 +379,7 @@ def routes(control: MockControl) -> list[Route]:
         if request.method == "POST":
             caller.need_wide("changing the settings")
             return JSONResponse(control.change_settings(body))
-        return JSONResponse(control.settings())
+        return JSONResponse(control.settings(caller.scope))
 
     async def health(
         request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
@@ -333,7 +409,8 @@ def routes(control: MockControl) -> list[Route]:
         ("/stubs", stubs, ["GET", "POST", "DELETE"]),
         ("/stubs/{stubID}", stub, ["DELETE"]),
         ("/settings", settings, ["GET", "POST"]),
-        ("/keys", keys, ["POST"]),
+        ("/keys", keys, ["GET", "POST"]),
+        ("/keys/{keyID}", key, ["DELETE"]),
         ("/health", health, ["GET"]),
         ("/openapi.json", openapi, ["GET"]),
     ]

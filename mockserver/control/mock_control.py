@@ -23,6 +23,7 @@ from mockserver.engine.clock import Clock, parse_rfc3339, rfc3339
 from mockserver.engine.core import Engine
 from mockserver.engine.faults import RateLimit
 from mockserver.engine.journal import Call, JournalQuery
+from mockserver.engine.keys import key_id
 from mockserver.engine.store import FAMILIES, Account, Record, RunPolicy, api_view
 from mockserver.resources import runs
 from mockserver.settings import (
@@ -151,9 +152,20 @@ class MockControl:
 
         self.engine.store.on_new_account = seed_new
 
-    def settings(self) -> dict[str, Any]:
-        """The settings in force, as JSON (secrets masked)."""
-        return to_json(self.engine.settings)
+    def settings(self, app_id: str | None = None) -> dict[str, Any]:
+        """The settings in force, as JSON (secrets masked). As ``app_id`` sees them when given: the
+        keys, fault rules and stubs of other applications left out, and the configured application
+        masked unless it is ``app_id``."""
+        shown = to_json(self.engine.settings)
+        if app_id is None:
+            return shown
+        default_app = self.engine.settings.app_id
+        if default_app is not None and default_app != app_id:
+            shown["app_id"] = "***"
+        shown["keys"] = [key for key in shown["keys"] if key.get("appID", default_app) in (None, app_id)]
+        for name in ("faults", "stubs"):
+            shown[name] = [rule for rule in shown[name] if rule.get("app") in (None, app_id)]
+        return shown
 
     def change_settings(self, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Change run-time settings (seed, clock, runs, faults, rate_limit) of the running mock: each
@@ -200,15 +212,67 @@ class MockControl:
         if "runs" in fields:
             self._log({"action": "runs", "policy": dataclasses.asdict(store.run_policy), "app": None})
 
-    def add_key(self, api_key: str, acl: list[str], app_id: str | None = None) -> dict[str, Any]:
-        """Accept one more API key, with only these ACLs (for the application ``app_id``, or any)."""
+    def add_key(
+        self,
+        api_key: str,
+        acl: list[str],
+        app_id: str | None = None,
+        granted: frozenset[str] | None = None,
+    ) -> dict[str, Any]:
+        """Accept one more API key, with only these ACLs (for the application ``app_id``, or any),
+        in place of a key of the same application and value.
+
+        ``granted``: the ACLs of whoever asks (None: every ACL); a key is never given, nor is one
+        replaced that holds, an ACL the asker lacks. The configured API key is not an extra key: it
+        keeps every ACL (registering it would lock its owner out)."""
         key: dict[str, Any] = {"apiKey": api_key, "acl": list(acl)}
         if app_id is not None:
             key["appID"] = app_id
         key = check_key(key)
-        settings = self.engine.settings
-        self.engine.settings = dataclasses.replace(settings, keys=(*settings.keys, key))
-        return {"appID": app_id, "apiKey": "***", "acl": key["acl"]}
+        engine = self.engine
+        settings = engine.settings
+        owner = key.get("appID", settings.app_id)
+        if settings.api_key is not None and api_key == settings.api_key and owner in (None, settings.app_id):
+            raise PermissionError(
+                "body.apiKey: this is the mock's configured API key, which keeps every ACL; "
+                "choose another key"
+            )
+        _need_acls(granted, key["acl"], "body.acl: a key cannot be given")
+        replaced = engine.key_index().get(owner, api_key)
+        if replaced is not None:
+            _need_acls(granted, replaced.get("acl", ()), "body.apiKey: this key exists and holds")
+        owner = engine.put_key(key)
+        return {"appID": owner, "apiKey": "***", "acl": key["acl"], "keyID": key_id(owner, api_key)}
+
+    def keys(self, app_id: str | None = None) -> dict[str, Any]:
+        """The extra keys of ``app_id`` and of every application (all of them when None), the keys
+        themselves masked: each named by its keyID."""
+        found = self.engine.key_index().of(app_id)
+        return {
+            "keys": [
+                {
+                    "keyID": key_id(owner, str(key["apiKey"])),
+                    "appID": owner,
+                    "apiKey": "***",
+                    "acl": list(key.get("acl", ())),
+                }
+                for owner, key in found
+            ]
+        }
+
+    def remove_key(
+        self, found_id: str, app_id: str | None = None, granted: frozenset[str] | None = None
+    ) -> dict[str, Any]:
+        """Forget the extra key named ``found_id`` (a keyID) among those ``app_id`` may see (every
+        key when None); LookupError when there is none. ``granted`` as for :meth:`add_key`: a key
+        holding an ACL the asker lacks is not removed (PermissionError)."""
+        for owner, key in self.engine.key_index().of(app_id):
+            api_key = str(key["apiKey"])
+            if key_id(owner, api_key) == found_id:
+                _need_acls(granted, key.get("acl", ()), f"keyID {found_id!r}: this key holds")
+                self.engine.drop_key(owner, api_key)
+                return {"deleted": found_id}
+        raise LookupError(f"No API key with keyID {found_id[:40]!r} (GET /__mock__/keys lists them)")
 
     # --- durability ----------------------------------------------------------------------------
     def _log(self, entry: dict[str, Any]) -> None:
@@ -532,3 +596,15 @@ class MockControl:
         """Remove every stub, or (``app_id``) that application's own."""
         self.engine.stubs.clear(app_id)
         return self.stubs(app_id)
+
+
+def _need_acls(granted: frozenset[str] | None, acl: Iterable[str], what: str) -> None:
+    """PermissionError when ``acl`` holds an ACL beyond ``granted`` (None: every ACL)."""
+    if granted is None:
+        return
+    beyond = sorted({str(a) for a in acl} - granted)
+    if beyond:
+        raise PermissionError(
+            f"{what} {', '.join(beyond)}, which the credentials of this request lack "
+            f"(they hold {', '.join(sorted(granted)) or 'no ACL'})"
+        )

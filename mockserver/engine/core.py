@@ -35,6 +35,7 @@ from mockserver.engine.journal import (
     truncated_body,
 )
 from mockserver.engine.jsengine import JsSandbox
+from mockserver.engine.keys import MAX_KEYS_PER_APPLICATION, KeyIndex, owner_of
 from mockserver.engine.masking import Masker, mask_query
 from mockserver.engine.response_checker import ResponseChecker
 from mockserver.engine.store import Account, RunPolicy, Store
@@ -152,6 +153,7 @@ class Engine:
             self.reference = ReferenceValidator(spec)
         schemes = spec.document.get("components", {}).get("securitySchemes", {}).values()
         self.algolia_credentials = any(s.get("name", "").lower() == APP_ID_HEADER for s in schemes)
+        self._key_index = KeyIndex(settings.keys, settings.app_id)  # see key_index
         self.state_log: StateLog | None = None  # see attach_state_log
         self.compactor: Callable[[], None] | None = None  # rewrites the state file as its live state
         self.apply_settings(settings, RUNTIME_FIELDS, initial=True)
@@ -266,14 +268,58 @@ class Engine:
         return app_id
 
     def _extra_key(self, app_id: str, api_key: str) -> Mapping[str, Any] | None:
-        """The configured extra key these credentials are, if any (its appID defaults to app_id's)."""
-        for key in self.settings.keys:
-            owner = key.get("appID", self.settings.app_id)
-            if hmac.compare_digest(api_key.encode(), str(key.get("apiKey", "")).encode()) and (
-                owner is None or hmac.compare_digest(app_id.encode(), str(owner).encode())
-            ):
-                return key
-        return None
+        """The configured extra key these credentials are, if any (its appID defaults to app_id's):
+        one dictionary lookup, however many keys there are."""
+        return self.key_index().find(app_id, api_key)
+
+    def key_index(self) -> KeyIndex:
+        """The index of ``settings.keys``, built again only when the settings' keys (or the
+        configured application, their default owner) were replaced."""
+        index = self._key_index
+        settings = self.settings
+        if index.keys is not settings.keys or index.default_app != settings.app_id:
+            index = self._key_index = KeyIndex(settings.keys, settings.app_id)
+        return index
+
+    def grants(self, app_id: str | None, api_key: str | None) -> frozenset[str] | None:
+        """The ACLs accepted credentials hold: an extra key's own list, or None for every ACL (the
+        configured credentials, any key of an open server, a spec without Algolia's credentials)."""
+        if not self.algolia_credentials or not app_id or not api_key:
+            return None
+        key = self._extra_key(app_id, api_key)
+        return None if key is None else frozenset(str(a) for a in key.get("acl", ()))
+
+    def put_key(self, key: Mapping[str, Any]) -> str | None:
+        """Accept one more extra key (a checked key setting), in place of one of the same
+        application and value; returns its owner (None: every application). More than
+        MAX_KEYS_PER_APPLICATION keys for one owner: 429 limit_exceeded, nothing changed."""
+        index = self.key_index()
+        owner = owner_of(key, self.settings.app_id)
+        replaces = index.get(owner, str(key["apiKey"])) is not None
+        if not replaces and index.count(owner) >= MAX_KEYS_PER_APPLICATION:
+            whose = (
+                f"application {owner!r}" if owner is not None else "every application (keys without appID)"
+            )
+            raise LimitExceeded(
+                f"keys: {whose} holds {MAX_KEYS_PER_APPLICATION} API keys, the most one application may "
+                "hold; delete one (DELETE /__mock__/keys/{keyID}) to make room"
+            )
+        index = index.with_key(key)
+        self.settings = dataclasses.replace(self.settings, keys=index.keys)
+        self._key_index = index
+        return owner
+
+    def drop_key(self, owner: str | None, api_key: str) -> Mapping[str, Any] | None:
+        """Forget the extra key of ``owner`` (None: of every application) and ``api_key``; returns
+        it, or None when there was none."""
+        index = self.key_index()
+        key = index.get(owner, api_key)
+        if key is None:
+            return None
+        index = index.without(owner, api_key)
+        self.settings = dataclasses.replace(self.settings, keys=index.keys)
+        self._key_index = index
+        return key
 
     def execute(self, request: ApiRequest, *, record: bool = True, durable: bool = True) -> Answer:
         """Validate and act on one request; the answer is journaled (unless ``record`` is false)."""

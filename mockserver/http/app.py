@@ -27,6 +27,7 @@ from mockserver.engine.routing import RouteTable
 from mockserver.engine.store import Store
 from mockserver.factory import open_mock
 from mockserver.http.bodies import json_text, parse_json
+from mockserver.http.origin import HostCheck
 from mockserver.http.wire import (
     API_KEY_HEADER,
     APP_ID_HEADER,
@@ -50,6 +51,8 @@ from mockserver.ui import FAVICON_PATH, favicon_route
 OFF_LOOP_BODY_BYTES = 256 * 1024  # bodies at least this large are decoded and acted on off the event loop
 
 _CONTROL = CONTROL_PREFIX + "/"  # paths the control plane serves (through Starlette)
+# Control-plane paths with no data in them (health checks): reachable by any Host name.
+_OPEN = frozenset(CONTROL_PREFIX + route for route in control_http.OPEN_ROUTES)
 
 AccessListener = Callable[[Call, float], None]
 
@@ -68,6 +71,7 @@ class MockApp:
         self.control = control
         self.route_table = RouteTable(engine.spec)
         self.deadlines = BodyDeadlines()  # body reads and their body_timeout
+        self.hosts = HostCheck(engine.settings.allowed_hosts)  # the control plane's names (Host)
         self.listeners: list[AccessListener] = []  # told of every call with its duration (access logs)
         self.control_app = Starlette(
             routes=[control_http.mount(control), favicon_route()],
@@ -113,7 +117,24 @@ class MockApp:
             if not path.startswith(_CONTROL) and path != FAVICON_PATH:
                 await self._serve(scope, receive, send, path)
                 return
+            if not self.hosts.any and path not in _OPEN and await self._refused_host(scope, send):
+                return  # the control plane and the inspector answer only to the mock's own names
         await self.control_app(scope, receive, send)
+
+    async def _refused_host(self, scope: Scope, send: Send) -> bool:
+        """Answer 403 to a request whose Host header names no name of this mock (see origin.py);
+        whether it was refused."""
+        host = None
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value.decode("latin-1")
+                break
+        server = scope.get("server")
+        refusal = self.hosts.refusal(host, str(server[0]) if server else None)
+        if refusal is None:
+            return False
+        await send_answer(send, refusal.status, jsonio.dumps(refusal.body()), refusal.headers)
+        return True
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         started = time.perf_counter()

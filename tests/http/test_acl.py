@@ -58,7 +58,7 @@ def test_keys_are_added_through_the_control_plane() -> None:
     app = create_app(check_responses=True)
     with InProcessClient(app, base_url="http://mock") as control:
         added = ok(control.post("/__mock__/keys", json={"apiKey": "ro", "acl": ["search"]}))
-        assert added == {"appID": None, "apiKey": "***", "acl": ["search"]}
+        assert added == {"appID": None, "apiKey": "***", "acl": ["search"], "keyID": added["keyID"]}
         bad = control.post("/__mock__/keys", json={"apiKey": "", "acl": []})
         assert bad.status_code == 400
     with _client(app, "ro") as client:
