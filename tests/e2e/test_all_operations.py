@@ -309,7 +309,8 @@ def test_docker_source_input_deserialises(ops: Ops, ingestion: IngestionClientSy
 
 @covers("createSource", "createDestination", "createTask", "runSource", "getRun")
 def test_run_source(ops: Ops, ingestion: IngestionClientSync, live_app: MockApp) -> None:
-    source_id = _json_source(ops, ingestion)
+    shop = {"type": "shopify", "name": "shop", "input": {"shopURL": "https://shop.example.com"}}
+    source_id = ops(ingestion.create_source, shop).source_id
     products = _task(ops, ingestion, source_id, _destination(ops, ingestion, "products"))
     articles = _task(ops, ingestion, source_id, _destination(ops, ingestion, "articles"))
     live_app.store.account(APP_ID).source_records[source_id] = [{"objectID": "1", "name": "one"}]
