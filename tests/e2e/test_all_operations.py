@@ -389,7 +389,7 @@ def test_tasks(ops: Ops, ingestion: IngestionClientSync) -> None:
     assert after_replace.destination_id == other_destination
     assert after_replace.action == "save"
     assert after_replace.cron is None
-    assert after_replace.failure_threshold is None
+    assert after_replace.failure_threshold == 0  # left out of the replacement: 0, as never set
     assert after_replace.enabled is True
 
     assert ops(ingestion.disable_task, created.task_id).task_id == created.task_id
