@@ -628,3 +628,14 @@ def test_the_journal_never_keeps_the_text_of_a_body_with_secrets(
     call = app.journal.calls[-1]
     assert call.body["input"]["password"] != "hunter2"
     assert "hunter2" not in json.dumps(call.to_json())
+
+
+def test_a_push_is_one_record_event_whatever_its_size(
+    client: InProcessClient, account: Account, task_id: str
+) -> None:
+    """README (ledger record-event-sizes): the 1,000-record batches are chunked_push's pushes."""
+    records = [{"objectID": str(i)} for i in range(2500)]
+    answer = ok(push(client, "products", "addObject", records))
+    listed = ok(client.get(f"/1/runs/{answer['runID']}/events"))["events"]
+    assert [(e["type"], e["batchSize"]) for e in listed] == [("record", 2500)]
+    assert len(account.indexes["products"]) == 2500
