@@ -48,11 +48,13 @@ class World:
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
-    """The catalog data set plus a docker source and a finished run, snapshotted."""
+    """The catalog data set plus a docker source, a shopify source and a finished run, snapshotted."""
     app = create_app(check_responses=True, seed=2024, fixtures="catalog")
     with InProcessClient(app, base_url="http://mock", headers=HEADERS) as client:
         docker = {"type": "docker", "name": "Docker", "input": {"image": "airbyte/x", "configuration": {}}}
         assert client.post("/1/sources", json=docker).status_code == 200
+        shop = {"type": "shopify", "name": "Shop", "input": {"shopURL": "https://shop.example.com"}}
+        assert client.post("/1/sources", json=shop).status_code == 200  # runSource runs only shop sources
         spare = {
             "/1/authentications": {"type": "apiKey", "name": "Spare key", "input": {"key": "k"}},
             "/1/transformations": {"name": "Spare", "type": "code", "input": {"code": "x => x"}},

@@ -295,6 +295,9 @@ def _message(error: ValidationError, hide_values: bool = False) -> str:
         return (
             f"breaks the rule {rule}: {error.validator_value!r} (the value is not shown: it may be a secret)"
         )
+    meaning = schema.get("x-pattern-meaning")
+    if error.validator == "pattern" and isinstance(meaning, str):
+        return f"{error.instance!r} is not allowed: {meaning}"
     if error.validator == "anyOf":
         branches = schema.get("anyOf", ())
         if branches and all(isinstance(b, dict) and set(b) == {"required"} for b in branches):

@@ -38,14 +38,27 @@ def is_secret(checks: SchemaChecks, auth_type: str | None) -> Callable[[str], bo
     return lambda key: bool(props.get(key, {}).get("writeOnly", False))
 
 
-def without_secrets(record: Record, checks: SchemaChecks, account: Account | None = None) -> Record:
-    """The record as the API shows it: each write-only field of its input is there, as ``null``.
+def not_returned(checks: SchemaChecks, auth_type: str | None) -> Callable[[str], bool]:
+    """Which input keys of an authentication of ``auth_type`` answers leave out (``x-not-returned``)."""
+    schema_name = checks.input_schema_for("AuthenticationCreate", auth_type) if auth_type else None
+    if schema_name is None:
+        return lambda _key: False
+    props = checks.spec.schema(schema_name).get("properties", {})
+    return lambda key: bool(props.get(key, {}).get("x-not-returned", False))
 
-    The published spec says of every secret "This field is `null` in the API response": the key
-    stays (a client sees which secrets are set), the value never comes back.
+
+def without_secrets(record: Record, checks: SchemaChecks, account: Account | None = None) -> Record:
+    """The record as the API shows it: each write-only field of its input is there, as ``null``,
+    but those the spec marks ``x-not-returned``, which are left out.
+
+    The published spec says of most secrets "This field is `null` in the API response": the key
+    stays (a client sees which secrets are set), the value never comes back. Of the OAuth ``code``
+    it says that it is not returned at all.
     """
     secret = is_secret(checks, record.get("type"))
-    return {**record, "input": {k: None if secret(k) else v for k, v in record.get("input", {}).items()}}
+    hidden = not_returned(checks, record.get("type"))
+    shown = {k: None if secret(k) else v for k, v in record.get("input", {}).items() if not hidden(k)}
+    return {**record, "input": shown}
 
 
 def _given_values(payload: Any) -> Any:

@@ -150,7 +150,7 @@ def run_task(ctx: Context, task: Record) -> Record:
 
 def push_records(
     ctx: Context, task: Record, action: str, records: Sequence[Record], index_name: str, *, watch: bool
-) -> tuple[Record, list[Record], list[Record]]:
+) -> tuple[Record, list[Record]]:
     """One push: a run of type push with one record event; the records land unless the run fails.
 
     Records go through the destination's transformations first (deletions and clears do not);
@@ -160,7 +160,7 @@ def push_records(
     """
     skipped = skipped_run(ctx, task, "push")
     if skipped is not None:
-        return skipped, [], []
+        return skipped, []
     failures: list[Record] = []
     total = len(records)
     sent = records
@@ -175,6 +175,5 @@ def push_records(
         plans.append(_threshold_event(verdict, len(failures), total, task))
     run, events = create_run(ctx, task, "push", plans, finish_now=watch, verdict=verdict)
     writes = [(index_name, action, list(records))]
-    results = defer_writes(ctx.account, run, writes, results=watch, checked=checked)
-    results += [{**f, "outcome": "failed"} for f in failures]
-    return run, events, results
+    defer_writes(ctx.account, run, writes, checked=checked)
+    return run, events

@@ -97,16 +97,16 @@ def _several_tasks(ctx: Context, found: list[Record], index_name: str, where: st
 def _answer(ctx: Context, task: Record, index_name: str) -> Any:
     body = ctx.body
     watch = bool(ctx.request.query.get("watch", False))
-    run, events, results = push_records(ctx, task, body["action"], body["records"], index_name, watch=watch)
+    run, events = push_records(ctx, task, body["action"], body["records"], index_name, watch=watch)
     answer: Record = {"runID": run["runID"], "createdAt": run["createdAt"]}
     if events:  # a blocked task's push is skipped: no event
         answer["eventID"] = events[0]["eventID"]
     if watch:
-        answer["data"] = results
+        answer["data"] = None  # published: always null for a push (validate and discover sample)
         answer["events"] = show_events(events, ctx)
         planned = ctx.account.meta.runs[run["runID"]].reason  # (a run may not have finished yet)
         answer["message"] = (
-            run.get("reason") or planned or f"{len(results)} records processed with {body['action']}"
+            run.get("reason") or planned or f"{len(body['records'])} records processed with {body['action']}"
         )
     else:
         answer["message"] = run["reason"] if run["status"] == "skipped" else "OK"

@@ -220,31 +220,18 @@ def settle(account: Account, run: Record, now: float) -> None:
                 indexes.apply(account.indexes, index_name, action, records, results=False)
 
 
-def defer_writes(
-    account: Account,
-    run: Record,
-    writes: list[IndexWrite],
-    *,
-    results: bool = False,
-    checked: bool = False,
-) -> list[Record]:
+def defer_writes(account: Account, run: Record, writes: list[IndexWrite], *, checked: bool = False) -> None:
     """Apply index writes when ``run`` finishes: now if it already has, else when it settles.
 
-    With ``results``, returns the per-record results of the writes applied now (none when they
-    wait or the run fails). ``checked``: the records are a validated request's own (see
-    :func:`mockserver.engine.indexes.apply`).
+    ``checked``: the records are a validated request's own (see :func:`mockserver.engine.indexes.apply`).
     """
     meta = account.meta.runs[run["runID"]]
     if run["status"] != "finished":
         meta.pending = writes
-        return []
-    answers: list[Record] = []
+        return
     if meta.outcome == "success":
         for index_name, action, records in writes:
-            answers += indexes.apply(
-                account.indexes, index_name, action, records, results=results, checked=checked
-            )
-    return answers
+            indexes.apply(account.indexes, index_name, action, records, results=False, checked=checked)
 
 
 def pending_index_names(account: Account) -> set[str]:

@@ -116,9 +116,20 @@ def discover(ctx: Context) -> Any:
     return {"runID": run["runID"], "message": "Discovery started", "createdAt": run["createdAt"]}
 
 
+RUNNABLE_SOURCE_TYPES = ("shopify", "bigcommerce", "commercetools")  # published: runSource serves these
+
+
 def run_source(ctx: Context) -> Any:
-    """POST /1/sources/{sourceID}/run: run every task of the source (narrowed by index lists)."""
+    """POST /1/sources/{sourceID}/run: run every task of the source (narrowed by index lists).
+
+    Only the source types the published spec names; any other is refused, nothing run."""
     source = sources.FAMILY.get(ctx, ctx.request.path["sourceID"])
+    if source["type"] not in RUNNABLE_SOURCE_TYPES:
+        raise BadRequest(
+            f"path.sourceID: source {source['sourceID']!r} is a {source['type']} source; runSource runs "
+            f"only {', '.join(RUNNABLE_SOURCE_TYPES[:-1])} and {RUNNABLE_SOURCE_TYPES[-1]} sources: "
+            "run a task of this source instead (POST /2/tasks/{taskID}/run)"
+        )
     payload = ctx.body if ctx.body is not MISSING else {}
     include = payload.get("indexToInclude")
     exclude = set(payload.get("indexToExclude", ()))

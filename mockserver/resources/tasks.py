@@ -143,6 +143,11 @@ def _apply_cron(ctx: Context, record: Record, trigger: str, cron: str | None, wh
     return "schedule"
 
 
+# What the service answers for a task never given a failureThreshold (observed), and what a run
+# then allows: read as the published field says, the share of failed records a run accepts, none.
+UNSET_FAILURE_THRESHOLD = 0
+
+
 def _store_new(ctx: Context, fields: dict[str, Any], trigger: str, cron: str | None, where: str) -> Record:
     _check_fields(ctx, fields, fields)
     now = ctx.now()
@@ -150,6 +155,7 @@ def _store_new(ctx: Context, fields: dict[str, Any], trigger: str, cron: str | N
         "taskID": ctx.new_id(),
         **fields,
         "enabled": fields.get("enabled", True),
+        "failureThreshold": fields.get("failureThreshold", UNSET_FAILURE_THRESHOLD),
     }
     if trigger in ("onDemand", "schedule"):
         trigger = _apply_cron(ctx, record, trigger, cron, where)
@@ -212,6 +218,7 @@ def replace(ctx: Context) -> Any:
         "sourceID": old["sourceID"],
         **body,
         "enabled": body.get("enabled", True),
+        "failureThreshold": body.get("failureThreshold", UNSET_FAILURE_THRESHOLD),
     }
     # A cron makes it a scheduled task (as PATCH does); without one, event-driven tasks stay so.
     trigger = _trigger_type(old, ctx.account)

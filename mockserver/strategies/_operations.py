@@ -16,6 +16,7 @@ from urllib.parse import quote
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from mockserver.resources.source_actions import RUNNABLE_SOURCE_TYPES
 from mockserver.spec import Operation, Schema, Spec, load_spec
 from mockserver.strategies._bodies import (
     Fragment,
@@ -143,6 +144,8 @@ def _path_candidates(op: Operation, name: str, state: State) -> list[str]:
         ids = [i for i in ids if i not in used]
     if op.operation_id == "triggerDockerSourceDiscover":
         ids = [i for i in ids if state.type_of("sources", i) == "docker"]
+    if op.operation_id == "runSource":
+        ids = [i for i in ids if state.type_of("sources", i) in RUNNABLE_SOURCE_TYPES]
     return ids
 
 
@@ -326,7 +329,8 @@ def request(
     """Valid requests of one operation (parameters and a body that fits the resource acted on).
 
     With a ``state``, an operation that has nothing to act on (no deletable source, no docker
-    source to discover, ...) draws nothing: see :func:`requests` to pick among feasible ones.
+    source to discover, no shopify, bigcommerce or commercetools source to run, ...) draws
+    nothing: see :func:`requests` to pick among feasible ones.
     """
     loaded = spec if spec is not None else load_spec()
     op = loaded.operations[operation_id]

@@ -171,7 +171,8 @@ def test_algolia_and_insights_with_the_same_shape_are_both_accepted(
         (
             "oauth",
             {"url": "https://o", "client_id": "id", "client_secret": "SECRET-cs", "code": "SECRET-code"},
-            {"url": "https://o", "client_id": "id", "client_secret": None, "code": None},
+            # Published: the code "is not returned in the API response" (absent, not null).
+            {"url": "https://o", "client_id": "id", "client_secret": None},
         ),
         ("algolia", {"appID": "A", "apiKey": "SECRET-ak"}, {"appID": "A", "apiKey": None}),
         ("algoliaInsights", {"appID": "A", "apiKey": "SECRET-ik"}, {"appID": "A", "apiKey": None}),

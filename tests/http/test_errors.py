@@ -473,6 +473,8 @@ def build_world(c: InProcessClient) -> World:
     w.keep("push_src", c.post("/1/sources", json={"type": "push", "name": "p"}), "sourceID")
     docker = {"type": "docker", "name": "d", "input": {"image": "img", "configuration": {}}}
     w.keep("docker_src", c.post("/1/sources", json=docker), "sourceID")
+    shop = {"type": "shopify", "name": "shop", "input": {"shopURL": "https://shop.example.com"}}
+    w.keep("shop_src", c.post("/1/sources", json=shop), "sourceID")
     destination = {
         "type": "search",
         "name": "d",
@@ -555,7 +557,9 @@ def calls(ids: dict[str, str]) -> dict[str, Call]:
         "triggerDockerSourceDiscover": Call(
             "POST", f"/1/sources/{ids['docker_src']}/discover", uses=("docker_src",)
         ),
-        "runSource": Call("POST", f"/1/sources/{s}/run", {"entityType": "product"}, uses=("src",)),
+        "runSource": Call(
+            "POST", f"/1/sources/{ids['shop_src']}/run", {"entityType": "product"}, uses=("shop_src",)
+        ),
         "listTasks": Call("GET", "/2/tasks", params={"enabled": "true", "action": "replace,save"}),
         "createTask": Call(
             "POST", "/2/tasks", {"sourceID": s, "destinationID": d, "action": "save"}, uses=("src", "dst")
@@ -619,7 +623,8 @@ def test_there_is_a_valid_request_for_every_operation(app: MockApp) -> None:
 
 def calls_names() -> tuple[str, ...]:
     return (
-        "auth", "auth_del", "tr", "tr_del", "src", "src_del", "push_src", "docker_src", "dst", "dst_del",
+        "auth", "auth_del", "tr", "tr_del", "src", "src_del", "push_src", "docker_src", "shop_src", "dst",
+        "dst_del",
         "task", "task_del", "task_v1", "task_v1_del", "run", "event",
     )  # fmt: skip
 

@@ -343,7 +343,10 @@ def test_push_task_watch(client: InProcessClient, task_id: str, watch: bool) -> 
         json={"action": "addObject", "records": [{"objectID": "1"}]},
     )
     answer = ok(response)
+    # Published (WatchResponse.data): "always null when used with the Push endpoint".
     assert ("data" in answer) is watch
+    if watch:
+        assert answer["data"] is None
     assert ("events" in answer) is watch
 
 
@@ -382,16 +385,14 @@ def test_every_push_is_its_own_run(client: InProcessClient, task_id: str) -> Non
     assert first["eventID"] != second["eventID"]
 
 
-def test_watch_returns_per_record_results_and_events(
+def test_watch_answers_data_null_and_the_events(
     client: InProcessClient, account: Account, task_id: str
 ) -> None:
     account.indexes["products"] = {"1": {"objectID": "1", "name": "shoe"}}
     records = [{"objectID": "1", "price": 3}, {"objectID": "2", "price": 4}]
     answer = ok(push(client, "products", "partialUpdateObjectNoCreate", records, watch="true"))
-    assert answer["data"] == [
-        {"objectID": "1", "action": "partialUpdateObjectNoCreate", "outcome": "updated"},
-        {"objectID": "2", "action": "partialUpdateObjectNoCreate", "outcome": "skipped"},
-    ]
+    assert answer["data"] is None  # published: always null for a push
+    assert account.indexes["products"] == {"1": {"objectID": "1", "name": "shoe", "price": 3}}
     assert len(answer["events"]) == 1
     event = answer["events"][0]
     assert event["eventID"] == answer["eventID"]
@@ -455,7 +456,7 @@ def test_failing_runs_do_not_land_pushed_records(
         "boom",
     )
     if watch == "true":
-        assert answer["data"] == []
+        assert answer["data"] is None
         assert "boom" in answer["message"]
 
 
@@ -627,3 +628,14 @@ def test_the_journal_never_keeps_the_text_of_a_body_with_secrets(
     call = app.journal.calls[-1]
     assert call.body["input"]["password"] != "hunter2"
     assert "hunter2" not in json.dumps(call.to_json())
+
+
+def test_a_push_is_one_record_event_whatever_its_size(
+    client: InProcessClient, account: Account, task_id: str
+) -> None:
+    """README (ledger record-event-sizes): the 1,000-record batches are chunked_push's pushes."""
+    records = [{"objectID": str(i)} for i in range(2500)]
+    answer = ok(push(client, "products", "addObject", records))
+    listed = ok(client.get(f"/1/runs/{answer['runID']}/events"))["events"]
+    assert [(e["type"], e["batchSize"]) for e in listed] == [("record", 2500)]
+    assert len(account.indexes["products"]) == 2500

@@ -10,7 +10,7 @@ import pytest
 from mockserver import Clock, MockApp
 from mockserver.engine.store import Account, RunPolicy
 from mockserver.http.inprocess import InProcessClient
-from tests.helpers import make_destination, make_source, make_task, ok
+from tests.helpers import OMIT, make_destination, make_source, make_task, ok
 
 URL = "https://example.com/feed"
 FEED = {"url": URL}  # the input of the sources made here
@@ -169,7 +169,7 @@ def test_a_run_whose_records_are_all_dropped_ends_lacking_events(
 ) -> None:
     source_id = make_source(client, input=FEED)
     account.source_records[source_id] = [{"name": "no id"}, {"name": "none either"}]
-    found = run(client, make_task(client, source_id, destination_id))
+    found = run(client, make_task(client, source_id, destination_id, failureThreshold=100))
     assert (found["outcome"], found["reasonCode"]) == ("success", "lacking_events")
     failed = [e for e in events(client, found["runID"]) if e["status"] == "failed"]
     assert [(e["type"], e["data"]["index"]) for e in failed] == [("record", 0), ("record", 1)]
@@ -180,10 +180,13 @@ def test_a_run_whose_records_are_all_dropped_ends_lacking_events(
 # ------------------------------------------------------------------------- failureThreshold
 
 
-@pytest.mark.parametrize(("threshold", "outcome"), [(24, "failure"), (25, "success"), (0, "failure")])
+@pytest.mark.parametrize(
+    ("threshold", "outcome"), [(24, "failure"), (25, "success"), (0, "failure"), (OMIT, "failure")]
+)
 def test_failure_threshold_decides_the_outcome(
-    client: InProcessClient, account: Account, destination_id: str, threshold: int, outcome: str
+    client: InProcessClient, account: Account, destination_id: str, threshold: Any, outcome: str
 ) -> None:
+    """A task never given a threshold has 0 (observed), which accepts no failed record (published)."""
     source_id = make_source(client, input=FEED)
     account.source_records[source_id] = [
         {"objectID": "1"},
@@ -192,6 +195,7 @@ def test_failure_threshold_decides_the_outcome(
         {"name": "x"},
     ]
     found = run(client, make_task(client, source_id, destination_id, failureThreshold=threshold))
+    threshold = 0 if threshold is OMIT else threshold
     assert found["outcome"] == outcome
     if outcome == "failure":
         assert found["reasonCode"] == "too_many_errors"

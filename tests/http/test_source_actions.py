@@ -333,11 +333,18 @@ def test_discover_unknown_source_is_404(client: InProcessClient, clock: Clock) -
 # ------------------------------------------------------------------------------------ runSource
 
 
+SHOP_SOURCE: dict[str, Any] = {
+    "type": "shopify",
+    "name": "shop",
+    "input": {"shopURL": "https://shop.example.com"},
+}
+
+
 @pytest.fixture
 def fanned(client: InProcessClient, account: Account, clock: Clock) -> dict[str, str]:
-    """One json source with tasks into indexes a, b, c (+ a task of another source into d)."""
-    source = make_source(client, **JSON_SOURCE)
-    other = make_source(client, **{**JSON_SOURCE, "name": "other"})
+    """One shopify source with tasks into indexes a, b, c (+ a task of another source into d)."""
+    source = make_source(client, **SHOP_SOURCE)
+    other = make_source(client, **{**SHOP_SOURCE, "name": "other"})
     account.source_records[source] = [{"objectID": "1", "from": "source"}]
     account.source_records[other] = [{"objectID": "1", "from": "other"}]
     return {
@@ -395,9 +402,41 @@ def test_run_source_run_types_follow_task_actions(client: InProcessClient, fanne
 
 
 def test_run_source_without_tasks(client: InProcessClient, clock: Clock) -> None:
-    source_id = make_source(client, **JSON_SOURCE)
+    source_id = make_source(client, **SHOP_SOURCE)
     assert ok(client.post(f"/1/sources/{source_id}/run"))["taskWithRunID"] == {}
     assert ok(client.get("/1/runs"))["runs"] == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "source_input"),
+    [
+        ("shopify", {"shopURL": "https://shop.example.com"}),
+        ("bigcommerce", {"storeHash": "abc123"}),
+        ("commercetools", {"url": "https://api.example.com", "projectKey": "p"}),
+    ],
+)
+def test_run_source_serves_the_published_source_types(
+    client: InProcessClient, account: Account, clock: Clock, kind: str, source_input: dict[str, Any]
+) -> None:
+    source_id = make_source(client, type=kind, name=kind, input=source_input)
+    task_id = make_task(client, source_id, make_destination(client, "shop"))
+    account.source_records[source_id] = [{"objectID": "1"}]
+    assert set(ok(client.post(f"/1/sources/{source_id}/run"))["taskWithRunID"]) == {task_id}
+    assert account.indexes["shop"] == {"1": {"objectID": "1"}}
+
+
+@pytest.mark.parametrize("kind", ["json", "docker", "push"])
+def test_run_source_refuses_other_source_types(
+    app: MockApp, client: InProcessClient, account: Account, clock: Clock, kind: str
+) -> None:
+    """Published (runSource): only Shopify, BigCommerce and commercetools sources."""
+    source_id = make_source(client, kind)
+    make_task(client, source_id, make_destination(client, "other"))
+    before = copy.deepcopy(app.store.accounts)
+    message = refused(client.post(f"/1/sources/{source_id}/run"), 400)
+    assert f"a {kind} source" in message
+    assert "shopify, bigcommerce and commercetools" in message
+    assert app.store.accounts == before
 
 
 def test_run_source_unknown_source_is_404(client: InProcessClient, clock: Clock) -> None:

@@ -104,6 +104,29 @@ def test_input_must_fit_the_type(client: InProcessClient, body: dict[str, Any], 
     assert list_ids(client) == []
 
 
+@pytest.mark.parametrize("delimiter", [" ", "\n", "\r", "\ufffd"])
+def test_csv_delimiters_the_published_spec_forbids_are_refused(
+    client: InProcessClient, app: MockApp, delimiter: str
+) -> None:
+    """Published (SourceCSV.delimiter): one character, not \\r, \\n, U+FFFD nor a space."""
+    body = {"type": "csv", "name": "s", "input": {"url": "https://x/a.csv", "delimiter": delimiter}}
+    message = error(client.post("/1/sources", json=body), 400)
+    assert message.startswith("body.input.delimiter: "), message
+    assert "space" in message and "U+FFFD" in message, message
+    assert list_ids(client) == []
+    source_id = make_source(client, "csv", input={"url": "https://x/a.csv"})
+    before = ok(client.get(f"/1/sources/{source_id}"))
+    message = error(client.patch(f"/1/sources/{source_id}", json={"input": {"delimiter": delimiter}}), 400)
+    assert "delimiter" in message and "U+FFFD" in message, message
+    assert ok(client.get(f"/1/sources/{source_id}")) == before
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|", "é"])
+def test_other_one_character_csv_delimiters_are_accepted(client: InProcessClient, delimiter: str) -> None:
+    source_id = make_source(client, "csv", input={"url": "https://x/a.csv", "delimiter": delimiter})
+    assert ok(client.get(f"/1/sources/{source_id}"))["input"]["delimiter"] == delimiter
+
+
 def test_input_is_required_except_for_push(client: InProcessClient) -> None:
     message = error(client.post("/1/sources", json={"type": "json", "name": "s"}), 400)
     assert "'input' is a required property" in message

@@ -376,6 +376,7 @@ def test_put_replaces_every_writable_field_but_keeps_the_source(
         "destinationID": other_destination,
         "action": "append",
         "enabled": True,
+        "failureThreshold": 0,
         "createdAt": T0_TEXT,
         "updatedAt": "2026-01-01T00:04:00Z",
     }
@@ -395,7 +396,22 @@ def test_put_with_cron_sets_the_schedule(
     task = get_task(client, rich_task)
     assert task["cron"] == "0 0 * * *"
     assert task["nextRun"] == "2026-01-02T00:00:00Z"
-    assert "failureThreshold" not in task
+    assert task["failureThreshold"] == 0  # a replacement that leaves it out sets it back to 0
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_task_never_given_a_failure_threshold_answers_0(
+    client: InProcessClient, pair: tuple[str, str], version: int
+) -> None:
+    """Observed: the service answers failureThreshold 0 for a task created without one."""
+    source_id, destination_id = pair
+    if version == 2:
+        task_id = make_task(client, source_id, destination_id)
+    else:
+        task_id = make_task_v1(client, source_id, destination_id, {"type": "onDemand"})
+    assert get_task(client, task_id, version)["failureThreshold"] == 0
+    listed = ok(client.post("/2/tasks/search", json={"taskIDs": [task_id]}))
+    assert [t["failureThreshold"] for t in listed] == [0]
 
 
 def test_patch_changes_only_the_given_fields(
