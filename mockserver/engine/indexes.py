@@ -57,6 +57,14 @@ class Index(MutableMapping[str, Record]):
     def clear(self) -> None:
         self._packed.clear()
 
+    def packed(self) -> Mapping[str, bytes]:
+        """The records as their JSON, by objectID (read only: what the state file compares)."""
+        return self._packed
+
+    def restore_packed(self, packed: Mapping[str, bytes]) -> None:
+        """Put back records taken with :meth:`packed` (an undone write)."""
+        self._packed = dict(packed)
+
     def copy(self) -> Index:
         twin = Index()
         twin._packed = dict(self._packed)  # bytes are immutable: sharing them is a copy
