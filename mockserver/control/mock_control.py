@@ -70,6 +70,13 @@ class MockControl:
         if self.durability is not None:
             self.durability.compact()
 
+    def _settling(self, apps: Iterable[str]) -> AbstractContextManager[None]:
+        """A read that settles runs (their end, by the clock) changes state: made durable too."""
+        durability = self.durability
+        if durability is None:
+            return nullcontext()
+        return self._durably([a for a in apps if durability.may_change(a)])
+
     def _durably(self, apps: Iterable[str] | None) -> AbstractContextManager[None]:
         """Every control-plane change runs in here: made durable before it is acknowledged, or
         undone and refused (503 ``state_file_unavailable``). ``apps``: the applications it may
@@ -224,8 +231,9 @@ class MockControl:
             else:
                 found = store.accounts.get(app_id)
                 accounts = {app_id: found if found is not None else Account(app_id)}
-            for account in accounts.values():
-                self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
+            with self._settling(accounts):
+                for account in accounts.values():
+                    self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
             return {"applications": {aid: self._dump_account(account) for aid, account in accounts.items()}}
 
     def _dump_account(self, account: Account) -> dict[str, Any]:
@@ -249,7 +257,8 @@ class MockControl:
             account = store.accounts.get(app_id)
             if account is None:
                 return None
-            self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
+            with self._settling([app_id]):
+                self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
             found = account.indexes.get(name)
             return [dict(r) for r in found.values()] if found is not None else None
 
@@ -261,7 +270,8 @@ class MockControl:
             account = store.accounts.get(app_id)
             if account is None:
                 return set()
-            self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
+            with self._settling([app_id]):
+                self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
             targeted = {
                 name
                 for destination in account.destinations.values()

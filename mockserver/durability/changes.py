@@ -37,18 +37,33 @@ class Shadow:
     events: dict[str, dict[str, Record]]  # runID -> eventID -> event (by reference)
     run_meta: dict[str, RunMeta]
     task_meta: dict[str, TaskMeta]
-    indexes: dict[str, tuple[Any, dict[str, Any]]]  # name -> (the index object, its packed records)
+    # name -> the index object, watched (an Index keeps what a write touches) or, a plain dict a
+    # test put there, its records by reference
+    indexes: dict[str, tuple[Any, dict[str, Any] | None]]
     source_records: dict[str, list[Record]]
     url_contents: dict[str, str]
     notifications: list[Record]
     unsettled_runs: dict[str, None]
     clock: Any
     run_policy: RunPolicy | None
+    # what each watched index's write touched (objectID -> its JSON before), once collected
+    touched: dict[str, dict[str, bytes | None]] | None = None
 
 
-def _packed(index: Any) -> dict[str, Any]:
-    """An index's records by reference: their JSON bytes (an Index) or the records (a plain dict)."""
-    return dict(index.packed()) if isinstance(index, Index) else dict(index)
+def _watch(index: Any) -> dict[str, Any] | None:
+    if isinstance(index, Index):
+        index.watch()
+        return None
+    return dict(index)
+
+
+def release(shadow: Shadow) -> dict[str, dict[str, bytes | None]]:
+    """Stop watching the indexes (idempotent); what each one's write touched."""
+    if shadow.touched is None:
+        shadow.touched = {
+            name: index.touched() for name, (index, copied) in shadow.indexes.items() if copied is None
+        }
+    return shadow.touched
 
 
 def take(account: Account) -> Shadow:
@@ -57,7 +72,7 @@ def take(account: Account) -> Shadow:
         events={run_id: dict(events) for run_id, events in account.events.items()},
         run_meta={k: copy.copy(m) for k, m in account.meta.runs.items()},
         task_meta={k: copy.copy(m) for k, m in account.meta.tasks.items()},
-        indexes={name: (index, _packed(index)) for name, index in account.indexes.items()},
+        indexes={name: (index, _watch(index)) for name, index in account.indexes.items()},
         source_records=dict(account.source_records),
         url_contents=dict(account.url_contents),
         notifications=list(account.notifications),
@@ -88,6 +103,20 @@ def _keyed(
     return out
 
 
+def _index_change(index: Index, touched: dict[str, bytes | None]) -> dict[str, Any] | None:
+    changed, deleted = [], []
+    for object_id, before in touched.items():
+        now = index.packed_record(object_id)
+        if now is None:
+            if before is not None:
+                deleted.append(object_id)
+        elif now is not before:
+            changed.append([object_id, index[object_id]])
+    if not changed and not deleted:
+        return None
+    return {"set": changed, "del": deleted}
+
+
 def _events_changed(before: dict[str, Record] | None, after: dict[str, Record]) -> bool:
     if before is None or len(before) != len(after):
         return True
@@ -116,15 +145,17 @@ def diff(shadow: Shadow, account: Account) -> dict[str, Any]:
     if meta_tasks is not None:
         out["meta_tasks"] = meta_tasks
     indexes: dict[str, Any] = {}
+    touched = release(shadow)
     for name, index in account.indexes.items():
         old = shadow.indexes.get(name)
-        records = _packed(index)
-        if old is None:
+        if old is None or old[0] is not index:  # made (or replaced whole) by this write
             indexes[name] = {"new": True, "set": [[k, r] for k, r in index.items()]}
             continue
-        changed = _keyed(old[1], records, by_value=False)
+        if old[1] is not None:  # a plain dict: compared whole
+            changed = _keyed(old[1], dict(index), by_value=False)
+        else:
+            changed = _index_change(index, touched.get(name, {}))
         if changed is not None:
-            changed["set"] = [[k, index[k]] for k, _ in changed.get("set", [])]
             indexes[name] = changed
     dropped = [name for name in shadow.indexes if name not in account.indexes]
     if indexes or dropped:
@@ -155,9 +186,10 @@ def undo(shadow: Shadow, account: Account) -> None:
     account.meta.runs = dict(shadow.run_meta)
     account.meta.tasks = dict(shadow.task_meta)
     indexes: dict[str, Any] = {}
+    touched = release(shadow)
     for name, (index, records) in shadow.indexes.items():
-        if isinstance(index, Index):
-            index.restore_packed(records)
+        if records is None:
+            index.put_back(touched.get(name, {}))
         else:
             index.clear()
             index.update(records)

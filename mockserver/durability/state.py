@@ -304,6 +304,12 @@ class Durability:
         found = changes.diff(shadow, account)
         return {"diff": found} if found else None
 
+    def may_change(self, app_id: str) -> bool:
+        """Whether a read may change this application: it settles the runs whose time has come
+        (their status, events and index writes), which must be as durable as any write."""
+        account = self.engine.store.accounts.get(app_id)
+        return account is not None and bool(account.unsettled_runs)
+
     def api_write(self, app_id: str, act: Callable[[], T]) -> T:
         """Run an API write (the caller holds the store's lock) and make what it changed durable
         before it is acknowledged; StateUnavailable (503), with nothing changed, when it cannot be."""
@@ -315,10 +321,16 @@ class Durability:
         store.ids.issued = issued
         try:
             result = act()
+        except BaseException:
+            if shadow is not None:
+                changes.release(shadow)
+            raise
         finally:
             store.ids.issued = None
         usable = shadow if store.accounts.get(app_id) is account else None  # replaced whole: logged whole
         change = self._change_of(app_id, usable, account is not None)
+        if shadow is not None:
+            changes.release(shadow)  # (a write logged whole did not look at it)
         if change is None:
             return result
         entry: dict[str, Any] = {"kind": "change", "apps": {app_id: change}}
@@ -364,6 +376,9 @@ class Durability:
             except BaseException:
                 self._undo(whole, old_accounts, shadows, server, snapshots)
                 raise
+            for _, shadow in shadows.values():
+                if shadow is not None:
+                    changes.release(shadow)
             if whole:
                 self.logged = set(store.accounts)
             else:

@@ -57,6 +57,10 @@ class DurableWrites(Protocol):
         """Run ``act`` and make what it changed durable; StateUnavailable (nothing changed) if not."""
         ...  # a Protocol's signature
 
+    def may_change(self, app_id: str) -> bool:
+        """Whether a read may change this application (runs whose end it would settle)."""
+        ...  # a Protocol's signature
+
     def close(self) -> None:
         """Let go of the state file."""
         ...  # a Protocol's signature
@@ -377,8 +381,9 @@ class Engine:
             fresh = app_id not in store.accounts
             try:
                 self._check_caps(app_id, fresh, operation)
-                if durable and self.durability is not None and operation.method != "GET":
-                    result = self.durability.api_write(
+                durability = self.durability if durable else None
+                if durability is not None and (operation.method != "GET" or durability.may_change(app_id)):
+                    result = durability.api_write(
                         app_id, lambda: handler(self.context(app_id, operation, valid))
                     )
                 else:
