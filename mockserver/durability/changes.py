@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,8 @@ class Shadow:
     """An application's state before a write, by reference (see the module's docstring)."""
 
     edited: dict[str, dict[str, Record]]  # family or "runs" -> id -> shallow copy of the record
-    events: dict[str, dict[str, Record]]  # runID -> eventID -> event (by reference)
+    # runID -> (its events, how many): a run's events are only ever added, never edited in place
+    events: dict[str, tuple[dict[str, Record], int]]
     run_meta: dict[str, RunMeta]
     task_meta: dict[str, TaskMeta]
     # name -> the index object, watched (an Index keeps what a write touches) or, a plain dict a
@@ -66,12 +68,19 @@ def release(shadow: Shadow) -> dict[str, dict[str, bytes | None]]:
     return shadow.touched
 
 
+def _run_meta_copy(m: RunMeta) -> RunMeta:
+    """(copy.copy of a slotted dataclass costs ten times this)"""
+    return RunMeta(m.created, m.start_at, m.finish_at, m.outcome, m.reason_code, m.reason, m.pending)
+
+
 def take(account: Account) -> Shadow:
     return Shadow(
         edited={name: {k: dict(r) for k, r in account.family(name).items()} for name in EDITED},
-        events={run_id: dict(events) for run_id, events in account.events.items()},
-        run_meta={k: copy.copy(m) for k, m in account.meta.runs.items()},
-        task_meta={k: copy.copy(m) for k, m in account.meta.tasks.items()},
+        events={run_id: (events, len(events)) for run_id, events in account.events.items()},
+        run_meta={k: _run_meta_copy(m) for k, m in account.meta.runs.items()},
+        task_meta={
+            k: TaskMeta(m.trigger_type, m.blocked, m.critical_streak) for k, m in account.meta.tasks.items()
+        },
         indexes={name: (index, _watch(index)) for name, index in account.indexes.items()},
         source_records=dict(account.source_records),
         url_contents=dict(account.url_contents),
@@ -117,10 +126,8 @@ def _index_change(index: Index, touched: dict[str, bytes | None]) -> dict[str, A
     return {"set": changed, "del": deleted}
 
 
-def _events_changed(before: dict[str, Record] | None, after: dict[str, Record]) -> bool:
-    if before is None or len(before) != len(after):
-        return True
-    return any(before.get(k) is not v for k, v in after.items())
+def _events_changed(before: tuple[dict[str, Record], int] | None, after: dict[str, Record]) -> bool:
+    return before is None or before[0] is not after or before[1] != len(after)
 
 
 def diff(shadow: Shadow, account: Account) -> dict[str, Any]:
@@ -182,7 +189,10 @@ def undo(shadow: Shadow, account: Account) -> None:
     for name in EDITED:
         restored = Records(shadow.edited[name].items()) if name in FAMILIES else dict(shadow.edited[name])
         setattr(account, name, restored)
-    account.events = dict(shadow.events)
+    account.events = {
+        run_id: events if len(events) == count else dict(itertools.islice(events.items(), count))
+        for run_id, (events, count) in shadow.events.items()
+    }
     account.meta.runs = dict(shadow.run_meta)
     account.meta.tasks = dict(shadow.task_meta)
     indexes: dict[str, Any] = {}
