@@ -372,3 +372,42 @@ def index_records(client: InProcessClient) -> Any:
     answer = client.get("/__mock__/indexes/idx", params={"appID": "LATE"})
     assert answer.status_code == 200, answer.text
     return answer.json()["records"]
+
+
+def test_a_schema_1_file_of_requests_loads_and_becomes_schema_2(
+    opened: Callable[..., MockApp], tmp_path: Path
+) -> None:
+    """A file of an earlier release logged requests: they are replayed once (one that now fails is
+    named), then the file is compacted to the after-state form."""
+    state = tmp_path / "state.db"
+    policy = {"mode": "immediate", "start_after": 0.0, "finish_after": 1.0, "outcome": "success",
+              "reason_code": None, "reason": None}  # fmt: skip
+    made = "6f3a5c1e-0000-4000-8000-000000000001"
+
+    def api(op: str, body: Any, path: dict[str, str] | None = None, ids: list[str] | None = None) -> str:
+        return json.dumps({"kind": "api", "op": op, "app": "OLD", "path": path or {}, "query": {},
+                           "body": body, "missing": False, "now": "2026-01-02T03:04:05+00:00",
+                           "ids": ids or [], "policy": policy})  # fmt: skip
+
+    with sqlite3.connect(state) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("CREATE TABLE writes (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL)")
+        db.execute("INSERT INTO meta VALUES ('schema', '1')")
+        for row in (
+            api("createSource", {"type": "push", "name": "old"}, ids=[made]),
+            api("updateSource", {"name": "older"}, {"sourceID": "0a1b2c3d-0000-4000-8000-00000000dead"}),
+            json.dumps({"kind": "control", "action": "clock", "state": ["2030-01-01T00:00:00+00:00", 0.0]}),
+        ):
+            db.execute("INSERT INTO writes (entry) VALUES (?)", (row,))
+    app = opened(state)
+    (lost, kept) = app.control.replay_warnings
+    assert f"{state}: row 2: the write updateSource of application 'OLD' is lost" in lost and "404" in lost
+    assert "the original is kept as" in kept
+    with InProcessClient(app, headers=creds("OLD")) as client:
+        assert client.get(f"/1/sources/{made}").json()["name"] == "old"
+        assert client.get("/__mock__/clock", params={"scope": "all"}).json()["now"] == "2030-01-01T00:00:00Z"
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
+    app = opened(state)
+    assert app.control.replay_warnings == []
+    assert app.store.accounts["OLD"].sources[made]["name"] == "old"
