@@ -75,7 +75,8 @@ class MockControl:
         durability = self.durability
         if durability is None:
             return nullcontext()
-        return self._durably([a for a in apps if durability.may_change(a)])
+        # (the caller holds the store's lock: the applications' locks are not taken after it)
+        return durability.changing([a for a in apps if durability.may_change(a)], lock_apps=False)
 
     def _durably(self, apps: Iterable[str] | None) -> AbstractContextManager[None]:
         """Every control-plane change runs in here: made durable before it is acknowledged, or
@@ -189,7 +190,7 @@ class MockControl:
         (then the journal, snapshots, faults, stubs, runs and clock settings too)."""
         engine = self.engine
         store = engine.store
-        with store.lock, self._durably(None if app_id is None else [app_id]):
+        with self._durably(None if app_id is None else [app_id]), store.lock:
             store.reset(app_id)
             if app_id is not None:
                 engine.faults.clear(app_id)
@@ -285,7 +286,7 @@ class MockControl:
             if not isinstance(record, dict):
                 raise ValueError(f"records[{i}]: a record is a JSON object")
         store = self.engine.store
-        with store.lock, self._durably([app_id]):
+        with self._durably([app_id]), store.lock:
             account = store.account(app_id)
             if source_id not in account.sources:
                 raise LookupError(f"No source with ID {source_id!r} exists in application {app_id!r}")
@@ -317,7 +318,7 @@ class MockControl:
         if snap is None or (app_id is not None and snap.app_id != app_id):
             raise KeyError(snapshot_id)
         store = self.engine.store
-        with store.lock, self._durably(None if snap.app_id is None else [snap.app_id]):
+        with self._durably(None if snap.app_id is None else [snap.app_id]), store.lock:
             if snap.app_id is not None:
                 store.accounts[snap.app_id] = copy.deepcopy(snap.accounts[snap.app_id])
             else:
@@ -361,7 +362,7 @@ class MockControl:
         if now is None and freeze is None and advance is None:  # a read: nothing made, nothing logged
             shown = store.clock_of(store.accounts.get(app_id)) if app_id is not None else store.clock
             return {"now": rfc3339(shown.now()), "frozen": shown.frozen}
-        with store.lock, self._durably([] if app_id is None else [app_id]):
+        with self._durably([] if app_id is None else [app_id]), store.lock:
             clock = self._clock_for(app_id) if app_id is not None else store.clock
             target = steering.instant(now, now_name) if now is not None else None
             if advance is not None:
@@ -394,7 +395,7 @@ class MockControl:
         store = self.engine.store
         if not changes:  # a read makes no application
             return dataclasses.asdict(store.policy_of(store.accounts.get(app_id) if app_id else None))
-        with store.lock, self._durably([] if app_id is None else [app_id]):
+        with self._durably([] if app_id is None else [app_id]), store.lock:
             account = store.account(app_id) if app_id is not None else None
             policy = steering.run_policy(store.policy_of(account), changes, self.engine.spec)
             if account is not None:

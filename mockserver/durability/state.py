@@ -30,7 +30,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -352,12 +352,19 @@ class Durability:
         return result
 
     @contextmanager
-    def changing(self, apps: Iterable[str] | None) -> Iterator[None]:
+    def changing(self, apps: Iterable[str] | None, *, lock_apps: bool = True) -> Iterator[None]:
         """Make a control-plane change durable: ``apps``, the applications it may change (None:
         any, the whole state is then logged as one image), and the server's parts always. On a
-        failure to log (or any error of the change itself), everything is put back."""
+        failure to log (or any error of the change itself), everything is put back.
+
+        The applications' locks are taken before the store's (the engine's order), unless
+        ``lock_apps`` is false (a caller that holds the store's lock already)."""
         store = self.engine.store
-        with store.lock:
+        apps = None if apps is None else sorted(set(apps))
+        with ExitStack() as held:
+            for app_id in apps if lock_apps and apps is not None else ():
+                held.enter_context(store.app_lock(app_id))
+            held.enter_context(store.lock)
             whole = apps is None
             old_accounts = store.accounts
             shadows: dict[str, tuple[Account | None, changes.Shadow | None]] = {}
