@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -411,3 +412,40 @@ def test_a_schema_1_file_of_requests_loads_and_becomes_schema_2(
     app = opened(state)
     assert app.control.replay_warnings == []
     assert app.store.accounts["OLD"].sources[made]["name"] == "old"
+
+
+def test_control_writes_and_api_writes_on_one_application_do_not_deadlock(
+    opened: Callable[..., MockApp], tmp_path: Path
+) -> None:
+    """A control-plane change takes the application's lock before the store's, as the engine does:
+    seeding (which executes requests) beside API writes of the same application finishes."""
+    app = opened(tmp_path / "state.db")
+    errors: list[BaseException] = []
+
+    def api_writes() -> None:
+        try:
+            with InProcessClient(app, headers=creds("BOTH")) as client:
+                for i in range(30):
+                    assert (
+                        client.post("/1/sources", json={"type": "push", "name": f"a{i}"}).status_code == 200
+                    )
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    def seeds() -> None:
+        try:
+            for i in range(10):
+                data = {"sources": [{"sourceID": f"seeded-{i}", "type": "push", "name": f"s{i}"}]}
+                app.control.seed(data, "BOTH")
+                app.control.reset("OTHER")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=api_writes), threading.Thread(target=seeds)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "deadlocked"
+    assert errors == []
+    assert len(app.store.accounts["BOTH"].sources) == 40
