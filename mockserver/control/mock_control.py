@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import logging
 import uuid
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from mockserver import seeding
-from mockserver.durability import image as state_image
-from mockserver.durability.log import StateLog
+from mockserver.durability.state import Durability, Snapshot
 from mockserver.engine import steering
 from mockserver.engine.clock import Clock, parse_rfc3339, rfc3339
 from mockserver.engine.core import Engine
@@ -35,19 +34,8 @@ from mockserver.settings import (
     to_json,
 )
 
-_LOG = logging.getLogger("mockserver.state")
 MAX_SNAPSHOTS = 32
-
-
-@dataclasses.dataclass(frozen=True)
-class Snapshot:
-    """A copy of a mock's whole state at one moment (kept in memory, never serialised with secrets)."""
-
-    accounts: dict[str, Account]
-    run_policy: RunPolicy
-    clock: tuple[datetime | None, Any]
-    ids: object
-    app_id: str | None = None  # one application's snapshot (its account only), or the whole mock's
+__all__ = ["MAX_SNAPSHOTS", "MockControl", "Snapshot"]
 
 
 class MockControl:
@@ -56,82 +44,48 @@ class MockControl:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._snapshots: dict[str, Snapshot] = {}
-        self._replaying = False
         self._default_data_sets: list[seeding.DataSet] = []
-        self.replay_warnings: list[str] = []  # entries of the state file that could not be replayed
+        self.durability: Durability | None = None  # the state file (see start_up)
+        self.replay_warnings: list[str] = []  # what the state file could not bring back, named
 
-    # --- start-up --------------------------------------------------------------------------------
+    # --- start-up ---------------------------------------------------------------------------------
     def start_up(self) -> None:
         """What the engine cannot do alone, once, for :func:`mockserver.open_mock`: install the
-        default data sets and replay the state file (the engine applied the rest of its settings)."""
+        default data sets and bring the state file back (the engine applied the rest of its settings)."""
         settings = self.engine.settings
         self._install_default_data_sets(settings)
         if settings.state_file is not None:
-            log = StateLog(settings.state_file)
-            try:
-                count = self.replay(log.entries(), log.path)
-                if count > 1 or self.replay_warnings:
-                    self.compact(log)  # the next start replays the live state, not the history
-            except BaseException:
-                log.close()
-                raise
-            self.engine.attach_state_log(log, self.compact)
+            self.durability = Durability.start(
+                self.engine, self._snapshots, settings.state_file, self._replay_legacy
+            )
+            self.replay_warnings = self.durability.warnings
 
     def image(self) -> dict[str, Any]:
-        """The whole live state as one state-file entry (see state_image.py)."""
-        store = self.engine.store
-        with store.lock:
-            snapshots = {
-                sid: {
-                    "app": snap.app_id,
-                    "accounts": state_image.accounts_to_json(snap.accounts),
-                    "policy": dataclasses.asdict(snap.run_policy),
-                    "clock": state_image.clock_to_json(snap.clock),
-                    "ids": state_image.ids_to_json(snap.ids),
-                }
-                for sid, snap in self._snapshots.items()
-            }
-            return {
-                "kind": "control",
-                "action": "image",
-                "version": state_image.IMAGE_VERSION,
-                "accounts": state_image.accounts_to_json(store.accounts),
-                "policy": dataclasses.asdict(store.run_policy),
-                "clock": state_image.clock_to_json(store.clock.state()),
-                "ids": state_image.ids_to_json(store.ids.state()),
-                "snapshots": snapshots,
-            }
+        """The whole live state as one state-file entry (see durability/state.py)."""
+        if self.durability is None:
+            raise ValueError("this mock has no state file")
+        return self.durability.image()
 
-    def _load_image(self, entry: dict[str, Any]) -> None:
-        version = entry.get("version")
-        if version not in state_image.READABLE_VERSIONS:
-            raise ValueError(
-                f"state image version {version!r} is not one of {list(state_image.READABLE_VERSIONS)}"
-            )
-        store = self.engine.store
-        with store.lock:
-            store.accounts = state_image.accounts_from_json(entry["accounts"], version)
-            store.run_policy = RunPolicy(**entry["policy"])
-            store.clock.restore(state_image.clock_from_json(entry["clock"]))
-            store.ids.restore(state_image.ids_from_json(entry["ids"]))
-            self._snapshots = {
-                sid: Snapshot(
-                    state_image.accounts_from_json(snap["accounts"], version),
-                    RunPolicy(**snap["policy"]),
-                    state_image.clock_from_json(snap["clock"]),
-                    state_image.ids_from_json(snap["ids"]),
-                    snap["app"],
-                )
-                for sid, snap in entry["snapshots"].items()
-            }
-
-    def compact(self, log: StateLog | None = None) -> None:
+    def compact(self) -> None:
         """Rewrite the state file as one image of the live state (atomically: all or nothing)."""
-        log = log or self.engine.state_log
-        if log is None:
-            return
-        with self.engine.store.lock:
-            log.rewrite([self.image()])
+        if self.durability is not None:
+            self.durability.compact()
+
+    def _settling(self, apps: Iterable[str]) -> AbstractContextManager[None]:
+        """A read that settles runs (their end, by the clock) changes state: made durable too."""
+        durability = self.durability
+        if durability is None:
+            return nullcontext()
+        # (the caller holds the store's lock: the applications' locks are not taken after it)
+        return durability.changing([a for a in apps if durability.may_change(a)], lock_apps=False)
+
+    def _durably(self, apps: Iterable[str] | None) -> AbstractContextManager[None]:
+        """Every control-plane change runs in here: made durable before it is acknowledged, or
+        undone and refused (503 ``state_file_unavailable``). ``apps``: the applications it may
+        change (None: any; the server's own state is always covered)."""
+        if self.durability is None:
+            return nullcontext()
+        return self.durability.changing(apps)
 
     def _install_default_data_sets(self, settings: MockSettings) -> None:
         """Every application starts with these data sets (checked once now, so errors show at start)."""
@@ -179,7 +133,8 @@ class MockControl:
         options = dict(changes)
         if "faults" in options:
             options["faults"] = tuple(options["faults"] or ())
-        self._apply(from_options(options, self.engine.settings), options)
+        with self._durably(()):
+            self._apply(from_options(options, self.engine.settings), options)
         return self.settings()
 
     def reconfigure(self, settings: MockSettings) -> None:
@@ -196,21 +151,13 @@ class MockControl:
         if differ:
             raise ValueError(f"settings {differ} are fixed when the mock starts")
         settings.check()
-        self._apply(settings, RUNTIME_FIELDS)
-        self.engine.settings = settings
+        with self._durably(()):
+            self._apply(settings, RUNTIME_FIELDS)
+            self.engine.settings = settings
 
     def _apply(self, settings: MockSettings, fields: Iterable[str]) -> None:
-        """Apply run-time fields through the engine, and log the clock and run policy they set."""
-        engine, store = self.engine, self.engine.store
-        fields = list(fields)
-        engine.apply_settings(settings, fields)
-        if "clock" in fields:
-            frozen, offset = store.clock.state()
-            self._log(
-                {"action": "clock", "state": [frozen.isoformat() if frozen else None, offset.total_seconds()]}
-            )
-        if "runs" in fields:
-            self._log({"action": "runs", "policy": dataclasses.asdict(store.run_policy), "app": None})
+        """Apply run-time fields through the engine (the caller makes them durable)."""
+        self.engine.apply_settings(settings, list(fields))
 
     def add_key(
         self,
@@ -241,7 +188,8 @@ class MockControl:
         replaced = engine.key_index().get(owner, api_key)
         if replaced is not None:
             _need_acls(granted, replaced.get("acl", ()), "body.apiKey: this key exists and holds")
-        owner = engine.put_key(key)
+        with self._durably(()):
+            owner = engine.put_key(key)
         return {"appID": owner, "apiKey": "***", "acl": key["acl"], "keyID": key_id(owner, api_key)}
 
     def keys(self, app_id: str | None = None) -> dict[str, Any]:
@@ -270,39 +218,14 @@ class MockControl:
             api_key = str(key["apiKey"])
             if key_id(owner, api_key) == found_id:
                 _need_acls(granted, key.get("acl", ()), f"keyID {found_id!r}: this key holds")
-                self.engine.drop_key(owner, api_key)
+                with self._durably(()):
+                    self.engine.drop_key(owner, api_key)
                 return {"deleted": found_id}
         raise LookupError(f"No API key with keyID {found_id[:40]!r} (GET /__mock__/keys lists them)")
 
-    # --- durability ----------------------------------------------------------------------------
-    def _log(self, entry: dict[str, Any]) -> None:
-        log = self.engine.state_log
-        if log is not None and not self._replaying:
-            log.append({"kind": "control", **entry})
-
-    def replay(self, entries: Iterable[dict[str, Any]], source: Path | str = "the state file") -> int:
-        """Rebuild the state from a state log (see persistence.py); returns how many entries."""
-        count = 0
-        self._replaying = True
-        try:
-            for entry in entries:
-                count += 1
-                try:
-                    self._replay_one(entry)
-                except (KeyError, TypeError, ValueError, LookupError, AttributeError) as exc:
-                    # An acknowledged write must not keep the others from coming back: say so, go on.
-                    self.replay_warnings.append(
-                        f"{source}: entry {count} skipped: it cannot be replayed ({exc!r})"
-                    )
-                    _LOG.warning("%s", self.replay_warnings[-1])
-        finally:
-            self._replaying = False
-        return count
-
-    def _replay_one(self, entry: dict[str, Any]) -> None:
-        if entry["kind"] == "api":
-            self.engine.replay_write(entry)
-            return
+    # --- state files of schema 1 -----------------------------------------------------------------
+    def _replay_legacy(self, entry: dict[str, Any]) -> None:
+        """Replay a control entry of a schema-1 state file (read once, then compacted away)."""
         action = entry["action"]
         store = self.engine.store
         if action == "reset":
@@ -323,10 +246,8 @@ class MockControl:
             self._take_snapshot(entry["id"], entry.get("app"))
         elif action == "restore":
             self.restore(entry["id"], app_id=entry.get("app"))
-        elif action == "image":
-            self._load_image(entry)
         else:
-            raise ValueError(f"unknown action {action!r}")
+            raise ValueError(f"unknown action {str(action)[:40]!r}")
 
     # --- state ---------------------------------------------------------------------------------
     def reset(self, app_id: str | None = None) -> None:
@@ -334,7 +255,7 @@ class MockControl:
         (then the journal, snapshots, faults, stubs, runs and clock settings too)."""
         engine = self.engine
         store = engine.store
-        with store.lock:
+        with self._durably(None if app_id is None else [app_id]), store.lock:
             store.reset(app_id)
             if app_id is not None:
                 engine.faults.clear(app_id)
@@ -349,13 +270,11 @@ class MockControl:
                 store.run_policy = RunPolicy()
                 store.clock.restore(engine.initial_clock)
                 store.ids.restore(engine.initial_ids)
-            self._log({"action": "reset", "app": app_id})
 
     def seed(self, data_set: str | Path | Mapping[str, Any], app_id: str) -> dict[str, int]:
         loaded = seeding.load_data_set(data_set)
-        counts = seeding.seed(self.engine, loaded, app_id)
-        self._log({"action": "seed", "app": app_id, "data": dict(loaded.data)})
-        return counts
+        with self._durably([app_id]):
+            return seeding.seed(self.engine, loaded, app_id)
 
     def applications(self, app_id: str | None = None) -> list[dict[str, Any]]:
         """Every application the mock holds (or just ``app_id``), with how many resources of each kind."""
@@ -378,8 +297,9 @@ class MockControl:
             else:
                 found = store.accounts.get(app_id)
                 accounts = {app_id: found if found is not None else Account(app_id)}
-            for account in accounts.values():
-                self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
+            with self._settling(accounts):
+                for account in accounts.values():
+                    self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
             return {"applications": {aid: self._dump_account(account) for aid, account in accounts.items()}}
 
     def _dump_account(self, account: Account) -> dict[str, Any]:
@@ -403,7 +323,8 @@ class MockControl:
             account = store.accounts.get(app_id)
             if account is None:
                 return None
-            self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
+            with self._settling([app_id]):
+                self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
             found = account.indexes.get(name)
             return [dict(r) for r in found.values()] if found is not None else None
 
@@ -415,7 +336,8 @@ class MockControl:
             account = store.accounts.get(app_id)
             if account is None:
                 return set()
-            self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
+            with self._settling([app_id]):
+                self.engine.hooks.settle(account, store.clock_of(account).now().timestamp())
             targeted = {
                 name
                 for destination in account.destinations.values()
@@ -429,7 +351,7 @@ class MockControl:
             if not isinstance(record, dict):
                 raise ValueError(f"records[{i}]: a record is a JSON object")
         store = self.engine.store
-        with store.lock:
+        with self._durably([app_id]), store.lock:
             account = store.account(app_id)
             if source_id not in account.sources:
                 raise LookupError(f"No source with ID {source_id!r} exists in application {app_id!r}")
@@ -438,9 +360,8 @@ class MockControl:
 
     def snapshot(self, app_id: str | None = None) -> str:
         """Keep a copy of the whole state (or of one application's); returns its ID for ``restore``."""
-        snapshot_id = self._take_snapshot(None, app_id)
-        self._log({"action": "snapshot", "id": snapshot_id, "app": app_id})
-        return snapshot_id
+        with self._durably(()):
+            return self._take_snapshot(None, app_id)
 
     def _take_snapshot(self, snapshot_id: str | None, app_id: str | None = None) -> str:
         store = self.engine.store
@@ -462,7 +383,7 @@ class MockControl:
         if snap is None or (app_id is not None and snap.app_id != app_id):
             raise KeyError(snapshot_id)
         store = self.engine.store
-        with store.lock:
+        with self._durably(None if snap.app_id is None else [snap.app_id]), store.lock:
             if snap.app_id is not None:
                 store.accounts[snap.app_id] = copy.deepcopy(snap.accounts[snap.app_id])
             else:
@@ -470,7 +391,6 @@ class MockControl:
                 store.run_policy = snap.run_policy
                 store.clock.restore(snap.clock)
                 store.ids.restore(snap.ids)
-        self._log({"action": "restore", "id": snapshot_id, "app": snap.app_id})
 
     def snapshots(self) -> dict[str, Snapshot]:
         return self._snapshots
@@ -507,20 +427,20 @@ class MockControl:
         if now is None and freeze is None and advance is None:  # a read: nothing made, nothing logged
             shown = store.clock_of(store.accounts.get(app_id)) if app_id is not None else store.clock
             return {"now": rfc3339(shown.now()), "frozen": shown.frozen}
-        clock = self._clock_for(app_id) if app_id is not None else store.clock
-        target = steering.instant(now, now_name) if now is not None else None
-        if advance is not None:
-            steering.advanced(target or clock.now(), advance)
-        if freeze is True:
-            clock.freeze()
-        elif freeze is False:
-            clock.unfreeze()
-        if target is not None:
-            clock.set(target)
-        if advance is not None:
-            clock.advance(advance)
-        self._log({"action": "clock", "state": state_image.clock_to_json(clock.state()), "app": app_id})
-        return {"now": rfc3339(clock.now()), "frozen": clock.frozen}
+        with self._durably([] if app_id is None else [app_id]), store.lock:
+            clock = self._clock_for(app_id) if app_id is not None else store.clock
+            target = steering.instant(now, now_name) if now is not None else None
+            if advance is not None:
+                steering.advanced(target or clock.now(), advance)
+            if freeze is True:
+                clock.freeze()
+            elif freeze is False:
+                clock.unfreeze()
+            if target is not None:
+                clock.set(target)
+            if advance is not None:
+                clock.advance(advance)
+            return {"now": rfc3339(clock.now()), "frozen": clock.frozen}
 
     def _clock_for(self, app_id: str | None) -> Clock:
         """The clock to steer: the server's, or the application's own (made on first use)."""
@@ -538,36 +458,37 @@ class MockControl:
         """Read or change how runs behave (fields of RunPolicy): the server's, or (``app_id``) that
         application's own. Unknown fields raise TypeError."""
         store = self.engine.store
-        # a read makes no application; a change does
-        made = store.account if changes else store.accounts.get
-        account = made(app_id) if app_id is not None else None
-        current = store.policy_of(account)
-        if changes:
-            policy = steering.run_policy(current, changes, self.engine.spec)
+        if not changes:  # a read makes no application
+            return dataclasses.asdict(store.policy_of(store.accounts.get(app_id) if app_id else None))
+        with self._durably([] if app_id is None else [app_id]), store.lock:
+            account = store.account(app_id) if app_id is not None else None
+            policy = steering.run_policy(store.policy_of(account), changes, self.engine.spec)
             if account is not None:
                 account.run_policy = policy
             else:
                 store.run_policy = policy
-            self._log({"action": "runs", "policy": dataclasses.asdict(policy), "app": app_id})
-            current = policy
-        return dataclasses.asdict(current)
+            return dataclasses.asdict(policy)
 
     # --- faults -------------------------------------------------------------------------------
     def add_fault(self, **rule: Any) -> dict[str, Any]:
         """Add a fault rule (FaultRule fields; ``app`` limits it to one application's calls);
         raises TypeError/ValueError on a bad rule."""
         fault = steering.fault_rule(rule, self.engine.spec)
-        self.engine.faults.add(fault)
+        with self._durably(()):
+            self.engine.faults.add(fault)
         return self.engine.faults.describe(fault.app)
 
     def rate_limit(self, enabled: bool = True, **limits: Any) -> dict[str, Any]:
         """Turn on the documented rate limits (or custom ones: limit, window, observability_*)."""
-        self.engine.faults.set_rate_limit(RateLimit(**limits) if enabled else None)
+        limit = RateLimit(**limits) if enabled else None
+        with self._durably(()):
+            self.engine.faults.set_rate_limit(limit)
         return self.engine.faults.describe()
 
     def clear_faults(self, app_id: str | None = None) -> dict[str, Any]:
         """Remove every fault rule and the rate limit, or (``app_id``) that application's rules."""
-        self.engine.faults.clear(app_id)
+        with self._durably(()):
+            self.engine.faults.clear(app_id)
         return self.engine.faults.describe(app_id)
 
     def faults(self, app_id: str | None = None) -> dict[str, Any]:
@@ -579,7 +500,8 @@ class MockControl:
         path_params, query, body, status, response, headers, times, check, app); the stub with its
         ID. TypeError/ValueError on a bad rule, or an answer the spec does not document."""
         stub = steering.stub_rule(rule, self.engine.spec)
-        return self.engine.stubs.add(stub).to_json()
+        with self._durably(()):
+            return self.engine.stubs.add(stub).to_json()
 
     def stubs(self, app_id: str | None = None) -> dict[str, Any]:
         """The stubs in force (``app_id``: those matching that application's calls), oldest first."""
@@ -587,14 +509,17 @@ class MockControl:
 
     def remove_stub(self, stub_id: str, app_id: str | None = None) -> dict[str, Any]:
         """Remove one stub (``app_id``: only one of that application's own); LookupError if none."""
-        if not self.engine.stubs.remove(stub_id, app_id):
+        with self._durably(()):
+            removed = self.engine.stubs.remove(stub_id, app_id)
+        if not removed:
             owner = f" of application {app_id!r}" if app_id is not None else ""
             raise LookupError(f"No stub{owner} with ID {stub_id[:100]!r}")
         return self.stubs(app_id)
 
     def clear_stubs(self, app_id: str | None = None) -> dict[str, Any]:
         """Remove every stub, or (``app_id``) that application's own."""
-        self.engine.stubs.clear(app_id)
+        with self._durably(()):
+            self.engine.stubs.clear(app_id)
         return self.stubs(app_id)
 
 

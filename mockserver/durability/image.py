@@ -5,13 +5,16 @@ long as the history. Compacting replaces the log with one *image* entry (the acc
 clock, ID sequence and run policy, and the snapshots kept), so the next start costs what the live
 state costs, not what the history did.
 
-Version 2 keeps the records' metadata (``Account.meta``) beside them; version 1 kept it inside the
-records, as keys starting with ``_``, and is converted when it is read.
+Version 3 adds what the server steers beside the accounts (API keys added at run time, fault rules,
+stubs); version 2 kept the records' metadata (``Account.meta``) beside them; version 1 kept it
+inside the records, as keys starting with ``_``. Versions 1 and 2 are converted when read; a
+higher version (a newer release's) is refused by the reader (``durability/state.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,8 +31,8 @@ from mockserver.engine.store import (
     TaskMeta,
 )
 
-IMAGE_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+IMAGE_VERSION = 3  # 3: the server's keys, fault rules and stubs too
+READABLE_VERSIONS = (1, 2, 3)
 ClockState = tuple[datetime | None, timedelta]
 
 
@@ -66,7 +69,7 @@ def meta_to_json(meta: AccountMeta) -> dict[str, Any]:
     }
 
 
-def _run_meta(value: dict[str, Any]) -> RunMeta:
+def run_meta_from_json(value: dict[str, Any]) -> RunMeta:
     run = RunMeta(**value)
     run.pending = [(index, action, records) for index, action, records in run.pending]  # JSON has lists
     return run
@@ -74,7 +77,7 @@ def _run_meta(value: dict[str, Any]) -> RunMeta:
 
 def meta_from_json(value: dict[str, Any]) -> AccountMeta:
     return AccountMeta(
-        runs={run_id: _run_meta(run) for run_id, run in value["runs"].items()},
+        runs={run_id: run_meta_from_json(run) for run_id, run in value["runs"].items()},
         tasks={task_id: TaskMeta(**task) for task_id, task in value["tasks"].items()},
     )
 
@@ -92,7 +95,7 @@ def _meta_out_of_v1_records(
             critical_streak=int(task.pop("_criticalStreak", 0)),
         )
     for run_id, run in runs.items():
-        meta.runs[run_id] = _run_meta(
+        meta.runs[run_id] = run_meta_from_json(
             {
                 "created": run.pop("_created"),
                 "start_at": run.pop("_startAt"),
@@ -136,31 +139,127 @@ def account_to_json(account: Account) -> dict[str, Any]:
     return out
 
 
-def account_from_json(value: dict[str, Any], version: int = IMAGE_VERSION) -> Account:
+Warn = Callable[[str], None]
+
+
+def _records(name: str, item: Any, where: str, warn: Warn) -> list[tuple[str, Record]]:
+    """A container's [key, record] pairs; a damaged pair is left out, named in a warning."""
+    if not isinstance(item, list):
+        raise ValueError(f"{name} is not a list of [ID, record] pairs")
+    kept: list[tuple[str, Record]] = []
+    for i, pair in enumerate(item):
+        if (
+            isinstance(pair, list)
+            and len(pair) == 2
+            and isinstance(pair[0], str)
+            and isinstance(pair[1], dict)
+        ):
+            kept.append((pair[0], pair[1]))
+        else:
+            warn(f"{where}: {name}[{i}] is damaged (not an [ID, record] pair): that record is lost")
+    return kept
+
+
+def _keyed_objects(
+    name: str, item: Any, where: str, warn: Warn, make: Callable[[Any], Any]
+) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise ValueError(f"{name} is not an object")
+    kept: dict[str, Any] = {}
+    for key, value in item.items():
+        try:
+            kept[key] = make(value)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            warn(f"{where}: {name}[{key!r}] is damaged ({exc}): it is lost")
+    return kept
+
+
+def _field_from_json(name: str, item: Any, where: str, warn: Warn) -> Any:
+    if name in FAMILIES:
+        return Records(_records(name, item, where, warn))
+    if name == "runs":
+        return (
+            dict(_records(name, item, where, warn))
+            if isinstance(item, list)
+            else dict(_keyed_objects(name, item, where, warn, _record))
+        )
+    if name == "events":
+        return _keyed_objects(name, item, where, warn, lambda evs: _keyed_objects_strict(evs))
+    if name == "clock":
+        if item is None:
+            return None
+        clock = Clock()
+        clock.restore(clock_from_json(item))
+        return clock
+    if name == "run_policy":
+        return RunPolicy(**item) if item is not None else None
+    if name == "indexes":
+        return _keyed_objects(
+            name, item, where, warn, lambda records: Index(dict(_records("records", records, where, warn)))
+        )
+    if name == "meta":
+        return AccountMeta(
+            runs=_keyed_objects("meta.runs", item["runs"], where, warn, run_meta_from_json),
+            tasks=_keyed_objects("meta.tasks", item["tasks"], where, warn, lambda v: TaskMeta(**v)),
+        )
+    if name == "source_records":
+        return _keyed_objects(name, item, where, warn, _record_list)
+    if name == "url_contents":
+        return _keyed_objects(name, item, where, warn, _text)
+    if name == "notifications":
+        if not isinstance(item, list):
+            raise ValueError("notifications is not a list")
+        return [n for n in item if isinstance(n, dict)]
+    return item
+
+
+def _record(value: Any) -> Record:
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
+
+
+def _keyed_objects_strict(value: Any) -> dict[str, Record]:
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return {str(k): _record(v) for k, v in value.items()}
+
+
+def _record_list(value: Any) -> list[Record]:
+    if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
+        raise ValueError("not a list of JSON objects")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not a text")
+    return value
+
+
+def _ignore(message: str) -> None:
+    raise ValueError(message)
+
+
+def account_from_json(
+    value: dict[str, Any], version: int = IMAGE_VERSION, warn: Warn = _ignore, where: str = "image"
+) -> Account:
+    """An account from its image. With ``warn``, a damaged record or field is left out and named
+    (the rest of the account comes back); without it, the first damage raises ValueError."""
+    if not isinstance(value, dict) or not isinstance(value.get("app_id"), str):
+        raise ValueError("not an application (no app_id)")
     fields: dict[str, Any] = {}
     for f in dataclasses.fields(Account):
-        if f.name not in value:
+        if f.name not in value or f.name == "unsettled_runs":
             continue
-        item = value[f.name]
-        if f.name in FAMILIES:
-            fields[f.name] = Records((key, record) for key, record in item)
-        elif f.name == "unsettled_runs":  # in creation order (a version 1 image sorted them by ID)
-            unsettled = set(item)
-            fields[f.name] = dict.fromkeys(r for r in value.get("runs", {}) if r in unsettled)
-        elif f.name == "clock":
-            if item is not None:
-                clock = Clock()
-                clock.restore(clock_from_json(item))
-                fields[f.name] = clock
-        elif f.name == "run_policy":
-            fields[f.name] = RunPolicy(**item) if item is not None else None
-        elif f.name == "indexes":
-            fields[f.name] = {name: Index(dict((k, r) for k, r in records)) for name, records in item.items()}
-        elif f.name == "meta":
-            fields[f.name] = meta_from_json(item)
-        else:
-            fields[f.name] = item
+        try:
+            fields[f.name] = _field_from_json(f.name, value[f.name], where, warn)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            warn(f"{where}: field {f.name} is damaged ({exc!r}): it is lost")
     account = Account(**fields)
+    if isinstance(value.get("unsettled_runs"), list):  # in creation order (version 1 sorted them by ID)
+        unsettled = {r for r in value["unsettled_runs"] if isinstance(r, str)}
+        account.unsettled_runs = dict.fromkeys(r for r in account.runs if r in unsettled)
     if version == 1:
         account.meta = _meta_out_of_v1_records(account.tasks, account.runs, account.events)
     return account
@@ -170,6 +269,20 @@ def accounts_to_json(accounts: dict[str, Account]) -> dict[str, Any]:
     return {app_id: account_to_json(account) for app_id, account in accounts.items()}
 
 
-def accounts_from_json(value: dict[str, Any], version: int = IMAGE_VERSION) -> dict[str, Account]:
-    """Accounts from an image of ``version`` (one of READABLE_VERSIONS)."""
-    return {app_id: account_from_json(item, version) for app_id, item in value.items()}
+def accounts_from_json(
+    value: dict[str, Any], version: int = IMAGE_VERSION, warn: Warn = _ignore, where: str = "image"
+) -> dict[str, Account]:
+    """Accounts from an image of ``version`` (one of READABLE_VERSIONS). With ``warn``, a damaged
+    application is left out alone, named in a warning (and a damaged record of one, that record)."""
+    if not isinstance(value, dict):
+        raise ValueError("the applications are not an object")
+    accounts: dict[str, Account] = {}
+    for app_id, item in value.items():
+        here = f"{where}: application {app_id!r}"
+        try:
+            accounts[app_id] = account_from_json(item, version, warn, here)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            if warn is _ignore:
+                raise
+            warn(f"{here} is damaged ({exc}): that application is lost")
+    return accounts

@@ -5,6 +5,15 @@ as one row before the answer leaves, with the clock reading and the IDs it gener
 replaying the log on start-up rebuilds exactly the state clients were told about. SQLite runs in
 WAL mode with ``synchronous=FULL``: a row that was committed survives ``kill -9``. One server per
 file: the file is locked (``flock``) for the life of the log, and a second server is refused.
+
+What a row holds is ``durability/state.py``'s business; this module stores and reads rows. A row
+that cannot be read (torn, not JSON, a BLOB, nested beyond reason) is skipped and named, never a
+reason to refuse the rest. A file whose schema is newer than this release's is refused. The file
+found at the path is checked before every write: deleted or replaced while serving, it is no
+longer the log, and writes fail (``StateFileError``: the engine answers 503).
+
+Schema 1 rows were requests replayed through the API; schema 2 rows are the after-state of what
+each write changed. A schema 1 file is read as it is and becomes schema 2 with its first new row.
 """
 
 from __future__ import annotations
@@ -13,13 +22,15 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from mockserver.engine import jsonio
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: rows hold what a write changed (1: the request that made it)
+READABLE_SCHEMAS = (1, 2)
 COMPACT_AFTER = 10_000  # writes appended before a running server compacts its state file
 
 
@@ -34,6 +45,9 @@ class StateLog:
         self.appended = 0  # entries appended since the file was last compacted
         self.image_chars = 0  # size of the last compacted image
         self._lock_fd = self._take_file_lock()
+        stat = os.fstat(self._lock_fd)
+        self._identity = (stat.st_dev, stat.st_ino)
+        self._schema_on_disk = SCHEMA_VERSION
         try:
             self._db = self._open()
         except BaseException:
@@ -68,18 +82,65 @@ class StateLog:
         except sqlite3.Error as exc:
             raise StateFileError(f"{self.path}: not a mockserver state file ({exc})") from None
         if row is None:
-            db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif str(row[0]) != str(SCHEMA_VERSION):
+            try:
+                db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            except sqlite3.Error as exc:
+                db.close()
+                raise StateFileError(f"{self.path}: cannot be initialised ({exc})") from None
+            return db
+        try:
+            schema = int(str(row[0]))
+        except ValueError:
+            schema = -1
+        if schema not in READABLE_SCHEMAS:
             db.close()
-            raise StateFileError(f"{self.path}: state file format {row[0]} is not {SCHEMA_VERSION}")
+            newer = (
+                " (written by a newer mockserver: upgrade this one to read it)"
+                if schema > SCHEMA_VERSION
+                else ""
+            )
+            raise StateFileError(
+                f"{self.path}: state file schema {str(row[0])[:20]!r} is not one this mockserver reads "
+                f"({', '.join(map(str, READABLE_SCHEMAS))}){newer}"
+            )
+        self._schema_on_disk = schema
         return db
+
+    def _check_identity(self) -> None:
+        """The file at the path is still the one this log opened (not deleted, not replaced)."""
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            raise StateFileError(
+                f"{self.path}: the state file was deleted while the server ran; writes are refused "
+                "(503) until the server restarts, since none of them could survive a restart"
+            ) from None
+        if (stat.st_dev, stat.st_ino) != self._identity:
+            raise StateFileError(
+                f"{self.path}: the state file was replaced while the server ran; writes are refused "
+                "(503) until the server restarts (it then reads the file now at this path)"
+            )
 
     def append(self, entry: dict[str, Any]) -> None:
         """Make one entry durable; a failure (disk full, file gone) is a StateFileError."""
         text = jsonio.dumps(entry).decode("utf-8")
         with self._lock:
+            self._check_identity()
             try:
-                self._db.execute("INSERT INTO writes (entry) VALUES (?)", (text,))
+                if self._schema_on_disk != SCHEMA_VERSION:  # the first new row of an older file
+                    self._db.execute("BEGIN IMMEDIATE")
+                    try:
+                        self._db.execute(
+                            "UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),)
+                        )
+                        self._db.execute("INSERT INTO writes (entry) VALUES (?)", (text,))
+                    except BaseException:
+                        self._db.execute("ROLLBACK")
+                        raise
+                    self._db.execute("COMMIT")
+                    self._schema_on_disk = SCHEMA_VERSION
+                else:
+                    self._db.execute("INSERT INTO writes (entry) VALUES (?)", (text,))
                 self.appended += 1
             except sqlite3.Error as exc:
                 raise StateFileError(f"{self.path}: the write could not be made durable ({exc})") from None
@@ -88,9 +149,11 @@ class StateLog:
         """Replace every entry by ``entries``, in one transaction (a crash keeps the old or the new)."""
         texts = [jsonio.dumps(entry).decode("utf-8") for entry in entries]
         with self._lock:
+            self._check_identity()
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
+                    self._db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (str(SCHEMA_VERSION),))
                     self._db.execute("DELETE FROM writes")
                     self._db.executemany("INSERT INTO writes (entry) VALUES (?)", [(t,) for t in texts])
                 except BaseException:
@@ -99,6 +162,7 @@ class StateLog:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise StateFileError(f"{self.path}: cannot be compacted ({exc})") from None
+            self._schema_on_disk = SCHEMA_VERSION
             self.appended = 0
             self.image_chars = sum(len(t) for t in texts)
 
@@ -106,18 +170,46 @@ class StateLog:
         """Whether the writes since the last compaction outweigh the live state enough to compact."""
         return self.appended >= max(COMPACT_AFTER, self.image_chars // 200)
 
-    def entries(self) -> Iterator[dict[str, Any]]:
+    def keep_copy(self) -> Path:
+        """Copy the whole file beside it (``<name>.damaged-<time>``) before it is rewritten with
+        less than it holds; the copy's path. StateFileError when it cannot be made (disk full)."""
+        target = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+        with self._lock:
+            try:
+                copy = sqlite3.connect(str(target))
+                try:
+                    self._db.backup(copy)
+                finally:
+                    copy.close()
+            except sqlite3.Error as exc:
+                target.unlink(missing_ok=True)
+                raise StateFileError(f"{self.path}: a copy cannot be kept at {target} ({exc})") from None
+        return target
+
+    def entries(self, warn: Callable[[str], None]) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Every row, oldest first, as (row number, entry); a row that cannot be read is skipped and
+        named through ``warn`` (the rows after it still come)."""
         with self._lock:
             try:
                 rows = self._db.execute("SELECT seq, entry FROM writes ORDER BY seq").fetchall()
             except sqlite3.Error as exc:
                 raise StateFileError(f"{self.path}: cannot be read ({exc})") from None
         for seq, text in rows:
+            if not isinstance(text, str):
+                kind = "a BLOB" if isinstance(text, bytes) else f"a {type(text).__name__}"
+                warn(f"{self.path}: row {seq} skipped: it holds {kind}, not the JSON text of a write")
+                continue
             try:
-                entry: dict[str, Any] = jsonio.load_trusted(text.encode("utf-8"))
-            except ValueError:
-                raise StateFileError(f"{self.path}: entry {seq} is not valid JSON") from None
-            yield entry
+                entry = jsonio.load_trusted(text.encode("utf-8", "surrogatepass"))
+            except (ValueError, RecursionError, UnicodeError) as exc:
+                warn(
+                    f"{self.path}: row {seq} skipped: it is not valid JSON (a torn write?): {str(exc)[:200]}"
+                )
+                continue
+            if not isinstance(entry, dict):
+                warn(f"{self.path}: row {seq} skipped: it is not a JSON object")
+                continue
+            yield seq, entry
 
     def __len__(self) -> int:
         with self._lock:

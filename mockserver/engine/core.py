@@ -11,18 +11,17 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hmac
-import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from mockserver.durability.log import StateFileError, StateLog
+from mockserver.durability.log import StateLog
 from mockserver.engine import steering
 from mockserver.engine.clock import Clock
-from mockserver.engine.errors import ApiError, Forbidden, InvalidCredentials, LimitExceeded, StateUnavailable
+from mockserver.engine.errors import ApiError, Forbidden, InvalidCredentials, LimitExceeded
 from mockserver.engine.examples import example_response
 from mockserver.engine.faults import Faults, RateLimit
 from mockserver.engine.journal import (
@@ -38,7 +37,7 @@ from mockserver.engine.jsengine import JsSandbox
 from mockserver.engine.keys import MAX_KEYS_PER_APPLICATION, KeyIndex, owner_of
 from mockserver.engine.masking import Masker, mask_query
 from mockserver.engine.response_checker import ResponseChecker
-from mockserver.engine.store import Account, RunPolicy, Store
+from mockserver.engine.store import RunPolicy, Store
 from mockserver.engine.stubs import Stubs
 from mockserver.engine.validation import MISSING, RequestValidators, ValidRequest
 from mockserver.names import APP_ID_HEADER, DEFAULT_APP_ID
@@ -49,7 +48,25 @@ from mockserver.spec import Operation, Spec, bundled_spec_path
 if TYPE_CHECKING:
     from mockserver.engine.reference_validator import ReferenceValidator
 
-_LOG = logging.getLogger("mockserver.state")
+T = TypeVar("T")
+
+
+class DurableWrites(Protocol):
+    """What the engine asks of the state file (``durability/state.py`` implements it)."""
+
+    def api_write(self, app_id: str, act: Callable[[], T]) -> T:
+        """Run ``act`` and make what it changed durable; StateUnavailable (nothing changed) if not."""
+        ...  # a Protocol's signature
+
+    def may_change(self, app_id: str) -> bool:
+        """Whether a read may change this application (runs whose end it would settle)."""
+        ...  # a Protocol's signature
+
+    def close(self) -> None:
+        """Let go of the state file."""
+        ...  # a Protocol's signature
+
+
 _TRIES_CODE = frozenset({"tryTransformation", "tryTransformationBeforeUpdate"})
 _MAY_TRANSFORM = frozenset({"push", "pushTask", "runTask", "runTaskV1", "runSource"})
 # The operations that create one resource of a family (what max_resources counts).
@@ -154,8 +171,8 @@ class Engine:
         schemes = spec.document.get("components", {}).get("securitySchemes", {}).values()
         self.algolia_credentials = any(s.get("name", "").lower() == APP_ID_HEADER for s in schemes)
         self._key_index = KeyIndex(settings.keys, settings.app_id)  # see key_index
-        self.state_log: StateLog | None = None  # see attach_state_log
-        self.compactor: Callable[[], None] | None = None  # rewrites the state file as its live state
+        self.durability: DurableWrites | None = None  # the state file, once attached
+        self.state_log: StateLog | None = None  # its log
         self.apply_settings(settings, RUNTIME_FIELDS, initial=True)
         self.initial_clock = self.store.clock.state()  # what a full reset goes back to
         self.initial_ids = self.store.ids.state()
@@ -208,11 +225,11 @@ class Engine:
             self.settings, **{name: getattr(settings, name) for name in fields}
         )
 
-    def attach_state_log(self, log: StateLog, compactor: Callable[[], None]) -> None:
-        """Append every acknowledged write to ``log`` from now on; ``compactor`` rewrites it as one
-        image when it has grown (both made by the factory, once the state file is replayed)."""
+    def attach_durability(self, durability: DurableWrites, log: StateLog) -> None:
+        """Make every API write durable through ``durability`` from now on (done by the factory,
+        once the state file is replayed); ``log`` is its state log."""
+        self.durability = durability
         self.state_log = log
-        self.compactor = compactor
 
     # --- the way in ------------------------------------------------------------------------------
     def request(
@@ -410,11 +427,13 @@ class Engine:
             fresh = app_id not in store.accounts
             try:
                 self._check_caps(app_id, fresh, operation)
-                ctx = self.context(app_id, operation, valid)
-                if durable and self.state_log is not None and operation.method != "GET":
-                    result = self._durably(handler, ctx, request, fresh)
+                durability = self.durability if durable else None
+                if durability is not None and (operation.method != "GET" or durability.may_change(app_id)):
+                    result = durability.api_write(
+                        app_id, lambda: handler(self.context(app_id, operation, valid))
+                    )
                 else:
-                    result = handler(ctx)
+                    result = handler(self.context(app_id, operation, valid))
             except ApiError as error:
                 if fresh:  # a refused first request leaves no trace of the application
                     store.accounts.pop(app_id, None)
@@ -457,53 +476,9 @@ class Engine:
         with self.store.lock:
             return action(self.context(app_id, operation, ValidRequest({}, {}, MISSING)))
 
-    def _durably(self, handler: Handler, ctx: Context, request: ApiRequest, fresh: bool) -> Any:
-        """Run a write and append it to the state log before it is acknowledged; when the log cannot
-        take it (disk full, file gone), undo the write in memory and answer 503."""
-        assert self.state_log is not None
-        store = self.store
-        app_id = ctx.account.app_id
-        now = ctx.clock.now()
-        policy = dataclasses.asdict(ctx.run_policy)
-        before = None if fresh else _undo_copy(ctx.account)  # what an undo puts back
-        ids_before = store.ids.state()
-        issued: list[str] = []
-        store.ids.issued = issued
-        try:
-            result = handler(ctx)
-        finally:
-            store.ids.issued = None
-        try:
-            self.state_log.append(
-                {
-                    "kind": "api",
-                    "op": ctx.operation.operation_id,
-                    "app": request.app_id,
-                    "path": request.path_params,
-                    "query": request.query,
-                    "body": None if request.body is MISSING else request.body,
-                    "missing": request.body is MISSING,
-                    "now": now.isoformat(),
-                    "ids": issued,
-                    "policy": policy,
-                }
-            )
-        except StateFileError as exc:
-            if before is None:
-                store.accounts.pop(app_id, None)
-            else:
-                store.accounts[app_id] = before
-            store.ids.restore(ids_before)
-            raise StateUnavailable(f"the write was not applied: {exc}") from None
-        if self.compactor is not None and self.state_log.should_compact():
-            try:
-                self.compactor()
-            except StateFileError as exc:  # the log still holds every write: compact another time
-                _LOG.warning("%s", exc)
-        return result
-
     def replay_write(self, entry: Mapping[str, Any]) -> Answer:
-        """Apply one logged write again, with the clock reading, run policy and IDs it had."""
+        """Apply one logged request again (a state file of schema 1), with the clock reading, run
+        policy and IDs it had."""
         body = MISSING if entry["missing"] else entry["body"]
         request = self.request(entry["op"], entry["app"], entry["path"], entry["query"], body)
         moment = datetime.fromisoformat(entry["now"])
@@ -540,8 +515,9 @@ class Engine:
             store.ids.replay.clear()
 
     def close(self) -> None:
-        if self.state_log is not None:
-            self.state_log.close()
+        if self.durability is not None:
+            self.durability.close()
+            self.durability = None
             self.state_log = None
 
 
@@ -556,18 +532,3 @@ class _Seen:
     @classmethod
     def of(cls, request: ApiRequest) -> _Seen:
         return cls(None if request.body is MISSING else request.body, request.query, request.path_params)
-
-
-def _undo_copy(account: Account) -> Account:
-    """A copy of an account to put back if a write cannot be made durable. Index records and a
-    source's registered records are never changed in place (a write stores new dicts), so those
-    containers are copied one level deep; the rest (resources, runs, events) deeply."""
-    indexes, source_records = account.indexes, account.source_records
-    account.indexes, account.source_records = {}, {}
-    try:
-        copied = copy.deepcopy(account)
-    finally:
-        account.indexes, account.source_records = indexes, source_records
-    copied.indexes = {name: dict(index) for name, index in indexes.items()}
-    copied.source_records = {source: list(records) for source, records in source_records.items()}
-    return copied

@@ -20,12 +20,45 @@ class Index(MutableMapping[str, Record]):
     must hold its key as objectID.
     """
 
-    __slots__ = ("_packed",)
+    __slots__ = ("_packed", "_saved")
 
     def __init__(self, records: Mapping[str, Record] | None = None) -> None:
         self._packed: dict[str, bytes] = {}
+        # While a write is watched (the state file): each objectID it touched and its JSON before
+        # (None: there was none), so a write costs what it touches to log or undo.
+        self._saved: dict[str, bytes | None] | None = None
         if records:
             self.update(records)
+
+    def watch(self) -> None:
+        """Start keeping what each change replaces (see :meth:`touched`)."""
+        self._saved = {}
+
+    def touched(self) -> dict[str, bytes | None]:
+        """What was changed since :meth:`watch`: objectID -> its JSON before (None: absent then);
+        watching stops."""
+        saved, self._saved = self._saved or {}, None
+        return saved
+
+    def packed_record(self, object_id: str) -> bytes | None:
+        """One record's JSON, or None."""
+        return self._packed.get(object_id)
+
+    def put_back(self, saved: Mapping[str, bytes | None]) -> None:
+        """Undo the changes :meth:`touched` returned."""
+        for object_id, data in saved.items():
+            if data is None:
+                self._packed.pop(object_id, None)
+            else:
+                self._packed[object_id] = data
+
+    def _save(self, object_ids: Iterable[str]) -> None:
+        saved = self._saved
+        if saved is not None:
+            packed = self._packed
+            for object_id in object_ids:
+                if object_id not in saved:
+                    saved[object_id] = packed.get(object_id)
 
     def __getitem__(self, object_id: str) -> Record:
         return _unpack(self._packed[object_id])
@@ -33,9 +66,12 @@ class Index(MutableMapping[str, Record]):
     def __setitem__(self, object_id: str, record: Record) -> None:
         if str(record.get("objectID")) != object_id:
             raise ValueError(f"a record stored as {object_id!r} has objectID {record.get('objectID')!r}")
-        self._packed[object_id] = _pack_many([record])[0]
+        data = _pack_many([record])[0]
+        self._save((object_id,))
+        self._packed[object_id] = data
 
     def __delitem__(self, object_id: str) -> None:
+        self._save((object_id,))
         del self._packed[object_id]
 
     def __contains__(self, object_id: object) -> bool:
@@ -52,9 +88,11 @@ class Index(MutableMapping[str, Record]):
 
     def pop_packed(self, object_id: str) -> bytes | None:
         """Remove a record without decoding it; its JSON, or None when there was none."""
+        self._save((object_id,))
         return self._packed.pop(object_id, None)
 
     def clear(self) -> None:
+        self._save(self._packed)
         self._packed.clear()
 
     def copy(self) -> Index:
@@ -146,10 +184,11 @@ def _replace(
     packed = index._packed
     encoded = _pack_many(records, finite=checked)
     ids: Iterable[str] = map(_OBJECT_ID, records)
-    if not checked:
+    if not checked or index._saved is not None:
         ids = list(ids)
         if not _ONLY_STR.issuperset(map(type, ids)):
             ids = [str(object_id) for object_id in ids]
+    index._save(ids)
     if not results:
         packed.update(zip(ids, encoded, strict=True))
         return []

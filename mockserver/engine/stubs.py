@@ -131,6 +131,18 @@ class Stubs:
                     return True
         return False
 
+    def to_json(self) -> dict[str, Any]:
+        """Every stub and the count of stubs ever added, as JSON (what the state file keeps)."""
+        with self._lock:
+            return {"stubs": [s.to_json() for s in self._stubs], "added": self._added}
+
+    def load(self, value: dict[str, Any]) -> None:
+        """Put back stubs saved by :meth:`to_json` (KeyError/TypeError when damaged)."""
+        stubs = [Stub(**stub) for stub in value["stubs"]]
+        added = int(value["added"])
+        with self._lock:
+            self._stubs, self._added = stubs, added
+
     def clear(self, app_id: str | None = None) -> None:
         """Remove every stub, or (``app_id``) that application's own."""
         with self._lock:

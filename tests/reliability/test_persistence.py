@@ -51,7 +51,7 @@ def test_a_bad_entry_is_skipped_with_a_warning_and_the_rest_comes_back(
     again = serve("--state-file", str(state))
     with httpx.Client(base_url=again.url, headers=headers("DURABLE"), timeout=30) as client:
         ok(client.post("/1/sources", json={"type": "push", "name": "two"}))
-    assert f"{state}: entry 2 skipped" in again.stderr()
+    assert f"{state}: row 2 skipped" in again.stderr()
     assert source_names(again) == ["one", "two"]
 
 

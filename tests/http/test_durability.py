@@ -1,0 +1,451 @@
+"""Durability as one design (issue 21): every acknowledged write, of the API and of the control
+plane, comes back after a restart, with or without the data sets; damage costs only what is
+damaged; a write that cannot be made durable answers 503 and changes nothing. In process (the
+served-process versions are in tests/reliability/test_durability.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mockserver import MockApp, create_app
+from mockserver.durability.log import StateFileError
+from mockserver.http.inprocess import InProcessClient
+
+SOURCE = "0a1b2c3d-0000-4000-8000-000000000201"  # seeded by the catalog data set
+DESTINATION = "0a1b2c3d-0000-4000-8000-000000000301"
+
+
+EMPTY_LIST_STUB = {
+    "operation": "listSources",
+    "status": 200,
+    "response": {"sources": [], "pagination": {"nbPages": 1, "page": 1, "nbItems": 0, "itemsPerPage": 10}},
+}
+
+
+def creds(app_id: str, key: str = "k") -> dict[str, str]:
+    return {"x-algolia-application-id": app_id, "x-algolia-api-key": key}
+
+
+@pytest.fixture
+def opened() -> Iterator[Callable[..., MockApp]]:
+    apps: list[MockApp] = []
+
+    def open_app(path: Path, **options: Any) -> MockApp:
+        for app in apps:
+            app.engine.close()
+        app = create_app(state_file=str(path), **options)
+        apps.append(app)
+        return app
+
+    yield open_app
+    for app in apps:
+        app.engine.close()
+
+
+def rows(path: Path) -> list[str]:
+    with sqlite3.connect(path) as db:
+        return [str(text) for (text,) in db.execute("SELECT entry FROM writes ORDER BY seq")]
+
+
+def test_writes_on_seeded_data_come_back_without_the_data_set(
+    opened: Callable[..., MockApp], tmp_path: Path
+) -> None:
+    state = tmp_path / "state.db"
+    app = opened(state, fixtures=("catalog",))
+    with InProcessClient(app, headers=creds("CAT")) as client:
+        assert client.patch(f"/1/sources/{SOURCE}", json={"name": "renamed"}).status_code == 200
+        push = client.post("/1/sources", json={"type": "push", "name": "p"}).json()["sourceID"]
+        task = client.post(
+            "/2/tasks", json={"sourceID": push, "destinationID": DESTINATION, "action": "save"}
+        ).json()["taskID"]
+    for options in ({}, {"fixtures": ("catalog",)}, {}):
+        app = opened(state, **options)
+        assert app.control.replay_warnings == []
+        with InProcessClient(app, headers=creds("CAT")) as client:
+            assert client.get(f"/1/sources/{SOURCE}").json()["name"] == "renamed"
+            assert client.get(f"/2/tasks/{task}").json()["destinationID"] == DESTINATION
+            assert client.get(f"/1/destinations/{DESTINATION}").status_code == 200  # seeded, kept
+
+
+def test_every_control_plane_write_survives_a_restart(opened: Callable[..., MockApp], tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    app = opened(state)
+    with InProcessClient(app, headers=creds("CTL")) as client:
+        source = client.post(
+            "/1/sources", json={"type": "json", "name": "j", "input": {"url": "https://x/y.json"}}
+        )
+        source_id = source.json()["sourceID"]
+        put = client.put(f"/__mock__/sources/{source_id}/records", json={"records": [{"objectID": "1"}]})
+        assert put.status_code == 200
+        assert client.post("/__mock__/keys", json={"apiKey": "ESC", "acl": ["search"]}).status_code == 200
+        assert (
+            client.post("/__mock__/faults", json={"operation": "listTasks", "status": 502}).status_code == 200
+        )
+        assert (
+            client.post("/__mock__/clock", json={"now": "2030-01-02T03:04:05Z", "freeze": True}).status_code
+            == 200
+        )
+        assert client.post("/__mock__/runs", json={"mode": "deferred"}).status_code == 200
+        snapshot = client.post("/__mock__/snapshots").json()["snapshotID"]
+        assert client.post("/__mock__/stubs", json=EMPTY_LIST_STUB).status_code == 200
+    app = opened(state)
+    assert app.control.replay_warnings == []
+    with InProcessClient(app, headers=creds("CTL")) as client:
+        dumped = client.get("/__mock__/state").json()["applications"]["CTL"]
+        assert dumped["source_records"] == {source_id: [{"objectID": "1"}]}
+        assert (
+            client.post(
+                "/1/sources", json={"type": "push", "name": "x"}, headers=creds("CTL", "ESC")
+            ).status_code
+            == 403
+        )
+        assert client.get("/2/tasks").status_code == 502
+        assert client.get("/__mock__/clock").json() == {"now": "2030-01-02T03:04:05Z", "frozen": True}
+        assert client.get("/__mock__/runs").json()["mode"] == "deferred"
+        assert client.get("/1/sources").json()["sources"] == []  # the stub answers
+        assert client.post(f"/__mock__/snapshots/{snapshot}/restore").status_code == 200
+
+
+def fail_appends(app: MockApp) -> None:
+    log = app.engine.state_log
+    assert log is not None
+
+    def fail(entry: dict[str, Any]) -> None:
+        raise StateFileError(f"{log.path}: the write could not be made durable (database or disk is full)")
+
+    log.append = fail  # type: ignore[method-assign]
+
+
+CONTROL_WRITES: list[tuple[str, str, dict[str, Any]]] = [
+    ("POST", "/__mock__/reset", {}),
+    ("POST", "/__mock__/seed", {"fixtures": "catalog"}),
+    ("POST", "/__mock__/clock", {"advance": 60}),
+    ("POST", "/__mock__/runs", {"mode": "deferred"}),
+    ("POST", "/__mock__/snapshots", {}),
+    ("POST", "/__mock__/keys", {"apiKey": "NEW", "acl": ["search"]}),
+    ("POST", "/__mock__/faults", {"operation": "listTasks", "status": 500}),
+    ("DELETE", "/__mock__/faults", {}),
+    ("POST", "/__mock__/stubs", EMPTY_LIST_STUB),
+    ("PUT", "/__mock__/sources/{source}/records", {"records": [{"objectID": "2"}]}),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"), CONTROL_WRITES, ids=[f"{m} {p}" for m, p, _ in CONTROL_WRITES]
+)
+def test_a_control_write_that_cannot_be_made_durable_is_a_503_and_changes_nothing(
+    opened: Callable[..., MockApp], tmp_path: Path, method: str, path: str, body: dict[str, Any]
+) -> None:
+    state = tmp_path / "state.db"
+    app = opened(state)
+    with InProcessClient(app, headers=creds("FULL")) as client:
+        source = client.post(
+            "/1/sources", json={"type": "json", "name": "j", "input": {"url": "https://x/y.json"}}
+        )
+        source_id = source.json()["sourceID"]
+        assert (
+            client.post("/__mock__/faults", json={"operation": "getTask", "status": 500}).status_code == 200
+        )
+        before = observe(client, app)
+        fail_appends(app)
+        answer = client.request(method, path.format(source=source_id), json=body)
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"].startswith("application/json")
+        assert answer.json()["error"]["code"] == "state_file_unavailable"
+        assert str(state) in answer.json()["message"]
+        after = observe(client, app)
+    if path == "/__mock__/clock":  # a clock that is not frozen moves on its own: not compared
+        del before["clock"], after["clock"]
+        assert app.store.accounts["FULL"].clock is None  # the application's own clock was not made
+    assert after == before
+
+
+def observe(client: InProcessClient, app: MockApp) -> dict[str, Any]:
+    """Everything a control write may change, as the control plane and the engine show it."""
+    seen = {
+        name: client.get(f"/__mock__/{name}").json() for name in ("state", "clock", "runs", "faults", "stubs")
+    }
+    return {**seen, "keys": list(app.engine.settings.keys), "snapshots": dict(app.control.snapshots())}
+
+
+def test_a_failed_api_write_on_a_big_application_is_undone_exactly(
+    opened: Callable[..., MockApp], tmp_path: Path
+) -> None:
+    state = tmp_path / "state.db"
+    app = opened(state)
+    with InProcessClient(app, headers=creds("BIG")) as client:
+        task = _pipeline(client)
+        for i in range(3):
+            push = client.post(f"/2/tasks/{task}/push", json={"action": "addObject",
+                               "records": [{"objectID": str(i), "n": i}]})  # fmt: skip
+            assert push.status_code == 200
+        before = client.get("/__mock__/state").json()
+        fail_appends(app)
+        assert client.post(f"/2/tasks/{task}/push", json={"action": "deleteObject",
+                           "records": [{"objectID": "1"}]}).status_code == 503  # fmt: skip
+        assert client.patch(f"/2/tasks/{task}", json={"enabled": False}).status_code == 503
+        after = client.get("/__mock__/state").json()
+    for state_ in (before, after):  # a record put back goes to the end of the index's order
+        state_["applications"]["BIG"]["indexes"]["idx"].sort(key=lambda r: r["objectID"])
+    assert after == before
+
+
+def _pipeline(client: InProcessClient) -> str:
+    source = client.post("/1/sources", json={"type": "push", "name": "s"}).json()["sourceID"]
+    destination = client.post(
+        "/1/destinations", json={"type": "search", "name": "d", "input": {"indexName": "idx"}}
+    ).json()["destinationID"]
+    task: str = client.post(
+        "/2/tasks", json={"sourceID": source, "destinationID": destination, "action": "save"}
+    ).json()["taskID"]
+    return task
+
+
+def test_a_write_logs_what_it_changed_and_no_credentials(
+    opened: Callable[..., MockApp], tmp_path: Path
+) -> None:
+    state = tmp_path / "state.db"
+    app = opened(state)
+    with InProcessClient(app) as client:
+        for i in range(3):
+            answer = client.post(
+                "/1/sources?x-algolia-api-key=QUERY-SECRET&x-algolia-application-id=QS",
+                json={"type": "push", "name": f"s{i}"},
+            )
+            assert answer.status_code == 200, answer.text
+    written = rows(state)
+    assert len(written) == 3 and not any("QUERY-SECRET" in row for row in written)
+    last = json.loads(written[-1])
+    assert last["kind"] == "change" and set(last["apps"]) == {"QS"}
+    assert [name for name, _ in last["apps"]["QS"]["diff"]["sources"]["set"]] != []
+    assert "s0" not in written[-1]  # only what that write changed
+
+
+def add_row(path: Path, value: Any) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO writes (entry) VALUES (?)", (value,))
+
+
+@pytest.mark.parametrize(
+    ("row", "said"),
+    [
+        ('{"kind": "change", "apps": {"A": {"diff": {"sources": {"set": [["x", {"na', "is not valid JSON"),
+        (b"\x00\x01binary", "holds a BLOB"),
+        ("[" * 100_000 + "]" * 100_000, "skipped"),
+        ('{"kind": "change", "apps": {"A": {"diff": {"sources": {"set": 5}}}}}', "cannot be applied"),
+        ('"just text"', "is not a JSON object"),
+    ],
+    ids=["torn", "blob", "deep", "bad-change", "not-an-object"],
+)
+def test_a_damaged_row_costs_only_itself(
+    opened: Callable[..., MockApp], tmp_path: Path, row: Any, said: str
+) -> None:
+    state = tmp_path / "state.db"
+    app = opened(state)
+    with InProcessClient(app, headers=creds("A")) as client:
+        client.post("/1/sources", json={"type": "push", "name": "one"})
+    app.engine.close()
+    add_row(state, row)
+    app = opened(state)
+    warnings = app.control.replay_warnings
+    assert warnings[0].startswith(f"{state}: row 2") and said in warnings[0], warnings
+    assert any("the original is kept as" in w for w in warnings)
+    (kept,) = tmp_path.glob("state.db.damaged-*")
+    assert len(rows(kept)) == 2  # the original, damaged row included
+    with InProcessClient(app, headers=creds("A")) as client:
+        assert [s["name"] for s in client.get("/1/sources").json()["sources"]] == ["one"]
+        assert client.post("/1/sources", json={"type": "push", "name": "two"}).status_code == 200
+
+
+def write_image(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    """Replace the state file's rows by its compacted image, changed by ``change``."""
+    with sqlite3.connect(path) as db:
+        texts = [text for (text,) in db.execute("SELECT entry FROM writes ORDER BY seq")]
+        assert len(texts) == 1
+        image = json.loads(texts[0])
+        change(image)
+        db.execute("DELETE FROM writes")
+        db.execute("INSERT INTO writes (entry) VALUES (?)", (json.dumps(image),))
+
+
+def two_applications(opened: Callable[..., MockApp], state: Path) -> None:
+    app = opened(state)
+    for app_id in ("GOOD", "BAD"):
+        with InProcessClient(app, headers=creds(app_id)) as client:
+            for name in ("a", "b"):
+                assert client.post("/1/sources", json={"type": "push", "name": name}).status_code == 200
+    app.control.compact()
+    app.engine.close()
+
+
+def test_a_damaged_application_in_an_image_is_lost_alone(
+    opened: Callable[..., MockApp], tmp_path: Path
+) -> None:
+    state = tmp_path / "state.db"
+    two_applications(opened, state)
+    write_image(state, lambda image: image["accounts"]["BAD"].pop("app_id"))
+    app = opened(state)
+    assert any("application 'BAD'" in w and "is lost" in w for w in app.control.replay_warnings)
+    assert set(app.store.accounts) == {"GOOD"}
+    assert len(app.store.accounts["GOOD"].sources) == 2
+
+
+def test_a_damaged_record_or_clock_in_an_image_is_lost_alone(
+    opened: Callable[..., MockApp], tmp_path: Path
+) -> None:
+    state = tmp_path / "state.db"
+    two_applications(opened, state)
+
+    def damage(image: dict[str, Any]) -> None:
+        image["accounts"]["BAD"]["sources"][0] = "not a pair"
+        image["accounts"]["BAD"]["clock"] = ["not a time", "x"]
+        image["clock"] = "nonsense"
+
+    write_image(state, damage)
+    app = opened(state)
+    warnings = " | ".join(app.control.replay_warnings)
+    assert "sources[0] is damaged" in warnings and "field clock is damaged" in warnings
+    assert "the server's clock is damaged" in warnings
+    assert len(app.store.accounts["BAD"].sources) == 1 and len(app.store.accounts["GOOD"].sources) == 2
+
+
+def test_a_file_of_a_newer_release_is_refused(opened: Callable[..., MockApp], tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    two_applications(opened, state)
+    write_image(state, lambda image: image.update(version=99))
+    with pytest.raises(StateFileError, match="version 99, written by a newer mockserver"):
+        opened(state)
+    with sqlite3.connect(state) as db:
+        db.execute("UPDATE meta SET value = '7' WHERE key = 'schema'")
+    with pytest.raises(StateFileError, match="written by a newer mockserver"):
+        opened(state)
+
+
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_state_file_deleted_or_replaced_while_serving_refuses_writes(
+    opened: Callable[..., MockApp], tmp_path: Path, how: str
+) -> None:
+    state = tmp_path / "state.db"
+    app = opened(state)
+    with InProcessClient(app, headers=creds("GONE")) as client:
+        assert client.post("/1/sources", json={"type": "push", "name": "a"}).status_code == 200
+        os.rename(state, tmp_path / "moved.db")
+        if how == "replaced":
+            state.write_bytes(b"")
+        answer = client.post("/1/sources", json={"type": "push", "name": "b"})
+        assert answer.status_code == 503 and f"was {how} while the server ran" in answer.json()["message"]
+        assert client.post("/__mock__/clock", json={"advance": 5}).status_code == 503
+        assert [s["name"] for s in client.get("/1/sources").json()["sources"]] == ["a"]
+
+
+def test_a_run_settled_by_a_read_is_as_durable_as_a_write(
+    opened: Callable[..., MockApp], tmp_path: Path
+) -> None:
+    """A deferred run's index write lands when a read finds its time has come; a later write over
+    the same record must still win after a restart (the settled run must not land again)."""
+    state = tmp_path / "state.db"
+    app = opened(state)
+    with InProcessClient(app, headers=creds("LATE")) as client:
+        task = _pipeline(client)
+        assert client.post("/__mock__/clock", json={"freeze": True}).status_code == 200
+        assert client.post("/__mock__/runs", json={"mode": "deferred", "finish_after": 1}).status_code == 200
+        push = {"action": "addObject", "records": [{"objectID": "x", "v": 1}]}
+        assert client.post(f"/2/tasks/{task}/push", json=push).status_code == 200
+        assert client.post("/__mock__/clock", json={"advance": 5}).status_code == 200
+        assert index_records(client) == [{"objectID": "x", "v": 1}]
+        assert client.post("/__mock__/runs", json={"mode": "immediate"}).status_code == 200
+        push = {"action": "addObject", "records": [{"objectID": "x", "v": 2}]}
+        assert client.post(f"/2/tasks/{task}/push", json=push).status_code == 200
+    app = opened(state)
+    with InProcessClient(app, headers=creds("LATE")) as client:
+        assert index_records(client) == [{"objectID": "x", "v": 2}]
+
+
+def index_records(client: InProcessClient) -> Any:
+    answer = client.get("/__mock__/indexes/idx", params={"appID": "LATE"})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["records"]
+
+
+def test_a_schema_1_file_of_requests_loads_and_becomes_schema_2(
+    opened: Callable[..., MockApp], tmp_path: Path
+) -> None:
+    """A file of an earlier release logged requests: they are replayed once (one that now fails is
+    named), then the file is compacted to the after-state form."""
+    state = tmp_path / "state.db"
+    policy = {"mode": "immediate", "start_after": 0.0, "finish_after": 1.0, "outcome": "success",
+              "reason_code": None, "reason": None}  # fmt: skip
+    made = "6f3a5c1e-0000-4000-8000-000000000001"
+
+    def api(op: str, body: Any, path: dict[str, str] | None = None, ids: list[str] | None = None) -> str:
+        return json.dumps({"kind": "api", "op": op, "app": "OLD", "path": path or {}, "query": {},
+                           "body": body, "missing": False, "now": "2026-01-02T03:04:05+00:00",
+                           "ids": ids or [], "policy": policy})  # fmt: skip
+
+    with sqlite3.connect(state) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("CREATE TABLE writes (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry TEXT NOT NULL)")
+        db.execute("INSERT INTO meta VALUES ('schema', '1')")
+        for row in (
+            api("createSource", {"type": "push", "name": "old"}, ids=[made]),
+            api("updateSource", {"name": "older"}, {"sourceID": "0a1b2c3d-0000-4000-8000-00000000dead"}),
+            json.dumps({"kind": "control", "action": "clock", "state": ["2030-01-01T00:00:00+00:00", 0.0]}),
+        ):
+            db.execute("INSERT INTO writes (entry) VALUES (?)", (row,))
+    app = opened(state)
+    (lost, kept) = app.control.replay_warnings
+    assert f"{state}: row 2: the write updateSource of application 'OLD' is lost" in lost and "404" in lost
+    assert "the original is kept as" in kept
+    with InProcessClient(app, headers=creds("OLD")) as client:
+        assert client.get(f"/1/sources/{made}").json()["name"] == "old"
+        assert client.get("/__mock__/clock", params={"scope": "all"}).json()["now"] == "2030-01-01T00:00:00Z"
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
+    app = opened(state)
+    assert app.control.replay_warnings == []
+    assert app.store.accounts["OLD"].sources[made]["name"] == "old"
+
+
+def test_control_writes_and_api_writes_on_one_application_do_not_deadlock(
+    opened: Callable[..., MockApp], tmp_path: Path
+) -> None:
+    """A control-plane change takes the application's lock before the store's, as the engine does:
+    seeding (which executes requests) beside API writes of the same application finishes."""
+    app = opened(tmp_path / "state.db")
+    errors: list[BaseException] = []
+
+    def api_writes() -> None:
+        try:
+            with InProcessClient(app, headers=creds("BOTH")) as client:
+                for i in range(30):
+                    assert (
+                        client.post("/1/sources", json={"type": "push", "name": f"a{i}"}).status_code == 200
+                    )
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    def seeds() -> None:
+        try:
+            for i in range(10):
+                data = {"sources": [{"sourceID": f"seeded-{i}", "type": "push", "name": f"s{i}"}]}
+                app.control.seed(data, "BOTH")
+                app.control.reset("OTHER")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=api_writes), threading.Thread(target=seeds)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "deadlocked"
+    assert errors == []
+    assert len(app.store.accounts["BOTH"].sources) == 40
