@@ -18,7 +18,7 @@ from typing import Any
 
 from mockserver.engine import indexes
 from mockserver.engine.clock import parse_rfc3339, rfc3339, rfc3339_of_second
-from mockserver.engine.errors import BadRequest, Conflict, NotFound
+from mockserver.engine.errors import BadRequest, NotFound
 from mockserver.engine.store import Account, IndexWrite, Record, RunMeta, TaskMeta
 from mockserver.resources.context import Context, Handler, Hooks
 from mockserver.resources.crud import Family, by_field, equals, in_list, paginate, select
@@ -326,8 +326,8 @@ def _window(ctx: Context, default_span: timedelta) -> tuple[float, float, dict[s
                 raise BadRequest(f"query.{name}: {query[name]!r} is not an RFC 3339 date-time") from None
         else:
             bounds[name] = default
-    if bounds["startDate"] > bounds["endDate"]:  # each date is valid: together they conflict
-        raise Conflict("query.startDate: must not be after query.endDate")
+    if bounds["startDate"] > bounds["endDate"]:  # each date is valid: together they are not
+        raise BadRequest("query.startDate: must not be after query.endDate")
     window = {"startDate": rfc3339(bounds["startDate"]), "endDate": rfc3339(bounds["endDate"])}
     return bounds["startDate"].timestamp(), bounds["endDate"].timestamp(), window
 

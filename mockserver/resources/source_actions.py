@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from mockserver.engine.errors import BadRequest, Conflict
+from mockserver.engine.errors import BadRequest
 from mockserver.engine.store import Record
 from mockserver.engine.validation import MISSING
 from mockserver.resources import authentications, fetching, sources
@@ -55,11 +55,12 @@ def _validated(ctx: Context, source: Record, owner_id: str) -> Any:
     """
     found = problems(ctx, source)
     if found:
-        # The payload fits the schema: what is wrong is a reference naming nothing (404) or a
-        # source the service could not use (409).
+        # The payload fits the schema: what is wrong is a reference naming nothing or a source
+        # the service could not use; both 400, the code telling which (a missing reference alone:
+        # resource_not_found, as on every operation).
         message = "The source is not valid: " + "; ".join(found)
         missing = [f for f in found if f.startswith("authenticationID:")]
-        raise missing_reference(ctx, message) if len(missing) == len(found) else Conflict(message)
+        raise missing_reference(ctx, message) if len(missing) == len(found) else BadRequest(message)
     fetched = fetching.fetch(ctx.account, source, owner_id)
     task = {"taskID": owner_id}
     if fetched.error is not None:
@@ -108,7 +109,7 @@ def discover(ctx: Context) -> Any:
     """POST /1/sources/{sourceID}/discover: only Docker sources have streams to discover."""
     source = sources.FAMILY.get(ctx, ctx.request.path["sourceID"])
     if source["type"] != "docker":
-        raise Conflict(
+        raise BadRequest(
             f"path.sourceID: source {source['sourceID']!r} is a {source['type']} source; "
             "only docker sources can be discovered"
         )

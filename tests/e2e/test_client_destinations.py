@@ -160,7 +160,7 @@ def test_update_refuses_unknown_transformation(ingestion: IngestionClientSync) -
     destination_id = _create(ingestion, "d", "i")
     with pytest.raises(RequestException) as caught:
         ingestion.update_destination(destination_id, {"transformationIDs": ["nope"]})
-    assert caught.value.status_code == 409
+    assert caught.value.status_code == 400
     assert "transformationIDs" in caught.value.message
     assert ingestion.get_destination(destination_id).transformation_ids is None
 

@@ -178,13 +178,13 @@ def test_update_input_must_fit_the_type(ingestion: IngestionClientSync) -> None:
     source_id = _json_source(ingestion, "json")
     with pytest.raises(RequestException) as caught:
         ingestion.update_source(source_id, {"input": {"url": "https://x.test", "delimiter": ";"}})
-    assert caught.value.status_code == 409
+    assert caught.value.status_code == 400
     assert "input" in caught.value.message
 
     push_id = ingestion.create_source({"type": "push", "name": "p"}).source_id
     with pytest.raises(RequestException) as caught:
         ingestion.update_source(push_id, {"input": {"url": "https://x.test"}})
-    assert caught.value.status_code == 409
+    assert caught.value.status_code == 400
     assert "input" in caught.value.message
 
 

@@ -197,7 +197,7 @@ def test_delete_refused_while_a_destination_uses_it(ingestion: IngestionClientSy
 
     with pytest.raises(RequestException) as caught:
         ingestion.delete_transformation(transformation_id)
-    assert caught.value.status_code == 409
+    assert caught.value.status_code == 400
     assert destination_id in caught.value.message
     assert ingestion.get_transformation(transformation_id).name == "used"
 

@@ -122,13 +122,13 @@ def test_patch_is_not_allowed(client: InProcessClient) -> None:
     error(client.patch(f"/1/transformations/{transformation_id}", json={"name": "x"}), 405)
 
 
-def test_unknown_authentication_ids_are_404(client: InProcessClient) -> None:
+def test_unknown_authentication_ids_are_400(client: InProcessClient) -> None:
     auth_id = make_auth(client)
     message = error(
         client.post(
             "/1/transformations", json={"name": "t", "code": CODE, "authenticationIDs": [auth_id, "ghost"]}
         ),
-        404,
+        400,
     )
     assert message.startswith("body.authenticationIDs")
     assert "ghost" in message
@@ -139,7 +139,7 @@ def test_unknown_authentication_ids_are_404(client: InProcessClient) -> None:
             f"/1/transformations/{transformation_id}",
             json={"name": "t", "code": CODE, "authenticationIDs": ["ghost"]},
         ),
-        409,
+        400,
     )
     assert message.startswith("body.authenticationIDs")
 
