@@ -259,6 +259,7 @@ _FLAG_PARSING: dict[str, dict[str, Any]] = {
     "keep_alive_timeout": {"type": seconds},
     "shutdown_timeout": {"type": seconds},
     "rate_limit": {"action": "store_true", "default": False},
+    "assumed_rules": {"action": "store_false"},
     "keys": {"action": "append", "default": []},
     "fixtures": {"action": "append", "default": []},
     "access_log": {"choices": ["off", "text", "json"], "default": "text"},

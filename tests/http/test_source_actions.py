@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from mockserver import Clock, MockApp
+from mockserver.engine.assumptions import note
 from mockserver.engine.store import Account
 from mockserver.http.inprocess import InProcessClient
 from tests.helpers import (
@@ -144,7 +145,9 @@ def test_validate_reports_every_problem(client: InProcessClient, clock: Clock) -
 
 
 def test_validate_needs_a_payload(client: InProcessClient, clock: Clock) -> None:
-    assert refused(client.post("/1/sources/validate")) == "body: a JSON body is required"
+    assert refused(client.post("/1/sources/validate")) == (
+        "body: a JSON body is required " + note("validate-source-body-required")
+    )
 
 
 @pytest.mark.parametrize(
