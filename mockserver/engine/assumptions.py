@@ -33,6 +33,7 @@ CODE_RULES: Final[dict[str, str]] = {
     "source-input-follows-type": "an update's input of another type than the stored source's",
     "transformation-input-follows-type": "a transformation without the code or steps of its type",
     "validate-source-body-required": "validateSource without a body",
+    "validate-url-source": "validating a source whose fields the service could not use (a non-http URL)",
     "frozen-clock-polls": "polling a run that cannot finish under a frozen clock",
     "cron-syntax": "a cron expression the mock cannot read (beyond the spec's pattern)",
 }

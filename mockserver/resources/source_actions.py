@@ -55,14 +55,18 @@ def _validated(ctx: Context, source: Record, owner_id: str) -> Any:
     a failed ``fetch`` event and a message saying why, not refused: the payload itself is valid.
     """
     found = problems(ctx, source)
-    if found:
-        # The payload fits the schema: what is wrong is a reference naming nothing or a source
-        # the service could not use; both 400, the code telling which (a missing reference alone:
-        # resource_not_found, as on every operation).
-        message = "The source is not valid: " + "; ".join(found)
-        missing = [f for f in found if f.startswith("authenticationID:")]
-        raise missing_reference(ctx, message) if len(missing) == len(found) else BadRequest(message)
+    missing = [f for f in found if f.startswith("authenticationID:")]
+    if missing and (len(missing) == len(found) or not ctx.assumed_rules):
+        # A reference naming nothing: resource_not_found, as on every operation.
+        raise missing_reference(ctx, "The source is not valid: " + "; ".join(missing))
+    if found and ctx.assumed_rules:
+        # The payload fits the schema, but the service could not use the source: refusing it is
+        # an assumed rule (validate-url-source); off, it is a failed validation, as for a URL the
+        # mock cannot fetch.
+        raise assumptions.refuse("validate-url-source", "The source is not valid: " + "; ".join(found))
     fetched = fetching.fetch(ctx.account, source, owner_id)
+    if found:
+        fetched = fetching.Fetched(error="; ".join(found), url=fetched.url)
     task = {"taskID": owner_id}
     if fetched.error is not None:
         plan = EventPlan("fetch", 0, {"url": fetched.url, "error": fetched.error}, status="failed")

@@ -86,7 +86,7 @@ def test_push_source_has_no_input(ingestion: IngestionClientSync) -> None:
 def test_create_refuses_unknown_authentication(ingestion: IngestionClientSync) -> None:
     with pytest.raises(RequestException) as caught:
         _json_source(ingestion, "s", authenticationID="00000000-0000-4000-8000-000000000000")
-    assert caught.value.status_code == 404
+    assert caught.value.status_code == 400
     assert "authenticationID" in caught.value.message
 
 

@@ -89,7 +89,7 @@ def test_authentication_ids_must_exist(ingestion: IngestionClientSync) -> None:
 
     with pytest.raises(RequestException) as caught:
         _create(ingestion, "bad", authenticationIDs=[auth_id, "nope"])
-    assert caught.value.status_code == 404
+    assert caught.value.status_code == 400
     assert "authenticationIDs" in caught.value.message
 
 

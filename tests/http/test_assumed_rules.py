@@ -69,6 +69,13 @@ CASES: list[tuple[str, Send, int]] = [
         200,
     ),
     ("validate-source-body-required", lambda c: c.post("/1/sources/validate"), 200),
+    (
+        "validate-url-source",
+        lambda c: c.post(
+            "/1/sources/validate", json={"type": "json", "name": "s", "input": {"url": "ftp://x"}}
+        ),
+        200,
+    ),
 ]
 IDS = [f"{rule}-{i}" for i, (rule, _, _) in enumerate(CASES)]
 
