@@ -190,10 +190,19 @@ def build_parser() -> argparse.ArgumentParser:
             'schemathesis run "$(mockserver spec-path)" --url http://127.0.0.1:8787 ...'
         ),
     )
-    spec_path.add_argument(
+    which = spec_path.add_mutually_exclusive_group()
+    which.add_argument(
         "--control",
         action="store_true",
         help="the control plane's document (/__mock__/) instead of the Ingestion API's",
+    )
+    which.add_argument(
+        "--schemathesis-config",
+        action="store_true",
+        help=(
+            "schemathesis's configuration for the Ingestion API (schemathesis --config-file FILE run "
+            "...): 400, which the API documents everywhere, is an expected answer to valid data"
+        ),
     )
     return parser
 
@@ -250,6 +259,7 @@ _FLAG_PARSING: dict[str, dict[str, Any]] = {
     "keep_alive_timeout": {"type": seconds},
     "shutdown_timeout": {"type": seconds},
     "rate_limit": {"action": "store_true", "default": False},
+    "assumed_rules": {"action": "store_false"},
     "keys": {"action": "append", "default": []},
     "allowed_hosts": {"action": "append", "default": []},
     "fixtures": {"action": "append", "default": []},
@@ -364,11 +374,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def spec_path(args: argparse.Namespace) -> int:
-    """Print the installed spec's path (the control plane's with ``--control``)."""
-    from mockserver.data import control_spec, ingestion_spec
+    """Print the installed spec's path (the control plane's with ``--control``, schemathesis's
+    configuration with ``--schemathesis-config``)."""
+    from mockserver.data import control_spec, ingestion_spec, schemathesis_config
 
     try:
-        path = control_spec() if args.control else ingestion_spec()
+        if args.schemathesis_config:
+            path = schemathesis_config()
+        else:
+            path = control_spec() if args.control else ingestion_spec()
     except FileNotFoundError as exc:
         raise CliError(_one_line(exc)) from None
     print(path)

@@ -8,8 +8,9 @@ through sequences of calls (``stateful=True``), and returns a :class:`Conformanc
 
 The spec is handed to schemathesis as it is (its type-dependent inputs are discriminated
 ``oneOf`` variants, which schemathesis generates from) and every check runs: the mock refuses
-schema-valid data only where the API's own rules say so, with the status such data calls for (a
-reference naming nothing is a 404).
+schema-valid data only where the API's own rules say so, with the status the API documents for it
+(400, which ``data/schemathesis.toml`` tells schemathesis to expect for valid data; a resource the
+URL names that does not exist is a 404).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mockserver.data import schemathesis_config
 from mockserver.engine.errors import ApiError
 from mockserver.engine.validation import MISSING, RequestValidators
 from mockserver.names import API_KEY_HEADER, APP_ID_HEADER
@@ -291,6 +293,7 @@ def run_conformance(
     import schemathesis
     from schemathesis import GenerationMode
     from schemathesis.checks import CHECKS, load_all_checks
+    from schemathesis.config import SchemathesisConfig
     from schemathesis.core.result import Err
 
     if (url is None) == (app is None):
@@ -315,8 +318,12 @@ def run_conformance(
     )
     # A copy: schemathesis fills in the document it is given (``links: {}`` on every response),
     # and ``loaded`` is the process's cached spec, the one every mock here is built from.
+    # The configuration the README's schemathesis command line uses too: 400, which the Ingestion
+    # API documents for every operation, is an expected answer to valid data (a rule no schema
+    # keyword states: a reference naming nothing, a resource in use).
+    config = SchemathesisConfig.from_path(schemathesis_config())
     try:
-        schema = schemathesis.openapi.from_dict(copy.deepcopy(loaded.document))
+        schema = schemathesis.openapi.from_dict(copy.deepcopy(loaded.document), config=config)
     except Exception as exc:  # schemathesis's LoaderError: no version, an unsupported one...
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise UnusableSpec(f"{loaded.path or 'the spec'}: schemathesis cannot load it: {reason}") from None

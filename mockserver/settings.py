@@ -329,6 +329,18 @@ class MockSettings:
             help="fail a test when the mock rejected a request (4xx) the test did not expect",
         ),
     )
+    assumed_rules: bool = field(
+        default=True,
+        metadata=_offer(
+            parse=boolean_value,
+            flag="--no-assumed-rules",
+            marker=True,
+            ini=True,
+            help="on by default: refuse what the mock assumes the service refuses, on no evidence (each "
+            "rule an 'assumption' of the deviation ledger, its refusal saying so); off "
+            "(--no-assumed-rules): refuse only what the published spec and observed answers refuse",
+        ),
+    )
     validation: Literal["fast", "openapi-core"] = "fast"
     access_log: Literal["off", "text", "json"] = field(
         default="text",
@@ -401,7 +413,7 @@ class MockSettings:
 
 
 # What the control plane may change on a running mock (POST /__mock__/settings): the run-time ones.
-RUNTIME_FIELDS = ("seed", "clock", "runs", "faults", "stubs", "rate_limit")
+RUNTIME_FIELDS = ("seed", "clock", "runs", "faults", "stubs", "rate_limit", "assumed_rules")
 # What a running mock may also be given (MockControl.reconfigure, per pytest test): whom it accepts
 # and what the plugin checks after a test. (A test's own data sets are seeded into its application.)
 PER_TEST_FIELDS = ("app_id", "api_key", "strict", "keys", "fail_on_rejection")

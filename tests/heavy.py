@@ -47,6 +47,7 @@ BY_PATH: dict[str, tuple[str, ...]] = {
     "test_packaging.py": ("process",),
     "test_schemathesis_cli.py": ("process", "slow"),
     "test_conformance.py": ("slow",),
+    "test_published_positive.py": ("slow",),
     "test_properties.py": ("slow",),
     "test_validation_equivalence.py": ("slow",),
     "e2e/test_scenarios.py": ("network", "slow"),

@@ -191,7 +191,7 @@ class IngestionMachine(RuleBasedStateMachine):
         in_use = record_id in self.model.state().referenced()
         response = self.client.delete(f"/{'2' if family == 'tasks' else '1'}/{family}/{record_id}")
         if in_use:
-            assert response.status_code == 409, response.text  # in use: a conflict
+            assert response.status_code == 400, response.text  # in use: refused (resource_in_use)
         else:
             assert response.status_code == 200, response.text
             del self.model.records[family][record_id]

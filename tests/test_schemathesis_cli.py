@@ -1,8 +1,10 @@
 """The shipped spec, as it is, passes schemathesis's own command line against a served mock.
 
-No rewritten spec and no excluded check: README's ``schemathesis run "$(mockserver spec-path)"
---url URL --checks all ...``, as a user would type it (only the URL is the served mock's, and a
-small ``--max-examples`` is added), against a real ``mockserver serve`` process.
+No rewritten spec and no excluded check: README's ``schemathesis --config-file "$(mockserver
+spec-path --schemathesis-config)" run "$(mockserver spec-path)" --url URL --checks all ...``, as a
+user would type it (only the URL is the served mock's, and a small ``--max-examples`` is added),
+against a real ``mockserver serve`` process. The configuration only says that valid data may get
+the 400 the API documents everywhere.
 """
 
 from __future__ import annotations
@@ -48,19 +50,20 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 SPEC_PATH = "$(mockserver spec-path)"
+CONFIG_PATH = "$(mockserver spec-path --schemathesis-config)"
 README_URL = "http://127.0.0.1:8787"
 
 
 def readme_command() -> list[str]:
     """README's schemathesis command line, as words (the one span that starts ``schemathesis run``)."""
-    found = [span for span in readme.spans(readme.prose()) if span.startswith("schemathesis run ")]
+    found = [span for span in readme.spans(readme.prose()) if span.startswith("schemathesis ")]
     assert len(found) == 1, f"README should give one schemathesis command, it gives {found}"
     return shlex.split(found[0])
 
 
-def spec_path_printed() -> str:
+def spec_path_printed(*args: str) -> str:
     done = subprocess.run(
-        [*mockserver_command(), "spec-path"], capture_output=True, text=True, timeout=60, check=False
+        [*mockserver_command(), "spec-path", *args], capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0 and done.stderr == "", done.stderr
     return done.stdout.removesuffix("\n")
@@ -68,15 +71,21 @@ def spec_path_printed() -> str:
 
 def test_mockserver_spec_path_prints_the_installed_spec_that_readme_hands_to_schemathesis() -> None:
     words = readme_command()
-    assert words[:3] == ["schemathesis", "run", SPEC_PATH], words  # not spec/ingestion.yaml: a clone's
+    # not spec/ingestion.yaml: a clone's
+    assert words[:5] == ["schemathesis", "--config-file", CONFIG_PATH, "run", SPEC_PATH], words
     printed = spec_path_printed()
     assert Path(printed) == bundled_spec_path() and Path(printed).is_file(), printed
+    assert Path(spec_path_printed("--schemathesis-config")).is_file()
 
 
 def test_schemathesis_cli_finds_nothing_with_every_check(served: Served, tmp_path: Path) -> None:
     words = readme_command()
     assert README_URL in words, words
-    substitutes = {SPEC_PATH: spec_path_printed(), README_URL: served.url}
+    substitutes = {
+        SPEC_PATH: spec_path_printed(),
+        CONFIG_PATH: spec_path_printed("--schemathesis-config"),
+        README_URL: served.url,
+    }
     command = [
         *schemathesis_command(),
         *(substitutes.get(word, word) for word in words[1:]),

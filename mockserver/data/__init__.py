@@ -1,6 +1,7 @@
 """The files the package ships: the OpenAPI documents (``spec/``), the bundled data sets
-(``fixtures/``), the JSON Schema of a data set (``dataset.schema.json``) and the deviation ledger
-(``ledger.yaml``), found with :mod:`importlib.resources` wherever the package is installed."""
+(``fixtures/``), the JSON Schema of a data set (``dataset.schema.json``), the deviation ledger
+(``ledger.yaml``) and schemathesis's configuration for the spec (``schemathesis.toml``), found with
+:mod:`importlib.resources` wherever the package is installed."""
 
 from __future__ import annotations
 
@@ -30,6 +31,11 @@ def control_spec() -> Path:
 def ledger() -> Path:
     """The deviation ledger: where the bundled spec and the mock differ from the published spec."""
     return _path("ledger.yaml")
+
+
+def schemathesis_config() -> Path:
+    """schemathesis's configuration for the Ingestion API: the statuses valid data may get."""
+    return _path("schemathesis.toml")
 
 
 def dataset_schema() -> Path:

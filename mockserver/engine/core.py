@@ -153,6 +153,7 @@ class Engine:
         self.settings = settings
         self.store = store or Store(clock=clock, seed=settings.seed)
         self.validators = RequestValidators(spec)
+        self._published_validators: RequestValidators | None = None  # compiled on first need
         self.checks = SchemaChecks(spec)
         self.handlers: dict[str, Handler] = handlers()
         self.hooks: Hooks = hooks()
@@ -178,6 +179,13 @@ class Engine:
         self.initial_ids = self.store.ids.state()
 
     # --- settings --------------------------------------------------------------------------------
+    @property
+    def published_validators(self) -> RequestValidators:
+        """The request validators without the assumed rules (``assumed_rules=False``), compiled once."""
+        if self._published_validators is None:
+            self._published_validators = RequestValidators(self.spec, assumed_rules=False)
+        return self._published_validators
+
     def apply_settings(
         self, settings: MockSettings, fields: Iterable[str] = RUNTIME_FIELDS, *, initial: bool = False
     ) -> None:
@@ -407,7 +415,8 @@ class Engine:
         try:
             if self.reference is not None and not request.internal:
                 self.reference.validate(operation, request.path, request.query, request.body, request.headers)
-            valid = self.validators[operation.operation_id].validate(
+            validators = self.validators if self.settings.assumed_rules else self.published_validators
+            valid = validators[operation.operation_id].validate(
                 request.path_params, request.query, request.body
             )
         except ApiError as error:
@@ -467,7 +476,14 @@ class Engine:
         """The one place a handler context is made."""
         deadline = time.monotonic() + self.settings.transform_budget
         return Context(
-            self.store, self.store.account(app_id), operation, valid, self.checks, self.js, deadline=deadline
+            self.store,
+            self.store.account(app_id),
+            operation,
+            valid,
+            self.checks,
+            self.js,
+            deadline=deadline,
+            assumed_rules=self.settings.assumed_rules,
         )
 
     def call_internal(self, app_id: str, operation_id: str, action: Callable[[Context], Any]) -> Any:
@@ -482,8 +498,15 @@ class Engine:
         body = MISSING if entry["missing"] else entry["body"]
         request = self.request(entry["op"], entry["app"], entry["path"], entry["query"], body)
         moment = datetime.fromisoformat(entry["now"])
-        with self.replaying(moment, entry["ids"], RunPolicy(**entry["policy"]), entry["app"]):
-            return self.execute(request, record=False, durable=False)
+        # A write once acknowledged is replayed as it was, even if it was accepted with the assumed
+        # rules off and the mock now has them on (they only ever refuse more).
+        in_force = self.settings
+        self.settings = dataclasses.replace(in_force, assumed_rules=False)
+        try:
+            with self.replaying(moment, entry["ids"], RunPolicy(**entry["policy"]), entry["app"]):
+                return self.execute(request, record=False, durable=False)
+        finally:
+            self.settings = in_force
 
     @contextmanager
     def replaying(

@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 # The code answered with each status. 400 and 404 were seen on the live service; the others follow
-# the same style (snake_case, what went wrong) and are the mock's choice.
+# the same style (snake_case, what went wrong) and are the mock's choice. The mock itself never
+# answers 409 (nothing public shows one from this API); a stub or an injected fault may.
 CODE_BY_STATUS: dict[int, str] = {
     400: "invalid_payload",
     401: "unauthorized",
@@ -125,15 +126,24 @@ class NotFound(ApiError):
     code = "resource_not_found"
 
 
-class Conflict(ApiError):
-    """A valid request the current state refuses: a resource still in use, an input of another type."""
+class ResourceInUse(BadRequest):
+    """A resource that cannot be deleted while others use it (a source a task reads, ...).
 
-    status = 409
+    400: the published spec documents only 400 for these operations ("sources and destinations
+    referenced by tasks cannot be deleted", no status given); the code says which rule refused it.
+    """
+
+    code = "resource_in_use"
 
 
-def as_conflict(error: BadRequest) -> Conflict:
-    """``error``'s message as a conflict with the resource acted on (for a rule that depends on it)."""
-    return Conflict(error.message, error.headers)
+class MissingReference(BadRequest):
+    """A body field naming a resource that does not exist (the body fits the schema).
+
+    400 on every operation, create or update alike: the published spec documents 400 for these
+    operations, and the observed 404 is for a resource the URL names. The code says what is wrong.
+    """
+
+    code = "resource_not_found"
 
 
 class MethodNotAllowed(ApiError):

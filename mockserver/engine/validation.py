@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
+from mockserver.engine import assumptions
 from mockserver.engine.errors import BadRequest, NotFound
 from mockserver.spec import Operation, Parameter, Schema, Spec
 
@@ -230,21 +231,47 @@ class SchemaCheck:
     word and writes the message. Valid requests, the common case, never pay for Python validation.
     """
 
-    __slots__ = ("_fast", "_slow", "hide_values", "schema")
+    __slots__ = ("_fast", "_rules", "_slow", "_without", "hide_values", "schema")
 
-    def __init__(self, schema: Schema) -> None:
-        self.schema = schema
-        self._fast = jsonschema_rs.validator_for(schema, validate_formats=True)
+    def __init__(self, schema: Schema, assumed_rules: bool = True) -> None:
+        # Without the assumed rules: the schema as the published spec allows (compiled once).
+        self.schema = schema if assumed_rules else assumptions.relaxed(schema)
+        self._fast = jsonschema_rs.validator_for(self.schema, validate_formats=True)
         self._slow: OAS31Validator | None = None
         # Where a value may be a secret, a refusal names the field and the rule, never the value.
         self.hide_values = holds_secrets(schema)
+        # The assumed rules marked in the schema (none in most), each checked apart on a refusal.
+        self._rules = assumptions.rules_in(self.schema)
+        self._without: dict[str, Any] = {}
 
     def error(self, instance: Any, where: str) -> str | None:
         if self._fast.is_valid(instance):
             return None
         if self._slow is None:
             self._slow = compile_schema(self.schema)
-        return first_error(self._slow, instance, where, self.hide_values)
+        message = first_error(self._slow, instance, where, self.hide_values)
+        if message is not None and self._rules:
+            message = self._assumed(instance, where, message)
+        return message
+
+    def _assumed(self, instance: Any, where: str, message: str) -> str:
+        """A refusal where assumed rules are marked (on the refusal path only): when the value is
+        valid without them, the message names those it breaks; when it is not, the refusal stands
+        without them too, and the message is left as it is (the strict one says most)."""
+        everything = frozenset(self._rules)
+        if not self._relaxed(everything).is_valid(instance):
+            return message
+        broken = [r for r in self._rules if not self._relaxed(everything - {r}).is_valid(instance)]
+        return f"{message} {assumptions.note(broken or self._rules)}"
+
+    def _relaxed(self, rules: frozenset[str]) -> Any:
+        """The fast validator of the schema without ``rules`` (compiled once for each set asked)."""
+        key = ",".join(sorted(rules))
+        check = self._without.get(key)
+        if check is None:
+            relaxed = assumptions.relaxed(self.schema, rules)
+            check = self._without[key] = jsonschema_rs.validator_for(relaxed, validate_formats=True)
+        return check
 
 
 def holds_secrets(schema: Any) -> bool:
@@ -472,6 +499,7 @@ class _ParameterCheck:
     # where it is, its message prefix, its default): measured on listSources (six query parameters,
     # one given), validate 8.8 -> 6.8 µs; getSource 3.0 -> 2.4 µs (min of 10 processes, loaded machine).
     __slots__ = (
+        "assumed_rules",
         "default",
         "free_form",
         "in_path",
@@ -484,12 +512,13 @@ class _ParameterCheck:
         "where",
     )
 
-    def __init__(self, param: Parameter) -> None:
+    def __init__(self, param: Parameter, assumed_rules: bool = True) -> None:
         self.param = param
         schema = param.schema
         self.kind = _json_type(schema)
         self.item_type = _json_type(schema.get("items", {})) if self.kind == "array" else None
-        self.validator = SchemaCheck(schema) if schema else None
+        self.assumed_rules = assumed_rules
+        self.validator = SchemaCheck(schema, assumed_rules) if schema else None
         self.name = param.name
         self.in_path = param.location == "path"
         self.required = param.required
@@ -506,7 +535,11 @@ class _ParameterCheck:
             for chunk in raw:
                 values.extend([chunk] if p.explode else chunk.split(","))
             if all(chunk == "" for chunk in raw):  # `name=`: OpenAPI's allowEmptyValue is false
-                raise BadRequest(f"{where}: empty value (leave the parameter out instead)")
+                if not self.assumed_rules:
+                    return []  # the published reading: an empty comma-separated list
+                raise assumptions.refuse(
+                    "query-lists-non-empty", f"{where}: empty value (leave the parameter out instead)"
+                )
             # An empty item (`a,,b`) is an empty string: the item schema decides (an enum refuses it).
             return [_coerce(v, self.item_type, where) for v in values]
         if len(raw) > 1 and self.kind not in ("object",):
@@ -514,6 +547,12 @@ class _ParameterCheck:
         if raw[0] == "":
             if p.location == "path":  # a resource with an empty ID cannot exist
                 raise NotFound(f"{where}: empty; nothing has an empty {p.name}")
+            if not self.assumed_rules and self.kind in (None, "string"):
+                return ""  # the published reading: an empty string, held to the schema
+            if self.kind in (None, "string"):
+                raise assumptions.refuse(
+                    "query-strings-non-empty", f"{where}: empty value (leave the parameter out instead)"
+                )
             raise BadRequest(f"{where}: empty value (leave the parameter out instead)")
         return _coerce(raw[0], self.kind, where)
 
@@ -555,10 +594,18 @@ def _coerce(value: str, kind: str | None, where: str) -> Any:
 class OperationValidator:
     """Everything needed to check one operation's requests, compiled once."""
 
-    def __init__(self, operation: Operation) -> None:
+    def __init__(self, operation: Operation, assumed_rules: bool = True) -> None:
         self.operation = operation
-        self._params = [_ParameterCheck(p) for p in operation.parameters if p.location in ("path", "query")]
-        self._body = SchemaCheck(operation.body_schema) if operation.body_schema is not None else None
+        self._params = [
+            _ParameterCheck(p, assumed_rules) for p in operation.parameters if p.location in ("path", "query")
+        ]
+        self._body = (
+            SchemaCheck(operation.body_schema, assumed_rules) if operation.body_schema is not None else None
+        )
+        # A body the bundled spec requires and the published one does not (marked on requestBody).
+        mark = (operation.raw.get("requestBody") or {}).get(assumptions.MARK)
+        self._body_rule = mark.get("rule") if isinstance(mark, dict) else None
+        self._body_required = operation.body_required and (assumed_rules or self._body_rule is None)
 
     def validate(
         self, path_params: Mapping[str, str], query: Mapping[str, list[str]], body: Any
@@ -590,7 +637,9 @@ class OperationValidator:
             out[name] = value
         if self._body is not None:
             if body is MISSING:
-                if self.operation.body_required:
+                if self._body_required:
+                    if self._body_rule is not None:
+                        raise BadRequest(f"body: a JSON body is required {assumptions.note(self._body_rule)}")
                     raise BadRequest("body: a JSON body is required")
             else:
                 message = self._body.error(body, "body")
@@ -602,9 +651,13 @@ class OperationValidator:
 class RequestValidators:
     """Compiled validators for every operation of a spec."""
 
-    def __init__(self, spec: Spec, operations: Iterable[Operation] | None = None) -> None:
+    def __init__(
+        self, spec: Spec, operations: Iterable[Operation] | None = None, *, assumed_rules: bool = True
+    ) -> None:
+        """``assumed_rules=False``: the spec's assumed rules are left out (engine/assumptions.py)."""
         ops = operations if operations is not None else spec.operations.values()
-        self._by_id = {op.operation_id: OperationValidator(op) for op in ops}
+        self.assumed_rules = assumed_rules
+        self._by_id = {op.operation_id: OperationValidator(op, assumed_rules) for op in ops}
 
     def __getitem__(self, operation_id: str) -> OperationValidator:
         return self._by_id[operation_id]

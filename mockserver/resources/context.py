@@ -65,6 +65,7 @@ class Context:
     checks: SchemaChecks
     js: JsSandbox | None = None  # the mock's sandbox (one budget for every application); made when absent
     deadline: float | None = None  # time.monotonic() by which this request's transformations must end
+    assumed_rules: bool = True  # the mock's assumed rules apply (engine/assumptions.py)
 
     @property
     def sandbox(self) -> JsSandbox:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.engine.errors import ApiError, BadRequest, Conflict, NotFound
+from mockserver.engine.errors import ApiError, BadRequest, MissingReference, NotFound, ResourceInUse
 from mockserver.engine.store import Account, Record, Records, api_view
 from mockserver.resources.context import Context, Handler
 from mockserver.spec import Schema
@@ -58,11 +58,12 @@ class Family:
 def missing_reference(ctx: Context, message: str) -> ApiError:
     """The error for a body naming a resource that does not exist (the body fits the schema).
 
-    A request that names it is asking for a missing resource: 404. On an operation acting on a
-    resource in its path, a 404 would say *that* resource is gone, so there it is a conflict
-    between the change and what exists: 409.
+    One status whatever the operation (create or update): 400 ``resource_not_found``, what the
+    published spec documents for these operations (ledger: missing-reference-in-body). A 404 is
+    kept for the resource the URL names.
     """
-    return Conflict(message) if ctx.request.path else NotFound(message)
+    del ctx  # the same answer on every operation
+    return MissingReference(message)
 
 
 def in_list(field_name: str) -> Predicate:
@@ -189,7 +190,7 @@ def delete_handler(family: Family, referrers: Referrers | None = None) -> Handle
         family.get(ctx, record_id)
         users = referrers(ctx, record_id) if referrers is not None else []
         if users:
-            raise Conflict(
+            raise ResourceInUse(
                 f"The {family.singular} {record_id!r} cannot be deleted: it is used by {', '.join(users)}"
             )
         ctx.account.remove(family.name, record_id)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from mockserver.engine import indexes
+from mockserver.engine import assumptions, indexes
 from mockserver.engine.clock import parse_rfc3339, rfc3339, rfc3339_of_second
-from mockserver.engine.errors import BadRequest, Conflict, NotFound
+from mockserver.engine.errors import BadRequest, NotFound
 from mockserver.engine.store import Account, IndexWrite, Record, RunMeta, TaskMeta
 from mockserver.resources.context import Context, Handler, Hooks
 from mockserver.resources.crud import Family, by_field, equals, in_list, paginate, select
@@ -313,8 +313,8 @@ def _window(ctx: Context, default_span: timedelta) -> tuple[float, float, dict[s
                 raise BadRequest(f"query.{name}: {query[name]!r} is not an RFC 3339 date-time") from None
         else:
             bounds[name] = default
-    if bounds["startDate"] > bounds["endDate"]:  # each date is valid: together they conflict
-        raise Conflict("query.startDate: must not be after query.endDate")
+    if bounds["startDate"] > bounds["endDate"] and ctx.assumed_rules:  # off: an empty window
+        raise assumptions.refuse("window-start-after-end", "query.startDate: must not be after query.endDate")
     window = {"startDate": rfc3339(bounds["startDate"]), "endDate": rfc3339(bounds["endDate"])}
     return bounds["startDate"].timestamp(), bounds["endDate"].timestamp(), window
 
@@ -408,7 +408,7 @@ def refuse_polls_that_cannot_end(
     """Count a poll of each run of ``runs`` still working under a frozen clock; once one has been
     polled long enough, refuse with 400: ``headline(stuck)``, the wait and how to end it."""
     clock = ctx.clock
-    if not clock.frozen:
+    if not clock.frozen or not ctx.assumed_rules:
         return
     now = clock.now()
     reading = now.timestamp()
@@ -429,11 +429,12 @@ def refuse_polls_that_cannot_end(
         return
     wait = max(1, max(math.ceil(published_at(r, ctx.account) - reading) for r in stuck))
     which = "the run finishes" if len(stuck) == 1 else "the last of them finishes"
-    raise BadRequest(
+    raise assumptions.refuse(
+        "frozen-clock-polls",
         f"{headline(stuck)}: the mock's clock is frozen at {rfc3339(now)} and {which} {wait} s later "
         "(deferred runs); "
         f"advance the clock (ingestion_mock.set_clock(advance={wait}) or POST /__mock__/clock "
-        f'{{"advance": {wait}}}), unfreeze it, or let runs finish at once'
+        f'{{"advance": {wait}}}), unfreeze it, or let runs finish at once',
     )
 
 

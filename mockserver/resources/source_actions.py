@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from mockserver.engine.errors import BadRequest, Conflict
+from mockserver.engine import assumptions
+from mockserver.engine.errors import BadRequest
 from mockserver.engine.store import Record
 from mockserver.engine.validation import MISSING
 from mockserver.resources import authentications, fetching, sources
@@ -54,13 +55,18 @@ def _validated(ctx: Context, source: Record, owner_id: str) -> Any:
     a failed ``fetch`` event and a message saying why, not refused: the payload itself is valid.
     """
     found = problems(ctx, source)
-    if found:
-        # The payload fits the schema: what is wrong is a reference naming nothing (404) or a
-        # source the service could not use (409).
-        message = "The source is not valid: " + "; ".join(found)
-        missing = [f for f in found if f.startswith("authenticationID:")]
-        raise missing_reference(ctx, message) if len(missing) == len(found) else Conflict(message)
+    missing = [f for f in found if f.startswith("authenticationID:")]
+    if missing and (len(missing) == len(found) or not ctx.assumed_rules):
+        # A reference naming nothing: resource_not_found, as on every operation.
+        raise missing_reference(ctx, "The source is not valid: " + "; ".join(missing))
+    if found and ctx.assumed_rules:
+        # The payload fits the schema, but the service could not use the source: refusing it is
+        # an assumed rule (validate-url-source); off, it is a failed validation, as for a URL the
+        # mock cannot fetch.
+        raise assumptions.refuse("validate-url-source", "The source is not valid: " + "; ".join(found))
     fetched = fetching.fetch(ctx.account, source, owner_id)
+    if found:
+        fetched = fetching.Fetched(error="; ".join(found), url=fetched.url)
     task = {"taskID": owner_id}
     if fetched.error is not None:
         plan = EventPlan("fetch", 0, {"url": fetched.url, "error": fetched.error}, status="failed")
@@ -84,9 +90,20 @@ def _validated(ctx: Context, source: Record, owner_id: str) -> Any:
 def validate(ctx: Context) -> Any:
     """POST /1/sources/validate: check a source payload before creating it."""
     if ctx.body is MISSING:
-        raise BadRequest(
-            "A source payload is needed to validate: send the body you would create the source with"
-        )
+        if ctx.assumed_rules:
+            raise assumptions.refuse(
+                "validate-source-body-required",
+                "A source payload is needed to validate: send the body you would create the source with",
+            )
+        # The published spec lets the body out: nothing to validate, a validation run with no event.
+        run, _ = create_run(ctx, {"taskID": ctx.new_id()}, "validate", [], finish_now=True)
+        return {
+            "runID": run["runID"],
+            "data": [],
+            "events": [],
+            "message": "No source payload was given: nothing was validated",
+            "createdAt": run["createdAt"],
+        }
     return _validated(ctx, dict(ctx.body), ctx.new_id())
 
 
@@ -108,7 +125,7 @@ def discover(ctx: Context) -> Any:
     """POST /1/sources/{sourceID}/discover: only Docker sources have streams to discover."""
     source = sources.FAMILY.get(ctx, ctx.request.path["sourceID"])
     if source["type"] != "docker":
-        raise Conflict(
+        raise BadRequest(
             f"path.sourceID: source {source['sourceID']!r} is a {source['type']} source; "
             "only docker sources can be discovered"
         )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from mockserver.engine import assumptions
 from mockserver.engine.clock import rfc3339
-from mockserver.engine.errors import BadRequest, as_conflict
 from mockserver.engine.store import Account, Record, TaskMeta
 from mockserver.resources import destinations, sources
 from mockserver.resources.context import Context, Handler, Hooks, SchemaChecks
@@ -55,7 +55,8 @@ def v1_view(record: Record, ctx: Context) -> Record:
         trigger["lastRun"] = record["lastRun"]
     if trigger_type == "schedule":
         trigger["cron"] = record["cron"]
-        trigger["nextRun"] = record["nextRun"]
+        if "nextRun" in record:  # absent for a cron the mock cannot read (assumed rules off)
+            trigger["nextRun"] = record["nextRun"]
     return {**record, "trigger": trigger}
 
 
@@ -76,17 +77,24 @@ _SORT_KEYS = {
 }
 
 
-def next_run(ctx: Context, cron: str, where: str) -> str:
+def next_run(ctx: Context, cron: str, where: str) -> str | None:
+    """When ``cron`` fires next; None (no ``nextRun``) for one the mock cannot read, which is refused
+    while the assumed rules are on (the published Cron is any string)."""
     from croniter import croniter  # imported on first use: it is slow to import
 
     if len(cron.split()) != 5 or not croniter.is_valid(cron):
-        raise BadRequest(
-            f"{where}: {cron!r} is not a valid cron expression (five fields: min hour day month weekday)"
+        if not ctx.assumed_rules:
+            return None
+        raise assumptions.refuse(
+            "cron-syntax",
+            f"{where}: {cron!r} is not a valid cron expression (five fields: min hour day month weekday)",
         )
     try:
         upcoming: datetime = croniter(cron, ctx.clock.now()).get_next(datetime)
     except (ValueError, KeyError) as exc:  # croniter's bad-date errors: a schedule that never fires
-        raise BadRequest(f"{where}: {cron!r} never fires ({exc})") from None
+        if not ctx.assumed_rules:
+            return None
+        raise assumptions.refuse("cron-syntax", f"{where}: {cron!r} never fires ({exc})") from None
     return rfc3339(upcoming)
 
 
@@ -98,7 +106,9 @@ def fresh_next_run(record: Record, ctx: Context) -> Record:
         and record.get("nextRun", "") <= ctx.now()
         and _trigger_type(record, ctx.account) == "schedule"
     ):
-        record["nextRun"] = next_run(ctx, cron, "cron")
+        upcoming = next_run(ctx, cron, "cron")
+        if upcoming is not None:
+            record["nextRun"] = upcoming
     return record
 
 
@@ -126,10 +136,8 @@ def _check_fields(ctx: Context, task: Record, changes: dict[str, Any]) -> None:
     if "input" in changes:
         source = ctx.account.sources.get(task["sourceID"])
         schema = task_input_schema(ctx, source["type"] if source else None)
-        try:
-            ctx.checks.check(schema, changes["input"], "body.input")
-        except BadRequest as exc:  # a task input, but not the one this source's type takes
-            raise as_conflict(exc) from None
+        # A task input, but maybe not the one this source's type takes: 400 naming the rule.
+        ctx.checks.check(schema, changes["input"], "body.input")
 
 
 def _apply_cron(ctx: Context, record: Record, trigger: str, cron: str | None, where: str) -> str:
@@ -138,7 +146,11 @@ def _apply_cron(ctx: Context, record: Record, trigger: str, cron: str | None, wh
         record.pop("cron", None)
         record.pop("nextRun", None)
         return "onDemand" if trigger == "schedule" else trigger
-    record["nextRun"] = next_run(ctx, cron, where)
+    upcoming = next_run(ctx, cron, where)
+    if upcoming is None:
+        record.pop("nextRun", None)
+    else:
+        record["nextRun"] = upcoming
     record["cron"] = cron
     return "schedule"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockserver.engine.errors import BadRequest
+from mockserver.engine import assumptions
 from mockserver.engine.store import Record
 from mockserver.resources import authentications
 from mockserver.resources.context import Context, Handler
@@ -46,17 +46,32 @@ def normalise(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """
     kind = body.get("type", "code")
     given = body.get("input")
-    if kind == "code":
+    rule = "transformation-input-follows-type"
+    if not ctx.assumed_rules:
+        # The published schemas: any input with any type, neither required. A code transformation
+        # without code returns the record unchanged when tried.
+        code = given["code"] if isinstance(given, dict) and "code" in given else body.get("code", "")
+        default_input = {"code": code} if kind == "code" else {"steps": []}
+        fields: dict[str, Any] = {
+            "type": kind,
+            "code": code,
+            "input": given if given is not None else default_input,
+        }
+    elif kind == "code":
         if given is not None and "code" not in given:
-            raise BadRequest("body.input: a code transformation's input needs 'code' (rule for type 'code')")
+            raise assumptions.refuse(
+                rule, "body.input: a code transformation's input needs 'code' (rule for type 'code')"
+            )
         code = given["code"] if given is not None else body.get("code")
         if code is None:
-            raise BadRequest("body.code: a code transformation needs its code, in 'input.code' or 'code'")
-        fields: dict[str, Any] = {"type": "code", "code": code, "input": {"code": code}}
+            raise assumptions.refuse(
+                rule, "body.code: a code transformation needs its code, in 'input.code' or 'code'"
+            )
+        fields = {"type": "code", "code": code, "input": {"code": code}}
     else:
         if given is None or "steps" not in given:
-            raise BadRequest(
-                "body.input: a noCode transformation needs 'input.steps' (rule for type 'noCode')"
+            raise assumptions.refuse(
+                rule, "body.input: a noCode transformation needs 'input.steps' (rule for type 'noCode')"
             )
         fields = {"type": "noCode", "code": body.get("code", ""), "input": given}
     if "authenticationIDs" in body:
@@ -106,7 +121,7 @@ def linked_secrets(ctx: Context, transformation: Record) -> dict[str, str]:
 
 def _try(ctx: Context, fields: dict[str, Any], secrets: dict[str, str]) -> Any:
     sample = ctx.body["sampleRecord"]
-    if fields["type"] == "noCode":
+    if fields["type"] == "noCode" or not fields["code"]:
         # No-code steps are run by Algolia's own engine, which the mock does not reproduce: the
         # record comes back as it went in.
         return {"payloads": [json.dumps(sample)]}

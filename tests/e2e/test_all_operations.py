@@ -369,7 +369,7 @@ def test_validate_sources(ops: Ops, ingestion: IngestionClientSync) -> None:
 
     with pytest.raises(RequestException) as invalid:
         ops(ingestion.validate_source, {**body, "input": {"url": "ftp://nowhere"}})
-    assert invalid.value.status_code == 409  # valid by the schema; a source the service cannot use
+    assert invalid.value.status_code == 400  # valid by the schema; a source the service cannot use
     assert "ftp://nowhere" in str(invalid.value)
 
     source_id = _json_source(ops, ingestion)
@@ -397,7 +397,7 @@ def test_trigger_docker_source_discover(ops: Ops, ingestion: IngestionClientSync
     json_source = _json_source(ops, ingestion)
     with pytest.raises(RequestException) as not_docker:
         ops(ingestion.trigger_docker_source_discover, json_source)
-    assert not_docker.value.status_code == 409
+    assert not_docker.value.status_code == 400
 
 
 @covers("createSource", "getSource")
@@ -813,7 +813,7 @@ def test_custom_requests_to_known_paths_reach_the_named_operation(
 
     with pytest.raises(RequestException) as in_use:
         ops(ingestion.custom_delete, f"1/sources/{source_id}")
-    assert in_use.value.status_code == 409  # deleteSource's rule: a task still uses it
+    assert in_use.value.status_code == 400  # deleteSource's rule: a task still uses it
     task_deleted = ops(ingestion.custom_delete, f"2/tasks/{task['taskID']}")
     assert isinstance(task_deleted, dict)
     assert task_deleted["deletedAt"]

@@ -193,7 +193,7 @@ def test_update_rejects_input_of_another_type(ingestion: IngestionClientSync) ->
     auth_id = _create(ingestion, "basic", "basic", {"username": "ana", "password": "pw"})
     with pytest.raises(RequestException) as caught:
         ingestion.update_authentication(auth_id, {"input": {"key": "an api key"}})
-    assert caught.value.status_code == 409
+    assert caught.value.status_code == 400
     assert "input" in caught.value.message
 
 

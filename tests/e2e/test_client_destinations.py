@@ -67,12 +67,12 @@ def test_create_with_request_model_then_get(ingestion: IngestionClientSync) -> N
 def test_create_refuses_unknown_references(ingestion: IngestionClientSync) -> None:
     with pytest.raises(RequestException) as caught:
         _create(ingestion, "d", "i", authenticationID="00000000-0000-4000-8000-000000000000")
-    assert caught.value.status_code == 404
+    assert caught.value.status_code == 400
     assert "authenticationID" in caught.value.message
 
     with pytest.raises(RequestException) as caught:
         _create(ingestion, "d", "i", transformationIDs=["00000000-0000-4000-8000-000000000000"])
-    assert caught.value.status_code == 404
+    assert caught.value.status_code == 400
     assert "transformationIDs" in caught.value.message
     assert ingestion.list_destinations().pagination.nb_items == 0
 
@@ -160,7 +160,7 @@ def test_update_refuses_unknown_transformation(ingestion: IngestionClientSync) -
     destination_id = _create(ingestion, "d", "i")
     with pytest.raises(RequestException) as caught:
         ingestion.update_destination(destination_id, {"transformationIDs": ["nope"]})
-    assert caught.value.status_code == 409
+    assert caught.value.status_code == 400
     assert "transformationIDs" in caught.value.message
     assert ingestion.get_destination(destination_id).transformation_ids is None
 

@@ -127,7 +127,7 @@ def test_deleting_an_authentication_in_use_names_its_users(ingestion: IngestionC
     ).source_id
 
     error = _raises(lambda: ingestion.delete_authentication(auth_id))
-    assert error.status_code == 409
+    assert error.status_code == 400
     assert f"source {source_id!r}" in error.message
     assert auth_id in error.message
     assert ingestion.get_authentication(auth_id).name == "shared"
@@ -174,3 +174,33 @@ def test_the_services_error_code_reaches_the_client(
         "products, please use /2/tasks/:id/push instead"
     )
     assert live_app.journal.last("push").response["error"]["code"] == "invalid_payload"
+
+
+def test_a_missing_destination_is_one_status_on_create_and_update(ingestion: IngestionClientSync) -> None:
+    """The same mistake, the same answer (issue 22): a body naming a destination that does not
+    exist is 400 on create_task, update_task and replace_task alike, so code branching on
+    ``status_code`` takes one path."""
+    source_id = ingestion.create_source(
+        {"type": "json", "name": "s", "input": {"url": "https://x.test"}}
+    ).source_id
+    destination_id = ingestion.create_destination(
+        {"type": "search", "name": "d", "input": {"indexName": "products"}}
+    ).destination_id
+    task_id = ingestion.create_task(
+        {"sourceID": source_id, "destinationID": destination_id, "action": "save"}
+    ).task_id
+    mistakes = {
+        "create_task": lambda: ingestion.create_task(
+            {"sourceID": source_id, "destinationID": MISSING_ID, "action": "save"}
+        ),
+        "update_task": lambda: ingestion.update_task(task_id, {"destinationID": MISSING_ID}),
+        "replace_task": lambda: ingestion.replace_task(
+            task_id, {"destinationID": MISSING_ID, "action": "save"}
+        ),
+    }
+    answers = {name: _raises(call) for name, call in mistakes.items()}
+    assert {name: error.status_code for name, error in answers.items()} == dict.fromkeys(mistakes, 400)
+    for name, error in answers.items():
+        assert error.message == f"body.destinationID: no destination with ID {MISSING_ID!r} exists", name
+    assert ingestion.get_task(task_id).destination_id == destination_id
+    assert [t.task_id for t in ingestion.list_tasks().tasks] == [task_id]

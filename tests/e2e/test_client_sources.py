@@ -86,7 +86,7 @@ def test_push_source_has_no_input(ingestion: IngestionClientSync) -> None:
 def test_create_refuses_unknown_authentication(ingestion: IngestionClientSync) -> None:
     with pytest.raises(RequestException) as caught:
         _json_source(ingestion, "s", authenticationID="00000000-0000-4000-8000-000000000000")
-    assert caught.value.status_code == 404
+    assert caught.value.status_code == 400
     assert "authenticationID" in caught.value.message
 
 
@@ -178,13 +178,13 @@ def test_update_input_must_fit_the_type(ingestion: IngestionClientSync) -> None:
     source_id = _json_source(ingestion, "json")
     with pytest.raises(RequestException) as caught:
         ingestion.update_source(source_id, {"input": {"url": "https://x.test", "delimiter": ";"}})
-    assert caught.value.status_code == 409
+    assert caught.value.status_code == 400
     assert "input" in caught.value.message
 
     push_id = ingestion.create_source({"type": "push", "name": "p"}).source_id
     with pytest.raises(RequestException) as caught:
         ingestion.update_source(push_id, {"input": {"url": "https://x.test"}})
-    assert caught.value.status_code == 409
+    assert caught.value.status_code == 400
     assert "input" in caught.value.message
 
 

@@ -89,7 +89,7 @@ def test_authentication_ids_must_exist(ingestion: IngestionClientSync) -> None:
 
     with pytest.raises(RequestException) as caught:
         _create(ingestion, "bad", authenticationIDs=[auth_id, "nope"])
-    assert caught.value.status_code == 404
+    assert caught.value.status_code == 400
     assert "authenticationIDs" in caught.value.message
 
 
@@ -197,7 +197,7 @@ def test_delete_refused_while_a_destination_uses_it(ingestion: IngestionClientSy
 
     with pytest.raises(RequestException) as caught:
         ingestion.delete_transformation(transformation_id)
-    assert caught.value.status_code == 409
+    assert caught.value.status_code == 400
     assert destination_id in caught.value.message
     assert ingestion.get_transformation(transformation_id).name == "used"
 

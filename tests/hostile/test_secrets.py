@@ -175,11 +175,11 @@ def exercise(s: Session, mock: MockApp) -> dict[str, str]:
         s.call("GET", f"/1/authentications/{ids[type_]}", expect=200)
 
     # Updates, bad ones: a secret field of the wrong type, a secret of another type's shape.
-    # (Another type's valid shape is a conflict with the authentication's type: 409.)
+    # (Another type's valid shape is refused for the authentication's type: 400.)
     bad_patches: list[tuple[str, Any, int]] = [
         ("basic", {"password": [s.secret("bad-patch-password-list")]}, 400),
         ("basic", {"password": {"value": s.secret("bad-patch-password-object")}}, 400),
-        ("basic", {"key": s.secret("bad-patch-foreign-key")}, 409),
+        ("basic", {"key": s.secret("bad-patch-foreign-key")}, 400),
         ("apiKey", {"key": 42, "password": s.secret("bad-patch-foreign-password")}, 400),
         ("oauth", {"client_secret": [s.secret("bad-patch-client-secret")]}, 400),
         ("googleServiceAccount", {"privateKey": {"pem": s.secret("bad-patch-private-key")}}, 400),

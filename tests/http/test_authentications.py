@@ -89,9 +89,9 @@ def test_secrets_come_back_as_null_and_a_null_sent_back_keeps_them(
 
 
 def test_a_non_secret_field_is_still_refused_as_null(client: InProcessClient) -> None:
-    # {"username": null} fits a secrets authentication's input, not a basic one's: 409, not 400
+    # {"username": null} fits a secrets authentication's input, not a basic one's: 400, not 400
     auth_id = create(client, input={"username": "u1", "password": "pw"})
-    message = error(client.patch(f"/1/authentications/{auth_id}", json={"input": {"username": None}}), 409)
+    message = error(client.patch(f"/1/authentications/{auth_id}", json={"input": {"username": None}}), 400)
     assert "body.input.username: must be of type string" in message
 
 
@@ -105,7 +105,7 @@ def test_patch_keeps_the_secret_not_given(client: InProcessClient, app: MockApp)
 
 def test_patch_input_is_checked_against_the_authentications_own_type(client: InProcessClient) -> None:
     auth_id = create(client)  # basic
-    message = error(client.patch(f"/1/authentications/{auth_id}", json={"input": {"key": "x"}}), 409)
+    message = error(client.patch(f"/1/authentications/{auth_id}", json={"input": {"key": "x"}}), 400)
     assert message.startswith("body.input")
     assert "'key' was unexpected" in message
 
@@ -211,7 +211,7 @@ def test_an_authentication_used_by_a_source_cannot_be_deleted(client: InProcessC
             json={"type": "json", "name": "s", "input": {"url": "https://x"}, "authenticationID": auth_id},
         )
     )
-    message = error(client.delete(f"/1/authentications/{auth_id}"), 409)
+    message = error(client.delete(f"/1/authentications/{auth_id}"), 400)
     assert "source" in message
     assert source["sourceID"] in message
     ok(client.get(f"/1/authentications/{auth_id}"))
@@ -227,7 +227,7 @@ def test_an_authentication_used_by_a_destination_cannot_be_deleted(client: InPro
             json={"type": "search", "name": "d", "input": {"indexName": "i"}, "authenticationID": auth_id},
         )
     )
-    message = error(client.delete(f"/1/authentications/{auth_id}"), 409)
+    message = error(client.delete(f"/1/authentications/{auth_id}"), 400)
     assert "destination" in message
     assert destination["destinationID"] in message
     ok(client.get(f"/1/authentications/{auth_id}"))
@@ -241,7 +241,7 @@ def test_an_authentication_used_by_a_transformation_cannot_be_deleted(client: In
             json={"name": "t", "code": "function f(r) { return r; }", "authenticationIDs": [auth_id]},
         )
     )
-    message = error(client.delete(f"/1/authentications/{auth_id}"), 409)
+    message = error(client.delete(f"/1/authentications/{auth_id}"), 400)
     assert "transformation" in message
     assert transformation["transformationID"] in message
     ok(client.get(f"/1/authentications/{auth_id}"))

@@ -115,20 +115,20 @@ def test_unknown_id_is_404(client: InProcessClient, method: str) -> None:
 # --- references -------------------------------------------------------------------------------
 
 
-def test_unknown_authentication_is_404_naming_the_field(client: InProcessClient) -> None:
+def test_unknown_authentication_is_400_naming_the_field(client: InProcessClient) -> None:
     message = error(
         client.post(
             "/1/destinations",
             json={"type": "search", "name": "d", "input": {"indexName": "i"}, "authenticationID": "ghost"},
         ),
-        404,
+        400,
     )
     assert message.startswith("body.authenticationID")
     assert "ghost" in message
     assert list_ids(client) == []
 
 
-def test_unknown_transformation_is_404_naming_the_field(client: InProcessClient) -> None:
+def test_unknown_transformation_is_400_naming_the_field(client: InProcessClient) -> None:
     known = make_transformation(client)
     message = error(
         client.post(
@@ -140,23 +140,23 @@ def test_unknown_transformation_is_404_naming_the_field(client: InProcessClient)
                 "transformationIDs": [known, "ghost"],
             },
         ),
-        404,
+        400,
     )
     assert message.startswith("body.transformationIDs")
     assert "ghost" in message
     assert list_ids(client) == []
 
 
-def test_patch_with_unknown_references_is_409(client: InProcessClient) -> None:
-    """On a destination that exists, a missing reference conflicts with the change (a 404 would
-    say the destination itself is gone)."""
+def test_patch_with_unknown_references_is_400(client: InProcessClient) -> None:
+    """On a destination that exists, a missing reference is refused as on create: 400
+    resource_not_found (the 404 is kept for the destination the URL names)."""
     destination_id = create(client)
     message = error(
-        client.patch(f"/1/destinations/{destination_id}", json={"authenticationID": "ghost"}), 409
+        client.patch(f"/1/destinations/{destination_id}", json={"authenticationID": "ghost"}), 400
     )
     assert message.startswith("body.authenticationID")
     message = error(
-        client.patch(f"/1/destinations/{destination_id}", json={"transformationIDs": ["ghost"]}), 409
+        client.patch(f"/1/destinations/{destination_id}", json={"transformationIDs": ["ghost"]}), 400
     )
     assert message.startswith("body.transformationIDs")
     got = ok(client.get(f"/1/destinations/{destination_id}"))
@@ -167,7 +167,7 @@ def test_patch_with_unknown_references_is_409(client: InProcessClient) -> None:
 def test_a_transformation_used_by_a_destination_cannot_be_deleted(client: InProcessClient) -> None:
     transformation_id = make_transformation(client)
     destination_id = create(client, transformationIDs=[transformation_id])
-    message = error(client.delete(f"/1/transformations/{transformation_id}"), 409)
+    message = error(client.delete(f"/1/transformations/{transformation_id}"), 400)
     assert "destination" in message
     assert destination_id in message
     ok(client.get(f"/1/transformations/{transformation_id}"))
@@ -181,7 +181,7 @@ def test_repointing_a_destination_frees_its_old_authentication(client: InProcess
     destination_id = create(client, authenticationID=old)
     ok(client.patch(f"/1/destinations/{destination_id}", json={"authenticationID": new}))
     ok(client.delete(f"/1/authentications/{old}"))
-    assert destination_id in error(client.delete(f"/1/authentications/{new}"), 409)
+    assert destination_id in error(client.delete(f"/1/authentications/{new}"), 400)
 
 
 # --- listing ----------------------------------------------------------------------------------

@@ -192,7 +192,7 @@ def test_applications_do_not_see_each_others_resources(app: MockApp) -> None:
                 "/1/sources",
                 json={"type": "json", "name": "s", "input": {"url": "u"}, "authenticationID": auth_id},
             ),
-            404,
+            400,
         )
         assert message.startswith("body.authenticationID")
         other = new_source(b)
@@ -355,29 +355,29 @@ def test_rejected_requests_leave_the_store_as_it_was(client: InProcessClient, ap
             "POST",
             "/1/sources",
             {"type": "json", "name": "s", "input": {"url": "u"}, "authenticationID": "x"},
-            404,
+            400,
         ),
         ("POST", "/1/sources", {"type": "json", "name": "s", "input": {"indexName": "i"}}, 400),
-        ("POST", "/1/destinations", {**destination, "transformationIDs": [transformation_id, "x"]}, 404),
-        ("POST", "/1/destinations", {**destination, "authenticationID": "x"}, 404),
+        ("POST", "/1/destinations", {**destination, "transformationIDs": [transformation_id, "x"]}, 400),
+        ("POST", "/1/destinations", {**destination, "authenticationID": "x"}, 400),
         ("POST", "/1/authentications", {"type": "basic", "name": "a", "input": {"username": "u"}}, 400),
-        ("POST", "/1/transformations", {"name": "t", "code": CODE, "authenticationIDs": ["x"]}, 404),
+        ("POST", "/1/transformations", {"name": "t", "code": CODE, "authenticationIDs": ["x"]}, 400),
         ("POST", "/1/transformations", {"name": "t", "type": "noCode"}, 400),
-        ("PATCH", f"/1/sources/{source_id}", {"input": {"storeKeys": ["a"]}}, 409),
-        ("PATCH", f"/1/sources/{source_id}", {"name": "n", "authenticationID": "x"}, 409),
-        ("PATCH", f"/1/destinations/{destination_id}", {"name": "n", "transformationIDs": ["x"]}, 409),
-        ("PATCH", f"/1/destinations/{destination_id}", {"name": "n", "authenticationID": "x"}, 409),
-        ("PATCH", f"/1/authentications/{auth_id}", {"name": "n", "input": {"key": "k"}}, 409),
+        ("PATCH", f"/1/sources/{source_id}", {"input": {"storeKeys": ["a"]}}, 400),
+        ("PATCH", f"/1/sources/{source_id}", {"name": "n", "authenticationID": "x"}, 400),
+        ("PATCH", f"/1/destinations/{destination_id}", {"name": "n", "transformationIDs": ["x"]}, 400),
+        ("PATCH", f"/1/destinations/{destination_id}", {"name": "n", "authenticationID": "x"}, 400),
+        ("PATCH", f"/1/authentications/{auth_id}", {"name": "n", "input": {"key": "k"}}, 400),
         ("PATCH", f"/1/authentications/{auth_id}", {"name": 5}, 400),
         (
             "PUT",
             f"/1/transformations/{transformation_id}",
             {"name": "n", "authenticationIDs": ["x"], "code": "c"},
-            409,
+            400,
         ),
         ("PUT", f"/1/transformations/{transformation_id}", {"name": "n", "type": "noCode"}, 400),
-        ("DELETE", f"/1/authentications/{auth_id}", None, 409),
-        ("DELETE", f"/1/transformations/{transformation_id}", None, 409),
+        ("DELETE", f"/1/authentications/{auth_id}", None, 400),
+        ("DELETE", f"/1/transformations/{transformation_id}", None, 400),
         ("DELETE", "/1/sources/unknown", None, 404),
         ("PATCH", "/1/destinations/unknown", {"name": "n"}, 404),
         ("PATCH", "/1/sources", {"name": "n"}, 405),
@@ -394,7 +394,7 @@ def test_a_rejected_first_request_leaves_no_trace(app: MockApp) -> None:
     headers = {"x-algolia-application-id": "NEWCOMER", "x-algolia-api-key": "k"}
     with connect(app, headers) as c:
         body = {"type": "json", "name": "s", "input": {"url": "u"}, "authenticationID": "ghost"}
-        error(c.post("/1/sources", json=body), 404)
+        error(c.post("/1/sources", json=body), 400)
         error(c.delete("/1/sources/ghost"), 404)
     assert app.store.accounts == {}
 

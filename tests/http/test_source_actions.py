@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from mockserver import Clock, MockApp
+from mockserver.engine.assumptions import note
 from mockserver.engine.store import Account
 from mockserver.http.inprocess import InProcessClient
 from tests.helpers import (
@@ -93,7 +94,7 @@ def test_validate_refuses_urls_the_service_cannot_fetch(
 ) -> None:
     before = copy.deepcopy(app.store.accounts)
     message = refused(
-        client.post("/1/sources/validate", json={"type": kind, "name": "s", "input": {"url": url}}), 409
+        client.post("/1/sources/validate", json={"type": kind, "name": "s", "input": {"url": url}}), 400
     )
     assert "input.url" in message
     assert repr(url) in message or url in message
@@ -102,7 +103,7 @@ def test_validate_refuses_urls_the_service_cannot_fetch(
 
 def test_validate_refuses_a_commercetools_url(client: InProcessClient, clock: Clock) -> None:
     body = {"type": "commercetools", "name": "ct", "input": {"url": "ftp://ct", "projectKey": "k"}}
-    assert "input.url" in refused(client.post("/1/sources/validate", json=body), 409)
+    assert "input.url" in refused(client.post("/1/sources/validate", json=body), 400)
 
 
 @pytest.mark.parametrize(
@@ -116,15 +117,15 @@ def test_validate_refuses_a_commercetools_url(client: InProcessClient, clock: Cl
 def test_validate_refuses_empty_required_text(
     client: InProcessClient, clock: Clock, body: dict[str, Any], field: str
 ) -> None:
-    assert field in refused(client.post("/1/sources/validate", json=body), 409)
+    assert field in refused(client.post("/1/sources/validate", json=body), 400)
 
 
-def test_validate_with_unknown_authentication_is_404(
+def test_validate_with_unknown_authentication_is_400(
     app: MockApp, client: InProcessClient, account: Account, clock: Clock
 ) -> None:
     before = copy.deepcopy(app.store.accounts)
     message = refused(
-        client.post("/1/sources/validate", json={**JSON_SOURCE, "authenticationID": "ghost"}), 404
+        client.post("/1/sources/validate", json={**JSON_SOURCE, "authenticationID": "ghost"}), 400
     )
     assert "authenticationID" in message
     assert "ghost" in message
@@ -138,13 +139,15 @@ def test_validate_with_existing_authentication(client: InProcessClient, clock: C
 
 def test_validate_reports_every_problem(client: InProcessClient, clock: Clock) -> None:
     body = {"type": "json", "name": "s", "input": {"url": "ftp://x"}, "authenticationID": "ghost"}
-    message = refused(client.post("/1/sources/validate", json=body), 409)
+    message = refused(client.post("/1/sources/validate", json=body), 400)
     assert "input.url" in message
     assert "authenticationID" in message
 
 
 def test_validate_needs_a_payload(client: InProcessClient, clock: Clock) -> None:
-    assert refused(client.post("/1/sources/validate")) == "body: a JSON body is required"
+    assert refused(client.post("/1/sources/validate")) == (
+        "body: a JSON body is required " + note("validate-source-body-required")
+    )
 
 
 @pytest.mark.parametrize(
@@ -192,7 +195,7 @@ def test_validate_before_update_refuses_a_bad_url(
 ) -> None:
     before = copy.deepcopy(app.store.accounts)
     message = refused(
-        client.post(f"/1/sources/{json_source}/validate", json={"input": {"url": "ftp://x"}}), 409
+        client.post(f"/1/sources/{json_source}/validate", json={"input": {"url": "ftp://x"}}), 400
     )
     assert "input.url" in message
     assert app.store.accounts == before
@@ -202,7 +205,7 @@ def test_validate_before_update_checks_the_merged_source(client: InProcessClient
     """A source stored with a bad URL stays invalid under a rename, and is fine once the URL is fixed."""
     source_id = make_source(client, "json", "broken", input={"url": "ftp://old"})
     assert "input.url" in refused(
-        client.post(f"/1/sources/{source_id}/validate", json={"name": "still broken"}), 409
+        client.post(f"/1/sources/{source_id}/validate", json={"name": "still broken"}), 400
     )
     ok(client.post(f"/1/sources/{source_id}/validate", json={"input": {"url": "https://fixed.example.com"}}))
 
@@ -228,7 +231,7 @@ def test_validate_before_update_merges_input_keys(
 ) -> None:
     """Input keys the update leaves out keep their stored values, and those are checked too."""
     source_id = make_source(client, **body)
-    assert field in refused(client.post(f"/1/sources/{source_id}/validate", json={"input": change}), 409)
+    assert field in refused(client.post(f"/1/sources/{source_id}/validate", json={"input": change}), 400)
 
 
 @pytest.mark.parametrize(
@@ -236,9 +239,9 @@ def test_validate_before_update_merges_input_keys(
     [
         # No source update takes this input at all: the schema refuses it (400).
         (JSON_SOURCE, {"image": "i", "configuration": {}}, 400),
-        # Another type's update input: valid for the schema, not for this source (409).
-        (JSON_SOURCE, {"indexName": "x"}, 409),
-        (DOCKER_SOURCE, {"url": "https://x"}, 409),
+        # Another type's update input: valid for the schema, not for this source (400).
+        (JSON_SOURCE, {"indexName": "x"}, 400),
+        (DOCKER_SOURCE, {"url": "https://x"}, 400),
         (DOCKER_SOURCE, {"image": "new-image"}, 400),
     ],
     ids=["json-docker", "json-algoliaIndex", "docker-json", "docker-without-configuration"],
@@ -265,7 +268,7 @@ def test_validate_before_update_docker_configuration(client: InProcessClient, cl
 
 def test_validate_before_update_authentication(client: InProcessClient, json_source: str) -> None:
     message = refused(
-        client.post(f"/1/sources/{json_source}/validate", json={"authenticationID": "ghost"}), 409
+        client.post(f"/1/sources/{json_source}/validate", json={"authenticationID": "ghost"}), 400
     )
     assert "authenticationID" in message
     ok(
@@ -320,7 +323,7 @@ def test_discover_refuses_non_docker_sources(
 ) -> None:
     source_id = make_source(client, **body)
     before = copy.deepcopy(app.store.accounts)
-    message = refused(client.post(f"/1/sources/{source_id}/discover"), 409)
+    message = refused(client.post(f"/1/sources/{source_id}/discover"), 400)
     assert "docker" in message
     assert body["type"] in message
     assert app.store.accounts == before

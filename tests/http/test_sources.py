@@ -158,16 +158,16 @@ def test_patch_input_is_checked_against_the_sources_own_type(client: InProcessCl
     json_id = create(client)
     commercetools_id = create(client, type="commercetools", input=COMMERCETOOLS)
     # {"storeKeys": [...]} is a valid commercetools update, not a valid json input.
-    message = error(client.patch(f"/1/sources/{json_id}", json={"input": {"storeKeys": ["a"]}}), 409)
+    message = error(client.patch(f"/1/sources/{json_id}", json={"input": {"storeKeys": ["a"]}}), 400)
     assert message.startswith("body.input")
     ok(client.patch(f"/1/sources/{commercetools_id}", json={"input": {"storeKeys": ["a"]}}))
     assert ok(client.get(f"/1/sources/{json_id}"))["input"] == {"url": "https://example.com/data.json"}
 
 
-def test_patch_input_on_a_push_source_is_409(client: InProcessClient) -> None:
+def test_patch_input_on_a_push_source_is_400(client: InProcessClient) -> None:
     source_id = create(client, type="push", input=OMIT)
     client_body = {"input": {"url": "https://x"}}
-    message = error(client.patch(f"/1/sources/{source_id}", json=client_body), 409)
+    message = error(client.patch(f"/1/sources/{source_id}", json=client_body), 400)
     assert message.startswith("body.input")
     assert "input" not in ok(client.get(f"/1/sources/{source_id}"))
 
@@ -188,22 +188,22 @@ def test_unknown_id_is_404(client: InProcessClient, method: str) -> None:
 # --- references -------------------------------------------------------------------------------
 
 
-def test_unknown_authentication_is_404_naming_the_field(client: InProcessClient) -> None:
+def test_unknown_authentication_is_400_naming_the_field(client: InProcessClient) -> None:
     message = error(
         client.post(
             "/1/sources",
             json={"type": "json", "name": "s", "input": {"url": "u"}, "authenticationID": "ghost"},
         ),
-        404,
+        400,
     )
     assert message.startswith("body.authenticationID")
     assert "ghost" in message
     assert list_ids(client) == []
 
 
-def test_patch_with_unknown_authentication_is_409(client: InProcessClient) -> None:
+def test_patch_with_unknown_authentication_is_400(client: InProcessClient) -> None:
     source_id = create(client)
-    message = error(client.patch(f"/1/sources/{source_id}", json={"authenticationID": "ghost"}), 409)
+    message = error(client.patch(f"/1/sources/{source_id}", json={"authenticationID": "ghost"}), 400)
     assert message.startswith("body.authenticationID")
     assert "authenticationID" not in ok(client.get(f"/1/sources/{source_id}"))
 

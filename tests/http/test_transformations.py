@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from mockserver import MockApp
+from mockserver.engine.assumptions import note
 from mockserver.http.inprocess import InProcessClient
 from tests.helpers import OMIT, listed_ids, make_authentication, make_transformation, ok
 from tests.helpers import refused as error
@@ -63,12 +64,15 @@ def test_create_no_code(client: InProcessClient) -> None:
 
 def test_code_transformation_needs_code(client: InProcessClient) -> None:
     message = error(client.post("/1/transformations", json={"name": "t"}), 400)
-    assert message == "body: needs 'input' or 'code'"
+    assert message == "body: needs 'input' or 'code' " + note("transformation-input-follows-type")
 
 
 def test_no_code_transformation_needs_steps(client: InProcessClient) -> None:
     message = error(client.post("/1/transformations", json={"name": "t", "type": "noCode"}), 400)
-    assert message == "body: 'input' is a required property (rule for type 'noCode')"
+    assert message == (
+        "body: 'input' is a required property (rule for type 'noCode') "
+        + note("transformation-input-follows-type")
+    )
 
 
 def test_code_type_with_steps_input_is_400(client: InProcessClient) -> None:
@@ -124,13 +128,13 @@ def test_patch_is_not_allowed(client: InProcessClient) -> None:
     error(client.patch(f"/1/transformations/{transformation_id}", json={"name": "x"}), 405)
 
 
-def test_unknown_authentication_ids_are_404(client: InProcessClient) -> None:
+def test_unknown_authentication_ids_are_400(client: InProcessClient) -> None:
     auth_id = make_auth(client)
     message = error(
         client.post(
             "/1/transformations", json={"name": "t", "code": CODE, "authenticationIDs": [auth_id, "ghost"]}
         ),
-        404,
+        400,
     )
     assert message.startswith("body.authenticationIDs")
     assert "ghost" in message
@@ -141,7 +145,7 @@ def test_unknown_authentication_ids_are_404(client: InProcessClient) -> None:
             f"/1/transformations/{transformation_id}",
             json={"name": "t", "code": CODE, "authenticationIDs": ["ghost"]},
         ),
-        409,
+        400,
     )
     assert message.startswith("body.authenticationIDs")
 

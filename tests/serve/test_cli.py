@@ -97,6 +97,20 @@ def test_spec_path_prints_the_installed_specs() -> None:
     assert "--control" in run_cli("spec-path", "--help").stdout
 
 
+def test_spec_path_prints_schemathesis_s_configuration_expecting_400_for_valid_data() -> None:
+    import tomllib
+
+    from mockserver.data import schemathesis_config
+
+    printed = run_cli("spec-path", "--schemathesis-config")
+    assert (printed.returncode, printed.stderr, printed.stdout) == (0, "", f"{schemathesis_config()}\n")
+    config = tomllib.loads(Path(printed.stdout.strip()).read_text(encoding="utf-8"))
+    statuses = config["checks"]["positive_data_acceptance"]["expected-statuses"]
+    assert "400" in statuses and "409" not in statuses, statuses
+    both = run_cli("spec-path", "--control", "--schemathesis-config")
+    assert both.returncode == 2 and "not allowed with" in both.stderr, both.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [

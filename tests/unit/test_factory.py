@@ -110,3 +110,23 @@ def test_reconfigure_refuses_a_field_fixed_at_start() -> None:
     with pytest.raises(ValueError, match=r"\['max_depth'\] are fixed when the mock starts"):
         app.control.reconfigure(app.engine.settings.replace(max_depth=3))
     assert app.engine.settings.max_depth != 3
+
+
+def test_a_write_accepted_with_the_assumed_rules_off_is_replayed_with_them_on(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.db"
+    control = open_mock(assumed_rules=False, state_file=str(state_file))
+    try:
+        engine = control.engine
+        body = {"type": "json", "name": "no input yet"}  # published: input is optional
+        assert engine.execute(engine.request("createSource", "APP", body=body)).status == 200
+    finally:
+        control.engine.close()
+    again = open_mock(state_file=str(state_file))  # the defaults: the assumed rules on
+    try:
+        engine = again.engine
+        sources = engine.execute(engine.request("listSources", "APP")).body["sources"]
+        assert [s["name"] for s in sources] == ["no input yet"]
+        refused = engine.execute(engine.request("createSource", "APP", body=body))
+        assert refused.status == 400 and "source-input-follows-type" in refused.body["message"]
+    finally:
+        again.engine.close()

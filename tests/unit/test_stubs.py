@@ -131,11 +131,11 @@ def test_stubs_are_listed_removed_and_cleared(control: MockControl, engine: Engi
 
 
 def test_an_answer_without_a_response_is_the_apis_error_body(control: MockControl) -> None:
-    stub = control.add_stub(operation="deleteSource", status=409)
+    stub = control.add_stub(operation="deleteSource", status=429)
     assert stub["response"] == {
-        "error": {"code": "conflict"},
-        "message": "Stubbed answer: deleteSource -> 409",
-        "status": 409,
+        "error": {"code": "too_many_requests"},
+        "message": "Stubbed answer: deleteSource -> 429",
+        "status": 429,
     }
 
 

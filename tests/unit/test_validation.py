@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from mockserver import Spec, load_spec
+from mockserver.engine.assumptions import note
 from mockserver.engine.errors import ApiError, BadRequest
 from mockserver.engine.reference_validator import ReferenceValidator
 from mockserver.engine.validation import MISSING, RequestValidators, ValidRequest
@@ -103,12 +104,14 @@ def test_comma_separated_arrays(validators: RequestValidators) -> None:
         "query.type[1]: '' is not one of"
     )
     # An ID is never empty (the spec says minLength 1), so an empty ID item is refused too...
+    # ... by an assumed rule, which the message names (ledger ids-non-empty-in-requests).
     assert rejected(validators, "listSources", {"authenticationID": ["a,,b"]}) == (
-        "query.authenticationID[1]: '' should be non-empty"
+        "query.authenticationID[1]: '' should be non-empty " + note("ids-non-empty-in-requests")
     )
     # ...but an entirely empty parameter is refused (allowEmptyValue is false).
     assert rejected(validators, "listSources", {"authenticationID": [""]}) == (
-        "query.authenticationID: empty value (leave the parameter out instead)"
+        "query.authenticationID: empty value (leave the parameter out instead) "
+        + note("query-lists-non-empty")
     )
     assert check(validators, "listSources", {"type": ["json"]}).query["type"] == ["json"]
     assert check(validators, "listAuthentications", {"platform": ["none,shopify"]}).query["platform"] == [

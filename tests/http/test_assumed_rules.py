@@ -1,0 +1,133 @@
+"""Each assumed rule: with the defaults its refusal says it is assumed (ledger id, the switch);
+with ``assumed_rules=False`` the same request is not refused (issue 22, item 4)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from mockserver import MockApp, create_app
+from mockserver.http.inprocess import InProcessClient
+from mockserver.ledger import load_ledger
+from tests.conftest import CREDENTIALS
+from tests.helpers import make_destination, make_source, ok
+
+Send = Callable[[InProcessClient], Any]
+
+
+def _task_with_cron(cron: str) -> Send:
+    def send(client: InProcessClient) -> Any:
+        source, destination = make_source(client, "json"), make_destination(client)
+        return client.post(
+            "/2/tasks",
+            json={"sourceID": source, "destinationID": destination, "action": "save", "cron": cron},
+        )
+
+    return send
+
+
+def _patch_source_input(client: InProcessClient) -> Any:
+    source = make_source(client, "json")
+    return client.patch(f"/1/sources/{source}", json={"input": {"storeKeys": ["a"]}})
+
+
+# (ledger id, the request, its status with the rule off)
+CASES: list[tuple[str, Send, int]] = [
+    ("cron-syntax", _task_with_cron("@daily"), 200),
+    ("cron-syntax", _task_with_cron("0 0 * * MON"), 200),
+    ("cron-syntax", _task_with_cron("0 0 0 * * *"), 200),
+    ("ids-non-empty-in-requests", lambda c: c.post("/2/tasks/search", json={"taskIDs": [""]}), 200),
+    ("query-lists-non-empty", lambda c: c.get("/1/authentications?type="), 200),
+    ("query-lists-non-empty", lambda c: c.get("/2/tasks?sourceID="), 200),
+    (
+        "query-strings-non-empty",
+        lambda c: c.post(
+            "/1/push/products?referenceIndexName=",
+            json={"action": "addObject", "records": [{"objectID": "1"}]},
+        ),
+        404,
+    ),  # no push task: the state's 404
+    (
+        "window-start-after-end",
+        lambda c: c.get("/1/runs?startDate=2026-01-02T00:00:00Z&endDate=2026-01-01T00:00:00Z"),
+        200,
+    ),
+    ("source-input-follows-type", lambda c: c.post("/1/sources", json={"type": "json", "name": "s"}), 200),
+    (
+        "source-input-follows-type",
+        lambda c: c.post("/1/sources", json={"type": "json", "name": "s", "input": {"indexName": "i"}}),
+        200,
+    ),
+    ("source-input-follows-type", _patch_source_input, 200),
+    ("transformation-input-follows-type", lambda c: c.post("/1/transformations", json={"name": "t"}), 200),
+    (
+        "transformation-input-follows-type",
+        lambda c: c.post("/1/transformations/try", json={"sampleRecord": {"a": 1}}),
+        200,
+    ),
+    ("validate-source-body-required", lambda c: c.post("/1/sources/validate"), 200),
+    (
+        "validate-url-source",
+        lambda c: c.post(
+            "/1/sources/validate", json={"type": "json", "name": "s", "input": {"url": "ftp://x"}}
+        ),
+        200,
+    ),
+]
+IDS = [f"{rule}-{i}" for i, (rule, _, _) in enumerate(CASES)]
+
+
+def _client(app: MockApp) -> Iterator[InProcessClient]:
+    with InProcessClient(app, base_url="http://mock", headers=CREDENTIALS) as client:
+        yield client
+
+
+@pytest.fixture
+def strict() -> Iterator[InProcessClient]:
+    yield from _client(create_app())
+
+
+@pytest.fixture
+def relaxed() -> Iterator[InProcessClient]:
+    yield from _client(create_app(assumed_rules=False))
+
+
+@pytest.mark.parametrize(("rule", "send", "status"), CASES, ids=IDS)
+def test_a_refusal_by_an_assumed_rule_says_so(
+    strict: InProcessClient, rule: str, send: Send, status: int
+) -> None:
+    response = send(strict)
+    assert response.status_code == 400, response.text
+    message = response.json()["message"]
+    assert re.search(
+        rf"\[assumed rule ([a-z0-9-]+, )*{rule}(, [a-z0-9-]+)* of the deviation ledger", message
+    ), message
+    assert "--no-assumed-rules" in message and "assumed_rules=False" in message, message
+    assert load_ledger().entry(rule).evidence == "assumption"
+
+
+@pytest.mark.parametrize(("rule", "send", "status"), CASES, ids=IDS)
+def test_with_the_assumed_rules_off_the_request_is_not_refused(
+    relaxed: InProcessClient, rule: str, send: Send, status: int
+) -> None:
+    response = send(relaxed)
+    assert response.status_code == status, (rule, response.text)
+
+
+def test_a_cron_the_mock_cannot_read_has_no_next_run_when_the_rules_are_off(relaxed: InProcessClient) -> None:
+    task = ok(_task_with_cron("@daily")(relaxed))
+    shown = ok(relaxed.get(f"/2/tasks/{task['taskID']}"))
+    assert shown["cron"] == "@daily" and "nextRun" not in shown
+    v1 = ok(relaxed.get(f"/1/tasks/{task['taskID']}"))
+    assert v1["trigger"] == {"type": "schedule", "cron": "@daily"}
+
+
+def test_the_switch_is_a_runtime_setting(app: MockApp, client: InProcessClient) -> None:
+    assert client.get("/1/authentications?type=").status_code == 400
+    assert ok(client.post("/__mock__/settings?scope=all", json={"assumed_rules": False}))
+    assert client.get("/1/authentications?type=").status_code == 200
+    app.engine.apply_settings(app.engine.settings.replace(assumed_rules=True))
+    assert client.get("/1/authentications?type=").status_code == 400
