@@ -54,6 +54,7 @@ BY_PATH: dict[str, tuple[str, ...]] = {
     "e2e/test_client_errors.py::test_wrong_credentials_are_a_403": ("network",),
     "http/test_acl.py::test_the_refusal_reaches_the_official_client": ("network",),
     "unit/test_connections.py": ("network",),  # uvicorn on a real socket
+    "unit/test_store.py::test_a_forked_child_never_hands_out_its_parents_ids": ("process",),  # os.fork
     "hostile/test_head_limit.py": ("network",),  # LiveServer on each HTTP parser
     "http/test_error_paths.py::test_a_client_that_hangs_up_before_its_body_is_whole_changes_nothing": (
         "network",

@@ -380,7 +380,13 @@ class Engine:
             body = truncated_body(body_size)  # a refused body is not worth its memory
             body_size = 64
             body_json = None
-        elif body is not MISSING and operation is not None:
+        elif (
+            body is not MISSING
+            and operation is not None
+            and self.masker.may_hold_secrets(operation.body_schema)
+        ):
+            # (Only a body whose schema may hold secrets is walked, and only then is the stored
+            # resource's type looked up: createSource and push have none to mask.)
             hint = self.hooks.type_of(
                 operation.operation_id, self.store.accounts.get(request.app_id or ""), request.path_params
             )

@@ -132,7 +132,8 @@ class Faults:
     @property
     def on_body(self) -> bool:
         """Whether a rule waits for the body (has a body matcher)."""
-        return any(rule.body is not None for rule in self.rules)
+        rules = self.rules  # (none, nearly always: then no generator is made, on every request with a body)
+        return bool(rules) and any(rule.body is not None for rule in rules)
 
     def add(self, rule: FaultRule) -> None:
         rule.check()

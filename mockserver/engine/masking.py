@@ -73,6 +73,10 @@ class Masker:
             self._secretive[key] = found
         return found[1]
 
+    def may_hold_secrets(self, schema: Schema | None) -> bool:
+        """Whether a value of ``schema`` may hold secrets (:meth:`mask` returns any other value as is)."""
+        return schema is not None and self._holds(schema)
+
     def mask(self, value: Any, schema: Schema | None, type_hint: str | None = None) -> Any:
         """``value`` with its secrets replaced by ``***`` (the value itself when it holds none)."""
         if schema is None or not self._holds(schema):

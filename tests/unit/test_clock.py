@@ -145,3 +145,24 @@ def test_parse_and_format_round_trip() -> None:
 def test_parse_rfc3339_refuses_garbage(text: str) -> None:
     with pytest.raises(ValueError):
         parse_rfc3339(text)
+
+
+@pytest.mark.parametrize(
+    "offset",
+    [
+        timedelta(0),
+        timedelta(seconds=1, microseconds=500_000),
+        timedelta(microseconds=-1),
+        timedelta(days=-365 * 60, microseconds=123),  # before 1970: whole seconds floor downwards
+        timedelta(days=365 * 30, microseconds=999_999),
+    ],
+)
+def test_timestamp_of_a_running_clock_is_rfc3339_of_now(offset: timedelta) -> None:
+    """timestamp() reads the clock in integers; it says the second rfc3339(now()) says."""
+    clock = Clock()
+    clock.set(datetime.now(UTC) + offset)
+    for _ in range(200):
+        before = rfc3339(clock.now())
+        stamp = clock.timestamp()
+        after = rfc3339(clock.now())
+        assert stamp in (before, after), (before, stamp, after)

@@ -4,10 +4,11 @@ metadata apart, and the one view of a record."""
 from __future__ import annotations
 
 import copy
+import os
 import uuid
 
 from mockserver import Account, Clock, Store
-from mockserver.engine.store import AccountMeta, IdFactory, RunMeta, TaskMeta, api_view
+from mockserver.engine.store import RANDOM_READ_AHEAD, AccountMeta, IdFactory, RunMeta, TaskMeta, api_view
 
 
 def take(factory: IdFactory, n: int) -> list[str]:
@@ -38,6 +39,31 @@ def test_ids_do_not_repeat() -> None:
 
 def test_unseeded_factories_differ() -> None:
     assert take(IdFactory(), 3) != take(IdFactory(), 3)
+
+
+def test_random_ids_span_many_reads_of_the_os_randomness() -> None:
+    """The OS's randomness is read ahead, 256 IDs at a time: IDs across the reads never repeat."""
+    factory = IdFactory()
+    ids = take(factory, 3 * RANDOM_READ_AHEAD // 16 + 5)
+    assert len(set(ids)) == len(ids)
+
+
+def test_a_forked_child_never_hands_out_its_parents_ids() -> None:
+    """A child forked with randomness read ahead forgets it: parent and child make different IDs."""
+    factory = IdFactory()
+    factory.new()  # the read-ahead is full now
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next IDs, to the parent, and out
+        os.close(reader)
+        os.write(writer, " ".join(take(factory, 3)).encode())
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        child = pipe.read().decode().split()
+    os.waitpid(pid, 0)
+    assert len(child) == 3
+    assert not set(child) & set(take(factory, 3))
 
 
 def test_reseeding_restarts_the_sequence() -> None:

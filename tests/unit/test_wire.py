@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from mockserver.engine.errors import PayloadTooLarge, RequestTimeout
 from mockserver.http.wire import (
     BodyDeadlines,
+    ClientGone,
     WireRequest,
     query_pairs,
     read_body,
@@ -167,3 +168,67 @@ def test_a_body_over_the_limit_in_pieces_is_refused() -> None:
 @example("a=%20+b&a=%zz")
 def test_query_pairs_are_parse_qsl_with_blank_values_kept(text: str) -> None:
     assert query_pairs(text) == parse_qsl(text, keep_blank_values=True)
+
+
+def _late(chunks: tuple[bytes, ...], ready: asyncio.Event) -> Any:
+    """A receive whose every message waits for ``ready`` first, then hands over the next chunk."""
+    queue = list(chunks)
+
+    async def receive() -> dict[str, Any]:
+        await ready.wait()
+        chunk = queue.pop(0)
+        return {"type": "http.request", "body": chunk, "more_body": bool(queue)}
+
+    return receive
+
+
+def test_a_body_there_at_once_is_read_without_arming_a_deadline() -> None:
+    """Nothing was waited for: no deadline watch is made (nor the running task asked for)."""
+    deadlines = BodyDeadlines()
+    body = asyncio.run(read_body(_pieces(b'{"a": 1}'), {}, 1000, 5.0, deadlines))
+    assert body == b'{"a": 1}'
+    assert deadlines._last is None
+
+
+def test_a_body_there_at_once_over_the_limit_is_refused() -> None:
+    with pytest.raises(PayloadTooLarge, match="more than the 4 bytes"):
+        asyncio.run(read_body(_pieces(b'{"a": 1}'), {}, 4, 5.0, BodyDeadlines()))
+
+
+@pytest.mark.parametrize("chunks", [(b'{"a": 1}',), (b'{"a"', b": 1}"), (b"",)])
+def test_a_body_that_has_to_be_waited_for_is_read_whole(chunks: tuple[bytes, ...]) -> None:
+    async def main() -> bytes:
+        ready = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.05, ready.set)
+        return await read_body(_late(chunks, ready), {}, 1000, 5.0, BodyDeadlines())
+
+    assert asyncio.run(main()) == b"".join(chunks)
+
+
+def test_a_first_message_that_never_comes_ends_in_408() -> None:
+    async def main() -> None:
+        with pytest.raises(RequestTimeout, match=r"within 0\.2 seconds"):
+            await read_body(_late((b"{}",), asyncio.Event()), {}, 1000, 0.2, BodyDeadlines())
+
+    asyncio.run(main())
+
+
+def test_a_cancel_from_elsewhere_while_the_first_message_is_awaited_goes_through() -> None:
+    async def main() -> None:
+        reading = asyncio.ensure_future(
+            read_body(_late((b"{}",), asyncio.Event()), {}, 1000, 30.0, BodyDeadlines())
+        )
+        await asyncio.sleep(0.05)
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+
+    asyncio.run(main())
+
+
+def test_a_client_gone_before_its_first_message_is_told() -> None:
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    with pytest.raises(ClientGone):
+        asyncio.run(read_body(receive, {}, 1000, 5.0, BodyDeadlines()))
