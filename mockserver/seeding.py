@@ -95,7 +95,10 @@ def load_data_set(ref: str | Path | Mapping[str, Any]) -> DataSet:
     path = Path(ref)
     if not path.is_file():
         if path.suffix or len(path.parts) > 1:
-            raise SeedError(f"{path}: no such data set file")
+            raise SeedError(
+                f"{path}: no such data set file (looked for {path.resolve()}; a relative path is read "
+                "from the current directory, and in a pytest marker from the test file's directory too)"
+            )
         # (a name is matched as it is: never as a pattern)
         found = sorted(fixtures_dir().iterdir())
         matches = [p for p in found if p.stem == str(ref) and p.suffix in _SUFFIXES]

@@ -16,6 +16,7 @@ both are the fields of :class:`mockserver.settings.MockSettings` that say so.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
@@ -125,6 +126,21 @@ def _ini_settings(config: pytest.Config) -> dict[str, Any]:
 _INI_SETTINGS = pytest.StashKey[dict[str, Any]]()
 
 
+def _near_the_test(ref: Any, test_dir: Path) -> Any:
+    """A data set's relative path is read from the current directory, else from the test file's
+    directory (so ``fixtures="data/products.yaml"`` beside the tests works from anywhere)."""
+    if isinstance(ref, (str, Path)):
+        path = Path(ref)
+        if not path.is_absolute() and not path.is_file() and (test_dir / path).is_file():
+            return test_dir / path
+    return ref
+
+
+def _missing_file(exc: Exception) -> bool:
+    """Whether a SeedError says a data set file is not there (a mistake in the test: one line)."""
+    return "no such data set file" in str(exc)
+
+
 def _misused(message: str) -> NoReturn:
     """Fail the test that misuses the marker with ``message`` alone: its setup errors with one
     line, not a traceback through the plugin (the mistake is in the test, not here)."""
@@ -196,10 +212,10 @@ def ingestion_mock(request: pytest.FixtureRequest, _ingestion_mock_app: MockApp)
         # The test's data sets go into its application (below), not into every new one.
         control.reconfigure(settings.replace(fixtures=session_settings.fixtures, data=session_settings.data))
         for data_set in seeding.data_set_refs(settings.fixtures, settings.data):
-            handle.seed(data_set)
+            handle.seed(_near_the_test(data_set, request.path.parent))
     except (TypeError, ValueError) as exc:  # SeedError included: it names the file, record and field
         back_to_the_session()
-        if isinstance(exc, seeding.SeedError):
+        if isinstance(exc, seeding.SeedError) and not _missing_file(exc):
             raise
         mistake = str(exc)
     if mistake is not None:  # (outside the except: no "during handling" chain in the report)

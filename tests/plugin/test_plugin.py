@@ -333,6 +333,39 @@ def test_marker_loads_the_users_own_yaml_file(pytester: pytest.Pytester) -> None
     run_inner(pytester).assert_outcomes(passed=2)
 
 
+def test_a_relative_data_set_path_is_found_beside_the_test_file(pytester: pytest.Pytester) -> None:
+    """A new user's trial: fixtures="data/x.yaml" next to the tests failed unless pytest ran from
+    that very folder, with a traceback through the plugin."""
+    tests_dir = pytester.mkdir("suite")
+    (tests_dir / "data").mkdir()
+    (tests_dir / "data" / "shop.yaml").write_text(
+        "sources:\n  - {sourceID: 33333333-0000-4000-8000-000000000001, type: push, name: Near}\n",
+        encoding="utf-8",
+    )
+    (tests_dir / "test_near.py").write_text(
+        textwrap.dedent(
+            """\
+            import pytest
+
+
+            @pytest.mark.ingestion_mock(fixtures="data/shop.yaml")
+            def test_found_beside_the_test(ingestion_mock):
+                assert [s["name"] for s in ingestion_mock.account.sources.values()] == ["Near"]
+
+
+            @pytest.mark.ingestion_mock(fixtures="data/nowhere.yaml")
+            def test_missing_file_is_one_line(ingestion_mock):
+                pass
+            """
+        ),
+        encoding="utf-8",
+    )
+    result = run_inner(pytester, "suite")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*data/nowhere.yaml: no such data set file (looked for *nowhere.yaml*"])
+    assert "Traceback" not in result.stdout.str() and "seeding.py" not in result.stdout.str()
+
+
 def test_marker_strict_credentials(pytester: pytest.Pytester) -> None:
     write_tests(
         pytester,
