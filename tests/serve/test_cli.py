@@ -36,7 +36,7 @@ SERVE_OPTIONS = (
     "--log-level",
     "--access-log",
 )
-COMMAND_TIMEOUT = 60.0
+COMMAND_TIMEOUT = 240.0  # `mockserver check` takes ~30 s alone on 2 cores, far more beside 3 busy workers
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
