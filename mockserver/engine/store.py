@@ -341,21 +341,24 @@ class AppLockHold:
             if held is None:
                 held = store.app_locks[app_id] = AppLock()
             held.users += 1
+        self._held = held
         try:
             held.lock.acquire()
         except BaseException:
             self._leave(held)
             raise
-        self._held = held
 
     def __exit__(self, *exc: object) -> None:
         held = self._held
         assert held is not None
-        self._held = None
         try:
             held.lock.release()
         finally:
-            self._leave(held)
+            store = self._store
+            with store._app_locks_guard:  # (_leave, written out: every request passes here)
+                held.users -= 1
+                if held.users == 0:
+                    del store.app_locks[self._app_id]
 
     def _leave(self, held: AppLock) -> None:
         store = self._store
