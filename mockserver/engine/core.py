@@ -294,7 +294,10 @@ class Engine:
 
     def _extra_key(self, app_id: str, api_key: str) -> Mapping[str, Any] | None:
         """The configured extra key these credentials are, if any (its appID defaults to app_id's):
-        one dictionary lookup, however many keys there are."""
+        one dictionary lookup, however many keys there are (none when no key is configured: the
+        common case, on every request)."""
+        if not self.settings.keys:
+            return None
         return self.key_index().find(app_id, api_key)
 
     def key_index(self) -> KeyIndex:

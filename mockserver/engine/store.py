@@ -14,9 +14,9 @@ import os
 import random
 import threading
 import weakref
+from _thread import RLock as _RLock  # threading.RLock's C class, without its Python wrapper
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -310,12 +310,62 @@ class Account:
         return {**counts, "runs": len(self.runs), "indexes": len(self.indexes)}
 
 
-@dataclass(eq=False)
 class AppLock:
     """An application's lock and how many requests hold it or wait for it."""
 
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    users: int = 0
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = _RLock()
+        self.users = 0
+
+
+class AppLockHold:
+    """``Store.app_lock``'s context manager: counts itself among the lock's users and holds the
+    lock for the ``with`` block; the last user to leave forgets the lock.
+
+    A class, not a ``@contextmanager`` generator: every API request enters one, and the generator's
+    machinery (four Python calls more) was a measurable part of a ``getSource``."""
+
+    __slots__ = ("_app_id", "_held", "_store")
+
+    def __init__(self, store: Store, app_id: str) -> None:
+        self._store = store
+        self._app_id = app_id
+        self._held: AppLock | None = None
+
+    def __enter__(self) -> None:
+        store, app_id = self._store, self._app_id
+        with store._app_locks_guard:
+            held = store.app_locks.get(app_id)
+            if held is None:
+                held = store.app_locks[app_id] = AppLock()
+            held.users += 1
+        self._held = held
+        try:
+            held.lock.acquire()
+        except BaseException:
+            self._leave(held)
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        held = self._held
+        assert held is not None
+        try:
+            held.lock.release()
+        finally:
+            store = self._store
+            with store._app_locks_guard:  # (_leave, written out: every request passes here)
+                held.users -= 1
+                if held.users == 0:
+                    del store.app_locks[self._app_id]
+
+    def _leave(self, held: AppLock) -> None:
+        store = self._store
+        with store._app_locks_guard:
+            held.users -= 1
+            if held.users == 0:
+                del store.app_locks[self._app_id]
 
 
 class Store:
@@ -335,22 +385,9 @@ class Store:
         self.run_policy = RunPolicy()
         self.on_new_account: Callable[[Account], None] | None = None  # e.g. seed a default data set
 
-    @contextmanager
-    def app_lock(self, app_id: str) -> Iterator[None]:
+    def app_lock(self, app_id: str) -> AppLockHold:
         """Hold ``app_id``'s lock (re-entrant) for the ``with`` block."""
-        with self._app_locks_guard:
-            held = self.app_locks.get(app_id)
-            if held is None:
-                held = self.app_locks[app_id] = AppLock()
-            held.users += 1
-        try:
-            with held.lock:
-                yield
-        finally:
-            with self._app_locks_guard:
-                held.users -= 1
-                if held.users == 0:
-                    del self.app_locks[app_id]
+        return AppLockHold(self, app_id)
 
     def app_busy(self, app_id: str) -> bool:
         """Whether a request of ``app_id`` holds its lock or waits for it (a glance, not a promise)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 import uuid
 
 from mockserver import Account, Clock, Store
@@ -198,3 +199,34 @@ def test_a_task_the_engine_did_not_make_reads_as_on_demand_until_written_to() ->
     meta.task("made-by-a-test").critical_streak += 1
     assert meta.tasks == {"made-by-a-test": TaskMeta(critical_streak=1)}
     assert meta.task("made-by-a-test") is meta.tasks["made-by-a-test"]
+
+
+def test_an_application_lock_is_reentrant_kept_while_held_and_forgotten_after() -> None:
+    store = Store()
+    assert not store.app_busy("A")
+    with store.app_lock("A"):
+        assert store.app_busy("A") and not store.app_busy("B")
+        with store.app_lock("A"):  # re-entrant: the same thread takes it again
+            assert store.app_locks["A"].users == 2
+        assert store.app_locks["A"].users == 1
+    assert store.app_locks == {}
+
+
+def test_an_application_lock_is_let_go_when_its_block_raises() -> None:
+    store = Store()
+    try:
+        with store.app_lock("A"):
+            raise KeyError("boom")
+    except KeyError:
+        pass
+    assert store.app_locks == {}
+    taken: list[bool] = []
+
+    def other() -> None:
+        with store.app_lock("A"):
+            taken.append(True)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert taken == [True] and store.app_locks == {}
