@@ -31,6 +31,7 @@ CODE_RULES: Final[dict[str, str]] = {
     "query-lists-non-empty": "an empty list in the query (`type=`)",
     "window-start-after-end": "a startDate after the endDate (listRuns, listEvents)",
     "source-input-follows-type": "an update's input of another type than the stored source's",
+    "task-input-follows-source-type": "a task's input of another shape than its source's type takes",
     "transformation-input-follows-type": "a transformation without the code or steps of its type",
     "validate-source-body-required": "validateSource without a body",
     "validate-url-source": "validating a source whose fields the service could not use (a non-http URL)",

@@ -34,6 +34,32 @@ def _patch_source_input(client: InProcessClient) -> Any:
     return client.patch(f"/1/sources/{source}", json={"input": {"storeKeys": ["a"]}})
 
 
+# A task input the published TaskInput accepts, but not the one a json source's task takes.
+DOCKER_TASK_INPUT: dict[str, Any] = {"streams": []}
+
+
+def _task_input_of_another_type(operation: str) -> Send:
+    """A task of a json source sent a docker source's task input, by ``operation``."""
+
+    def send(client: InProcessClient) -> Any:
+        source, destination = make_source(client, "json"), make_destination(client)
+        link = {"sourceID": source, "destinationID": destination, "action": "save"}
+        if operation == "createTask":
+            return client.post("/2/tasks", json={**link, "input": DOCKER_TASK_INPUT})
+        if operation == "createTaskV1":
+            trigger = {"type": "onDemand"}
+            return client.post("/1/tasks", json={**link, "trigger": trigger, "input": DOCKER_TASK_INPUT})
+        task = ok(client.post("/2/tasks", json=link))["taskID"]
+        if operation == "updateTask":
+            return client.patch(f"/2/tasks/{task}", json={"input": DOCKER_TASK_INPUT})
+        if operation == "replaceTask":
+            body = {"destinationID": destination, "action": "save", "input": DOCKER_TASK_INPUT}
+            return client.put(f"/2/tasks/{task}", json=body)
+        return client.patch(f"/1/tasks/{task}", json={"input": DOCKER_TASK_INPUT})
+
+    return send
+
+
 # (ledger id, the request, its status with the rule off)
 CASES: list[tuple[str, Send, int]] = [
     ("cron-syntax", _task_with_cron("@daily"), 200),
@@ -68,6 +94,11 @@ CASES: list[tuple[str, Send, int]] = [
         lambda c: c.post("/1/transformations/try", json={"sampleRecord": {"a": 1}}),
         200,
     ),
+    ("task-input-follows-source-type", _task_input_of_another_type("createTask"), 200),
+    ("task-input-follows-source-type", _task_input_of_another_type("createTaskV1"), 200),
+    ("task-input-follows-source-type", _task_input_of_another_type("updateTask"), 200),
+    ("task-input-follows-source-type", _task_input_of_another_type("replaceTask"), 200),
+    ("task-input-follows-source-type", _task_input_of_another_type("updateTaskV1"), 200),
     ("validate-source-body-required", lambda c: c.post("/1/sources/validate"), 200),
     (
         "validate-url-source",
