@@ -13,7 +13,7 @@ from mockserver import MockApp, create_app
 from mockserver.http.inprocess import InProcessClient
 from mockserver.ledger import load_ledger
 from tests.conftest import CREDENTIALS
-from tests.helpers import make_destination, make_source, ok
+from tests.helpers import make_authentication, make_destination, make_source, make_transformation, ok
 
 Send = Callable[[InProcessClient], Any]
 
@@ -60,6 +60,12 @@ def _task_input_of_another_type(operation: str) -> Send:
     return send
 
 
+def _delete_transformation_in_use(client: InProcessClient) -> Any:
+    transformation = make_transformation(client)
+    make_destination(client, transformationIDs=[transformation])
+    return client.delete(f"/1/transformations/{transformation}")
+
+
 # (ledger id, the request, its status with the rule off)
 CASES: list[tuple[str, Send, int]] = [
     ("cron-syntax", _task_with_cron("@daily"), 200),
@@ -99,6 +105,7 @@ CASES: list[tuple[str, Send, int]] = [
     ("task-input-follows-source-type", _task_input_of_another_type("updateTask"), 200),
     ("task-input-follows-source-type", _task_input_of_another_type("replaceTask"), 200),
     ("task-input-follows-source-type", _task_input_of_another_type("updateTaskV1"), 200),
+    ("transformation-in-use", _delete_transformation_in_use, 200),
     ("validate-source-body-required", lambda c: c.post("/1/sources/validate"), 200),
     (
         "validate-url-source",
@@ -162,3 +169,29 @@ def test_the_switch_is_a_runtime_setting(app: MockApp, client: InProcessClient) 
     assert client.get("/1/authentications?type=").status_code == 200
     app.engine.apply_settings(app.engine.settings.replace(assumed_rules=True))
     assert client.get("/1/authentications?type=").status_code == 400
+
+
+def test_deleting_a_resource_the_published_spec_protects_is_refused_with_the_rules_off(
+    relaxed: InProcessClient,
+) -> None:
+    """Sources and destinations a task uses, authentications a source or destination uses: the
+    published descriptions say they cannot be deleted, so the refusal is not an assumed rule."""
+    auth = make_authentication(relaxed, "basic", {"username": "u", "password": "p"})
+    source = make_source(relaxed, "json", authenticationID=auth)
+    destination = make_destination(relaxed)
+    ok(relaxed.post("/2/tasks", json={"sourceID": source, "destinationID": destination, "action": "save"}))
+    for path in (f"/1/sources/{source}", f"/1/destinations/{destination}", f"/1/authentications/{auth}"):
+        response = relaxed.delete(path)
+        assert response.status_code == 400, (path, response.text)
+        assert response.json()["error"]["code"] == "resource_in_use"
+        assert "assumed rule" not in response.json()["message"]
+
+
+def test_a_transformation_deleted_with_the_rules_off_is_gone_and_runs_skip_it(
+    relaxed: InProcessClient,
+) -> None:
+    transformation = make_transformation(relaxed)
+    destination = make_destination(relaxed, transformationIDs=[transformation])
+    ok(relaxed.delete(f"/1/transformations/{transformation}"))
+    assert relaxed.get(f"/1/transformations/{transformation}").status_code == 404
+    assert relaxed.get(f"/1/destinations/{destination}").status_code == 200
