@@ -29,6 +29,7 @@ MARK: Final = "x-assumption"
 CODE_RULES: Final[dict[str, str]] = {
     "query-strings-non-empty": "an empty query value (`name=`)",
     "query-lists-non-empty": "an empty list in the query (`type=`)",
+    "query-items-not-null": "an item spelled `null` in platform (listAuthentications) or status (listEvents)",
     "window-start-after-end": "a startDate after the endDate (listRuns, listEvents)",
     "source-input-follows-type": "an update's input of another type than the stored source's",
     "task-input-follows-source-type": "a task's input of another shape than its source's type takes",

@@ -106,6 +106,9 @@ CASES: list[tuple[str, Send, int]] = [
     ("task-input-follows-source-type", _task_input_of_another_type("replaceTask"), 200),
     ("task-input-follows-source-type", _task_input_of_another_type("updateTaskV1"), 200),
     ("transformation-in-use", _delete_transformation_in_use, 200),
+    ("query-items-not-null", lambda c: c.get("/1/authentications?platform=null"), 200),
+    ("query-items-not-null", lambda c: c.get("/1/authentications?platform=shopify,null"), 200),
+    ("query-items-not-null", lambda c: c.get("/1/runs/ghost/events?status=null"), 404),  # no such run
     ("validate-source-body-required", lambda c: c.post("/1/sources/validate"), 200),
     (
         "validate-url-source",
@@ -195,3 +198,14 @@ def test_a_transformation_deleted_with_the_rules_off_is_gone_and_runs_skip_it(
     ok(relaxed.delete(f"/1/transformations/{transformation}"))
     assert relaxed.get(f"/1/transformations/{transformation}").status_code == 404
     assert relaxed.get(f"/1/destinations/{destination}").status_code == 200
+
+
+def test_a_query_item_spelled_null_is_ignored_with_the_rules_off(relaxed: InProcessClient) -> None:
+    """The published items of listAuthentications' platform may be null, a null item selects
+    nothing of its own: `platform=null` lists as no filter, `platform=shopify,null` as `shopify`."""
+    make_authentication(relaxed, "basic", {"username": "u", "password": "p"})
+    every = ok(relaxed.get("/1/authentications"))
+    assert ok(relaxed.get("/1/authentications?platform=null")) == every
+    assert ok(relaxed.get("/1/authentications?platform=shopify,null")) == ok(
+        relaxed.get("/1/authentications?platform=shopify")
+    )
