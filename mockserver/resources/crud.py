@@ -59,9 +59,10 @@ class Family:
 def missing_reference(ctx: Context, message: str) -> ApiError:
     """The error for a body naming a resource that does not exist (the body fits the schema).
 
-    One status whatever the operation (create or update): 400 ``resource_not_found``, what the
-    published spec documents for these operations (ledger: missing-reference-in-body). A 404 is
-    kept for the resource the URL names.
+    One status whatever the operation (create or update): 400 ``resource_not_found``. The published
+    spec gives no status for it; 400 is the only error status it documents for these operations, so
+    it is our pick (ledger: missing-reference-in-body, an assumption about the status only: the
+    refusal itself is the state's, not an assumed rule). A 404 is kept for the resource the URL names.
     """
     del ctx  # the same answer on every operation
     return MissingReference(message)
