@@ -209,3 +209,10 @@ def test_a_query_item_spelled_null_is_ignored_with_the_rules_off(relaxed: InProc
     assert ok(relaxed.get("/1/authentications?platform=shopify,null")) == ok(
         relaxed.get("/1/authentications?platform=shopify")
     )
+
+
+def test_the_cron_refusal_says_the_rule_in_words(strict: InProcessClient) -> None:
+    message = _task_with_cron("@daily")(strict).json()["message"]
+    assert "(?:" not in message and "minute hour day-of-month month day-of-week" in message, message
+    assert "'@daily'" in message and "[assumed rule cron-syntax" in message
+    assert len(message) < 500, message
