@@ -29,9 +29,12 @@ MARK: Final = "x-assumption"
 CODE_RULES: Final[dict[str, str]] = {
     "query-strings-non-empty": "an empty query value (`name=`)",
     "query-lists-non-empty": "an empty list in the query (`type=`)",
+    "query-items-not-null": "an item spelled `null` in platform (listAuthentications) or status (listEvents)",
     "window-start-after-end": "a startDate after the endDate (listRuns, listEvents)",
     "source-input-follows-type": "an update's input of another type than the stored source's",
+    "task-input-follows-source-type": "a task's input of another shape than its source's type takes",
     "transformation-input-follows-type": "a transformation without the code or steps of its type",
+    "transformation-in-use": "deleting a transformation a destination uses",
     "validate-source-body-required": "validateSource without a body",
     "validate-url-source": "validating a source whose fields the service could not use (a non-http URL)",
     "frozen-clock-polls": "polling a run that cannot finish under a frozen clock",

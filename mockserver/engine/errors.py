@@ -129,8 +129,9 @@ class NotFound(ApiError):
 class ResourceInUse(BadRequest):
     """A resource that cannot be deleted while others use it (a source a task reads, ...).
 
-    400: the published spec documents only 400 for these operations ("sources and destinations
-    referenced by tasks cannot be deleted", no status given); the code says which rule refused it.
+    400: the published spec documents only 400 for these operations; its deleteSource,
+    deleteDestination and deleteAuthentication descriptions forbid deleting what is in use, without
+    a status. A transformation in use is an assumed rule (transformation-in-use). The code is ours.
     """
 
     code = "resource_in_use"

@@ -506,6 +506,7 @@ class _ParameterCheck:
         "item_type",
         "kind",
         "name",
+        "null_items",
         "param",
         "required",
         "validator",
@@ -526,6 +527,11 @@ class _ParameterCheck:
         # Free-form query objects (the custom requests' ``parameters``) take the leftover keys.
         self.free_form = self.kind == "object" and param.location == "query"
         self.default = schema.get("default", _NO_DEFAULT)
+        # ``x-null-items: <rule>``: the published items may be null, which the bundled spec leaves
+        # out by the assumed rule named; with the rules off an item spelled `null` is a null item,
+        # which selects nothing of its own, and is dropped (all of them: the parameter left out).
+        null_items = schema.get("x-null-items")
+        self.null_items: str | None = null_items if isinstance(null_items, str) else None
 
     def parse(self, raw: list[str]) -> Any:
         p = self.param
@@ -540,6 +546,16 @@ class _ParameterCheck:
                 raise assumptions.refuse(
                     "query-lists-non-empty", f"{where}: empty value (leave the parameter out instead)"
                 )
+            if self.null_items is not None and "null" in values:
+                if self.assumed_rules:
+                    raise assumptions.refuse(
+                        self.null_items,
+                        f"{where}[{values.index('null')}]: a null item (the published spec allows one; "
+                        "leave it out)",
+                    )
+                values = [v for v in values if v != "null"]
+                if not values:
+                    return LEFT_OUT
             # An empty item (`a,,b`) is an empty string: the item schema decides (an enum refuses it).
             return [_coerce(v, self.item_type, where) for v in values]
         if len(raw) > 1 and self.kind not in ("object",):
@@ -558,6 +574,7 @@ class _ParameterCheck:
 
 
 _NO_DEFAULT: Any = object()  # a parameter whose schema has no default
+LEFT_OUT: Any = object()  # what a parameter given reads as when it is as good as left out
 
 
 def _json_type(schema: Schema) -> str | None:
@@ -630,6 +647,8 @@ class OperationValidator:
                     out[name] = check.default
                 continue
             value = check.parse(raw)
+            if value is LEFT_OUT:
+                continue
             if check.validator is not None:
                 message = check.validator.error(value, check.where)
                 if message is not None:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockserver.engine import assumptions
 from mockserver.engine.errors import ApiError, BadRequest, MissingReference, NotFound, ResourceInUse
 from mockserver.engine.store import Account, Record, Records, api_view
 from mockserver.resources.context import Context, Handler
@@ -58,9 +59,10 @@ class Family:
 def missing_reference(ctx: Context, message: str) -> ApiError:
     """The error for a body naming a resource that does not exist (the body fits the schema).
 
-    One status whatever the operation (create or update): 400 ``resource_not_found``, what the
-    published spec documents for these operations (ledger: missing-reference-in-body). A 404 is
-    kept for the resource the URL names.
+    One status whatever the operation (create or update): 400 ``resource_not_found``. The published
+    spec gives no status for it; 400 is the only error status it documents for these operations, so
+    it is our pick (ledger: missing-reference-in-body, an assumption about the status only: the
+    refusal itself is the state's, not an assumed rule). A 404 is kept for the resource the URL names.
     """
     del ctx  # the same answer on every operation
     return MissingReference(message)
@@ -184,15 +186,26 @@ def search_handler(family: Family) -> Handler:
 Referrers = Callable[[Context, str], list[str]]
 
 
-def delete_handler(family: Family, referrers: Referrers | None = None) -> Handler:
+def delete_handler(
+    family: Family, referrers: Referrers | None = None, assumed_rule: str | None = None
+) -> Handler:
+    """DELETE of one record of ``family``; refused (400 resource_in_use) while ``referrers`` finds
+    users. ``assumed_rule``: that refusal is this assumed rule (not made when they are off)."""
+    if assumed_rule is not None and assumed_rule not in assumptions.CODE_RULES:
+        raise KeyError(f"{assumed_rule!r} is not an assumed rule checked in code")
+
     def handle(ctx: Context) -> Any:
         record_id = ctx.request.path[family.id_field]
         family.get(ctx, record_id)
-        users = referrers(ctx, record_id) if referrers is not None else []
+        checked = referrers is not None and (assumed_rule is None or ctx.assumed_rules)
+        users = referrers(ctx, record_id) if referrers is not None and checked else []
         if users:
-            raise ResourceInUse(
+            message = (
                 f"The {family.singular} {record_id!r} cannot be deleted: it is used by {', '.join(users)}"
             )
+            if assumed_rule is not None:
+                message = f"{message} {assumptions.note(assumed_rule)}"
+            raise ResourceInUse(message)
         ctx.account.remove(family.name, record_id)
         return {"deletedAt": ctx.now()}
 

@@ -53,11 +53,24 @@ def check_update_input(ctx: Context, record: Record, new_input: Any) -> None:
         raise assumptions.refuse("source-input-follows-type", message)
 
 
+def _with_csv_delimiter(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """A CSV source left without a delimiter gets the published default (a comma), as a task gets
+    its published ``enabled``; only when its input is a CSV one (the assumed rules may be off)."""
+    source_input = body.get("input")
+    if body.get("type") != "csv" or not isinstance(source_input, dict) or "delimiter" in source_input:
+        return body
+    default = ctx.checks.spec.schema("SourceCSV")["properties"]["delimiter"].get("default")
+    filled = {**source_input, "delimiter": default}
+    if default is None or ctx.checks.error_of("SourceCSV", filled, "body.input") is not None:
+        return body
+    return {**body, "input": filled}
+
+
 def create(ctx: Context) -> Any:
     body = ctx.body
     if "authenticationID" in body:
         authentications.FAMILY.get(ctx, body["authenticationID"], "body.authenticationID")
-    return create_record(FAMILY, ctx, body)
+    return create_record(FAMILY, ctx, _with_csv_delimiter(ctx, dict(body)))
 
 
 def update(ctx: Context) -> Any:

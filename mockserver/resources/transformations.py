@@ -161,5 +161,6 @@ HANDLERS: dict[str, Handler] = {
     "searchTransformations": search_handler(FAMILY),
     "getTransformation": get_handler(FAMILY),
     "updateTransformation": replace,
-    "deleteTransformation": delete_handler(FAMILY, referrers),
+    # The published deleteTransformation says nothing of transformations in use: an assumed rule.
+    "deleteTransformation": delete_handler(FAMILY, referrers, "transformation-in-use"),
 }

@@ -13,7 +13,7 @@ from mockserver import MockApp, create_app
 from mockserver.http.inprocess import InProcessClient
 from mockserver.ledger import load_ledger
 from tests.conftest import CREDENTIALS
-from tests.helpers import make_destination, make_source, ok
+from tests.helpers import make_authentication, make_destination, make_source, make_transformation, ok
 
 Send = Callable[[InProcessClient], Any]
 
@@ -32,6 +32,38 @@ def _task_with_cron(cron: str) -> Send:
 def _patch_source_input(client: InProcessClient) -> Any:
     source = make_source(client, "json")
     return client.patch(f"/1/sources/{source}", json={"input": {"storeKeys": ["a"]}})
+
+
+# A task input the published TaskInput accepts, but not the one a json source's task takes.
+DOCKER_TASK_INPUT: dict[str, Any] = {"streams": []}
+
+
+def _task_input_of_another_type(operation: str) -> Send:
+    """A task of a json source sent a docker source's task input, by ``operation``."""
+
+    def send(client: InProcessClient) -> Any:
+        source, destination = make_source(client, "json"), make_destination(client)
+        link = {"sourceID": source, "destinationID": destination, "action": "save"}
+        if operation == "createTask":
+            return client.post("/2/tasks", json={**link, "input": DOCKER_TASK_INPUT})
+        if operation == "createTaskV1":
+            trigger = {"type": "onDemand"}
+            return client.post("/1/tasks", json={**link, "trigger": trigger, "input": DOCKER_TASK_INPUT})
+        task = ok(client.post("/2/tasks", json=link))["taskID"]
+        if operation == "updateTask":
+            return client.patch(f"/2/tasks/{task}", json={"input": DOCKER_TASK_INPUT})
+        if operation == "replaceTask":
+            body = {"destinationID": destination, "action": "save", "input": DOCKER_TASK_INPUT}
+            return client.put(f"/2/tasks/{task}", json=body)
+        return client.patch(f"/1/tasks/{task}", json={"input": DOCKER_TASK_INPUT})
+
+    return send
+
+
+def _delete_transformation_in_use(client: InProcessClient) -> Any:
+    transformation = make_transformation(client)
+    make_destination(client, transformationIDs=[transformation])
+    return client.delete(f"/1/transformations/{transformation}")
 
 
 # (ledger id, the request, its status with the rule off)
@@ -68,6 +100,15 @@ CASES: list[tuple[str, Send, int]] = [
         lambda c: c.post("/1/transformations/try", json={"sampleRecord": {"a": 1}}),
         200,
     ),
+    ("task-input-follows-source-type", _task_input_of_another_type("createTask"), 200),
+    ("task-input-follows-source-type", _task_input_of_another_type("createTaskV1"), 200),
+    ("task-input-follows-source-type", _task_input_of_another_type("updateTask"), 200),
+    ("task-input-follows-source-type", _task_input_of_another_type("replaceTask"), 200),
+    ("task-input-follows-source-type", _task_input_of_another_type("updateTaskV1"), 200),
+    ("transformation-in-use", _delete_transformation_in_use, 200),
+    ("query-items-not-null", lambda c: c.get("/1/authentications?platform=null"), 200),
+    ("query-items-not-null", lambda c: c.get("/1/authentications?platform=shopify,null"), 200),
+    ("query-items-not-null", lambda c: c.get("/1/runs/ghost/events?status=null"), 404),  # no such run
     ("validate-source-body-required", lambda c: c.post("/1/sources/validate"), 200),
     (
         "validate-url-source",
@@ -131,3 +172,47 @@ def test_the_switch_is_a_runtime_setting(app: MockApp, client: InProcessClient) 
     assert client.get("/1/authentications?type=").status_code == 200
     app.engine.apply_settings(app.engine.settings.replace(assumed_rules=True))
     assert client.get("/1/authentications?type=").status_code == 400
+
+
+def test_deleting_a_resource_the_published_spec_protects_is_refused_with_the_rules_off(
+    relaxed: InProcessClient,
+) -> None:
+    """Sources and destinations a task uses, authentications a source or destination uses: the
+    published descriptions say they cannot be deleted, so the refusal is not an assumed rule."""
+    auth = make_authentication(relaxed, "basic", {"username": "u", "password": "p"})
+    source = make_source(relaxed, "json", authenticationID=auth)
+    destination = make_destination(relaxed)
+    ok(relaxed.post("/2/tasks", json={"sourceID": source, "destinationID": destination, "action": "save"}))
+    for path in (f"/1/sources/{source}", f"/1/destinations/{destination}", f"/1/authentications/{auth}"):
+        response = relaxed.delete(path)
+        assert response.status_code == 400, (path, response.text)
+        assert response.json()["error"]["code"] == "resource_in_use"
+        assert "assumed rule" not in response.json()["message"]
+
+
+def test_a_transformation_deleted_with_the_rules_off_is_gone_and_runs_skip_it(
+    relaxed: InProcessClient,
+) -> None:
+    transformation = make_transformation(relaxed)
+    destination = make_destination(relaxed, transformationIDs=[transformation])
+    ok(relaxed.delete(f"/1/transformations/{transformation}"))
+    assert relaxed.get(f"/1/transformations/{transformation}").status_code == 404
+    assert relaxed.get(f"/1/destinations/{destination}").status_code == 200
+
+
+def test_a_query_item_spelled_null_is_ignored_with_the_rules_off(relaxed: InProcessClient) -> None:
+    """The published items of listAuthentications' platform may be null, a null item selects
+    nothing of its own: `platform=null` lists as no filter, `platform=shopify,null` as `shopify`."""
+    make_authentication(relaxed, "basic", {"username": "u", "password": "p"})
+    every = ok(relaxed.get("/1/authentications"))
+    assert ok(relaxed.get("/1/authentications?platform=null")) == every
+    assert ok(relaxed.get("/1/authentications?platform=shopify,null")) == ok(
+        relaxed.get("/1/authentications?platform=shopify")
+    )
+
+
+def test_the_cron_refusal_says_the_rule_in_words(strict: InProcessClient) -> None:
+    message = _task_with_cron("@daily")(strict).json()["message"]
+    assert "(?:" not in message and "minute hour day-of-month month day-of-week" in message, message
+    assert "'@daily'" in message and "[assumed rule cron-syntax" in message
+    assert len(message) < 500, message

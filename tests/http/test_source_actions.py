@@ -11,6 +11,7 @@ from mockserver import Clock, MockApp
 from mockserver.engine.assumptions import note
 from mockserver.engine.store import Account
 from mockserver.http.inprocess import InProcessClient
+from mockserver.spec import load_spec
 from tests.helpers import (
     get_run,
     make_authentication,
@@ -327,6 +328,15 @@ def test_discover_refuses_non_docker_sources(
     assert "docker" in message
     assert body["type"] in message
     assert app.store.accounts == before
+
+
+def test_discover_takes_any_docker_image(client: InProcessClient, clock: Clock) -> None:
+    """The published description asks for an airbyte image, which no published field of a docker
+    source records: the mock discovers any docker source, and its spec does not promise more."""
+    source_id = make_source(client, "docker", input={"image": "x", "configuration": {}})
+    assert ok(client.post(f"/1/sources/{source_id}/discover"))["runID"]
+    description = load_spec().operations["triggerDockerSourceDiscover"].raw["description"]
+    assert "airbyte image)" not in description and "any image" in description
 
 
 def test_discover_unknown_source_is_404(client: InProcessClient, clock: Clock) -> None:

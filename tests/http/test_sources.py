@@ -297,3 +297,14 @@ def test_search_by_ids(client: InProcessClient) -> None:
     assert found == [ok(client.get(f"/1/sources/{b}"))]
     assert a not in {s["sourceID"] for s in found}
     assert ok(client.post("/1/sources/search", json={"sourceIDs": []})) == []
+
+
+def test_a_csv_source_without_a_delimiter_is_answered_with_the_published_default(
+    client: InProcessClient,
+) -> None:
+    csv_id = make_source(client, "csv", input={"url": "https://x/a.csv"})
+    assert ok(client.get(f"/1/sources/{csv_id}"))["input"]["delimiter"] == ","
+    semicolon = make_source(client, "csv", input={"url": "https://x/b.csv", "delimiter": ";"})
+    assert ok(client.get(f"/1/sources/{semicolon}"))["input"]["delimiter"] == ";"
+    ok(client.patch(f"/1/sources/{csv_id}", json={"input": {"url": "https://x/c.csv"}}))
+    assert ok(client.get(f"/1/sources/{csv_id}"))["input"]["delimiter"] == ","
