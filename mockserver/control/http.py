@@ -18,6 +18,7 @@ from mockserver.engine.journal import JournalQuery
 from mockserver.engine.validation import MISSING, RequestValidators
 from mockserver.http.bodies import parse_json
 from mockserver.http.origin import HostCheck, json_body_refusal
+from mockserver.http.wire import BodyDeadlines, ClientGone, read_body
 from mockserver.names import ADMIN_KEY_HEADER, API_KEY_HEADER, APP_ID_HEADER, CONTROL_PREFIX, DEFAULT_APP_ID
 from mockserver.seeding import SeedError
 from mockserver.spec import Operation, load_spec
@@ -188,6 +189,17 @@ def mount(control: MockControl) -> Mount:
 def routes(control: MockControl) -> list[Route]:
     bodies = ControlBodies(control.engine.settings.max_depth)
     hosts = HostCheck(control.engine.settings.allowed_hosts)
+    deadlines = BodyDeadlines()
+
+    async def read_within_limits(request: Request) -> None:
+        """Read the body as the API does (http/wire.py): at most ``max_body_bytes`` (413 beyond,
+        before anything is parsed), within ``body_timeout`` (408). Starlette keeps what was read, so
+        every later ``request.body()`` is this one."""
+        settings = control.engine.settings
+        raw = await read_body(
+            request.receive, request.headers, settings.max_body_bytes, settings.body_timeout, deadlines
+        )
+        request._body = raw  # (Starlette's cache of the body: request.body() answers it)
 
     async def admitted(request: Request) -> None:
         """Refuse a state-changing request from a page of another site, or with a body not declared
@@ -212,6 +224,7 @@ def routes(control: MockControl) -> list[Route]:
     ) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             try:
+                await read_within_limits(request)
                 await admitted(request)
                 caller = Caller(None, True) if open_route else caller_of(control, request)
                 operation = bodies.operation(request)
@@ -220,6 +233,8 @@ def routes(control: MockControl) -> list[Route]:
                     caller.need(needed, f"{request.method} {operation.path}")
                 body, query = await bodies.read(request)
                 return await handler(request, caller, body, query)
+            except ClientGone:
+                return Response(status_code=400)  # the client left mid-body: nobody reads this
             except ApiError as exc:
                 return _error(exc)
             except LookupError as exc:

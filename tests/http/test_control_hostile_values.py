@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from mockserver import MockApp
+from mockserver import MockApp, create_app
 from mockserver.engine.faults import MAX_TIMES
 from mockserver.http.inprocess import InProcessClient
 from tests.helpers import refused
@@ -86,3 +87,40 @@ def test_an_unexpected_exception_on_a_control_route_is_a_json_500(
     assert body["status"] == 500
     assert "/__mock__/clock" in body["message"]
     assert "Traceback" not in answer.text and "boom" not in answer.text
+
+
+# --- 2. the control plane's bodies are held to --max-body-bytes ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/__mock__/clock"),
+        ("POST", "/__mock__/seed"),
+        ("PUT", "/__mock__/sources/0a1b2c3d-0000-4000-8000-000000000201/records"),
+        ("POST", "/__mock__/stubs"),
+    ],
+)
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_control_body_over_max_body_bytes_is_a_413(method: str, path: str, declared: bool) -> None:
+    app = create_app(check_responses=True, max_body_bytes=1000)
+    before = app.control.dump(None)
+    body = b'{"data": {"sources": []}, "records": [], "pad": "' + b"x" * 2000 + b'"}'
+
+    def pieces() -> Iterator[bytes]:  # no content-length: the limit holds while reading
+        yield body[:500]
+        yield body[500:]
+
+    content: Any = body if declared else pieces()
+    with InProcessClient(app, base_url="http://mock") as bare:
+        answer = bare.request(method, path, content=content, headers={"content-type": "application/json"})
+    message = refused(answer, 413)
+    assert answer.json()["error"]["code"] == "payload_too_large"
+    assert "1000 bytes" in message, message
+    assert app.control.dump(None) == before
+
+
+def test_a_control_body_within_max_body_bytes_is_read() -> None:
+    app = create_app(check_responses=True, max_body_bytes=1000)
+    with InProcessClient(app, base_url="http://mock") as bare:
+        assert bare.post("/__mock__/clock", json={"advance": 5}).status_code == 200
