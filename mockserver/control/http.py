@@ -22,6 +22,7 @@ from mockserver.http.wire import BodyDeadlines, ClientGone, read_body
 from mockserver.names import ADMIN_KEY_HEADER, API_KEY_HEADER, APP_ID_HEADER, CONTROL_PREFIX, DEFAULT_APP_ID
 from mockserver.seeding import SeedError
 from mockserver.spec import Operation, load_spec
+from mockserver.suggest import did_you_mean
 from mockserver.ui import ui_routes
 
 PREFIX = CONTROL_PREFIX  # (the name the control plane's modules and tests use)
@@ -59,6 +60,14 @@ class ControlBodies:
         operation = self.operation(request)
         typed: dict[str, Any] = {}
         if operation is not None:
+            defined = {p.name for p in operation.parameters if p.location == "query"} | {"scope"}
+            for name in query:
+                if name not in defined:
+                    hint = did_you_mean(name, defined)
+                    raise BadRequest(
+                        f"query.{name[:60]}: {operation.method.upper()} {operation.path} has no such "
+                        f"parameter{hint} (it has {', '.join(sorted(defined))})"
+                    )
             valid = self._validators[operation.operation_id].validate(request.path_params, query, body)
             typed = valid.query
         if body is MISSING:
@@ -80,6 +89,17 @@ class Caller:
     wide: bool
     open: bool = False  # an open server: any application may be named (nothing is secret there)
     acl: frozenset[str] | None = None
+
+    def app_of(self, body: dict[str, Any], query: dict[str, Any]) -> str | None:
+        """The application a request names, in its query or its body (``appID``) alike: both
+        naming different applications is refused; then as :meth:`app`."""
+        in_query, in_body = query.get("appID"), body.get("appID")
+        if in_query is not None and in_body is not None and in_query != in_body:
+            raise BadRequest(
+                f"appID: the query names {str(in_query)[:100]!r} and the body {str(in_body)[:100]!r}; "
+                "name one application, in either"
+            )
+        return self.app(in_query if in_query is not None else in_body)
 
     def app(self, asked: Any) -> str | None:
         """The application a request acts on: the one asked for (server-wide callers), or the
@@ -249,8 +269,8 @@ def routes(control: MockControl) -> list[Route]:
     async def reset(
         request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
     ) -> Response:
-        asked = body.get("appID")
-        app_id = caller.app(asked)
+        asked = query.get("appID", body.get("appID"))
+        app_id = caller.app_of(body, query)
         control.reset(app_id)
         if app_id is None:
             told = (
@@ -273,7 +293,7 @@ def routes(control: MockControl) -> list[Route]:
             raise BadRequest("body: give 'fixtures' (a bundled data set name) or 'data' (inline data)")
         if isinstance(data, str) and "data" not in body and ("/" in data or "\\" in data):
             raise BadRequest("body.fixtures: names a bundled data set; send file contents as 'data'")
-        counts = control.seed(data, caller.app(body.get("appID")) or DEFAULT_APP_ID)
+        counts = control.seed(data, caller.app_of(body, query) or DEFAULT_APP_ID)
         return JSONResponse({"seeded": counts})
 
     async def apps(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
@@ -291,7 +311,7 @@ def routes(control: MockControl) -> list[Route]:
         records = body.get("records")
         if not isinstance(records, list):
             raise BadRequest("body.records: a list of records (JSON objects)")
-        count = control.source_records(source_id, records, caller.app(body.get("appID")) or DEFAULT_APP_ID)
+        count = control.source_records(source_id, records, caller.app_of(body, query) or DEFAULT_APP_ID)
         return JSONResponse({"sourceID": source_id, "records": count})
 
     async def snapshot(
@@ -381,7 +401,7 @@ def routes(control: MockControl) -> list[Route]:
     async def keys(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
         if request.method == "GET":
             return JSONResponse(control.keys(caller.app(query.get("appID"))))
-        app_id = caller.app(body.get("appID"))  # a key for the caller's own application, unless wide
+        app_id = caller.app_of(body, query)  # a key for the caller's own application, unless wide
         return JSONResponse(control.add_key(body["apiKey"], body.get("acl", []), app_id, caller.acl))
 
     async def key(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:

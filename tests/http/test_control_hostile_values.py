@@ -124,3 +124,51 @@ def test_a_control_body_within_max_body_bytes_is_read() -> None:
     app = create_app(check_responses=True, max_body_bytes=1000)
     with InProcessClient(app, base_url="http://mock") as bare:
         assert bare.post("/__mock__/clock", json={"advance": 5}).status_code == 200
+
+
+# --- 4. one way to name the application; no unknown query parameter ------------------------------
+
+
+def with_sources(app: MockApp) -> None:
+    for app_id in ("A", "B"):
+        headers = {"x-algolia-application-id": app_id, "x-algolia-api-key": "k"}
+        with InProcessClient(app, base_url="http://mock", headers=headers) as client:
+            assert client.post("/1/sources", json={"type": "push", "name": app_id}).status_code == 200
+
+
+def test_reset_reads_the_application_from_the_query_as_from_the_body(app: MockApp) -> None:
+    with_sources(app)
+    with InProcessClient(app, base_url="http://mock", headers={"x-algolia-application-id": "A"}) as a:
+        assert a.post("/__mock__/reset", params={"appID": "B"}).status_code == 200  # open server
+    assert len(app.store.accounts["A"].sources) == 1
+    assert "B" not in app.store.accounts or not app.store.accounts["B"].sources
+
+
+def test_the_query_and_the_body_naming_two_applications_is_refused(app: MockApp) -> None:
+    with_sources(app)
+    with InProcessClient(app, base_url="http://mock") as bare:
+        message = refused(bare.post("/__mock__/reset", params={"appID": "A"}, json={"appID": "B"}))
+    assert "appID" in message, message
+    assert len(app.store.accounts["A"].sources) == 1 and len(app.store.accounts["B"].sources) == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "name"),
+    [
+        ("GET", "/__mock__/stubs", "appID"),
+        ("GET", "/__mock__/faults", "appId"),
+        ("POST", "/__mock__/clock", "nope"),
+        ("GET", "/__mock__/clock", "advance"),
+    ],
+)
+def test_a_query_parameter_a_route_does_not_define_is_refused(
+    app: MockApp, method: str, path: str, name: str
+) -> None:
+    before = app.control.clock(freeze=True)
+    with InProcessClient(app, base_url="http://mock") as bare:
+        answer = bare.request(
+            method, path, params={name: "B"}, json={"advance": 5} if method == "POST" else None
+        )
+    message = refused(answer)
+    assert f"query.{name}" in message, message
+    assert app.control.clock() == before
