@@ -77,6 +77,7 @@ class ControlBodies:
         return body, typed
 
 
+MAX_APP_ID = 100  # characters of an application ID named to the control plane
 ADMIN_ACL = "admin"  # the ACL Algolia's key management needs (x-acl of addApiKey, listApiKeys, ...)
 
 
@@ -106,6 +107,13 @@ class Caller:
         caller's own (an ``appID`` naming another application is refused)."""
         if asked is not None and not isinstance(asked, str):
             raise BadRequest("appID: an application ID (a string)")
+        if asked is not None and not (
+            0 < len(asked) <= MAX_APP_ID and asked.isascii() and asked.isprintable()
+        ):
+            raise BadRequest(
+                f"appID: {asked[:60]!r} is not an application ID (printable ASCII, 1 to {MAX_APP_ID} "
+                "characters, as the x-algolia-application-id header)"
+            )
         if self.wide or (self.open and asked is not None):
             return asked
         if asked is not None and asked != self.app_id:

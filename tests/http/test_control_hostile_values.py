@@ -42,6 +42,7 @@ def post_json(app: MockApp, path: str, text: str) -> Any:
     ],
 )
 def test_a_huge_integer_is_refused_naming_its_field(app: MockApp, path: str, text: str, field: str) -> None:
+    app.control.clock(freeze=True)
     before = app.control.faults(), app.control.stubs(), app.control.clock(), app.control.run_policy()
     answer = post_json(app, path, text)
     message = refused(answer)
@@ -172,3 +173,31 @@ def test_a_query_parameter_a_route_does_not_define_is_refused(
     message = refused(answer)
     assert f"query.{name}" in message, message
     assert app.control.clock() == before
+
+
+# --- 5. small ones ---------------------------------------------------------------------------------
+
+
+def test_an_unknown_inspector_asset_is_a_404_with_an_error_code(app: MockApp) -> None:
+    with InProcessClient(app, base_url="http://mock") as bare:
+        answer = bare.get("/__mock__/ui/nope.js")
+    refused(answer, 404)
+    assert answer.json()["error"]["code"] == "resource_not_found"
+
+
+@pytest.mark.parametrize("app_id", ["\x00", "a\nb", "x" * 300])
+def test_an_application_id_that_is_not_a_printable_identifier_is_refused(app: MockApp, app_id: str) -> None:
+    with InProcessClient(app, base_url="http://mock") as bare:
+        message = refused(bare.get("/__mock__/state", params={"appID": app_id}))
+        assert "appID" in message, message
+        refused(bare.post("/__mock__/reset", json={"appID": app_id}))
+    assert app_id not in app.store.accounts
+
+
+def test_an_index_is_looked_up_in_the_callers_own_application(app: MockApp) -> None:
+    headers = {"x-algolia-application-id": "A", "x-algolia-api-key": "k"}
+    app.store.account("A").indexes["products"] = {"1": {"objectID": "1"}}
+    with InProcessClient(app, base_url="http://mock", headers=headers) as a:
+        answer = a.get("/__mock__/indexes/products")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["nbHits"] == 1
