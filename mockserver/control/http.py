@@ -18,9 +18,11 @@ from mockserver.engine.journal import JournalQuery
 from mockserver.engine.validation import MISSING, RequestValidators
 from mockserver.http.bodies import parse_json
 from mockserver.http.origin import HostCheck, json_body_refusal
+from mockserver.http.wire import BodyDeadlines, ClientGone, read_body
 from mockserver.names import ADMIN_KEY_HEADER, API_KEY_HEADER, APP_ID_HEADER, CONTROL_PREFIX, DEFAULT_APP_ID
 from mockserver.seeding import SeedError
 from mockserver.spec import Operation, load_spec
+from mockserver.suggest import did_you_mean
 from mockserver.ui import ui_routes
 
 PREFIX = CONTROL_PREFIX  # (the name the control plane's modules and tests use)
@@ -58,6 +60,14 @@ class ControlBodies:
         operation = self.operation(request)
         typed: dict[str, Any] = {}
         if operation is not None:
+            defined = {p.name for p in operation.parameters if p.location == "query"} | {"scope"}
+            for name in query:
+                if name not in defined:
+                    hint = did_you_mean(name, defined)
+                    raise BadRequest(
+                        f"query.{name[:60]}: {operation.method.upper()} {operation.path} has no such "
+                        f"parameter{hint} (it has {', '.join(sorted(defined))})"
+                    )
             valid = self._validators[operation.operation_id].validate(request.path_params, query, body)
             typed = valid.query
         if body is MISSING:
@@ -67,6 +77,7 @@ class ControlBodies:
         return body, typed
 
 
+MAX_APP_ID = 100  # characters of an application ID named to the control plane
 ADMIN_ACL = "admin"  # the ACL Algolia's key management needs (x-acl of addApiKey, listApiKeys, ...)
 
 
@@ -80,11 +91,29 @@ class Caller:
     open: bool = False  # an open server: any application may be named (nothing is secret there)
     acl: frozenset[str] | None = None
 
+    def app_of(self, body: dict[str, Any], query: dict[str, Any]) -> str | None:
+        """The application a request names, in its query or its body (``appID``) alike: both
+        naming different applications is refused; then as :meth:`app`."""
+        in_query, in_body = query.get("appID"), body.get("appID")
+        if in_query is not None and in_body is not None and in_query != in_body:
+            raise BadRequest(
+                f"appID: the query names {str(in_query)[:100]!r} and the body {str(in_body)[:100]!r}; "
+                "name one application, in either"
+            )
+        return self.app(in_query if in_query is not None else in_body)
+
     def app(self, asked: Any) -> str | None:
         """The application a request acts on: the one asked for (server-wide callers), or the
         caller's own (an ``appID`` naming another application is refused)."""
         if asked is not None and not isinstance(asked, str):
             raise BadRequest("appID: an application ID (a string)")
+        if asked is not None and not (
+            0 < len(asked) <= MAX_APP_ID and asked.isascii() and asked.isprintable()
+        ):
+            raise BadRequest(
+                f"appID: {asked[:60]!r} is not an application ID (printable ASCII, 1 to {MAX_APP_ID} "
+                "characters, as the x-algolia-application-id header)"
+            )
         if self.wide or (self.open and asked is not None):
             return asked
         if asked is not None and asked != self.app_id:
@@ -188,6 +217,17 @@ def mount(control: MockControl) -> Mount:
 def routes(control: MockControl) -> list[Route]:
     bodies = ControlBodies(control.engine.settings.max_depth)
     hosts = HostCheck(control.engine.settings.allowed_hosts)
+    deadlines = BodyDeadlines()
+
+    async def read_within_limits(request: Request) -> None:
+        """Read the body as the API does (http/wire.py): at most ``max_body_bytes`` (413 beyond,
+        before anything is parsed), within ``body_timeout`` (408). Starlette keeps what was read, so
+        every later ``request.body()`` is this one."""
+        settings = control.engine.settings
+        raw = await read_body(
+            request.receive, request.headers, settings.max_body_bytes, settings.body_timeout, deadlines
+        )
+        request._body = raw  # (Starlette's cache of the body: request.body() answers it)
 
     async def admitted(request: Request) -> None:
         """Refuse a state-changing request from a page of another site, or with a body not declared
@@ -212,6 +252,7 @@ def routes(control: MockControl) -> list[Route]:
     ) -> Endpoint:
         async def endpoint(request: Request) -> Response:
             try:
+                await read_within_limits(request)
                 await admitted(request)
                 caller = Caller(None, True) if open_route else caller_of(control, request)
                 operation = bodies.operation(request)
@@ -220,6 +261,8 @@ def routes(control: MockControl) -> list[Route]:
                     caller.need(needed, f"{request.method} {operation.path}")
                 body, query = await bodies.read(request)
                 return await handler(request, caller, body, query)
+            except ClientGone:
+                return Response(status_code=400)  # the client left mid-body: nobody reads this
             except ApiError as exc:
                 return _error(exc)
             except LookupError as exc:
@@ -234,8 +277,8 @@ def routes(control: MockControl) -> list[Route]:
     async def reset(
         request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
     ) -> Response:
-        asked = body.get("appID")
-        app_id = caller.app(asked)
+        asked = query.get("appID", body.get("appID"))
+        app_id = caller.app_of(body, query)
         control.reset(app_id)
         if app_id is None:
             told = (
@@ -258,7 +301,7 @@ def routes(control: MockControl) -> list[Route]:
             raise BadRequest("body: give 'fixtures' (a bundled data set name) or 'data' (inline data)")
         if isinstance(data, str) and "data" not in body and ("/" in data or "\\" in data):
             raise BadRequest("body.fixtures: names a bundled data set; send file contents as 'data'")
-        counts = control.seed(data, caller.app(body.get("appID")) or DEFAULT_APP_ID)
+        counts = control.seed(data, caller.app_of(body, query) or DEFAULT_APP_ID)
         return JSONResponse({"seeded": counts})
 
     async def apps(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
@@ -276,7 +319,7 @@ def routes(control: MockControl) -> list[Route]:
         records = body.get("records")
         if not isinstance(records, list):
             raise BadRequest("body.records: a list of records (JSON objects)")
-        count = control.source_records(source_id, records, caller.app(body.get("appID")) or DEFAULT_APP_ID)
+        count = control.source_records(source_id, records, caller.app_of(body, query) or DEFAULT_APP_ID)
         return JSONResponse({"sourceID": source_id, "records": count})
 
     async def snapshot(
@@ -366,7 +409,7 @@ def routes(control: MockControl) -> list[Route]:
     async def keys(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
         if request.method == "GET":
             return JSONResponse(control.keys(caller.app(query.get("appID"))))
-        app_id = caller.app(body.get("appID"))  # a key for the caller's own application, unless wide
+        app_id = caller.app_of(body, query)  # a key for the caller's own application, unless wide
         return JSONResponse(control.add_key(body["apiKey"], body.get("acl", []), app_id, caller.acl))
 
     async def key(request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:

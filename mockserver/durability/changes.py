@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -225,12 +226,56 @@ def _apply_keyed(target: Any, change: dict[str, Any], decode: Any = None) -> Non
         target[key] = decode(value) if decode is not None else value
 
 
-def apply(account: Account, change: dict[str, Any]) -> None:
-    """Apply one logged change (from :func:`diff`) to an account. ``KeyError``/``TypeError``/
-    ``ValueError`` when the change is damaged (the caller names it in a warning)."""
+# The field holding a record's ID, per container of records the engine edits: a record of a change
+# row is kept only when it is a JSON object stored under its own ID.
+ID_FIELDS = {
+    "authentications": "authenticationID",
+    "destinations": "destinationID",
+    "sources": "sourceID",
+    "tasks": "taskID",
+    "transformations": "transformationID",
+    "runs": "runID",
+}
+
+
+def _checked(name: str, change: Any, warn: Callable[[str], None], where: str) -> dict[str, Any]:
+    """``change`` ({"set": [[ID, record]...], "del": [ID...]}) with each damaged record left out,
+    named in a warning: not an [ID, object] pair, or an object without its ID under ``ID_FIELDS``."""
+    if not isinstance(change, dict):
+        raise ValueError(f"{name}: not a change of records")
+    deleted = change.get("del", [])
+    pairs = change.get("set", [])
+    if not isinstance(deleted, list) or not all(isinstance(k, str) for k in deleted):
+        raise ValueError(f"{name}.del: not a list of IDs")
+    if not isinstance(pairs, list):
+        raise ValueError(f"{name}.set: not a list of [ID, record] pairs")
+    field = ID_FIELDS[name]
+    kept: list[list[Any]] = []
+    for i, pair in enumerate(pairs):
+        key = pair[0] if isinstance(pair, list) and len(pair) == 2 else None
+        record = pair[1] if key is not None else None
+        if not isinstance(key, str):
+            warn(f"{where}: {name}.set[{i}] is damaged (not an [ID, record] pair): that record is lost")
+        elif not isinstance(record, dict) or record.get(field) != key:
+            what = "not a JSON object" if not isinstance(record, dict) else f"its {field} is not {key!r}"
+            warn(f"{where}: {name} record {key[:100]!r} is damaged ({what}): that record is lost")
+        else:
+            kept.append(pair)
+    return {"set": kept, "del": deleted}
+
+
+def apply(
+    account: Account, change: dict[str, Any], warn: Callable[[str], None] | None = None, where: str = ""
+) -> None:
+    """Apply one logged change (from :func:`diff`) to an account. A damaged record of a family or
+    a run is left out, named to ``warn`` (``where``: the row); ``KeyError``/``TypeError``/
+    ``ValueError`` when the change as a whole is damaged (the caller names it in a warning)."""
+    if not isinstance(change, dict):
+        raise ValueError("the change is not a JSON object")
     for name in EDITED:
         if name in change:
-            _apply_keyed(account.family(name), change[name])
+            part = change[name] if warn is None else _checked(name, change[name], warn, where)
+            _apply_keyed(account.family(name), part)
     if "events" in change:
         _apply_keyed(account.events, change["events"], dict)
     if "meta_runs" in change:

@@ -262,7 +262,7 @@ class Durability:
                         found = store.accounts.get(app_id)
                         if found is None:  # made without the data sets: the row holds its state
                             found = store.accounts[app_id] = Account(app_id)
-                        changes.apply(found, change["diff"])
+                        changes.apply(found, change["diff"], self.warn, here)
                 except _DAMAGE as exc:
                     self.warn(f"{here}: the change cannot be applied ({str(exc)[:200]!r}): it is lost")
             self._load_server(entry.get("server") or {}, where)

@@ -41,6 +41,14 @@ def code_for_status(status: int) -> str:
     return CODE_BY_STATUS.get(status, f"http_{status}")
 
 
+def shown(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` cut to about ``limit`` characters (a 2,000-digit number is named, not echoed)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4 * limit:
+        return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def error_body(
     status: int, message: str, code: str | None = None, detail: str | None = None
 ) -> dict[str, Any]:

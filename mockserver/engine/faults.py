@@ -13,6 +13,7 @@ per minute per IP on every other endpoint.
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -21,8 +22,22 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mockserver.engine.call_matching import UNSET, Matcher, MatchTarget
+from mockserver.engine.errors import shown
 
 OBSERVABILITY = frozenset({"listRuns", "getRun", "listEvents", "getEvent"})
+
+
+MAX_TIMES = 1_000_000  # the most matching calls a fault rule or a stub may be limited to (times)
+
+
+def finite(value: Any) -> bool:
+    """A number (not a bool) a float holds: finite, and no integer too large to convert."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 @dataclass
@@ -52,26 +67,30 @@ class FaultRule:
             or not isinstance(self.retry_after, int)
             or not 0 <= self.retry_after <= 86_400
         ):
-            raise ValueError(f"retry_after: {self.retry_after!r} is not a whole number of seconds (0-86400)")
+            raise ValueError(
+                f"retry_after: {shown(self.retry_after)} is not a whole number of seconds (0-86400)"
+            )
         if self.times is not None and (isinstance(self.times, bool) or not isinstance(self.times, int)):
-            raise ValueError(f"times: {self.times!r} is not a whole number")
-        if isinstance(self.rate, bool) or not isinstance(self.rate, (int, float)):
-            raise ValueError(f"rate: {self.rate!r} is not a number between 0 and 1")
+            raise ValueError(f"times: {shown(self.times)} is not a whole number")
+        if not finite(self.rate):
+            raise ValueError(f"rate: {shown(self.rate)} is not a number between 0 and 1")
         if self.status is not None and (isinstance(self.status, bool) or not isinstance(self.status, int)):
-            raise ValueError(f"status: {self.status!r} is not an HTTP status")
+            raise ValueError(f"status: {shown(self.status)} is not an HTTP status")
         if not isinstance(self.message, str) or len(self.message) > 1000:
             raise ValueError("message: a text of at most 1000 characters")
         if self.status is not None and not 400 <= self.status <= 599:
-            raise ValueError(f"status: {self.status} is not an error status (400-599)")
+            raise ValueError(f"status: {shown(self.status)} is not an error status (400-599)")
         if not 0.0 <= self.rate <= 1.0:
             raise ValueError(f"rate: {self.rate} is not between 0 and 1")
-        if self.times is not None and self.times < 1:
-            raise ValueError(f"times: {self.times} must be at least 1")
+        if self.times is not None and not 1 <= self.times <= MAX_TIMES:
+            raise ValueError(f"times: {shown(self.times)} is not between 1 and {MAX_TIMES}")
         if isinstance(self.latency, (list, tuple)):
             low, high = self.latency
-            if not 0 <= low <= high:
+            if not (finite(low) and finite(high) and 0 <= low <= high):
                 raise ValueError(f"latency: {list(self.latency)} is not a range [min, max] of seconds")
             self.latency = (float(low), float(high))
+        elif self.latency is not None and not finite(self.latency):
+            raise ValueError(f"latency: {shown(self.latency)} is not a number of seconds")
         elif self.latency is not None and self.latency < 0:
             raise ValueError(f"latency: {self.latency} is negative")
         if self.drop and self.drop_after:
@@ -93,12 +112,14 @@ class RateLimit:
         for name in ("limit", "observability_limit"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1_000_000:
-                raise ValueError(f"rateLimit.{name}: {value!r} is not a whole number between 1 and 1000000")
+                raise ValueError(
+                    f"rateLimit.{name}: {shown(value)} is not a whole number between 1 and 1000000"
+                )
         for name in ("window", "observability_window"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 86_400:
+            if not finite(value) or not 0 < value <= 86_400:
                 raise ValueError(
-                    f"rateLimit.{name}: {value!r} is not a number of seconds between 0 and 86400"
+                    f"rateLimit.{name}: {shown(value)} is not a number of seconds between 0 and 86400"
                 )
 
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mockserver.engine.clock import parse_rfc3339, rfc3339
-from mockserver.engine.errors import error_body
-from mockserver.engine.faults import FaultRule
+from mockserver.engine.errors import error_body, shown
+from mockserver.engine.faults import MAX_TIMES, FaultRule, finite
 from mockserver.engine.store import RunPolicy
 from mockserver.engine.stubs import RULE_FIELDS, Stub
 from mockserver.engine.validation import SchemaCheck
@@ -56,17 +56,22 @@ def duration(value: float, name: str) -> timedelta:
     try:
         return timedelta(seconds=value)
     except OverflowError:
-        raise ValueError(f"{name}: {value!r} seconds is out of range") from None
+        raise ValueError(f"{name}: {shown(value)} seconds is out of range") from None
+
+
+_CLOCK_SPAN = (LATEST - EARLIEST).total_seconds()
 
 
 def advanced(start: datetime, advance: Any) -> datetime:
     """``start`` moved by ``advance`` seconds, checked to stay within the clock's range."""
-    if isinstance(advance, bool) or not isinstance(advance, (int, float)) or not math.isfinite(advance):
-        raise ValueError(f"advance: {advance!r} is not a number of seconds")
+    if isinstance(advance, bool) or not isinstance(advance, (int, float)):
+        raise ValueError(f"advance: {shown(advance)} is not a number of seconds")
+    if not finite(advance) or abs(advance) > _CLOCK_SPAN:  # (an int compares exactly, never overflows)
+        raise ValueError(f"advance: {shown(advance)} seconds moves the clock out of range")
     try:
         moved = start + duration(advance, "advance")
     except OverflowError:
-        raise ValueError(f"advance: {advance!r} seconds moves the clock out of range") from None
+        raise ValueError(f"advance: {shown(advance)} seconds moves the clock out of range") from None
     check_instant(moved, "advance")
     return moved
 
@@ -84,10 +89,10 @@ def run_policy(current: RunPolicy, changes: Mapping[str, Any], spec: Spec) -> Ru
         raise ValueError(f"outcome: {policy.outcome!r} is not success or failure")
     for name in ("start_after", "finish_after"):
         value = getattr(policy, name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{name}: {value!r} is not a number of seconds")
+        if not finite(value) and not (isinstance(value, int) and not isinstance(value, bool)):
+            raise ValueError(f"{name}: {shown(value)} is not a number of seconds")
         if not 0 <= value <= MAX_RUN_SECONDS:
-            raise ValueError(f"{name}: {value!r} is not between 0 and {MAX_RUN_SECONDS:g} seconds")
+            raise ValueError(f"{name}: {shown(value)} is not between 0 and {MAX_RUN_SECONDS:g} seconds")
     codes = spec.schema("RunReasonCode").get("enum", []) if spec.has_schema("RunReasonCode") else []
     if policy.reason_code is not None and codes and policy.reason_code not in codes:
         raise ValueError(f"reason_code: {policy.reason_code!r} is not one of {codes}")
@@ -208,11 +213,14 @@ def stub_rule(rule: Mapping[str, Any], spec: Spec) -> Stub:
     operation = _operation(stub.operation, spec)
     status = stub.status
     if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
-        raise ValueError(f"status: {status!r} is not an HTTP status a stub can answer (200-599)")
+        raise ValueError(f"status: {shown(status)} is not an HTTP status a stub can answer (200-599)")
     if stub.times is not None and (
-        isinstance(stub.times, bool) or not isinstance(stub.times, int) or stub.times < 1
+        isinstance(stub.times, bool) or not isinstance(stub.times, int) or not 1 <= stub.times <= MAX_TIMES
     ):
-        raise ValueError(f"times: {stub.times!r} is not a whole number of at least 1 (leave it out: always)")
+        raise ValueError(
+            f"times: {shown(stub.times)} is not a whole number between 1 and {MAX_TIMES} "
+            "(leave it out: always)"
+        )
     if not isinstance(stub.check, bool):
         raise ValueError(f"check: {stub.check!r} is not true or false")
     if stub.app is not None and (not isinstance(stub.app, str) or not stub.app):
@@ -268,7 +276,9 @@ def check_answer(operation: Operation, status: int, response: Any) -> None:
 def check_latency(latency: Any) -> None:
     values = latency if isinstance(latency, (list, tuple)) else [latency] if latency is not None else []
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"latency: {value!r} is not a number of seconds")
-        if value > MAX_LATENCY:
-            raise ValueError(f"latency: {value!r} is more than {MAX_LATENCY:g} seconds")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"latency: {shown(value)} is not a number of seconds")
+        if value > MAX_LATENCY:  # (before converting: an int too large for a float compares exactly)
+            raise ValueError(f"latency: {shown(value)} is more than {MAX_LATENCY:g} seconds")
+        if not finite(value):
+            raise ValueError(f"latency: {shown(value)} is not a number of seconds")

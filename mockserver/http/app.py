@@ -75,7 +75,9 @@ class MockApp:
         self.listeners: list[AccessListener] = []  # told of every call with its duration (access logs)
         self.control_app = Starlette(
             routes=[control_http.mount(control), favicon_route()],
-            exception_handlers={HTTPException: _http_error},
+            # Exception: anything unexpected on a control route is a JSON 500 with error.code (Starlette
+            # still re-raises it after answering, so the server logs it), never text/plain.
+            exception_handlers={HTTPException: _http_error, Exception: _http_error},
         )
 
     def add_middleware(self, middleware_class: object, *args: object, **kwargs: object) -> NoReturn:
@@ -283,9 +285,10 @@ def encode(answer: Answer) -> Response:
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    """Starlette's own errors (unknown control-plane path, wrong method) in the API's JSON shape."""
+    """Starlette's own errors (unknown control-plane path, wrong method) and any unexpected exception
+    (a 500, its cause logged by the server, not answered) in the API's JSON shape."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    detail = exc.detail if isinstance(exc, HTTPException) else "Internal error"
+    detail = exc.detail if isinstance(exc, HTTPException) else "internal error of the mock (see its log)"
     message = f"{request.method} {request.url.path}: {detail}"
     headers = dict(getattr(exc, "headers", None) or {})
     return encode(Answer(status, error_body(status, message), headers))

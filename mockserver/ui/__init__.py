@@ -73,7 +73,9 @@ def ui_routes() -> list[Route]:
         found = assets.get(request.path_params["name"])
         if found is None:
             message = f"No inspector asset {request.path_params['name'][:60]!r} (there are {sorted(assets)})"
-            return JSONResponse({"message": message, "status": 404}, status_code=404)
+            return JSONResponse(
+                {"error": {"code": "resource_not_found"}, "message": message, "status": 404}, status_code=404
+            )
         current = request.query_params.get("v") == found.version
         cache = FOREVER if current else "no-cache"
         etag = f'"{found.version}"'

@@ -449,3 +449,59 @@ def test_control_writes_and_api_writes_on_one_application_do_not_deadlock(
     assert not any(thread.is_alive() for thread in threads), "deadlocked"
     assert errors == []
     assert len(app.store.accounts["BOTH"].sources) == 40
+
+
+def test_a_damaged_record_of_a_change_row_is_lost_alone_and_the_original_kept(
+    opened: Callable[..., MockApp], tmp_path: Path
+) -> None:
+    state = tmp_path / "state.db"
+    app = opened(state)
+    with InProcessClient(app, headers=creds("A")) as client:
+        for name in ("one", "two"):
+            assert client.post("/1/sources", json={"type": "push", "name": name}).status_code == 200
+    app.engine.close()
+    with sqlite3.connect(state) as db:
+        seq, text = db.execute("SELECT seq, entry FROM writes ORDER BY seq DESC LIMIT 1").fetchone()
+        entry = json.loads(text)
+        source_id = entry["apps"]["A"]["diff"]["sources"]["set"][0][0]
+        entry["apps"]["A"]["diff"]["sources"]["set"][0][1] = None
+        db.execute("UPDATE writes SET entry = ? WHERE seq = ?", (json.dumps(entry), seq))
+    app = opened(state)
+    warnings = " | ".join(app.control.replay_warnings)
+    assert f"{state}: row {seq}" in warnings and "application 'A'" in warnings, warnings
+    assert f"sources record {source_id!r}" in warnings, warnings
+    assert "the original is kept as" in warnings
+    (kept,) = tmp_path.glob("state.db.damaged-*")
+    assert "null" in rows(kept)[-1]  # the original, damaged record included
+    with InProcessClient(app, headers=creds("A")) as client:
+        assert [s["name"] for s in client.get("/1/sources").json()["sources"]] == ["one"]
+        assert client.get("/__mock__/state", params={"appID": "A"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda source_id, record: {**record, "sourceID": "another"},  # not the ID it is stored under
+        lambda source_id, record: ["a", "list"],
+        lambda source_id, record: {k: v for k, v in record.items() if k != "sourceID"},
+    ],
+)
+def test_a_record_of_a_change_row_is_checked_against_its_id(
+    opened: Callable[..., MockApp], tmp_path: Path, damage: Callable[[str, Any], Any]
+) -> None:
+    state = tmp_path / "state.db"
+    app = opened(state)
+    with InProcessClient(app, headers=creds("A")) as client:
+        for name in ("zero", "one"):  # (the second write is a change row, the first the whole account)
+            assert client.post("/1/sources", json={"type": "push", "name": name}).status_code == 200
+    app.engine.close()
+    with sqlite3.connect(state) as db:
+        seq, text = db.execute("SELECT seq, entry FROM writes ORDER BY seq DESC LIMIT 1").fetchone()
+        entry = json.loads(text)
+        pair = entry["apps"]["A"]["diff"]["sources"]["set"][0]
+        pair[1] = damage(pair[0], pair[1])
+        db.execute("UPDATE writes SET entry = ? WHERE seq = ?", (json.dumps(entry), seq))
+    app = opened(state)
+    assert any(f"sources record {pair[0]!r}" in w for w in app.control.replay_warnings)
+    with InProcessClient(app, headers=creds("A")) as client:
+        assert [s["name"] for s in client.get("/1/sources").json()["sources"]] == ["zero"]

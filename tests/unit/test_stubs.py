@@ -192,7 +192,7 @@ def test_an_answer_without_a_response_is_the_apis_error_body(control: MockContro
         (
             {"operation": "listSources", "status": 503, "times": 0},
             ValueError,
-            "times: 0 is not a whole number of at least 1",
+            "times: 0 is not a whole number between 1 and 1000000",
         ),
         (
             {"operation": "listSources", "status": 700},
