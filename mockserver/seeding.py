@@ -71,6 +71,10 @@ class SeedError(ValueError):
     """Seed data the mock cannot load; the message names the data set, the record and the field."""
 
 
+class MissingDataSetFile(SeedError):
+    """A data set named by a path that is not a file: a mistake in the caller's reference."""
+
+
 @dataclass(frozen=True)
 class DataSet:
     label: str  # where it came from, for messages
@@ -95,7 +99,7 @@ def load_data_set(ref: str | Path | Mapping[str, Any]) -> DataSet:
     path = Path(ref)
     if not path.is_file():
         if path.suffix or len(path.parts) > 1:
-            raise SeedError(
+            raise MissingDataSetFile(
                 f"{path}: no such data set file (looked for {path.resolve()}; a relative path is read "
                 "from the current directory, and in a pytest marker from the test file's directory too)"
             )

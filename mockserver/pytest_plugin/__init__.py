@@ -136,11 +136,6 @@ def _near_the_test(ref: Any, test_dir: Path) -> Any:
     return ref
 
 
-def _missing_file(exc: Exception) -> bool:
-    """Whether a SeedError says a data set file is not there (a mistake in the test: one line)."""
-    return "no such data set file" in str(exc)
-
-
 def _misused(message: str) -> NoReturn:
     """Fail the test that misuses the marker with ``message`` alone: its setup errors with one
     line, not a traceback through the plugin (the mistake is in the test, not here)."""
@@ -215,7 +210,7 @@ def ingestion_mock(request: pytest.FixtureRequest, _ingestion_mock_app: MockApp)
             handle.seed(_near_the_test(data_set, request.path.parent))
     except (TypeError, ValueError) as exc:  # SeedError included: it names the file, record and field
         back_to_the_session()
-        if isinstance(exc, seeding.SeedError) and not _missing_file(exc):
+        if isinstance(exc, seeding.SeedError) and not isinstance(exc, seeding.MissingDataSetFile):
             raise
         mistake = str(exc)
     if mistake is not None:  # (outside the except: no "during handling" chain in the report)
