@@ -42,7 +42,7 @@ class ControlBodies:
         self.max_depth = max_depth
         spec = load_spec(control_spec())
         self._by_route = {(op.method, op.path): op for op in spec.operations.values()}
-        self._validators = RequestValidators(spec)
+        self._validators = RequestValidators.of(spec)
 
     def operation(self, request: Request) -> Operation | None:
         """The control-plane operation a request is (as spec/control.yaml describes it)."""

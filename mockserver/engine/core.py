@@ -152,7 +152,7 @@ class Engine:
         self.spec = spec
         self.settings = settings
         self.store = store or Store(clock=clock, seed=settings.seed)
-        self.validators = RequestValidators(spec)
+        self.validators = RequestValidators.of(spec)
         self._published_validators: RequestValidators | None = None  # compiled on first need
         self.checks = SchemaChecks(spec)
         self.handlers: dict[str, Handler] = handlers()
@@ -183,7 +183,7 @@ class Engine:
     def published_validators(self) -> RequestValidators:
         """The request validators without the assumed rules (``assumed_rules=False``), compiled once."""
         if self._published_validators is None:
-            self._published_validators = RequestValidators(self.spec, assumed_rules=False)
+            self._published_validators = RequestValidators.of(self.spec, assumed_rules=False)
         return self._published_validators
 
     def apply_settings(

@@ -678,5 +678,19 @@ class RequestValidators:
         self.assumed_rules = assumed_rules
         self._by_id = {op.operation_id: OperationValidator(op, assumed_rules) for op in ops}
 
+    @staticmethod
+    def of(spec: Spec, *, assumed_rules: bool = True) -> RequestValidators:
+        """The validators of every operation of ``spec``, compiled once per spec object and process
+        (:func:`mockserver.spec.load_spec` hands out one object per file) and shared by the engines
+        built on it: they hold no state of a mock (what they compile lazily, a refusal's message
+        validator, depends on the schema alone). Compiling them is most of what building a mock
+        costs (about 16 of 19 ms)."""
+        return _compiled(spec, assumed_rules)
+
     def __getitem__(self, operation_id: str) -> OperationValidator:
         return self._by_id[operation_id]
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(spec: Spec, assumed_rules: bool) -> RequestValidators:
+    return RequestValidators(spec, assumed_rules=assumed_rules)
