@@ -23,6 +23,8 @@ them (the longest first), keeping the modules of :data:`TOGETHER` on one worker 
 
 from __future__ import annotations
 
+import itertools
+import re
 import sys
 import traceback
 from collections.abc import Iterator
@@ -138,6 +140,44 @@ def _covers(where: str, relative: str, test: str) -> bool:
     if where.endswith("/"):
         return relative.startswith(where)
     return where in (relative, test) or test.startswith((where + "[", where + "::"))
+
+
+def deselected_whole(path: Path, markexpr: str) -> bool:
+    """Whether ``-m markexpr`` deselects every test under ``path`` (a folder or a file of tests/)
+    whatever else they are marked with, given the markers :data:`BY_PATH` gives all of it: then it
+    need not be imported at all (the fast loop skips importing the heavy modules, a third of the
+    suite's collection time). Only an expression of the heavy markers alone is judged; any other
+    (an unknown name, a marker's arguments) is left to pytest."""
+    if not markexpr or not _HEAVY_EXPRESSION.fullmatch(markexpr):
+        return False
+    names = set(re.findall(r"[A-Za-z_]\w*", markexpr)) - {"and", "or", "not"}
+    if not names <= set(HEAVY):
+        return False
+    resolved = path.resolve()
+    if not resolved.is_relative_to(TESTS):
+        return False
+    relative = resolved.relative_to(TESTS).as_posix() + ("/" if resolved.is_dir() else "")
+    given = {
+        name
+        for where, names_given in BY_PATH.items()
+        if "::" not in where and (relative.startswith(where) if where.endswith("/") else where == relative)
+        for name in names_given
+    }
+    if not given:
+        return False
+    others = [name for name in HEAVY if name not in given]
+    try:
+        code = compile(markexpr, "-m", "eval")
+    except SyntaxError:
+        return False
+    for chosen in itertools.product((False, True), repeat=len(others)):  # every marking it may also have
+        values = {name: True for name in given} | dict(zip(others, chosen, strict=True))
+        if eval(code, {"__builtins__": {}}, values):  # names and and/or/not only
+            return False
+    return True
+
+
+_HEAVY_EXPRESSION = re.compile(r"[\sA-Za-z_()]*")
 
 
 def mark(items: list[pytest.Item]) -> None:

@@ -63,3 +63,30 @@ def test_a_module_kept_together_is_one_scheduling_unit() -> None:
     assert unit("tests/browser/test_inspector.py::test_a") == "tests/browser/test_inspector.py"
     assert unit("tests/serve/test_faults.py::test_b[x]") == "tests/serve/test_faults.py"
     assert unit("tests/serve/test_cli.py::test_c") == "tests/serve/test_cli.py::test_c"
+
+
+FAST_LOOP = "not process and not network and not browser and not slow"
+
+
+def test_what_the_fast_loop_deselects_whole_is_not_imported() -> None:
+    whole = heavy.deselected_whole
+    assert whole(heavy.TESTS / "serve", FAST_LOOP)
+    assert whole(heavy.TESTS / "serve" / "test_cli.py", FAST_LOOP)
+    assert whole(heavy.TESTS / "test_packaging.py", FAST_LOOP)
+    assert whole(heavy.TESTS / "unit" / "test_connections.py", "not network")
+    # Some of its tests are light (one test is named, not the file), or none is named at all.
+    assert not whole(heavy.TESTS / "unit" / "test_validation.py", FAST_LOOP)
+    assert not whole(heavy.TESTS / "http", FAST_LOOP)
+    assert not whole(heavy.TESTS / "http" / "test_sources.py", FAST_LOOP)
+
+
+def test_a_file_is_kept_when_some_marking_of_its_tests_may_be_selected() -> None:
+    whole = heavy.deselected_whole
+    connections = heavy.TESTS / "unit" / "test_connections.py"  # network, by its path
+    assert not whole(connections, "network")
+    assert not whole(connections, "not network or process")  # a test also marked process is selected
+    assert not whole(heavy.TESTS / "test_conformance.py", "slow")
+    assert not whole(connections, "not network and not mine")  # a name it does not judge
+    assert not whole(connections, "not network(x=1)")  # a marker's arguments
+    assert not whole(connections, "not (network")  # pytest reports the error
+    assert not whole(connections, "")
