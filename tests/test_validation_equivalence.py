@@ -87,8 +87,23 @@ free_json: st.SearchStrategy[Json] = st.recursive(
 )
 
 
+# Strategies by (schema, depth), built once: a strategy built afresh inside every draw is validated
+# afresh by Hypothesis, which was two thirds of this module's CPU. The entry holds the schema, so its
+# id is not reused while the entry lives.
+_STRATEGIES: dict[tuple[int, int], tuple[Any, st.SearchStrategy[Json]]] = {}
+
+
 def values(schema: Any, depth: int = 0) -> st.SearchStrategy[Json]:
     """Values meant to satisfy ``schema`` (mostly do: the judges decide, not the generator)."""
+    cached = _STRATEGIES.get((id(schema), depth))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    strategy = _values(schema, depth)
+    _STRATEGIES[(id(schema), depth)] = (schema, strategy)
+    return strategy
+
+
+def _values(schema: Any, depth: int) -> st.SearchStrategy[Json]:
     if schema is True or schema == {} or not isinstance(schema, dict):
         return free_json if schema is not False else st.nothing()
     if "const" in schema:
