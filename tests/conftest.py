@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -31,6 +34,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     heavy.install()
+    _cache_bytecode()
+
+
+def _cache_bytecode() -> None:
+    """Where PYTHONDONTWRITEBYTECODE is set (as on the project's machines), every Python process
+    compiles every module it imports afresh, and pytest rewrites every test module and plugin (a few
+    seconds of CPU each time): the suite's processes, the xdist workers and the many processes the
+    heavy tests start (``mockserver serve``, pytest inside pytest) then cache their bytecode in a
+    folder of the temporary directory instead (PYTHONPYCACHEPREFIX), so the tree stays as clean as
+    the variable keeps it. A prefix the developer set is kept."""
+    if not os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        return
+    prefix = os.environ.get("PYTHONPYCACHEPREFIX") or str(
+        Path(tempfile.gettempdir()) / "mockserver-tests-pycache"
+    )
+    os.environ.pop("PYTHONDONTWRITEBYTECODE")
+    os.environ["PYTHONPYCACHEPREFIX"] = prefix
+    sys.pycache_prefix = prefix
+    sys.dont_write_bytecode = False
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
