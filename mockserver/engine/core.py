@@ -125,7 +125,8 @@ class ApiRequest:
 
 
 class Engine:
-    """One mock's state and behaviour. Two engines never share anything."""
+    """One mock's state and behaviour. Two engines never share state (what they share, the compiled
+    request validators of their spec, holds none)."""
 
     def __init__(
         self,
