@@ -8,6 +8,8 @@ from mockserver.resources import (
     destinations,
     push,
     runs,
+    search_indexes,
+    search_records,
     search_tasks,
     source_actions,
     sources,
@@ -28,6 +30,8 @@ _FAMILIES = (
     push,
     source_actions,
     custom,
+    search_records,
+    search_indexes,
     search_tasks,
 )
 
