@@ -126,3 +126,19 @@ def test_snapshots_and_resets_take_the_search_state_along(client: InProcessClien
     app.control.reset()
     assert ok(client.get("/1/indexes")) == {"items": [], "nbPages": 1}
     assert client.get("/1/task/1").status_code == 400  # task IDs start over
+
+
+def test_a_dump_holds_the_search_state_and_seeds_it_back(client: InProcessClient, app: MockApp) -> None:
+    ok_2xx(client.put("/1/indexes/p/1", json={"name": "lamp"}))
+    ok(client.put("/1/indexes/p/settings", json={"hitsPerPage": 3}))
+    ok(client.put("/1/indexes/p/synonyms/s1", json=SYNONYM))
+    ok(client.put("/1/indexes/p/rules/r1", json=RULE))
+    ok(client.put("/1/indexes/empty/settings", json={"customRanking": ["desc(n)"]}))
+    dumped = app.control.dump(client.headers["x-algolia-application-id"])
+    (part,) = dumped["applications"].values()
+    assert part["index_settings"] == {"p": {"hitsPerPage": 3}, "empty": {"customRanking": ["desc(n)"]}}
+    assert part["synonyms"] == {"p": [SYNONYM]} and part["rules"] == {"p": [RULE]}
+    app.control.seed(dumped, "COPY")
+    again = app.control.dump("COPY")["applications"]["COPY"]
+    for key in ("indexes", "index_settings", "synonyms", "rules"):
+        assert again[key] == part[key], key
