@@ -288,8 +288,9 @@ class MockControl:
 
     def dump(self, app_id: str | None = None) -> dict[str, Any]:
         """The state as JSON: every application's resources as the API shows them (no secrets), runs,
-        events, indexes (their records, settings, synonyms and rules) and what sources fetch. A dump of one application is a data set: seeding it
-        gives the same dump (seeding.py says how secrets, left out, come back)."""
+        events, indexes (their records, settings, synonyms and rules) and what sources fetch. A dump
+        of one application is a data set: seeding it gives the same dump (seeding.py says how
+        secrets, left out, come back)."""
         store = self.engine.store
         with store.lock:
             if app_id is None:

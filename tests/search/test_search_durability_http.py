@@ -125,7 +125,7 @@ def test_snapshots_and_resets_take_the_search_state_along(client: InProcessClien
     assert read_all(client) == before
     app.control.reset()
     assert ok(client.get("/1/indexes")) == {"items": [], "nbPages": 1}
-    assert client.get("/1/task/1").status_code == 400  # task IDs start over
+    assert client.get("/1/task/1").status_code == 404  # task IDs start over
 
 
 def test_a_dump_holds_the_search_state_and_seeds_it_back(client: InProcessClient, app: MockApp) -> None:

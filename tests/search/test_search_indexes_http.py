@@ -204,7 +204,7 @@ def test_every_write_answers_a_task_the_task_operations_find(client: InProcessCl
     assert refused(client.get(f"/1/indexes/p/task/{task + 1}"), 404).startswith(
         f"Task {task + 1} does not exist"
     )
-    assert client.get(f"/1/task/{task + 1}").status_code == 400
+    assert client.get(f"/1/task/{task + 1}").status_code == 404
     app.control.run_policy(mode="deferred", finish_after=60)
     app.control.clock(freeze=True)
     later = ok(client.post("/1/indexes/p/clear"))["taskID"]
