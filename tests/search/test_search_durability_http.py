@@ -17,6 +17,7 @@ from tests.http.test_durability import creds, fail_appends
 
 SYNONYM = {"objectID": "s1", "type": "synonym", "synonyms": ["sofa", "couch"]}
 RULE = {"objectID": "r1", "consequence": {"params": {"query": "lamp"}}}
+BATCH_TO_P = {"action": "partialUpdateObject", "indexName": "p", "body": {"objectID": "1", "m": 1}}
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def read_all(client: InProcessClient) -> dict[str, Any]:
         seen["record"] = client.get("/1/indexes/p/1").json()
         seen["synonyms"] = ok(client.post("/1/indexes/p/synonyms/search", json={}))["hits"]
         seen["rules"] = ok(client.post("/1/indexes/p/rules/search", json={}))["hits"]
-    seen["tasks"] = [client.get(f"/1/task/{t}").json() for t in range(1, 8)]
+    seen["tasks"] = [client.get(f"/1/task/{t}").json() for t in range(1, 13)]
     return seen
 
 
@@ -68,6 +69,19 @@ WRITES: dict[str, Write] = {
     "rule": lambda c: ok(c.put("/1/indexes/p/rules/r1", json=RULE)),
     "copy": lambda c: ok(c.post("/1/indexes/p/operation", json={"operation": "copy", "destination": "q"})),
     "move": lambda c: ok(c.post("/1/indexes/q/operation", json={"operation": "move", "destination": "r"})),
+    "batch": lambda c: ok(
+        c.post("/1/indexes/p/batch", json={"requests": [{"action": "addObject", "body": {"objectID": "2"}}]})
+    ),
+    "multiple batch": lambda c: ok(
+        c.post(
+            "/1/indexes/*/batch",
+            json={"requests": [{"action": "clear", "indexName": "r", "body": {}}, BATCH_TO_P]},
+        )
+    ),
+    "synonyms batch": lambda c: ok(
+        c.post("/1/indexes/p/synonyms/batch", json=[SYNONYM], params={"replaceExistingSynonyms": "true"})
+    ),
+    "delete index": lambda c: ok(c.delete("/1/indexes/r")),
 }
 
 
@@ -82,7 +96,8 @@ def test_every_kind_of_search_state_survives_a_restart(
             write(client)
         before = read_all(client)
     assert before["tasks"][0] == {"status": "notPublished"}
-    assert [i["name"] for i in before["indexes"]] == ["p", "r"]
+    assert [i["name"] for i in before["indexes"]] == ["p"]
+    assert before["record"] == {"name": "lamp", "n": 2, "m": 1, "objectID": "1"}
     app = opened(state)  # replayed from the rows
     assert app.control.replay_warnings == []
     with InProcessClient(app, headers=creds("SRCH")) as client:
