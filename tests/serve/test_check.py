@@ -98,7 +98,7 @@ def test_coverage_below_the_share_asked_for_fails(serve: ServeFactory) -> None:
         "ran:        stateless cases (positive and negative, up to 2 each per operation) only"
         in result.stdout
     )
-    assert "requests:   236 (stateless)\n" in result.stdout  # no linked sequences
+    assert "requests:   368 (stateless)\n" in result.stdout  # no linked sequences
     verdict = result.stdout.splitlines()[-1]
     assert verdict.startswith("FAILED: coverage too low: ") and "below the 95% required" in verdict
 
