@@ -55,17 +55,11 @@ class Operation:
     body_required: bool
     responses: dict[str, Schema | None]  # status -> schema of the JSON body (None: no body)
     raw: dict[str, Any] = field(repr=False, compare=False, hash=False)
+    success_status: int = 200  # the lowest 2xx documented (saveObject: 201): what a success answers
 
     @property
     def has_body(self) -> bool:
         return self.body_schema is not None
-
-    @functools.cached_property
-    def success_status(self) -> int:
-        """The status a handled request is answered with: the lowest 2xx the operation documents
-        (201 for the Search API's saveObject), 200 when it documents none."""
-        documented = [int(code) for code in self.responses if code.isdigit() and code.startswith("2")]
-        return min(documented, default=200)
 
     def response_schema(self, status: int) -> tuple[bool, Schema | None]:
         """Whether ``status`` is documented, and the body schema for it."""
@@ -145,6 +139,7 @@ def _operation(template: str, method: str, raw: dict[str, Any], shared: list[dic
         key = key.upper() if key.lower().endswith("xx") else key  # 4xx -> 4XX; 'default' stays
         responses[key] = resp_media.get("schema", {}) if resp_media else None
     op_id = raw.get("operationId") or f"{method}_{re.sub(r'[^A-Za-z0-9]+', '_', template).strip('_')}"
+    successes = sorted(int(k) for k in responses if k.isdigit() and k.startswith("2"))
     return Operation(
         operation_id=op_id,
         method=method.upper(),
@@ -154,6 +149,7 @@ def _operation(template: str, method: str, raw: dict[str, Any], shared: list[dic
         body_required=body_required,
         responses=responses,
         raw=raw,
+        success_status=successes[0] if successes else 200,
     )
 
 
