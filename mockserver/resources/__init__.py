@@ -8,6 +8,9 @@ from mockserver.resources import (
     destinations,
     push,
     runs,
+    search_indexes,
+    search_records,
+    search_tasks,
     source_actions,
     sources,
     tasks,
@@ -27,6 +30,9 @@ _FAMILIES = (
     push,
     source_actions,
     custom,
+    search_records,
+    search_indexes,
+    search_tasks,
 )
 
 

@@ -87,10 +87,12 @@ def test_top_level_help_lists_the_commands() -> None:
 
 
 def test_spec_path_prints_the_installed_specs() -> None:
-    from mockserver.data import control_spec, ingestion_spec
+    from mockserver.data import control_spec, ingestion_spec, search_spec
 
     ingestion = run_cli("spec-path")
     assert (ingestion.returncode, ingestion.stderr, ingestion.stdout) == (0, "", f"{ingestion_spec()}\n")
+    search = run_cli("spec-path", "--search")
+    assert (search.returncode, search.stderr, search.stdout) == (0, "", f"{search_spec()}\n")
     control = run_cli("spec-path", "--control")
     assert (control.returncode, control.stderr, control.stdout) == (0, "", f"{control_spec()}\n")
     assert Path(ingestion.stdout.strip()).is_file() and Path(control.stdout.strip()).is_file()
@@ -149,7 +151,7 @@ def test_banner_tells_the_url_and_how_to_point_both_clients(serve: ServeFactory)
     banner = server.stderr()
     host, port = "127.0.0.1", server.port
     assert f"http://{host}:{port}" in banner
-    assert "Ingestion API" in banner
+    assert "serving Ingestion and Search APIs" in banner
     assert f"HostsCollection([Host('{host}', scheme='http', port={port})])" in banner
     assert f"ingestionClient(appId, apiKey, 'us', {{ hosts: [{{ url: '{host}:{port}'" in banner
     assert "protocol: 'http'" in banner
