@@ -765,7 +765,8 @@ def test_calls_with_the_same_fields_are_equal_whether_the_body_came_as_text_or_a
     text = json.dumps(body).encode()
     as_text = Call("createSource", "POST", "/1/sources", APP_ID, body=body, body_json=text)
     assert as_text == Call("createSource", "POST", "/1/sources", APP_ID, body=body, body_json=text)
-    assert as_text != Call("createSource", "POST", "/1/sources", APP_ID, body={"type": "json"}, body_json=b"{}")
+    other = Call("createSource", "POST", "/1/sources", APP_ID, body={"type": "json"}, body_json=b"{}")
+    assert as_text != other
     packed = Call("createSource", "POST", "/1/sources", APP_ID, body=body)
     assert packed == Call("createSource", "POST", "/1/sources", APP_ID, body=dict(body))
     assert packed.body == as_text.body == body
