@@ -75,22 +75,21 @@ class Call:
     ) -> None:
         """``body_json``: the JSON text ``body`` was parsed from, when the caller has it (kept as
         is, nothing encoded again; it must be valid JSON and say exactly what ``body`` holds)."""
-        # The fields go straight into the instance's __dict__, in one call (what nine
-        # object.__setattr__ calls would do to a frozen dataclass): measured 7.7 -> 4.6 µs a call
-        # on a loaded machine, ~40% of it; one Call is made per request.
-        self.__dict__.update(
-            operation_id=operation_id,
-            method=method,
-            path=path,
-            app_id=app_id,
-            path_params={} if path_params is None else path_params,
-            query={} if query is None else query,
-            _body=_Packed.of(body) if body_json is None else _Packed(body_json, json=True),
-            status=status,
-            response=response,
-            not_ready=not_ready,
-            stub_id=stub_id,
-        )
+        # The fields are written into the instance's dict one by one (what object.__setattr__ does
+        # for a frozen dataclass, without its call per field, and without building a dict of keyword
+        # arguments for dict.update): one Call is made per request.
+        fields = self.__dict__
+        fields["operation_id"] = operation_id
+        fields["method"] = method
+        fields["path"] = path
+        fields["app_id"] = app_id
+        fields["path_params"] = {} if path_params is None else path_params
+        fields["query"] = {} if query is None else query
+        fields["_body"] = _Packed.of(body) if body_json is None else _Packed(body_json, True)
+        fields["status"] = status
+        fields["response"] = response
+        fields["not_ready"] = not_ready
+        fields["stub_id"] = stub_id
 
     @property
     def body(self) -> Any:
@@ -163,13 +162,26 @@ class Call:
         }
 
 
-@dataclass(frozen=True)
 class _Packed:
     """A value kept as its MessagePack encoding: a fifth smaller than compact JSON, with nothing
-    to check (NaN, integers up to 64 bits and every JSON type round-trip exactly)."""
+    to check (NaN, integers up to 64 bits and every JSON type round-trip exactly).
 
-    data: bytes
-    json: bool = False  # data is JSON text rather than MessagePack
+    (A slotted class rather than a frozen dataclass: one is made per request with a body, and a
+    frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``.)"""
+
+    __slots__ = ("data", "json")
+
+    def __init__(self, data: bytes, json: bool = False) -> None:
+        self.data = data
+        self.json = json  # data is JSON text rather than MessagePack
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Packed):
+            return NotImplemented
+        return self.data == other.data and self.json == other.json
+
+    def __hash__(self) -> int:
+        return hash((self.data, self.json))
 
     @staticmethod
     def of(value: Any) -> Any:

