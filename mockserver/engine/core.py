@@ -162,7 +162,7 @@ class Engine:
         self.faults = Faults()
         self.stubs = Stubs()
         self.js = JsSandbox(max_depth=settings.max_depth)  # every application's runtimes: one budget
-        bundled = spec.path is not None and spec.path == bundled_spec_path()
+        bundled = spec.bundled or (spec.path is not None and spec.path == bundled_spec_path())
         self.response_checker = ResponseChecker(strict_errors=bundled) if settings.check_responses else None
         self.reference: ReferenceValidator | None = None
         if settings.validation == "openapi-core":
