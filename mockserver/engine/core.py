@@ -456,7 +456,7 @@ class Engine:
                 if fresh:  # a refused first request leaves no trace of the application
                     store.accounts.pop(app_id, None)
                 return Answer.of_error(error)
-        return Answer(200, result)
+        return Answer(operation.success_status, result)
 
     def _check_caps(self, app_id: str, fresh: bool, operation: Operation) -> None:
         """Refuse a new application or resource beyond the configured caps (429 limit_exceeded)."""
