@@ -267,8 +267,23 @@ class AccountMeta:
 
 
 @dataclass
+class SearchTasks:
+    """The Search API's tasks of one application: every write through it answers a task ID.
+
+    IDs are issued in order, one more each time (``last``: the newest issued, 0 for none). A task
+    is published at once under the default run policy; under a deferred one it waits in
+    ``pending`` (taskID -> epoch seconds on the mock's clock when it is published) until then. Every
+    ID up to ``last`` not pending is published, so the published ones need no room of their own.
+    """
+
+    last: int = 0
+    pending: dict[int, float] = field(default_factory=dict)
+
+
+@dataclass
 class Account:
-    """One Algolia application's Ingestion resources, runs, events and fake indexes."""
+    """One Algolia application's Ingestion resources, runs, events and fake indexes, and the Search
+    API's state of those indexes (settings, synonyms, rules, tasks)."""
 
     app_id: str
     authentications: Records = field(default_factory=Records)
@@ -291,9 +306,26 @@ class Account:
     notifications: list[Record] = field(default_factory=list)
     # Runs whose status may still change, in creation order (those finishing together settle in it).
     unsettled_runs: dict[str, None] = field(default_factory=dict)
+    # The Search API's state of each index beside its records (index name -> ...), each value
+    # replaced, never edited in place, by a write (durability compares them by identity): settings
+    # as setSettings takes them (API field names); synonyms and rules, objectID -> the object as
+    # saved; an index's createdAt and updatedAt. An index exists when it is in ``indexes``.
+    index_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    synonyms: dict[str, dict[str, Record]] = field(default_factory=dict)
+    rules: dict[str, dict[str, Record]] = field(default_factory=dict)
+    index_dates: dict[str, tuple[str, str]] = field(default_factory=dict)
+    search_tasks: SearchTasks = field(default_factory=SearchTasks)
     # This application's own clock and run policy, once its tests steered them (None: the server's).
     clock: Clock | None = None
     run_policy: RunPolicy | None = None
+
+    def drop_index(self, name: str) -> None:
+        """An index is gone: its records, settings, synonyms, rules and dates with it."""
+        self.indexes.pop(name, None)
+        self.index_settings.pop(name, None)
+        self.synonyms.pop(name, None)
+        self.rules.pop(name, None)
+        self.index_dates.pop(name, None)
 
     def family(self, name: str) -> dict[str, Record]:
         records: dict[str, Record] = getattr(self, name)
@@ -307,7 +339,13 @@ class Account:
     def counts(self) -> dict[str, int]:
         """How many resources of each family, runs and fake indexes this application holds."""
         counts = {name: len(self.family(name)) for name in FAMILIES}
-        return {**counts, "runs": len(self.runs), "indexes": len(self.indexes)}
+        return {
+            **counts,
+            "runs": len(self.runs),
+            "indexes": len(self.indexes),
+            "synonyms": sum(map(len, self.synonyms.values())),
+            "rules": sum(map(len, self.rules.values())),
+        }
 
 
 class AppLock:

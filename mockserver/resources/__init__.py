@@ -8,6 +8,7 @@ from mockserver.resources import (
     destinations,
     push,
     runs,
+    search_tasks,
     source_actions,
     sources,
     tasks,
@@ -27,6 +28,7 @@ _FAMILIES = (
     push,
     source_actions,
     custom,
+    search_tasks,
 )
 
 
