@@ -51,8 +51,8 @@ def holds(node: Node, record: dict[str, Any]) -> bool:
         return not holds(node.operand, record)
     if isinstance(node, Facet):
         value = record.get(node.attribute)
-        return node.value in value if isinstance(value, list) else value == node.value
-    price = record["price"]
+        return bool(node.value in value if isinstance(value, list) else value == node.value)
+    price: int = record["price"]
     if isinstance(node, Range):
         return node.low <= price <= node.high
     assert isinstance(node, Numeric)

@@ -83,7 +83,7 @@ def test_ranking_exact_before_prefix_then_custom_ranking_then_index_order() -> N
         "4",
     ]  # 4: no pop, last
     assert ids(run({"query": ""}, {"customRanking": ["asc(pop)"]})) == ["3", "1", "5", "2", "4"]
-    ties = [{"objectID": str(i), "n": 1} for i in (9, 3, 7)]
+    ties: list[dict[str, Any]] = [{"objectID": str(i), "n": 1} for i in (9, 3, 7)]
     assert ids(run({}, {"customRanking": ["asc(n)"]}, index(ties))) == ["9", "3", "7"]  # ties: index order
 
 
