@@ -61,7 +61,10 @@ def test_every_word_must_match_and_only_the_last_is_a_prefix() -> None:
 def test_searchable_attributes_restrict_and_order_the_match() -> None:
     settings = {"searchableAttributes": ["title"]}
     assert ids(run({"query": "creme"}, settings)) == ["1", "2"]  # desc is not searchable any more
-    nested: list[dict[str, Any]] = [{"objectID": "a", "info": {"name": "Zed"}}, {"objectID": "b", "other": "zed"}]
+    nested: list[dict[str, Any]] = [
+        {"objectID": "a", "info": {"name": "Zed"}},
+        {"objectID": "b", "other": "zed"},
+    ]
     assert ids(run({"query": "zed"}, {"searchableAttributes": ["unordered(info.name)"]}, index(nested))) == [
         "a"
     ]
