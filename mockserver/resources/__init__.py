@@ -8,6 +8,7 @@ from mockserver.resources import (
     destinations,
     push,
     runs,
+    search_queries,
     search_tasks,
     source_actions,
     sources,
@@ -29,6 +30,7 @@ _FAMILIES = (
     source_actions,
     custom,
     search_tasks,
+    search_queries,
 )
 
 
