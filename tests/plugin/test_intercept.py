@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import pytest
 import requests
-from algoliasearch.http.exceptions import AlgoliaUnreachableHostException, RequestException
+from algoliasearch.http.exceptions import AlgoliaUnreachableHostException
 from algoliasearch.ingestion.client import IngestionClient, IngestionClientSync
 from algoliasearch.search.client import SearchClient, SearchClientSync
 
@@ -106,28 +106,28 @@ def test_an_async_ingestion_client_reaches_the_mock_in_the_application_it_names(
     assert algolia_intercept.hosts == ["data.us.algolia.com"]
 
 
-def test_a_search_client_built_by_the_code_reaches_the_mock(algolia_intercept: Interception) -> None:
-    client = SearchClientSync("app", "key")
-    try:
-        with pytest.raises(RequestException):  # answered by the mock (an error of its own), not the network
-            client.get_settings("nothing-here-yet")
-    finally:
-        client.close()
-    assert algolia_intercept.requests, "the Search client's request never reached the mock"
+def test_a_search_client_built_by_the_code_reaches_the_mock(
+    algolia_intercept: Interception, ingestion_mock: Any
+) -> None:
+    with SearchClientSync("app", "key") as client:
+        client.list_indices()
     assert {r.api for r in algolia_intercept.requests} == {"search"}
     assert algolia_intercept.hosts[0].lower() in {"app-dsn.algolia.net", "app.algolia.net"} | {
         f"app-{n}.algolianet.com" for n in (1, 2, 3)
     }
+    ingestion_mock.journal.assert_called("listIndices", times=1, app_id="app", status=200)
 
 
-def test_an_async_search_client_built_by_the_code_reaches_the_mock(algolia_intercept: Interception) -> None:
+def test_an_async_search_client_built_by_the_code_reaches_the_mock(
+    algolia_intercept: Interception, ingestion_mock: Any
+) -> None:
     async def main() -> None:
         async with SearchClient("app", "key") as client:
-            with pytest.raises(RequestException):
-                await client.get_settings("nothing-here-yet")
+            await client.list_indices()
 
     asyncio.run(main())
     assert {r.api for r in algolia_intercept.requests} == {"search"}
+    ingestion_mock.journal.assert_called("listIndices", times=1, app_id="app", status=200)
 
 
 # --- what is refused, what is left alone --------------------------------------------------------
