@@ -69,7 +69,9 @@ def retrieved(record: Record, attributes: Any) -> Record:
     """``record`` with only ``attributesToRetrieve`` (and objectID, always); ``*`` or none: all."""
     if attributes is None:
         return record
-    names = [a.strip() for a in attributes.split(",")] if isinstance(attributes, str) else list(attributes)
+    items = [attributes] if isinstance(attributes, str) else list(attributes)
+    # the official clients join a list with commas (attributesToRetrieve=name,color)
+    names = [name.strip() for item in items for name in str(item).split(",")]
     if "*" in names:
         return record
     return {k: v for k, v in record.items() if k == "objectID" or k in names}
