@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import textwrap
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -17,6 +18,7 @@ import requests
 from algoliasearch.http.exceptions import AlgoliaUnreachableHostException
 from algoliasearch.ingestion.client import IngestionClient, IngestionClientSync
 from algoliasearch.search.client import SearchClient, SearchClientSync
+from algoliasearch.search.config import SearchConfig
 
 from mockserver.pytest_plugin.intercept import Interception, api_of, is_algolia
 
@@ -249,3 +251,50 @@ def test_a_project_whose_code_builds_its_own_clients_pushes_and_reads_back(pytes
     )
     result = run_inner(pytester)
     result.assert_outcomes(passed=2)
+
+
+# --- what the client sends arrives as sent ----------------------------------------------------
+
+
+def test_gzip_bodies_and_awkward_names_arrive_as_sent(
+    algolia_intercept: Interception, ingestion_mock: Any
+) -> None:
+    config = SearchConfig("app", "key")
+    config.compression_type = "gzip"
+    config.compression_threshold = 10
+    record = {"objectID": "a b?c#d", "name": "Ünïcode " * 20}
+    with SearchClientSync.create_with_config(config) as client:
+        saved = client.save_object("my index", record)
+        client.wait_for_task("my index", saved.task_id)
+        assert client.get_object("my index", "a b?c#d") == record
+    call = ingestion_mock.journal.last("saveObject")
+    assert call.path_params == {"indexName": "my index"}
+    assert call.body == record  # sent gzipped (over the threshold), read as sent
+
+
+def test_async_requests_run_concurrently_and_each_gets_its_own_answer(
+    algolia_intercept: Interception, ingestion_mock: Any
+) -> None:
+    async def main() -> list[Any]:
+        async with SearchClient("app", "key") as client:
+            saved = await asyncio.gather(
+                *(client.save_object("shelf", {"objectID": f"o {n}?x", "n": n}) for n in range(8))
+            )
+            for answer in saved:
+                await client.wait_for_task("shelf", answer.task_id)
+            return list(await asyncio.gather(*(client.get_object("shelf", f"o {n}?x") for n in range(8))))
+
+    got = asyncio.run(main())
+    assert [g["n"] for g in got] == list(range(8))
+    assert len(algolia_intercept.application("app").index("shelf")) == 8
+
+
+def test_a_5xx_sends_the_search_client_to_its_next_host_which_is_the_mock_too(
+    algolia_intercept: Interception, ingestion_mock: Any
+) -> None:
+    ingestion_mock.add_fault(operation="listIndices", status=503, times=1)
+    with SearchClientSync("app", "key") as client:
+        assert client.list_indices().items == []
+    ingestion_mock.journal.assert_called("listIndices", times=2)
+    first, second = (urlsplit(r.url).hostname for r in algolia_intercept.requests)
+    assert first != second  # the retry strategy ran unchanged: another of Algolia's hosts
