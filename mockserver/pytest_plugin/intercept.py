@@ -17,9 +17,10 @@ Which hosts (matched whole, case-insensitively, on http or https, any port):
 - the Search API's: ``APP.algolia.net``, ``APP-dsn.algolia.net``, ``APP-1/2/3.algolianet.com``;
 - the Ingestion API's: ``data.us.algolia.com``, ``data.eu.algolia.com``;
 - any other host under ``algolia.net``, ``algolianet.com``, ``algolia.com`` or ``algolia.io`` (the
-  Analytics, Insights, Recommend-by-region, Monitoring... APIs the mock does not serve, or an
-  Ingestion region that does not exist) is refused: the client gets a connection error saying so,
-  and nothing reaches the network;
+  Analytics, Insights, Monitoring... APIs the mock does not serve, or an Ingestion region that does
+  not exist) is refused: the client gets a connection error saying so, and nothing reaches the
+  network. (A client of another API on the application's own hosts, Recommend for one, reaches the
+  mock and gets the error its routes give that path: a 404 or a 405.)
 - every other host is left alone (the request goes out as it would without the fixture: a live
   mock on 127.0.0.1, a service of the code's own).
 
