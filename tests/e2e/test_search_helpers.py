@@ -11,6 +11,7 @@ Each test runs against three mocks, with the real ``algoliasearch`` client, unch
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,9 +19,9 @@ from typing import Any
 
 import pytest
 from algoliasearch.http.hosts import Host, HostsCollection
-from algoliasearch.ingestion.client import IngestionClientSync
+from algoliasearch.ingestion.client import IngestionClient, IngestionClientSync
 from algoliasearch.ingestion.config import IngestionConfig
-from algoliasearch.search.client import SearchClientSync
+from algoliasearch.search.client import SearchClient, SearchClientSync
 from algoliasearch.search.config import SearchConfig, TransformationOptions
 from algoliasearch.search.models.action import Action
 from algoliasearch.search.models.browse_params_object import BrowseParamsObject
@@ -234,3 +235,41 @@ def test_a_push_through_ingestion_is_read_through_search_and_back(target: Target
     )
     assert _object(target, "products", "sku-2")["price"] == 1
     assert _ids(target.records("products")) == ["sku-2"]
+
+
+# --- the async client, and tasks that take time ---------------------------------------------------
+
+
+def test_the_async_client_replaces_all_objects_with_transformation(algolia_intercept: Any) -> None:
+    async def main() -> list[str]:
+        config = SearchConfig("app", "key", TransformationOptions("eu"))
+        async with (
+            SearchClient.create_with_config(config) as search,
+            IngestionClient("app", "key", "eu") as ingestion,
+        ):
+            source = (await ingestion.create_source({"type": "push", "name": "p"})).source_id
+            destination = (
+                await ingestion.create_destination(
+                    {"type": "search", "name": "d", "input": {"indexName": "shop"}}
+                )
+            ).destination_id
+            await ingestion.create_task({"sourceID": source, "destinationID": destination, "action": "save"})
+            await search.save_objects("shop", PRODUCTS, wait_for_tasks=True)
+            await search.replace_all_objects_with_transformation("shop", PRODUCTS[:1])
+            found = await search.search_single_index("shop", {"query": ""})
+            return [str(hit.object_id) for hit in found.hits]
+
+    assert asyncio.run(main()) == ["sku-1"]
+    assert {r.api for r in algolia_intercept.requests} == {"search", "ingestion"}
+
+
+@pytest.mark.ingestion_mock(runs={"mode": "deferred", "finish_after": 1})
+def test_wait_for_task_polls_until_a_deferred_task_is_published(
+    algolia_intercept: Any, ingestion_mock: Any
+) -> None:
+    with SearchClientSync("app", "key") as search:
+        (saved,) = search.save_objects("products", PRODUCTS)
+        assert search.get_task("products", saved.task_id).status == "notPublished"
+        assert search.wait_for_task("products", saved.task_id).status == "published"
+    polls = ingestion_mock.journal.call_count("getIndexTask")
+    assert polls >= 3, polls  # the first read, then the helper's polls until the run policy published it
