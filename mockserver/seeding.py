@@ -320,6 +320,7 @@ def _load(engine: Engine, data_set: DataSet, app_id: str) -> dict[str, int]:
         counts[family] = len(items)
     for name, records in (data.get("indexes") or {}).items():
         indexes.apply(account.indexes, str(name), "addObject", records)
+        account.stamp_index(str(name), store.clock_of(account).timestamp())
     for source_id, records in (data.get("source_records") or {}).items():
         where = f"{data_set.label}: source_records.{source_id}"
         source = account.sources.get(source_id)

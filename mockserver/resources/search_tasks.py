@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.engine.errors import ApiError, BadRequest, NotFound
-from mockserver.engine.store import Account
 from mockserver.resources.context import Context, Handler
 
 
@@ -33,14 +32,8 @@ def new_task(ctx: Context, index_name: str, *, stamp: bool = True) -> dict[str, 
         if publish_at > now:
             tasks.pending[tasks.last] = publish_at
     if stamp and index_name in account.indexes:
-        stamp_index(account, index_name, ctx.now())
+        account.stamp_index(index_name, ctx.now())
     return {"taskID": tasks.last}
-
-
-def stamp_index(account: Account, index_name: str, when: str) -> None:
-    """An index was written at ``when``: its ``updatedAt``, and its ``createdAt`` when it had none."""
-    dates = account.index_dates.get(index_name)
-    account.index_dates[index_name] = (dates[0] if dates is not None else when, when)
 
 
 def task_status(ctx: Context, task_id: int, missing: type[ApiError] = NotFound) -> str:

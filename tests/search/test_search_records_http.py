@@ -105,7 +105,9 @@ def test_partial_update_sets_attributes_and_applies_the_built_in_operations(clie
     assert ok(get(client, "products", "p1"))["more"] == ["x", "x"]
 
 
-def test_increment_from_and_increment_set_apply_only_when_their_condition_holds(client: InProcessClient) -> None:
+def test_increment_from_and_increment_set_apply_only_when_their_condition_holds(
+    client: InProcessClient,
+) -> None:
     ok(client.put("/1/indexes/products/p1", json={"version": 1, "name": "a"}))
     ok(partial(client, {"version": op("IncrementFrom", 2), "name": "ignored"}))
     assert ok(get(client, "products", "p1")) == {"objectID": "p1", "version": 1, "name": "a"}
