@@ -232,5 +232,17 @@ def test_delete_by_matches_and_refuses_an_empty_filter() -> None:
     assert search.matching_ids(idx, FACETED, {"filters": "brand:Sony AND price > 10"}) == ["3", "5"]
     with pytest.raises(BadRequest, match="deleteBy needs a filter"):
         search.matching_ids(idx, FACETED, {"filters": ""})
-    with pytest.raises(BadRequest, match="geographic filters are not modelled"):
-        search.matching_ids(idx, FACETED, {"filters": "a:b", "aroundLatLng": "1,2"})
+    with pytest.raises(
+        BadRequest, match=r"does not model geographic filters.*assumed rule search-geo-not-modelled"
+    ):
+        search.matching_ids(idx, FACETED, {"filters": "brand:Sony", "aroundLatLng": "1,2"})
+    # with the assumed rules off, a geographic filter matches nothing: nothing is deleted on its account
+    assert (
+        search.matching_ids(
+            idx, FACETED, {"filters": "brand:Sony", "aroundLatLng": "1,2"}, assumed_rules=False
+        )
+        == []
+    )
+    assert search.matching_ids(idx, FACETED, {"insideBoundingBox": [[1, 2, 3, 4]]}, assumed_rules=False) == []
+    answer = search.search(idx, FACETED, {"aroundLatLng": "1,2"}, "i")
+    assert answer["nbHits"] == 5 and "geographic search is not modelled" in answer["message"]
