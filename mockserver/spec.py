@@ -22,6 +22,20 @@ def bundled_spec_path() -> Path:
     return ingestion_spec()
 
 
+def bundled_spec_paths() -> tuple[Path, ...]:
+    """The documents the bundled spec joins, in order: the Ingestion API's, then the Search API's."""
+    from mockserver.data import ingestion_spec, search_spec
+
+    return (ingestion_spec(), search_spec())
+
+
+BUNDLED_TITLE = "Ingestion and Search APIs"
+
+
+class SpecJoinError(ValueError):
+    """Two documents cannot be joined into one: they define the same thing differently."""
+
+
 @dataclass(frozen=True)
 class Parameter:
     name: str
@@ -59,10 +73,16 @@ class Operation:
 
 
 class Spec:
-    """One parsed OpenAPI document: the raw tree, a fully dereferenced copy, and its operations."""
+    """One parsed OpenAPI document: the raw tree, a fully dereferenced copy, and its operations.
 
-    def __init__(self, document: dict[str, Any], path: Path | None = None) -> None:
+    ``path`` is the file the document was read from; a document joined from several files (the
+    bundled spec: see :func:`join_documents`) has none, and ``sources`` names its files."""
+
+    def __init__(
+        self, document: dict[str, Any], path: Path | None = None, *, sources: tuple[Path, ...] = ()
+    ) -> None:
         self.path = path
+        self.sources = sources or ((path,) if path is not None else ())
         self.document = document
         self.resolved: dict[str, Any] = _dereference(document, document)
         self.operations: dict[str, Operation] = {}
@@ -84,6 +104,11 @@ class Spec:
 
     def has_schema(self, name: str) -> bool:
         return name in self.resolved.get("components", {}).get("schemas", {})
+
+    @property
+    def bundled(self) -> bool:
+        """Whether this is the spec shipped with the package (the joined Ingestion and Search APIs)."""
+        return self.path is None and self.sources == bundled_spec_paths()
 
 
 def _operation(template: str, method: str, raw: dict[str, Any], shared: list[dict[str, Any]]) -> Operation:
@@ -170,14 +195,89 @@ def _lookup(root: dict[str, Any], pointer: str) -> Any:
 
 
 def load_spec(path: str | Path | None = None) -> Spec:
-    """Parse a spec file (the bundled Ingestion spec by default). Cached per path for the process."""
-    resolved = Path(path).resolve() if path is not None else bundled_spec_path()
+    """Parse a spec file, that one document alone; by default the bundled spec, the Ingestion and
+    Search APIs joined (:func:`join_documents`). Cached per path for the process."""
+    if path is None:
+        sources = bundled_spec_paths()
+        return _load_joined(sources, tuple(p.stat().st_mtime_ns for p in sources))
+    resolved = Path(path).resolve()
     return _load_cached(resolved, resolved.stat().st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(path: Path, _mtime: int) -> Spec:
+    return Spec(_read(path), path)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_joined(sources: tuple[Path, ...], _mtimes: tuple[int, ...]) -> Spec:
+    documents = [(_read(p), p.name) for p in sources]
+    return Spec(join_documents(documents, title=BUNDLED_TITLE), sources=sources)
+
+
+def _read(path: Path) -> dict[str, Any]:
     document = read_document(path)  # (from its parsed twin when there is a current one)
     if not isinstance(document, dict) or "paths" not in document:
         raise ValueError(f"{path}: not an OpenAPI document (no 'paths')")
-    return Spec(document, path)
+    return document
+
+
+def join_documents(documents: list[tuple[dict[str, Any], str]], *, title: str) -> dict[str, Any]:
+    """One OpenAPI document holding every path and component of ``documents`` (each with the name
+    its errors call it by); the first one's ``info`` (titled ``title``), ``servers`` and ``security``.
+
+    Nothing is renamed: two documents may both define a component only when they define it alike
+    (the shared security schemes); a component name, a path's method or an operationId that two
+    documents define differently is refused with SpecJoinError naming both documents."""
+    first = documents[0][0]
+    joined: dict[str, Any] = {
+        key: value for key, value in first.items() if key not in ("paths", "components")
+    }
+    joined["info"] = {**first.get("info", {}), "title": title}
+    paths: dict[str, dict[str, Any]] = {}
+    components: dict[str, dict[str, Any]] = {}
+    tags: dict[str, Any] = {}
+    where: dict[tuple[str, ...], str] = {}  # what is defined -> the document that defined it first
+
+    def claim(key: tuple[str, ...], name: str, what: str, same: bool) -> None:
+        owner = where.setdefault(key, name)
+        if owner != name and not same:
+            raise SpecJoinError(f"cannot join {owner} and {name}: both define {what}")
+
+    for document, name in documents:
+        for template, item in document.get("paths", {}).items():
+            target = paths.setdefault(template, {})
+            for method, operation in item.items():
+                if method in target:
+                    claim(
+                        ("path", template, method),
+                        name,
+                        f"{method.upper()} {template}",
+                        target[method] == operation,
+                    )
+                    continue
+                where[("path", template, method)] = name
+                target[method] = operation
+                if method in HTTP_METHODS and isinstance(operation, dict) and "operationId" in operation:
+                    op_id = str(operation["operationId"])
+                    claim(("operationId", op_id), name, f"the operationId {op_id!r}", False)
+        for section, entries in document.get("components", {}).items():
+            target = components.setdefault(section, {})
+            for component, value in entries.items():
+                if component in target:
+                    claim(
+                        ("component", section, component),
+                        name,
+                        f"components/{section}/{component} (differently; rename one of them)",
+                        target[component] == value,
+                    )
+                    continue
+                where[("component", section, component)] = name
+                target[component] = value
+        for tag in document.get("tags", []):
+            tags.setdefault(tag.get("name"), tag)
+    joined["paths"] = paths
+    joined["components"] = components
+    if tags:
+        joined["tags"] = list(tags.values())
+    return joined

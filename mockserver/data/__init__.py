@@ -23,6 +23,11 @@ def ingestion_spec() -> Path:
     return _path("spec", "ingestion.yaml")
 
 
+def search_spec() -> Path:
+    """The Search API's OpenAPI document (joined with the Ingestion API's into the bundled spec)."""
+    return _path("spec", "search.yaml")
+
+
 def control_spec() -> Path:
     """The ``/__mock__/`` control plane's OpenAPI document."""
     return _path("spec", "control.yaml")

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from mockserver.durability.log import StateLog
 from mockserver.engine import steering
 from mockserver.engine.clock import Clock
-from mockserver.engine.errors import ApiError, Forbidden, InvalidCredentials, LimitExceeded
+from mockserver.engine.errors import ApiError, Forbidden, InvalidCredentials, LimitExceeded, NotServed
 from mockserver.engine.examples import example_response
 from mockserver.engine.faults import Faults, RateLimit
 from mockserver.engine.journal import (
@@ -162,7 +162,7 @@ class Engine:
         self.faults = Faults()
         self.stubs = Stubs()
         self.js = JsSandbox(max_depth=settings.max_depth)  # every application's runtimes: one budget
-        bundled = spec.path is not None and spec.path == bundled_spec_path()
+        bundled = spec.bundled or (spec.path is not None and spec.path == bundled_spec_path())
         self.response_checker = ResponseChecker(strict_errors=bundled) if settings.check_responses else None
         self.reference: ReferenceValidator | None = None
         if settings.validation == "openapi-core":
@@ -421,6 +421,8 @@ class Engine:
     def _answer(self, request: ApiRequest, durable: bool) -> Answer:
         operation = request.operation
         assert operation is not None and request.app_id is not None, "execute needs a matched, known caller"
+        if operation.raw.get("x-mock-served") is False:
+            return self._not_served(request, operation)
         try:
             if self.reference is not None and not request.internal:
                 self.reference.validate(operation, request.path, request.query, request.body, request.headers)
@@ -430,11 +432,9 @@ class Engine:
             )
         except ApiError as error:
             return Answer.of_error(error)
-        if not request.internal and self.stubs.active:
-            stub = self.stubs.match(operation.operation_id, request.app_id, _Seen.of(request))
-            if stub is not None:  # answered as the test asked: the mock does not act on it
-                body = copy.deepcopy(stub.response)
-                return Answer(stub.status, body, dict(stub.headers), injected=not stub.check, stub_id=stub.id)
+        stubbed = self._stubbed(request, operation)
+        if stubbed is not None:  # answered as the test asked: the mock does not act on it
+            return stubbed
         handler = self.handlers.get(operation.operation_id)
         if handler is None:  # generic mode: an operation with no behaviour answers from its spec
             status, example = example_response(operation)
@@ -457,6 +457,29 @@ class Engine:
                     store.accounts.pop(app_id, None)
                 return Answer.of_error(error)
         return Answer(200, result)
+
+    def _stubbed(self, request: ApiRequest, operation: Operation) -> Answer | None:
+        """The answer of the first stub matching a client's request, if any."""
+        if request.internal or not self.stubs.active:
+            return None
+        stub = self.stubs.match(operation.operation_id, request.app_id, _Seen.of(request))
+        if stub is None:
+            return None
+        body = copy.deepcopy(stub.response)
+        return Answer(stub.status, body, dict(stub.headers), injected=not stub.check, stub_id=stub.id)
+
+    def _not_served(self, request: ApiRequest, operation: Operation) -> Answer:
+        """An operation the spec lists but the mock does not serve: a stub of the test's may answer
+        it; otherwise 402 naming it, before anything of the request is validated."""
+        stubbed = self._stubbed(request, operation)
+        if stubbed is not None:
+            return stubbed
+        return Answer.of_error(
+            NotServed(
+                f"mockserver does not serve {operation.operation_id} ({operation.method} {operation.path}): "
+                "the operation is in its spec but has no behaviour in the mock; a stub can answer it in a test"
+            )
+        )
 
     def _check_caps(self, app_id: str, fresh: bool, operation: Operation) -> None:
         """Refuse a new application or resource beyond the configured caps (429 limit_exceeded)."""

@@ -155,6 +155,15 @@ class MissingReference(BadRequest):
     code = "resource_not_found"
 
 
+class NotServed(ApiError):
+    """An operation of the spec the mock does not serve (``x-mock-served: false``): answered before
+    the request is validated, naming the operation. 402 is the status the published Search spec
+    documents for a feature an application does not have (ledger: search-unserved-operations)."""
+
+    status = 402
+    code = "operation_not_served"
+
+
 class MethodNotAllowed(ApiError):
     status = 405
     code = "method_not_allowed"

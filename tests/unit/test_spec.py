@@ -11,7 +11,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from mockserver import Spec, load_spec
-from mockserver.spec import bundled_spec_path
+from mockserver.spec import bundled_spec_path, bundled_spec_paths
 
 FACTS_OPERATIONS = Path(__file__).resolve().parents[1] / "data" / "facts_operations.txt"
 FACT_SHEET_CANDIDATES = (
@@ -39,11 +39,17 @@ def contains_ref(node: Any) -> bool:
 
 
 def test_bundled_spec_loads_with_59_operations() -> None:
+    """The Ingestion API's 59 operations (its file alone), and the 58 of the Search API beside them in
+    the bundled spec, which joins the two files."""
+    ingestion = load_spec(bundled_spec_path())
+    assert ingestion.title == "Ingestion API"
+    assert len(ingestion.operations) == 59
+    assert ingestion.path == bundled_spec_path() and not ingestion.bundled
     spec = load_spec()
-    assert spec.title == "Ingestion API"
-    assert len(spec.operations) == 59
-    assert bundled_spec_path().is_file()
-    assert spec.path == bundled_spec_path()
+    assert spec.title == "Ingestion and Search APIs"
+    assert len(spec.operations) == 59 + 58
+    assert spec.path is None and spec.sources == bundled_spec_paths() and spec.bundled
+    assert set(ingestion.operations) < set(spec.operations)
 
 
 def test_bundled_spec_is_valid_openapi() -> None:
@@ -52,7 +58,8 @@ def test_bundled_spec_is_valid_openapi() -> None:
 
 def test_load_spec_is_cached() -> None:
     assert load_spec() is load_spec()
-    assert load_spec(bundled_spec_path()) is load_spec()
+    assert load_spec(bundled_spec_path()) is load_spec(bundled_spec_path())
+    assert load_spec(bundled_spec_path()) is not load_spec()  # a file named alone is that document alone
 
 
 def test_operation_ids_are_unique() -> None:
@@ -63,7 +70,7 @@ def test_operation_ids_are_unique() -> None:
         for method, op in item.items()
         if method in ("get", "put", "post", "delete", "patch")
     ]
-    assert len(ids) == len(set(ids)) == 59
+    assert len(ids) == len(set(ids)) == 59 + 58
 
 
 def test_resolved_copy_has_no_references_left() -> None:
@@ -83,12 +90,12 @@ def test_facts_file_lists_59_operations() -> None:
 
 
 def test_every_operation_of_the_fact_sheet_is_in_the_spec() -> None:
-    missing = set(facts_file_lines()) - spec_lines(load_spec())
+    missing = set(facts_file_lines()) - spec_lines(load_spec(bundled_spec_path()))
     assert not missing
 
 
 def test_the_spec_has_no_operation_the_fact_sheet_lacks() -> None:
-    extra = spec_lines(load_spec()) - set(facts_file_lines())
+    extra = spec_lines(load_spec(bundled_spec_path())) - set(facts_file_lines())  # (the Ingestion API's)
     assert not extra
 
 
@@ -226,7 +233,7 @@ def test_a_cycle_through_several_references_is_refused(tmp_path: Path) -> None:
         load_spec(write(tmp_path, f"{header}components:\n  schemas:\n{schemas}"))
 
 
-@pytest.mark.parametrize("name", ["ingestion.yaml", "control.yaml"])
+@pytest.mark.parametrize("name", ["ingestion.yaml", "search.yaml", "control.yaml"])
 def test_every_property_of_the_shipped_specs_has_a_schema(name: str) -> None:
     """A flow-style YAML description holding a comma becomes extra properties with no schema."""
     import yaml
