@@ -25,7 +25,16 @@ from typing import Any
 from mockserver.durability import image
 from mockserver.engine.clock import Clock
 from mockserver.engine.indexes import Index
-from mockserver.engine.store import FAMILIES, Account, Record, Records, RunMeta, RunPolicy, TaskMeta
+from mockserver.engine.store import (
+    FAMILIES,
+    Account,
+    Record,
+    Records,
+    RunMeta,
+    RunPolicy,
+    SearchTasks,
+    TaskMeta,
+)
 
 EDITED = (*FAMILIES, "runs")  # records the engine changes in place: shadowed by a shallow copy
 _MISSING = object()
@@ -49,6 +58,13 @@ class Shadow:
     unsettled_runs: dict[str, None]
     clock: Any
     run_policy: RunPolicy | None
+    # The Search API's state: settings and dates by reference (replaced, never edited in place),
+    # synonyms and rules one level down (each index's objects by reference), tasks copied.
+    index_settings: dict[str, dict[str, Any]]
+    index_dates: dict[str, tuple[str, str]]
+    synonyms: dict[str, dict[str, Record]]
+    rules: dict[str, dict[str, Record]]
+    search_tasks: SearchTasks
     # what each watched index's write touched (objectID -> its JSON before), once collected
     touched: dict[str, dict[str, bytes | None]] | None = None
 
@@ -89,7 +105,33 @@ def take(account: Account) -> Shadow:
         unsettled_runs=dict(account.unsettled_runs),
         clock=account.clock.state() if account.clock is not None else None,
         run_policy=copy.copy(account.run_policy),
+        index_settings=dict(account.index_settings),
+        index_dates=dict(account.index_dates),
+        synonyms={name: dict(objects) for name, objects in account.synonyms.items()},
+        rules={name: dict(objects) for name, objects in account.rules.items()},
+        search_tasks=_tasks_copy(account.search_tasks),
     )
+
+
+def _tasks_copy(tasks: SearchTasks) -> SearchTasks:
+    return SearchTasks(tasks.last, dict(tasks.pending))
+
+
+NESTED = ("synonyms", "rules")  # index name -> objectID -> object
+
+
+def _nested(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """What changed in an index name -> objectID -> object container: per index, its objects set
+    and deleted ({"set": {name: {"set", "del"}}, "del": [name...]})."""
+    changed: dict[str, Any] = {}
+    for name, objects in after.items():
+        found = _keyed(before.get(name, {}), objects, by_value=False)
+        if found is not None:
+            changed[name] = found
+    dropped = [name for name in before if name not in after]
+    if not changed and not dropped:
+        return None
+    return {"set": changed, "del": dropped}
 
 
 def _keyed(
@@ -182,6 +224,18 @@ def diff(shadow: Shadow, account: Account) -> dict[str, Any]:
     if account.run_policy != shadow.run_policy:
         policy = account.run_policy
         out["run_policy"] = dataclasses.asdict(policy) if policy is not None else None
+    settings = _keyed(shadow.index_settings, account.index_settings, by_value=False)
+    if settings is not None:
+        out["index_settings"] = settings
+    dates = _keyed(shadow.index_dates, account.index_dates, by_value=False, encode=list)
+    if dates is not None:
+        out["index_dates"] = dates
+    for name in NESTED:
+        found = _nested(getattr(shadow, name), getattr(account, name))
+        if found is not None:
+            out[name] = found
+    if account.search_tasks != shadow.search_tasks:
+        out["search_tasks"] = image.tasks_to_json(account.search_tasks)
     return out
 
 
@@ -217,6 +271,11 @@ def undo(shadow: Shadow, account: Account) -> None:
         clock.restore(shadow.clock)
         account.clock = clock
     account.run_policy = shadow.run_policy
+    account.index_settings = dict(shadow.index_settings)
+    account.index_dates = dict(shadow.index_dates)
+    account.synonyms = {name: dict(objects) for name, objects in shadow.synonyms.items()}
+    account.rules = {name: dict(objects) for name, objects in shadow.rules.items()}
+    account.search_tasks = _tasks_copy(shadow.search_tasks)
 
 
 def _apply_keyed(target: Any, change: dict[str, Any], decode: Any = None) -> None:
@@ -307,3 +366,19 @@ def apply(
     if "run_policy" in change:
         value = change["run_policy"]
         account.run_policy = RunPolicy(**value) if value is not None else None
+    if "index_settings" in change:
+        _apply_keyed(account.index_settings, change["index_settings"], image.settings_from_json)
+    if "index_dates" in change:
+        _apply_keyed(account.index_dates, change["index_dates"], image.dates_from_json)
+    for name in NESTED:
+        if name in change:
+            held: dict[str, dict[str, Record]] = getattr(account, name)
+            for index_name in change[name].get("del", ()):
+                held.pop(index_name, None)
+            for index_name, objects_change in change[name].get("set", {}).items():
+                objects = held.setdefault(index_name, {})
+                _apply_keyed(objects, objects_change, image.object_from_json)
+                if not objects:
+                    del held[index_name]
+    if "search_tasks" in change:
+        account.search_tasks = image.tasks_from_json(change["search_tasks"])

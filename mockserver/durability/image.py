@@ -5,10 +5,12 @@ long as the history. Compacting replaces the log with one *image* entry (the acc
 clock, ID sequence and run policy, and the snapshots kept), so the next start costs what the live
 state costs, not what the history did.
 
-Version 3 adds what the server steers beside the accounts (API keys added at run time, fault rules,
-stubs); version 2 kept the records' metadata (``Account.meta``) beside them; version 1 kept it
-inside the records, as keys starting with ``_``. Versions 1 and 2 are converted when read; a
-higher version (a newer release's) is refused by the reader (``durability/state.py``).
+Version 4 adds the Search API's state of each application's indexes (settings, synonyms, rules,
+their dates, the Search tasks); version 3 what the server steers beside the accounts (API keys
+added at run time, fault rules, stubs); version 2 kept the records' metadata (``Account.meta``)
+beside them; version 1 kept it inside the records, as keys starting with ``_``. Versions 1 and 2
+are converted when read; a higher version (a newer release's) is refused by the reader
+(``durability/state.py``).
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ from mockserver.engine.store import (
     Records,
     RunMeta,
     RunPolicy,
+    SearchTasks,
     TaskMeta,
 )
 
-IMAGE_VERSION = 3  # 3: the server's keys, fault rules and stubs too
-READABLE_VERSIONS = (1, 2, 3)
+IMAGE_VERSION = 4  # 4: the Search API's state of indexes (settings, synonyms, rules, dates, tasks)
+READABLE_VERSIONS = (1, 2, 3, 4)
 ClockState = tuple[datetime | None, timedelta]
 
 
@@ -60,6 +63,42 @@ def ids_from_json(value: Any) -> object:
         return None
     version, internal, gauss = value
     return (version, tuple(internal), gauss)
+
+
+def tasks_to_json(tasks: SearchTasks) -> dict[str, Any]:
+    return {"last": tasks.last, "pending": [[task_id, at] for task_id, at in tasks.pending.items()]}
+
+
+def tasks_from_json(value: Any) -> SearchTasks:
+    """``ValueError``/``TypeError`` when it is not what :func:`tasks_to_json` wrote."""
+    last, pending = value["last"], value["pending"]
+    if not isinstance(last, int) or isinstance(last, bool) or last < 0 or not isinstance(pending, list):
+        raise ValueError("search_tasks: not {last: a count, pending: [[taskID, instant]...]}")
+    kept: dict[int, float] = {}
+    for task_id, at in pending:
+        if not isinstance(task_id, int) or isinstance(task_id, bool) or not isinstance(at, int | float):
+            raise ValueError("search_tasks.pending: not [[taskID, instant]...]")
+        kept[task_id] = float(at)
+    return SearchTasks(last, kept)
+
+
+def settings_from_json(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("an index's settings are not a JSON object")
+    return value
+
+
+def object_from_json(value: Any) -> Record:
+    """A synonym or a rule: a JSON object holding its objectID."""
+    if not isinstance(value, dict) or not isinstance(value.get("objectID"), str):
+        raise ValueError("not a JSON object with its objectID")
+    return value
+
+
+def dates_from_json(value: Any) -> tuple[str, str]:
+    if not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, str) for v in value):
+        raise ValueError("an index's dates are not [createdAt, updatedAt]")
+    return (value[0], value[1])
 
 
 def meta_to_json(meta: AccountMeta) -> dict[str, Any]:
@@ -134,6 +173,10 @@ def account_to_json(account: Account) -> dict[str, Any]:
             out[f.name] = {name: [[k, r] for k, r in index.items()] for name, index in value.items()}
         elif f.name == "meta":
             out[f.name] = meta_to_json(value)
+        elif f.name == "search_tasks":
+            out[f.name] = tasks_to_json(value)
+        elif f.name == "index_dates":
+            out[f.name] = {name: list(dates) for name, dates in value.items()}
         else:
             out[f.name] = value
     return out
@@ -204,6 +247,20 @@ def _field_from_json(name: str, item: Any, where: str, warn: Warn) -> Any:
         )
     if name == "source_records":
         return _keyed_objects(name, item, where, warn, _record_list)
+    if name == "index_settings":
+        return _keyed_objects(name, item, where, warn, settings_from_json)
+    if name == "index_dates":
+        return _keyed_objects(name, item, where, warn, dates_from_json)
+    if name in ("synonyms", "rules"):
+        return _keyed_objects(
+            name,
+            item,
+            where,
+            warn,
+            lambda objects: _keyed_objects(name, objects, where, warn, object_from_json),
+        )
+    if name == "search_tasks":
+        return tasks_from_json(item)
     if name == "url_contents":
         return _keyed_objects(name, item, where, warn, _text)
     if name == "notifications":

@@ -456,7 +456,7 @@ class Engine:
                 if fresh:  # a refused first request leaves no trace of the application
                     store.accounts.pop(app_id, None)
                 return Answer.of_error(error)
-        return Answer(200, result)
+        return Answer(operation.success_status, result)
 
     def _stubbed(self, request: ApiRequest, operation: Operation) -> Answer | None:
         """The answer of the first stub matching a client's request, if any."""

@@ -8,7 +8,9 @@ from mockserver.resources import (
     destinations,
     push,
     runs,
+    search_indexes,
     search_queries,
+    search_records,
     search_tasks,
     source_actions,
     sources,
@@ -29,6 +31,8 @@ _FAMILIES = (
     push,
     source_actions,
     custom,
+    search_records,
+    search_indexes,
     search_tasks,
     search_queries,
 )

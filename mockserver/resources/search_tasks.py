@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.engine.errors import NotFound
+from mockserver.engine.errors import ApiError, BadRequest, NotFound
 from mockserver.engine.store import Account
 from mockserver.resources.context import Context, Handler
 
 
-def new_task(ctx: Context, index_name: str) -> dict[str, Any]:
+def new_task(ctx: Context, index_name: str, *, stamp: bool = True) -> dict[str, Any]:
     """Record one Search task for a write on ``index_name``; the fields a write's answer carries
-    (``taskID``). The index's ``updatedAt`` (and ``createdAt``, the first time) is stamped when the
-    index exists after the write (a deleted one has no dates left)."""
+    (``taskID``). With ``stamp``, the index's ``updatedAt`` (and ``createdAt``, the first time) is
+    stamped when the index exists after the write (a deleted one has no dates left)."""
     account = ctx.account
     tasks = account.search_tasks
     now = ctx.clock.now().timestamp()
@@ -32,7 +32,7 @@ def new_task(ctx: Context, index_name: str) -> dict[str, Any]:
         publish_at = now + max(policy.finish_after, policy.start_after)
         if publish_at > now:
             tasks.pending[tasks.last] = publish_at
-    if index_name in account.indexes:
+    if stamp and index_name in account.indexes:
         stamp_index(account, index_name, ctx.now())
     return {"taskID": tasks.last}
 
@@ -43,12 +43,13 @@ def stamp_index(account: Account, index_name: str, when: str) -> None:
     account.index_dates[index_name] = (dates[0] if dates is not None else when, when)
 
 
-def task_status(ctx: Context, task_id: int) -> str:
-    """``published`` or ``notPublished``; 404 for an ID this application never issued."""
+def task_status(ctx: Context, task_id: int, missing: type[ApiError] = NotFound) -> str:
+    """``published`` or ``notPublished``; ``missing`` (404 by default) for an ID this application
+    never issued."""
     tasks = ctx.account.search_tasks
     if not 1 <= task_id <= tasks.last:
         issued = f"IDs 1 to {tasks.last}" if tasks.last else "none yet"
-        raise NotFound(
+        raise missing(
             f"Task {task_id} does not exist",
             detail=f"path.taskID: application {ctx.account.app_id!r} issued no task {task_id} ({issued})",
         )
@@ -65,8 +66,9 @@ def get_index_task(ctx: Context) -> Any:
 
 
 def get_app_task(ctx: Context) -> Any:
-    """GET /1/task/{taskID}."""
-    return {"status": task_status(ctx, int(ctx.request.path["taskID"]))}
+    """GET /1/task/{taskID}: an ID never issued is a 400, the one error status the published spec
+    documents for it besides 402 and 403 (getIndexTask documents 404)."""
+    return {"status": task_status(ctx, int(ctx.request.path["taskID"]), BadRequest)}
 
 
 HANDLERS: dict[str, Handler] = {"getIndexTask": get_index_task, "getAppTask": get_app_task}

@@ -212,6 +212,8 @@ function countsText(counts) {
   for (const [family] of FAMILIES) if (counts[family]) parts.push(`${counts[family]} ${family}`);
   if (counts.runs) parts.push(`${counts.runs} runs`);
   if (counts.indexes) parts.push(`${counts.indexes} indexes`);
+  if (counts.synonyms) parts.push(`${counts.synonyms} synonyms`);
+  if (counts.rules) parts.push(`${counts.rules} rules`);
   return parts.length ? parts.join(" · ") : "empty";
 }
 

@@ -36,6 +36,8 @@ def test_apps_lists_each_application_with_its_counts(client: InProcessClient, co
         "transformations": 0,
         "runs": 0,
         "indexes": 0,
+        "synonyms": 0,
+        "rules": 0,
     }
 
 

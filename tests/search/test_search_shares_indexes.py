@@ -1,0 +1,112 @@
+"""Both APIs share each index: a push through the Ingestion API is read through the Search API and
+the other way round; the official helpers' replace-all flows (copy with scope, write into a
+temporary index, move it back) work on the engine, through both APIs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.http.inprocess import InProcessClient
+from tests.helpers import make_destination, make_source, make_task, ok, ok_2xx
+
+SYNONYM = {"objectID": "s1", "type": "synonym", "synonyms": ["sofa", "couch"]}
+RULE = {"objectID": "r1", "consequence": {"params": {"query": "lamp"}}}
+
+
+def push_pipeline(client: InProcessClient, index: str) -> str:
+    return make_task(client, make_source(client, "push"), make_destination(client, index), "save")
+
+
+def test_records_pushed_through_ingestion_are_read_through_search(client: InProcessClient) -> None:
+    push_pipeline(client, "products")
+    records = [{"objectID": "1", "name": "lamp"}, {"objectID": "2", "name": "desk"}]
+    ok(client.post("/1/push/products", json={"action": "addObject", "records": records}))
+    assert ok(client.get("/1/indexes/products/1")) == records[0]
+    found = ok(
+        client.post("/1/indexes/*/objects", json={"requests": [{"indexName": "products", "objectID": "2"}]})
+    )
+    assert found["results"] == [records[1]]
+    assert [(i["name"], i["entries"]) for i in ok(client.get("/1/indexes"))["items"]] == [("products", 2)]
+
+
+def test_records_saved_through_search_are_seen_where_the_ingestion_side_reads_indexes(
+    client: InProcessClient,
+) -> None:
+    requests = [{"action": "addObject", "body": {"objectID": str(i), "n": i}} for i in range(3)]
+    ok(client.post("/1/indexes/products/batch", json={"requests": requests}))
+    view = ok(client.get("/__mock__/indexes/products"))
+    assert view["nbHits"] == 3 and sorted(r["objectID"] for r in view["records"]) == ["0", "1", "2"]
+    task = push_pipeline(client, "products")  # a push task of the Ingestion side updates them
+    ok(
+        client.post(
+            f"/2/tasks/{task}/push",
+            json={"action": "partialUpdateObject", "records": [{"objectID": "1", "n": 9}]},
+        )
+    )
+    assert ok(client.get("/1/indexes/products/1")) == {"objectID": "1", "n": 9}
+
+
+def _seed_live_index(client: InProcessClient) -> None:
+    ok(
+        client.post(
+            "/1/indexes/products/batch",
+            json={"requests": [{"action": "addObject", "body": {"objectID": "old"}}]},
+        )
+    )
+    ok(client.put("/1/indexes/products/settings", json={"searchableAttributes": ["name"]}))
+    ok(client.put("/1/indexes/products/synonyms/s1", json=SYNONYM))
+    ok(client.put("/1/indexes/products/rules/r1", json=RULE))
+
+
+def _published(client: InProcessClient, index: str, answer: dict[str, Any]) -> None:
+    assert ok(client.get(f"/1/indexes/{index}/task/{answer['taskID']}")) == {"status": "published"}
+
+
+def _after_replace(client: InProcessClient, tmp: str) -> None:
+    listed = [i["name"] for i in ok(client.get("/1/indexes"))["items"]]
+    assert tmp not in listed and "products" in listed
+    assert client.get("/1/indexes/products/old").status_code == 404
+    assert ok(client.get("/1/indexes/products/new1")) == {"objectID": "new1", "name": "lamp"}
+    assert ok(client.get("/1/indexes/products/settings")) == {"searchableAttributes": ["name"]}
+    assert ok(client.get("/1/indexes/products/synonyms/s1")) == SYNONYM
+    assert ok(client.get("/1/indexes/products/rules/r1")) == RULE
+
+
+def test_replace_all_objects_flow_through_the_search_api(client: InProcessClient) -> None:
+    """What the official replace_all_objects does: copy the settings, synonyms and rules to a
+    temporary index, batch the records into it, copy again, move it onto the index."""
+    _seed_live_index(client)
+    tmp = "products_tmp_42"
+    scope = {"operation": "copy", "destination": tmp, "scope": ["settings", "rules", "synonyms"]}
+    _published(client, "products", ok(client.post("/1/indexes/products/operation", json=scope)))
+    batch = [{"action": "addObject", "body": {"objectID": "new1", "name": "lamp"}}]
+    _published(client, tmp, ok(client.post(f"/1/indexes/{tmp}/batch", json={"requests": batch})))
+    ok(client.post("/1/indexes/products/operation", json=scope))
+    move = ok(
+        client.post(f"/1/indexes/{tmp}/operation", json={"operation": "move", "destination": "products"})
+    )
+    _published(client, tmp, move)  # the helper waits on the move under the temporary index's name
+    _after_replace(client, tmp)
+
+
+def test_replace_all_objects_with_transformation_flow_across_both_apis(client: InProcessClient) -> None:
+    """What replace_all_objects_with_transformation does: the copy through Search, a push through
+    Ingestion to the temporary index with referenceIndexName (the push task of the real index),
+    its event awaited, the move back through Search."""
+    _seed_live_index(client)
+    push_pipeline(client, "products")
+    tmp = "products_tmp_7"
+    scope = {"operation": "copy", "destination": tmp, "scope": ["settings", "rules", "synonyms"]}
+    ok(client.post("/1/indexes/products/operation", json=scope))
+    pushed = ok(
+        client.post(
+            f"/1/push/{tmp}",
+            params={"referenceIndexName": "products"},
+            json={"action": "addObject", "records": [{"objectID": "new1", "name": "lamp"}]},
+        )
+    )
+    event = ok_2xx(client.get(f"/1/runs/{pushed['runID']}/events/{pushed['eventID']}"))
+    assert event["status"] == "succeeded"
+    assert client.get("/1/indexes/products/new1").status_code == 404  # not in the live index yet
+    ok(client.post(f"/1/indexes/{tmp}/operation", json={"operation": "move", "destination": "products"}))
+    _after_replace(client, tmp)
