@@ -20,6 +20,7 @@ from typing import Any
 from mockserver.engine import assumptions, jsonio
 from mockserver.engine.errors import BadRequest
 from mockserver.engine.search import filters as flt
+from mockserver.engine.search import highlight
 from mockserver.engine.search import params as prm
 from mockserver.engine.search.prepared import Prepared, Record, prepared, searchable_paths, strip_modifiers
 from mockserver.engine.search.text import fold, word_spans, words
@@ -266,7 +267,7 @@ def _facets(
     )
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise BadRequest(f"maxValuesPerFacet: expected a non-negative integer, found {flt_shown(limit)}")
-    alpha = run.settings.get("sortFacetValuesBy") == "alpha"
+    alpha = params.get("sortFacetValuesBy", run.settings.get("sortFacetValuesBy")) == "alpha"
     counts: dict[str, Any] = {}
     stats: dict[str, Any] = {}
     for name in names:
@@ -328,7 +329,13 @@ def search(
     unretrievable = settings.get("unretrievableAttributes") or ()
     wanted = params.get("attributesToRetrieve", settings.get("attributesToRetrieve", ["*"]))
     records = run.prep.records
-    hits = jsonio.load_trusted(jsonio.dumps([_retrieve(records[p], wanted, unretrievable) for p in window]))
+    shown = [_retrieve(records[p], wanted, unretrievable) for p in window]
+    names = highlight.attributes(params, settings, searchable_paths(settings))
+    if names != []:
+        tags = (str(params.get("highlightPreTag", "<em>")), str(params.get("highlightPostTag", "</em>")))
+        for hit in shown:
+            hit["_highlightResult"] = highlight.result(dict(hit), names, matched.query_words, tags)
+    hits = jsonio.load_trusted(jsonio.dumps(shown))
     answer = {
         "hits": hits,
         "nbHits": len(positions),
