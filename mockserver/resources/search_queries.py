@@ -129,7 +129,9 @@ def delete_by(ctx: Context) -> Any:
     """POST /1/indexes/{indexName}/deleteByQuery: the records the filters keep are removed; one task."""
     name = ctx.request.path["indexName"]
     index = _index(ctx, name, "path.indexName")
-    for object_id in search.matching_ids(index, _settings(ctx, name), _body(ctx)):
+    for object_id in search.matching_ids(
+        index, _settings(ctx, name), _body(ctx), assumed_rules=ctx.assumed_rules
+    ):
         del index[object_id]
     return {**new_task(ctx, name), "updatedAt": ctx.now()}
 

@@ -156,15 +156,20 @@ def test_paging_and_offset_length() -> None:
         run({"hitsPerPage": 1001})
 
 
+def plain(answer: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in hit.items() if k != "_highlightResult"} for hit in answer["hits"]]
+
+
 def test_the_params_string_and_attributes_to_retrieve() -> None:
-    answer = run({"params": "query=phone&hitsPerPage=1&attributesToRetrieve=%5B%22title%22%5D"})
+    text = "query=phone&hitsPerPage=1&attributesToRetrieve=%5B%22title%22%5D&attributesToHighlight=%5B%5D"
+    answer = run({"params": text})
     assert answer["hits"] == [{"title": "Phone case", "objectID": "3"}]
-    assert answer["params"] == "query=phone&hitsPerPage=1&attributesToRetrieve=%5B%22title%22%5D"
+    assert answer["params"] == text
     assert answer["query"] == "phone"
-    assert run({"params": "attributesToRetrieve=title,price", "query": "book"})["hits"] == [
+    assert plain(run({"params": "attributesToRetrieve=title,price", "query": "book"})) == [
         {"title": "Phonetics book", "price": 50, "objectID": "5"}
     ]
-    assert run({"attributesToRetrieve": ["*", "-price", "-pop"], "query": "book"})["hits"] == [
+    assert plain(run({"attributesToRetrieve": ["*", "-price", "-pop"], "query": "book"})) == [
         {"objectID": "5", "title": "Phonetics book", "brand": ["LG", "Sony"]}
     ]
     with pytest.raises(BadRequest, match=r"body\.params\.hitsPerPage: expected an integer"):
@@ -232,5 +237,43 @@ def test_delete_by_matches_and_refuses_an_empty_filter() -> None:
     assert search.matching_ids(idx, FACETED, {"filters": "brand:Sony AND price > 10"}) == ["3", "5"]
     with pytest.raises(BadRequest, match="deleteBy needs a filter"):
         search.matching_ids(idx, FACETED, {"filters": ""})
-    with pytest.raises(BadRequest, match="geographic filters are not modelled"):
-        search.matching_ids(idx, FACETED, {"filters": "a:b", "aroundLatLng": "1,2"})
+    with pytest.raises(
+        BadRequest, match=r"does not model geographic filters.*assumed rule search-geo-not-modelled"
+    ):
+        search.matching_ids(idx, FACETED, {"filters": "brand:Sony", "aroundLatLng": "1,2"})
+    # with the assumed rules off, a geographic filter matches nothing: nothing is deleted on its account
+    assert (
+        search.matching_ids(
+            idx, FACETED, {"filters": "brand:Sony", "aroundLatLng": "1,2"}, assumed_rules=False
+        )
+        == []
+    )
+    assert search.matching_ids(idx, FACETED, {"insideBoundingBox": [[1, 2, 3, 4]]}, assumed_rules=False) == []
+    answer = search.search(idx, FACETED, {"aroundLatLng": "1,2"}, "i")
+    assert answer["nbHits"] == 5 and "geographic search is not modelled" in answer["message"]
+
+
+def test_highlight_results_mark_the_matched_words() -> None:
+    answer = run({"query": "creme bru", "highlightPreTag": "[", "highlightPostTag": "]"})
+    result = answer["hits"][0]["_highlightResult"]
+    assert result["title"] == {
+        "value": "[Crème] [brû]lée",
+        "matchLevel": "full",
+        "matchedWords": ["creme", "bru"],
+        "fullyHighlighted": False,
+    }
+    assert result["brand"] == {"value": "Sony", "matchLevel": "none", "matchedWords": []}
+    assert result["_tags"] == [{"value": "dessert", "matchLevel": "none", "matchedWords": []}]
+    assert "price" not in result  # numbers are not highlighted
+    settings = {"searchableAttributes": ["title"], "attributesToHighlight": ["title", "desc"]}
+    hit = run({"query": "creme"}, settings)["hits"][1]
+    assert hit["_highlightResult"]["title"]["matchLevel"] == "full"
+    assert sorted(hit["_highlightResult"]) == ["title"]  # only what the settings name (and the hit has)
+    whole = run({"query": "smart phone"})["hits"][0]["_highlightResult"]["title"]
+    assert whole == {
+        "value": "<em>Smart</em> <em>phone</em>",
+        "matchLevel": "full",
+        "matchedWords": ["smart", "phone"],
+        "fullyHighlighted": True,
+    }
+    assert "_highlightResult" not in run({"attributesToHighlight": []})["hits"][0]

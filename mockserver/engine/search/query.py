@@ -17,9 +17,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.engine import jsonio
+from mockserver.engine import assumptions, jsonio
 from mockserver.engine.errors import BadRequest
 from mockserver.engine.search import filters as flt
+from mockserver.engine.search import highlight
 from mockserver.engine.search import params as prm
 from mockserver.engine.search.prepared import Prepared, Record, prepared, searchable_paths, strip_modifiers
 from mockserver.engine.search.text import fold, word_spans, words
@@ -266,7 +267,7 @@ def _facets(
     )
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
         raise BadRequest(f"maxValuesPerFacet: expected a non-negative integer, found {flt_shown(limit)}")
-    alpha = run.settings.get("sortFacetValuesBy") == "alpha"
+    alpha = params.get("sortFacetValuesBy", run.settings.get("sortFacetValuesBy")) == "alpha"
     counts: dict[str, Any] = {}
     stats: dict[str, Any] = {}
     for name in names:
@@ -304,6 +305,9 @@ def search(
     started = time.perf_counter()
     params = prm.read(body)
     run = _prepare(index, settings)
+    ignored = [name for name in GEO if params.get(name) not in (None, "", [], False)]
+    if ignored:
+        run.warn(f"{', '.join(ignored)}: geographic search is not modelled by the mock (ignored)")
     matched = _match(run, params)
     positions = matched.positions
     default_hpp = settings.get("hitsPerPage", DEFAULT_HITS_PER_PAGE)
@@ -325,7 +329,13 @@ def search(
     unretrievable = settings.get("unretrievableAttributes") or ()
     wanted = params.get("attributesToRetrieve", settings.get("attributesToRetrieve", ["*"]))
     records = run.prep.records
-    hits = jsonio.load_trusted(jsonio.dumps([_retrieve(records[p], wanted, unretrievable) for p in window]))
+    shown = [_retrieve(records[p], wanted, unretrievable) for p in window]
+    names = highlight.attributes(params, settings, searchable_paths(settings))
+    if names != []:
+        tags = (str(params.get("highlightPreTag", "<em>")), str(params.get("highlightPostTag", "</em>")))
+        for hit in shown:
+            hit["_highlightResult"] = highlight.result(dict(hit), names, matched.query_words, tags)
+    hits = jsonio.load_trusted(jsonio.dumps(shown))
     answer = {
         "hits": hits,
         "nbHits": len(positions),
@@ -510,26 +520,35 @@ def facet_values(
 # --- deleteBy ---------------------------------------------------------------------------------
 
 
+GEO = ("aroundLatLng", "aroundLatLngViaIP", "aroundRadius", "insideBoundingBox", "insidePolygon")
+
+
 def matching_ids(
-    index: Mapping[str, Record], settings: Mapping[str, Any], body: Mapping[str, Any] | None
+    index: Mapping[str, Record],
+    settings: Mapping[str, Any],
+    body: Mapping[str, Any] | None,
+    *,
+    assumed_rules: bool = True,
 ) -> list[str]:
     """The objectIDs deleteBy removes: the records its filters keep. Empty filters are refused
-    (published: the operation does not accept them); geographic filters are not modelled."""
+    (published: the operation does not accept them). Geographic filters are not modelled: refused
+    by the assumed rule search-geo-not-modelled; with the assumed rules off, a geographic filter
+    matches no record (nothing is deleted on its account)."""
     params = prm.read(body)
-    geo = [
-        name
-        for name in ("aroundLatLng", "aroundRadius", "insideBoundingBox", "insidePolygon")
-        if name in params
-    ]
-    if geo:
-        raise BadRequest(
-            f"{', '.join(geo)}: geographic filters are not modelled by the mock", code="not_modelled"
+    geo = [name for name in GEO if params.get(name) not in (None, "", [])]
+    if geo and assumed_rules:
+        raise assumptions.refuse(
+            "search-geo-not-modelled",
+            f"{', '.join(geo)}: the mock does not model geographic filters, so it cannot tell which "
+            "records they would delete",
         )
-    if filter_tree(params) is None:
+    if filter_tree(params) is None and not geo:
         raise BadRequest(
             "deleteBy needs a filter: give filters, facetFilters, numericFilters or tagFilters "
             "(an empty filter would delete every record; use clearObjects for that)"
         )
+    if geo:
+        return []
     run = _prepare(index, settings)
     kept = {name: params[name] for name in _FILTER_PARAMS if name in params}
     ids = run.prep.ids

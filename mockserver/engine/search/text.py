@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 _WORD = re.compile(r"\w+")
 
 
-@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """``text`` without accents and case (see the module's docstring)."""
     if text.isascii():
