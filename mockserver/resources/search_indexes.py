@@ -99,8 +99,7 @@ def _copy(account: Account, source: str, destination: str, scopes: Iterable[str]
         settings = {
             k: v for k, v in account.index_settings.get(source, {}).items() if k not in UNCOPIED_SETTINGS
         }
-        kept = {k: v for k, v in account.index_settings.get(destination, {}).items() if k == "replicas"}
-        _put(account.index_settings, destination, {**settings, **kept})
+        _put(account.index_settings, destination, settings)  # (a destination with replicas: refused)
     for part, held in (("synonyms", account.synonyms), ("rules", account.rules)):
         if part in parts:
             _put(held, destination, dict(held.get(source, {})))
@@ -136,7 +135,8 @@ def _move(account: Account, source: str, destination: str) -> None:
 
 
 def operation_index(ctx: Context) -> Any:
-    """POST /1/indexes/{indexName}/operation: copy (all, or the parts ``scope`` names) or move."""
+    """POST /1/indexes/{indexName}/operation: copy (all, or the parts ``scope`` names) or move
+    (``scope`` is for copies only, as published: a move ignores it)."""
     source = ctx.request.path["indexName"]
     body = ctx.body
     destination, scope = body["destination"], body.get("scope")

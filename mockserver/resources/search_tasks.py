@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.engine.errors import ApiError, BadRequest, NotFound
+from mockserver.engine.errors import NotFound
 from mockserver.resources.context import Context, Handler
 
 
@@ -36,13 +36,12 @@ def new_task(ctx: Context, index_name: str, *, stamp: bool = True) -> dict[str, 
     return {"taskID": tasks.last}
 
 
-def task_status(ctx: Context, task_id: int, missing: type[ApiError] = NotFound) -> str:
-    """``published`` or ``notPublished``; ``missing`` (404 by default) for an ID this application
-    never issued."""
+def task_status(ctx: Context, task_id: int) -> str:
+    """``published`` or ``notPublished``; 404 for an ID this application never issued."""
     tasks = ctx.account.search_tasks
     if not 1 <= task_id <= tasks.last:
         issued = f"IDs 1 to {tasks.last}" if tasks.last else "none yet"
-        raise missing(
+        raise NotFound(
             f"Task {task_id} does not exist",
             detail=f"path.taskID: application {ctx.account.app_id!r} issued no task {task_id} ({issued})",
         )
@@ -59,9 +58,9 @@ def get_index_task(ctx: Context) -> Any:
 
 
 def get_app_task(ctx: Context) -> Any:
-    """GET /1/task/{taskID}: an ID never issued is a 400, the one error status the published spec
-    documents for it besides 402 and 403 (getIndexTask documents 404)."""
-    return {"status": task_status(ctx, int(ctx.request.path["taskID"]), BadRequest)}
+    """GET /1/task/{taskID}: an ID never issued is a 404 too (the published spec documents no 404
+    here; ledger search-task-timing)."""
+    return {"status": task_status(ctx, int(ctx.request.path["taskID"]))}
 
 
 HANDLERS: dict[str, Handler] = {"getIndexTask": get_index_task, "getAppTask": get_app_task}
