@@ -72,6 +72,18 @@ def test_several_queries_browse_and_facet_values(client: InProcessClient) -> Non
     first = client.post("/1/indexes/products/browse", json={"hitsPerPage": 2}).json()
     rest = client.post("/1/indexes/products/browse", json={"cursor": first["cursor"]}).json()
     assert ids(first) + ids(rest) == ["1", "2", "3"]
+    stopped = client.post(
+        "/1/indexes/*/queries",
+        json={
+            "strategy": "stopIfEnoughMatches",
+            "requests": [
+                {"indexName": "products", "query": "phone", "hitsPerPage": 1},
+                {"indexName": "products", "query": "creme"},
+            ],
+        },
+    )
+    assert stopped.status_code == 200, stopped.text
+    assert [r.get("processed") for r in stopped.json()["results"]] == [None, False]
     bad = client.post("/1/indexes/products/browse", json={"cursor": "nope"})
     assert bad.status_code == 400 and "is not a cursor this mock gave" in bad.json()["message"]
     found = client.post("/1/indexes/products/facets/brand/query", json={"facetQuery": "l"})

@@ -312,7 +312,7 @@ def search(
     positions = matched.positions
     default_hpp = settings.get("hitsPerPage", DEFAULT_HITS_PER_PAGE)
     hits_per_page = _int_param(
-        params, "hitsPerPage", default_hpp if isinstance(default_hpp, int) else 20, 0, MAX_HITS_PER_PAGE
+        params, "hitsPerPage", default_hpp if isinstance(default_hpp, int) else 20, 1, MAX_HITS_PER_PAGE
     )
     page = _int_param(params, "page", 0, 0, 2**31 - 1)
     limit = settings.get("paginationLimitedTo", DEFAULT_PAGINATION_LIMIT)
