@@ -477,7 +477,8 @@ class Engine:
         return Answer.of_error(
             NotServed(
                 f"mockserver does not serve {operation.operation_id} ({operation.method} {operation.path}): "
-                "the operation is in its spec but has no behaviour in the mock; a stub can answer it in a test"
+                "the operation is in its spec but has no behaviour in the mock; a stub can answer it in a "
+                "test"
             )
         )
 

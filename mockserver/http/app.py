@@ -42,6 +42,8 @@ from mockserver.http.wire import (
     read_body,
     route_path,
     send_answer,
+    slash_escaped_path,
+    unescape_param,
 )
 from mockserver.names import CONTROL_PREFIX
 from mockserver.settings import MockSettings
@@ -170,10 +172,15 @@ class MockApp:
         engine = self.engine
         drop_after = False
         try:
-            match = self.route_table.match(wire.method, wire.path)
+            escaped = slash_escaped_path(scope)  # (None unless the path holds an encoded slash)
+            match = self.route_table.match(wire.method, wire.path if escaped is None else escaped)
             operation = match.operation
             api_request.operation = operation
-            api_request.path_params = match.path_params
+            api_request.path_params = (
+                match.path_params
+                if escaped is None
+                else {name: unescape_param(value) for name, value in match.path_params.items()}
+            )
             if engine.reference is not None:
                 api_request.headers = all_headers(scope)
             if engine.faults.active:

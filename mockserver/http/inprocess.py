@@ -20,7 +20,6 @@ import functools
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
-from urllib.parse import unquote
 
 import httpx
 
@@ -72,7 +71,7 @@ class InProcessTransport(httpx.BaseTransport):
             "http_version": "1.1",
             "method": request.method,
             "scheme": url.scheme,
-            "path": unquote(url.path),
+            "path": url.path,  # (decoded by httpx already: decoding it again made %252F a slash)
             "raw_path": url.raw_path.split(b"?", 1)[0],
             "query_string": url.query,
             "root_path": self.root_path,

@@ -11,9 +11,9 @@ from mockserver.resources.context import Context, Handler
 def unknown_path(ctx: Context) -> Any:
     path = ctx.request.path.get("path", "")
     raise NotFound(
-        f"No Ingestion API operation serves {ctx.operation.method} /{path}; "
+        f"No Ingestion or Search API operation serves {ctx.operation.method} /{path}; "
         "known paths start with /1/authentications, /1/destinations, /1/sources, /1/tasks, /2/tasks, "
-        "/1/transformations, /1/runs or /1/push"
+        "/1/transformations, /1/runs, /1/push (Ingestion) or /1/indexes, /1/task (Search)"
     )
 
 

@@ -15,7 +15,7 @@ from mockserver.data import control_spec
 from mockserver.engine.keys import MAX_KEYS_PER_APPLICATION, key_id
 from mockserver.http.app import MockApp
 from mockserver.http.inprocess import InProcessClient
-from mockserver.spec import load_spec
+from mockserver.spec import bundled_spec_path, load_spec
 from tests.helpers import ok_2xx as ok
 
 APP, KEY, ADMIN = "OWNERAPP", "owner-key", "admin-secret"
@@ -84,7 +84,7 @@ def test_every_control_route_but_the_open_ones_names_its_acls() -> None:
         "/__mock__/ui",
         "/__mock__/ui/{name}",
     }
-    ingestion = load_spec()  # the bundled Ingestion API: reading and writing it need the same ACLs
+    ingestion = load_spec(bundled_spec_path())  # the Ingestion API: reading and writing it need the same ACLs
     api_acl = {str(a) for op in ingestion.operations.values() for a in op.raw.get("x-acl", ())}
     assert {acl for _, _, needs in GUARDED for acl in needs} == api_acl | {"admin"}
 

@@ -145,4 +145,6 @@ def test_no_operation_documents_409_and_every_other_status_has_a_ledger_entry() 
     ids = load_ledger().ids()
     assert "status-409" not in ids
     for status in sorted(documented - {"200", "400", "402"}):  # published on some operations
+        if status.startswith("2"):
+            continue  # a success status the published spec gives (saveObject's 201): no deviation
         assert f"status-{status}" in ids, status

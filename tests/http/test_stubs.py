@@ -112,7 +112,7 @@ def test_a_stub_added_by_one_application_answers_only_its_calls() -> None:
     [
         (
             {"operation": "pushh"},
-            "operation: 'pushh' is not an operation of Ingestion API; did you mean push?",
+            "operation: 'pushh' is not an operation of Ingestion and Search APIs; did you mean push?",
         ),
         ({"status": 503}, "body: 'operation' is a required property"),
         ({"operation": "push", "status": 100}, "body.status: 100 is less than the minimum of 200"),

@@ -98,7 +98,8 @@ def test_an_unknown_path_answers_through_the_custom_request_operation(
     call = journal.last()
     assert (call.operation_id, call.path_params) == ("customGet", {"path": "1/no/such/path"})
     assert (
-        call.message is not None and "No Ingestion API operation serves GET /1/no/such/path" in call.message
+        call.message is not None
+        and "No Ingestion or Search API operation serves GET /1/no/such/path" in call.message
     )
 
 

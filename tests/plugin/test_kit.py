@@ -71,7 +71,8 @@ def test_stubs_from_the_marker_and_the_handle(pytester: pytest.Pytester) -> None
     result.assert_outcomes(passed=5, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*@pytest.mark.ingestion_mock: operation: 'listSource' is not an operation of Ingestion API; "
+            "*@pytest.mark.ingestion_mock: operation: 'listSource' is not an operation of Ingestion and "
+            "Search APIs; "
             "did you mean listSources?*"
         ]
     )

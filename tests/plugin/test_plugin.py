@@ -890,8 +890,8 @@ def test_typos_fail_with_the_closest_name(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             "*ERROR at setup of test_a_marker_fault_typo*",
-            "@pytest.mark.ingestion_mock: operation: 'getTasks' is not an operation of Ingestion API; "
-            "did you mean getTask?",
+            "@pytest.mark.ingestion_mock: operation: 'getTasks' is not an operation of Ingestion and Search "
+            "APIs; did you mean getTask?",
             "*ERROR at setup of test_a_marker_on_a_test_without_the_mock*",
             "@pytest.mark.ingestion_mock does nothing on test_a_marker_on_a_test_without_the_mock: the test "
             "uses none of the plugin's fixtures (ingestion_mock, *); use one, or remove the marker",

@@ -175,3 +175,104 @@ def test_custom_fallback_named_by_the_spec() -> None:
     match = table.match("GET", "/some/where")
     assert match.operation.operation_id == "fallback"
     assert match.path_params == {"anything": "some/where"}
+
+
+# --- the Search API's paths, beside the Ingestion API's -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation_id", "params"),
+    [
+        ("POST", "/1/indexes/*/queries", "search", {}),
+        ("POST", "/1/indexes/*/objects", "getObjects", {}),
+        ("POST", "/1/indexes/*/batch", "multipleBatch", {}),
+        ("POST", "/1/indexes/products/query", "searchSingleIndex", {"indexName": "products"}),
+        ("POST", "/1/indexes/products/batch", "batch", {"indexName": "products"}),
+        ("POST", "/1/indexes/products/browse", "browse", {"indexName": "products"}),
+        ("GET", "/1/indexes/products/settings", "getSettings", {"indexName": "products"}),
+        ("GET", "/1/indexes/products/p1", "getObject", {"indexName": "products", "objectID": "p1"}),
+        ("PUT", "/1/indexes/products/p1", "addOrUpdateObject", {"indexName": "products", "objectID": "p1"}),
+        (
+            "POST",
+            "/1/indexes/products/p1/partial",
+            "partialUpdateObject",
+            {"indexName": "products", "objectID": "p1"},
+        ),
+        ("POST", "/1/indexes/products/rules/search", "searchRules", {"indexName": "products"}),
+        ("GET", "/1/indexes/products/rules/r1", "getRule", {"indexName": "products", "objectID": "r1"}),
+        (
+            "POST",
+            "/1/indexes/products/facets/brand/query",
+            "searchForFacetValues",
+            {"indexName": "products", "facetName": "brand"},
+        ),
+        ("GET", "/1/indexes/products/task/12", "getIndexTask", {"indexName": "products", "taskID": "12"}),
+        ("GET", "/1/task/12", "getAppTask", {"taskID": "12"}),
+        ("GET", "/2/tasks/12", "getTask", {"taskID": "12"}),  # the Ingestion API's keeps its name
+        ("DELETE", "/1/security/sources/10.0.0.0%2F8", "deleteSecuritySource", {"source": "10.0.0.0%2F8"}),
+        ("DELETE", "/1/sources/s1", "deleteSource", {"sourceID": "s1"}),
+        ("GET", "/1/indexes", "listIndices", {}),
+        ("POST", "/1/push/products", "push", {"indexName": "products"}),
+    ],
+)
+def test_search_operations_route_beside_the_ingestion_ones(
+    table: RouteTable, method: str, path: str, operation_id: str, params: dict[str, str]
+) -> None:
+    assert routed(table, method, path) == (operation_id, params)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation_id", "params"),
+    [
+        # A record whose objectID is a word another route of other methods uses: the method decides
+        # (no published route but getObject takes GET /1/indexes/{indexName}/query).
+        ("GET", "/1/indexes/products/query", "getObject", {"indexName": "products", "objectID": "query"}),
+        (
+            "DELETE",
+            "/1/indexes/products/batch",
+            "deleteObject",
+            {"indexName": "products", "objectID": "batch"},
+        ),
+        (
+            "PUT",
+            "/1/indexes/products/browse",
+            "addOrUpdateObject",
+            {"indexName": "products", "objectID": "browse"},
+        ),
+        (
+            "DELETE",
+            "/1/indexes/products/settings",
+            "deleteObject",
+            {"indexName": "products", "objectID": "settings"},
+        ),
+        (
+            "POST",
+            "/1/indexes/products/settings/partial",
+            "partialUpdateObject",
+            {"indexName": "products", "objectID": "settings"},
+        ),
+    ],
+)
+def test_a_route_without_the_method_leaves_the_request_to_the_next_template(
+    table: RouteTable, method: str, path: str, operation_id: str, params: dict[str, str]
+) -> None:
+    assert routed(table, method, path) == (operation_id, params)
+
+
+def test_405_names_the_methods_of_every_template_the_path_matches(table: RouteTable) -> None:
+    with pytest.raises(MethodNotAllowed) as raised:
+        table.match("PATCH", "/1/indexes/products/query")
+    assert raised.value.message.endswith("allowed: DELETE, GET, POST, PUT")
+    assert raised.value.headers == {"Allow": "DELETE, GET, POST, PUT"}
+
+
+def test_a_path_without_parameters_is_its_routes_alone(table: RouteTable) -> None:
+    """A static path with another method is 405, not an ID of the template beside it."""
+    for method, path, allowed in [
+        ("GET", "/1/authentications/search", "POST"),
+        ("GET", "/1/indexes/*/queries", "POST"),
+        ("DELETE", "/1/indexes/*/batch", "POST"),
+    ]:
+        with pytest.raises(MethodNotAllowed) as raised:
+            table.match(method, path)
+        assert raised.value.message.endswith(f"allowed: {allowed}")

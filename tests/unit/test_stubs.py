@@ -145,7 +145,8 @@ def test_an_answer_without_a_response_is_the_apis_error_body(control: MockContro
         (
             {"operation": "createSources"},
             ValueError,
-            "operation: 'createSources' is not an operation of Ingestion API; did you mean createSource?",
+            "operation: 'createSources' is not an operation of Ingestion and Search APIs; "
+            "did you mean createSource?",
         ),
         (
             {"operation": "push", "status": 201},
@@ -285,7 +286,8 @@ def test_a_fault_rule_matching_a_body_waits_for_the_body(control: MockControl) -
         ({"operation": "listSources", "status": 503, "body": {}}, "body: listSources takes no body"),
         (
             {"operation": "listSource", "status": 503},
-            "operation: 'listSource' is not an operation of Ingestion API; did you mean listSources?",
+            "operation: 'listSource' is not an operation of Ingestion and Search APIs; "
+            "did you mean listSources?",
         ),
         (
             {"operation": "push", "status": 503, "query": {"watch": True}},
