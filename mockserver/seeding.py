@@ -282,6 +282,24 @@ def _deterministic(engine: Engine, data_set: DataSet, account: Account) -> Itera
         account.run_policy = saved_policy
 
 
+SEARCH_STATE = (  # data-set key, the operation that loads one index's part of it
+    ("index_settings", "setSettings"),
+    ("synonyms", "saveSynonyms"),
+    ("rules", "saveRules"),
+)
+
+
+def _load_search_state(engine: Engine, data: Mapping[str, Any], app_id: str, label: str) -> None:
+    """Indexes' settings, synonyms and rules, each through its Search operation (validated as a
+    request is)."""
+    for key, operation_id in SEARCH_STATE:
+        for name, part in (data.get(key) or {}).items():
+            request = engine.request(operation_id, app_id, {"indexName": str(name)}, body=part)
+            answer = engine.execute(request, record=False, durable=False)
+            if not answer.ok:
+                raise SeedError(f"{label}: {key}.{name}: {answer.body.get('message', answer.status)}")
+
+
 def _load(engine: Engine, data_set: DataSet, app_id: str) -> dict[str, int]:
     data = data_set.data
     counts: dict[str, int] = {}
@@ -320,6 +338,8 @@ def _load(engine: Engine, data_set: DataSet, app_id: str) -> dict[str, int]:
         counts[family] = len(items)
     for name, records in (data.get("indexes") or {}).items():
         indexes.apply(account.indexes, str(name), "addObject", records)
+        account.stamp_index(str(name), store.clock_of(account).timestamp())
+    _load_search_state(engine, data, app_id, data_set.label)
     for source_id, records in (data.get("source_records") or {}).items():
         where = f"{data_set.label}: source_records.{source_id}"
         source = account.sources.get(source_id)

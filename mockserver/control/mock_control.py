@@ -288,8 +288,9 @@ class MockControl:
 
     def dump(self, app_id: str | None = None) -> dict[str, Any]:
         """The state as JSON: every application's resources as the API shows them (no secrets), runs,
-        events, indexes and what sources fetch. A dump of one application is a data set: seeding it
-        gives the same dump (seeding.py says how secrets, left out, come back)."""
+        events, indexes (their records, settings, synonyms and rules) and what sources fetch. A dump
+        of one application is a data set: seeding it gives the same dump (seeding.py says how
+        secrets, left out, come back)."""
         store = self.engine.store
         with store.lock:
             if app_id is None:
@@ -312,6 +313,9 @@ class MockControl:
         out["runs"] = [api_view(r) for r in account.runs.values()]
         out["events"] = {rid: [api_view(e) for e in evs.values()] for rid, evs in account.events.items()}
         out["indexes"] = {name: list(index.values()) for name, index in account.indexes.items()}
+        out["index_settings"] = {name: dict(settings) for name, settings in account.index_settings.items()}
+        out["synonyms"] = {name: [dict(s) for s in held.values()] for name, held in account.synonyms.items()}
+        out["rules"] = {name: [dict(r) for r in held.values()] for name, held in account.rules.items()}
         out["source_records"] = {sid: [dict(r) for r in recs] for sid, recs in account.source_records.items()}
         out["url_contents"] = dict(account.url_contents)
         return out

@@ -319,6 +319,12 @@ class Account:
     clock: Clock | None = None
     run_policy: RunPolicy | None = None
 
+    def stamp_index(self, name: str, when: str) -> None:
+        """Index ``name`` was written at ``when`` (RFC 3339): its ``updatedAt``, and its
+        ``createdAt`` when it had none (what listIndices shows)."""
+        dates = self.index_dates.get(name)
+        self.index_dates[name] = (dates[0] if dates is not None else when, when)
+
     def drop_index(self, name: str) -> None:
         """An index is gone: its records, settings, synonyms, rules and dates with it."""
         self.indexes.pop(name, None)

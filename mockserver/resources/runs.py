@@ -218,6 +218,7 @@ def settle(account: Account, run: Record, now: float) -> None:
         if meta.outcome == "success":
             for index_name, action, records in pending:
                 indexes.apply(account.indexes, index_name, action, records, results=False)
+                _stamp_index(account, index_name, meta.finish_at)
 
 
 def defer_writes(account: Account, run: Record, writes: list[IndexWrite], *, checked: bool = False) -> None:
@@ -232,6 +233,13 @@ def defer_writes(account: Account, run: Record, writes: list[IndexWrite], *, che
     if meta.outcome == "success":
         for index_name, action, records in writes:
             indexes.apply(account.indexes, index_name, action, records, results=False, checked=checked)
+            _stamp_index(account, index_name, meta.finish_at)
+
+
+def _stamp_index(account: Account, index_name: str, when: float) -> None:
+    """A run wrote to an index when it finished: the index's dates (listIndices) say so."""
+    if index_name in account.indexes:  # (a delete action took it away)
+        account.stamp_index(index_name, _stamp(when))
 
 
 def pending_index_names(account: Account) -> set[str]:

@@ -19,8 +19,8 @@ from mockserver.engine.errors import BadRequest, NotFound, shown
 from mockserver.engine.indexes import Index
 from mockserver.engine.store import Account, Record
 from mockserver.resources.context import Context, Handler
-from mockserver.resources.search_records import existing_index, object_id_of, writable_index
-from mockserver.resources.search_tasks import new_task, stamp_index
+from mockserver.resources.search_records import existing_index, object_id_of, settled, writable_index
+from mockserver.resources.search_tasks import new_task
 
 UNCOPIED_SETTINGS = ("enableReRanking", "mode", "replicas")  # published: a copy leaves them out
 SCOPES = ("settings", "synonyms", "rules")
@@ -99,8 +99,7 @@ def _copy(account: Account, source: str, destination: str, scopes: Iterable[str]
         settings = {
             k: v for k, v in account.index_settings.get(source, {}).items() if k not in UNCOPIED_SETTINGS
         }
-        kept = {k: v for k, v in account.index_settings.get(destination, {}).items() if k == "replicas"}
-        _put(account.index_settings, destination, {**settings, **kept})
+        _put(account.index_settings, destination, settings)  # (a destination with replicas: refused)
     for part, held in (("synonyms", account.synonyms), ("rules", account.rules)):
         if part in parts:
             _put(held, destination, dict(held.get(source, {})))
@@ -136,7 +135,8 @@ def _move(account: Account, source: str, destination: str) -> None:
 
 
 def operation_index(ctx: Context) -> Any:
-    """POST /1/indexes/{indexName}/operation: copy (all, or the parts ``scope`` names) or move."""
+    """POST /1/indexes/{indexName}/operation: copy (all, or the parts ``scope`` names) or move
+    (``scope`` is for copies only, as published: a move ignores it)."""
     source = ctx.request.path["indexName"]
     body = ctx.body
     destination, scope = body["destination"], body.get("scope")
@@ -149,10 +149,10 @@ def operation_index(ctx: Context) -> Any:
             )
         if source != destination:
             _copy(account, source, destination, scope)
-            stamp_index(account, destination, ctx.now())
+            account.stamp_index(destination, ctx.now())
     elif source in account.indexes and source != destination:  # a missing source: ignored (published)
         _move(account, source, destination)
-        stamp_index(account, destination, ctx.now())
+        account.stamp_index(destination, ctx.now())
     return {**new_task(ctx, source, stamp=False), "updatedAt": ctx.now()}
 
 
@@ -372,21 +372,21 @@ def search_rules(ctx: Context) -> Any:
 
 
 HANDLERS: dict[str, Handler] = {
-    "listIndices": list_indices,
-    "deleteIndex": delete_index,
-    "operationIndex": operation_index,
-    "getSettings": get_settings,
-    "setSettings": set_settings,
-    "saveSynonym": _save_one(SYNONYMS),
-    "saveSynonyms": _save_many(SYNONYMS, "replaceExistingSynonyms"),
-    "getSynonym": _get_one(SYNONYMS),
-    "deleteSynonym": _delete_one(SYNONYMS, "deletedAt"),
-    "clearSynonyms": _clear(SYNONYMS),
-    "searchSynonyms": search_synonyms,
-    "saveRule": _save_one(RULES),
-    "saveRules": _save_many(RULES, "clearExistingRules"),
-    "getRule": _get_one(RULES),
-    "deleteRule": _delete_one(RULES, "updatedAt"),
-    "clearRules": _clear(RULES),
-    "searchRules": search_rules,
+    "listIndices": settled(list_indices),
+    "deleteIndex": settled(delete_index),
+    "operationIndex": settled(operation_index),
+    "getSettings": settled(get_settings),
+    "setSettings": settled(set_settings),
+    "saveSynonym": settled(_save_one(SYNONYMS)),
+    "saveSynonyms": settled(_save_many(SYNONYMS, "replaceExistingSynonyms")),
+    "getSynonym": settled(_get_one(SYNONYMS)),
+    "deleteSynonym": settled(_delete_one(SYNONYMS, "deletedAt")),
+    "clearSynonyms": settled(_clear(SYNONYMS)),
+    "searchSynonyms": settled(search_synonyms),
+    "saveRule": settled(_save_one(RULES)),
+    "saveRules": settled(_save_many(RULES, "clearExistingRules")),
+    "getRule": settled(_get_one(RULES)),
+    "deleteRule": settled(_delete_one(RULES, "updatedAt")),
+    "clearRules": settled(_clear(RULES)),
+    "searchRules": settled(search_rules),
 }

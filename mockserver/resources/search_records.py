@@ -14,6 +14,7 @@ from typing import Any
 from mockserver.engine.errors import BadRequest, NotFound, shown
 from mockserver.engine.indexes import Index
 from mockserver.engine.store import Account, Record
+from mockserver.resources import runs
 from mockserver.resources.context import Context, Handler
 from mockserver.resources.search_tasks import new_task
 
@@ -31,6 +32,20 @@ BATCH_ACTIONS = (
 
 
 # --- shared by the Search handlers -----------------------------------------------------------
+def settled(handler: Handler) -> Handler:
+    """``handler``, after the application's runs are brought up to the mock's clock: a run of the
+    Ingestion API that finished by now has written its records before a Search request reads or
+    writes the index (a run settles whenever something reads it, as on the Ingestion side)."""
+
+    def settling(ctx: Context) -> Any:
+        runs.settle_all(ctx)
+        return handler(ctx)
+
+    settling.__name__ = getattr(handler, "__name__", "handler")
+    settling.__doc__ = handler.__doc__
+    return settling
+
+
 def index_not_found(index_name: str, where: str = "path.indexName") -> NotFound:
     return NotFound(
         "Index does not exist", detail=f"{where}: no index {shown(index_name, 100)} in this application"
@@ -333,13 +348,13 @@ def clear_objects(ctx: Context) -> Any:
 
 
 HANDLERS: dict[str, Handler] = {
-    "saveObject": save_object,
-    "addOrUpdateObject": add_or_update_object,
-    "getObject": get_object,
-    "getObjects": get_objects,
-    "deleteObject": delete_object,
-    "partialUpdateObject": partial_update_object,
-    "batch": batch,
-    "multipleBatch": multiple_batch,
-    "clearObjects": clear_objects,
+    "saveObject": settled(save_object),
+    "addOrUpdateObject": settled(add_or_update_object),
+    "getObject": settled(get_object),
+    "getObjects": settled(get_objects),
+    "deleteObject": settled(delete_object),
+    "partialUpdateObject": settled(partial_update_object),
+    "batch": settled(batch),
+    "multipleBatch": settled(multiple_batch),
+    "clearObjects": settled(clear_objects),
 }

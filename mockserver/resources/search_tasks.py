@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.engine.errors import ApiError, BadRequest, NotFound
-from mockserver.engine.store import Account
+from mockserver.engine.errors import NotFound
 from mockserver.resources.context import Context, Handler
 
 
@@ -33,23 +32,16 @@ def new_task(ctx: Context, index_name: str, *, stamp: bool = True) -> dict[str, 
         if publish_at > now:
             tasks.pending[tasks.last] = publish_at
     if stamp and index_name in account.indexes:
-        stamp_index(account, index_name, ctx.now())
+        account.stamp_index(index_name, ctx.now())
     return {"taskID": tasks.last}
 
 
-def stamp_index(account: Account, index_name: str, when: str) -> None:
-    """An index was written at ``when``: its ``updatedAt``, and its ``createdAt`` when it had none."""
-    dates = account.index_dates.get(index_name)
-    account.index_dates[index_name] = (dates[0] if dates is not None else when, when)
-
-
-def task_status(ctx: Context, task_id: int, missing: type[ApiError] = NotFound) -> str:
-    """``published`` or ``notPublished``; ``missing`` (404 by default) for an ID this application
-    never issued."""
+def task_status(ctx: Context, task_id: int) -> str:
+    """``published`` or ``notPublished``; 404 for an ID this application never issued."""
     tasks = ctx.account.search_tasks
     if not 1 <= task_id <= tasks.last:
         issued = f"IDs 1 to {tasks.last}" if tasks.last else "none yet"
-        raise missing(
+        raise NotFound(
             f"Task {task_id} does not exist",
             detail=f"path.taskID: application {ctx.account.app_id!r} issued no task {task_id} ({issued})",
         )
@@ -66,9 +58,9 @@ def get_index_task(ctx: Context) -> Any:
 
 
 def get_app_task(ctx: Context) -> Any:
-    """GET /1/task/{taskID}: an ID never issued is a 400, the one error status the published spec
-    documents for it besides 402 and 403 (getIndexTask documents 404)."""
-    return {"status": task_status(ctx, int(ctx.request.path["taskID"]), BadRequest)}
+    """GET /1/task/{taskID}: an ID never issued is a 404 too (the published spec documents no 404
+    here; ledger search-task-timing)."""
+    return {"status": task_status(ctx, int(ctx.request.path["taskID"]))}
 
 
 HANDLERS: dict[str, Handler] = {"getIndexTask": get_index_task, "getAppTask": get_app_task}

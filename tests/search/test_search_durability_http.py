@@ -17,6 +17,7 @@ from tests.http.test_durability import creds, fail_appends
 
 SYNONYM = {"objectID": "s1", "type": "synonym", "synonyms": ["sofa", "couch"]}
 RULE = {"objectID": "r1", "consequence": {"params": {"query": "lamp"}}}
+BATCH_TO_P = {"action": "partialUpdateObject", "indexName": "p", "body": {"objectID": "1", "m": 1}}
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def read_all(client: InProcessClient) -> dict[str, Any]:
         seen["record"] = client.get("/1/indexes/p/1").json()
         seen["synonyms"] = ok(client.post("/1/indexes/p/synonyms/search", json={}))["hits"]
         seen["rules"] = ok(client.post("/1/indexes/p/rules/search", json={}))["hits"]
-    seen["tasks"] = [client.get(f"/1/task/{t}").json() for t in range(1, 8)]
+    seen["tasks"] = [client.get(f"/1/task/{t}").json() for t in range(1, 13)]
     return seen
 
 
@@ -68,6 +69,19 @@ WRITES: dict[str, Write] = {
     "rule": lambda c: ok(c.put("/1/indexes/p/rules/r1", json=RULE)),
     "copy": lambda c: ok(c.post("/1/indexes/p/operation", json={"operation": "copy", "destination": "q"})),
     "move": lambda c: ok(c.post("/1/indexes/q/operation", json={"operation": "move", "destination": "r"})),
+    "batch": lambda c: ok(
+        c.post("/1/indexes/p/batch", json={"requests": [{"action": "addObject", "body": {"objectID": "2"}}]})
+    ),
+    "multiple batch": lambda c: ok(
+        c.post(
+            "/1/indexes/*/batch",
+            json={"requests": [{"action": "clear", "indexName": "r", "body": {}}, BATCH_TO_P]},
+        )
+    ),
+    "synonyms batch": lambda c: ok(
+        c.post("/1/indexes/p/synonyms/batch", json=[SYNONYM], params={"replaceExistingSynonyms": "true"})
+    ),
+    "delete index": lambda c: ok(c.delete("/1/indexes/r")),
 }
 
 
@@ -82,7 +96,8 @@ def test_every_kind_of_search_state_survives_a_restart(
             write(client)
         before = read_all(client)
     assert before["tasks"][0] == {"status": "notPublished"}
-    assert [i["name"] for i in before["indexes"]] == ["p", "r"]
+    assert [i["name"] for i in before["indexes"]] == ["p"]
+    assert before["record"] == {"name": "lamp", "n": 2, "m": 1, "objectID": "1"}
     app = opened(state)  # replayed from the rows
     assert app.control.replay_warnings == []
     with InProcessClient(app, headers=creds("SRCH")) as client:
@@ -125,4 +140,20 @@ def test_snapshots_and_resets_take_the_search_state_along(client: InProcessClien
     assert read_all(client) == before
     app.control.reset()
     assert ok(client.get("/1/indexes")) == {"items": [], "nbPages": 1}
-    assert client.get("/1/task/1").status_code == 400  # task IDs start over
+    assert client.get("/1/task/1").status_code == 404  # task IDs start over
+
+
+def test_a_dump_holds_the_search_state_and_seeds_it_back(client: InProcessClient, app: MockApp) -> None:
+    ok_2xx(client.put("/1/indexes/p/1", json={"name": "lamp"}))
+    ok(client.put("/1/indexes/p/settings", json={"hitsPerPage": 3}))
+    ok(client.put("/1/indexes/p/synonyms/s1", json=SYNONYM))
+    ok(client.put("/1/indexes/p/rules/r1", json=RULE))
+    ok(client.put("/1/indexes/empty/settings", json={"customRanking": ["desc(n)"]}))
+    dumped = app.control.dump(client.headers["x-algolia-application-id"])
+    (part,) = dumped["applications"].values()
+    assert part["index_settings"] == {"p": {"hitsPerPage": 3}, "empty": {"customRanking": ["desc(n)"]}}
+    assert part["synonyms"] == {"p": [SYNONYM]} and part["rules"] == {"p": [RULE]}
+    app.control.seed(dumped, "COPY")
+    again = app.control.dump("COPY")["applications"]["COPY"]
+    for key in ("indexes", "index_settings", "synonyms", "rules"):
+        assert again[key] == part[key], key

@@ -204,10 +204,27 @@ def test_every_write_answers_a_task_the_task_operations_find(client: InProcessCl
     assert refused(client.get(f"/1/indexes/p/task/{task + 1}"), 404).startswith(
         f"Task {task + 1} does not exist"
     )
-    assert client.get(f"/1/task/{task + 1}").status_code == 400
+    assert client.get(f"/1/task/{task + 1}").status_code == 404
     app.control.run_policy(mode="deferred", finish_after=60)
     app.control.clock(freeze=True)
     later = ok(client.post("/1/indexes/p/clear"))["taskID"]
     assert ok(client.get(f"/1/indexes/p/task/{later}")) == {"status": "notPublished"}
     app.control.clock(advance=60)
     assert ok(client.get(f"/1/task/{later}")) == {"status": "published"}
+
+
+def test_a_move_ignores_a_scope_and_moves_everything(client: InProcessClient) -> None:
+    full_index(client, "tmp")
+    expected = state(client, "tmp")
+    body = {"operation": "move", "destination": "live", "scope": ["settings"]}
+    ok(client.post("/1/indexes/tmp/operation", json=body))
+    assert names(client) == ["live"] and state(client, "live") == expected
+
+
+def test_a_copy_onto_an_index_with_replicas_is_refused_and_changes_nothing(client: InProcessClient) -> None:
+    full_index(client, "src")
+    full_index(client, "dst")  # (its settings name a replica)
+    before = state(client, "dst")
+    answer = client.post("/1/indexes/other/operation", json={"operation": "copy", "destination": "dst"})
+    assert "body.destination: index 'dst' has replicas" in refused(answer)
+    assert state(client, "dst") == before

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mockserver import MockApp
 from mockserver.http.inprocess import InProcessClient
 from tests.helpers import make_destination, make_source, make_task, ok, ok_2xx
 
@@ -110,3 +111,19 @@ def test_replace_all_objects_with_transformation_flow_across_both_apis(client: I
     assert client.get("/1/indexes/products/new1").status_code == 404  # not in the live index yet
     ok(client.post(f"/1/indexes/{tmp}/operation", json={"operation": "move", "destination": "products"}))
     _after_replace(client, tmp)
+
+
+def test_an_index_written_by_a_run_is_dated_by_the_run(client: InProcessClient, app: MockApp) -> None:
+    app.control.clock(now="2030-01-02T03:04:05Z", freeze=True)
+    app.control.run_policy(mode="deferred", finish_after=10)
+    push_pipeline(client, "products")
+    ok(client.post("/1/push/products", json={"action": "addObject", "records": [{"objectID": "1"}]}))
+    assert ok(client.get("/1/indexes"))["items"] == []  # the run has not written yet
+    assert client.get("/1/indexes/products/1").status_code == 404
+    app.control.clock(advance=60)
+    assert ok(client.get("/1/indexes/products/1")) == {"objectID": "1"}  # a Search read settles runs
+    (listed,) = ok(client.get("/1/indexes"))["items"]
+    assert (listed["createdAt"], listed["updatedAt"]) == ("2030-01-02T03:04:15Z", "2030-01-02T03:04:15Z")
+    ok(client.put("/1/indexes/products/2", json={}))
+    (listed,) = ok(client.get("/1/indexes"))["items"]
+    assert (listed["createdAt"], listed["updatedAt"]) == ("2030-01-02T03:04:15Z", "2030-01-02T03:05:05Z")

@@ -34,7 +34,7 @@ def test_an_application_never_sees_another_ones_indexes_settings_synonyms_rules_
             f"shared/task/{task}",
         ):
             assert beta.get(f"/1/indexes/{path}").status_code == 404, path
-        assert beta.get(f"/1/task/{task}").status_code == 400
+        assert beta.get(f"/1/task/{task}").status_code == 404
         found = ok(
             beta.post("/1/indexes/*/objects", json={"requests": [{"indexName": "shared", "objectID": "1"}]})
         )

@@ -39,6 +39,10 @@ def lived_in_state() -> tuple[MockApp, dict[str, Any]]:
         app.control.run_policy(mode="deferred", finish_after=60)
         ok(client.post("/1/push/products", json={**records, "records": [{"objectID": "2"}]}))
         ok(client.put(f"/2/tasks/{task}/disable"))
+        ok(client.put("/1/indexes/products/settings", json={"searchableAttributes": ["name"]}))
+        synonym = {"objectID": "s1", "type": "synonym", "synonyms": ["shoe", "sneaker"]}
+        ok(client.put("/1/indexes/products/synonyms/s1", json=synonym))
+        ok(client.put("/1/indexes/products/rules/r1", json={"objectID": "r1", "consequence": {}}))
     app.control.source_records(CATALOG_JSON_SOURCE, [{"sku": "sku-1", "price": 3}], APP)
     app.store.account(APP).url_contents["https://feeds.example.com/stock.csv"] = "sku;stock\nsku-1;4\n"
     return app, app.control.dump(APP)
@@ -228,6 +232,7 @@ def test_the_shipped_schema_is_a_json_schema_every_bundled_data_set_and_dump_fit
     assert known == {
         *("authentications", "transformations", "sources", "destinations", "tasks"),
         *("runs", "events", "indexes", "source_records", "url_contents", "baseTime", "applications"),
+        *("index_settings", "synonyms", "rules"),
     }
 
 
