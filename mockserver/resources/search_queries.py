@@ -15,6 +15,7 @@ from mockserver.engine import search
 from mockserver.engine.errors import BadRequest, NotFound
 from mockserver.engine.store import Record
 from mockserver.resources.context import Context, Handler
+from mockserver.resources.search_records import settled
 from mockserver.resources.search_tasks import new_task
 
 MISSING_INDEX = "Index does not exist"
@@ -139,10 +140,11 @@ def delete_by(ctx: Context) -> Any:
     return {**new_task(ctx, name), "updatedAt": ctx.now()}
 
 
+# Each after the application's runs are settled: a finished Ingestion run's records are searchable.
 HANDLERS: dict[str, Handler] = {
-    "searchSingleIndex": search_single_index,
-    "search": search_many,
-    "browse": browse,
-    "searchForFacetValues": search_for_facet_values,
-    "deleteBy": delete_by,
+    "searchSingleIndex": settled(search_single_index),
+    "search": settled(search_many),
+    "browse": settled(browse),
+    "searchForFacetValues": settled(search_for_facet_values),
+    "deleteBy": settled(delete_by),
 }
