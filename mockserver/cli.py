@@ -186,11 +186,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the path of the OpenAPI spec this installation serves (for other tools)",
         description=(
             "Print the path of the Ingestion API's OpenAPI document as installed with the package "
-            "(what mockserver serve and check use by default), for tools that take a spec file: "
-            'schemathesis run "$(mockserver spec-path)" --url http://127.0.0.1:8787 ...'
+            "(--search: the Search API's; mockserver serve and check use both, joined into one), for "
+            'tools that take a spec file: schemathesis run "$(mockserver spec-path)" --url '
+            "http://127.0.0.1:8787 ..."
         ),
     )
     which = spec_path.add_mutually_exclusive_group()
+    which.add_argument(
+        "--search",
+        action="store_true",
+        help="the Search API's document instead of the Ingestion API's",
+    )
     which.add_argument(
         "--control",
         action="store_true",
@@ -374,13 +380,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def spec_path(args: argparse.Namespace) -> int:
-    """Print the installed spec's path (the control plane's with ``--control``, schemathesis's
-    configuration with ``--schemathesis-config``)."""
-    from mockserver.data import control_spec, ingestion_spec, schemathesis_config
+    """Print the installed spec's path (the Search API's with ``--search``, the control plane's with
+    ``--control``, schemathesis's configuration with ``--schemathesis-config``)."""
+    from mockserver.data import control_spec, ingestion_spec, schemathesis_config, search_spec
 
     try:
         if args.schemathesis_config:
             path = schemathesis_config()
+        elif args.search:
+            path = search_spec()
         else:
             path = control_spec() if args.control else ingestion_spec()
     except FileNotFoundError as exc:
@@ -777,6 +785,7 @@ def spec_diff(args: argparse.Namespace) -> int:
     try:
         differences = compare_files(args.old, args.new)
         ledger = load_ledger() if args.ledger else None
+        api = _api_of(args.old, args.new) if ledger is not None else "ingestion"
     except (SpecDiffError, LedgerError) as exc:
         raise CliError(str(exc), status=USAGE) from None
     if ledger is None:
@@ -786,11 +795,19 @@ def spec_diff(args: argparse.Namespace) -> int:
             else render(differences, args.old, args.new)
         )
         return 1 if differences else 0
-    checked = ledger.check(differences)
+    checked = ledger.check(differences, api)
     _print(
         "\n".join(d.signature for d in checked.unnamed) if args.keys else checked.report(args.old, args.new)
     )
     return 0 if checked.ok else 1
+
+
+def _api_of(*paths: str) -> str:
+    """Which API's ledger entries hold two specs: the Search API's when either is titled so."""
+    from mockserver.spec_diff import SpecDocument
+
+    titles = [str(SpecDocument.read(p).document.get("info", {}).get("title", "")) for p in paths]
+    return "search" if any(t.startswith("Search") for t in titles) else "ingestion"
 
 
 def _print(text: str) -> None:

@@ -1,10 +1,11 @@
-"""The deviation ledger: where the mock differs from the published Ingestion spec, and on what evidence.
+"""The deviation ledger: where the mock differs from the published specs, and on what evidence.
 
 The ledger (``mockserver/data/ledger.yaml``, shipped with the package) has one entry per deviation:
 every difference ``mockserver spec-diff`` finds between the bundled spec and the one Algolia
 publishes for its clients, and every behaviour the mock adds beyond both. An entry says what differs,
 which differences it covers (glob patterns over :attr:`~mockserver.spec_diff.Difference.key`), why,
-and its evidence class:
+which published spec those differences are of (``apis``: ``ingestion`` unless it says ``search``
+or both), and its evidence class:
 
 - ``observed``: a public record of a live answer of the service (cited);
 - ``published``: what the published spec says (operation or schema, and field, cited);
@@ -35,9 +36,10 @@ import yaml
 
 from mockserver.spec_diff import Difference, render
 
-__all__ = ["CLASSES", "Entry", "Ledger", "LedgerCheck", "LedgerError", "load_ledger", "pattern_regex"]
+__all__ = ["APIS", "CLASSES", "Entry", "Ledger", "LedgerCheck", "LedgerError", "load_ledger", "pattern_regex"]
 
 CLASSES: Final = ("observed", "published", "assumption")
+APIS: Final = ("ingestion", "search")  # the published specs an entry may speak of
 _ID: Final = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _FIELDS: Final = ("id", "what", "why", "class", "source")
 
@@ -62,6 +64,7 @@ class Entry:
     evidence: str  # one of CLASSES
     source: str
     covers: tuple[str, ...] = ()
+    apis: tuple[str, ...] = ("ingestion",)  # the APIs whose spec differences the patterns name
 
     @cached_property
     def _regexes(self) -> tuple[re.Pattern[str], ...]:
@@ -147,14 +150,19 @@ class Ledger:
         found = Counter(e.evidence for e in self.entries)
         return {c: found[c] for c in CLASSES}
 
-    def check(self, differences: Iterable[Difference]) -> LedgerCheck:
+    def check(self, differences: Iterable[Difference], api: str = "ingestion") -> LedgerCheck:
+        """The differences between our spec of ``api`` (one of APIS) and the published one, held
+        against the entries that speak of that API."""
+        if api not in APIS:
+            raise ValueError(f"api {api!r} is not one of {list(APIS)}")
+        entries = [e for e in self.entries if api in e.apis]
         found = list(differences)
         named: dict[str, list[str]] = {}
         unnamed: list[Difference] = []
         used: set[tuple[str, str]] = set()
         for difference in found:
             ids = []
-            for entry in self.entries:
+            for entry in entries:
                 patterns = entry.matching(difference)
                 if patterns:
                     ids.append(entry.id)
@@ -163,7 +171,7 @@ class Ledger:
                 named[difference.key] = ids
             else:
                 unnamed.append(difference)
-        stale = [(e.id, p) for e in self.entries for p in e.covers if (e.id, p) not in used]
+        stale = [(e.id, p) for e in entries for p in e.covers if (e.id, p) not in used]
         twice = {key: ids for key, ids in named.items() if len(ids) > 1}
         return LedgerCheck(named, unnamed, twice, stale, len(found))
 
@@ -193,9 +201,10 @@ def _entry(raw: Any, index: int) -> Entry:
         raise LedgerError(f"{where}: not a mapping")
     if isinstance(raw.get("id"), str):
         where = f"entry {raw['id']!r}"
-    unknown = set(raw) - {*_FIELDS, "covers"}
+    unknown = set(raw) - {*_FIELDS, "covers", "apis"}
     if unknown:
-        raise LedgerError(f"{where}: unknown field(s) {sorted(unknown)} (fields: {[*_FIELDS, 'covers']})")
+        known = [*_FIELDS, "covers", "apis"]
+        raise LedgerError(f"{where}: unknown field(s) {sorted(unknown)} (fields: {known})")
     for name in _FIELDS:
         if not isinstance(raw.get(name), str) or not raw[name].strip():
             raise LedgerError(f"{where}: '{name}' must be a non-empty string")
@@ -206,6 +215,9 @@ def _entry(raw: Any, index: int) -> Entry:
     covers = raw.get("covers") or []
     if not isinstance(covers, list) or not all(isinstance(p, str) and p.strip() for p in covers):
         raise LedgerError(f"{where}: 'covers' must be a list of patterns (strings)")
+    apis = raw.get("apis", ["ingestion"])
+    if not isinstance(apis, list) or not apis or not all(a in APIS for a in apis):
+        raise LedgerError(f"{where}: 'apis' must be a non-empty list of {list(APIS)}")
     return Entry(
         id=raw["id"],
         what=" ".join(raw["what"].split()),
@@ -213,4 +225,5 @@ def _entry(raw: Any, index: int) -> Entry:
         evidence=raw["class"],
         source=" ".join(raw["source"].split()),
         covers=tuple(covers),
+        apis=tuple(apis),
     )

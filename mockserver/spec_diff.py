@@ -1,6 +1,8 @@
 """What changed between two OpenAPI documents of the Ingestion API, in lines a person reads.
 
-``mockserver spec-diff OLD NEW`` compares operations (by operationId), their routes, ``x-acl``,
+``mockserver spec-diff OLD NEW`` compares operations (by operationId; an operation the two documents
+name differently on the same method and path is compared as one, its name one difference), their
+routes, ``x-acl``,
 security and deprecation, their parameters (schema, required, style), request bodies and responses
 (statuses and body schemas). Schemas are compared as *facts* keyed by the place where they hold
 (``body.input.url present``, ``path.taskID minLength``, ``response 200[].cron pattern``): type,
@@ -446,7 +448,21 @@ def compare(old: SpecDocument, new: SpecDocument) -> list[Difference]:
     """Every difference from ``old`` to ``new``, sorted by operation and place."""
     old_ops, new_ops = old.operations(), new.operations()
     found: list[Difference] = []
-    for op_id in sorted(set(old_ops) | set(new_ops)):
+    # An operation each document names differently on the same route is one operation renamed: its
+    # new name is one difference (``operationId``), and the rest is compared as for any other.
+    new_by_route = {route: op_id for op_id, (route, _, _) in new_ops.items() if op_id not in old_ops}
+    renamed = {
+        op_id: new_by_route[route]
+        for op_id, (route, _, _) in old_ops.items()
+        if op_id not in new_ops and route in new_by_route
+    }
+    for op_id, new_id in sorted(renamed.items()):
+        route = old_ops[op_id][0]
+        found.append(Difference(op_id, "operationId", _json(op_id), _json(new_id), route))
+        before = merged(operation_facts(old, *old_ops[op_id]))
+        after = merged(operation_facts(new, *new_ops[new_id]))
+        found.extend(_fact_differences(op_id, route, before, after))
+    for op_id in sorted((set(old_ops) | set(new_ops)) - set(renamed) - set(renamed.values())):
         if op_id not in new_ops:
             found.append(Difference(op_id, "operation", _json(old_ops[op_id][0]), None, old_ops[op_id][0]))
         elif op_id not in old_ops:
@@ -455,6 +471,7 @@ def compare(old: SpecDocument, new: SpecDocument) -> list[Difference]:
             before = merged(operation_facts(old, *old_ops[op_id]))
             after = merged(operation_facts(new, *new_ops[op_id]))
             found.extend(_fact_differences(op_id, new_ops[op_id][0], before, after))
+    found.sort(key=lambda d: (d.operation, d.place))
     return found
 
 

@@ -4,7 +4,8 @@ Parsing the bundled Ingestion spec's YAML takes ~40 ms (PyYAML's C loader), abou
 test session pays to load the spec. The twin (``ingestion.parsed.json``) holds the parsed document
 together with the SHA-256 of the YAML it came from, so the YAML stays the one source of truth: a
 twin that does not match its YAML byte for byte is ignored and the YAML is parsed. A test keeps the
-bundled twin current; regenerate it with ``python -m mockserver.spec_twin spec/ingestion.yaml``.
+bundled twins current; regenerate them with
+``python -m mockserver.spec_twin spec/ingestion.yaml spec/search.yaml spec/control.yaml``.
 """
 
 from __future__ import annotations

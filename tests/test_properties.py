@@ -22,11 +22,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from mockserver import MockApp, create_app, load_spec
 from mockserver import strategies as ms
 from mockserver.http.inprocess import InProcessClient
+from mockserver.spec import bundled_spec_path
 
 APP_ID = "PROPERTIES"
 HEADERS = {"x-algolia-application-id": APP_ID, "x-algolia-api-key": "properties-key"}
 SPEC = load_spec()
-OPERATIONS = sorted(op for op in SPEC.operations if not op.startswith("custom"))
+# The Ingestion API's operations: the strategies know its resources and how they refer to each other.
+OPERATIONS = sorted(op for op in load_spec(bundled_spec_path()).operations if not op.startswith("custom"))
 EXAMPLES = settings(
     max_examples=12,
     deadline=None,

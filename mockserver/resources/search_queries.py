@@ -15,6 +15,7 @@ from mockserver.engine import search
 from mockserver.engine.errors import BadRequest, NotFound
 from mockserver.engine.store import Record
 from mockserver.resources.context import Context, Handler
+from mockserver.resources.search_records import settled
 from mockserver.resources.search_tasks import new_task
 
 MISSING_INDEX = "Index does not exist"
@@ -70,14 +71,17 @@ def _one_query(ctx: Context, request: Mapping[str, Any], where: str) -> dict[str
     return search.search(index, settings, body, name)
 
 
-def _skipped(request: Mapping[str, Any]) -> dict[str, Any]:
-    """A query stopIfEnoughMatches did not run: an empty result marked so."""
+def _skipped(request: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A query stopIfEnoughMatches did not run: an empty result marked so (its parameters read all
+    the same, so a mistake in them is still a 400)."""
+    params = search.read_params({k: v for k, v in request.items() if k not in _REQUEST_ONLY}, where)
+    hits_per_page = params.get("hitsPerPage", 20)
     return {
         "hits": [],
         "nbHits": 0,
         "page": 0,
         "nbPages": 0,
-        "hitsPerPage": 0,
+        "hitsPerPage": hits_per_page if isinstance(hits_per_page, int) else 20,
         "processingTimeMS": 0,
         "index": request.get("indexName"),
         "processed": False,
@@ -99,7 +103,7 @@ def search_many(ctx: Context) -> Any:
             raise BadRequest(f"{where}: expected an object")
         if enough:
             _index(ctx, str(request.get("indexName")), f"{where}.indexName")
-            results.append(_skipped(request))
+            results.append(_skipped(request, where))
             continue
         result = _one_query(ctx, request, where)
         results.append(result)
@@ -136,10 +140,11 @@ def delete_by(ctx: Context) -> Any:
     return {**new_task(ctx, name), "updatedAt": ctx.now()}
 
 
+# Each after the application's runs are settled: a finished Ingestion run's records are searchable.
 HANDLERS: dict[str, Handler] = {
-    "searchSingleIndex": search_single_index,
-    "search": search_many,
-    "browse": browse,
-    "searchForFacetValues": search_for_facet_values,
-    "deleteBy": delete_by,
+    "searchSingleIndex": settled(search_single_index),
+    "search": settled(search_many),
+    "browse": settled(browse),
+    "searchForFacetValues": settled(search_for_facet_values),
+    "deleteBy": settled(delete_by),
 }

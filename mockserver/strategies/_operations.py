@@ -353,11 +353,12 @@ _CUSTOM = ("customGet", "customPost", "customPut", "customDelete")
 
 
 def feasible(state: State | None, spec: Spec | None = None) -> list[str]:
-    """Operations a valid request can be drawn for in ``state`` (the custom ones left out)."""
+    """Operations a valid request can be drawn for in ``state`` (the custom ones left out, and those
+    the spec marks ``x-mock-served: false``: the mock answers them 402 whatever is sent)."""
     loaded = spec if spec is not None else load_spec()
     found = []
     for op_id, op in loaded.operations.items():
-        if op_id in _CUSTOM:
+        if op_id in _CUSTOM or op.raw.get("x-mock-served") is False:
             continue
         if state is not None and not _feasible(op, state):
             continue

@@ -8,9 +8,10 @@ import pytest
 
 from mockserver import MockApp
 from mockserver.engine.indexes import apply
+from mockserver.engine.store import RunPolicy
 from mockserver.http.inprocess import InProcessClient
 from tests.conftest import APP_ID
-from tests.helpers import make_destination, make_source, make_task
+from tests.helpers import T0, make_destination, make_source, make_task
 
 RECORDS = [
     {"objectID": "1", "name": "Crème brûlée", "brand": "Sony", "price": 10},
@@ -72,6 +73,18 @@ def test_several_queries_browse_and_facet_values(client: InProcessClient) -> Non
     first = client.post("/1/indexes/products/browse", json={"hitsPerPage": 2}).json()
     rest = client.post("/1/indexes/products/browse", json={"cursor": first["cursor"]}).json()
     assert ids(first) + ids(rest) == ["1", "2", "3"]
+    stopped = client.post(
+        "/1/indexes/*/queries",
+        json={
+            "strategy": "stopIfEnoughMatches",
+            "requests": [
+                {"indexName": "products", "query": "phone", "hitsPerPage": 1},
+                {"indexName": "products", "query": "creme"},
+            ],
+        },
+    )
+    assert stopped.status_code == 200, stopped.text
+    assert [r.get("processed") for r in stopped.json()["results"]] == [None, False]
     bad = client.post("/1/indexes/products/browse", json={"cursor": "nope"})
     assert bad.status_code == 400 and "is not a cursor this mock gave" in bad.json()["message"]
     found = client.post("/1/indexes/products/facets/brand/query", json={"facetQuery": "l"})
@@ -104,3 +117,20 @@ def test_records_pushed_through_ingestion_are_searchable(client: InProcessClient
         "/1/push/shop", json={"action": "addObject", "records": [{"objectID": "b", "title": "Wireless pad"}]}
     )
     assert ids(client.post("/1/indexes/shop/query", json={"query": "wirel"}).json()) == ["a", "b"]
+
+
+def test_a_deferred_ingestion_run_is_searchable_once_it_finished(
+    client: InProcessClient, app: MockApp
+) -> None:
+    make_task(client, make_source(client, "push"), make_destination(client, "late"))
+    app.store.clock.freeze(T0)
+    app.store.run_policy = RunPolicy(mode="deferred", start_after=1, finish_after=3)
+    pushed = client.post(
+        "/1/push/late", json={"action": "addObject", "records": [{"objectID": "a", "t": "x"}]}
+    )
+    assert pushed.status_code == 200, pushed.text
+    assert client.post("/1/indexes/late/query", json={}).status_code == 404  # nothing written yet
+    app.store.clock.advance(3)
+    answer = client.post("/1/indexes/late/query", json={"query": "x"})  # no other request settled the run
+    assert answer.status_code == 200, answer.text
+    assert ids(answer.json()) == ["a"]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from mockserver.engine import search
 from mockserver.engine.indexes import Index, apply
-from mockserver.engine.search.filters import And, Facet, Node, Not, Numeric, Or, Range, parse
+from mockserver.engine.search.filters import And, Facet, FilterError, Node, Not, Numeric, Or, Range, parse
 
 BRANDS = ["Sony", "LG", "Apple"]
 SETTINGS = {"attributesForFaceting": ["brand"]}
@@ -104,3 +104,20 @@ def test_pages_partition_the_hits(rows: list[dict[str, Any]], per_page: int) -> 
             break
         body = {"cursor": answer["cursor"]}
     assert browsed == seen
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(list(" :()\"'\\<>=!-._abcTOANDORNOT0123456789é")) | st.characters(),
+        max_size=40,
+    )
+)
+def test_any_filter_text_is_read_or_refused_with_a_filter_error(text: str) -> None:
+    try:
+        node = parse(text)
+    except FilterError as error:
+        assert str(error).startswith("filters: ")
+        return
+    if node is not None:  # and what was read is searchable
+        search.search(_index([{"brand": "LG", "price": 1}]), SETTINGS, {"filters": text}, "i")

@@ -74,6 +74,15 @@ def test_searchable_attributes_restrict_and_order_the_match() -> None:
     assert ids(run({"query": "word"}, {"searchableAttributes": ["a,b"]}, index(two))) == ["x", "y"]
 
 
+def test_restrict_searchable_attributes_narrows_them_for_one_query() -> None:
+    assert ids(run({"query": "creme", "restrictSearchableAttributes": ["desc"]})) == ["4"]
+    settings = {"searchableAttributes": ["title", "desc"]}
+    assert ids(run({"query": "creme", "restrictSearchableAttributes": ["title", "nope"]}, settings)) == [
+        "1",
+        "2",
+    ]
+
+
 def test_ranking_exact_before_prefix_then_custom_ranking_then_index_order() -> None:
     # "phone" exactly in 3 and 4, only as a prefix in 5 ("phonetics")
     assert ids(run({"query": "phone"})) == ["3", "4", "5"]

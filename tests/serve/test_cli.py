@@ -87,10 +87,12 @@ def test_top_level_help_lists_the_commands() -> None:
 
 
 def test_spec_path_prints_the_installed_specs() -> None:
-    from mockserver.data import control_spec, ingestion_spec
+    from mockserver.data import control_spec, ingestion_spec, search_spec
 
     ingestion = run_cli("spec-path")
     assert (ingestion.returncode, ingestion.stderr, ingestion.stdout) == (0, "", f"{ingestion_spec()}\n")
+    search = run_cli("spec-path", "--search")
+    assert (search.returncode, search.stderr, search.stdout) == (0, "", f"{search_spec()}\n")
     control = run_cli("spec-path", "--control")
     assert (control.returncode, control.stderr, control.stdout) == (0, "", f"{control_spec()}\n")
     assert Path(ingestion.stdout.strip()).is_file() and Path(control.stdout.strip()).is_file()

@@ -13,7 +13,7 @@ import yaml
 from mockserver.cli import main
 from mockserver.ledger import CLASSES, Entry, Ledger, LedgerError, load_ledger, pattern_regex
 from mockserver.spec_diff import Difference, SpecDocument, compare
-from tests.published import BUNDLED_SPEC, published_spec
+from tests.published import BUNDLED_SEARCH_SPEC, BUNDLED_SPEC, published_search_spec, published_spec
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,32 @@ def test_every_difference_from_the_published_spec_is_in_the_ledger(
     checked = load_ledger().check(compare(bundled, published))
     assert checked.total > 0, "the bundled and the published spec differ: the diff found nothing"
     assert checked.ok, "\n" + checked.problems()
+
+
+def test_every_difference_from_the_published_search_spec_is_in_the_ledger() -> None:
+    bundled = SpecDocument.read(BUNDLED_SEARCH_SPEC)
+    checked = load_ledger().check(compare(bundled, SpecDocument.read(published_search_spec())), "search")
+    assert checked.total > 0, "the bundled and the published Search spec differ: the diff found nothing"
+    assert checked.ok, "\n" + checked.problems()
+    assert "getIndexTask.operationId" in checked.named  # a renamed operation is compared as one
+
+
+def test_spec_diff_with_the_ledger_holds_the_search_spec_to_the_search_entries(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["spec-diff", "--ledger", str(BUNDLED_SEARCH_SPEC), str(published_search_spec())]) == 0
+    out = capsys.readouterr().out
+    assert "Nothing the deviation ledger does not explain." in out
+    assert "stale" not in out  # the Ingestion API's entries are not held to the Search spec
+
+
+def test_an_entry_speaks_of_the_ingestion_api_unless_it_says_otherwise() -> None:
+    ledger = load_ledger()
+    assert ledger.entry("cron-syntax").apis == ("ingestion",)
+    assert ledger.entry("search-operation-names").apis == ("search",)
+    assert ledger.entry("error-code-and-status").apis == ("ingestion", "search")
+    with pytest.raises(ValueError, match="api 'billing' is not one of"):
+        ledger.check([], "billing")
 
 
 def test_a_difference_added_to_the_spec_without_an_entry_fails_the_check(
@@ -197,6 +223,10 @@ def test_the_shipped_ledger_is_well_formed_and_each_class_cites_its_kind_of_sour
         (
             [{"id": "A b", "what": "w", "why": "y", "class": "assumption", "source": "s"}],
             "an id is lower-case",
+        ),
+        (
+            [{"id": "a", "what": "w", "why": "y", "class": "assumption", "source": "s", "apis": ["billing"]}],
+            "'apis' must be a non-empty list of",
         ),
         (
             [{"id": "a", "what": "w", "why": "y", "class": "assumption", "source": "s", "note": "n"}],

@@ -11,7 +11,8 @@ import pytest
 from openapi_spec_validator import validate
 
 from mockserver import Spec, load_spec
-from mockserver.spec import bundled_spec_path, bundled_spec_paths
+from mockserver.spec import SpecJoinError, bundled_spec_path, bundled_spec_paths, join_documents
+from tests.published import published_search_spec
 
 FACTS_OPERATIONS = Path(__file__).resolve().parents[1] / "data" / "facts_operations.txt"
 FACT_SHEET_CANDIDATES = (
@@ -260,3 +261,100 @@ def test_every_property_of_the_shipped_specs_has_a_schema(name: str) -> None:
 
     walk(document, name)
     assert empty == []
+
+
+# --- the bundled spec: two files joined -----------------------------------------------------------
+
+
+def _document(paths: dict[str, Any], schemas: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": paths,
+        "components": {"schemas": schemas or {}},
+    }
+
+
+def _op(operation_id: str, schema: str | None = None) -> dict[str, Any]:
+    content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}} if schema else None
+    response: dict[str, Any] = {"description": "ok", **({"content": content} if content else {})}
+    return {"operationId": operation_id, "responses": {"200": response}}
+
+
+def test_the_join_holds_both_documents_and_shares_what_they_define_alike() -> None:
+    shared = {"type": "object"}
+    first = _document({"/a": {"get": _op("getA", "A")}}, {"A": {"type": "string"}, "Shared": shared})
+    second = _document(
+        {"/b": {"get": _op("getB", "B")}, "/a": {"post": _op("postA")}}, {"B": {}, "Shared": shared}
+    )
+    joined = join_documents([(first, "first.yaml"), (second, "second.yaml")], title="Both")
+    spec = Spec(joined)
+    assert spec.title == "Both" and joined["info"]["version"] == "1"
+    assert set(spec.operations) == {"getA", "getB", "postA"}
+    assert set(joined["components"]["schemas"]) == {"A", "B", "Shared"}
+    assert spec.operations["getA"].responses["200"] == {"type": "string"}
+    assert first["paths"] == {"/a": {"get": _op("getA", "A")}}, "the documents joined are left as they were"
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        (
+            _document({"/b": {"get": _op("getB")}}, {"A": {"type": "integer"}}),
+            "cannot join first.yaml and second.yaml: both define components/schemas/A (differently; "
+            "rename one of them)",
+        ),
+        (
+            _document({"/a": {"get": _op("getOther")}}),
+            "cannot join first.yaml and second.yaml: both define GET /a",
+        ),
+        (
+            _document({"/c": {"get": _op("getA")}}),
+            "cannot join first.yaml and second.yaml: both define the operationId 'getA'",
+        ),
+    ],
+)
+def test_the_join_refuses_a_clash_naming_it(second: dict[str, Any], message: str) -> None:
+    first = _document({"/a": {"get": _op("getA", "A")}}, {"A": {"type": "string"}})
+    with pytest.raises(SpecJoinError) as raised:
+        join_documents([(first, "first.yaml"), (second, "second.yaml")], title="Both")
+    assert str(raised.value) == message
+
+
+def test_the_bundled_files_join_without_a_clash_and_name_their_search_components_apart() -> None:
+    """A name both files use is one they define alike (the error answers, the credentials); the
+    Search API's own components that the Ingestion spec also names are prefixed Search."""
+    ingestion = load_spec(bundled_spec_path()).document["components"]
+    search = load_spec(bundled_spec_paths()[1]).document["components"]
+    for section in ("schemas", "responses", "parameters", "securitySchemes"):
+        for name in set(ingestion.get(section, {})) & set(search.get(section, {})):
+            assert search[section][name] == ingestion[section][name], (section, name)
+    assert {"ErrorBase"} == set(ingestion["schemas"]) & set(search["schemas"])
+    assert {"SearchTaskID", "SearchObjectID", "SearchPage"} <= set(search["schemas"])
+
+
+def test_every_real_endpoint_of_the_published_search_spec_is_in_ours() -> None:
+    """Served or not: the mock can name every endpoint a Search client calls. Left out: the clients'
+    helpers (``x-helper``: saveObjects, waitForTask, ...) and the custom requests (``/{path}``:
+    the Ingestion spec's fallback takes them)."""
+    import yaml
+
+    published = yaml.safe_load(published_search_spec().read_text(encoding="utf-8"))
+    renamed = {
+        ("GET", "/1/indexes/{indexName}/task/{taskID}"): "getIndexTask",
+        ("DELETE", "/1/security/sources/{source}"): "deleteSecuritySource",
+    }
+    ours = {(op.method, op.path): op.operation_id for op in load_spec().operations.values()}
+    endpoints = {
+        (method.upper(), path): renamed.get((method.upper(), path), operation["operationId"])
+        for path, item in published["paths"].items()
+        for method, operation in item.items()
+        if method in ("get", "post", "put", "delete", "patch")
+        and not operation.get("x-helper")
+        and path != "/{path}"
+    }
+    assert len(endpoints) == 58
+    missing = {key: op_id for key, op_id in endpoints.items() if ours.get(key) != op_id}
+    assert not missing, f"published Search endpoints not in our spec (or under another name): {missing}"
+    search = load_spec(bundled_spec_paths()[1])
+    assert {(op.method, op.path) for op in search.operations.values()} == set(endpoints)

@@ -278,6 +278,18 @@ def _with(change: Callable[[Spec], None]) -> Spec:
     return spec
 
 
+def test_an_operation_renamed_on_the_same_route_is_compared_as_one() -> None:
+    def rename(spec: Spec) -> None:
+        operation = spec["paths"]["/1/things/{thingID}"]["get"]
+        operation["operationId"] = "getThingByID"
+        operation["x-acl"] = ["search"]
+
+    found = changed(rename)
+    assert [d.key for d in found] == ["getThing.operationId", "getThing.x-acl"]
+    assert found[0].change == "operationId: getThing -> getThingByID"
+    assert found[1].change == 'x-acl: + ["search"] (only in NEW), - ["addObject"] (only in OLD)'
+
+
 def test_a_route_that_moved() -> None:
     def move(spec: Spec) -> None:
         spec["paths"]["/2/things/{thingID}"] = spec["paths"].pop("/1/things/{thingID}")

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.data import control_spec, ingestion_spec
+from mockserver.data import control_spec, ingestion_spec, search_spec
 from mockserver.spec_twin import _digest, parse_yaml, read_document, twin_path, write_twin
 
-REGENERATE = "python -m mockserver.spec_twin spec/ingestion.yaml spec/control.yaml"
+REGENERATE = "python -m mockserver.spec_twin spec/ingestion.yaml spec/search.yaml spec/control.yaml"
 
 
-@pytest.mark.parametrize("spec", [ingestion_spec(), control_spec()], ids=lambda p: p.name)
+@pytest.mark.parametrize("spec", [ingestion_spec(), search_spec(), control_spec()], ids=lambda p: p.name)
 def test_the_bundled_twins_are_current(spec: Path) -> None:
     twin = twin_path(spec)
     assert twin.is_file(), f"{twin.name} is missing: run {REGENERATE}"

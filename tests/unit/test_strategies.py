@@ -175,6 +175,8 @@ def test_infeasible_operations_are_listed_out() -> None:
     assert "createSource" in feasible and "listRuns" in feasible
     assert "getSource" not in feasible and "createTask" not in feasible
     assert "customGet" not in feasible
+    assert "listIndices" in feasible and "getObject" not in feasible  # (no index yet)
+    assert "listApiKeys" not in ms.feasible(None)  # an operation the mock does not serve
 
 
 @pytest.mark.parametrize(

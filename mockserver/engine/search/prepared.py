@@ -152,7 +152,9 @@ class Prepared:
 
     def _build_words(self, paths: tuple[tuple[int, str], ...] | None) -> WordIndex:
         postings: dict[str, dict[int, int]] = {}
+        split: dict[str, list[str]] = {}  # text -> its words, for texts many records share
         for position, record in enumerate(self.records):
+            best: dict[str, int] = {}  # this record's words -> the best priority holding them
             if paths is None:
                 texts: list[str] = []
                 for name, value in record.items():
@@ -163,16 +165,21 @@ class Prepared:
                 pairs = []
                 for priority, path in paths:
                     found: list[str] = []
-                    for value in values_at(record, path):
-                        _strings(value, found)
+                    _strings(record.get(path) if "." not in path else values_at(record, path), found)
                     pairs.extend((priority, text) for text in found)
             for priority, text in pairs:
-                for word in words(text):
-                    docs = postings.get(word)
-                    if docs is None:
-                        postings[word] = {position: priority}
-                    elif docs.get(position, priority + 1) > priority:
-                        docs[position] = priority
+                found_words = split.get(text)
+                if found_words is None:
+                    found_words = split[text] = words(text)
+                for word in found_words:
+                    if best.get(word, priority + 1) > priority:
+                        best[word] = priority
+            for word, priority in best.items():
+                docs = postings.get(word)
+                if docs is None:
+                    postings[word] = {position: priority}
+                else:
+                    docs[position] = priority
         return WordIndex(postings, sorted(postings))
 
     def facet_index(self, attribute: str) -> FacetIndex:

@@ -157,7 +157,9 @@ def _match(run: _Run, params: Mapping[str, Any], *, by_words: bool = True) -> _M
     if not query_words:
         found = range(prep.size) if allowed is None else allowed
         return _Matched(sorted(found, key=ranks.__getitem__), query_words)
-    index = prep.word_index(searchable_paths(settings))
+    index = prep.word_index(
+        _restricted(searchable_paths(settings), params.get("restrictSearchableAttributes"))
+    )
     *whole, last = query_words
     best: dict[int, int] | None = None  # position -> best attribute priority over the words
     for word in whole:
@@ -184,6 +186,19 @@ def _match(run: _Run, params: Mapping[str, Any], *, by_words: bool = True) -> _M
             return (best[position], 0, ranks[position])
 
     return _Matched(sorted(best, key=key), query_words)
+
+
+def _restricted(
+    paths: tuple[tuple[int, str], ...] | None, restrict: Any
+) -> tuple[tuple[int, str], ...] | None:
+    """``restrictSearchableAttributes``: only the searchable attributes it names (every attribute it
+    names when searchableAttributes is unset)."""
+    if not isinstance(restrict, list) or not restrict:
+        return paths
+    names = [str(name) for name in restrict]
+    if paths is None:
+        return tuple((0, name) for name in names)
+    return tuple((priority, path) for priority, path in paths if path in names)
 
 
 def _combine(best: dict[int, int] | None, docs: dict[int, int], allowed: set[int] | None) -> dict[int, int]:
@@ -312,7 +327,7 @@ def search(
     positions = matched.positions
     default_hpp = settings.get("hitsPerPage", DEFAULT_HITS_PER_PAGE)
     hits_per_page = _int_param(
-        params, "hitsPerPage", default_hpp if isinstance(default_hpp, int) else 20, 0, MAX_HITS_PER_PAGE
+        params, "hitsPerPage", default_hpp if isinstance(default_hpp, int) else 20, 1, MAX_HITS_PER_PAGE
     )
     page = _int_param(params, "page", 0, 0, 2**31 - 1)
     limit = settings.get("paginationLimitedTo", DEFAULT_PAGINATION_LIMIT)
