@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Scope
 
+from mockserver.engine import indexes
 from mockserver.http.app import MockApp, create_app
 from mockserver.spec import load_spec
 
@@ -50,6 +51,13 @@ PUSH_BODY = json.dumps(
     }
 ).encode()
 PUSH_SHARE = 40  # pushes are slow: they run requests // PUSH_SHARE times per repeat
+SEARCH_RECORDS = 10_000  # the index searchSingleIndex and getObject read (issue 23)
+SEARCH_BODY = json.dumps({"query": "wireless pho", "filters": "brand:Sony AND price < 500"}).encode()
+SEARCH_SHARE = 10  # a search over 10,000 records runs requests // SEARCH_SHARE times per repeat
+SEARCH_TARGET_MS = 5.0
+_WORDS = ("red", "blue", "smart", "fast", "wireless", "premium", "compact", "portable")
+_NOUNS = ("phone", "laptop", "tablet", "headphones", "camera", "speaker", "watch", "television")
+_BRANDS = ("Apple", "Samsung", "Sony", "LG", "Bose", "Dell", "Lenovo")
 
 
 async def asgi_call(
@@ -217,6 +225,35 @@ async def push_ready_mock() -> MockApp:
     return app
 
 
+def catalog_records(count: int) -> list[dict[str, Any]]:
+    """``count`` product records, the same every run (no randomness): every combination of two
+    words and a noun comes round, brands and prices cycle at other strides."""
+    return [
+        {
+            "objectID": f"sku-{i}",
+            "name": f"{_WORDS[i % 8]} {_WORDS[(i // 8) % 8]} {_NOUNS[(i // 64) % 8]} model {i}",
+            "brand": _BRANDS[i % 7],
+            "price": (i * 37) % 2000,
+            "popularity": (i * 53) % 1000,
+        }
+        for i in range(count)
+    ]
+
+
+def search_ready_mock() -> MockApp:
+    """A mock whose index "catalog" holds SEARCH_RECORDS records and search settings, put straight
+    into its store (the records as a push leaves them: a packed Index)."""
+    app = create_app(seed=5)
+    account = app.store.account(APP_ID)
+    indexes.apply(account.indexes, "catalog", "addObject", catalog_records(SEARCH_RECORDS))
+    account.index_settings["catalog"] = {
+        "searchableAttributes": ["name", "brand"],
+        "attributesForFaceting": ["brand"],
+        "customRanking": ["desc(popularity)"],
+    }
+    return app
+
+
 async def inprocess_rows(
     requests: int, repeats: int, clock: Callable[[], float] = time.perf_counter
 ) -> list[Row]:
@@ -233,6 +270,10 @@ async def inprocess_rows(
     _, pushed = await asgi_call(pushing, "POST", "/1/push/products", PUSH_BODY)
     bare = bare_app(json.loads(source), json.loads(listing), json.loads(created), json.loads(pushed))
     few = max(20, requests // PUSH_SHARE)
+    searching = search_ready_mock()
+    _, found = await asgi_call(searching, "POST", "/1/indexes/catalog/query", SEARCH_BODY)
+    assert json.loads(found)["nbHits"] > 0, found[:300]
+    searches = max(20, requests // SEARCH_SHARE)
 
     cases: list[tuple[str, Call, str | None, int]] = [
         ("bare GET (source JSON)", lambda: asgi_call(bare, "GET", source_path), None, requests),
@@ -267,6 +308,18 @@ async def inprocess_rows(
             lambda: asgi_call(pushing, "POST", "/1/push/products", PUSH_BODY),
             "bare POST (1,000 records)",
             few,
+        ),
+        (
+            "getObject (10,000 records)",
+            lambda: asgi_call(searching, "GET", "/1/indexes/catalog/sku-5000"),
+            "bare GET (source JSON)",
+            requests,
+        ),
+        (
+            "searchSingleIndex (query + filter, 10,000 records)",
+            lambda: asgi_call(searching, "POST", "/1/indexes/catalog/query", SEARCH_BODY),
+            "getObject (10,000 records)",
+            searches,
         ),
         (
             "getSource, check_responses=True",
@@ -366,11 +419,11 @@ def main(argv: list[str] | None = None) -> None:
         f"{'CPU' if args.cpu_time else 'wall'} time"
     )
     print()
-    print(f"| {'operation':<36} | {'µs/request':>10} | {'ratio vs bare':>13} |")
-    print(f"| {'-' * 36} | {'-' * 10}:| {'-' * 13}:|")
+    print(f"| {'operation':<52} | {'µs/request':>10} | {'ratio vs bare':>13} |")
+    print(f"| {'-' * 52} | {'-' * 10}:| {'-' * 13}:|")
     for row in rows:
         ratio = f"{row.micros / by_name[row.bare].micros:.1f}x" if row.bare else "1.0x"
-        print(f"| {row.operation:<36} | {row.micros:>10.1f} | {ratio:>13} |")
+        print(f"| {row.operation:<52} | {row.micros:>10.1f} | {ratio:>13} |")
     print()
     print(f"Startup: median of {args.startup_runs} fresh interpreters (last row: of 20 in this process)")
     print()

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mockserver.http.app import MockApp, create_app
     from mockserver.http.live_server import LiveServer
     from mockserver.pytest_plugin.clients import ClientFactory
+    from mockserver.pytest_plugin.intercept import Interception
     from mockserver.pytest_plugin.mock_handle import IngestionMock
     from mockserver.settings import MockSettings
     from mockserver.spec import Spec, load_spec
@@ -34,6 +35,7 @@ _PUBLIC = {
     "Clock": "engine.clock",
     "Engine": "engine.core",
     "IngestionMock": "pytest_plugin.mock_handle",
+    "Interception": "pytest_plugin.intercept",
     "Journal": "engine.journal",
     "LiveServer": "http.live_server",
     "MockApp": "http.app",
@@ -58,6 +60,7 @@ __all__ = [
     "Clock",
     "Engine",
     "IngestionMock",
+    "Interception",
     "Journal",
     "LiveServer",
     "MockApp",

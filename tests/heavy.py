@@ -53,6 +53,7 @@ BY_PATH: dict[str, tuple[str, ...]] = {
     "test_properties.py": ("slow",),
     "test_validation_equivalence.py": ("slow",),
     "e2e/test_scenarios.py": ("network", "slow"),
+    "e2e/test_search_helpers.py": ("process", "network"),  # mockserver serve, the plugin's live mock
     "e2e/test_client_errors.py::test_wrong_credentials_are_a_403": ("network",),
     "http/test_acl.py::test_the_refusal_reaches_the_official_client": ("network",),
     "unit/test_connections.py": ("network",),  # uvicorn on a real socket
@@ -93,6 +94,7 @@ TOGETHER = (
     "browser/",
     "reliability/",
     "serve/test_faults.py",
+    "e2e/test_search_helpers.py",
     "serve/test_isolation.py",
     "serve/test_generic_mode.py",
     "readme/test_readme_names.py",

@@ -39,6 +39,7 @@ CODE_RULES: Final[dict[str, str]] = {
     "validate-url-source": "validating a source whose fields the service could not use (a non-http URL)",
     "frozen-clock-polls": "polling a run that cannot finish under a frozen clock",
     "cron-syntax": "a cron expression the mock cannot read (beyond the spec's pattern)",
+    "search-geo-not-modelled": "deleteBy with a geographic filter (the mock does not model geography)",
 }
 
 SWITCH: Final = (

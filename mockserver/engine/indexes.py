@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from typing import Any, TypeVar
 
 from mockserver.engine import jsonio
 
 Record = dict[str, Any]
+T = TypeVar("T")
 
 
 class Index(MutableMapping[str, Record]):
@@ -20,10 +21,14 @@ class Index(MutableMapping[str, Record]):
     must hold its key as objectID.
     """
 
-    __slots__ = ("_packed", "_saved")
+    __slots__ = ("_derived", "_packed", "_saved", "version")
 
     def __init__(self, records: Mapping[str, Record] | None = None) -> None:
         self._packed: dict[str, bytes] = {}
+        # A cheap change counter: bumped by every change, so what is built from the records (the
+        # search structures of engine/search) is kept until the index changes.
+        self.version = 0
+        self._derived: dict[Callable[[Index], Any], tuple[int, Any]] = {}
         # While a write is watched (the state file): each objectID it touched and its JSON before
         # (None: there was none), so a write costs what it touches to log or undo.
         self._saved: dict[str, bytes | None] | None = None
@@ -40,12 +45,24 @@ class Index(MutableMapping[str, Record]):
         saved, self._saved = self._saved or {}, None
         return saved
 
+    def derived(self, make: Callable[[Index], T]) -> T:
+        """What ``make(self)`` builds from the records, kept (one per ``make``) until the index
+        changes: the search structures are built once per version, not per query."""
+        kept = self._derived.get(make)
+        if kept is not None and kept[0] == self.version:
+            built: T = kept[1]
+            return built
+        made = make(self)
+        self._derived[make] = (self.version, made)
+        return made
+
     def packed_record(self, object_id: str) -> bytes | None:
         """One record's JSON, or None."""
         return self._packed.get(object_id)
 
     def put_back(self, saved: Mapping[str, bytes | None]) -> None:
         """Undo the changes :meth:`touched` returned."""
+        self.version += 1
         for object_id, data in saved.items():
             if data is None:
                 self._packed.pop(object_id, None)
@@ -53,6 +70,9 @@ class Index(MutableMapping[str, Record]):
                 self._packed[object_id] = data
 
     def _save(self, object_ids: Iterable[str]) -> None:
+        """Every change goes through here first: the version moves, and a watched write keeps
+        what it replaces."""
+        self.version += 1
         saved = self._saved
         if saved is not None:
             packed = self._packed

@@ -6,7 +6,12 @@ Fixtures:
   ingestion_server        the same mock served on 127.0.0.1 (one uvicorn thread per session)
   ingestion_client        a real algoliasearch IngestionClientSync pointed at that server
   ingestion_async_client  the async IngestionClient, to use as ``async with ingestion_async_client as c``
+  search_client           a real algoliasearch SearchClientSync pointed at that server (Search API and
+                          the Ingestion API behind its transformation helpers alike)
+  search_async_client     the async SearchClient, to use as ``async with search_async_client as c``
   ingestion_client_factory  new official clients (Ingestion, Search; sync, async) and their config
+  algolia_intercept       every algoliasearch client the code under test builds itself, aimed at
+                          Algolia's hosts, answered by this test's mock (pytest_plugin/intercept.py)
 
 One app per session (per xdist worker); every test starts from a clean state (a reset costs
 microseconds). Configure with ``@pytest.mark.ingestion_mock(...)`` or ``ingestion_mock_*`` ini options:
@@ -25,11 +30,13 @@ from mockserver import settings as mock_settings
 
 if TYPE_CHECKING:
     from algoliasearch.ingestion.client import IngestionClient, IngestionClientSync
+    from algoliasearch.search.client import SearchClient, SearchClientSync
 
     from mockserver.http.app import MockApp
     from mockserver.http.inprocess import InProcessClient
     from mockserver.http.live_server import LiveServer
     from mockserver.pytest_plugin.clients import ClientFactory
+    from mockserver.pytest_plugin.intercept import Interception
     from mockserver.pytest_plugin.mock_handle import IngestionMock
 
 MARKER = "ingestion_mock"
@@ -41,6 +48,9 @@ PLUGIN_FIXTURES = (
     "ingestion_client",
     "ingestion_async_client",
     "ingestion_client_factory",
+    "search_client",
+    "search_async_client",
+    "algolia_intercept",
 )
 FIXTURE_APP_ID = "test-app"
 FIXTURE_API_KEY = "test-api-key"
@@ -278,6 +288,32 @@ def ingestion_async_client(ingestion_client_factory: ClientFactory) -> Ingestion
     is still there; when the loop is gone, the test errors at teardown saying so.
     """
     return ingestion_client_factory.ingestion_async()
+
+
+@pytest.fixture
+def search_client(ingestion_client_factory: ClientFactory) -> SearchClientSync:
+    """algoliasearch's SearchClientSync, pointed at the live mock (the same one as
+    ``ingestion_client``): Search operations and its Ingestion helpers alike; closed at teardown."""
+    return ingestion_client_factory.search()
+
+
+@pytest.fixture
+def search_async_client(ingestion_client_factory: ClientFactory) -> SearchClient:
+    """algoliasearch's async SearchClient, pointed at the live mock; use it as
+    ``async with search_async_client as client:`` inside your event loop (as ``ingestion_async_client``)."""
+    return ingestion_client_factory.search_async()
+
+
+@pytest.fixture
+def algolia_intercept(ingestion_mock: IngestionMock) -> Iterator[Interception]:
+    """Every algoliasearch client the code under test builds itself (sync or async, Search or
+    Ingestion, any application or region), aimed at Algolia's own hosts, is answered by this test's
+    in-process mock, without a change to how the code builds it; other hosts are left alone.
+    See :mod:`mockserver.pytest_plugin.intercept` for what it catches and what it cannot."""
+    from mockserver.pytest_plugin.intercept import Interception
+
+    with Interception(ingestion_mock) as interception:
+        yield interception
 
 
 @pytest.hookimpl(tryfirst=True)

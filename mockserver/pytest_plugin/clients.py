@@ -36,12 +36,14 @@ class ClientFactory:
     """Official clients pointed at this test's mock (served live), with the test's credentials.
 
     ``ingestion()`` (also ``factory()``) and ``ingestion_async()`` make Ingestion clients,
-    ``search()`` and ``search_async()`` Search clients whose Ingestion helpers
-    (``save_objects_with_transformation`` & co.) reach the mock too (the mock serves no Search API
-    operation). Each takes ``app_id`` / ``api_key`` (default: the test's), ``region`` (``us`` or
-    ``eu``) and any attribute of the client's config as a keyword (``read_timeout=1000``,
-    ``compression_type="gzip"``...). ``config()`` / ``search_config()`` give the config alone, to make
-    a client yourself (then closing it is yours). Every client made here is closed at teardown.
+    ``search()`` and ``search_async()`` Search clients: both the Search API and the Ingestion API
+    behind their helpers (``save_objects_with_transformation`` & co.) reach the mock, so the
+    Ingestion hosts are set on the config's ``TransformationOptions`` too (a ``transformation_options``
+    of your own gets the mock's hosts when it has none). Each takes ``app_id`` / ``api_key``
+    (default: the test's), ``region`` (``us`` or ``eu``) and any attribute of the client's config as
+    a keyword (``read_timeout=1000``, ``compression_type="gzip"``...). ``config()`` /
+    ``search_config()`` give the config alone, to make a client yourself (then closing it is yours).
+    Every client made here is closed at teardown.
     """
 
     def __init__(self, mock: IngestionMock, host: str, port: int) -> None:
@@ -78,7 +80,11 @@ class ClientFactory:
             transformation = TransformationOptions(_region(region), hosts=self._hosts())
             config = SearchConfig(*credentials, transformation_options=transformation)
         config.hosts = self._hosts()
-        return _with_options(config, options)
+        config = _with_options(config, options)
+        own = getattr(config, "transformation_options", None)
+        if own is not None and own.hosts is None:  # the second place a Search client needs hosts
+            own.hosts = self._hosts()
+        return config
 
     # --- clients ---------------------------------------------------------------------------------
     def ingestion(self, **options: Any) -> IngestionClientSync:

@@ -9,6 +9,7 @@ from mockserver.resources import (
     push,
     runs,
     search_indexes,
+    search_queries,
     search_records,
     search_tasks,
     source_actions,
@@ -33,6 +34,7 @@ _FAMILIES = (
     search_records,
     search_indexes,
     search_tasks,
+    search_queries,
 )
 
 

@@ -322,3 +322,28 @@ def test_without_an_application_the_page_opens_on_the_first_that_has_data(page: 
     expect(page.locator("#app-title")).to_have_text(APP_ID)
     assert page.url.endswith(f"/__mock__/ui?appID={APP_ID}")
     expect(page.locator("#res-families")).to_contain_text("First")
+
+
+def test_search_api_calls_and_the_records_they_wrote_appear(page: Page, mock: Mock) -> None:
+    """The inspector covers the Search API as the Ingestion API: its calls in the journal (filtered
+    by operation), its refusals explained, the records it wrote in the index view."""
+    saved = mock.api("POST", "/1/indexes/shelf", json={"objectID": "book-1", "title": "Dune"})
+    assert saved.status_code == 201, saved.text
+    found = mock.api("POST", "/1/indexes/shelf/query", json={"query": "dune"})
+    assert found.status_code == 200 and found.json()["nbHits"] == 1, found.text
+    refused = mock.api("POST", "/1/indexes/shelf/query", json={"hitsPerPage": "many"})
+    assert refused.status_code == 400, refused.text
+    open_page(page, mock)
+
+    calls = page.locator("#jr-list details.call")
+    expect(calls.first).to_contain_text("searchSingleIndex")
+    expect(page.locator("#jr-list")).to_contain_text("saveObject")
+    page.locator("#jr-op").fill("searchSingleIndex")
+    page.locator("#jr-op").press("Enter")
+    expect(calls).to_have_count(2)
+    expect(calls.first).to_contain_text("400")
+
+    page.get_by_label("Index", exact=True).select_option("shelf")
+    rows = page.locator("#ix-records tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Dune")

@@ -53,6 +53,7 @@ def _installed(folder: Path, wanted: str) -> bool:
         marker.is_file()
         and marker.read_text(encoding="utf-8").strip() == wanted
         and (folder / "node_modules" / "@algolia" / "ingestion" / "package.json").is_file()
+        and (folder / "node_modules" / "algoliasearch" / "package.json").is_file()
     )
 
 
@@ -144,6 +145,10 @@ def test_js_client_runs_the_whole_pipeline(node_project: NodeProject, serve: Ser
         "price": 9.99,
         "tags": ["wool", "warm"],
     }
+    # The Search client's replaceAllObjectsWithTransformation, then a search, through the same mock.
+    assert output["replaced"]["pushes"] == 2
+    assert output["indexNames"] == ["js-e2e-products"]  # the temporary index moved back over it
+    assert output["search"] == {"query": "shoe", "nbHits": 1, "objectIDs": ["sku-4"]}
 
     # What the mock holds matches what the JS client was told.
     headers = {"x-algolia-application-id": JS_APP_ID, "x-algolia-api-key": "python-side"}
@@ -158,8 +163,13 @@ def test_js_client_runs_the_whole_pipeline(node_project: NodeProject, serve: Ser
         run = client.get(f"/1/runs/{output['runID']}")
         assert run.status_code == 200, run.text
         journal = client.get("/__mock__/journal", params={"appID": JS_APP_ID}).json()["calls"]
+        index = client.get("/__mock__/indexes/js-e2e-products", params={"appID": JS_APP_ID}).json()
+    assert sorted(r["objectID"] for r in index["records"]) == ["sku-4", "sku-5"]
     operations = [c["operation_id"] for c in journal if c["status"] == 200]
-    for expected in ("createSource", "createDestination", "createTask", "runTask", "pushTask"):
+    for expected in (
+        *("createSource", "createDestination", "createTask", "runTask", "pushTask"),
+        *("operationIndex", "push", "getIndexTask", "listIndices", "searchSingleIndex"),
+    ):
         assert expected in operations, operations
     assert [c for c in journal if c["status"] >= 400] == []
 

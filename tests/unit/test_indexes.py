@@ -200,3 +200,32 @@ def test_copies_of_an_index_are_independent() -> None:
     twin["b"] = {"objectID": "b"}
     del index["a"]
     assert list(twin) == ["a", "b"] and len(index) == 0
+
+
+def test_every_change_moves_the_version_and_what_was_derived_is_rebuilt() -> None:
+    store: dict[str, Any] = {}
+    indexes.apply(store, "i", "addObject", [{"objectID": "a", "n": 1}])
+    index: Index = store["i"]
+    built: list[int] = []
+
+    def count(idx: Index) -> int:
+        built.append(idx.version)
+        return len(idx)
+
+    assert (index.derived(count), index.derived(count)) == (1, 1)
+    assert len(built) == 1  # kept while the index does not change
+    versions = [index.version]
+    indexes.apply(store, "i", "addObject", [{"objectID": "b"}])  # the bulk path
+    versions.append(index.version)
+    indexes.apply(store, "i", "partialUpdateObject", [{"objectID": "a", "n": 2}])
+    versions.append(index.version)
+    index.pop_packed("b")
+    versions.append(index.version)
+    index.watch()
+    index.clear()
+    versions.append(index.version)
+    index.put_back(index.touched())
+    versions.append(index.version)
+    assert versions == sorted(set(versions)), "each change moves the version on"
+    assert index.derived(count) == 1 and len(built) == 2
+    assert index.copy().version == 0 and index.copy().derived(count) == 1  # a copy starts its own

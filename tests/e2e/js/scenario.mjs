@@ -1,13 +1,18 @@
-// End-to-end scenario: the official @algolia/ingestion client against a running `mockserver serve`.
+// End-to-end scenario: the official JavaScript clients (@algolia/ingestion, algoliasearch) against a
+// running `mockserver serve`.
 //
 // Usage: node scenario.mjs http://127.0.0.1:8787   (or MOCKSERVER_URL=... node scenario.mjs)
 // Optional: MOCKSERVER_APP_ID, MOCKSERVER_API_KEY, MOCKSERVER_INDEX.
 //
 // Creates a push source, a search destination and a task, runs the task, pushes records through it
-// (pushTask), then reads the fake index back from the control plane with a plain fetch. Prints one
+// (pushTask), then reads the fake index back from the control plane with a plain fetch. Then the
+// Search client (algoliasearch, its Ingestion transporter pointed at the mock too) replaces the
+// index through the push connector (replaceAllObjectsWithTransformation: copy to a temporary index,
+// push with referenceIndexName, wait, move back) and searches it (searchSingleIndex). Prints one
 // JSON object on stdout; exits non-zero (with the reason on stderr) on any failure.
 
 import { apiClientVersion, ingestionClient } from '@algolia/ingestion';
+import { algoliasearch } from 'algoliasearch';
 
 const baseUrl = (process.argv[2] ?? process.env.MOCKSERVER_URL ?? '').replace(/\/+$/, '');
 const appId = process.env.MOCKSERVER_APP_ID ?? 'JSE2EAPP';
@@ -85,6 +90,26 @@ async function main() {
   const stored = [...index.records].sort((a, b) => a.objectID.localeCompare(b.objectID));
   check(stored.length === records.length, `index ${indexName} holds ${stored.length} records, expected ${records.length}`);
 
+  const hosts = [{ url: url.host, accept: 'readWrite', protocol: 'http' }];
+  const search = algoliasearch(appId, apiKey, { hosts, transformationOptions: { region: 'us', hosts } });
+  const replacement = [
+    { objectID: 'sku-4', name: 'Hiking shoe', price: 140 },
+    { objectID: 'sku-5', name: 'Rain jacket', price: 99 },
+  ];
+  const replaced = await search.replaceAllObjectsWithTransformation({ indexName, objects: replacement, batchSize: 1 });
+  check(
+    replaced.watchResponses.length === replacement.length,
+    `replaceAllObjectsWithTransformation: ${replaced.watchResponses.length} pushes, expected ${replacement.length}`,
+  );
+  const { items } = await search.listIndices();
+  const indexNames = items.map((item) => item.name).sort();
+  check(
+    !indexNames.some((name) => name.startsWith(`${indexName}_tmp_`)),
+    `a temporary index is left: ${indexNames.join(', ')}`,
+  );
+  const found = await search.searchSingleIndex({ indexName, searchParams: { query: 'shoe' } });
+  check(found.nbHits === 1, `searchSingleIndex("shoe"): ${found.nbHits} hits, expected 1 (sku-4)`);
+
   const result = {
     ok: true,
     clientVersion: apiClientVersion,
@@ -99,6 +124,13 @@ async function main() {
     indexName,
     nbHits: index.nbHits,
     records: stored,
+    replaced: {
+      copyTaskID: replaced.copyOperationResponse.taskID,
+      moveTaskID: replaced.moveOperationResponse.taskID,
+      pushes: replaced.watchResponses.length,
+    },
+    indexNames,
+    search: { query: 'shoe', nbHits: found.nbHits, objectIDs: found.hits.map((hit) => hit.objectID) },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
