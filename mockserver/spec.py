@@ -55,6 +55,7 @@ class Operation:
     body_required: bool
     responses: dict[str, Schema | None]  # status -> schema of the JSON body (None: no body)
     raw: dict[str, Any] = field(repr=False, compare=False, hash=False)
+    success_status: int = 200  # the lowest 2xx documented (saveObject: 201): what a success answers
 
     @property
     def has_body(self) -> bool:
@@ -145,6 +146,7 @@ def _operation(template: str, method: str, raw: dict[str, Any], shared: list[dic
         key = key.upper() if key.lower().endswith("xx") else key  # 4xx -> 4XX; 'default' stays
         responses[key] = resp_media.get("schema", {}) if resp_media else None
     op_id = raw.get("operationId") or f"{method}_{re.sub(r'[^A-Za-z0-9]+', '_', template).strip('_')}"
+    successes = sorted(int(k) for k in responses if k.isdigit() and k.startswith("2"))
     return Operation(
         operation_id=op_id,
         method=method.upper(),
@@ -154,6 +156,7 @@ def _operation(template: str, method: str, raw: dict[str, Any], shared: list[dic
         body_required=body_required,
         responses=responses,
         raw=raw,
+        success_status=successes[0] if successes else 200,
     )
 
 

@@ -252,3 +252,19 @@ def test_an_encoded_slash_stays_inside_its_path_parameter(
     client.request(method, path, json={} if method == "POST" else None)
     call = app.engine.journal.last()
     assert (call.operation_id, call.path_params) == (operation_id, params)
+
+
+def test_a_success_answers_the_status_the_operation_documents() -> None:
+    """saveObject documents 201 (and no 200): its handler's answer goes out as 201; the others, 200."""
+    assert SPEC.operations["saveObject"].success_status == 201
+    assert SPEC.operations["searchSingleIndex"].success_status == 200
+    app = create_app(check_responses=True)
+    app.engine.handlers["saveObject"] = lambda ctx: {
+        "taskID": 1,
+        "objectID": "generated",
+        "createdAt": "2026-01-01T00:00:00Z",
+    }
+    headers = {"x-algolia-application-id": "A", "x-algolia-api-key": "k"}
+    with InProcessClient(app, base_url="http://mock", headers=headers) as client:
+        answer = client.post("/1/indexes/products", json={"name": "shoe"})
+    assert (answer.status_code, answer.json()["objectID"]) == (201, "generated")

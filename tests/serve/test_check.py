@@ -64,10 +64,11 @@ def test_a_server_failing_most_operations_fails_on_coverage(serve: ServeFactory)
     result = run_cli("check", "--url", server.url, *SMALL)
     assert result.returncode == 1, result.stdout + result.stderr
     *_, last = progress_of(result.stderr)
-    assert last[:2] == (59, 59) and last[2] > 59 and last[3] > 0 and last[4] == "done", last
+    # the 59 Ingestion operations and the 33 Search ones the mock serves
+    assert last[:2] == (92, 92) and last[2] > 92 and last[3] > 0 and last[4] == "done", last
     assert "Traceback" not in result.stdout + result.stderr
     verdict = next(line for line in result.stdout.splitlines() if line.startswith("FAILED"))
-    assert "coverage too low: 0 of 59 operations got a 2xx (0%)" in verdict
+    assert "coverage too low: 0 of 92 operations got a 2xx (0%)" in verdict
     assert "--min-coverage" in verdict
     assert "listSources                    503 x" in result.stdout  # the statuses seen, per operation
 
@@ -79,11 +80,11 @@ def test_a_correct_server_with_its_credentials_passes_and_tells_the_coverage(ser
     lines = result.stdout.splitlines()
     assert "and linked sequences (stateful)" in lines[1]  # what it ran: stateful too, by default
     coverage = next(line for line in lines if line.strip().startswith("coverage:"))
-    assert "of 59 operations got a 2xx" in coverage and "at least 20% required" in coverage
+    assert "of 92 operations got a 2xx" in coverage and "at least 20% required" in coverage
     assert any(line.split()[:2] == ["listSources", "200"] for line in lines), result.stdout
     assert lines[-1].startswith("PASSED: no failures; coverage ")
     seen = progress_of(result.stderr)  # on stderr, while it ran: the report alone is on stdout
-    assert seen[-1][:2] == (59, 59) and seen[-1][3:] == (0, "done"), seen[-1]
+    assert seen[-1][:2] == (92, 92) and seen[-1][3:] == (0, "done"), seen[-1]
     requests = int(next(line for line in lines if "requests:" in line).split()[1])
     assert seen[-1][2] > requests  # the stateless ones and those in linked sequences
     assert {"stateless cases", "done"} <= {phase for *_, phase in seen}
@@ -97,7 +98,7 @@ def test_coverage_below_the_share_asked_for_fails(serve: ServeFactory) -> None:
         "ran:        stateless cases (positive and negative, up to 2 each per operation) only"
         in result.stdout
     )
-    assert "requests:   236 (stateless)\n" in result.stdout  # no linked sequences
+    assert "requests:   368 (stateless)\n" in result.stdout  # no linked sequences
     verdict = result.stdout.splitlines()[-1]
     assert verdict.startswith("FAILED: coverage too low: ") and "below the 95% required" in verdict
 

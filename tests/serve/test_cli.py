@@ -151,7 +151,7 @@ def test_banner_tells_the_url_and_how_to_point_both_clients(serve: ServeFactory)
     banner = server.stderr()
     host, port = "127.0.0.1", server.port
     assert f"http://{host}:{port}" in banner
-    assert "Ingestion API" in banner
+    assert "serving Ingestion and Search APIs" in banner
     assert f"HostsCollection([Host('{host}', scheme='http', port={port})])" in banner
     assert f"ingestionClient(appId, apiKey, 'us', {{ hosts: [{{ url: '{host}:{port}'" in banner
     assert "protocol: 'http'" in banner
