@@ -61,13 +61,6 @@ class Operation:
     def has_body(self) -> bool:
         return self.body_schema is not None
 
-    @functools.cached_property
-    def success_status(self) -> int:
-        """The status a handled request is answered with: the lowest 2xx the operation documents
-        (201 for the Search API's saveObject), 200 when it documents none."""
-        documented = [int(code) for code in self.responses if code.isdigit() and code.startswith("2")]
-        return min(documented, default=200)
-
     def response_schema(self, status: int) -> tuple[bool, Schema | None]:
         """Whether ``status`` is documented, and the body schema for it."""
         responses = self.responses
