@@ -110,4 +110,4 @@ def to_string(params: Mapping[str, Any]) -> str:
             pairs.append((name, value))
         else:
             pairs.append((name, json.dumps(value, separators=(",", ":"), ensure_ascii=False)))
-    return urlencode(pairs)
+    return urlencode(pairs, errors="backslashreplace")  # (a lone surrogate cannot be UTF-8)
