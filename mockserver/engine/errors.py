@@ -65,7 +65,8 @@ class ApiError(Exception):
     ``code`` defaults to the class's (or, for a status given at run time, the status's) code;
     ``detail`` is the mock's own diagnosis, answered as ``error.detail``; ``observed``: ``message``
     is the service's exact wording (seen on the live service), never changed, so the detail stays
-    in ``error.detail`` alone. Otherwise the message the client shows ends with the detail too.
+    in ``error.detail`` alone; ``apart``: the same for a message in the service's manner that was not
+    seen live (the Search API's 404s). Otherwise the message the client shows ends with the detail too.
     ``not_ready``: not a refusal but "not there yet", what a client polling for a run's result
     expects and polls again on (a 404 for an event its run has not published yet); the journal
     keeps the mark so test tooling does not count the answer as a rejection.
@@ -83,6 +84,7 @@ class ApiError(Exception):
         code: str | None = None,
         detail: str | None = None,
         observed: bool = False,
+        apart: bool = False,
         not_ready: bool = False,
     ) -> None:
         super().__init__(message)
@@ -96,11 +98,12 @@ class ApiError(Exception):
             self.code = None  # the status changed: so does the code that goes with it
         self.detail = detail
         self.observed = observed
+        self.apart = apart
         self.not_ready = not_ready
 
     def body(self) -> dict[str, Any]:
         message = self.message
-        if self.detail is not None and not self.observed:
+        if self.detail is not None and not (self.observed or self.apart):
             message = f"{message} ({self.detail})"
         return error_body(self.status, message, self.code, self.detail)
 

@@ -202,6 +202,7 @@ class Kind:
                 f"path.objectID: index {shown(index_name, 100)} has no {self.label.lower()} "
                 f"{shown(object_id, 100)}"
             ),
+            apart=True,
         )
 
 

@@ -33,6 +33,7 @@ def _index(ctx: Context, name: str, where: str) -> MutableMapping[str, Record]:
                 f"(its indexes: {shown or 'none'}); an index exists once a record, a setting or a "
                 "push wrote to it"
             ),
+            apart=True,
         )
     return found
 

@@ -48,7 +48,9 @@ def settled(handler: Handler) -> Handler:
 
 def index_not_found(index_name: str, where: str = "path.indexName") -> NotFound:
     return NotFound(
-        "Index does not exist", detail=f"{where}: no index {shown(index_name, 100)} in this application"
+        "Index does not exist",
+        detail=f"{where}: no index {shown(index_name, 100)} in this application",
+        apart=True,
     )
 
 
@@ -212,7 +214,7 @@ def get_object(ctx: Context) -> Any:
             detail = f"path.indexName: no index {shown(index_name, 100)} in this application"
         else:
             detail = f"path.objectID: no record {shown(object_id, 100)} in index {shown(index_name, 100)}"
-        raise NotFound("ObjectID does not exist", detail=detail)
+        raise NotFound("ObjectID does not exist", detail=detail, apart=True)
     return retrieved(dict(record), ctx.request.query.get("attributesToRetrieve"))
 
 

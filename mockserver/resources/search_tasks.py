@@ -44,6 +44,7 @@ def task_status(ctx: Context, task_id: int) -> str:
         raise NotFound(
             f"Task {task_id} does not exist",
             detail=f"path.taskID: application {ctx.account.app_id!r} issued no task {task_id} ({issued})",
+            apart=True,
         )
     publish_at = tasks.pending.get(task_id)
     if publish_at is not None and publish_at > ctx.clock.now().timestamp():
