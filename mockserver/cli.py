@@ -97,7 +97,9 @@ def _subcommand(parser: argparse.ArgumentParser, name: str | None) -> argparse.A
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="mockserver",
-        description="A contract-testing mock of the Algolia Ingestion API, driven by its OpenAPI spec.",
+        description=(
+            "A contract-testing mock of the Algolia Ingestion and Search APIs, driven by their OpenAPI specs."
+        ),
         epilog="Run 'mockserver COMMAND --help' for a command's options.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -300,7 +302,9 @@ def add_serve_options(serve: argparse.ArgumentParser) -> None:
     )
     net.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     net.add_argument(
-        "--spec", default=None, help="OpenAPI document to serve (default: the bundled Ingestion API)"
+        "--spec",
+        default=None,
+        help="OpenAPI document to serve (default: the bundled Ingestion and Search APIs)",
     )
     mock = serve.add_argument_group("the mock (see MockSettings; every flag is a setting)")
     for name, offer in offers():

@@ -329,6 +329,17 @@ class MockSettings:
             help="fail a test when the mock rejected a request (4xx) the test did not expect",
         ),
     )
+    intercept: bool = field(
+        default=False,
+        metadata=_offer(
+            parse=boolean_value,
+            marker=True,
+            ini=True,
+            help="pytest: answer every algoliasearch client the code under test builds itself (aimed at "
+            "Algolia's hosts) with the test's mock, as the algolia_intercept fixture does; off, such a "
+            "client's requests go to the real Algolia",
+        ),
+    )
     assumed_rules: bool = field(
         default=True,
         metadata=_offer(
@@ -415,8 +426,9 @@ class MockSettings:
 # What the control plane may change on a running mock (POST /__mock__/settings): the run-time ones.
 RUNTIME_FIELDS = ("seed", "clock", "runs", "faults", "stubs", "rate_limit", "assumed_rules")
 # What a running mock may also be given (MockControl.reconfigure, per pytest test): whom it accepts
-# and what the plugin checks after a test. (A test's own data sets are seeded into its application.)
-PER_TEST_FIELDS = ("app_id", "api_key", "strict", "keys", "fail_on_rejection")
+# and what the plugin checks after a test or intercepts during it. (A test's own data sets are seeded
+# into its application.)
+PER_TEST_FIELDS = ("app_id", "api_key", "strict", "keys", "fail_on_rejection", "intercept")
 SECRET_FIELDS = ("api_key", "admin_key")
 
 

@@ -316,13 +316,31 @@ def algolia_intercept(ingestion_mock: IngestionMock) -> Iterator[Interception]:
         yield interception
 
 
+def _intercept_wanted(request: pytest.FixtureRequest) -> bool:
+    """``intercept`` as the test's closest marker says, else as the ini option says (off)."""
+    for marker in request.node.iter_markers(MARKER):
+        if "intercept" in marker.kwargs:
+            return bool(marker.kwargs["intercept"])
+    return bool(_ini_settings(request.config).get("intercept", False))
+
+
+@pytest.fixture(autouse=True)
+def _ingestion_mock_intercept(request: pytest.FixtureRequest) -> None:
+    """``intercept=True`` (marker key, or ini ``ingestion_mock_intercept = true`` for the suite): the
+    test gets ``algolia_intercept`` without asking, so a client the code builds itself never reaches
+    the real Algolia. (Off, the plugin adds nothing to a test that does not ask for it.)"""
+    if _intercept_wanted(request):
+        request.getfixturevalue("algolia_intercept")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """A marker put on a test that uses none of the plugin's fixtures would configure nothing:
     that test errors, saying so. (A marker on a class or module configures the tests under it that
     use the mock; the others are left alone.)"""
-    own = any(m.name == MARKER for m in item.own_markers)
-    if own and MARKER not in getattr(item, "fixturenames", ()):
+    own = [m for m in item.own_markers if m.name == MARKER]
+    intercepts = any(m.kwargs.get("intercept") for m in own)
+    if own and not intercepts and MARKER not in getattr(item, "fixturenames", ()):
         _misused(
             f"@pytest.mark.{MARKER} does nothing on {item.name}: the test uses none of the plugin's "
             f"fixtures ({', '.join(PLUGIN_FIXTURES)}); use one, or remove the marker"

@@ -86,10 +86,22 @@ class IngestionMock:
             return []
         from mockserver.flags import did_you_mean
 
+        elsewhere = sorted(
+            app["appID"]
+            for app in self.control.applications()
+            if app["appID"] != self.app_id and name in self.control.index_names(app["appID"])
+        )
+        hint = ""
+        if elsewhere:
+            hint = (
+                f"; application(s) {elsewhere} of this mock have an index {name!r}: the code under test "
+                "probably used other credentials (give the marker the code's app_id, or read it with "
+                f"algolia_intercept.application({elsewhere[0]!r}).index({name!r}))"
+            )
         raise LookupError(
             f"index {name!r}: nothing in application {self.app_id!r} wrote to it, targets it or will "
             f"write to it{did_you_mean(name, known)} (the indexes it knows: {sorted(known)}; to check "
-            f"that nothing wrote to an index, use {name!r} not in ingestion_mock.account.indexes)"
+            f"that nothing wrote to an index, use {name!r} not in ingestion_mock.account.indexes){hint}"
         )
 
     def seed(self, data_set: str | Path | Mapping[str, Any]) -> dict[str, int]:

@@ -301,3 +301,89 @@ def test_a_5xx_sends_the_search_client_to_its_next_host_which_is_the_mock_too(
     ingestion_mock.journal.assert_called("listIndices", times=2)
     first, second = (urlsplit(r.url).hostname for r in algolia_intercept.requests)
     assert first != second  # the retry strategy ran unchanged: another of Algolia's hosts
+
+
+# --- interception without asking for the fixture -------------------------------------------------
+
+_CODE_THAT_BUILDS_ITS_CLIENT = """
+from algoliasearch.search.client import SearchClientSync
+
+
+def index_names():
+    with SearchClientSync("MYAPP", "key") as search:
+        return [index.name for index in search.list_indices().items]
+"""
+
+
+def test_the_marker_key_intercept_answers_a_test_that_does_not_ask_for_the_fixture(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(catalogue=_CODE_THAT_BUILDS_ITS_CLIENT)
+    pytester.makepyfile(
+        test_catalogue=textwrap.dedent(
+            """
+            import pytest
+
+            from catalogue import index_names
+
+
+            @pytest.mark.ingestion_mock(intercept=True, app_id="MYAPP")
+            def test_no_fixture_named(request):
+                assert index_names() == []
+                assert "algolia_intercept" in request.fixturenames
+
+
+            @pytest.mark.ingestion_mock(app_id="MYAPP", data={"indexes": {"products": [{"objectID": "a"}]}})
+            def test_not_asked_not_intercepted(request, ingestion_mock):
+                assert "algolia_intercept" not in request.fixturenames
+            """
+        )
+    )
+    result = run_inner(pytester)
+    result.assert_outcomes(passed=2)
+
+
+def test_the_ini_option_intercept_answers_every_test_of_the_suite(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(catalogue=_CODE_THAT_BUILDS_ITS_CLIENT)
+    pytester.makeini("[pytest]\ningestion_mock_intercept = true\ningestion_mock_app_id = MYAPP\n")
+    pytester.makepyfile(
+        test_catalogue=textwrap.dedent(
+            """
+            import pytest
+
+            from catalogue import index_names
+
+
+            def test_a_test_without_the_plugins_fixtures():
+                assert index_names() == []
+
+
+            def test_with_the_mock(ingestion_mock, request):
+                ingestion_mock.seed({"indexes": {"products": [{"objectID": "a"}]}})
+                assert index_names() == ["products"]
+                ingestion_mock.journal.assert_called("listIndices")
+
+
+            @pytest.mark.ingestion_mock(intercept=False)
+            def test_the_closest_marker_wins(request, ingestion_mock):
+                assert "algolia_intercept" not in request.fixturenames
+            """
+        )
+    )
+    result = run_inner(pytester)
+    result.assert_outcomes(passed=3)
+
+
+def test_reading_an_index_another_application_has_says_which(ingestion_mock: Any) -> None:
+    """The code used other credentials than the marker's: the index is in the application they name."""
+    from mockserver.pytest_plugin.mock_handle import IngestionMock
+
+    other = IngestionMock(ingestion_mock.app, "MYAPP", ingestion_mock.api_key)
+    other.seed({"indexes": {"products": [{"objectID": "a"}]}})
+    with pytest.raises(LookupError) as raised:
+        ingestion_mock.index("products")
+    message = str(raised.value)
+    assert f"nothing in application {ingestion_mock.app_id!r} wrote to it" in message
+    assert "application(s) ['MYAPP'] of this mock have an index 'products'" in message
+    assert "algolia_intercept.application('MYAPP').index('products')" in message
+    assert other.index("products") == [{"objectID": "a"}]

@@ -91,3 +91,16 @@ def test_every_field_has_a_default() -> None:
     defaults = MockSettings()
     for f in dataclasses.fields(MockSettings):
         assert hasattr(defaults, f.name)
+
+
+def test_the_help_names_both_apis_the_mock_serves() -> None:
+    parser = build_parser()
+    assert "Ingestion and Search APIs" in (parser.description or "")
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    spec = next(a for a in subparsers.choices["serve"]._actions if "--spec" in a.option_strings)
+    assert "Ingestion and Search APIs" in (spec.help or "")
+
+
+def test_intercept_is_a_marker_key_and_an_ini_option() -> None:
+    assert "intercept" in marker_keys()
+    assert ini_options()["ingestion_mock_intercept"] == "intercept"
