@@ -108,6 +108,26 @@ def test_an_unserved_operation_is_answered_402_naming_it(
     assert app.store.accounts.get(APP_ID) is None or not app.store.accounts[APP_ID].indexes
 
 
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        (b"{not json", "application/json", 400),
+        (b'{"acl": ["search"]}', "application/xml", 400),
+        (b'{"acl": ["search"]}', "text/plain", 402),  # the JavaScript client's JSON
+        (b'{"acl": "not a list"}', "application/json", 402),
+    ],
+    ids=["invalid-json", "not-json-content-type", "text-plain-json", "json-the-schema-refuses"],
+)
+def test_an_unreadable_body_is_refused_before_the_402(
+    client: InProcessClient, content: bytes, content_type: str, status: int
+) -> None:
+    """Ledger search-unserved-operations: the 402 comes before the parameters and the body are
+    validated, but a body that cannot be read as JSON is refused 400 first, as everywhere."""
+    answer = client.post("/1/keys", content=content, headers={"content-type": content_type})
+    code = "operation_not_served" if status == 402 else "invalid_payload"
+    assert (answer.status_code, answer.json()["error"]["code"]) == (status, code), answer.text
+
+
 def test_a_stub_answers_an_unserved_operation() -> None:
     key = {
         "value": "k1",

@@ -10,7 +10,7 @@ from mockserver import MockApp
 from mockserver.engine.indexes import apply
 from mockserver.engine.store import RunPolicy
 from mockserver.http.inprocess import InProcessClient
-from tests.conftest import APP_ID
+from tests.conftest import APP_ID, CREDENTIALS
 from tests.helpers import T0, make_destination, make_source, make_task
 
 RECORDS = [
@@ -39,6 +39,27 @@ def test_search_single_index_with_fields_or_the_params_string(client: InProcessC
     answer = client.post("/1/indexes/products/query", json={"params": "query=creme&facets=%5B%22brand%22%5D"})
     assert answer.status_code == 200, answer.text
     assert ids(answer.json()) == ["1"] and answer.json()["facets"] == {"brand": {"Sony": 1}}
+
+
+@pytest.mark.usefixtures("products")
+@pytest.mark.parametrize("assumed_rules", [True, False], ids=["assumed-rules", "published-only"])
+def test_the_params_string_with_json_fields_is_refused(app: MockApp, assumed_rules: bool) -> None:
+    """Published: search parameters are the JSON fields or the `params` string, whose form allows
+    no other field; a body with both is a 400 on a query, a browse and each request of a search."""
+    app.engine.apply_settings(app.engine.settings.replace(assumed_rules=assumed_rules))
+    mixed = {"params": "query=phone", "hitsPerPage": 3}
+    with InProcessClient(app, base_url="http://mock", headers=CREDENTIALS) as client:
+        for path, body in (
+            ("/1/indexes/products/query", mixed),
+            ("/1/indexes/products/browse", mixed),
+            ("/1/indexes/*/queries", {"requests": [{"indexName": "products", **mixed}]}),
+        ):
+            answer = client.post(path, json=body)
+            assert answer.status_code == 400, (path, answer.text)
+            assert answer.json()["message"].startswith("body"), answer.text
+        assert ids(
+            client.post("/1/indexes/products/query", json={"params": "query=phone&hitsPerPage=1"}).json()
+        ) == ["2"]
 
 
 @pytest.mark.usefixtures("products")

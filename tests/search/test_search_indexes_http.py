@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver import MockApp
-from mockserver.engine.store import Store
+import pytest
+
+from mockserver import MockApp, create_app
 from mockserver.http.inprocess import InProcessClient
-from mockserver.resources import search_indexes
+from tests.conftest import CREDENTIALS
 from tests.helpers import ok, refused
-from tests.search.handler_kit import call
 
 SYNONYM = {"objectID": "s1", "type": "synonym", "synonyms": ["Sofa", "couch"]}
 ONE_WAY = {"objectID": "s2", "type": "onewaysynonym", "input": "tv", "synonyms": ["television"]}
@@ -135,14 +135,31 @@ def test_settings_merge_and_null_resets_one(client: InProcessClient) -> None:
     assert names(client) == ["p"]  # settings made the index
 
 
-def test_a_null_setting_goes_back_to_its_default() -> None:
-    """(Published: null resets a setting; our spec's schemas do not take null yet, so the handler
-    is called directly.)"""
-    store = Store()
-    body = {"customRanking": ["desc(n)"], "hitsPerPage": 5}
-    call(search_indexes.set_settings, store, path={"indexName": "p"}, body=body)
-    call(search_indexes.set_settings, store, path={"indexName": "p"}, body={"hitsPerPage": None})
-    assert call(search_indexes.get_settings, store, path={"indexName": "p"}) == {"customRanking": ["desc(n)"]}
+def _settings_names() -> list[str]:
+    return sorted(create_app().engine.spec.schema("indexSettings")["properties"])
+
+
+@pytest.mark.parametrize("assumed_rules", [True, False], ids=["assumed-rules", "published-only"])
+def test_a_null_setting_goes_back_to_its_default(assumed_rules: bool) -> None:
+    """Published: setSettings takes null for any setting, which resets it to its default (the
+    stored settings forget it); every setting of the schema, with the assumed rules on or off."""
+    app = create_app(check_responses=True, assumed_rules=assumed_rules)
+    with InProcessClient(app, base_url="http://mock", headers=CREDENTIALS) as client:
+        ok(client.put("/1/indexes/p/settings", json={"customRanking": ["desc(n)"], "hitsPerPage": 5}))
+        names = _settings_names()
+        assert len(names) > 50 and "hitsPerPage" in names
+        for name in names:
+            ok(client.put("/1/indexes/p/settings", json={name: None}))
+        assert ok(client.get("/1/indexes/p/settings")) == {}
+        ok(client.put("/1/indexes/p/settings", json={"hitsPerPage": 3, "replicas": None}))
+        assert ok(client.get("/1/indexes/p/settings")) == {"hitsPerPage": 3}
+
+
+def test_a_null_setting_is_the_only_new_value_a_setting_takes(client: InProcessClient) -> None:
+    """Null does not open a setting to other values: a wrong type is still refused, naming it."""
+    message = refused(client.put("/1/indexes/p/settings", json={"hitsPerPage": "x"}), 400)
+    assert "hitsPerPage" in message
+    assert refused(client.get("/1/indexes/p/settings"), 404).startswith("Index does not exist")
 
 
 def test_synonyms_are_saved_read_searched_deleted_and_cleared(client: InProcessClient) -> None:

@@ -130,6 +130,40 @@ def test_numeric_attributes_for_filtering_limits_numeric_filters() -> None:
     assert ids(run({"filters": "pop > 6"}, settings)) == ["2", "5"]
 
 
+def test_numeric_filters_read_booleans_as_1_and_0() -> None:
+    """Published: numericFilters' example filters `inStock = 1`; a boolean compares as 1 or 0."""
+    assert ids(run({"filters": "stock = 1"})) == ["3"]
+    assert ids(run({"numericFilters": ["stock = 0"]})) == ["4"]
+    assert ids(run({"filters": "stock > 0.5"})) == ["3"]
+    assert ids(run({"filters": "stock:0 TO 1"})) == ["3", "4"]
+    facets = run({"facets": ["stock", "price"], "filters": "stock = 1"})
+    assert "stock" not in facets.get("facets_stats", {})  # stats stay the numbers' own
+
+
+def test_numeric_comparisons_are_precise_to_3_decimals() -> None:
+    """Published: "Comparisons are precise up to 3 decimals"."""
+    assert ids(run({"filters": "price = 40.5004"})) == ["4"]
+    assert ids(run({"filters": "price = 40.5006"})) == []
+    assert ids(run({"filters": "price > 40.5004"})) == ["5"]
+    assert ids(run({"filters": "price >= 40.5004"})) == ["4", "5"]
+    assert ids(run({"filters": "price:40.5004 TO 40.5004"})) == ["4"]
+    idx = index([{"objectID": "a", "n": 1.0001}, {"objectID": "b", "n": 1.0006}])
+    assert ids(run({"filters": "n = 1"}, {}, idx)) == ["a"]
+    assert ids(run({"filters": "n = 1.001"}, {}, idx)) == ["b"]
+
+
+def test_an_equal_only_attribute_takes_only_equality_comparisons() -> None:
+    """Published: equalOnly(attr) supports only = and !=; a range or an inequality on it matches no
+    record, and `message` says why (our choice: ledger search-facet-warnings)."""
+    settings = {**FACETED, "numericAttributesForFiltering": ["equalOnly(price)", "pop"]}
+    assert ids(run({"filters": "price = 20"}, settings)) == ["2"]
+    assert ids(run({"filters": "price != 20"}, settings)) == ["1", "3", "4", "5"]
+    for text in ("price > 10", "price <= 10", "price:10 TO 20"):
+        answer = run({"filters": text}, settings)
+        assert ids(answer) == [] and "equalOnly" in answer["message"], text
+    assert ids(run({"numericFilters": ["pop > 6"]}, settings)) == ["2", "5"]
+
+
 def test_a_bad_filter_is_a_400_naming_it() -> None:
     with pytest.raises(BadRequest) as raised:
         run({"filters": "price > "})

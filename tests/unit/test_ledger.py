@@ -76,8 +76,10 @@ def test_spec_diff_with_the_ledger_holds_the_search_spec_to_the_search_entries(
 def test_an_entry_speaks_of_the_ingestion_api_unless_it_says_otherwise() -> None:
     ledger = load_ledger()
     assert ledger.entry("cron-syntax").apis == ("ingestion",)
+    assert ledger.entry("search-error-code-and-status").apis == ("search",)
+    assert ledger.entry("error-message-required").apis == ("ingestion", "search")
+    assert ledger.entry("error-code-and-status").apis == ("ingestion",)
     assert ledger.entry("search-operation-names").apis == ("search",)
-    assert ledger.entry("error-code-and-status").apis == ("ingestion", "search")
     with pytest.raises(ValueError, match="api 'billing' is not one of"):
         ledger.check([], "billing")
 

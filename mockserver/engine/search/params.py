@@ -1,5 +1,9 @@
-"""Search parameters as sent: JSON fields, the URL-encoded ``params`` string, or both (the JSON
-fields win over the string's). The string's values are read to the types the JSON fields have."""
+"""Search parameters as sent: JSON fields or the URL-encoded ``params`` string. The string's values
+are read to the types the JSON fields have.
+
+Over HTTP a body holds one form or the other: the spec, like the published one, refuses ``params``
+beside other fields (400) before a handler runs. :func:`read` itself, for a direct call of the engine's search
+functions (not through HTTP), takes a body with both: the JSON fields win over the string's."""
 
 from __future__ import annotations
 

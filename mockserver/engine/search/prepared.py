@@ -36,6 +36,12 @@ def strip_modifiers(name: str) -> tuple[str, frozenset[str]]:
         name = found.group(2).strip()
 
 
+def filter_number(value: float) -> float:
+    """A number as numeric filters compare it: precise up to 3 decimals (published), a boolean as
+    1 or 0."""
+    return round(float(value), 3)
+
+
 def values_at(record: Any, path: str) -> list[Any]:
     """The values at a dotted path (``a.b``), arrays at any level flattened."""
     current = [record]
@@ -199,18 +205,18 @@ class Prepared:
         return found
 
     def number_index(self, attribute: str) -> NumberIndex:
+        """The attribute's values for numeric filters: numbers, and booleans as 1 and 0 (as
+        published: ``inStock = 1``), rounded to 3 decimals (comparisons are precise up to 3
+        decimals, as published). ``per_record`` (for facet stats) holds the numbers as stored,
+        booleans left out."""
         found = self._numbers.get(attribute)
         if found is None:
             pairs: list[tuple[float, int]] = []
             per_record: list[tuple[float, ...]] = []
             for position, record in enumerate(self.records):
-                numbers = tuple(
-                    float(value)
-                    for value in values_at(record, attribute)
-                    if isinstance(value, int | float) and not isinstance(value, bool)
-                )
-                per_record.append(numbers)
-                pairs.extend((number, position) for number in numbers)
+                values = [v for v in values_at(record, attribute) if isinstance(v, int | float)]
+                per_record.append(tuple(float(v) for v in values if not isinstance(v, bool)))
+                pairs.extend((filter_number(value), position) for value in values)
             pairs.sort()
             found = self._numbers[attribute] = NumberIndex(
                 [pair[0] for pair in pairs], [pair[1] for pair in pairs], per_record

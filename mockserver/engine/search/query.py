@@ -22,7 +22,14 @@ from mockserver.engine.errors import BadRequest
 from mockserver.engine.search import filters as flt
 from mockserver.engine.search import highlight
 from mockserver.engine.search import params as prm
-from mockserver.engine.search.prepared import Prepared, Record, prepared, searchable_paths, strip_modifiers
+from mockserver.engine.search.prepared import (
+    Prepared,
+    Record,
+    filter_number,
+    prepared,
+    searchable_paths,
+    strip_modifiers,
+)
 from mockserver.engine.search.text import fold, word_spans, words
 
 DEFAULT_HITS_PER_PAGE = 20
@@ -87,19 +94,31 @@ def _evaluate(node: flt.Node, run: _Run, faceting: dict[str, frozenset[str]]) ->
         return set(prep.facet_index(node.attribute).docs.get(node.value, ()))
     allowed = run.settings.get("numericAttributesForFiltering")
     if isinstance(allowed, list) and allowed:
-        names = {strip_modifiers(str(entry))[0] for entry in allowed}
-        if node.attribute not in names:
+        modifiers: dict[str, frozenset[str]] = {}
+        for entry in allowed:
+            name, marks = strip_modifiers(str(entry))
+            modifiers[name] = modifiers.get(name, frozenset()) | marks
+        if node.attribute not in modifiers:
             run.warn(
                 f"the numeric filter on {node.attribute!r} matches no record: it is not in the "
                 "index's numericAttributesForFiltering"
             )
             return set()
+        if "equalOnly" in modifiers[node.attribute] and (
+            isinstance(node, flt.Range) or node.op not in ("=", "!=")
+        ):
+            run.warn(
+                f"the numeric filter on {node.attribute!r} matches no record: it is equalOnly in the "
+                "index's numericAttributesForFiltering, which allows only = and !="
+            )
+            return set()
     numbers = prep.number_index(node.attribute)
     values, positions = numbers.values, numbers.positions
     if isinstance(node, flt.Range):
-        low, high = bisect.bisect_left(values, node.low), bisect.bisect_right(values, node.high)
+        low = bisect.bisect_left(values, filter_number(node.low))
+        high = bisect.bisect_right(values, filter_number(node.high))
         return set(positions[low:high])
-    number, op = node.number, node.op
+    number, op = filter_number(node.number), node.op
     if op == ">":
         return set(positions[bisect.bisect_right(values, number) :])
     if op == ">=":
