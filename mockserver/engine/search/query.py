@@ -32,6 +32,8 @@ DEFAULT_PAGINATION_LIMIT = 1000
 DEFAULT_MAX_VALUES_PER_FACET = 100
 DEFAULT_MAX_FACET_HITS = 10
 _FILTER_PARAMS = ("filters", "facetFilters", "numericFilters", "tagFilters")
+MAX_QUERIES = 1000
+"""Assumed (none is published): the most queries one multi-query (``*/queries``) may hold."""
 
 
 @dataclass
@@ -195,10 +197,11 @@ def _restricted(
     names when searchableAttributes is unset)."""
     if not isinstance(restrict, list) or not restrict:
         return paths
-    names = [str(name) for name in restrict]
+    names = list(dict.fromkeys(str(name) for name in restrict))
     if paths is None:
         return tuple((0, name) for name in names)
-    return tuple((priority, path) for priority, path in paths if path in names)
+    named = frozenset(names)
+    return tuple((priority, path) for priority, path in paths if path in named)
 
 
 def _combine(best: dict[int, int] | None, docs: dict[int, int], allowed: set[int] | None) -> dict[int, int]:
@@ -268,15 +271,15 @@ def _facets(
     if not isinstance(wanted, list):
         raise BadRequest(f"facets: expected an array of attribute names, found {flt_shown(wanted)}")
     faceting = run.faceting()
-    names: list[str] = []
+    names: dict[str, None] = {}  # ordered, without repeats
     for name in wanted:
         name = str(name)
         if name == "*":
-            names.extend(n for n, mods in faceting.items() if "filterOnly" not in mods and n not in names)
+            names.update((n, None) for n, mods in faceting.items() if "filterOnly" not in mods)
         elif name not in faceting or "filterOnly" in faceting[name]:
             run.warn(f"no facet counts for {name!r}: it is not a facet of attributesForFaceting")
-        elif name not in names:
-            names.append(name)
+        else:
+            names[name] = None
     limit = params.get(
         "maxValuesPerFacet", run.settings.get("maxValuesPerFacet", DEFAULT_MAX_VALUES_PER_FACET)
     )
@@ -315,10 +318,12 @@ def search(
     settings: Mapping[str, Any],
     body: Mapping[str, Any] | None,
     index_name: str,
+    where: str = "body",
 ) -> dict[str, Any]:
     """searchSingleIndex's answer for ``body`` (JSON fields and/or a ``params`` string)."""
     started = time.perf_counter()
-    params = prm.read(body)
+    params = prm.read(body, where)
+    prm.check_sizes(params, where)
     run = _prepare(index, settings)
     ignored = [name for name in GEO if params.get(name) not in (None, "", [], False)]
     if ignored:
@@ -424,6 +429,7 @@ def browse(
         params, offset = _uncursor(index_name, cursor)
     else:
         offset = None
+    prm.check_sizes(params)
     run = _prepare(index, settings)
     positions = _match(run, params, by_words=False).positions
     hits_per_page = _int_param(params, "hitsPerPage", BROWSE_HITS_PER_PAGE, 1, MAX_HITS_PER_PAGE)
@@ -490,6 +496,7 @@ def facet_values(
     settings: Mapping[str, Any],
     facet_name: str,
     body: Mapping[str, Any] | None,
+    where: str = "body",
 ) -> dict[str, Any]:
     """searchForFacetValues' answer: the facet's values that ``facetQuery`` starts (every word, the
     last as a prefix), counted over the records the search parameters keep."""
@@ -497,7 +504,8 @@ def facet_values(
     request = dict(body or {})
     facet_query = request.pop("facetQuery", "")
     max_hits = request.pop("maxFacetHits", DEFAULT_MAX_FACET_HITS)
-    params = prm.read(request)
+    params = prm.read(request, where)
+    prm.check_sizes({"facetQuery": facet_query, **params}, where)
     if not isinstance(facet_query, str):
         raise BadRequest(f"facetQuery: expected a string, found {flt_shown(facet_query)}")
     if isinstance(max_hits, bool) or not isinstance(max_hits, int) or not 1 <= max_hits <= 100:
