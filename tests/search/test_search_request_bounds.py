@@ -13,7 +13,7 @@ from mockserver.engine import search
 from mockserver.engine.errors import BadRequest
 from mockserver.engine.search import filters as flt
 from mockserver.engine.search.query import search as run_search
-from mockserver.resources import search_queries
+from mockserver.resources import search_indexes, search_queries
 from tests.search.handler_kit import call
 from tests.search.test_search_queries import store_with
 
@@ -126,3 +126,17 @@ def test_deleteby_filters_are_bounded_in_depth() -> None:
     with pytest.raises(BadRequest) as raised:
         search.matching_ids(RECORDS, FACETING, {"filters": "(" * 900 + "price > 1" + ")" * 900})
     assert raised.value.code == "invalid_filters"
+
+
+def test_a_list_setting_holds_at_most_the_bound_and_nothing_changes() -> None:
+    store = store_with()
+    path = {"indexName": "products"}
+    names = [f"a{i}" for i in range(search.MAX_SETTING_NAMES)] + ["name"]
+    with pytest.raises(BadRequest, match=r"body\.searchableAttributes: 1001 names"):
+        call(search_indexes.set_settings, store, path=path, body={"searchableAttributes": names})
+    joined = [",".join(names)]
+    with pytest.raises(BadRequest, match=r"body\.searchableAttributes"):
+        call(search_indexes.set_settings, store, path=path, body={"searchableAttributes": joined})
+    assert store.account("APP").index_settings["products"] == {"attributesForFaceting": ["searchable(brand)"]}
+    call(search_indexes.set_settings, store, path=path, body={"searchableAttributes": names[-1000:]})
+    assert len(store.account("APP").index_settings["products"]["searchableAttributes"]) == 1000

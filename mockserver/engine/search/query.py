@@ -34,6 +34,22 @@ DEFAULT_MAX_FACET_HITS = 10
 _FILTER_PARAMS = ("filters", "facetFilters", "numericFilters", "tagFilters")
 MAX_QUERIES = 1000
 """Assumed (none is published): the most queries one multi-query (``*/queries``) may hold."""
+MAX_SETTING_NAMES = 1000
+"""Assumed (none is published): the most names a list setting (searchableAttributes,
+attributesForFaceting, customRanking, ...) may hold, ``a,b`` counting as two."""
+
+
+def check_settings(settings: Mapping[str, Any], where: str = "body") -> None:
+    """400 naming the first list setting with more than :data:`MAX_SETTING_NAMES` names (every
+    search reads them: a longer list would slow every later search of the index)."""
+    for name, value in settings.items():
+        if isinstance(value, list):
+            count = sum(item.count(",") + 1 if isinstance(item, str) else 1 for item in value)
+            if count > MAX_SETTING_NAMES:
+                raise BadRequest(
+                    f"{where}.{name}: {count} names; a list setting holds at most {MAX_SETTING_NAMES} "
+                    "(an assumption of the mock, ledger search-request-bounds)"
+                )
 
 
 @dataclass
