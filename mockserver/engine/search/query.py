@@ -32,7 +32,7 @@ DEFAULT_PAGINATION_LIMIT = 1000
 DEFAULT_MAX_VALUES_PER_FACET = 100
 DEFAULT_MAX_FACET_HITS = 10
 _FILTER_PARAMS = ("filters", "facetFilters", "numericFilters", "tagFilters")
-MAX_QUERIES = 1000
+MAX_QUERIES = 100
 """Assumed (none is published): the most queries one multi-query (``*/queries``) may hold."""
 MAX_SETTING_NAMES = 1000
 """Assumed (none is published): the most names a list setting (searchableAttributes,
@@ -305,7 +305,11 @@ def _facets(
     counts: dict[str, Any] = {}
     stats: dict[str, Any] = {}
     for name in names:
-        per_record = run.prep.facet_index(name).per_record
+        facet = run.prep.facet_index(name)
+        if not facet.docs:  # no record has a value: nothing to count (cheap for many facets)
+            counts[name] = {}
+            continue
+        per_record = facet.per_record
         counter: Counter[str] = Counter()
         for position in hits:
             counter.update(per_record[position])
