@@ -4,6 +4,8 @@ multiplied by the number of searchable attributes, no RecursionError from a deep
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from typing import Any
 
@@ -140,3 +142,13 @@ def test_a_list_setting_holds_at_most_the_bound_and_nothing_changes() -> None:
     assert store.account("APP").index_settings["products"] == {"attributesForFaceting": ["searchable(brand)"]}
     call(search_indexes.set_settings, store, path=path, body={"searchableAttributes": names[-1000:]})
     assert len(store.account("APP").index_settings["products"]["searchableAttributes"]) == 1000
+
+
+def test_a_hand_made_cursor_with_a_negative_offset_is_refused() -> None:
+    raw = json.dumps({"i": "items", "o": -5, "p": {}}).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    with pytest.raises(BadRequest, match="is not a cursor this mock gave"):
+        search.browse(RECORDS, FACETING, {"cursor": cursor}, "items")
+    first = search.browse(RECORDS, FACETING, {"hitsPerPage": 150}, "items")
+    second = search.browse(RECORDS, FACETING, {"cursor": first["cursor"]}, "items")
+    assert len(second["hits"]) == 50 and second["page"] == 1

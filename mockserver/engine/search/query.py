@@ -422,6 +422,8 @@ def _uncursor(index_name: str, cursor: str) -> tuple[dict[str, Any], int]:
         not isinstance(state, dict)
         or state.get("i") != index_name
         or not isinstance(state.get("o"), int)
+        or isinstance(state.get("o"), bool)
+        or state["o"] < 0
         or not isinstance(state.get("p"), dict)
     ):
         raise BadRequest(f"{problem} (pass the cursor of the previous browse answer unchanged)")
