@@ -75,6 +75,11 @@ def object_id_of(record: Mapping[str, Any], where: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if not value:
+            raise BadRequest(
+                f"{where}.objectID: an objectID is not empty (a record under an empty one could not "
+                "be read or deleted by its URL)"
+            )
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)

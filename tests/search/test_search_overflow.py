@@ -1,5 +1,5 @@
 """A partial update whose Increment or Decrement leaves the finite numbers is a 400 naming the
-attribute, and changes nothing (JSON has no infinity: it was a 500 before)."""
+attribute, and changes nothing (JSON has no infinity: it was a 500 before); an empty objectID is refused."""
 
 from __future__ import annotations
 
@@ -34,3 +34,11 @@ def test_an_overflowing_increment_in_a_batch_changes_nothing(client: InProcessCl
     assert "body.requests[1].body.p" in message
     assert client.get("/1/indexes/o/m").status_code == 404
     assert ok(client.get("/1/indexes/o/n")) == {"p": 1e308, "objectID": "n"}
+
+
+def test_an_empty_object_id_is_refused_as_the_url_side_cannot_name_it(client: InProcessClient) -> None:
+    assert "body.objectID" in refused(client.post("/1/indexes/o", json={"objectID": "", "n": 1}), 400)
+    requests = [{"action": "updateObject", "body": {"objectID": "", "n": 1}}]
+    message = refused(client.post("/1/indexes/o/batch", json={"requests": requests}), 400)
+    assert "body.requests[0].body.objectID" in message
+    assert client.post("/1/indexes/o/browse", json={}).status_code == 404  # nothing was written
