@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from mockserver.engine import jsonio
+from mockserver.engine import jsonio, search
 from mockserver.engine.errors import BadRequest, NotFound, shown
 from mockserver.engine.indexes import Index
 from mockserver.engine.store import Account, Record
@@ -171,6 +171,7 @@ def set_settings(ctx: Context) -> Any:
     body = ctx.body
     if not isinstance(body, dict):
         raise BadRequest(f"body: index settings are a JSON object, not {shown(body)}")
+    search.check_settings(body)
     account = ctx.account
     merged = {**account.index_settings.get(index_name, {}), **body}
     writable_index(account, index_name)

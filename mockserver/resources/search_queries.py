@@ -67,9 +67,9 @@ def _one_query(ctx: Context, request: Mapping[str, Any], where: str) -> dict[str
         if not isinstance(facet, str):
             raise BadRequest(f"{where}.facet: a query of type facet needs the facet to search, a string")
         body = {k: v for k, v in request.items() if k not in ("indexName", "type", "facet")}
-        return search.facet_values(index, settings, facet, body)
+        return search.facet_values(index, settings, facet, body, where)
     body = {k: v for k, v in request.items() if k not in _REQUEST_ONLY}
-    return search.search(index, settings, body, name)
+    return search.search(index, settings, body, name, where)
 
 
 def _skipped(request: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -95,6 +95,11 @@ def search_many(ctx: Context) -> Any:
     ones after it answer an empty result marked ``processed: false`` (ledger: search-strategy-skip)."""
     body = _body(ctx) or {}
     requests = body.get("requests") or []
+    if isinstance(requests, list) and len(requests) > search.MAX_QUERIES:
+        raise BadRequest(
+            f"body.requests: {len(requests)} queries; a multi-query holds at most {search.MAX_QUERIES} "
+            "(an assumption of the mock, ledger search-request-bounds)"
+        )
     strategy = body.get("strategy", "none")
     results: list[dict[str, Any]] = []
     enough = False

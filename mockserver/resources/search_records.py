@@ -8,6 +8,7 @@ Every write checks the whole request before it changes anything, then answers a 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
@@ -76,6 +77,11 @@ def object_id_of(record: Mapping[str, Any], where: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
+        if not value:
+            raise BadRequest(
+                f"{where}.objectID: an objectID is not empty (a record under an empty one could not "
+                "be read or deleted by its URL)"
+            )
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
@@ -133,10 +139,12 @@ def _number(value: Any) -> float | int:
 
 
 def partial(
-    existing: Record | None, object_id: str, changes: Mapping[str, Any], create: bool
+    existing: Record | None, object_id: str, changes: Mapping[str, Any], create: bool, where: str = "body"
 ) -> Record | None:
     """The record after a partial update (``changes`` checked by :func:`check_partial`), or None
-    when there is none (missing and not created, or the update is ignored and it was missing)."""
+    when there is none (missing and not created, or the update is ignored and it was missing).
+    400 naming the attribute when an Increment or Decrement leaves the finite numbers (JSON has no
+    infinity): nothing is changed."""
     if existing is None and not create:
         return None
     record = dict(existing) if existing is not None else {}
@@ -148,7 +156,13 @@ def partial(
             if found is None:
                 record[name] = value
                 continue
-            record[name] = _built_in(found[0], found[1], record.get(name), existing is None)
+            result = _built_in(found[0], found[1], record.get(name), existing is None)
+            if isinstance(result, float) and not math.isfinite(result):
+                raise BadRequest(
+                    f"{where}.{name}: {found[0]} by {found[1]!r} of {shown(record.get(name))} leaves the "
+                    "finite numbers (the largest is about 1.8e308); nothing was changed"
+                )
+            record[name] = result
     except _Ignored:
         return existing
     record["objectID"] = object_id
@@ -297,11 +311,13 @@ def _step(ctx: Context, index_name: str, action: str, body: Any, where: str) -> 
         return delete
     check_partial(body, f"{where}.body")
     create = action == "partialUpdateObject"
+    stored = ctx.account.indexes.get(index_name)
+    partial(stored.get(object_id) if stored is not None else None, object_id, body, create, f"{where}.body")
 
     def update(account: Account) -> str | None:
         index = account.indexes.get(index_name)
         existing = index.get(object_id) if index is not None else None
-        after = partial(existing, object_id, body, create)
+        after = partial(existing, object_id, body, create, f"{where}.body")
         if after is not None and after is not existing:
             writable_index(account, index_name)[object_id] = after
         return object_id

@@ -17,6 +17,7 @@ are one kind, numeric comparisons and ranges the other), never a conjunction
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -223,10 +224,42 @@ def _expected(error: UnexpectedInput) -> str:
     return "cannot read the filter"
 
 
+MAX_DEPTH = 64
+"""Assumed (none is published): how deep parentheses and ``NOT`` may nest in one filter."""
+
+_DEPTH_TOKEN = re.compile(r"""\s+|"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?|[()]|[^\s()"']+""")
+
+
+def _check_depth(text: str, where: str) -> None:
+    """A FilterError at the first character where parentheses and NOTs nest deeper than
+    :data:`MAX_DEPTH` (checked before parsing: the parse and the evaluation recurse)."""
+    nots = [0]  # per open parenthesis: the NOTs in a row before what comes next
+    for match in _DEPTH_TOKEN.finditer(text):
+        token = match.group()
+        if token.isspace():
+            continue
+        if token == "(":
+            nots.append(0)
+        elif token == ")":
+            if len(nots) > 1:
+                nots.pop()
+            nots[-1] = 0
+        elif token == "NOT":
+            nots[-1] += 1
+        else:
+            nots[-1] = 0
+        if len(nots) - 1 + sum(nots) > MAX_DEPTH:
+            raise FilterError(
+                f"{where}: the filter nests deeper than {MAX_DEPTH} levels (parentheses and NOT) at "
+                f"character {match.start() + 1}"
+            )
+
+
 def parse(text: str, where: str = "filters") -> Node | None:
     """The tree of a ``filters`` string (None for an empty one)."""
     if not text.strip():
         return None
+    _check_depth(text, where)
     try:
         tree: Tree[Token] = _parser().parse(text)
     except UnexpectedInput as error:

@@ -26,12 +26,10 @@ def attributes(params: Mapping[str, Any], settings: Mapping[str, Any], searchabl
         return None if "*" in names else names
     if searchable is None:
         return None
-    found: list[str] = []
+    found: dict[str, None] = {}  # ordered, without repeats
     for _, path in searchable:
-        top = path.split(".", 1)[0]
-        if top not in found:
-            found.append(top)
-    return found
+        found[path.split(".", 1)[0]] = None
+    return list(found)
 
 
 def result(

@@ -104,6 +104,29 @@ def read(body: Mapping[str, Any] | None, where: str = "body") -> dict[str, Any]:
     return merged
 
 
+MAX_VALUE_BYTES = 512
+"""Published (search.yml, searchParamsObject): each parameter value, the query included, is at most
+512 bytes. A string is measured as UTF-8, any other value as its compact JSON text."""
+
+
+def check_sizes(params: Mapping[str, Any], where: str = "body") -> None:
+    """400 naming the first parameter whose value is larger than :data:`MAX_VALUE_BYTES`."""
+    for name, value in params.items():
+        if isinstance(value, bool | int | float) or value is None:
+            continue
+        if isinstance(value, str):
+            size = len(value.encode("utf-8", "surrogatepass"))
+        else:
+            size = len(
+                json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass")
+            )
+        if size > MAX_VALUE_BYTES:
+            raise BadRequest(
+                f"{where}.{name}: the value is {size} bytes; a search parameter's value is at most "
+                f"{MAX_VALUE_BYTES} bytes"
+            )
+
+
 def to_string(params: Mapping[str, Any]) -> str:
     """The URL-encoded form of the parameters (the ``params`` a search answer echoes)."""
     pairs: list[tuple[str, str]] = []

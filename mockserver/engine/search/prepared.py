@@ -159,6 +159,9 @@ class Prepared:
     def _build_words(self, paths: tuple[tuple[int, str], ...] | None) -> WordIndex:
         postings: dict[str, dict[int, int]] = {}
         split: dict[str, list[str]] = {}  # text -> its words, for texts many records share
+        by_top: dict[str, list[tuple[int, str]]] = {}  # a path's first name -> (priority, path)
+        for priority, path in paths or ():
+            by_top.setdefault(path.split(".", 1)[0], []).append((priority, path))
         for position, record in enumerate(self.records):
             best: dict[str, int] = {}  # this record's words -> the best priority holding them
             if paths is None:
@@ -169,7 +172,10 @@ class Prepared:
                 pairs = [(0, text) for text in texts]
             else:
                 pairs = []
-                for priority, path in paths:
+                # only the paths whose first name the record has: linear in the record, not in
+                # the number of searchable attributes
+                mine = [entry for name in record if name in by_top for entry in by_top[name]]
+                for priority, path in mine:
                     found: list[str] = []
                     _strings(record.get(path) if "." not in path else values_at(record, path), found)
                     pairs.extend((priority, text) for text in found)

@@ -39,6 +39,24 @@ DEFAULT_PAGINATION_LIMIT = 1000
 DEFAULT_MAX_VALUES_PER_FACET = 100
 DEFAULT_MAX_FACET_HITS = 10
 _FILTER_PARAMS = ("filters", "facetFilters", "numericFilters", "tagFilters")
+MAX_QUERIES = 100
+"""Assumed (none is published): the most queries one multi-query (``*/queries``) may hold."""
+MAX_SETTING_NAMES = 1000
+"""Assumed (none is published): the most names a list setting (searchableAttributes,
+attributesForFaceting, customRanking, ...) may hold, ``a,b`` counting as two."""
+
+
+def check_settings(settings: Mapping[str, Any], where: str = "body") -> None:
+    """400 naming the first list setting with more than :data:`MAX_SETTING_NAMES` names (every
+    search reads them: a longer list would slow every later search of the index)."""
+    for name, value in settings.items():
+        if isinstance(value, list):
+            count = sum(item.count(",") + 1 if isinstance(item, str) else 1 for item in value)
+            if count > MAX_SETTING_NAMES:
+                raise BadRequest(
+                    f"{where}.{name}: {count} names; a list setting holds at most {MAX_SETTING_NAMES} "
+                    "(an assumption of the mock, ledger search-request-bounds)"
+                )
 
 
 @dataclass
@@ -214,10 +232,11 @@ def _restricted(
     names when searchableAttributes is unset)."""
     if not isinstance(restrict, list) or not restrict:
         return paths
-    names = [str(name) for name in restrict]
+    names = list(dict.fromkeys(str(name) for name in restrict))
     if paths is None:
         return tuple((0, name) for name in names)
-    return tuple((priority, path) for priority, path in paths if path in names)
+    named = frozenset(names)
+    return tuple((priority, path) for priority, path in paths if path in named)
 
 
 def _combine(best: dict[int, int] | None, docs: dict[int, int], allowed: set[int] | None) -> dict[int, int]:
@@ -287,15 +306,15 @@ def _facets(
     if not isinstance(wanted, list):
         raise BadRequest(f"facets: expected an array of attribute names, found {flt_shown(wanted)}")
     faceting = run.faceting()
-    names: list[str] = []
+    names: dict[str, None] = {}  # ordered, without repeats
     for name in wanted:
         name = str(name)
         if name == "*":
-            names.extend(n for n, mods in faceting.items() if "filterOnly" not in mods and n not in names)
+            names.update((n, None) for n, mods in faceting.items() if "filterOnly" not in mods)
         elif name not in faceting or "filterOnly" in faceting[name]:
             run.warn(f"no facet counts for {name!r}: it is not a facet of attributesForFaceting")
-        elif name not in names:
-            names.append(name)
+        else:
+            names[name] = None
     limit = params.get(
         "maxValuesPerFacet", run.settings.get("maxValuesPerFacet", DEFAULT_MAX_VALUES_PER_FACET)
     )
@@ -305,7 +324,11 @@ def _facets(
     counts: dict[str, Any] = {}
     stats: dict[str, Any] = {}
     for name in names:
-        per_record = run.prep.facet_index(name).per_record
+        facet = run.prep.facet_index(name)
+        if not facet.docs:  # no record has a value: nothing to count (cheap for many facets)
+            counts[name] = {}
+            continue
+        per_record = facet.per_record
         counter: Counter[str] = Counter()
         for position in hits:
             counter.update(per_record[position])
@@ -334,10 +357,12 @@ def search(
     settings: Mapping[str, Any],
     body: Mapping[str, Any] | None,
     index_name: str,
+    where: str = "body",
 ) -> dict[str, Any]:
     """searchSingleIndex's answer for ``body`` (JSON fields and/or a ``params`` string)."""
     started = time.perf_counter()
-    params = prm.read(body)
+    params = prm.read(body, where)
+    prm.check_sizes(params, where)
     run = _prepare(index, settings)
     ignored = [name for name in GEO if params.get(name) not in (None, "", [], False)]
     if ignored:
@@ -416,6 +441,8 @@ def _uncursor(index_name: str, cursor: str) -> tuple[dict[str, Any], int]:
         not isinstance(state, dict)
         or state.get("i") != index_name
         or not isinstance(state.get("o"), int)
+        or isinstance(state.get("o"), bool)
+        or state["o"] < 0
         or not isinstance(state.get("p"), dict)
     ):
         raise BadRequest(f"{problem} (pass the cursor of the previous browse answer unchanged)")
@@ -443,6 +470,7 @@ def browse(
         params, offset = _uncursor(index_name, cursor)
     else:
         offset = None
+    prm.check_sizes(params)
     run = _prepare(index, settings)
     positions = _match(run, params, by_words=False).positions
     hits_per_page = _int_param(params, "hitsPerPage", BROWSE_HITS_PER_PAGE, 1, MAX_HITS_PER_PAGE)
@@ -509,6 +537,7 @@ def facet_values(
     settings: Mapping[str, Any],
     facet_name: str,
     body: Mapping[str, Any] | None,
+    where: str = "body",
 ) -> dict[str, Any]:
     """searchForFacetValues' answer: the facet's values that ``facetQuery`` starts (every word, the
     last as a prefix), counted over the records the search parameters keep."""
@@ -516,7 +545,8 @@ def facet_values(
     request = dict(body or {})
     facet_query = request.pop("facetQuery", "")
     max_hits = request.pop("maxFacetHits", DEFAULT_MAX_FACET_HITS)
-    params = prm.read(request)
+    params = prm.read(request, where)
+    prm.check_sizes({"facetQuery": facet_query, **params}, where)
     if not isinstance(facet_query, str):
         raise BadRequest(f"facetQuery: expected a string, found {flt_shown(facet_query)}")
     if isinstance(max_hits, bool) or not isinstance(max_hits, int) or not 1 <= max_hits <= 100:

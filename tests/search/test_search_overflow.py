@@ -1,0 +1,44 @@
+"""A partial update whose Increment or Decrement leaves the finite numbers is a 400 naming the
+attribute, and changes nothing (JSON has no infinity: it was a 500 before); an empty objectID is refused."""
+
+from __future__ import annotations
+
+from mockserver.http.inprocess import InProcessClient
+from tests.helpers import ok, refused
+
+INCREMENT = {"p": {"_operation": "Increment", "value": 1e308}}
+
+
+def test_an_overflowing_increment_is_a_400_naming_the_attribute(client: InProcessClient) -> None:
+    ok(client.put("/1/indexes/o/n", json={"p": 1e308, "q": 1}))
+    answer = client.post("/1/indexes/o/n/partial", json={"q": 2, **INCREMENT})
+    message = refused(answer, 400)
+    assert "body.p" in message and "Increment" in message
+    decrement = client.post(
+        "/1/indexes/o/n/partial", json={"p": {"_operation": "Decrement", "value": -1e308}}
+    )
+    assert "body.p" in refused(decrement, 400)
+    assert ok(client.get("/1/indexes/o/n")) == {"p": 1e308, "q": 1, "objectID": "n"}
+
+
+def test_an_overflowing_increment_in_a_batch_changes_nothing(client: InProcessClient) -> None:
+    ok(client.put("/1/indexes/o/n", json={"p": 1e308}))
+    requests = [
+        {"action": "addObject", "body": {"objectID": "m", "p": 1}},
+        {"action": "partialUpdateObject", "body": {"objectID": "n", **INCREMENT}},
+    ]
+    message = refused(client.post("/1/indexes/o/batch", json={"requests": requests}), 400)
+    assert "body.requests[1].body.p" in message
+    multiple = [{**request, "indexName": "o"} for request in requests]
+    message = refused(client.post("/1/indexes/*/batch", json={"requests": multiple}), 400)
+    assert "body.requests[1].body.p" in message
+    assert client.get("/1/indexes/o/m").status_code == 404
+    assert ok(client.get("/1/indexes/o/n")) == {"p": 1e308, "objectID": "n"}
+
+
+def test_an_empty_object_id_is_refused_as_the_url_side_cannot_name_it(client: InProcessClient) -> None:
+    assert "body.objectID" in refused(client.post("/1/indexes/o", json={"objectID": "", "n": 1}), 400)
+    requests = [{"action": "updateObject", "body": {"objectID": "", "n": 1}}]
+    message = refused(client.post("/1/indexes/o/batch", json={"requests": requests}), 400)
+    assert "body.requests[0].body.objectID" in message
+    assert client.post("/1/indexes/o/browse", json={}).status_code == 404  # nothing was written
