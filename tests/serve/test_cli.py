@@ -82,7 +82,7 @@ def test_top_level_help_lists_the_commands() -> None:
     assert "serve" in result.stdout
     assert "check" in result.stdout
     assert "spec-path" in result.stdout
-    assert "Algolia Ingestion API" in result.stdout
+    assert "Algolia Ingestion and Search APIs" in result.stdout
     assert result.stderr == ""
 
 
