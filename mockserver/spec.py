@@ -247,36 +247,49 @@ def join_documents(documents: list[tuple[dict[str, Any], str]], *, title: str) -
         if owner != name and not same:
             raise SpecJoinError(f"cannot join {owner} and {name}: both define {what}")
 
+    def place(
+        target: dict[str, Any], key: str, value: Any, owner: tuple[str, ...], name: str, what: str
+    ) -> bool:
+        """Put ``value`` under ``key`` unless another document already did (the same value is
+        fine; another is refused). Whether it was put there now."""
+        if key in target:
+            claim(owner, name, what, target[key] == value)
+            return False
+        where[owner] = name
+        target[key] = value
+        return True
+
     for document, name in documents:
         for template, item in document.get("paths", {}).items():
             target = paths.setdefault(template, {})
             for method, operation in item.items():
-                if method in target:
-                    claim(
-                        ("path", template, method),
-                        name,
-                        f"{method.upper()} {template}",
-                        target[method] == operation,
-                    )
-                    continue
-                where[("path", template, method)] = name
-                target[method] = operation
-                if method in HTTP_METHODS and isinstance(operation, dict) and "operationId" in operation:
+                placed = place(
+                    target,
+                    method,
+                    operation,
+                    ("path", template, method),
+                    name,
+                    f"{method.upper()} {template}",
+                )
+                if (
+                    placed
+                    and method in HTTP_METHODS
+                    and isinstance(operation, dict)
+                    and "operationId" in operation
+                ):
                     op_id = str(operation["operationId"])
                     claim(("operationId", op_id), name, f"the operationId {op_id!r}", False)
         for section, entries in document.get("components", {}).items():
             target = components.setdefault(section, {})
             for component, value in entries.items():
-                if component in target:
-                    claim(
-                        ("component", section, component),
-                        name,
-                        f"components/{section}/{component} (differently; rename one of them)",
-                        target[component] == value,
-                    )
-                    continue
-                where[("component", section, component)] = name
-                target[component] = value
+                place(
+                    target,
+                    component,
+                    value,
+                    ("component", section, component),
+                    name,
+                    f"components/{section}/{component} (differently; rename one of them)",
+                )
         for tag in document.get("tags", []):
             tags.setdefault(tag.get("name"), tag)
     joined["paths"] = paths
