@@ -147,7 +147,7 @@ async def stages(app: MockApp, method: str, path: str, query: str, body: bytes) 
     found["  of which validation + the handler"] = lambda: sync(handle)
     found["response encoding"] = lambda: sync(lambda: encode_body(answer.body))
     found["journal recording"] = lambda: sync(
-        lambda: engine.record(request, answer, answer_bytes=len(encoded))
+        lambda: engine.record(request, answer, answer_json=encoded)
     )
     found["sending"] = lambda: send_answer(send, answer.status, encoded, answer.headers)
     whole = HeaderSizeLimit(app)

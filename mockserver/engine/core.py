@@ -375,10 +375,11 @@ class Engine:
         account = self.store.accounts.get(request.app_id or "")
         return account is not None and bool(account.transformations)
 
-    def record(self, request: ApiRequest, answer: Answer, *, answer_bytes: int | None = None) -> Call:
+    def record(self, request: ApiRequest, answer: Answer, *, answer_json: bytes | None = None) -> Call:
         """Journal a request and its answer (secrets masked) and hold the answer against the spec.
 
-        ``answer_bytes``: the answer's size as JSON, when the caller encoded it already."""
+        ``answer_json``: the answer as the JSON sent, when the caller encoded it already (the journal
+        keeps that text, and its length is the answer's exact size)."""
         operation = request.operation
         body = request.body
         body_json = request.body_json
@@ -415,10 +416,11 @@ class Engine:
             answer.status,
             answer.body,
             body_json=None if body is MISSING else body_json,
+            response_json=answer_json,
             not_ready=answer.not_ready,
             stub_id=answer.stub_id,
         )
-        answer_size = answer_bytes if answer_bytes is not None else estimate_size(answer.body, 10_000)
+        answer_size = len(answer_json) if answer_json is not None else estimate_size(answer.body, 10_000)
         size = CALL_OVERHEAD + MEMORY_FACTOR * (body_size + answer_size)
         self.journal.record(call, size)
         if self.response_checker is not None and operation is not None and not answer.injected:

@@ -147,9 +147,8 @@ class MockApp:
         try:
             answer, drop = await self._answer(scope, receive, wire, api_request)
             encoded = None if drop else encode_body(answer.body)
-            # The encoded answer's length is its exact size: the journal's budget need not estimate it.
-            size = None if encoded is None else len(encoded)
-            call = self.engine.record(api_request, answer, answer_bytes=size)
+            # The journal keeps the answer as sent: one bytes object, its length the exact size.
+            call = self.engine.record(api_request, answer, answer_json=encoded)
             for listener in self.listeners:
                 listener(call, (time.perf_counter() - started) * 1000)
         except ClientGone:

@@ -761,6 +761,36 @@ def test_the_control_plane_journal_refuses_bad_matchers(
 # --- a call is a value: equal fields, equal calls; its fields cannot be changed ---------------
 
 
+def test_a_calls_answer_is_a_fresh_copy_on_every_read(client: InProcessClient, journal: Journal) -> None:
+    make_source(client, name="first")
+    listed = client.get("/1/sources").json()
+    call = journal.calls[-1]
+    seen = call.response
+    assert seen == listed
+    seen["sources"].clear()  # what a test does with what it read does not change the journal
+    assert journal.calls[-1].response == listed == call.to_json()["response"]
+
+
+def test_the_journal_keeps_each_answer_packed_not_as_python_objects(
+    client: InProcessClient, journal: Journal
+) -> None:
+    """A served journal holds up to 100,000 calls: a listing kept as dicts would be dozens of
+    objects per call for the garbage collector to walk."""
+    import gc
+
+    for i in range(10):
+        make_source(client, name=f"s{i}")
+    client.get("/1/sources")
+    gc.collect()
+    before = len(gc.get_objects())
+    for _ in range(200):
+        assert client.get("/1/sources").status_code == 200
+    gc.collect()
+    per_call = (len(gc.get_objects()) - before) / 200
+    assert per_call < 6, f"{per_call:.1f} objects the collector tracks are kept per call"
+    assert journal.calls[-1].response["pagination"]["nbItems"] == 10
+
+
 def test_calls_with_the_same_fields_are_equal_whether_the_body_came_as_text_or_as_a_value() -> None:
     body = {"type": "json", "name": "feed"}
     text = json.dumps(body).encode()
@@ -770,6 +800,11 @@ def test_calls_with_the_same_fields_are_equal_whether_the_body_came_as_text_or_a
     assert as_text != other
     packed = Call("createSource", "POST", "/1/sources", APP_ID, body=body)
     assert packed == Call("createSource", "POST", "/1/sources", APP_ID, body=dict(body))
+    assert packed == as_text  # equal fields, however each was kept
+    answered = Call("createSource", "POST", "/1/sources", APP_ID, response={"sourceID": "s"})
+    sent = Call("createSource", "POST", "/1/sources", APP_ID, response_json=b'{"sourceID":"s"}')
+    assert answered == sent and answered.response == sent.response == {"sourceID": "s"}
+    assert answered != Call("createSource", "POST", "/1/sources", APP_ID, response={"sourceID": "t"})
     assert packed.body == as_text.body == body
     with pytest.raises(AttributeError):
         packed.status = 500  # type: ignore[misc]
