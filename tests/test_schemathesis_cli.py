@@ -24,7 +24,7 @@ from mockserver.spec import bundled_spec_path
 from tests.readme import readme
 from tests.serve.conftest import Served, mockserver_command, start_mockserver
 
-MAX_EXAMPLES = 6  # per operation and phase: keeps the run near a minute on a loaded 2-core machine
+MAX_EXAMPLES = 4  # per operation and phase: keeps the run under a minute on a loaded 2-core machine
 SEED = 2
 RUN_TIMEOUT = 600  # seconds: a hung run fails instead of blocking the suite
 
