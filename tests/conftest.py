@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from algoliasearch.http.hosts import Host, HostsCollection
@@ -98,6 +99,24 @@ def client(app: MockApp) -> Iterator[InProcessClient]:
     """An httpx-style client bound to the in-process app (no socket, no thread), with credentials."""
     with InProcessClient(app, base_url="http://mock", headers=CREDENTIALS) as c:
         yield c
+
+
+@pytest.fixture
+def opened() -> Iterator[Callable[..., MockApp]]:
+    """Opens a checking mock on a state file (``opened(path, **options)``), as a restart would: the
+    mock opened before is closed first, and every one is closed after the test."""
+    apps: list[MockApp] = []
+
+    def open_app(path: Path, **options: Any) -> MockApp:
+        for app in apps:
+            app.engine.close()
+        app = create_app(state_file=str(path), **{"check_responses": True, **options})
+        apps.append(app)
+        return app
+
+    yield open_app
+    for app in apps:
+        app.engine.close()
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from mockserver.engine.errors import BadRequest, NotFound, shown
 from mockserver.engine.indexes import Index
 from mockserver.engine.store import Account, Record
 from mockserver.resources.context import Context, Handler
-from mockserver.resources.search_records import existing_index, object_id_of, settled, writable_index
+from mockserver.resources.search_records import all_settled, existing_index, object_id_of, writable_index
 from mockserver.resources.search_tasks import new_task
 
 UNCOPIED_SETTINGS = ("enableReRanking", "mode", "replicas")  # published: a copy leaves them out
@@ -373,22 +373,24 @@ def search_rules(ctx: Context) -> Any:
     return {"hits": shown_hits, "nbHits": len(hits), "page": page, "nbPages": pages}
 
 
-HANDLERS: dict[str, Handler] = {
-    "listIndices": settled(list_indices),
-    "deleteIndex": settled(delete_index),
-    "operationIndex": settled(operation_index),
-    "getSettings": settled(get_settings),
-    "setSettings": settled(set_settings),
-    "saveSynonym": settled(_save_one(SYNONYMS)),
-    "saveSynonyms": settled(_save_many(SYNONYMS, "replaceExistingSynonyms")),
-    "getSynonym": settled(_get_one(SYNONYMS)),
-    "deleteSynonym": settled(_delete_one(SYNONYMS, "deletedAt")),
-    "clearSynonyms": settled(_clear(SYNONYMS)),
-    "searchSynonyms": settled(search_synonyms),
-    "saveRule": settled(_save_one(RULES)),
-    "saveRules": settled(_save_many(RULES, "clearExistingRules")),
-    "getRule": settled(_get_one(RULES)),
-    "deleteRule": settled(_delete_one(RULES, "updatedAt")),
-    "clearRules": settled(_clear(RULES)),
-    "searchRules": settled(search_rules),
-}
+HANDLERS: dict[str, Handler] = all_settled(
+    {
+        "listIndices": list_indices,
+        "deleteIndex": delete_index,
+        "operationIndex": operation_index,
+        "getSettings": get_settings,
+        "setSettings": set_settings,
+        "saveSynonym": _save_one(SYNONYMS),
+        "saveSynonyms": _save_many(SYNONYMS, "replaceExistingSynonyms"),
+        "getSynonym": _get_one(SYNONYMS),
+        "deleteSynonym": _delete_one(SYNONYMS, "deletedAt"),
+        "clearSynonyms": _clear(SYNONYMS),
+        "searchSynonyms": search_synonyms,
+        "saveRule": _save_one(RULES),
+        "saveRules": _save_many(RULES, "clearExistingRules"),
+        "getRule": _get_one(RULES),
+        "deleteRule": _delete_one(RULES, "updatedAt"),
+        "clearRules": _clear(RULES),
+        "searchRules": search_rules,
+    }
+)

@@ -15,7 +15,7 @@ from mockserver.engine import search
 from mockserver.engine.errors import BadRequest, NotFound
 from mockserver.engine.store import Record
 from mockserver.resources.context import Context, Handler
-from mockserver.resources.search_records import settled
+from mockserver.resources.search_records import all_settled
 from mockserver.resources.search_tasks import new_task
 
 MISSING_INDEX = "Index does not exist"
@@ -147,10 +147,12 @@ def delete_by(ctx: Context) -> Any:
 
 
 # Each after the application's runs are settled: a finished Ingestion run's records are searchable.
-HANDLERS: dict[str, Handler] = {
-    "searchSingleIndex": settled(search_single_index),
-    "search": settled(search_many),
-    "browse": settled(browse),
-    "searchForFacetValues": settled(search_for_facet_values),
-    "deleteBy": settled(delete_by),
-}
+HANDLERS: dict[str, Handler] = all_settled(
+    {
+        "searchSingleIndex": search_single_index,
+        "search": search_many,
+        "browse": browse,
+        "searchForFacetValues": search_for_facet_values,
+        "deleteBy": delete_by,
+    }
+)

@@ -47,6 +47,11 @@ def settled(handler: Handler) -> Handler:
     return settling
 
 
+def all_settled(handlers: Mapping[str, Handler]) -> dict[str, Handler]:
+    """A Search family's handler table, every handler :func:`settled`."""
+    return {operation_id: settled(handler) for operation_id, handler in handlers.items()}
+
+
 def index_not_found(index_name: str, where: str = "path.indexName") -> NotFound:
     return NotFound(
         "Index does not exist",
@@ -365,14 +370,16 @@ def clear_objects(ctx: Context) -> Any:
     return {**new_task(ctx, index_name), "updatedAt": ctx.now()}
 
 
-HANDLERS: dict[str, Handler] = {
-    "saveObject": settled(save_object),
-    "addOrUpdateObject": settled(add_or_update_object),
-    "getObject": settled(get_object),
-    "getObjects": settled(get_objects),
-    "deleteObject": settled(delete_object),
-    "partialUpdateObject": settled(partial_update_object),
-    "batch": settled(batch),
-    "multipleBatch": settled(multiple_batch),
-    "clearObjects": settled(clear_objects),
-}
+HANDLERS: dict[str, Handler] = all_settled(
+    {
+        "saveObject": save_object,
+        "addOrUpdateObject": add_or_update_object,
+        "getObject": get_object,
+        "getObjects": get_objects,
+        "deleteObject": delete_object,
+        "partialUpdateObject": partial_update_object,
+        "batch": batch,
+        "multipleBatch": multiple_batch,
+        "clearObjects": clear_objects,
+    }
+)

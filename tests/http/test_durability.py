@@ -9,13 +9,13 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mockserver import MockApp, create_app
+from mockserver import MockApp
 from mockserver.durability.log import StateFileError
 from mockserver.http.inprocess import InProcessClient
 
@@ -32,22 +32,6 @@ EMPTY_LIST_STUB = {
 
 def creds(app_id: str, key: str = "k") -> dict[str, str]:
     return {"x-algolia-application-id": app_id, "x-algolia-api-key": key}
-
-
-@pytest.fixture
-def opened() -> Iterator[Callable[..., MockApp]]:
-    apps: list[MockApp] = []
-
-    def open_app(path: Path, **options: Any) -> MockApp:
-        for app in apps:
-            app.engine.close()
-        app = create_app(state_file=str(path), **options)
-        apps.append(app)
-        return app
-
-    yield open_app
-    for app in apps:
-        app.engine.close()
 
 
 def rows(path: Path) -> list[str]:

@@ -4,13 +4,13 @@ answered 503 and undone. Snapshots and resets take the Search state along."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from mockserver import MockApp, create_app
+from mockserver import MockApp
 from mockserver.http.inprocess import InProcessClient
 from tests.helpers import ok, ok_2xx
 from tests.http.test_durability import creds, fail_appends
@@ -18,22 +18,6 @@ from tests.http.test_durability import creds, fail_appends
 SYNONYM = {"objectID": "s1", "type": "synonym", "synonyms": ["sofa", "couch"]}
 RULE = {"objectID": "r1", "consequence": {"params": {"query": "lamp"}}}
 BATCH_TO_P = {"action": "partialUpdateObject", "indexName": "p", "body": {"objectID": "1", "m": 1}}
-
-
-@pytest.fixture
-def opened() -> Iterator[Callable[..., MockApp]]:
-    apps: list[MockApp] = []
-
-    def open_app(path: Path, **options: Any) -> MockApp:
-        for app in apps:
-            app.engine.close()
-        app = create_app(state_file=str(path), check_responses=True, **options)
-        apps.append(app)
-        return app
-
-    yield open_app
-    for app in apps:
-        app.engine.close()
 
 
 # (a write of each kind of Search state, what a reader sees of that kind)
