@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mockserver.durability import image
+from mockserver.durability.damage import damage_of
 from mockserver.engine.clock import Clock
 from mockserver.engine.indexes import Index
 from mockserver.engine.store import (
@@ -327,49 +328,65 @@ def apply(
     account: Account, change: dict[str, Any], warn: Callable[[str], None] | None = None, where: str = ""
 ) -> None:
     """Apply one logged change (from :func:`diff`) to an account. A damaged record of a family or
-    a run is left out, named to ``warn`` (``where``: the row); ``KeyError``/``TypeError``/
+    a run is left out, named to ``warn`` (``where``: the row), and so is any record, object or part
+    holding a value that could not be read (``damage.py``); ``KeyError``/``TypeError``/
     ``ValueError`` when the change as a whole is damaged (the caller names it in a warning)."""
     if not isinstance(change, dict):
         raise ValueError("the change is not a JSON object")
+    read = _Reader(warn, where)
     for name in EDITED:
         if name in change:
-            part = change[name] if warn is None else _checked(name, change[name], warn, where)
+            part = (
+                change[name] if warn is None else _checked(name, read.pairs(name, change[name]), warn, where)
+            )
             _apply_keyed(account.family(name), part)
     if "events" in change:
-        _apply_keyed(account.events, change["events"], dict)
+        _apply_keyed(account.events, read.pairs("events", change["events"]), read.events)
     if "meta_runs" in change:
-        _apply_keyed(account.meta.runs, change["meta_runs"], image.run_meta_from_json)
+        _apply_keyed(
+            account.meta.runs, read.pairs("meta_runs", change["meta_runs"]), image.run_meta_from_json
+        )
     if "meta_tasks" in change:
-        _apply_keyed(account.meta.tasks, change["meta_tasks"], lambda v: TaskMeta(**v))
+        _apply_keyed(
+            account.meta.tasks, read.pairs("meta_tasks", change["meta_tasks"]), lambda v: TaskMeta(**v)
+        )
     if "indexes" in change:
         for name in change["indexes"].get("del", ()):
             account.indexes.pop(name, None)
         for name, index_change in change["indexes"].get("set", {}).items():
+            index_change = read.pairs(f"indexes[{name[:100]!r}]", index_change)
             index = account.indexes.get(name)
             if index is None or index_change.get("new"):
                 index = account.indexes[name] = Index()
             _apply_keyed(index, index_change)
-    for name in ("source_records", "url_contents"):
-        if name in change:
-            _apply_keyed(getattr(account, name), change[name])
-    if "notifications" in change:
+    if "source_records" in change:
+        found = read.pairs("source_records", change["source_records"])
+        _apply_keyed(account.source_records, {"del": found.get("del", ())})
+        for key, records in found.get("set", ()):
+            account.source_records[key] = read.records(f"source_records[{str(key)[:100]!r}]", records)
+    if "url_contents" in change:
+        _apply_keyed(account.url_contents, read.pairs("url_contents", change["url_contents"]))
+    if "notifications" in change and read.whole("notifications", change["notifications"]):
         account.notifications = list(change["notifications"])
-    if "unsettled_runs" in change:
+    if "unsettled_runs" in change and read.whole("unsettled_runs", change["unsettled_runs"]):
         account.unsettled_runs = dict.fromkeys(str(r) for r in change["unsettled_runs"])
-    if "clock" in change:
+    if "clock" in change and read.whole("clock", change["clock"]):
         if change["clock"] is None:
             account.clock = None
         else:
             clock = Clock()
             clock.restore(image.clock_from_json(change["clock"]))
             account.clock = clock
-    if "run_policy" in change:
+    if "run_policy" in change and read.whole("run_policy", change["run_policy"]):
         value = change["run_policy"]
         account.run_policy = RunPolicy(**value) if value is not None else None
     if "index_settings" in change:
-        _apply_keyed(account.index_settings, change["index_settings"], image.settings_from_json)
+        settings = read.pairs("index_settings", change["index_settings"])
+        _apply_keyed(account.index_settings, settings, image.settings_from_json)
     if "index_dates" in change:
-        _apply_keyed(account.index_dates, change["index_dates"], image.dates_from_json)
+        _apply_keyed(
+            account.index_dates, read.pairs("index_dates", change["index_dates"]), image.dates_from_json
+        )
     for name in NESTED:
         if name in change:
             held: dict[str, dict[str, Record]] = getattr(account, name)
@@ -377,8 +394,79 @@ def apply(
                 held.pop(index_name, None)
             for index_name, objects_change in change[name].get("set", {}).items():
                 objects = held.setdefault(index_name, {})
-                _apply_keyed(objects, objects_change, image.object_from_json)
+                found = read.pairs(f"{name}[{index_name[:100]!r}]", objects_change)
+                _apply_keyed(objects, found, image.object_from_json)
                 if not objects:
                     del held[index_name]
-    if "search_tasks" in change:
+    if "search_tasks" in change and read.whole("search_tasks", change["search_tasks"]):
         account.search_tasks = image.tasks_from_json(change["search_tasks"])
+
+
+class _Reader:
+    """The parts of a change holding a value that could not be read (``damage.py``) left out, each
+    named to ``warn`` (without one, such a part is a ``ValueError``). Each check costs O(1) when
+    nothing is damaged: the marks were made when the row was read."""
+
+    def __init__(self, warn: Callable[[str], None] | None, where: str) -> None:
+        self.warn = warn
+        self.where = where
+
+    def _lost(self, what: str, damage: str) -> None:
+        if self.warn is None:
+            raise ValueError(f"{what} is damaged ({damage})")
+        self.warn(f"{self.where}: {what} is damaged ({damage}): it is lost")
+
+    def whole(self, name: str, value: Any) -> bool:
+        """Whether ``value`` (a part read as one) can be applied."""
+        damage = damage_of(value)
+        if damage is not None:
+            self._lost(name, damage)
+        return damage is None
+
+    def pairs(self, name: str, change: Any) -> Any:
+        """``change`` ({"set": [[key, value]...], "del": [key...]}) without the pairs it sets that
+        hold damage; damage elsewhere in it is a ``ValueError`` (the whole change is lost)."""
+        if damage_of(change) is None or not isinstance(change, dict):
+            return change
+        for key, part in change.items():
+            damage = damage_of(part)
+            if key != "set" and damage is not None:
+                raise ValueError(f"{name}.{key} is damaged ({damage})")
+        pairs = change.get("set")
+        if damage_of(pairs) is None or not isinstance(pairs, list):
+            return change
+        kept = []
+        for i, pair in enumerate(pairs):
+            damage = damage_of(pair)
+            if damage is None:
+                kept.append(pair)
+                continue
+            key = pair[0] if isinstance(pair, list) and pair and isinstance(pair[0], str) else None
+            self._lost(f"{name} record {key[:100]!r}" if key is not None else f"{name}.set[{i}]", damage)
+        return {**change, "set": kept}
+
+    def events(self, value: Any) -> dict[str, Record]:
+        """A run's events (eventID -> event) without those holding damage."""
+        if damage_of(value) is None or not isinstance(value, dict):
+            return dict(value)
+        kept = {}
+        for event_id, event in value.items():
+            damage = damage_of(event)
+            if damage is None:
+                kept[event_id] = event
+            else:
+                self._lost(f"event {str(event_id)[:100]!r}", damage)
+        return kept
+
+    def records(self, name: str, value: Any) -> Any:
+        """A source's records without those holding damage."""
+        if damage_of(value) is None or not isinstance(value, list):
+            return value
+        kept = []
+        for i, record in enumerate(value):
+            damage = damage_of(record)
+            if damage is None:
+                kept.append(record)
+            else:
+                self._lost(f"{name}[{i}]", damage)
+        return kept

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from mockserver.durability.damage import damage_of
 from mockserver.engine.clock import Clock, parse_rfc3339
 from mockserver.engine.indexes import Index
 from mockserver.engine.store import (
@@ -191,7 +192,12 @@ def _records(name: str, item: Any, where: str, warn: Warn) -> list[tuple[str, Re
         raise ValueError(f"{name} is not a list of [ID, record] pairs")
     kept: list[tuple[str, Record]] = []
     for i, pair in enumerate(item):
-        if (
+        damage = damage_of(pair)
+        if damage is not None:
+            key = pair[0] if isinstance(pair, list) and pair and isinstance(pair[0], str) else None
+            named = f" ({key[:100]!r})" if key is not None else ""
+            warn(f"{where}: {name}[{i}]{named} is damaged ({damage}): that record is lost")
+        elif (
             isinstance(pair, list)
             and len(pair) == 2
             and isinstance(pair[0], str)
@@ -204,13 +210,17 @@ def _records(name: str, item: Any, where: str, warn: Warn) -> list[tuple[str, Re
 
 
 def _keyed_objects(
-    name: str, item: Any, where: str, warn: Warn, make: Callable[[Any], Any]
+    name: str, item: Any, where: str, warn: Warn, make: Callable[[Any], Any], whole: bool = True
 ) -> dict[str, Any]:
+    """``make`` of each value; a damaged value is left out, named in a warning. ``whole``: a value
+    holding an unreadable one (``damage.py``) is damaged (else ``make`` leaves out its parts)."""
     if not isinstance(item, dict):
         raise ValueError(f"{name} is not an object")
     kept: dict[str, Any] = {}
     for key, value in item.items():
         try:
+            if whole:
+                _whole(value)
             kept[key] = make(value)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             warn(f"{where}: {name}[{key!r}] is damaged ({exc}): it is lost")
@@ -227,7 +237,9 @@ def _field_from_json(name: str, item: Any, where: str, warn: Warn) -> Any:
             else dict(_keyed_objects(name, item, where, warn, _record))
         )
     if name == "events":
-        return _keyed_objects(name, item, where, warn, lambda evs: _keyed_objects_strict(evs))
+        return _keyed_objects(name, item, where, warn, lambda evs: _events(evs, where, warn), whole=False)
+    if name in _WHOLE:
+        _whole(item)
     if name == "clock":
         if item is None:
             return None
@@ -237,8 +249,15 @@ def _field_from_json(name: str, item: Any, where: str, warn: Warn) -> Any:
     if name == "run_policy":
         return RunPolicy(**item) if item is not None else None
     if name == "indexes":
+        if not isinstance(item, dict):
+            raise ValueError("indexes is not an object")
         return _keyed_objects(
-            name, item, where, warn, lambda records: Index(dict(_records("records", records, where, warn)))
+            name,
+            {index: (index, records) for index, records in item.items()},
+            where,
+            warn,
+            lambda named: Index(dict(_records(f"indexes[{named[0][:100]!r}]", named[1], where, warn))),
+            whole=False,
         )
     if name == "meta":
         return AccountMeta(
@@ -246,7 +265,16 @@ def _field_from_json(name: str, item: Any, where: str, warn: Warn) -> Any:
             tasks=_keyed_objects("meta.tasks", item["tasks"], where, warn, lambda v: TaskMeta(**v)),
         )
     if name == "source_records":
-        return _keyed_objects(name, item, where, warn, _record_list)
+        if not isinstance(item, dict):
+            raise ValueError("source_records is not an object")
+        return _keyed_objects(
+            name,
+            {source: (source, records) for source, records in item.items()},
+            where,
+            warn,
+            lambda named: _record_list(_readable(f"{name}[{named[0][:100]!r}]", named[1], where, warn)),
+            whole=False,
+        )
     if name == "index_settings":
         return _keyed_objects(name, item, where, warn, settings_from_json)
     if name == "index_dates":
@@ -258,6 +286,7 @@ def _field_from_json(name: str, item: Any, where: str, warn: Warn) -> Any:
             where,
             warn,
             lambda objects: _keyed_objects(name, objects, where, warn, object_from_json),
+            whole=False,
         )
     if name == "search_tasks":
         return tasks_from_json(item)
@@ -266,8 +295,33 @@ def _field_from_json(name: str, item: Any, where: str, warn: Warn) -> Any:
     if name == "notifications":
         if not isinstance(item, list):
             raise ValueError("notifications is not a list")
-        return [n for n in item if isinstance(n, dict)]
+        return [n for n in _readable("notifications", item, where, warn) if isinstance(n, dict)]
     return item
+
+
+def _readable(name: str, items: Any, where: str, warn: Warn) -> Any:
+    """``items`` (a list) without the items holding an unreadable value, each named in a warning."""
+    if damage_of(items) is None or not isinstance(items, list):
+        return items
+    kept = []
+    for i, item in enumerate(items):
+        damage = damage_of(item)
+        if damage is not None:
+            warn(f"{where}: {name}[{i}] is damaged ({damage}): it is lost")
+        else:
+            kept.append(item)
+    return kept
+
+
+# The fields read as one value (the others are read part by part, each part checked on its own).
+_WHOLE = ("clock", "run_policy", "search_tasks", "app_id")
+
+
+def _whole(value: Any) -> None:
+    """``ValueError`` when ``value`` holds a value that could not be read (``damage.py``)."""
+    damage = damage_of(value)
+    if damage is not None:
+        raise ValueError(damage)
 
 
 def _record(value: Any) -> Record:
@@ -276,10 +330,18 @@ def _record(value: Any) -> Record:
     return value
 
 
-def _keyed_objects_strict(value: Any) -> dict[str, Record]:
+def _events(value: Any, where: str, warn: Warn) -> dict[str, Record]:
+    """A run's events (eventID -> event); one holding an unreadable value is left out, named."""
     if not isinstance(value, dict):
         raise ValueError("not a JSON object")
-    return {str(k): _record(v) for k, v in value.items()}
+    kept: dict[str, Record] = {}
+    for key, event in value.items():
+        damage = damage_of(event)
+        if damage is not None:
+            warn(f"{where}: event {str(key)[:100]!r} is damaged ({damage}): that event is lost")
+        else:
+            kept[str(key)] = _record(event)
+    return kept
 
 
 def _record_list(value: Any) -> list[Record]:

@@ -8,9 +8,12 @@ file: the file is locked (``flock``) for the life of the log, and a second serve
 
 What a row holds is ``durability/state.py``'s business; this module stores and reads rows. A row
 that cannot be read (torn, not JSON, a BLOB, nested beyond reason) is skipped and named, never a
-reason to refuse the rest. A file whose schema is newer than this release's is refused. The file
-found at the path is checked before every write: deleted or replaced while serving, it is no
-longer the log, and writes fail (``StateFileError``: the engine answers 503).
+reason to refuse the rest; a row of valid JSON holding values the fast decoder cannot hold (a
+number out of range, ``NaN``, a lone surrogate) is read with those values marked
+(``durability/damage.py``) and costs only the parts holding them. A file whose schema is newer
+than this release's is refused. The file found at the path is checked before every write: deleted
+or replaced while serving, it is no longer the log, and writes fail (``StateFileError``: the
+engine answers 503).
 
 Schema 1 rows were requests replayed through the API; schema 2 rows are the after-state of what
 each write changed. A schema 1 file is read as it is and becomes schema 2 with its first new row.
@@ -27,6 +30,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from mockserver.durability import damage
+from mockserver.durability.damage import damage_of
 from mockserver.engine import jsonio
 
 SCHEMA_VERSION = 2  # 2: rows hold what a write changed (1: the request that made it)
@@ -202,10 +207,20 @@ class StateLog:
             try:
                 entry = jsonio.load_trusted(text.encode("utf-8", "surrogatepass"))
             except (ValueError, RecursionError, UnicodeError) as exc:
+                try:  # values it cannot hold (1e400, NaN, ...)? Marked, they cost only their parts
+                    entry = damage.loads(text)
+                except (ValueError, RecursionError):
+                    entry = None
+                if damage_of(entry) is None:  # not JSON at all, or refused for another reason
+                    warn(
+                        f"{self.path}: row {seq} skipped: it is not valid JSON (a torn write?): "
+                        f"{str(exc)[:200]}"
+                    )
+                    continue
                 warn(
-                    f"{self.path}: row {seq} skipped: it is not valid JSON (a torn write?): {str(exc)[:200]}"
+                    f"{self.path}: row {seq} holds values that cannot be read ({damage_of(entry)}): "
+                    "the parts holding them are lost, each named"
                 )
-                continue
             if not isinstance(entry, dict):
                 warn(f"{self.path}: row {seq} skipped: it is not a JSON object")
                 continue

@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 
 from mockserver.durability import changes
 from mockserver.durability import image as state_image
+from mockserver.durability.damage import damage_of
 from mockserver.durability.log import StateFileError, StateLog
 from mockserver.engine.core import Engine
 from mockserver.engine.errors import StateUnavailable
@@ -71,6 +72,10 @@ def snapshot_to_json(snap: Snapshot) -> dict[str, Any]:
 
 
 def snapshot_from_json(value: dict[str, Any], version: int, warn: state_image.Warn, where: str) -> Snapshot:
+    for part in ("policy", "clock", "ids", "app"):  # (its accounts are read one by one)
+        damage = damage_of(value[part])
+        if damage is not None:
+            raise ValueError(f"its {part}: {damage}")
     return Snapshot(
         state_image.accounts_from_json(value["accounts"], version, warn, where),
         RunPolicy(**value["policy"]),
@@ -130,6 +135,8 @@ class Durability:
                     self._apply_change(entry, where)
                 elif kind == "control" and entry.get("action") == "image":
                     self._load_image(entry, where)
+                elif damage_of(entry) is not None and kind in ("api", "control"):
+                    raise ValueError(f"it holds a value that cannot be read ({damage_of(entry)})")
                 elif kind == "api":  # schema 1: a request, replayed through the engine
                     answer = self.engine.replay_write(entry)
                     if not answer.ok:
@@ -181,6 +188,9 @@ class Durability:
 
     def _load_server_part(self, name: str, value: Any) -> None:
         engine, store = self.engine, self.engine.store
+        damage = damage_of(value)
+        if damage is not None:
+            raise ValueError(damage)
         if name == "policy":
             store.run_policy = RunPolicy(**value)
         elif name == "clock":
@@ -277,6 +287,9 @@ class Durability:
                 except _DAMAGE as exc:
                     self.warn(f"{where}: snapshot {sid!r} is damaged ({str(exc)[:200]}): it is lost")
             drawn = entry.get("ids_drawn", 0)
+            if damage_of(drawn) is not None:
+                self.warn(f"{where}: the count of IDs it drew is damaged: IDs drawn after it may repeat")
+                drawn = 0
             if store.ids.state() is not None:  # a seeded sequence goes on where it was
                 for _ in range(int(drawn)):
                     store.ids.new()

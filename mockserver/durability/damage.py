@@ -1,0 +1,154 @@
+"""A state file's row the fast decoder refuses, read again with its unreadable values marked.
+
+``jsonio`` (msgspec) refuses a whole document for one value it cannot hold: a number out of a
+double's range (``1e400``), an integer of more than 4,300 digits, ``NaN``/``Infinity``, a string
+holding a lone UTF-16 surrogate. In a state file, such a value may sit in one record of an image
+that holds every application; refusing the row would lose them all. :func:`loads` reads the row
+with the standard library instead, puts a :class:`Damaged` marker in place of each such value, and
+marks every array and object holding one (:class:`DamagedDict`, :class:`DamagedList`, with the
+first damage found and where it is). An object's key holding a lone surrogate is taken out with its
+value (the object is marked). The readers of a row (``image.py``, ``changes.py``,
+``state.py``) descend through marked containers as through any other, and leave out, named in a
+warning, the smallest part they own that :func:`damage_of` says is damaged: a record, a field, an
+application. A marker never reaches the state: nothing that holds one is kept.
+
+A row that is not JSON at all (torn, nested too deep) is refused here as there: ``ValueError``
+or ``RecursionError``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+MAX_DIGITS = 4300  # the longest integer the fast decoder (and int() of a string) reads
+
+
+class Damaged:
+    """A value of the row that could not be read (``what``: what it was)."""
+
+    __slots__ = ("what",)
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __bool__(self) -> bool:  # a marker is never taken for a flag
+        raise TypeError(f"a damaged value ({self.what}) has no truth value")
+
+    def __repr__(self) -> str:
+        return f"Damaged({self.what!r})"
+
+
+class DamagedDict(dict[str, Any]):
+    """A JSON object holding a damaged value: the first one (``what``) and where (``path``)."""
+
+    what: str = ""
+    path: str = ""
+
+
+class DamagedList(list[Any]):
+    """A JSON array holding a damaged value: the first one (``what``) and where (``path``)."""
+
+    what: str = ""
+    path: str = ""
+
+
+def damage_of(value: Any) -> str | None:
+    """What is damaged in ``value`` and where (``the number 1e400 is out of range, at ['price']``),
+    or None: O(1), the marks were made when the row was read."""
+    if isinstance(value, Damaged):
+        return value.what
+    if isinstance(value, DamagedDict | DamagedList):
+        path = value.path if len(value.path) <= 200 else f"{value.path[:200]}..."
+        return f"{value.what}, at {path}"
+    return None
+
+
+def loads(text: str) -> Any:
+    """The row ``text`` with its unreadable values marked; ``ValueError``/``RecursionError`` when
+    it is not JSON at all."""
+    value = json.loads(text, parse_float=_float, parse_int=_int, parse_constant=_constant)
+    return _mark(value)
+
+
+def _float(text: str) -> Any:
+    number = float(text)
+    if math.isinf(number):
+        return Damaged(f"the number {text[:40]} is out of range")
+    return number
+
+
+def _int(text: str) -> Any:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_DIGITS:
+        return Damaged(f"an integer of {digits} digits is out of range")
+    return int(text)
+
+
+def _constant(name: str) -> Damaged:
+    return Damaged(f"{name} is not a number JSON holds")
+
+
+def _lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+_SURROGATE = "a string holds a lone surrogate (\\ud800-\\udfff)"
+
+
+def _mark(value: Any) -> Any:
+    """``value`` with each damaged string marked, and each container holding damage marked."""
+    if isinstance(value, str):
+        return Damaged(_SURROGATE) if _lone_surrogate(value) else value
+    if isinstance(value, dict):
+        found: DamagedDict | None = None
+        bad_keys = []
+        for key, item in value.items():
+            marked = _mark(item)
+            if marked is not item:
+                value[key] = marked
+            bad_key = _lone_surrogate(key)
+            if bad_key:
+                bad_keys.append(key)
+            if found is None and (bad_key or _is_damaged(marked)):
+                found = DamagedDict()
+                found.what, found.path = _where(f"[{key[:40]!r}]", marked, bad_key)
+        if found is None:
+            return value
+        for key in bad_keys:  # (no key could name it again: its entry is gone, the mark says where)
+            del value[key]
+        found.update(value)
+        return found
+    if isinstance(value, list):
+        found_list: DamagedList | None = None
+        for i, item in enumerate(value):
+            marked = _mark(item)
+            if marked is not item:
+                value[i] = marked
+            if found_list is None and _is_damaged(marked):
+                found_list = DamagedList()
+                found_list.what, found_list.path = _where(f"[{i}]", marked, False)
+        if found_list is None:
+            return value
+        found_list.extend(value)
+        return found_list
+    return value
+
+
+def _is_damaged(value: Any) -> bool:
+    return isinstance(value, Damaged | DamagedDict | DamagedList)
+
+
+def _where(step: str, item: Any, bad_key: bool) -> tuple[str, str]:
+    """What is damaged under ``step`` (a key or an index) and its path from the container."""
+    if bad_key:
+        return "a key holds a lone surrogate (\\ud800-\\udfff)", step
+    if isinstance(item, Damaged):
+        return item.what, step
+    assert isinstance(item, DamagedDict | DamagedList)
+    return item.what, f"{step}{item.path}"
