@@ -45,6 +45,7 @@ class DamagedDict(dict[str, Any]):
 
     what: str = ""
     path: str = ""
+    dropped: tuple[str, ...] = ()  # the paths of the entries taken out with their keys, in it
 
 
 class DamagedList(list[Any]):
@@ -52,6 +53,7 @@ class DamagedList(list[Any]):
 
     what: str = ""
     path: str = ""
+    dropped: tuple[str, ...] = ()  # the paths of the entries taken out with their keys, in it
 
 
 def damage_of(value: Any) -> str | None:
@@ -63,6 +65,12 @@ def damage_of(value: Any) -> str | None:
         path = value.path if len(value.path) <= 200 else f"{value.path[:200]}..."
         return f"{value.what}, at {path}"
     return None
+
+
+def dropped(value: Any) -> tuple[str, ...]:
+    """The paths of the entries of ``value`` taken out with a key holding a lone surrogate (no
+    reader could name them: the owner of each must be told by the reader of the row)."""
+    return value.dropped if isinstance(value, DamagedDict | DamagedList) else ()
 
 
 def loads(text: str) -> Any:
@@ -108,34 +116,42 @@ def _mark(value: Any) -> Any:
     if isinstance(value, dict):
         found: DamagedDict | None = None
         bad_keys = []
+        gone: list[str] = []
         for key, item in value.items():
             marked = _mark(item)
             if marked is not item:
                 value[key] = marked
             bad_key = _lone_surrogate(key)
+            step = f"[{key[:40]!r}]"
             if bad_key:
                 bad_keys.append(key)
+                gone.append(step)
+            gone.extend(step + path for path in dropped(marked))
             if found is None and (bad_key or _is_damaged(marked)):
                 found = DamagedDict()
-                found.what, found.path = _where(f"[{key[:40]!r}]", marked, bad_key)
+                found.what, found.path = _where(step, marked, bad_key)
         if found is None:
             return value
-        for key in bad_keys:  # (no key could name it again: its entry is gone, the mark says where)
+        for key in bad_keys:  # (no key could name it again: its entry is gone, ``dropped`` says where)
             del value[key]
         found.update(value)
+        found.dropped = tuple(gone)
         return found
     if isinstance(value, list):
         found_list: DamagedList | None = None
+        gone = []
         for i, item in enumerate(value):
             marked = _mark(item)
             if marked is not item:
                 value[i] = marked
+            gone.extend(f"[{i}]{path}" for path in dropped(marked))
             if found_list is None and _is_damaged(marked):
                 found_list = DamagedList()
                 found_list.what, found_list.path = _where(f"[{i}]", marked, False)
         if found_list is None:
             return value
         found_list.extend(value)
+        found_list.dropped = tuple(gone)
         return found_list
     return value
 

@@ -191,8 +191,9 @@ def _records(name: str, item: Any, where: str, warn: Warn) -> list[tuple[str, Re
     if not isinstance(item, list):
         raise ValueError(f"{name} is not a list of [ID, record] pairs")
     kept: list[tuple[str, Record]] = []
+    suspect = damage_of(item) is not None  # (a container holding no damage is not marked)
     for i, pair in enumerate(item):
-        damage = damage_of(pair)
+        damage = damage_of(pair) if suspect else None
         if damage is not None:
             key = pair[0] if isinstance(pair, list) and pair and isinstance(pair[0], str) else None
             named = f" ({key[:100]!r})" if key is not None else ""
@@ -217,9 +218,10 @@ def _keyed_objects(
     if not isinstance(item, dict):
         raise ValueError(f"{name} is not an object")
     kept: dict[str, Any] = {}
+    suspect = whole and damage_of(item) is not None  # (a container holding no damage is not marked)
     for key, value in item.items():
         try:
-            if whole:
+            if suspect:
                 _whole(value)
             kept[key] = make(value)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

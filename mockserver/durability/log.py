@@ -221,6 +221,11 @@ class StateLog:
                     f"{self.path}: row {seq} holds values that cannot be read ({damage_of(entry)}): "
                     "the parts holding them are lost, each named"
                 )
+                for path in damage.dropped(entry)[:100]:
+                    warn(
+                        f"{self.path}: row {seq}: the entry at {path[:300]} is lost (its key holds a "
+                        "lone surrogate)"
+                    )
             if not isinstance(entry, dict):
                 warn(f"{self.path}: row {seq} skipped: it is not a JSON object")
                 continue

@@ -131,6 +131,8 @@ class Durability:
             where = f"{self.log.path}: row {seq}"
             try:
                 kind = entry.get("kind")
+                if damage_of(kind) is not None:
+                    raise ValueError(f"its kind is damaged ({damage_of(kind)})")
                 if kind == "change":
                     self._apply_change(entry, where)
                 elif kind == "control" and entry.get("action") == "image":

@@ -594,3 +594,46 @@ def test_an_unreadable_number_or_string_in_a_change_row_costs_only_its_record(
     app = opened(state)
     assert app.control.replay_warnings == []
     assert names_and_products(app, "A") == (["a", "c"], ["a"])
+
+
+def test_unreadable_values_elsewhere_in_an_image_cost_only_their_part(
+    opened: Callable[..., MockApp], tmp_path: Path
+) -> None:
+    """A key holding a lone surrogate, and unreadable values in the server's parts and a snapshot:
+    each costs its part, named; the applications' records all come back."""
+    state = tmp_path / "state.db"
+    app = opened(state)
+    for app_id in ("GOOD", "BAD"):
+        sources_and_products(app, app_id)
+    with InProcessClient(app, headers=creds("GOOD")) as client:
+        assert client.post("/__mock__/stubs", json=EMPTY_LIST_STUB).status_code == 200
+        snapshot_id = client.post("/__mock__/snapshots").json()["snapshotID"]
+    app.control.compact()
+    app.engine.close()
+
+    def damage(image: dict[str, Any]) -> None:
+        record = image["accounts"]["BAD"]["sources"][0][1]
+        record["@@key@@"] = 1  # a field name holding a lone surrogate
+        image["accounts"]["@@key@@"] = image["accounts"]["GOOD"]  # an application ID holding one
+        image["stubs"]["stubs"][0]["status"] = PLACEHOLDER
+        (snapshot,) = image["snapshots"].values()
+        snapshot["clock"][1] = PLACEHOLDER
+
+    (seq,) = [i for (i,) in sqlite3.connect(state).execute("SELECT seq FROM writes")]
+    put_unreadable(state, seq, "1e400", damage)
+    with sqlite3.connect(state) as db:
+        db.execute("UPDATE writes SET entry = replace(entry, '\"@@key@@\"', '\"x\\udc00\"')")
+    app = opened(state)
+    warnings = " | ".join(app.control.replay_warnings)
+    assert "application 'BAD': sources[0]" in warnings and "a key holds a lone surrogate" in warnings
+    assert "the server's stubs is damaged (the number 1e400 is out of range" in warnings, warnings
+    assert "snapshot" in warnings and "its clock: the number 1e400 is out of range" in warnings
+    assert "at ['accounts']['x\\udc00']" in warnings  # the application taken out with its key
+    assert set(app.store.accounts) == {"GOOD", "BAD"}
+    assert names_and_products(app, "GOOD") == (["a", "b"], ["a", "b"])
+    assert names_and_products(app, "BAD") == (["b"], ["a", "b"])
+    with InProcessClient(app, headers=creds("GOOD")) as client:  # the stub and the snapshot are lost
+        assert client.get("/__mock__/stubs").json()["stubs"] == []
+        assert client.post(f"/__mock__/snapshots/{snapshot_id}/restore").status_code == 404
+    app = opened(state)
+    assert app.control.replay_warnings == []
