@@ -19,7 +19,8 @@ credentials are never stored.
 
 Replay applies the rows without validating them again. Damage costs only what is damaged: a row
 that cannot be read or applied, an application or a record of an image that is damaged, is left
-out and named in a warning; before the file is compacted with less than it held, the original is
+out and named in a warning (a value of a row that JSON spells but the mock cannot hold, such as
+``1e400``, costs only the record or part holding it: ``damage.py``); before the file is compacted with less than it held, the original is
 kept beside it (``<file>.damaged-<time>``). A file of a newer release (log schema or image version
 above ours) is refused. Older files (log schema 1: requests replayed through the engine; images of
 versions 1 and 2) are converted as they are read.
@@ -238,6 +239,8 @@ class Durability:
 
     def _load_image(self, entry: dict[str, Any], where: str) -> None:
         version = entry.get("version")
+        if damage_of(version) is not None:
+            raise ValueError(f"its version is damaged ({damage_of(version)})")
         if isinstance(version, int) and not isinstance(version, bool) and version > state_image.IMAGE_VERSION:
             raise StateFileError(
                 f"{where}: a state image of version {version}, written by a newer mockserver (this one "
