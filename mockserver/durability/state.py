@@ -20,10 +20,10 @@ credentials are never stored.
 Replay applies the rows without validating them again. Damage costs only what is damaged: a row
 that cannot be read or applied, an application or a record of an image that is damaged, is left
 out and named in a warning (a value of a row that JSON spells but the mock cannot hold, such as
-``1e400``, costs only the record or part holding it: ``damage.py``); before the file is compacted with less than it held, the original is
-kept beside it (``<file>.damaged-<time>``). A file of a newer release (log schema or image version
-above ours) is refused. Older files (log schema 1: requests replayed through the engine; images of
-versions 1 and 2) are converted as they are read.
+``1e400``, costs only the record or part holding it: ``damage.py``); before the file is compacted
+with less than it held, the original is kept beside it (``<file>.damaged-<time>``). A file of a
+newer release (log schema or image version above ours) is refused. Older files (log schema 1:
+requests replayed through the engine; images of versions 1 and 2) are converted as they are read.
 """
 
 from __future__ import annotations
