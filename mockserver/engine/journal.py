@@ -26,7 +26,8 @@ MAX_PAGE = 1000  # calls one journal query answers at most
 UNPAGED_LIMIT = MAX_PAGE  # the newest calls the unpaged form (no limit given) answers at most
 REJECTED_BODY_BYTES = 64 * 1024  # a rejected request's body larger than this is kept as a marker
 CALL_OVERHEAD = 512  # bytes a call costs beyond its bodies (the dataclass, its dicts, small strings)
-MEMORY_FACTOR = 4  # Python objects take about this many times their JSON size in memory
+MEMORY_FACTOR = 4  # Python objects take about this many times their JSON size in memory (a value kept
+# unpacked: one that MessagePack cannot carry exactly, e.g. an integer beyond 64 bits)
 # Journal query parameters beyond the first two (operationId, appID); any of them asks for the paged answer.
 PAGING_PARAMS = (
     *("status", "rejected", "stubbed", "body", "query", "pathParams"),
@@ -34,7 +35,7 @@ PAGING_PARAMS = (
 )
 
 
-@dataclass(frozen=True, init=False, repr=False, eq=False, slots=True)
+@dataclass(frozen=True, init=False, repr=False, eq=False, slots=True, weakref_slot=True)
 class Call:
     """One request and its answer.
 
@@ -92,7 +93,7 @@ class Call:
         _SET(self, "_body", _Packed.of(body) if body_json is None else _Packed(body_json, True))
         _SET(self, "status", status)
         _SET(
-            self, "_response", _Packed.of(response) if response_json is None else _Packed(response_json, True)
+            self, "_response", _Packed.of(response) if response_json is None else _Packed.exact(response_json)
         )
         _SET(self, "not_ready", not_ready)
         _SET(self, "stub_id", stub_id)
@@ -100,7 +101,19 @@ class Call:
     @property
     def body(self) -> Any:
         """The request body (a fresh copy on every read), None when there was none."""
-        return self._body.value() if isinstance(self._body, _Packed) else self._body
+        kept = self._body
+        return kept.value() if isinstance(kept, _Packed) else copy.deepcopy(kept)
+
+    def kept_bytes(self) -> int:
+        """The memory this call holds, for the journal's budget: its packed body and answer exactly
+        (their bytes), a value that could not be packed estimated from its size as JSON."""
+        size = CALL_OVERHEAD
+        for kept in (self._body, self._response):
+            if isinstance(kept, _Packed):
+                size += len(kept.data)
+            elif kept is not None:
+                size += MEMORY_FACTOR * estimate_size(kept)
+        return size
 
     @property
     def response(self) -> Any:
@@ -111,15 +124,15 @@ class Call:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Call):
             return NotImplemented
-        return self._compared() == other._compared()
+        return _same(self._compared(), other._compared())
 
     __hash__ = None  # type: ignore[assignment]  # (equal calls hold dicts: no hash, as before)
 
-    def _compared(self) -> tuple[Any, ...]:
-        return (
+    def _compared(self) -> list[Any]:
+        return [
             *(self.operation_id, self.method, self.path, self.app_id, self.path_params, self.query),
             *(self.body, self.status, self.response, self.not_ready, self.stub_id),
-        )
+        ]
 
     def __repr__(self) -> str:
         return (
@@ -189,6 +202,17 @@ class Call:
         }
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JSON values: as ``==``, but true is not 1 and 1.0 is not 1 (they are other JSON)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(value, b[key]) for key, value in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
 class _Packed:
     """A value kept as its MessagePack encoding: a fifth smaller than compact JSON, with nothing
     to check (NaN, integers up to 64 bits and every JSON type round-trip exactly).
@@ -211,14 +235,20 @@ class _Packed:
         return hash((self.data, self.json))
 
     @staticmethod
+    def exact(text: bytes) -> _Packed:
+        """JSON text kept in a bytes object of its own size: msgspec's results hold ~20% spare room,
+        which the journal's budget would not see."""
+        return _Packed(bytes(memoryview(text)), True)
+
+    @staticmethod
     def of(value: Any) -> Any:
-        """``value`` packed when it is an object or array that packs exactly, as is otherwise."""
+        """``value`` packed when it is an object or array that packs exactly, else a copy of it."""
         if not isinstance(value, dict | list):
             return value
         try:
-            return _Packed(_PACK(value))
+            return _Packed(bytes(memoryview(_PACK(value))))  # (its own size: see exact)
         except (TypeError, ValueError, OverflowError):  # big integers, lone surrogates, odd objects
-            return value
+            return copy.deepcopy(value)  # (kept as a value: the caller's own objects stay theirs)
 
     def value(self) -> Any:
         return jsonio.load_trusted(self.data) if self.json else _UNPACK(self.data)
@@ -282,9 +312,9 @@ class Journal:
         self._recorded = 0  # calls ever recorded: the next call's sequence number
 
     def record(self, call: Call, size: int | None = None) -> None:
-        """Keep ``call`` (``size``: its estimated bytes, when the caller knows them cheaply)."""
+        """Keep ``call`` (``size``: its bytes, when the caller knows them; else :meth:`Call.kept_bytes`)."""
         if size is None:
-            size = CALL_OVERHEAD + MEMORY_FACTOR * (estimate_size(call.body) + estimate_size(call.response))
+            size = call.kept_bytes()
         with self._lock:
             self._calls.append(call)
             self._sizes.append(size)
