@@ -457,6 +457,27 @@ def test_the_budget_counts_what_the_journal_really_keeps_of_answers_given_in_pro
     assert app.journal.bytes >= kept * 0.9, f"the journal counts {app.journal.bytes} bytes and holds {kept}"
 
 
+def test_a_tenants_flood_pushes_out_its_own_calls_not_anothers() -> None:
+    """On a shared mock, one application's many or large calls must not empty another's journal."""
+    bounds: list[dict[str, Any]] = [{"journal_size": 50}, {"journal_bytes": 200_000}]
+    for bound in bounds:
+        app = create_app(**bound)
+        quiet = {**CREDENTIALS, "x-algolia-application-id": "QUIET"}
+        loud = {**CREDENTIALS, "x-algolia-application-id": "LOUD"}
+        with InProcessClient(app, base_url="http://mock") as client:
+            assert client.get("/1/sources", headers=quiet).status_code == 200
+            for i in range(120):
+                body = {"type": "push", "name": f"n{i}", "pad": "x" * 4_000}  # refused: 400, kept whole
+                assert client.post("/1/sources", json=body, headers=loud).status_code == 400
+            assert client.get("/1/sources", headers=quiet).status_code == 200
+        kept = app.journal.calls
+        assert [c.app_id for c in kept].count("QUIET") == 2, bound
+        assert kept[-1].app_id == "QUIET" and kept[-2].app_id == "LOUD", bound  # still in order
+        assert 1 < [c.app_id for c in kept].count("LOUD") < 120, bound
+        if "journal_bytes" in bound:
+            assert app.journal.bytes <= 200_000
+
+
 def test_the_newest_call_is_kept_even_past_journal_bytes() -> None:
     tiny = create_app(journal_bytes=1)
     with InProcessClient(tiny, base_url="http://mock", headers=CREDENTIALS) as client:
