@@ -68,6 +68,8 @@ class ControlBodies:
                         f"query.{name[:60]}: {operation.method.upper()} {operation.path} has no such "
                         f"parameter{hint} (it has {', '.join(sorted(defined))})"
                     )
+            if not operation.has_body and isinstance(body, dict) and body:
+                raise BadRequest(self._unread(operation, body))
             valid = self._validators[operation.operation_id].validate(request.path_params, query, body)
             typed = valid.query
         if body is MISSING:
@@ -75,6 +77,18 @@ class ControlBodies:
         if not isinstance(body, dict):
             raise BadRequest("body: must be a JSON object")
         return body, typed
+
+    @staticmethod
+    def _unread(operation: Operation, body: dict[str, Any]) -> str:
+        """Why a body is refused by a route that reads none (it would be ignored, silently)."""
+        fields = ", ".join(str(name)[:60] for name in list(body)[:5])
+        told = f"body: {operation.method.upper()} {operation.path} reads no body (it was given {fields})"
+        if "appID" in body:
+            told += (
+                "; it acts on the application of the request's credentials (header "
+                f"{APP_ID_HEADER}), or server-wide"
+            )
+        return told + "; send none, or an empty object"
 
 
 MAX_APP_ID = 100  # characters of an application ID named to the control plane

@@ -452,6 +452,26 @@ def test_one_application_cannot_clear_anothers_journal() -> None:
         assert own["appID"] == "APPA" and "only" in own["message"], own
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("DELETE", "/stubs"), ("DELETE", "/faults"), ("POST", "/snapshots"), ("GET", "/journal")],
+)
+def test_a_body_a_route_does_not_read_is_refused_and_changes_nothing(
+    app: MockApp, control: ControlPlane, method: str, path: str
+) -> None:
+    """``DELETE /__mock__/stubs {"appID": "A"}`` from B's credentials cleared B's stubs and
+    answered 200: a route with no body in spec/control.yaml now refuses a body that says anything."""
+    ok(control.post("/stubs", json={"operation": "listSources", "status": 503, "app": "A"}))
+    ok(control.post("/faults", json={"operation": "listSources", "status": 503, "app": "A"}))
+    before = ok(control.get("/settings"))
+    refused = control.request(method, path, json={"appID": "A"})
+    assert refused.status_code == 400, refused.text
+    message = refused.json()["message"]
+    assert message.startswith(f"body: {method} /__mock__{path} reads no body (it was given appID)"), message
+    assert ok(control.get("/settings")) == before
+    assert ok(control.request(method, path, json={})) is not None  # an empty object asks nothing
+
+
 # --- indexes -----------------------------------------------------------------------------------
 
 
