@@ -472,6 +472,13 @@ def test_a_body_a_route_does_not_read_is_refused_and_changes_nothing(
     assert ok(control.request(method, path, json={})) is not None  # an empty object asks nothing
 
 
+def test_a_read_given_a_body_changes_nothing(control: ControlPlane) -> None:
+    """``GET /__mock__/runs {"mode": "deferred"}`` changed the run policy: a GET passed its body on."""
+    refused = control.get("/runs", json={"mode": "deferred"})
+    assert refused.status_code == 400 and "reads no body (it was given mode)" in refused.json()["message"]
+    assert ok(control.get("/runs"))["mode"] == "immediate"
+
+
 # --- indexes -----------------------------------------------------------------------------------
 
 
