@@ -244,14 +244,19 @@ class MockSettings:
     journal_size: int | None = field(
         default=DEFAULT_JOURNAL_SIZE,
         metadata=_offer(
-            flag="--journal-size", help="calls kept in the journal; the oldest go first", metavar="N"
+            flag="--journal-size",
+            help="calls kept in the journal; over it, the oldest of the application holding most go first",
+            metavar="N",
         ),
     )
     journal_bytes: int = field(
         default=DEFAULT_JOURNAL_BYTES,
         metadata=_offer(
             flag="--journal-bytes",
-            help="memory budget of the journal's bodies (default: 64 MiB); the oldest calls go first",
+            help=(
+                "memory budget of the journal's bodies and answers (default: 64 MiB); over it, the "
+                "oldest call of the application holding the most goes"
+            ),
             metavar="N",
         ),
     )

@@ -68,6 +68,8 @@ class ControlBodies:
                         f"query.{name[:60]}: {operation.method.upper()} {operation.path} has no such "
                         f"parameter{hint} (it has {', '.join(sorted(defined))})"
                     )
+            if not operation.has_body and isinstance(body, dict) and body:
+                raise BadRequest(self._unread(operation, body))
             valid = self._validators[operation.operation_id].validate(request.path_params, query, body)
             typed = valid.query
         if body is MISSING:
@@ -75,6 +77,18 @@ class ControlBodies:
         if not isinstance(body, dict):
             raise BadRequest("body: must be a JSON object")
         return body, typed
+
+    @staticmethod
+    def _unread(operation: Operation, body: dict[str, Any]) -> str:
+        """Why a body is refused by a route that reads none (it would be ignored, silently)."""
+        fields = ", ".join(str(name)[:60] for name in list(body)[:5])
+        told = f"body: {operation.method.upper()} {operation.path} reads no body (it was given {fields})"
+        if "appID" in body:
+            told += (
+                "; it acts on the application of the request's credentials (header "
+                f"{APP_ID_HEADER}), or server-wide"
+            )
+        return told + "; send none, or an empty object"
 
 
 MAX_APP_ID = 100  # characters of an application ID named to the control plane
@@ -341,12 +355,32 @@ def routes(control: MockControl) -> list[Route]:
         request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]
     ) -> Response:
         if request.method == "DELETE":
-            control.clear_journal(caller.scope)
-            return JSONResponse({"cleared": True})
+            return _clear_journal(caller, body, query)
         journal_query = JournalQuery.from_params(request.query_params)
         if not caller.wide:
             journal_query = journal_query.with_app(caller.app(journal_query.app_id))
         return JSONResponse(control.journal_page(journal_query))
+
+    def _clear_journal(caller: Caller, body: dict[str, Any], query: dict[str, Any]) -> Response:
+        """Clear the journal as reset clears state: the application ``appID`` names (query or
+        body), the caller's own when its credentials reach one, or every call."""
+        asked = query.get("appID", body.get("appID"))
+        app_id = caller.app_of(body, query)
+        control.clear_journal(app_id)
+        if app_id is None:
+            return JSONResponse(
+                {
+                    "cleared": True,
+                    "message": "cleared every call: every application's and the server-wide ones",
+                }
+            )
+        told = f"cleared the calls of application {app_id!r}"
+        if asked is None:  # every call was asked for; these credentials reach one application
+            told += (
+                " only: a request naming an application acts on it; clearing every call needs "
+                f"scope=all (with credentials configured: and the admin key, header {ADMIN_KEY_HEADER})"
+            )
+        return JSONResponse({"cleared": True, "appID": app_id, "message": told})
 
     async def index(
         request: Request, caller: Caller, body: dict[str, Any], query: dict[str, Any]

@@ -26,8 +26,6 @@ from mockserver.engine.errors import ApiError, Forbidden, InvalidCredentials, Li
 from mockserver.engine.examples import example_response
 from mockserver.engine.faults import Faults, RateLimit
 from mockserver.engine.journal import (
-    CALL_OVERHEAD,
-    MEMORY_FACTOR,
     REJECTED_BODY_BYTES,
     Call,
     Journal,
@@ -379,18 +377,15 @@ class Engine:
         """Journal a request and its answer (secrets masked) and hold the answer against the spec.
 
         ``answer_json``: the answer as the JSON sent, when the caller encoded it already (the journal
-        keeps that text, and its length is the answer's exact size)."""
+        keeps that text rather than encoding the answer again)."""
         operation = request.operation
         body = request.body
         body_json = request.body_json
-        body_size: int
-        if body is MISSING:
-            body_size = 0  # (a body that was not JSON is not kept: it costs the journal nothing)
-        else:
+        body_size = 0  # (a body that was not JSON is not kept: it costs the journal nothing)
+        if body is not MISSING and answer.status >= 400:
             body_size = request.body_bytes if request.body_bytes is not None else estimate_size(body)
-        if body is not MISSING and answer.status >= 400 and body_size > REJECTED_BODY_BYTES:
+        if body_size > REJECTED_BODY_BYTES:
             body = truncated_body(body_size)  # a refused body is not worth its memory
-            body_size = 64
             body_json = None
         elif (
             body is not MISSING
@@ -420,9 +415,7 @@ class Engine:
             not_ready=answer.not_ready,
             stub_id=answer.stub_id,
         )
-        answer_size = len(answer_json) if answer_json is not None else estimate_size(answer.body, 10_000)
-        size = CALL_OVERHEAD + MEMORY_FACTOR * (body_size + answer_size)
-        self.journal.record(call, size)
+        self.journal.record(call)
         if self.response_checker is not None and operation is not None and not answer.injected:
             self.response_checker.check(operation, answer.status, answer.body)
         return call

@@ -23,6 +23,7 @@ from typing import Any
 
 from mockserver.engine.call_matching import UNSET, Matcher, MatchTarget
 from mockserver.engine.errors import shown
+from mockserver.engine.jsonio import check_text
 
 OBSERVABILITY = frozenset({"listRuns", "getRun", "listEvents", "getEvent"})
 
@@ -78,6 +79,9 @@ class FaultRule:
             raise ValueError(f"status: {shown(self.status)} is not an HTTP status")
         if not isinstance(self.message, str) or len(self.message) > 1000:
             raise ValueError("message: a text of at most 1000 characters")
+        check_text(self.message, "message")  # (the answer's body carries it)
+        if isinstance(self.app, str):
+            check_text(self.app, "app")
         if self.status is not None and not 400 <= self.status <= 599:
             raise ValueError(f"status: {shown(self.status)} is not an error status (400-599)")
         if not 0.0 <= self.rate <= 1.0:

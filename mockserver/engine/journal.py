@@ -26,7 +26,8 @@ MAX_PAGE = 1000  # calls one journal query answers at most
 UNPAGED_LIMIT = MAX_PAGE  # the newest calls the unpaged form (no limit given) answers at most
 REJECTED_BODY_BYTES = 64 * 1024  # a rejected request's body larger than this is kept as a marker
 CALL_OVERHEAD = 512  # bytes a call costs beyond its bodies (the dataclass, its dicts, small strings)
-MEMORY_FACTOR = 4  # Python objects take about this many times their JSON size in memory
+MEMORY_FACTOR = 4  # Python objects take about this many times their JSON size in memory (a value kept
+# unpacked: one that MessagePack cannot carry exactly, e.g. an integer beyond 64 bits)
 # Journal query parameters beyond the first two (operationId, appID); any of them asks for the paged answer.
 PAGING_PARAMS = (
     *("status", "rejected", "stubbed", "body", "query", "pathParams"),
@@ -34,7 +35,7 @@ PAGING_PARAMS = (
 )
 
 
-@dataclass(frozen=True, init=False, repr=False, eq=False, slots=True)
+@dataclass(frozen=True, init=False, repr=False, eq=False, slots=True, weakref_slot=True)
 class Call:
     """One request and its answer.
 
@@ -92,7 +93,7 @@ class Call:
         _SET(self, "_body", _Packed.of(body) if body_json is None else _Packed(body_json, True))
         _SET(self, "status", status)
         _SET(
-            self, "_response", _Packed.of(response) if response_json is None else _Packed(response_json, True)
+            self, "_response", _Packed.of(response) if response_json is None else _Packed.exact(response_json)
         )
         _SET(self, "not_ready", not_ready)
         _SET(self, "stub_id", stub_id)
@@ -100,7 +101,19 @@ class Call:
     @property
     def body(self) -> Any:
         """The request body (a fresh copy on every read), None when there was none."""
-        return self._body.value() if isinstance(self._body, _Packed) else self._body
+        kept = self._body
+        return kept.value() if isinstance(kept, _Packed) else copy.deepcopy(kept)
+
+    def kept_bytes(self) -> int:
+        """The memory this call holds, for the journal's budget: its packed body and answer exactly
+        (their bytes), a value that could not be packed estimated from its size as JSON."""
+        size = CALL_OVERHEAD
+        for kept in (self._body, self._response):
+            if isinstance(kept, _Packed):
+                size += len(kept.data)
+            elif kept is not None:
+                size += MEMORY_FACTOR * estimate_size(kept)
+        return size
 
     @property
     def response(self) -> Any:
@@ -111,15 +124,15 @@ class Call:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Call):
             return NotImplemented
-        return self._compared() == other._compared()
+        return _same(self._compared(), other._compared())
 
     __hash__ = None  # type: ignore[assignment]  # (equal calls hold dicts: no hash, as before)
 
-    def _compared(self) -> tuple[Any, ...]:
-        return (
+    def _compared(self) -> list[Any]:
+        return [
             *(self.operation_id, self.method, self.path, self.app_id, self.path_params, self.query),
             *(self.body, self.status, self.response, self.not_ready, self.stub_id),
-        )
+        ]
 
     def __repr__(self) -> str:
         return (
@@ -189,6 +202,17 @@ class Call:
         }
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JSON values: as ``==``, but true is not 1 and 1.0 is not 1 (they are other JSON)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(value, b[key]) for key, value in a.items())
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
 class _Packed:
     """A value kept as its MessagePack encoding: a fifth smaller than compact JSON, with nothing
     to check (NaN, integers up to 64 bits and every JSON type round-trip exactly).
@@ -211,14 +235,20 @@ class _Packed:
         return hash((self.data, self.json))
 
     @staticmethod
+    def exact(text: bytes) -> _Packed:
+        """JSON text kept in a bytes object of its own size: msgspec's results hold ~20% spare room,
+        which the journal's budget would not see."""
+        return _Packed(bytes(memoryview(text)), True)
+
+    @staticmethod
     def of(value: Any) -> Any:
-        """``value`` packed when it is an object or array that packs exactly, as is otherwise."""
+        """``value`` packed when it is an object or array that packs exactly, else a copy of it."""
         if not isinstance(value, dict | list):
             return value
         try:
-            return _Packed(_PACK(value))
+            return _Packed(bytes(memoryview(_PACK(value))))  # (its own size: see exact)
         except (TypeError, ValueError, OverflowError):  # big integers, lone surrogates, odd objects
-            return value
+            return copy.deepcopy(value)  # (kept as a value: the caller's own objects stay theirs)
 
     def value(self) -> Any:
         return jsonio.load_trusted(self.data) if self.json else _UNPACK(self.data)
@@ -261,8 +291,13 @@ def estimate_size(value: Any, budget: int = 100_000) -> int:
 
 
 class Journal:
-    """An ordered record of calls, bounded by count and by an estimate of their bytes: the oldest
-    calls go first. Thread-safe; cleared by the mock's reset."""
+    """An ordered record of calls, bounded by count and by their bytes. Thread-safe; cleared by the
+    mock's reset.
+
+    Over a bound, the call that goes is the oldest of the application holding the most (bytes over
+    ``max_bytes``, calls over ``maxlen``): one tenant's flood of calls pushes out its own, not
+    another's few. Each call keeps its sequence number (0 for the first ever recorded); a call gone
+    leaves a gap a reader sees."""
 
     def __init__(
         self,
@@ -273,55 +308,70 @@ class Journal:
         """``operations``: the spec's operationIds (a name that is none of them is refused, with
         the likely one); None accepts any name."""
         self.operation_names = frozenset(operations) if operations is not None else None
-        self._calls: deque[Call] = deque()
-        self._sizes: deque[int] = deque()
+        self._entries: dict[int, tuple[Call, int]] = {}  # sequence number -> (call, its bytes), in order
+        self._by_app: dict[str | None, deque[int]] = {}  # each application's sequence numbers, in order
+        self._app_bytes: dict[str | None, int] = {}
         self.maxlen = maxlen
         self.max_bytes = max_bytes
-        self.bytes = 0  # estimated bytes of the calls kept
+        self.bytes = 0  # bytes of the calls kept
         self._lock = threading.Lock()
         self._recorded = 0  # calls ever recorded: the next call's sequence number
 
     def record(self, call: Call, size: int | None = None) -> None:
-        """Keep ``call`` (``size``: its estimated bytes, when the caller knows them cheaply)."""
+        """Keep ``call`` (``size``: its bytes, when the caller knows them; else :meth:`Call.kept_bytes`)."""
         if size is None:
-            size = CALL_OVERHEAD + MEMORY_FACTOR * (estimate_size(call.body) + estimate_size(call.response))
+            size = call.kept_bytes()
+        app_id = call.app_id
         with self._lock:
-            self._calls.append(call)
-            self._sizes.append(size)
-            self.bytes += size
+            seq = self._recorded
             self._recorded += 1
-            while len(self._calls) > 1 and (
-                (self.maxlen is not None and len(self._calls) > self.maxlen)
-                or (self.max_bytes is not None and self.bytes > self.max_bytes)
-            ):
-                self._calls.popleft()
-                self.bytes -= self._sizes.popleft()
+            self._entries[seq] = (call, size)
+            mine = self._by_app.get(app_id)
+            if mine is None:
+                mine = self._by_app[app_id] = deque()
+            mine.append(seq)
+            self._app_bytes[app_id] = self._app_bytes.get(app_id, 0) + size
+            self.bytes += size
+            entries = self._entries
+            while len(entries) > 1:
+                if self.maxlen is not None and len(entries) > self.maxlen:
+                    self._drop_oldest_of(max(self._by_app, key=lambda a: len(self._by_app[a])))
+                elif self.max_bytes is not None and self.bytes > self.max_bytes:
+                    self._drop_oldest_of(max(self._app_bytes, key=self._app_bytes.__getitem__))
+                else:
+                    break
+
+    def _drop_oldest_of(self, app_id: str | None) -> None:
+        held = self._by_app[app_id]
+        _, size = self._entries.pop(held.popleft())
+        self.bytes -= size
+        if held:
+            self._app_bytes[app_id] -= size
+        else:
+            del self._by_app[app_id], self._app_bytes[app_id]
 
     def clear(self, app_id: str | None = None) -> None:
         """Forget the calls (or one application's); sequence numbers go on from where they were
         (a reader sees the gap)."""
         with self._lock:
             if app_id is None:
-                self._calls.clear()
-                self._sizes.clear()
+                self._entries.clear()
+                self._by_app.clear()
+                self._app_bytes.clear()
                 self.bytes = 0
                 return
-            # Other applications' calls keep their sequence numbers: forgotten calls stay as holes.
-            kept = [
-                (c, s) if c.app_id != app_id else (None, 0)
-                for c, s in zip(self._calls, self._sizes, strict=True)
-            ]
-            self._calls = deque(c if c is not None else _FORGOTTEN for c, _ in kept)
-            self._sizes = deque(s for _, s in kept)
-            self.bytes = sum(self._sizes)
+            for seq in self._by_app.pop(app_id, ()):
+                del self._entries[seq]
+            self.bytes -= self._app_bytes.pop(app_id, 0)
 
     @property
     def calls(self) -> list[Call]:
         with self._lock:
-            return [c for c in self._calls if c is not _FORGOTTEN]
+            return [c for c, _ in self._entries.values()]
 
     def __len__(self) -> int:
-        return len(self.calls)
+        with self._lock:
+            return len(self._entries)
 
     def __iter__(self) -> Iterator[Call]:
         return iter(self.calls)
@@ -391,16 +441,20 @@ class Journal:
         selected = self.selection(operation_id, criteria)
         return [c for c in self.calls if selected.selects(c)]
 
-    def numbered(self) -> list[tuple[int, Call]]:
-        """The kept calls with their sequence numbers (0 for the first call ever recorded), oldest first."""
+    def numbered(self, app_id: str | None = None) -> list[tuple[int, Call]]:
+        """The kept calls with their sequence numbers (0 for the first call ever recorded), oldest
+        first; with ``app_id``, that application's only (read without walking the others')."""
         with self._lock:
-            first = self._recorded - len(self._calls)
-            return [(seq, c) for seq, c in enumerate(self._calls, start=first) if c is not _FORGOTTEN]
+            entries = self._entries
+            if app_id is None:
+                return [(seq, c) for seq, (c, _) in entries.items()]
+            return [(seq, entries[seq][0]) for seq in self._by_app.get(app_id, ())]
 
     def page(self, query: JournalQuery) -> JournalPage:
         """The calls ``query`` selects, in its order, one page of them, and how many matched."""
         selected = self.selection(query.operation_id, query.criteria, "query.operationId")
-        matching = [(seq, c) for seq, c in self.numbered() if query.selects(seq, c, selected)]
+        numbered = self.numbered(query.app_id)
+        matching = [(seq, c) for seq, c in numbered if query.selects(seq, c, selected)]
         if query.newest_first:
             matching.reverse()
         if query.limit is None and not query.numbered:
@@ -544,9 +598,6 @@ class Journal:
         if not calls:
             return "no calls were recorded"
         return "calls were:\n" + "\n".join(f"  {c.describe()}" for c in calls)
-
-
-_FORGOTTEN = Call(None, "", "", None)  # a hole left by clearing one application's calls
 
 
 class Criteria(TypedDict, total=False):

@@ -71,6 +71,18 @@ def _bounded(depth: int) -> msgspec.json.Decoder[Any]:
     return msgspec.json.Decoder(kind)
 
 
+def check_text(text: str, field: str, *, key: bool = False) -> None:
+    """``ValueError`` naming ``field`` when ``text`` (a value, or with ``key`` an object's key) holds
+    a lone surrogate (U+D800 to U+DFFF), which UTF-8, and so an answer or the journal, cannot carry."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        what = f"the key {text[:60]!r} holds" if key else "a string holds"
+        raise ValueError(
+            f"{field}: {what} a lone surrogate ({text[exc.start]!r}), which UTF-8 cannot encode"
+        ) from None
+
+
 def load_trusted(encoded: bytes) -> Any:
     """Decode JSON this process wrote with :func:`dumps` (no error path: it cannot be malformed)."""
     return _DECODER.decode(encoded)

@@ -17,6 +17,7 @@ from typing import Any
 from mockserver.engine.clock import parse_rfc3339, rfc3339
 from mockserver.engine.errors import error_body, shown
 from mockserver.engine.faults import MAX_TIMES, FaultRule, finite
+from mockserver.engine.jsonio import check_text
 from mockserver.engine.store import RunPolicy
 from mockserver.engine.stubs import RULE_FIELDS, Stub
 from mockserver.engine.validation import SchemaCheck
@@ -145,6 +146,9 @@ def request_matchers(
             isinstance(k, str) and isinstance(v, str) for k, v in path_params.items()
         ):
             raise ValueError("path_params: a mapping of path parameter names to strings")
+        for name, value in path_params.items():
+            check_text(name, "path_params", key=True)
+            check_text(value, f"path_params.{name}")
         names = [p.name for p in operation.parameters if p.location == "path"]
         _known_names("path_params", path_params, names, operation)
         params = dict(path_params)
@@ -156,6 +160,10 @@ def request_matchers(
             for k, v in query.items()
         ):
             raise ValueError("query: a mapping of query parameter names to a string or a list of strings")
+        for name, value in query.items():
+            check_text(name, "query", key=True)
+            for text in [value] if isinstance(value, str) else value:
+                check_text(text, f"query.{name}")
         names = [p.name for p in operation.parameters if p.location == "query"]
         _known_names("query", query, names, operation)
         queries = {k: v if isinstance(v, str) else list(v) for k, v in query.items()}
@@ -183,10 +191,13 @@ def json_value(value: Any, field: str, depth: int = 0) -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValueError(f"{field}: the key {key!r} is not a string")
+            check_text(key, field, key=True)
             json_value(item, f"{field}.{key}", depth + 1)
     elif isinstance(value, list):
         for i, item in enumerate(value):
             json_value(item, f"{field}[{i}]", depth + 1)
+    elif isinstance(value, str):
+        check_text(value, field)
     elif isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{field}: {value!r} is not a JSON number")
     elif value is not None and not isinstance(value, (str, int, float, bool)):
@@ -225,6 +236,8 @@ def stub_rule(rule: Mapping[str, Any], spec: Spec) -> Stub:
         raise ValueError(f"check: {stub.check!r} is not true or false")
     if stub.app is not None and (not isinstance(stub.app, str) or not stub.app):
         raise ValueError(f"app: {stub.app!r} is not an application ID")
+    if stub.app is not None:
+        check_text(stub.app, "app")
     if not isinstance(stub.headers, Mapping):
         raise ValueError("headers: a mapping of header names to strings")
     for name, value in stub.headers.items():

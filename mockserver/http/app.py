@@ -248,6 +248,7 @@ class MockApp:
             return
         settings = self.engine.settings
         text = json_text(raw, headers, settings.max_body_bytes)
+        api_request.body_bytes = len(text)  # (inflated, when it came gzipped: the size the journal keeps)
         api_request.body = parse_json(text, settings.max_depth)
         api_request.body_json = text
 

@@ -394,9 +394,89 @@ def test_journal_lists_filters_and_clears(client: InProcessClient, control: Cont
     assert [c["operation_id"] for c in other] == ["getSource"]
     assert ok(control.get("/journal", params={"operationId": "deleteSource"})) == {"calls": []}
 
-    assert ok(control.delete("/journal")) == {"cleared": True}
+    assert ok(control.delete("/journal"))["cleared"] is True
     assert ok(control.get("/journal")) == {"calls": []}
     assert len(source_names(client)) == 1  # clearing the journal keeps the state
+
+
+def _journal_apps(control: ControlPlane) -> list[str | None]:
+    return [call["app_id"] for call in ok(control.get("/journal", params={"scope": "all"}))["calls"]]
+
+
+def test_clearing_one_applications_journal_names_it_in_the_query_or_the_body(
+    client: InProcessClient, control: ControlPlane
+) -> None:
+    """Issue: ``DELETE /__mock__/journal {"appID": "X"}`` cleared every application's calls (the
+    body was not read) and ``?appID=X`` was refused; reset reads appID from either."""
+    for named in ({"json": {"appID": "X"}}, {"params": {"appID": "X"}}):
+        for app_id in ("X", "Y"):
+            client.get("/1/sources", headers={"x-algolia-application-id": app_id})
+        told = ok(control.delete("/journal", **named))
+        assert told["cleared"] is True and told["appID"] == "X" and "'X'" in told["message"], told
+        assert _journal_apps(control) == ["Y"]
+        ok(control.delete("/journal"))
+    client.get("/1/sources", headers={"x-algolia-application-id": "X"})
+    both = control.delete("/journal", params={"appID": "X"}, json={"appID": "Y"})
+    assert both.status_code == 400 and "appID" in both.json()["message"]
+    typo = control.delete("/journal", json={"appId": "X"})
+    assert typo.status_code == 400 and "appId" in typo.json()["message"]
+    assert _journal_apps(control) == ["X"]  # a refusal clears nothing
+    everything = ok(control.delete("/journal"))
+    assert everything["cleared"] is True and "appID" not in everything, everything
+    assert _journal_apps(control) == []
+
+
+def test_one_application_cannot_clear_anothers_journal() -> None:
+    """With credentials, tenant B naming tenant A was told "cleared" while B's own calls went."""
+    strict = create_app(
+        check_responses=True,
+        app_id="APPA",
+        api_key="ka",
+        keys=({"apiKey": "kb", "acl": ["addObject", "deleteIndex", "editSettings"], "appID": "APPB"},),
+    )
+    a = {"x-algolia-application-id": "APPA", "x-algolia-api-key": "ka"}
+    b = {"x-algolia-application-id": "APPB", "x-algolia-api-key": "kb"}
+    with InProcessClient(strict, base_url="http://mock") as bare:
+        control = ControlPlane(bare)
+        bare.get("/1/sources", headers=a)
+        bare.get("/1/sources", headers=b)
+        refused = control.delete("/journal", headers=b, json={"appID": "APPA"})
+        assert refused.status_code == 403 and "APPA" in refused.json()["message"]
+        for headers in (a, b):  # nothing was cleared
+            assert len(ok(control.get("/journal", headers=headers))["calls"]) == 1
+        told = ok(control.delete("/journal", headers=b, params={"appID": "APPB"}))
+        assert told["appID"] == "APPB"
+        assert ok(control.get("/journal", headers=b))["calls"] == []
+        assert len(ok(control.get("/journal", headers=a))["calls"]) == 1
+        own = ok(control.delete("/journal", headers=a))  # nothing named: the caller's own
+        assert own["appID"] == "APPA" and "only" in own["message"], own
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("DELETE", "/stubs"), ("DELETE", "/faults"), ("POST", "/snapshots"), ("GET", "/journal")],
+)
+def test_a_body_a_route_does_not_read_is_refused_and_changes_nothing(
+    app: MockApp, control: ControlPlane, method: str, path: str
+) -> None:
+    """``DELETE /__mock__/stubs {"appID": "A"}`` from B's credentials cleared B's stubs and
+    answered 200: a route with no body in spec/control.yaml now refuses a body that says anything."""
+    ok(control.post("/stubs", json={"operation": "listSources", "status": 503, "app": "A"}))
+    ok(control.post("/faults", json={"operation": "listSources", "status": 503, "app": "A"}))
+    before = ok(control.get("/settings"))
+    refused = control.request(method, path, json={"appID": "A"})
+    assert refused.status_code == 400, refused.text
+    message = refused.json()["message"]
+    assert message.startswith(f"body: {method} /__mock__{path} reads no body (it was given appID)"), message
+    assert ok(control.get("/settings")) == before
+    assert ok(control.request(method, path, json={})) is not None  # an empty object asks nothing
+
+
+def test_a_read_given_a_body_changes_nothing(control: ControlPlane) -> None:
+    """``GET /__mock__/runs {"mode": "deferred"}`` changed the run policy: a GET passed its body on."""
+    refused = control.get("/runs", json={"mode": "deferred"})
+    assert refused.status_code == 400 and "reads no body (it was given mode)" in refused.json()["message"]
+    assert ok(control.get("/runs"))["mode"] == "immediate"
 
 
 # --- indexes -----------------------------------------------------------------------------------

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import gzip
 import json
 import re
+import tracemalloc
+import weakref
 from typing import Any
 
 import pytest
@@ -410,6 +414,70 @@ def test_journal_bytes_drops_the_oldest_calls_first() -> None:
     assert small.journal.bytes <= budget
 
 
+def test_a_refused_gzip_body_is_kept_as_its_size_like_any_large_refused_body() -> None:
+    """What counts is the body inflated: 9 MB of JSON gzip-compresses to a few kB."""
+    app = create_app(journal_bytes=1_000_000)
+    text = json.dumps({"type": "json", "name": "n", "input": {"url": "https://x/y"}, "pad": "a" * 900_000})
+    with InProcessClient(app, base_url="http://mock", headers=CREDENTIALS) as client:
+        for _ in range(3):
+            refused = client.post(
+                "/1/sources",
+                content=gzip.compress(text.encode()),
+                headers={"content-encoding": "gzip", "content-type": "application/json"},
+            )
+            assert refused.status_code == 400, refused.text
+    bodies = [c.body for c in app.journal]
+    assert bodies == [{"truncated": True, "bytes": len(text), "kept": 0}] * 3
+    assert app.journal.bytes < 10_000
+
+
+def test_the_budget_counts_what_the_journal_really_keeps_of_answers_given_in_process() -> None:
+    """An answer with no JSON text yet (the Python API, a dropped connection) is measured as kept,
+    not estimated from a part of it (a browse of 2,000 records once counted a tenth of its size)."""
+    app = create_app()
+    index = app.store.account(APP_ID).indexes
+    from mockserver.engine import indexes
+
+    records: list[dict[str, Any]] = [{"objectID": f"b{i}", "text": "x" * 50_000} for i in range(20)]
+    records += [{"objectID": f"s{i}", **{f"f{k}": k for k in range(12)}} for i in range(2000)]
+    indexes.apply(index, "big", "addObject", records)
+    engine = app.engine
+    browse = engine.request("browse", APP_ID, {"indexName": "big"}, body={"hitsPerPage": 1000})
+    assert engine.execute(browse, record=False).status == 200  # (what the index builds once, built)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        assert engine.execute(browse).status == 200
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(app.journal.calls) == 1 and kept > 1_000_000
+    assert app.journal.bytes >= kept * 0.9, f"the journal counts {app.journal.bytes} bytes and holds {kept}"
+
+
+def test_a_tenants_flood_pushes_out_its_own_calls_not_anothers() -> None:
+    """On a shared mock, one application's many or large calls must not empty another's journal."""
+    bounds: list[dict[str, Any]] = [{"journal_size": 50}, {"journal_bytes": 200_000}]
+    for bound in bounds:
+        app = create_app(**bound)
+        quiet = {**CREDENTIALS, "x-algolia-application-id": "QUIET"}
+        loud = {**CREDENTIALS, "x-algolia-application-id": "LOUD"}
+        with InProcessClient(app, base_url="http://mock") as client:
+            assert client.get("/1/sources", headers=quiet).status_code == 200
+            for i in range(120):
+                body = {"type": "push", "name": f"n{i}", "pad": "x" * 4_000}  # refused: 400, kept whole
+                assert client.post("/1/sources", json=body, headers=loud).status_code == 400
+            assert client.get("/1/sources", headers=quiet).status_code == 200
+        kept = app.journal.calls
+        assert [c.app_id for c in kept].count("QUIET") == 2, bound
+        assert kept[-1].app_id == "QUIET" and kept[-2].app_id == "LOUD", bound  # still in order
+        assert 1 < [c.app_id for c in kept].count("LOUD") < 120, bound
+        if "journal_bytes" in bound:
+            assert app.journal.bytes <= 200_000
+
+
 def test_the_newest_call_is_kept_even_past_journal_bytes() -> None:
     tiny = create_app(journal_bytes=1)
     with InProcessClient(tiny, base_url="http://mock", headers=CREDENTIALS) as client:
@@ -805,6 +873,20 @@ def test_calls_with_the_same_fields_are_equal_whether_the_body_came_as_text_or_a
     sent = Call("createSource", "POST", "/1/sources", APP_ID, response_json=b'{"sourceID":"s"}')
     assert answered == sent and answered.response == sent.response == {"sourceID": "s"}
     assert answered != Call("createSource", "POST", "/1/sources", APP_ID, response={"sourceID": "t"})
+    # as JSON values: true is not 1, and 1.0 is not 1
+    assert Call("x", "GET", "/", APP_ID, body={"a": True}) != Call("x", "GET", "/", APP_ID, body={"a": 1})
+    assert Call("x", "GET", "/", APP_ID, response=[1.0]) != Call("x", "GET", "/", APP_ID, response=[1])
     assert packed.body == as_text.body == body
     with pytest.raises(AttributeError):
         packed.status = 500  # type: ignore[misc]
+
+
+def test_a_call_holding_what_cannot_be_packed_still_gives_fresh_copies() -> None:
+    # beyond 64 bits: MessagePack cannot carry it, the value is kept
+    huge: dict[str, Any] = {"n": 2**80, "list": [1]}
+    call = Call("x", "POST", "/", APP_ID, body=huge, response=huge)
+    call.body["list"].append(2)
+    call.response["list"].append(2)
+    huge["list"].append(3)  # nor does the caller's own value reach into the journal
+    assert call.body == call.response == {"n": 2**80, "list": [1]}
+    assert weakref.ref(call)() is call  # (a call can be watched by weak reference)

@@ -42,3 +42,25 @@ def test_an_empty_object_id_is_refused_as_the_url_side_cannot_name_it(client: In
     message = refused(client.post("/1/indexes/o/batch", json={"requests": requests}), 400)
     assert "body.requests[0].body.objectID" in message
     assert client.post("/1/indexes/o/browse", json={}).status_code == 404  # nothing was written
+
+
+def test_facet_stats_whose_sum_passes_the_largest_double_answer_the_rest(client: InProcessClient) -> None:
+    """Three prices of 1.7e308 sum past the largest double: the search answers 200 (it was a 500,
+    not journaled), min, max and avg exact, and no sum (no double holds it), the message saying so."""
+    records = [{"action": "addObject", "body": {"objectID": str(i), "price": 1.7e308}} for i in range(3)]
+    ok(client.post("/1/indexes/p/batch", json={"requests": records}))
+    ok(client.put("/1/indexes/p/settings", json={"attributesForFaceting": ["price"]}))
+    for facets in (["price"], ["*"]):
+        answer = ok(client.post("/1/indexes/p/query", json={"query": "", "facets": facets}))
+        assert answer["facets_stats"] == {"price": {"min": 1.7e308, "max": 1.7e308, "avg": 1.7e308}}
+        assert "facets_stats.price.sum" in answer["message"]
+    calls = client.get("/__mock__/journal", params={"operationId": "searchSingleIndex", "limit": 10})
+    assert [call["status"] for call in ok(calls)["calls"]] == [200, 200]
+    prices = [1.7e308, 1.7e308, -1.7e308]  # a running sum overflows; the sum does not
+    mixed = [{"action": "addObject", "body": {"objectID": str(i), "price": p}} for i, p in enumerate(prices)]
+    ok(client.post("/1/indexes/q/batch", json={"requests": mixed}))
+    ok(client.put("/1/indexes/q/settings", json={"attributesForFaceting": ["price"]}))
+    answer = ok(client.post("/1/indexes/q/query", json={"query": "", "facets": ["price"]}))
+    stats = {"min": -1.7e308, "max": 1.7e308, "avg": 1.7e308 / 3, "sum": 1.7e308}
+    assert answer["facets_stats"] == {"price": stats}
+    assert "message" not in answer

@@ -80,8 +80,8 @@ def test_a_journal_call_keeps_its_body_packed_and_reads_back_a_fresh_copy() -> N
 
 
 def test_a_journal_call_keeps_a_body_that_is_not_json_as_it_is() -> None:
-    marker = object()
-    assert Call("x", "POST", "/", None, body=[marker]).body == [marker]
+    not_json = complex(1, 2)  # (MessagePack has no complex numbers: the value is kept, copied on reads)
+    assert Call("x", "POST", "/", None, body=[not_json]).body == [not_json]
     assert Call("x", "POST", "/", None, body="text").body == "text"
     assert Call("x", "GET", "/", None).body is None
 

@@ -212,6 +212,50 @@ def test_an_answer_without_a_response_is_the_apis_error_body(control: MockContro
             "stub: unknown fields ['stauts']; did you mean status?",
         ),
         ({"status": 503}, TypeError, "stub: name the operation it answers"),
+        # a lone surrogate cannot be UTF-8: the answer would be a 500, the call not journaled
+        (
+            {"operation": "listSources", "status": 503, "response": {"s": "a\ud800"}, "check": False},
+            ValueError,
+            "response.s: a string holds a lone surrogate ('\\ud800')",
+        ),
+        (
+            {"operation": "listSources", "status": 503, "response": {"\udc00": 1}, "check": False},
+            ValueError,
+            "response: the key '\\udc00' holds a lone surrogate ('\\udc00')",
+        ),
+        (
+            {
+                "operation": "getSource",
+                "response": {
+                    "sourceID": "x",
+                    "name": "\udc00",
+                    "type": "push",
+                    "createdAt": "2026-01-01T00:00:00Z",
+                },
+            },
+            ValueError,
+            "response.name: a string holds a lone surrogate",
+        ),
+        (
+            {"operation": "push", "status": 503, "body": {"records": ["\udfff"]}},
+            ValueError,
+            "body.records[0]: a string holds a lone surrogate",
+        ),
+        (
+            {"operation": "push", "status": 503, "path_params": {"indexName": "\ud800"}},
+            ValueError,
+            "path_params.indexName: a string holds a lone surrogate",
+        ),
+        (
+            {"operation": "listSources", "status": 503, "query": {"type": ["json", "\ud800"]}},
+            ValueError,
+            "query.type: a string holds a lone surrogate",
+        ),
+        (
+            {"operation": "listSources", "status": 503, "app": "A\ud800"},
+            ValueError,
+            "app: a string holds a lone surrogate",
+        ),
     ],
 )
 def test_a_bad_stub_is_refused_naming_the_field(
@@ -292,6 +336,27 @@ def test_a_fault_rule_matching_a_body_waits_for_the_body(control: MockControl) -
         (
             {"operation": "push", "status": 503, "query": {"watch": True}},
             "query: a mapping of query parameter names to a string or a list of strings",
+        ),
+        # a lone surrogate cannot be UTF-8: every matching request would be a 500, none journaled
+        (
+            {"operation": "listSources", "status": 503, "message": "\ud800"},
+            "message: a string holds a lone surrogate ('\\ud800')",
+        ),
+        (
+            {"operation": "listSources", "status": 503, "app": "\ud800"},
+            "app: a string holds a lone surrogate",
+        ),
+        (
+            {"operation": "push", "status": 503, "path_params": {"indexName": "\udc00"}},
+            "path_params.indexName: a string holds a lone surrogate",
+        ),
+        (
+            {"operation": "listSources", "status": 503, "query": {"\udc00": "x"}},
+            "query: the key '\\udc00' holds a lone surrogate",
+        ),
+        (
+            {"operation": "push", "status": 503, "body": {"action": "\udc00"}},
+            "body.action: a string holds a lone surrogate",
         ),
     ],
 )

@@ -337,9 +337,40 @@ def _facets(
         numbers = run.prep.number_index(name).per_record
         found = [number for position in hits for number in numbers[position]]
         if found:
-            total = math.fsum(found)
-            stats[name] = {"min": min(found), "max": max(found), "avg": total / len(found), "sum": total}
+            avg, total = _mean_and_sum(found)
+            stats[name] = {"min": min(found), "max": max(found), "avg": avg}
+            if total is None:
+                run.warn(
+                    f"facets_stats.{name}.sum: left out, the values of the hits sum beyond the largest "
+                    "double (about 1.8e308)"
+                )
+            else:
+                stats[name]["sum"] = total
     return counts, stats
+
+
+_UNITS = 2**1074  # every finite double is a whole number of 2**-1074
+
+
+def _mean_and_sum(numbers: list[float]) -> tuple[float, float | None]:
+    """The mean and the sum of finite doubles, each correctly rounded; the sum None when no double
+    holds it (the mean always fits: it lies between the smallest and the largest). ``math.fsum``
+    serves every sum it can; one overflowing on the way (or at the end) is summed exactly in
+    whole units of 2**-1074, then rounded once."""
+    try:
+        total = math.fsum(numbers)
+        return total / len(numbers), total
+    except OverflowError:
+        pass
+    units = 0
+    for number in numbers:
+        numerator, denominator = number.as_integer_ratio()
+        units += numerator * (_UNITS // denominator)
+    mean = units / (_UNITS * len(numbers))  # int / int: correctly rounded
+    try:
+        return mean, units / _UNITS
+    except OverflowError:
+        return mean, None
 
 
 def _prepare(index: Mapping[str, Record], settings: Mapping[str, Any]) -> _Run:
