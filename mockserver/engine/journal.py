@@ -10,7 +10,7 @@ import dataclasses
 import re
 import threading
 from collections import deque
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypedDict, Unpack, overload
 
@@ -290,6 +290,10 @@ def estimate_size(value: Any, budget: int = 100_000) -> int:
     return size
 
 
+def _held_count(by_app: Mapping[str | None, deque[list[Any]]]) -> Callable[[str | None], int]:
+    return lambda app_id: len(by_app[app_id])
+
+
 class Journal:
     """An ordered record of calls, bounded by count and by their bytes. Thread-safe; cleared by the
     mock's reset.
@@ -308,9 +312,14 @@ class Journal:
         """``operations``: the spec's operationIds (a name that is none of them is refused, with
         the likely one); None accepts any name."""
         self.operation_names = frozenset(operations) if operations is not None else None
-        self._entries: dict[int, tuple[Call, int]] = {}  # sequence number -> (call, its bytes), in order
-        self._by_app: dict[str | None, deque[int]] = {}  # each application's sequence numbers, in order
+        # Each kept call is an entry [sequence number, call, bytes], in the order of all calls and in
+        # its application's order. A call pushed out of the middle (another application's is older)
+        # is marked gone (call None) and left where it is until it reaches the front, or until
+        # gone entries outnumber kept ones (then the order is rebuilt without them).
+        self._order: deque[list[Any]] = deque()
+        self._by_app: dict[str | None, deque[list[Any]]] = {}
         self._app_bytes: dict[str | None, int] = {}
+        self._kept = 0  # calls kept (entries in _order that are not gone)
         self.maxlen = maxlen
         self.max_bytes = max_bytes
         self.bytes = 0  # bytes of the calls kept
@@ -323,55 +332,71 @@ class Journal:
             size = call.kept_bytes()
         app_id = call.app_id
         with self._lock:
-            seq = self._recorded
+            entry = [self._recorded, call, size]
             self._recorded += 1
-            self._entries[seq] = (call, size)
+            self._order.append(entry)
             mine = self._by_app.get(app_id)
             if mine is None:
                 mine = self._by_app[app_id] = deque()
-            mine.append(seq)
+            mine.append(entry)
             self._app_bytes[app_id] = self._app_bytes.get(app_id, 0) + size
             self.bytes += size
-            entries = self._entries
-            while len(entries) > 1:
-                if self.maxlen is not None and len(entries) > self.maxlen:
-                    self._drop_oldest_of(max(self._by_app, key=lambda a: len(self._by_app[a])))
+            self._kept += 1
+            while self._kept > 1:
+                if self.maxlen is not None and self._kept > self.maxlen:
+                    by_app = self._by_app
+                    self._drop_oldest_of(app_id if len(by_app) == 1 else max(by_app, key=_held_count(by_app)))
                 elif self.max_bytes is not None and self.bytes > self.max_bytes:
-                    self._drop_oldest_of(max(self._app_bytes, key=self._app_bytes.__getitem__))
+                    held = self._app_bytes
+                    self._drop_oldest_of(app_id if len(held) == 1 else max(held, key=held.__getitem__))
                 else:
                     break
 
     def _drop_oldest_of(self, app_id: str | None) -> None:
         held = self._by_app[app_id]
-        _, size = self._entries.pop(held.popleft())
+        entry = held.popleft()
+        size = entry[2]
+        entry[1] = None  # gone
         self.bytes -= size
+        self._kept -= 1
         if held:
             self._app_bytes[app_id] -= size
         else:
             del self._by_app[app_id], self._app_bytes[app_id]
+        self._forget_gone()
+
+    def _forget_gone(self) -> None:
+        order = self._order
+        while order and order[0][1] is None:
+            order.popleft()
+        if len(order) > 2 * self._kept + 64:
+            self._order = deque(entry for entry in order if entry[1] is not None)
 
     def clear(self, app_id: str | None = None) -> None:
         """Forget the calls (or one application's); sequence numbers go on from where they were
         (a reader sees the gap)."""
         with self._lock:
             if app_id is None:
-                self._entries.clear()
+                self._order.clear()
                 self._by_app.clear()
                 self._app_bytes.clear()
+                self._kept = 0
                 self.bytes = 0
                 return
-            for seq in self._by_app.pop(app_id, ()):
-                del self._entries[seq]
+            for entry in self._by_app.pop(app_id, ()):
+                entry[1] = None
+                self._kept -= 1
             self.bytes -= self._app_bytes.pop(app_id, 0)
+            self._forget_gone()
 
     @property
     def calls(self) -> list[Call]:
         with self._lock:
-            return [c for c, _ in self._entries.values()]
+            return [entry[1] for entry in self._order if entry[1] is not None]
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._entries)
+            return self._kept
 
     def __iter__(self) -> Iterator[Call]:
         return iter(self.calls)
@@ -445,10 +470,8 @@ class Journal:
         """The kept calls with their sequence numbers (0 for the first call ever recorded), oldest
         first; with ``app_id``, that application's only (read without walking the others')."""
         with self._lock:
-            entries = self._entries
-            if app_id is None:
-                return [(seq, c) for seq, (c, _) in entries.items()]
-            return [(seq, entries[seq][0]) for seq in self._by_app.get(app_id, ())]
+            kept = self._order if app_id is None else self._by_app.get(app_id, ())
+            return [(entry[0], entry[1]) for entry in kept if entry[1] is not None]
 
     def page(self, query: JournalQuery) -> JournalPage:
         """The calls ``query`` selects, in its order, one page of them, and how many matched."""

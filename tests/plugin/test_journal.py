@@ -482,6 +482,26 @@ def test_a_tenants_flood_pushes_out_its_own_calls_not_anothers() -> None:
             assert app.journal.bytes <= 200_000
 
 
+def test_a_quiet_tenants_old_call_does_not_make_the_journal_hold_what_it_pushed_out() -> None:
+    """The quiet application's call stays at the front while a flood goes through behind it: what
+    the flood pushed out must not pile up behind it."""
+    journal = Journal(maxlen=100)
+    journal.record(Call("listSources", "GET", "/1/sources", "QUIET"), size=600)
+    tracemalloc.start()
+    try:
+        for i in range(20_000):
+            journal.record(Call("listSources", "GET", f"/{i}", "LOUD"), size=600)
+        ours = [tracemalloc.Filter(True, "*/mockserver/*"), tracemalloc.Filter(True, __file__)]
+        held = sum(
+            stat.size for stat in tracemalloc.take_snapshot().filter_traces(ours).statistics("filename")
+        )
+    finally:
+        tracemalloc.stop()
+    assert len(journal) == 100 and journal.calls[0].app_id == "QUIET"
+    assert [seq for seq, _ in journal.numbered()][-2:] == [19_999, 20_000]
+    assert held < 150_000, f"{held} bytes held for 100 calls"
+
+
 def test_the_newest_call_is_kept_even_past_journal_bytes() -> None:
     tiny = create_app(journal_bytes=1)
     with InProcessClient(tiny, base_url="http://mock", headers=CREDENTIALS) as client:
