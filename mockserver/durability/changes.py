@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -435,38 +435,35 @@ class _Reader:
         pairs = change.get("set")
         if damage_of(pairs) is None or not isinstance(pairs, list):
             return change
-        kept = []
-        for i, pair in enumerate(pairs):
-            damage = damage_of(pair)
-            if damage is None:
-                kept.append(pair)
-                continue
+
+        def named(i: Any, pair: Any) -> str:
             key = pair[0] if isinstance(pair, list) and pair and isinstance(pair[0], str) else None
-            self._lost(f"{name} record {key[:100]!r}" if key is not None else f"{name}.set[{i}]", damage)
-        return {**change, "set": kept}
+            return f"{name} record {key[:100]!r}" if key is not None else f"{name}.set[{i}]"
+
+        return {**change, "set": [pair for _, pair in self._undamaged(enumerate(pairs), named)]}
 
     def events(self, value: Any) -> dict[str, Record]:
         """A run's events (eventID -> event) without those holding damage."""
         if damage_of(value) is None or not isinstance(value, dict):
             return dict(value)
-        kept = {}
-        for event_id, event in value.items():
-            damage = damage_of(event)
-            if damage is None:
-                kept[event_id] = event
-            else:
-                self._lost(f"event {str(event_id)[:100]!r}", damage)
-        return kept
+        return dict(self._undamaged(value.items(), lambda event_id, _: f"event {str(event_id)[:100]!r}"))
 
     def records(self, name: str, value: Any) -> Any:
         """A source's records without those holding damage."""
         if damage_of(value) is None or not isinstance(value, list):
             return value
+        return [record for _, record in self._undamaged(enumerate(value), lambda i, _: f"{name}[{i}]")]
+
+    def _undamaged(
+        self, items: Iterable[tuple[Any, Any]], named: Callable[[Any, Any], str]
+    ) -> list[tuple[Any, Any]]:
+        """The (key, value) items whose value holds no damage; each other one named (by ``named``)
+        as lost."""
         kept = []
-        for i, record in enumerate(value):
-            damage = damage_of(record)
+        for key, value in items:
+            damage = damage_of(value)
             if damage is None:
-                kept.append(record)
+                kept.append((key, value))
             else:
-                self._lost(f"{name}[{i}]", damage)
+                self._lost(named(key, value), damage)
         return kept
