@@ -119,7 +119,7 @@ class ApiRequest:
     body: Any = MISSING
     headers: Mapping[str, str] = field(default_factory=dict)  # only the reference validator reads them
     internal: bool = False  # made inside the process (seeding, replay): no HTTP request to hold it against
-    body_bytes: int | None = None  # the body's size as sent, when known (the journal's budget uses it)
+    body_bytes: int | None = None  # the JSON body's size (inflated, if it came gzipped), when known
     # The JSON text ``body`` was parsed from, when the face has it: the journal keeps it as is
     # (nothing encoded again) when masking leaves the body unchanged.
     body_json: bytes | None = None

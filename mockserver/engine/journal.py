@@ -290,10 +290,6 @@ def estimate_size(value: Any, budget: int = 100_000) -> int:
     return size
 
 
-def _held_count(by_app: Mapping[str | None, deque[list[Any]]]) -> Callable[[str | None], int]:
-    return lambda app_id: len(by_app[app_id])
-
-
 class Journal:
     """An ordered record of calls, bounded by count and by their bytes. Thread-safe; cleared by the
     mock's reset.
@@ -344,13 +340,16 @@ class Journal:
             self._kept += 1
             while self._kept > 1:
                 if self.maxlen is not None and self._kept > self.maxlen:
-                    by_app = self._by_app
-                    self._drop_oldest_of(app_id if len(by_app) == 1 else max(by_app, key=_held_count(by_app)))
+                    self._drop_oldest_of(self._holding_most(lambda app: len(self._by_app[app])))
                 elif self.max_bytes is not None and self.bytes > self.max_bytes:
-                    held = self._app_bytes
-                    self._drop_oldest_of(app_id if len(held) == 1 else max(held, key=held.__getitem__))
+                    self._drop_oldest_of(self._holding_most(self._app_bytes.__getitem__))
                 else:
                     break
+
+    def _holding_most(self, measure: Callable[[str | None], int]) -> str | None:
+        """The application holding the most by ``measure`` (the only one, without measuring)."""
+        holders = self._by_app
+        return next(iter(holders)) if len(holders) == 1 else max(holders, key=measure)
 
     def _drop_oldest_of(self, app_id: str | None) -> None:
         held = self._by_app[app_id]

@@ -202,7 +202,6 @@ class MockApp:
                 raw = await read_body(
                     receive, wire.headers, settings.max_body_bytes, settings.body_timeout, self.deadlines
                 )
-                api_request.body_bytes = len(raw)
                 if len(raw) >= OFF_LOOP_BODY_BYTES:
                     refused = await run_in_threadpool(self._decode_off_loop, raw, wire.headers, api_request)
                     if refused is not None:  # (returned, not raised: raising would tie it to this frame)
