@@ -340,11 +340,14 @@ class Journal:
             self._kept += 1
             while self._kept > 1:
                 if self.maxlen is not None and self._kept > self.maxlen:
-                    self._drop_oldest_of(self._holding_most(lambda app: len(self._by_app[app])))
+                    holder = self._holding_most(lambda app: len(self._by_app[app]))
                 elif self.max_bytes is not None and self.bytes > self.max_bytes:
-                    self._drop_oldest_of(self._holding_most(self._app_bytes.__getitem__))
+                    holder = self._holding_most(self._app_bytes.__getitem__)
                 else:
                     break
+                if self._by_app[holder][0] is entry:  # the newest call stays: the oldest of all goes
+                    holder = self._order[0][1].app_id
+                self._drop_oldest_of(holder)
 
     def _holding_most(self, measure: Callable[[str | None], int]) -> str | None:
         """The application holding the most by ``measure`` (the only one, without measuring)."""

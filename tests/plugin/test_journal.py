@@ -502,6 +502,15 @@ def test_a_quiet_tenants_old_call_does_not_make_the_journal_hold_what_it_pushed_
     assert held < 150_000, f"{held} bytes held for 100 calls"
 
 
+def test_the_newest_call_is_kept_past_journal_bytes_whoever_holds_the_rest() -> None:
+    journal = Journal(maxlen=None, max_bytes=1000)
+    for i in range(3):
+        journal.record(Call("listSources", "GET", f"/{i}", "A"), size=300)
+    journal.record(Call("createSource", "POST", "/1/sources", "C"), size=5000)
+    assert [(c.app_id, c.operation_id) for c in journal.calls] == [("C", "createSource")]
+    assert journal.bytes == 5000
+
+
 def test_the_newest_call_is_kept_even_past_journal_bytes() -> None:
     tiny = create_app(journal_bytes=1)
     with InProcessClient(tiny, base_url="http://mock", headers=CREDENTIALS) as client:
