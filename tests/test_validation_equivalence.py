@@ -481,7 +481,7 @@ def requests(draw: st.DrawFn, operation: Operation) -> tuple[Request, list[Reque
 
 @functools.cache
 def reference() -> ReferenceValidator:
-    return ReferenceValidator(SPEC)
+    return ReferenceValidator.of(SPEC)
 
 
 @functools.cache

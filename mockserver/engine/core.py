@@ -174,7 +174,7 @@ class Engine:
         if settings.validation == "openapi-core":
             from mockserver.engine.reference_validator import ReferenceValidator
 
-            self.reference = ReferenceValidator(spec)
+            self.reference = ReferenceValidator.of(spec)
         schemes = spec.document.get("components", {}).get("securitySchemes", {}).values()
         self.algolia_credentials = any(s.get("name", "").lower() == APP_ID_HEADER for s in schemes)
         self._key_index = KeyIndex(settings.keys, settings.app_id)  # see key_index

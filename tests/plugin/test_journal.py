@@ -931,3 +931,6 @@ def test_a_call_holding_what_cannot_be_packed_still_gives_fresh_copies() -> None
     huge["list"].append(3)  # nor does the caller's own value reach into the journal
     assert call.body == call.response == {"n": 2**80, "list": [1]}
     assert weakref.ref(call)() is call  # (a call can be watched by weak reference)
+    # kept unpacked, each counts against the journal's byte budget at several times its JSON size
+    small = Call("x", "POST", "/", APP_ID, body={"n": 1, "list": [1]}, response={"n": 1, "list": [1]})
+    assert call.kept_bytes() > small.kept_bytes() + 2 * len(json.dumps(huge))

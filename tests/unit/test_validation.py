@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from mockserver import Spec, load_spec
+from mockserver import Spec, create_app, load_spec
 from mockserver.engine.assumptions import note
 from mockserver.engine.errors import ApiError, BadRequest
 from mockserver.engine.reference_validator import ReferenceValidator
 from mockserver.engine.validation import MISSING, RequestValidators, ValidRequest
+from mockserver.http.inprocess import InProcessClient
 from tests.conftest import CREDENTIALS
 
 LIST_DEFAULTS = {"itemsPerPage": 10, "sort": "createdAt", "order": "desc"}
@@ -320,7 +321,7 @@ AGREEMENT: list[tuple[str, str, dict[str, list[str]], Any]] = [
 
 @pytest.fixture(scope="module")
 def reference() -> ReferenceValidator:
-    return ReferenceValidator(load_spec())
+    return ReferenceValidator.of(load_spec())
 
 
 @pytest.mark.parametrize(("operation_id", "path", "query", "body"), AGREEMENT)
@@ -341,3 +342,20 @@ def test_fast_validation_agrees_with_openapi_core(
     except ApiError as exc:
         fast_error = exc.message
     assert (fast_error is None) == (reference_error is None), (fast_error, reference_error)
+
+
+def test_mocks_on_one_spec_share_one_openapi_core_model_and_keep_their_own_verdicts() -> None:
+    # openapi-core's model of the spec costs seconds of CPU to build: built once per spec and process.
+    first = create_app(validation="openapi-core")
+    second = create_app(validation="openapi-core")
+    assert first.engine.reference is not None and first.engine.reference is second.engine.reference
+    valid = {"type": "json", "name": "feed", "input": {"url": "https://example.com/feed.json"}}
+    with (
+        InProcessClient(first, base_url="http://mock", headers=CREDENTIALS) as one,
+        InProcessClient(second, base_url="http://mock", headers=CREDENTIALS) as other,
+    ):
+        refused = one.post("/1/sources", json={"type": "json", "name": "feed"})
+        assert refused.status_code == 400 and "input" in refused.json()["message"], refused.text
+        assert other.post("/1/sources", json=valid).status_code == 200
+        assert one.get("/1/sources").json()["pagination"]["nbItems"] == 0  # the refusal stored nothing
+        assert other.get("/1/sources").json()["pagination"]["nbItems"] == 1
