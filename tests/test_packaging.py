@@ -161,7 +161,7 @@ def test_wheel_installs_and_serves(tmp_path: Path) -> None:
     venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
     python = env_dir / "bin" / "python"
     # (--no-compile: byte-compiling the dependencies is pip's work, not the wheel's; it cost seconds of CPU)
-    install = [python, "-m", "pip", "install", "--quiet", "--no-compile", wheel]
+    install: list[str | Path] = [python, "-m", "pip", "install", "--quiet", "--no-compile", wheel]
     _run(install, tmp_path, INSTALL_TIMEOUT, "pip install")
 
     # The installed package (not this checkout) is what answers, and its spec is the bundled copy.
