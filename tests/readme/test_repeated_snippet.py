@@ -62,11 +62,17 @@ def test_the_first_snippet_run_twice_is_refused_with_a_detail_that_says_why(tmp_
             timeout=30.0,
         ).json()
     assert len(tasks) == 2, tasks
-    older, newer = sorted(tasks, key=lambda t: t["createdAt"])
     refusals = journal["calls"]
     assert refusals, journal
     error = refusals[0]["response"]
-    assert error["message"].startswith(f"multiple tasks ({older['taskID']}, {newer['taskID']}) found")
+    # The tasks in the order they were made (two runs may make theirs within one second: createdAt
+    # alone can tie).
+    named = re.match(r"multiple tasks \((\S+), (\S+)\) found", error["message"])
+    assert named is not None, error["message"]
+    by_id = {task["taskID"]: task for task in tasks}
+    assert set(named.groups()) == set(by_id), (named.groups(), tasks)
+    older, newer = by_id[named.group(1)], by_id[named.group(2)]
+    assert older["createdAt"] <= newer["createdAt"], (older, newer)
     detail = error["error"]["detail"]
     for fragment in (
         f"{older['taskID']} (created {older['createdAt']}",
