@@ -23,6 +23,7 @@ them (the longest first), keeping the modules of :data:`TOGETHER` on one worker 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import sys
@@ -146,8 +147,14 @@ ORDER = ("process", "browser", "slow", "network")
 
 def _relative(item: pytest.Item) -> str | None:
     """The item's file relative to tests/ (None for a file that is not one of ours)."""
-    path = Path(str(item.path)).resolve()
-    return path.relative_to(TESTS).as_posix() if path.is_relative_to(TESTS) else None
+    return _relative_path(str(item.path))
+
+
+@functools.cache
+def _relative_path(path: str) -> str | None:
+    """(Once per file: resolving a path asks the file system, and every item asks three times.)"""
+    resolved = Path(path).resolve()
+    return resolved.relative_to(TESTS).as_posix() if resolved.is_relative_to(TESTS) else None
 
 
 def _test_id(item: pytest.Item, relative: str) -> str:
