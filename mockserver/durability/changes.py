@@ -18,12 +18,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from mockserver.durability import image
-from mockserver.durability.damage import damage_of
+from mockserver.durability.damage import PartReader
 from mockserver.engine.clock import Clock
 from mockserver.engine.indexes import Index
 from mockserver.engine.store import (
@@ -333,7 +333,7 @@ def apply(
     ``ValueError`` when the change as a whole is damaged (the caller names it in a warning)."""
     if not isinstance(change, dict):
         raise ValueError("the change is not a JSON object")
-    read = _Reader(warn, where)
+    read = PartReader(warn, where)
     for name in EDITED:
         if name in change:
             part = (
@@ -341,7 +341,7 @@ def apply(
             )
             _apply_keyed(account.family(name), part)
     if "events" in change:
-        _apply_keyed(account.events, read.pairs("events", change["events"]), read.events)
+        _apply_keyed(account.events, read.pairs("events", change["events"], by_part=dict), read.events)
     if "meta_runs" in change:
         _apply_keyed(
             account.meta.runs, read.pairs("meta_runs", change["meta_runs"]), image.run_meta_from_json
@@ -360,7 +360,7 @@ def apply(
                 index = account.indexes[name] = Index()
             _apply_keyed(index, index_change)
     if "source_records" in change:
-        found = read.pairs("source_records", change["source_records"])
+        found = read.pairs("source_records", change["source_records"], by_part=list)
         _apply_keyed(account.source_records, {"del": found.get("del", ())})
         for key, records in found.get("set", ()):
             account.source_records[key] = read.records(f"source_records[{str(key)[:100]!r}]", records)
@@ -400,70 +400,3 @@ def apply(
                     del held[index_name]
     if "search_tasks" in change and read.whole("search_tasks", change["search_tasks"]):
         account.search_tasks = image.tasks_from_json(change["search_tasks"])
-
-
-class _Reader:
-    """The parts of a change holding a value that could not be read (``damage.py``) left out, each
-    named to ``warn`` (without one, such a part is a ``ValueError``). Each check costs O(1) when
-    nothing is damaged: the marks were made when the row was read."""
-
-    def __init__(self, warn: Callable[[str], None] | None, where: str) -> None:
-        self.warn = warn
-        self.where = where
-
-    def _lost(self, what: str, damage: str) -> None:
-        if self.warn is None:
-            raise ValueError(f"{what} is damaged ({damage})")
-        self.warn(f"{self.where}: {what} is damaged ({damage}): it is lost")
-
-    def whole(self, name: str, value: Any) -> bool:
-        """Whether ``value`` (a part read as one) can be applied."""
-        damage = damage_of(value)
-        if damage is not None:
-            self._lost(name, damage)
-        return damage is None
-
-    def pairs(self, name: str, change: Any) -> Any:
-        """``change`` ({"set": [[key, value]...], "del": [key...]}) without the pairs it sets that
-        hold damage; damage elsewhere in it is a ``ValueError`` (the whole change is lost)."""
-        if damage_of(change) is None or not isinstance(change, dict):
-            return change
-        for key, part in change.items():
-            damage = damage_of(part)
-            if key != "set" and damage is not None:
-                raise ValueError(f"{name}.{key} is damaged ({damage})")
-        pairs = change.get("set")
-        if damage_of(pairs) is None or not isinstance(pairs, list):
-            return change
-
-        def named(i: Any, pair: Any) -> str:
-            key = pair[0] if isinstance(pair, list) and pair and isinstance(pair[0], str) else None
-            return f"{name} record {key[:100]!r}" if key is not None else f"{name}.set[{i}]"
-
-        return {**change, "set": [pair for _, pair in self._undamaged(enumerate(pairs), named)]}
-
-    def events(self, value: Any) -> dict[str, Record]:
-        """A run's events (eventID -> event) without those holding damage."""
-        if damage_of(value) is None or not isinstance(value, dict):
-            return dict(value)
-        return dict(self._undamaged(value.items(), lambda event_id, _: f"event {str(event_id)[:100]!r}"))
-
-    def records(self, name: str, value: Any) -> Any:
-        """A source's records without those holding damage."""
-        if damage_of(value) is None or not isinstance(value, list):
-            return value
-        return [record for _, record in self._undamaged(enumerate(value), lambda i, _: f"{name}[{i}]")]
-
-    def _undamaged(
-        self, items: Iterable[tuple[Any, Any]], named: Callable[[Any, Any], str]
-    ) -> list[tuple[Any, Any]]:
-        """The (key, value) items whose value holds no damage; each other one named (by ``named``)
-        as lost."""
-        kept = []
-        for key, value in items:
-            damage = damage_of(value)
-            if damage is None:
-                kept.append((key, value))
-            else:
-                self._lost(named(key, value), damage)
-        return kept

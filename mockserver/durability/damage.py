@@ -10,7 +10,8 @@ first damage found and where it is). An object's key holding a lone surrogate is
 value (the object is marked). The readers of a row (``image.py``, ``changes.py``,
 ``state.py``) descend through marked containers as through any other, and leave out, named in a
 warning, the smallest part they own that :func:`damage_of` says is damaged: a record, a field, an
-application. A marker never reaches the state: nothing that holds one is kept.
+application (:class:`PartReader` leaves out the parts of lists, objects and change pairs, for both).
+A marker never reaches the state: nothing that holds one is kept.
 
 A row that is not JSON at all (torn, nested too deep) is refused here as there: ``ValueError``
 or ``RecursionError``.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Iterable
 from typing import Any
 
 MAX_DIGITS = 4300  # the longest integer the fast decoder (and int() of a string) reads
@@ -168,3 +170,85 @@ def _where(step: str, item: Any, bad_key: bool) -> tuple[str, str]:
         return item.what, step
     assert isinstance(item, DamagedDict | DamagedList)
     return item.what, f"{step}{item.path}"
+
+
+class PartReader:
+    """The parts of a row (an image or a change) holding a value that could not be read left out,
+    each named to ``warn`` as lost (without one, such a part is a ``ValueError``). Each check costs
+    O(1) when nothing is damaged: the marks were made when the row was read."""
+
+    def __init__(self, warn: Callable[[str], None] | None, where: str) -> None:
+        self.warn = warn
+        self.where = where
+
+    def _lost(self, what: str, damage: str) -> None:
+        if self.warn is None:
+            raise ValueError(f"{what} is damaged ({damage})")
+        self.warn(f"{self.where}: {what} is damaged ({damage}): it is lost")
+
+    def whole(self, name: str, value: Any) -> bool:
+        """Whether ``value`` (a part read as one) can be applied."""
+        damage = damage_of(value)
+        if damage is not None:
+            self._lost(name, damage)
+        return damage is None
+
+    def pairs(
+        self, name: str, change: Any, *, by_part: type[list[Any]] | type[dict[str, Any]] | None = None
+    ) -> Any:
+        """``change`` ({"set": [[key, value]...], "del": [key...]}) without the pairs it sets that
+        hold damage; damage elsewhere in it is a ``ValueError`` (the whole change is lost).
+
+        ``by_part``: the kind of value (list, dict) the caller reads part by part (a source's
+        records, a run's events), leaving out its damaged parts: a pair whose value is of that kind
+        goes only when its key is damaged."""
+        if damage_of(change) is None or not isinstance(change, dict):
+            return change
+        for key, part in change.items():
+            damage = damage_of(part)
+            if key != "set" and damage is not None:
+                raise ValueError(f"{name}.{key} is damaged ({damage})")
+        pairs = change.get("set")
+        if damage_of(pairs) is None or not isinstance(pairs, list):
+            return change
+
+        def named(i: Any, pair: Any) -> str:
+            key = pair[0] if isinstance(pair, list) and pair and isinstance(pair[0], str) else None
+            return f"{name} record {key[:100]!r}" if key is not None else f"{name}.set[{i}]"
+
+        def checked(pair: Any) -> Any:  # (what of a pair must be undamaged for it to be kept)
+            kind = by_part
+            if kind is not None and isinstance(pair, list) and len(pair) == 2 and isinstance(pair[1], kind):
+                return pair[0]
+            return pair
+
+        return {**change, "set": [pair for _, pair in self._undamaged(enumerate(pairs), named, checked)]}
+
+    def events(self, value: Any) -> dict[str, Any]:
+        """A run's events (eventID -> event) without those holding damage."""
+        if damage_of(value) is None or not isinstance(value, dict):
+            return dict(value)
+        return dict(self._undamaged(value.items(), lambda event_id, _: f"event {str(event_id)[:100]!r}"))
+
+    def records(self, name: str, value: Any) -> Any:
+        """A list (a source's records, notifications) without the items holding damage."""
+        if damage_of(value) is None or not isinstance(value, list):
+            return value
+        return [record for _, record in self._undamaged(enumerate(value), lambda i, _: f"{name}[{i}]")]
+
+    def _undamaged(
+        self,
+        items: Iterable[tuple[Any, Any]],
+        named: Callable[[Any, Any], str],
+        checked: Callable[[Any], Any] | None = None,
+    ) -> list[tuple[Any, Any]]:
+        """The (key, value) items whose value (or the part of it ``checked`` picks) holds no damage;
+        each other one named (by ``named``) as lost."""
+        kept = []
+        for key, value in items:
+            damage = damage_of(value if checked is None else checked(value))
+            if damage is None:
+                kept.append((key, value))
+            else:
+                self._lost(named(key, value), damage)
+        return kept

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from mockserver.durability.damage import damage_of
+from mockserver.durability.damage import PartReader, damage_of
 from mockserver.engine.clock import Clock, parse_rfc3339
 from mockserver.engine.indexes import Index
 from mockserver.engine.store import (
@@ -210,6 +210,17 @@ def _records(name: str, item: Any, where: str, warn: Warn) -> list[tuple[str, Re
     return kept
 
 
+def _keyed_parts(
+    name: str, item: Any, where: str, warn: Warn, make: Callable[[str, Any], Any]
+) -> dict[str, Any]:
+    """:func:`_keyed_objects` of an object whose values are read part by part (each part holding an
+    unreadable value left out by ``make``), ``make`` given the key too, to name those parts."""
+    if not isinstance(item, dict):
+        raise ValueError(f"{name} is not an object")
+    pairs = {key: (key, value) for key, value in item.items()}
+    return _keyed_objects(name, pairs, where, warn, lambda pair: make(*pair), whole=False)
+
+
 def _keyed_objects(
     name: str, item: Any, where: str, warn: Warn, make: Callable[[Any], Any], whole: bool = True
 ) -> dict[str, Any]:
@@ -239,7 +250,8 @@ def _field_from_json(name: str, item: Any, where: str, warn: Warn) -> Any:
             else dict(_keyed_objects(name, item, where, warn, _record))
         )
     if name == "events":
-        return _keyed_objects(name, item, where, warn, lambda evs: _events(evs, where, warn), whole=False)
+        read = PartReader(warn, where)
+        return _keyed_objects(name, item, where, warn, lambda evs: _events(evs, read), whole=False)
     if name in _WHOLE:
         _whole(item)
     if name == "clock":
@@ -251,15 +263,12 @@ def _field_from_json(name: str, item: Any, where: str, warn: Warn) -> Any:
     if name == "run_policy":
         return RunPolicy(**item) if item is not None else None
     if name == "indexes":
-        if not isinstance(item, dict):
-            raise ValueError("indexes is not an object")
-        return _keyed_objects(
+        return _keyed_parts(
             name,
-            {index: (index, records) for index, records in item.items()},
+            item,
             where,
             warn,
-            lambda named: Index(dict(_records(f"indexes[{named[0][:100]!r}]", named[1], where, warn))),
-            whole=False,
+            lambda index, records: Index(dict(_records(f"indexes[{index[:100]!r}]", records, where, warn))),
         )
     if name == "meta":
         return AccountMeta(
@@ -267,15 +276,13 @@ def _field_from_json(name: str, item: Any, where: str, warn: Warn) -> Any:
             tasks=_keyed_objects("meta.tasks", item["tasks"], where, warn, lambda v: TaskMeta(**v)),
         )
     if name == "source_records":
-        if not isinstance(item, dict):
-            raise ValueError("source_records is not an object")
-        return _keyed_objects(
+        read = PartReader(warn, where)
+        return _keyed_parts(
             name,
-            {source: (source, records) for source, records in item.items()},
+            item,
             where,
             warn,
-            lambda named: _record_list(_readable(f"{name}[{named[0][:100]!r}]", named[1], where, warn)),
-            whole=False,
+            lambda source, records: _record_list(read.records(f"{name}[{source[:100]!r}]", records)),
         )
     if name == "index_settings":
         return _keyed_objects(name, item, where, warn, settings_from_json)
@@ -297,22 +304,8 @@ def _field_from_json(name: str, item: Any, where: str, warn: Warn) -> Any:
     if name == "notifications":
         if not isinstance(item, list):
             raise ValueError("notifications is not a list")
-        return [n for n in _readable("notifications", item, where, warn) if isinstance(n, dict)]
+        return [n for n in PartReader(warn, where).records("notifications", item) if isinstance(n, dict)]
     return item
-
-
-def _readable(name: str, items: Any, where: str, warn: Warn) -> Any:
-    """``items`` (a list) without the items holding an unreadable value, each named in a warning."""
-    if damage_of(items) is None or not isinstance(items, list):
-        return items
-    kept = []
-    for i, item in enumerate(items):
-        damage = damage_of(item)
-        if damage is not None:
-            warn(f"{where}: {name}[{i}] is damaged ({damage}): it is lost")
-        else:
-            kept.append(item)
-    return kept
 
 
 # The fields read as one value (the others are read part by part, each part checked on its own).
@@ -332,18 +325,11 @@ def _record(value: Any) -> Record:
     return value
 
 
-def _events(value: Any, where: str, warn: Warn) -> dict[str, Record]:
+def _events(value: Any, read: PartReader) -> dict[str, Record]:
     """A run's events (eventID -> event); one holding an unreadable value is left out, named."""
     if not isinstance(value, dict):
         raise ValueError("not a JSON object")
-    kept: dict[str, Record] = {}
-    for key, event in value.items():
-        damage = damage_of(event)
-        if damage is not None:
-            warn(f"{where}: event {str(key)[:100]!r} is damaged ({damage}): that event is lost")
-        else:
-            kept[str(key)] = _record(event)
-    return kept
+    return {str(key): _record(event) for key, event in read.events(value).items()}
 
 
 def _record_list(value: Any) -> list[Record]:

@@ -637,3 +637,65 @@ def test_unreadable_values_elsewhere_in_an_image_cost_only_their_part(
         assert client.post(f"/__mock__/snapshots/{snapshot_id}/restore").status_code == 404
     app = opened(state)
     assert app.control.replay_warnings == []
+
+
+@pytest.mark.parametrize("kept_in", ["image", "change row"])
+def test_an_unreadable_value_in_a_sources_records_costs_only_that_record(
+    opened: Callable[..., MockApp], tmp_path: Path, kept_in: str
+) -> None:
+    state = tmp_path / "state.db"
+    app = opened(state)
+    with InProcessClient(app, headers=creds("A")) as client:
+        source_id = client.post("/1/sources", json={"type": "push", "name": "feed"}).json()["sourceID"]
+        records = [{"objectID": "1", "price": 1.5}, {"objectID": "2", "price": 2.5}]
+        put = client.put(f"/__mock__/sources/{source_id}/records", json={"records": records})
+        assert put.status_code == 200
+    if kept_in == "image":
+        app.control.compact()
+    app.engine.close()
+    with sqlite3.connect(state) as db:
+        (seq,) = db.execute("SELECT max(seq) FROM writes").fetchone()
+
+    def damage(entry: dict[str, Any]) -> None:
+        if kept_in == "image":
+            held = entry["accounts"]["A"]["source_records"][source_id]
+        else:
+            ((_, held),) = entry["apps"]["A"]["diff"]["source_records"]["set"]
+        held[1]["price"] = PLACEHOLDER
+
+    put_unreadable(state, seq, "1e400", damage)
+    app = opened(state)
+    damaged = [w for w in app.control.replay_warnings if "is damaged" in w]
+    assert len(damaged) == 1, app.control.replay_warnings
+    assert f"source_records[{source_id!r}][1]" in damaged[0] and "out of range" in damaged[0], damaged
+    with InProcessClient(app, headers=creds("A")) as client:
+        dumped = client.get("/__mock__/state").json()["applications"]["A"]
+    assert dumped["source_records"] == {source_id: [{"objectID": "1", "price": 1.5}]}
+
+
+def test_an_unreadable_value_in_one_event_of_a_change_row_costs_only_that_event(
+    opened: Callable[..., MockApp], tmp_path: Path
+) -> None:
+    state = tmp_path / "state.db"
+    app = opened(state)
+    with InProcessClient(app, headers=creds("A")) as client:
+        assert client.post("/1/sources", json={"type": "push", "name": "first"}).status_code == 200
+        assert client.post("/__mock__/seed", json={"fixtures": "run_history"}).status_code == 200
+    app.engine.close()
+    with sqlite3.connect(state) as db:
+        (seq,) = db.execute("SELECT max(seq) FROM writes").fetchone()
+    run_id, kept_id, lost_id = "", "", ""
+
+    def damage(entry: dict[str, Any]) -> None:
+        nonlocal run_id, kept_id, lost_id
+        run_id, events = entry["apps"]["A"]["diff"]["events"]["set"][0]
+        kept_id, lost_id = list(events)[:2]
+        events[lost_id]["batchSize"] = PLACEHOLDER
+
+    put_unreadable(state, seq, "1e400", damage)
+    app = opened(state)
+    damaged = [w for w in app.control.replay_warnings if "is damaged" in w]
+    assert len(damaged) == 1 and f"event {lost_id!r}" in damaged[0], app.control.replay_warnings
+    with InProcessClient(app, headers=creds("A")) as client:
+        events = client.get(f"/1/runs/{run_id}/events").json()["events"]
+    assert [event["eventID"] for event in events] == [kept_id]
