@@ -520,9 +520,12 @@ class _ParameterCheck:
         self.kind = _json_type(schema)
         self.item_type = _json_type(schema.get("items", {})) if self.kind == "array" else None
         self.assumed_rules = assumed_rules
-        self.validator = SchemaCheck(schema, assumed_rules) if schema else None
         self.name = param.name
         self.in_path = param.location == "path"
+        # A schema that only names the type (and, for a path parameter, a minimum length of 1: a
+        # path parameter is never empty) holds every value parse() gives: not checked again.
+        holds_all = _holds_every_parsed(schema, self.kind, self.in_path)
+        self.validator = SchemaCheck(schema, assumed_rules) if schema and not holds_all else None
         self.required = param.required
         self.where = f"{param.location}.{param.name}"
         # Free-form query objects (the custom requests' ``parameters``) take the leftover keys.
@@ -574,6 +577,22 @@ class _ParameterCheck:
         return _coerce(raw[0], self.kind, where)
 
 
+def _holds_every_parsed(schema: Schema, kind: str | None, in_path: bool) -> bool:
+    """Whether every value :meth:`_ParameterCheck.parse` gives for ``schema`` fits it: a string or
+    a boolean schema with nothing to check beyond its type (annotations and ``x-`` marks aside),
+    and, for a path parameter, at most ``minLength: 1`` (parse refuses an empty one)."""
+    if kind not in ("string", "boolean") or schema.get("type") != kind:
+        return False
+    for key, value in schema.items():
+        if key in _ANNOTATIONS or key.startswith("x-"):
+            continue
+        if key == "minLength" and in_path and kind == "string" and value in (0, 1) and value is not True:
+            continue
+        return False
+    return True
+
+
+_ANNOTATIONS = frozenset({"type", "description", "title", "default", "example", "examples", "deprecated"})
 _NO_DEFAULT: Any = object()  # a parameter whose schema has no default
 LEFT_OUT: Any = object()  # what a parameter given reads as when it is as good as left out
 

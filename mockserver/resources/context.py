@@ -56,7 +56,7 @@ class SchemaChecks:
         return mapping.get(type_)
 
 
-@dataclass
+@dataclass(slots=True)
 class Context:
     store: Store
     account: Account

@@ -276,3 +276,38 @@ def test_a_path_without_parameters_is_its_routes_alone(table: RouteTable) -> Non
         with pytest.raises(MethodNotAllowed) as raised:
             table.match(method, path)
         assert raised.value.message.endswith(f"allowed: {allowed}")
+
+
+# --- remembered matches -------------------------------------------------------------------------
+
+
+def test_a_remembered_match_answers_as_a_fresh_one_and_hands_out_its_own_parameters() -> None:
+    table = RouteTable(load_spec())
+    first = table.match("GET", "/1/sources/abc")
+    first.path_params["sourceID"] = "changed by a caller"
+    again = table.match("GET", "/1/sources/abc")  # from the table's memory
+    assert again.operation is first.operation
+    assert again.path_params == {"sourceID": "abc"}
+    assert again.path_params is not table.match("GET", "/1/sources/abc").path_params
+    assert type(again) is type(first) and again._fields == ("operation", "path_params")
+    assert table.match("DELETE", "/1/sources/abc").operation.operation_id == "deleteSource"
+
+
+def test_a_refused_method_is_refused_every_time_and_not_remembered() -> None:
+    table = RouteTable(load_spec())
+    for _ in range(2):
+        with pytest.raises(MethodNotAllowed):
+            table.match("PUT", "/1/sources")
+    assert not table._matches
+
+
+def test_the_memory_of_matches_is_bounded() -> None:
+    from mockserver.engine import routing
+
+    table = RouteTable(load_spec())
+    for n in range(routing.MATCHES_KEPT + 10):
+        assert table.match("GET", f"/1/sources/id-{n}").path_params == {"sourceID": f"id-{n}"}
+    assert len(table._matches) <= routing.MATCHES_KEPT
+    long_id = "x" * routing.LONGEST_KEPT
+    assert table.match("GET", f"/1/sources/{long_id}").path_params == {"sourceID": long_id}
+    assert ("GET", f"/1/sources/{long_id}") not in table._matches

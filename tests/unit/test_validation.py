@@ -359,3 +359,33 @@ def test_mocks_on_one_spec_share_one_openapi_core_model_and_keep_their_own_verdi
         assert other.post("/1/sources", json=valid).status_code == 200
         assert one.get("/1/sources").json()["pagination"]["nbItems"] == 0  # the refusal stored nothing
         assert other.get("/1/sources").json()["pagination"]["nbItems"] == 1
+
+
+def test_parameters_left_unchecked_hold_every_value_parse_gives() -> None:
+    """A parameter whose schema only names its type is not held against its schema again after
+    parsing (validation.py, _holds_every_parsed): for every such parameter of the bundled spec,
+    any value parse gives fits the schema, and one with more to check keeps its validator."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from mockserver.engine.validation import OperationValidator, SchemaCheck
+
+    unchecked = []
+    for op in load_spec().operations.values():
+        for check in OperationValidator(op)._params:
+            if check.validator is None and check.param.schema:
+                unchecked.append(check)
+            elif check.param.schema.get("enum") or check.param.schema.get("format"):
+                assert check.validator is not None, check.where
+    assert any(check.in_path for check in unchecked) and any(not check.in_path for check in unchecked)
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.sampled_from(unchecked), st.sampled_from(["a", "true", "false", "x y", "é", "0", "-"]))
+    def holds(check: Any, raw: str) -> None:
+        try:
+            value = check.parse([raw])
+        except ApiError:
+            return  # refused by parse itself (a boolean that is not one)
+        assert SchemaCheck(check.param.schema).error(value, check.where) is None
+
+    holds()
