@@ -30,6 +30,7 @@ from mockserver.engine.journal import (
     Call,
     Journal,
     estimate_size,
+    kept_call,
     truncated_body,
 )
 from mockserver.engine.jsengine import JsSandbox
@@ -373,8 +374,11 @@ class Engine:
         account = self.store.accounts.get(request.app_id or "")
         return account is not None and bool(account.transformations)
 
-    def record(self, request: ApiRequest, answer: Answer, *, answer_json: bytes | None = None) -> Call:
-        """Journal a request and its answer (secrets masked) and hold the answer against the spec.
+    def record(
+        self, request: ApiRequest, answer: Answer, *, answer_json: bytes | None = None, made: bool = True
+    ) -> Call | None:
+        """Journal a request and its answer (secrets masked) and hold the answer against the spec;
+        the call journaled, or None without ``made`` (then the journal makes it when first read).
 
         ``answer_json``: the answer as the JSON sent, when the caller encoded it already (the journal
         keeps that text rather than encoding the answer again)."""
@@ -400,22 +404,26 @@ class Engine:
             masked = self.masker.mask(body, operation.body_schema, hint)
             if masked is not body:
                 body, body_json = masked, None  # the text holds secrets: keep the masked value
-        call = Call(  # (positionally: each keyword argument costs a Python call ~0.5k instructions)
-            request.operation_id,
+        kept, size = kept_call(
+            operation.operation_id if operation is not None else None,
             request.method,
             request.path,
             request.app_id,
             request.path_params,
             mask_query(request.query),
             None if body is MISSING else body,
+            None if body is MISSING else body_json,
             answer.status,
             answer.body,
-            body_json=None if body is MISSING else body_json,
-            response_json=answer_json,
-            not_ready=answer.not_ready,
-            stub_id=answer.stub_id,
+            answer_json,
+            answer.not_ready,
+            answer.stub_id,
         )
-        self.journal.record(call)
+        call = Call.of_kept(kept) if made else None
+        if call is None:
+            self.journal.record_kept(kept, size)
+        else:
+            self.journal.record(call, size)
         if self.response_checker is not None and operation is not None and not answer.injected:
             self.response_checker.check(operation, answer.status, answer.body)
         return call

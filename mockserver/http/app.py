@@ -148,9 +148,11 @@ class MockApp:
             answer, drop = await self._answer(scope, receive, wire, api_request)
             encoded = None if drop else encode_body(answer.body)
             # The journal keeps the answer as sent: one bytes object, its length the exact size.
-            call = self.engine.record(api_request, answer, answer_json=encoded)
-            for listener in self.listeners:
-                listener(call, (time.perf_counter() - started) * 1000)
+            listeners = self.listeners
+            call = self.engine.record(api_request, answer, answer_json=encoded, made=bool(listeners))
+            if call is not None:
+                for listener in listeners:
+                    listener(call, (time.perf_counter() - started) * 1000)
         except ClientGone:
             return  # the client left before sending its body: nobody to answer, nothing was done
         except Exception:

@@ -934,3 +934,51 @@ def test_a_call_holding_what_cannot_be_packed_still_gives_fresh_copies() -> None
     # kept unpacked, each counts against the journal's byte budget at several times its JSON size
     small = Call("x", "POST", "/", APP_ID, body={"n": 1, "list": [1]}, response={"n": 1, "list": [1]})
     assert call.kept_bytes() > small.kept_bytes() + 2 * len(json.dumps(huge))
+
+
+# --- calls kept packed until read (journal.kept_call) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        ("listSources", "GET", "/1/sources", "A", {}, {"page": ["2"]}, None, None, 200, {"s": []}, None),
+        ("createSource", "POST", "/1/sources", "A", {}, {}, {"n": 1}, b'{"n": 1}', 400, None, b'{"m":"x"}'),
+        ("getSource", "GET", "/1/sources/s", None, {"sourceID": "s"}, {}, [2**70], None, 404, [2**70], None),
+    ],
+)
+def test_a_call_kept_packed_reads_as_the_call_it_stands_for(fields: tuple[Any, ...]) -> None:
+    from mockserver.engine.journal import kept_call
+
+    op, method, path, app_id, params, query, body, body_json, status, response, response_json = fields
+    expected = Call(
+        op, method, path, app_id, params, query, body, status, response,
+        body_json=body_json, response_json=response_json, stub_id="stub-1",
+    )  # fmt: skip
+    packed = (op, method, path, app_id, params, query, body, body_json, status, response, response_json)
+    kept, size = kept_call(*packed, False, "stub-1")
+    assert size == expected.kept_bytes()
+    journal = Journal(maxlen=2)
+    journal.record_kept(kept, size)
+    read = journal.calls[0]
+    assert read == expected and repr(read) == repr(expected) and read.to_json() == expected.to_json()
+    assert journal.calls[0] is read  # made once, on the first read
+    assert journal.numbered() == [(0, read)] and journal.bytes == size
+    # Pushed out like any call, unread: the newest call, over the byte budget on its own, stays
+    # and the oldest of all (the packed one) goes.
+    unread = Journal(maxlen=None, max_bytes=size + 100)
+    unread.record_kept(kept, size)
+    unread.record(Call("listSources", "GET", "/big", "B"), size=size + 200)
+    assert [c.app_id for c in unread.calls] == ["B"] and unread.bytes == size + 200
+
+
+def test_a_served_call_reaches_the_listeners_and_reads_back_the_same() -> None:
+    app = create_app()
+    heard: list[Call] = []
+    with InProcessClient(app, base_url="http://mock", headers=CREDENTIALS) as client:
+        make_source(client, name="quiet")  # no listener: kept packed
+        app.listeners.append(lambda call, millis: heard.append(call))
+        make_source(client, name="heard")
+    first, second = app.journal.calls
+    assert first.body["name"] == "quiet" and first.status == 200
+    assert heard == [second] and heard[0] is second and second.body["name"] == "heard"
