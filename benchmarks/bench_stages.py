@@ -21,8 +21,9 @@ real call through ``MockApp._answer`` filled in):
   its parts are shown indented (and not added up): ``validators[op].validate`` and the handler
   called with ``engine.context`` under the two locks, as ``Engine._answer`` calls it;
 - response encoding: ``wire.encode_body`` (``jsonio.dumps``);
-- journal recording: ``engine.record`` with the encoded answer's size, as ``_serve`` calls it
-  (masking, ``Call``, ``journal.record``; response checking when it is on);
+- journal recording: ``engine.record`` with the encoded answer, as ``_serve`` calls it with no
+  listener (masking, the call packed by ``kept_call``, ``journal.record_kept``; response checking
+  when it is on);
 - sending: ``wire.send_answer`` into a send that does nothing.
 
 ``whole request`` is one call through ``HeaderSizeLimit(app)``; ``the rest`` is what the stages
@@ -146,7 +147,9 @@ async def stages(app: MockApp, method: str, path: str, query: str, body: bytes) 
     )
     found["  of which validation + the handler"] = lambda: sync(handle)
     found["response encoding"] = lambda: sync(lambda: encode_body(answer.body))
-    found["journal recording"] = lambda: sync(lambda: engine.record(request, answer, answer_json=encoded))
+    found["journal recording"] = lambda: sync(
+        lambda: engine.record(request, answer, answer_json=encoded, made=False)
+    )
     found["sending"] = lambda: send_answer(send, answer.status, encoded, answer.headers)
     whole = HeaderSizeLimit(app)
     found["whole request"] = lambda: inproc.asgi_call(whole, method, path, body, query)
