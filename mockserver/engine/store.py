@@ -43,12 +43,14 @@ def api_view(record: Mapping[str, Any], fields: frozenset[str] = frozenset()) ->
     return {k: v for k, v in record.items() if k in fields}
 
 
-def _uuid4_text(bits: int) -> str:
-    """``str(uuid.UUID(int=bits, version=4))``, without building the UUID object: the version and
-    variant bits set as the uuid module sets them, the text in its 8-4-4-4-12 form."""
-    bits = (bits & ~(0xC000 << 48) | 0x8000 << 48) & ~(0xF000 << 64) | 4 << 76
-    h = f"{bits:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+def _uuid4_text(h: str) -> str:
+    """``str(uuid.UUID(hex=h, version=4))`` for 32 lower-case hex digits, without building the UUID
+    object or an integer: the version digit (the 13th) becomes 4 and the variant bits (the top two
+    of the 17th digit) 10, as the uuid module sets them, the text in its 8-4-4-4-12 form."""
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
+
+
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 class _Issuing(threading.local):
@@ -79,7 +81,7 @@ class IdFactory:
         self._local = _Issuing()  # per thread: the list new IDs are appended to (state log)
         self._rng_lock = threading.Lock()
         self.replay: deque[str] = deque()  # IDs to hand out first (when replaying the state log)
-        self._random = b""  # the OS's randomness read ahead; the next ID takes 16 bytes at _random_at
+        self._random = ""  # the OS's randomness read ahead, in hex; the next ID takes 32 digits at _random_at
         self._random_at = 0
         me = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: _forget_random(me))
@@ -114,11 +116,11 @@ class IdFactory:
             elif self._rng is None:
                 at = self._random_at
                 if at >= len(self._random):
-                    self._random, at = os.urandom(RANDOM_READ_AHEAD), 0
-                self._random_at = at + 16
-                new_id = _uuid4_text(int.from_bytes(self._random[at : at + 16]))
+                    self._random, at = os.urandom(RANDOM_READ_AHEAD).hex(), 0
+                self._random_at = at + 32
+                new_id = _uuid4_text(self._random[at : at + 32])
             else:
-                new_id = _uuid4_text(self._rng.getrandbits(128))
+                new_id = _uuid4_text(f"{self._rng.getrandbits(128):032x}")
         issued = self.issued
         if issued is not None:
             issued.append(new_id)
@@ -129,7 +131,7 @@ def _forget_random(factory: weakref.ref[IdFactory]) -> None:
     """In a forked child: drop the randomness the parent read ahead (the parent uses it too)."""
     found = factory()
     if found is not None:
-        found._random, found._random_at = b"", 0
+        found._random, found._random_at = "", 0
 
 
 class Records(dict[str, Record]):
