@@ -31,7 +31,7 @@ CATALOG = ("--fixtures", "catalog")
 
 
 def client(served: Served, app_id: str, key: str = "some-key") -> httpx.Client:
-    return httpx.Client(base_url=served.url, headers=headers(app_id, key), timeout=30)
+    return served.client(app_id, key)
 
 
 def add_row(path: Path, value: Any) -> None:
