@@ -143,6 +143,10 @@ LONGEST = (
     "plugin/test_strategies_downstream.py",
 )
 ORDER = ("process", "browser", "slow", "network")
+# Modules with none of the markers whose tests still take seconds each (a spec read and compared
+# whole): handed out before the other unmarked modules, so that the run ends on short tests (one
+# of them last cost a worker 8 s alone at the end).
+SECONDS = ("unit/test_ledger.py", "unit/test_spec_descriptions.py")
 
 
 def _relative(item: pytest.Item) -> str | None:
@@ -232,9 +236,9 @@ _HEAVY_EXPRESSION = re.compile(r"[\sA-Za-z_()]*")
 
 def mark(items: list[pytest.Item]) -> None:
     """Give each item its heavy markers, then order the modules: :data:`LONGEST`, then by
-    :data:`ORDER` (a module stays in one piece, its order kept, so module-scoped fixtures are set up
-    once)."""
-    rank: dict[Path, tuple[int, int]] = {}
+    :data:`ORDER`, then :data:`SECONDS` (a module stays in one piece, its order kept, so
+    module-scoped fixtures are set up once)."""
+    rank: dict[Path, tuple[int, int, int]] = {}
     for item in items:
         names = markers_for(item)
         for name in names:
@@ -243,7 +247,11 @@ def mark(items: list[pytest.Item]) -> None:
             item.add_marker("no_cover")
         module = _relative(item) or ""
         first = LONGEST.index(module) if module in LONGEST else len(LONGEST)
-        weight = (first, min((ORDER.index(n) for n in names), default=len(ORDER)))
+        weight = (
+            first,
+            min((ORDER.index(n) for n in names), default=len(ORDER)),
+            0 if module in SECONDS else 1,
+        )
         rank[item.path] = min(rank.get(item.path, weight), weight)
     items.sort(key=lambda item: rank[item.path])  # stable: the order within a module is kept
 
