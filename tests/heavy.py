@@ -118,9 +118,9 @@ BY_FIXTURE: dict[str, tuple[str, ...]] = {
 }
 
 # Modules whose tests share an expensive module-scoped fixture (a Chromium, a served mock, two
-# pytest runs): under xdist (``-n``), each runs on one worker, so the fixture is set up once
-# (:class:`Scheduling`; the xdist_group marker is not used: pytest 9.2 ignores the node IDs
-# ``--dist loadgroup`` rewrites, pytest-xdist issue #1386).
+# pytest runs, one generation of the published spec's cases): under xdist (``-n``), each runs on
+# one worker, so the fixture is set up once (:class:`Scheduling`; the xdist_group marker is not
+# used: pytest 9.2 ignores the node IDs ``--dist loadgroup`` rewrites, pytest-xdist issue #1386).
 TOGETHER = (
     "browser/",
     "reliability/",
@@ -129,6 +129,7 @@ TOGETHER = (
     "serve/test_isolation.py",
     "serve/test_generic_mode.py",
     "readme/test_readme_names.py",
+    "test_published_positive.py",
 )
 
 # The order tests are handed to xdist workers in: the modules of the longest single tests (a minute
