@@ -110,6 +110,27 @@ UNTRACED = (
     "test_validation_equivalence.py",
 )
 
+
+def stop_the_workers_stray_coverage(config: pytest.Config) -> None:
+    """In an xdist worker, stop the coverage pytest-cov (7.1) started before it knew it was a worker.
+
+    pytest-cov starts coverage when it loads, as for the controller (the worker's options still hold
+    ``-n``), and again at session start as the worker, without stopping the first: that one's data is
+    never saved, but coverage keeps its collectors on a stack, so while the worker's pauses for a
+    ``no_cover`` test the stray one resumes, and :data:`UNTRACED` tests ran traced under ``-n``
+    (measured: ``sys.gettrace()`` set in them; Hypothesis at ~2x the CPU). Stopped here, at
+    configuration, before the worker's starts: what the worker measures is unchanged."""
+    if not hasattr(config, "workerinput"):
+        return
+    import coverage
+
+    plugin = config.pluginmanager.get_plugin("_cov")
+    controller = getattr(plugin, "cov_controller", None)
+    stray = coverage.Coverage.current()
+    if stray is not None and id(getattr(controller, "cov", None)) == id(stray):  # pytest-cov's, early
+        stray.stop()
+
+
 # Fixtures (anywhere in a test's closure) and the markers a test that uses them gets.
 BY_FIXTURE: dict[str, tuple[str, ...]] = {
     "pytester": ("process",),
