@@ -673,8 +673,11 @@ def _stoppable_server_class() -> Any:
 
     import uvicorn
 
-    class StoppableServer(uvicorn.Server):
-        """SIGTERM/SIGINT ask for a graceful stop, and a stop that went well exits 0.
+    from mockserver.http.prompt_stop import PromptServer
+
+    class StoppableServer(PromptServer):
+        """SIGTERM/SIGINT ask for a graceful stop (at once: see PromptServer), and a stop that went
+        well exits 0.
 
         (uvicorn's own handler raises the signal again once it has shut down, so the process
         would end by that signal instead.) A second SIGINT still forces the exit.
@@ -697,6 +700,7 @@ def _stoppable_server_class() -> Any:
                 self.force_exit = True
             else:
                 self.should_exit = True
+            self.wake()
 
     return StoppableServer
 

@@ -35,6 +35,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     heavy.install()
+    heavy.stop_the_workers_stray_coverage(config)
     _cache_bytecode()
 
 

@@ -110,6 +110,27 @@ UNTRACED = (
     "test_validation_equivalence.py",
 )
 
+
+def stop_the_workers_stray_coverage(config: pytest.Config) -> None:
+    """In an xdist worker, stop the coverage pytest-cov (7.1) started before it knew it was a worker.
+
+    pytest-cov starts coverage when it loads, as for the controller (the worker's options still hold
+    ``-n``), and again at session start as the worker, without stopping the first: that one's data is
+    never saved, but coverage keeps its collectors on a stack, so while the worker's pauses for a
+    ``no_cover`` test the stray one resumes, and :data:`UNTRACED` tests ran traced under ``-n``
+    (measured: ``sys.gettrace()`` set in them; Hypothesis at ~2x the CPU). Stopped here, at
+    configuration, before the worker's starts: what the worker measures is unchanged."""
+    if not hasattr(config, "workerinput"):
+        return
+    import coverage
+
+    plugin = config.pluginmanager.get_plugin("_cov")
+    controller = getattr(plugin, "cov_controller", None)
+    stray = coverage.Coverage.current()
+    if stray is not None and id(getattr(controller, "cov", None)) == id(stray):  # pytest-cov's, early
+        stray.stop()
+
+
 # Fixtures (anywhere in a test's closure) and the markers a test that uses them gets.
 BY_FIXTURE: dict[str, tuple[str, ...]] = {
     "pytester": ("process",),
@@ -118,9 +139,9 @@ BY_FIXTURE: dict[str, tuple[str, ...]] = {
 }
 
 # Modules whose tests share an expensive module-scoped fixture (a Chromium, a served mock, two
-# pytest runs): under xdist (``-n``), each runs on one worker, so the fixture is set up once
-# (:class:`Scheduling`; the xdist_group marker is not used: pytest 9.2 ignores the node IDs
-# ``--dist loadgroup`` rewrites, pytest-xdist issue #1386).
+# pytest runs, one generation of the published spec's cases): under xdist (``-n``), each runs on
+# one worker, so the fixture is set up once (:class:`Scheduling`; the xdist_group marker is not
+# used: pytest 9.2 ignores the node IDs ``--dist loadgroup`` rewrites, pytest-xdist issue #1386).
 TOGETHER = (
     "browser/",
     "reliability/",
@@ -129,6 +150,7 @@ TOGETHER = (
     "serve/test_isolation.py",
     "serve/test_generic_mode.py",
     "readme/test_readme_names.py",
+    "test_published_positive.py",
 )
 
 # The order tests are handed to xdist workers in: the modules of the longest single tests (a minute
@@ -143,6 +165,10 @@ LONGEST = (
     "plugin/test_strategies_downstream.py",
 )
 ORDER = ("process", "browser", "slow", "network")
+# Modules with none of the markers whose tests still take seconds each (a spec read and compared
+# whole): handed out before the other unmarked modules, so that the run ends on short tests (one
+# of them last cost a worker 8 s alone at the end).
+SECONDS = ("unit/test_ledger.py", "unit/test_spec_descriptions.py")
 
 
 def _relative(item: pytest.Item) -> str | None:
@@ -232,9 +258,9 @@ _HEAVY_EXPRESSION = re.compile(r"[\sA-Za-z_()]*")
 
 def mark(items: list[pytest.Item]) -> None:
     """Give each item its heavy markers, then order the modules: :data:`LONGEST`, then by
-    :data:`ORDER` (a module stays in one piece, its order kept, so module-scoped fixtures are set up
-    once)."""
-    rank: dict[Path, tuple[int, int]] = {}
+    :data:`ORDER`, then :data:`SECONDS` (a module stays in one piece, its order kept, so
+    module-scoped fixtures are set up once)."""
+    rank: dict[Path, tuple[int, int, int]] = {}
     for item in items:
         names = markers_for(item)
         for name in names:
@@ -243,7 +269,11 @@ def mark(items: list[pytest.Item]) -> None:
             item.add_marker("no_cover")
         module = _relative(item) or ""
         first = LONGEST.index(module) if module in LONGEST else len(LONGEST)
-        weight = (first, min((ORDER.index(n) for n in names), default=len(ORDER)))
+        weight = (
+            first,
+            min((ORDER.index(n) for n in names), default=len(ORDER)),
+            0 if module in SECONDS else 1,
+        )
         rank[item.path] = min(rank.get(item.path, weight), weight)
     items.sort(key=lambda item: rank[item.path])  # stable: the order within a module is kept
 

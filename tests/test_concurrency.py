@@ -22,6 +22,7 @@ import pytest
 from mockserver import MockApp
 from mockserver.http.live_server import LiveServer
 from tests.conftest import APP_ID, CREDENTIALS
+from tests.helpers import TLS
 
 THREADS = 16
 OPS_PER_THREAD = 30  # 480 operations in all, plus the set-up and the checks
@@ -209,7 +210,9 @@ def test_many_clients_lose_and_double_nothing(
     baseline = {"sources": {source}, "destinations": {destination}, "tasks": {task}}
 
     start = threading.Barrier(THREADS)
-    clients = [httpx.Client(base_url=live.url, headers=CREDENTIALS, timeout=30) for _ in range(THREADS)]
+    clients = [
+        httpx.Client(base_url=live.url, headers=CREDENTIALS, timeout=30, verify=TLS) for _ in range(THREADS)
+    ]
     try:
         with ThreadPoolExecutor(THREADS) as pool:
             futures = [pool.submit(Worker(i, clients[i], task).run, start) for i in range(THREADS)]

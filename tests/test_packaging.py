@@ -107,7 +107,7 @@ def _wait_until_up(proc: subprocess.Popen[bytes], http: httpx.Client, log: Path,
                 return
             except httpx.TransportError as exc:
                 last = exc
-        time.sleep(0.1)
+        time.sleep(0.02)
     pytest.fail(f"mockserver did not answer within {START_TIMEOUT:.0f}s ({last!r}):\n{log.read_text()}")
 
 

@@ -37,6 +37,9 @@ from mockserver.engine import jsonio
 SCHEMA_VERSION = 2  # 2: rows hold what a write changed (1: the request that made it)
 READABLE_SCHEMAS = (1, 2)
 COMPACT_AFTER = 10_000  # writes appended before a running server compacts its state file
+# Seconds a write waits for another process's lock on the file (SQLite's busy timeout, Python's
+# default) before it fails: the engine answers 503 and nothing changes.
+BUSY_TIMEOUT = 5.0
 
 
 class StateFileError(Exception):
@@ -75,7 +78,9 @@ class StateLog:
 
     def _open(self) -> sqlite3.Connection:
         try:
-            db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+            db = sqlite3.connect(
+                str(self.path), timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")

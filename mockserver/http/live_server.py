@@ -13,6 +13,7 @@ from starlette.types import ASGIApp
 
 from mockserver.engine.errors import ConnectionDropped
 from mockserver.http.head_limit import HeaderSizeLimit, limited_protocol
+from mockserver.http.prompt_stop import PromptServer
 
 
 class QuietDrops(logging.Filter):
@@ -42,7 +43,7 @@ class LiveServer:
         self.host = host
         self._requested_port = port
         self.port = port
-        self._server: uvicorn.Server | None = None
+        self._server: PromptServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -64,7 +65,7 @@ class LiveServer:
             access_log=False,
             http=self.protocol,
         )
-        server = uvicorn.Server(config)
+        server = PromptServer(config)
         self._server = server
         self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
@@ -79,6 +80,7 @@ class LiveServer:
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
+            self._server.wake()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = None

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from mockserver import MockApp
+from mockserver.durability import log as log_module
 from mockserver.durability.log import StateFileError
 from mockserver.http.inprocess import InProcessClient
 
@@ -122,13 +123,24 @@ CONTROL_WRITES: list[tuple[str, str, dict[str, Any]]] = [
 ]
 
 
+@pytest.mark.parametrize("cause", ["disk full", "locked"])
 @pytest.mark.parametrize(
     ("method", "path", "body"), CONTROL_WRITES, ids=[f"{m} {p}" for m, p, _ in CONTROL_WRITES]
 )
 def test_a_control_write_that_cannot_be_made_durable_is_a_503_and_changes_nothing(
-    opened: Callable[..., MockApp], tmp_path: Path, method: str, path: str, body: dict[str, Any]
+    opened: Callable[..., MockApp],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    path: str,
+    body: dict[str, Any],
+    cause: str,
 ) -> None:
+    """``disk full``: the append fails. ``locked``: another process holds the file's write lock
+    (SQLite's); the write waits ``BUSY_TIMEOUT`` for it, shortened here (tests/reliability's
+    test_control_writes_on_a_locked_file_are_503_and_not_applied waits the default, served)."""
     state = tmp_path / "state.db"
+    monkeypatch.setattr(log_module, "BUSY_TIMEOUT", 0.05)  # read when the file is opened
     app = opened(state, clock="frozen")  # a moving clock would tick between the two observations
     with InProcessClient(app, headers=creds("FULL")) as client:
         source = client.post(
@@ -139,12 +151,22 @@ def test_a_control_write_that_cannot_be_made_durable_is_a_503_and_changes_nothin
             client.post("/__mock__/faults", json={"operation": "getTask", "status": 500}).status_code == 200
         )
         before = observe(client, app)
-        fail_appends(app)
-        answer = client.request(method, path.format(source=source_id), json=body)
+        if cause == "disk full":
+            fail_appends(app)
+            answer = client.request(method, path.format(source=source_id), json=body)
+        else:
+            blocker = sqlite3.connect(state, timeout=1, isolation_level=None)
+            try:
+                blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+                answer = client.request(method, path.format(source=source_id), json=body)
+            finally:
+                blocker.execute("ROLLBACK")
+                blocker.close()
         assert answer.status_code == 503, answer.text
         assert answer.headers["content-type"].startswith("application/json")
         assert answer.json()["error"]["code"] == "state_file_unavailable"
         assert str(state) in answer.json()["message"]
+        assert ("database is locked" in answer.json()["message"]) == (cause == "locked")
         after = observe(client, app)
     assert app.store.accounts["FULL"].clock is None  # no application clock of its own was made
     assert after == before

@@ -3,11 +3,10 @@ call answer 500. Now each is refused with 400 and a message, and the API keeps a
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from ..serve.conftest import Served
-from .conftest import headers, ok
+from .conftest import ok
 
 REFUSED: list[tuple[str, dict[str, object]]] = [
     ("/__mock__/clock", {"advance": 1e308}),
@@ -29,11 +28,11 @@ REFUSED: list[tuple[str, dict[str, object]]] = [
 def test_out_of_range_values_are_refused_and_the_api_keeps_working(
     open_server: Served, path: str, body: dict[str, object]
 ) -> None:
-    with httpx.Client(base_url=open_server.url, timeout=30) as control:
+    with open_server.control() as control:
         refused = control.post(path, json=body)
         assert refused.status_code == 400, refused.text
         assert refused.json()["message"]
-        with httpx.Client(base_url=open_server.url, headers=headers("VALUES"), timeout=30) as client:
+        with open_server.client("VALUES", "some-key") as client:
             ok(client.post("/1/sources", json={"type": "push", "name": "still fine"}))
             ok(client.get("/1/runs"))
         ok(control.post("/__mock__/reset"))

@@ -17,6 +17,8 @@ from typing import Any, Protocol
 import httpx
 import pytest
 
+from tests.helpers import TLS
+
 APP_ID = "SERVEAPP"
 API_KEY = "serve-api-key"
 CREDENTIALS = {"x-algolia-application-id": APP_ID, "x-algolia-api-key": API_KEY}
@@ -58,11 +60,13 @@ class Served:
 
     def client(self, app_id: str = APP_ID, api_key: str = API_KEY, timeout: float = 30.0) -> httpx.Client:
         """An httpx client bound to this server, sending these credentials (use it in a ``with``)."""
-        return httpx.Client(base_url=self.url, headers=credentials(app_id, api_key), timeout=timeout)
+        return httpx.Client(
+            base_url=self.url, headers=credentials(app_id, api_key), timeout=timeout, verify=TLS
+        )
 
     def control(self, timeout: float = 30.0) -> httpx.Client:
         """An httpx client for the ``/__mock__/`` control plane (no credentials)."""
-        return httpx.Client(base_url=self.url, timeout=timeout)
+        return httpx.Client(base_url=self.url, timeout=timeout, verify=TLS)
 
     def describe(self) -> str:
         return f"mockserver {' '.join(self.args)} (pid {self.pid}); stderr:\n{self.stderr()}"
@@ -133,6 +137,8 @@ def start_mockserver(
 
 
 def wait_until_healthy(served: Served, timeout: float = START_TIMEOUT) -> None:
+    """Until the banner names the URL, then until /__mock__/health answers (polled every 10 ms: the
+    suite starts ~300 servers, and the wait past the moment they are up is idle time)."""
     deadline = time.monotonic() + timeout
     while not served.url:
         match = _URL.search(served.stderr())
@@ -144,10 +150,10 @@ def wait_until_healthy(served: Served, timeout: float = START_TIMEOUT) -> None:
             raise AssertionError(f"the server exited with {served.process.returncode}: {served.describe()}")
         if time.monotonic() > deadline:
             raise AssertionError(f"no banner after {timeout:.0f} s: {served.describe()}")
-        time.sleep(0.05)
+        time.sleep(0.01)
     while True:
         try:
-            response = httpx.get(f"{served.url}/__mock__/health", timeout=5.0)
+            response = httpx.get(f"{served.url}/__mock__/health", timeout=5.0, verify=TLS)
             if response.status_code == 200:
                 return
         except httpx.HTTPError:
@@ -158,7 +164,7 @@ def wait_until_healthy(served: Served, timeout: float = START_TIMEOUT) -> None:
             raise AssertionError(
                 f"/__mock__/health did not answer within {timeout:.0f} s: {served.describe()}"
             )
-        time.sleep(0.05)
+        time.sleep(0.01)
 
 
 @pytest.fixture

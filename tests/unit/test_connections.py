@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import signal
 import socket
 import threading
 import time
@@ -15,7 +16,10 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from mockserver import create_app
+from mockserver.http import prompt_stop
 from mockserver.http.connections import protocol_class
+from mockserver.http.live_server import LiveServer
 
 PARSERS = ["h11", "httptools"]
 
@@ -82,3 +86,67 @@ def test_a_busy_connection_stays_open_and_is_closed_once_idle(parser: str) -> No
         last = time.monotonic()
         assert busy.recv(1024) == b""  # closed, once idle for the timeout
         assert 0.3 < time.monotonic() - last < 5
+
+
+# --- stopping at once (mockserver/http/prompt_stop.py) ------------------------------------------
+
+
+@contextmanager
+def _stoppable(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[uvicorn.Server, threading.Thread, int]]:
+    """``mockserver serve``'s server class in a thread, on a free port, whose ticks never come
+    (TICK an hour): a stop is seen only if it wakes the server."""
+    from mockserver.cli import _stoppable_server_class
+
+    monkeypatch.setattr(prompt_stop, "TICK", 3600.0)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("ok"))])
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", loop="asyncio")
+    server = _stoppable_server_class()(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.started
+        yield server, thread, port
+    finally:
+        server.should_exit = server.force_exit = True
+        server.wake()
+        thread.join(10)
+
+
+def test_a_signal_stops_the_server_without_waiting_for_its_next_tick(monkeypatch: pytest.MonkeyPatch) -> None:
+    with _stoppable(monkeypatch) as (server, thread, port):
+        server.handle_exit(signal.SIGTERM, None)  # as the signal handler calls it
+        thread.join(10)
+        assert not thread.is_alive()
+        assert not server.force_exit  # a graceful stop
+        with pytest.raises(ConnectionRefusedError):  # it no longer listens
+            socket.create_connection(("127.0.0.1", port), timeout=10).close()
+
+
+def test_a_stop_with_a_connection_open_closes_it_gracefully(monkeypatch: pytest.MonkeyPatch) -> None:
+    with (
+        _stoppable(monkeypatch) as (server, thread, port),
+        socket.create_connection(("127.0.0.1", port), timeout=10) as kept,
+    ):
+        kept.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n")  # answered, then kept alive
+        answer = kept.recv(4096)
+        while not answer.endswith(b"ok"):
+            answer += kept.recv(4096)
+        server.handle_exit(signal.SIGTERM, None)
+        thread.join(10)
+        assert not thread.is_alive()
+        assert kept.recv(1024) == b""  # closed by uvicorn's graceful shutdown
+
+
+def test_a_live_server_stops_without_waiting_for_its_next_tick(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prompt_stop, "TICK", 3600.0)
+    server = LiveServer(create_app()).start()
+    thread = server._thread
+    assert thread is not None
+    server.stop()
+    assert not thread.is_alive()
