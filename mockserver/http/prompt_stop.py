@@ -42,6 +42,8 @@ class PromptServer(uvicorn.Server):
         while not should_exit:
             counter = (counter + 1) % 864000
             await asyncio.wait((asked,), timeout=TICK)
+            if asked.done():  # woken: the next wait is a tick again (a wake without a stop waits on)
+                self._asked = asked = loop.create_future()
             should_exit = await self.on_tick(counter)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
