@@ -90,11 +90,9 @@ class Call:
         _SET(self, "app_id", app_id)
         _SET(self, "path_params", {} if path_params is None else path_params)
         _SET(self, "query", {} if query is None else query)
-        _SET(self, "_body", _Packed.of(body) if body_json is None else _Packed(body_json, True))
+        _SET(self, "_body", _pack_body(body, body_json))
         _SET(self, "status", status)
-        _SET(
-            self, "_response", _Packed.of(response) if response_json is None else _Packed.exact(response_json)
-        )
+        _SET(self, "_response", _pack_response(response, response_json))
         _SET(self, "not_ready", not_ready)
         _SET(self, "stub_id", stub_id)
 
@@ -115,13 +113,7 @@ class Call:
     def kept_bytes(self) -> int:
         """The memory this call holds, for the journal's budget: its packed body and answer exactly
         (their bytes), a value that could not be packed estimated from its size as JSON."""
-        size = CALL_OVERHEAD
-        for kept in (self._body, self._response):
-            if isinstance(kept, _Packed):
-                size += len(kept.data)
-            elif kept is not None:
-                size += MEMORY_FACTOR * estimate_size(kept)
-        return size
+        return _kept_bytes(self._body, self._response)
 
     @property
     def response(self) -> Any:
@@ -292,16 +284,31 @@ def kept_call(
 ) -> tuple[KeptCall, int]:
     """What ``Call(...)`` with these fields would hold, packed as it packs them, and the bytes the
     journal counts for it (:meth:`Call.kept_bytes`): for :meth:`Journal.record_kept`."""
-    packed_body = _Packed.of(body) if body_json is None else _Packed(body_json, True)
-    packed_response = _Packed.of(response) if response_json is None else _Packed.exact(response_json)
+    packed_body, packed_response = _pack_body(body, body_json), _pack_response(response, response_json)
+    fields = (operation_id, method, path, app_id, path_params, query)
+    kept = (*fields, packed_body, status, packed_response, not_ready, stub_id)
+    return kept, _kept_bytes(packed_body, packed_response)
+
+
+def _pack_body(body: Any, body_json: bytes | None) -> Any:
+    """A request body as a call keeps it: the JSON text it came as, else packed (see _Packed.of)."""
+    return _Packed.of(body) if body_json is None else _Packed(body_json, True)
+
+
+def _pack_response(response: Any, response_json: bytes | None) -> Any:
+    """An answer as a call keeps it: the JSON text sent, in a bytes object of its own size, else packed."""
+    return _Packed.of(response) if response_json is None else _Packed.exact(response_json)
+
+
+def _kept_bytes(body: Any, response: Any) -> int:
+    """What a call holding this kept body and answer counts for in the journal's budget."""
     size = CALL_OVERHEAD
-    for kept in (packed_body, packed_response):
-        if type(kept) is _Packed:
+    for kept in (body, response):
+        if isinstance(kept, _Packed):
             size += len(kept.data)
         elif kept is not None:
             size += MEMORY_FACTOR * estimate_size(kept)
-    fields = (operation_id, method, path, app_id, path_params, query)
-    return (*fields, packed_body, status, packed_response, not_ready, stub_id), size
+    return size
 
 
 _PACK = msgspec.msgpack.Encoder().encode

@@ -982,3 +982,29 @@ def test_a_served_call_reaches_the_listeners_and_reads_back_the_same() -> None:
     first, second = app.journal.calls
     assert first.body["name"] == "quiet" and first.status == 200
     assert heard == [second] and heard[0] is second and second.body["name"] == "heard"
+
+
+def test_a_kept_call_counts_its_texts_bytes_and_a_fixed_overhead() -> None:
+    from mockserver.engine.journal import CALL_OVERHEAD, kept_call
+
+    body, answer = b'{"name": "feed"}', b'{"sourceID":"s"}'
+    _, size = kept_call("createSource", "POST", "/1/sources", "A", {}, {}, {"name": "feed"}, body,
+                        200, {"sourceID": "s"}, answer, False, None)  # fmt: skip
+    assert size == CALL_OVERHEAD + len(body) + len(answer)
+    empty: tuple[Any, ...] = (
+        "listSources",
+        "GET",
+        "/1/sources",
+        "A",
+        {},
+        {},
+        None,
+        None,
+        204,
+        None,
+        None,
+        False,
+        None,
+    )
+    _, unsent = kept_call(*empty)
+    assert unsent == CALL_OVERHEAD
