@@ -586,7 +586,7 @@ def _holds_every_parsed(schema: Schema, kind: str | None, in_path: bool) -> bool
     for key, value in schema.items():
         if key in _ANNOTATIONS or key.startswith("x-"):
             continue
-        if key == "minLength" and in_path and kind == "string" and value in (0, 1) and value is not True:
+        if key == "minLength" and in_path and kind == "string" and type(value) is int and value <= 1:
             continue
         return False
     return True

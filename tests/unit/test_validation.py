@@ -389,3 +389,26 @@ def test_parameters_left_unchecked_hold_every_value_parse_gives() -> None:
         assert SchemaCheck(check.param.schema).error(value, check.where) is None
 
     holds()
+
+
+@pytest.mark.parametrize(
+    ("schema", "in_path", "holds"),
+    [
+        ({"type": "string", "description": "an ID", "x-assumption": {}}, False, True),
+        ({"type": "boolean"}, False, True),
+        ({"type": "string", "minLength": 1}, True, True),  # a path parameter is never empty
+        ({"type": "string", "minLength": 1}, False, False),  # a query string may be
+        ({"type": "string", "minLength": 2}, True, False),
+        ({"type": "string", "minLength": True}, True, False),
+        ({"type": "string", "enum": ["a"]}, True, False),
+        ({"type": "string", "format": "date-time"}, False, False),
+        ({"type": "integer"}, False, False),
+        ({"type": ["string", "null"]}, False, False),
+    ],
+)
+def test_only_a_schema_parse_already_satisfies_goes_unchecked(
+    schema: dict[str, Any], in_path: bool, holds: bool
+) -> None:
+    from mockserver.engine.validation import _holds_every_parsed, _json_type
+
+    assert _holds_every_parsed(schema, _json_type(schema), in_path) is holds
