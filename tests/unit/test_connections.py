@@ -49,16 +49,26 @@ def _served(parser: str, head_timeout: float) -> Iterator[tuple[str, int]]:
         loop="asyncio",
         timeout_keep_alive=60,  # (uvicorn's own idle timer out of the way)
     )
-    server = uvicorn.Server(config)
+    with _running(uvicorn.Server(config), sock):
+        yield sock.getsockname()
+
+
+@contextmanager
+def _running(server: uvicorn.Server, sock: socket.socket) -> Iterator[threading.Thread]:
+    """``server`` serving ``sock`` in a thread, started; asked to stop (and woken, a PromptServer)
+    and joined on the way out."""
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + 10
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.01)
-        yield sock.getsockname()
+        assert server.started, "the server did not start within 10 s"
+        yield thread
     finally:
         server.should_exit = True
+        if isinstance(server, prompt_stop.PromptServer):
+            server.wake()
         thread.join(10)
 
 
@@ -104,18 +114,11 @@ def _stoppable(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[uvicorn.Server
     app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("ok"))])
     config = uvicorn.Config(app, log_level="warning", lifespan="off", loop="asyncio")
     server = _stoppable_server_class()(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert server.started
-        yield server, thread, port
-    finally:
-        server.should_exit = server.force_exit = True
-        server.wake()
-        thread.join(10)
+    with _running(server, sock) as thread:
+        try:
+            yield server, thread, port
+        finally:
+            server.force_exit = True  # (whatever a test left open: no graceful wait on the way out)
 
 
 def test_a_signal_stops_the_server_without_waiting_for_its_next_tick(monkeypatch: pytest.MonkeyPatch) -> None:
