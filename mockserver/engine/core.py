@@ -439,7 +439,7 @@ class Engine:
                 self.reference.validate(operation, request.path, request.query, request.body, request.headers)
             validators = self.validators if self.settings.assumed_rules else self.published_validators
             valid = validators[operation.operation_id].validate(
-                request.path_params, request.query, request.body
+                request.path_params, request.query, request.body, request.body_json
             )
         except ApiError as error:
             return Answer.of_error(error)

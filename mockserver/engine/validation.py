@@ -45,6 +45,7 @@ class ValidRequest(NamedTuple):
     path: dict[str, Any]
     query: dict[str, Any]
     body: Any  # MISSING when the request had none
+    text: bytes | None = None  # the JSON text the body was parsed from, unchanged, when known
 
 
 def compile_schema(schema: Schema) -> OAS31Validator:
@@ -645,8 +646,14 @@ class OperationValidator:
         self._body_required = operation.body_required and (assumed_rules or self._body_rule is None)
 
     def validate(
-        self, path_params: Mapping[str, str], query: Mapping[str, list[str]], body: Any
+        self,
+        path_params: Mapping[str, str],
+        query: Mapping[str, list[str]],
+        body: Any,
+        text: bytes | None = None,
     ) -> ValidRequest:
+        """The request's typed parameters and its body, or BadRequest saying what is wrong and where.
+        ``text``: the JSON text ``body`` was parsed from, handed on as it is."""
         path_out: dict[str, Any] = {}
         query_out: dict[str, Any] = {}
         for check in self._params:
@@ -684,7 +691,7 @@ class OperationValidator:
                 message = self._body.error(body, "body")
                 if message is not None:
                     raise BadRequest(message)
-        return ValidRequest(path_out, query_out, body)
+        return ValidRequest(path_out, query_out, body, text)
 
 
 class RequestValidators:

@@ -175,5 +175,8 @@ def push_records(
         plans.append(_threshold_event(verdict, len(failures), total, task))
     run, events = create_run(ctx, task, "push", plans, finish_now=watch, verdict=verdict)
     writes = [(index_name, action, list(records))]
-    defer_writes(ctx.account, run, writes, checked=checked)
+    # Records that are the request body's own, untransformed: the index may keep its text for them.
+    own = checked and isinstance(ctx.body, dict) and ctx.body.get("records") is sent
+    text = ctx.request.text if own else None
+    defer_writes(ctx.account, run, writes, checked=checked, text=text)
     return run, events

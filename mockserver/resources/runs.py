@@ -221,10 +221,19 @@ def settle(account: Account, run: Record, now: float) -> None:
                 _stamp_index(account, index_name, meta.finish_at)
 
 
-def defer_writes(account: Account, run: Record, writes: list[IndexWrite], *, checked: bool = False) -> None:
+def defer_writes(
+    account: Account,
+    run: Record,
+    writes: list[IndexWrite],
+    *,
+    checked: bool = False,
+    text: bytes | None = None,
+) -> None:
     """Apply index writes when ``run`` finishes: now if it already has, else when it settles.
 
-    ``checked``: the records are a validated request's own (see :func:`mockserver.engine.indexes.apply`).
+    ``checked``: the records are a validated request's own; ``text``: the request's JSON text, which
+    they were decoded from (both: see :func:`mockserver.engine.indexes.apply`; a write that waits
+    for its run keeps only the records).
     """
     meta = account.meta.runs[run["runID"]]
     if run["status"] != "finished":
@@ -232,7 +241,9 @@ def defer_writes(account: Account, run: Record, writes: list[IndexWrite], *, che
         return
     if meta.outcome == "success":
         for index_name, action, records in writes:
-            indexes.apply(account.indexes, index_name, action, records, results=False, checked=checked)
+            indexes.apply(
+                account.indexes, index_name, action, records, results=False, checked=checked, text=text
+            )
             _stamp_index(account, index_name, meta.finish_at)
 
 

@@ -4,7 +4,11 @@ temporary index, move it back) work on the engine, through both APIs."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from typing import Any
+
+import pytest
 
 from mockserver import MockApp
 from mockserver.http.inprocess import InProcessClient
@@ -28,6 +32,32 @@ def test_records_pushed_through_ingestion_are_read_through_search(client: InProc
     )
     assert found["results"] == [records[1]]
     assert [(i["name"], i["entries"]) for i in ok(client.get("/1/indexes"))["items"]] == [("products", 2)]
+
+
+@pytest.mark.parametrize("zipped", [False, True], ids=["plain", "gzip"])
+def test_a_push_body_as_the_client_wrote_it_reads_back_as_its_records(
+    client: InProcessClient, zipped: bool
+) -> None:
+    """Whatever the text of a push (indented, non-ASCII escaped, an objectID twice, gzipped), the
+    index reads back its records, the last one for a repeated objectID; and its size is counted on
+    the records' compact JSON, as for records saved through the Search API."""
+    push_pipeline(client, "products")
+    records = [
+        {"objectID": "1", "name": "lampe à huile", "price": 12.5},
+        {"objectID": "2", "tags": ["a", "b"], "stock": None},
+        {"objectID": "1", "name": "café", "nested": {"deep": [1, {"x": True}]}},
+    ]
+    text = json.dumps({"action": "addObject", "records": records}, indent=3).encode()  # ensure_ascii
+    headers = {"content-type": "application/json"}
+    if zipped:
+        text, headers["content-encoding"] = gzip.compress(text), "gzip"
+    ok(client.post("/1/push/products", content=text, headers=headers))
+    assert ok(client.get("/1/indexes/products/1")) == records[2]
+    assert ok(client.get("/1/indexes/products/2")) == records[1]
+    saved = [{"action": "addObject", "body": record} for record in records[1:]]
+    ok(client.post("/1/indexes/copy/batch", json={"requests": saved}))
+    sizes = {item["name"]: item["dataSize"] for item in ok(client.get("/1/indexes"))["items"]}
+    assert sizes["products"] == sizes["copy"]
 
 
 def test_records_saved_through_search_are_seen_where_the_ingestion_side_reads_indexes(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from mockserver.engine import indexes
-from mockserver.engine.indexes import Index
+from mockserver.engine import indexes, jsonio
+from mockserver.engine.indexes import Index, PushedText
 
 
 def _catalog() -> dict[str, Any]:
@@ -229,3 +230,115 @@ def test_every_change_moves_the_version_and_what_was_derived_is_rebuilt() -> Non
     assert versions == sorted(set(versions)), "each change moves the version on"
     assert index.derived(count) == 1 and len(built) == 2
     assert index.copy().version == 0 and index.copy().derived(count) == 1  # a copy starts its own
+
+
+# --- a push's records kept as the push's own text ------------------------------------------------
+
+
+def _pushed(store: dict[str, Any], name: str, text: str, action: str = "addObject") -> Index:
+    """Apply a push body (its JSON text) as the push handler does: records decoded from the text."""
+    raw = text.encode()
+    records = jsonio.loads(raw)["records"]
+    indexes.apply(store, name, action, records, results=False, checked=True, text=raw)
+    index: Index = store[name]
+    return index
+
+
+def _texts(index: Index) -> set[int]:
+    """The pushed texts the index still refers to (by identity)."""
+    return {id(data) for data in index._packed.values() if isinstance(data, PushedText)}
+
+
+def test_a_pushed_text_is_kept_until_a_record_is_read_then_each_record_is_compact_json() -> None:
+    text = (
+        '{"action": "addObject",\n "records": [\n  {"objectID": "a", "name": "caf\\u00e9", "n": 1.50},\n'
+        '  {"objectID": "b", "tags": [ "x" , "y" ]},\n'
+        '  {"objectID": "a", "name": "last", "deep": {"k": null}}\n ]}'
+    )
+    store: dict[str, Any] = {}
+    index = _pushed(store, "i", text)
+    assert len(index) == 2 and len(_texts(index)) == 1, "nothing encoded at push time"
+    # A repeated objectID: its last record, as a push stores it; every record as compact JSON.
+    assert index.packed_record("a") == b'{"objectID":"a","name":"last","deep":{"k":null}}'
+    assert _texts(index) == set(), "the first read spread the text into the records' own JSON"
+    assert index.packed_record("b") == b'{"objectID":"b","tags":["x","y"]}'
+    assert dict(index) == {
+        "a": {"objectID": "a", "name": "last", "deep": {"k": None}},
+        "b": {"objectID": "b", "tags": ["x", "y"]},
+    }
+
+
+def test_records_kept_as_text_read_as_records_encoded_one_by_one() -> None:
+    records = [
+        {"objectID": f"r{i}", "price": i / 3, "name": "é" * (i % 4), "on": i % 2 == 0} for i in range(50)
+    ]
+    body = json.dumps({"records": records, "action": "updateObject"}, indent=2)  # \u escapes, spaces
+    by_text = _pushed({}, "i", body, "updateObject")
+    one_by_one: dict[str, Any] = {}
+    indexes.apply(one_by_one, "i", "updateObject", records)
+    assert by_text == one_by_one["i"]
+    for object_id in one_by_one["i"]:
+        assert by_text.packed_record(object_id) == one_by_one["i"].packed_record(object_id)
+
+
+def test_each_way_of_reading_or_removing_a_record_held_as_text_sees_it() -> None:
+    text = '{"records": [{"objectID": "a", "n": 1}, {"objectID": "b", "n": 2}, {"objectID": "c"}]}'
+    store: dict[str, Any] = {}
+    index = _pushed(store, "i", text)
+    assert index.pop_packed("a") == b'{"objectID":"a","n":1}'
+    assert "a" not in index and len(index) == 2
+    index = _pushed(store, "i", text)
+    indexes.apply(store, "i", "partialUpdateObject", [{"objectID": "b", "m": 3}])
+    assert index["b"] == {"objectID": "b", "n": 2, "m": 3}
+    index = _pushed(store, "i", text)
+    results = indexes.apply(store, "i", "deleteObject", [{"objectID": "c"}, {"objectID": "z"}])
+    assert [r["outcome"] for r in results] == ["deleted", "skipped"]
+    index = _pushed(store, "i", text)
+    twin = index.copy()
+    del index["a"]
+    assert twin["a"] == {"objectID": "a", "n": 1} and "a" not in index
+    index.clear()
+    assert len(index) == 0 and len(twin) == 3
+
+
+def test_a_watched_write_never_keeps_a_text_and_reports_text_held_records_as_json() -> None:
+    """The state file logs each record's JSON: a watched push encodes its records as before, and a
+    record held as text before the watch began is reported (touched) as its JSON."""
+    store: dict[str, Any] = {}
+    index = _pushed(store, "i", '{"records": [{"objectID": "a", "n": 1}, {"objectID": "b"}]}')
+    index.watch()
+    _pushed(store, "i", '{"records": [{"objectID": "a", "n": 2}]}')
+    assert type(index._packed["a"]) is bytes, "a watched write encodes what it writes"
+    touched = index.touched()
+    assert touched == {"a": b'{"objectID":"a","n":1}'}
+    index.put_back(touched)
+    assert index["a"] == {"objectID": "a", "n": 1} and index["b"] == {"objectID": "b"}
+
+
+def test_texts_mostly_replaced_are_not_kept_for_the_records_left() -> None:
+    """Each push replaces all but one record of the one before: the texts kept stay bounded, each
+    record still reads as its last push left it."""
+    store: dict[str, Any] = {}
+    width = 100
+    for push in range(200):
+        records = [{"objectID": f"p{push}-kept"}] + [
+            {"objectID": f"r{i}", "push": push} for i in range(width)
+        ]
+        index = _pushed(store, "i", json.dumps({"records": records}))
+    assert len(index) == 200 + width
+    assert len(_texts(index)) <= 3 * (len(index) + indexes.HELD_SLACK) // width + 1
+    assert index["p0-kept"] == {"objectID": "p0-kept"} and index["r7"] == {"objectID": "r7", "push": 199}
+    held = sum(
+        len(data.ids)
+        for data in {id(d): d for d in index._packed.values() if isinstance(d, PushedText)}.values()
+    )
+    assert held <= 3 * len(index) + indexes.HELD_SLACK + width + 1
+
+
+def test_a_text_fully_replaced_is_let_go() -> None:
+    store: dict[str, Any] = {}
+    first = _pushed(store, "i", '{"records": [{"objectID": "a"}, {"objectID": "b"}]}')
+    texts = _texts(first)
+    _pushed(store, "i", '{"records": [{"objectID": "b"}, {"objectID": "a", "v": 2}]}')
+    assert len(_texts(first)) == 1 and _texts(first) != texts
+    assert first["a"] == {"objectID": "a", "v": 2}
