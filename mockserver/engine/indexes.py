@@ -119,9 +119,9 @@ class Index(MutableMapping[str, Record]):
         the records read the same), so the text goes once nothing refers to it; its records."""
         packed = self._packed
         records = pushed.records()
-        for object_id, data in records.items():
-            if packed.get(object_id) is pushed:
-                packed[object_id] = data
+        # The entries still referring to the text, chosen and replaced in C (no Python loop).
+        still = map(operator.is_, map(packed.get, records), itertools.repeat(pushed))
+        packed.update(itertools.compress(records.items(), still))
         return records
 
     def _compact(self) -> None:
