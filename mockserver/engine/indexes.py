@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections import Counter
+import weakref
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Any, TypeVar
 
@@ -13,9 +14,10 @@ from mockserver.engine import jsonio
 Record = dict[str, Any]
 T = TypeVar("T")
 
-# A text holds more records than the index keeps from all texts together beyond this (see
-# Index._compact): a few pushes' worth, so that a small index is not scanned after every push.
-HELD_SLACK = 4096
+# The pushed texts all indexes of one mock keep, at most (see PushedTexts): past it, the oldest
+# still kept is turned into per-record JSON. A text may hold what its records do not (indentation,
+# a key given twice, records replaced since): this bounds what that can cost.
+TEXT_BYTES = 64 * 1024 * 1024
 
 
 class PushedText:
@@ -26,7 +28,7 @@ class PushedText:
     was decoded into exactly those records: it holds nothing the mock refuses.
     """
 
-    __slots__ = ("ids", "text")
+    __slots__ = ("__weakref__", "ids", "text")
 
     def __init__(self, text: bytes, ids: list[str]) -> None:
         self.text = text
@@ -41,17 +43,44 @@ class PushedText:
         return dict(zip(self.ids, _pack_many(records, finite=True), strict=True))
 
 
+class PushedTexts:
+    """The pushed texts the indexes of one mock keep, oldest first, at most ``max_bytes`` of them
+    (one store's: no import-time state). Past it, the oldest text still kept is spread into its
+    index's per-record JSON; a text no index refers to any more (its records all replaced or gone)
+    is already freed, and only leaves the count when its turn comes."""
+
+    def __init__(self, max_bytes: int = TEXT_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0  # the texts counted: kept, or freed and not yet past their turn
+        self._kept: deque[tuple[weakref.ref[Index], weakref.ref[PushedText], int]] = deque()
+
+    def keep(self, index: Index, pushed: PushedText) -> None:
+        size = len(pushed.text)
+        self._kept.append((weakref.ref(index), weakref.ref(pushed), size))
+        self.bytes += size
+        while self.bytes > self.max_bytes and len(self._kept) > 1:
+            index_ref, text_ref, size = self._kept.popleft()
+            self.bytes -= size
+            oldest, holder = text_ref(), index_ref()
+            if oldest is not None and holder is not None:
+                holder._spread(oldest)
+
+    def __len__(self) -> int:
+        """Texts counted (kept, or freed and not yet past their turn)."""
+        return len(self._kept)
+
+
 class Index(MutableMapping[str, Record]):
     """objectID -> record, each record kept as its compact JSON (bytes): about 100 B for a small
     record where its dict takes 330. Decoded again on every read, so a read is always a fresh dict
     and nothing done to it changes the index.
 
     A push's records may instead be kept as the push's own JSON text (a :class:`PushedText`, one
-    object shared by all of them: see :func:`apply`); the first read of any of them, or a scan when
-    texts hold many more records than the index, turns the text's records still held here into
+    object shared by all of them: see :func:`apply`); the first read of any of them, a copy, or the
+    mock's bound on kept texts (:class:`PushedTexts`) turns the text's records still held here into
     their own compact JSON, so every read sees the one form. (Encoding a push's records one by one
-    was a third of the mock's work on a push of 1,000 records; a push that is never read never pays
-    it.)
+    was a third of the mock's work on a push of 1,000 records; a push replaced before anything
+    reads it never pays it.)
 
     A record must be JSON (``ValueError``/``TypeError`` otherwise, from :func:`jsonio.dumps`) and
     must hold its key as objectID.
@@ -60,13 +89,11 @@ class Index(MutableMapping[str, Record]):
     the control plane and the plugin read and write indexes under the store's lock.
     """
 
-    __slots__ = ("_derived", "_held", "_packed", "_saved", "version")
+    __slots__ = ("__weakref__", "_derived", "_packed", "_saved", "_texts", "version")
 
     def __init__(self, records: Mapping[str, Record] | None = None) -> None:
         self._packed: dict[str, bytes | PushedText] = {}
-        # Records the pushed texts this index refers to hold, repeats and replaced ones included
-        # (counted when a text is stored, recounted by _compact).
-        self._held = 0
+        self._texts = False  # whether a pushed text may be kept here (False: every record is bytes)
         # A cheap change counter: bumped by every change, so what is built from the records (the
         # search structures of engine/search) is kept until the index changes.
         self.version = 0
@@ -124,17 +151,13 @@ class Index(MutableMapping[str, Record]):
         packed.update(itertools.compress(records.items(), still))
         return records
 
-    def _compact(self) -> None:
-        """Spread each pushed text of which fewer than half the records are still held here (so a
-        text mostly replaced is not kept for a few records), and count what the others hold."""
-        uses = Counter(data for data in self._packed.values() if type(data) is PushedText)
-        held = 0
-        for pushed, used in uses.items():
-            if 2 * used < len(pushed.ids):
+    def _spread_all(self) -> None:
+        """Spread every pushed text kept here."""
+        if self._texts:
+            texts = {id(data): data for data in self._packed.values() if isinstance(data, PushedText)}
+            for pushed in texts.values():
                 self._spread(pushed)
-            else:
-                held += len(pushed.ids)
-        self._held = held
+            self._texts = False
 
     def put_back(self, saved: Mapping[str, bytes | None]) -> None:
         """Undo the changes :meth:`touched` returned."""
@@ -197,13 +220,14 @@ class Index(MutableMapping[str, Record]):
     def clear(self) -> None:
         self._save(self._packed)
         self._packed.clear()
-        self._held = 0
+        self._texts = False
 
     def copy(self) -> Index:
+        """A twin holding the same records as bytes (a text stays with the one index that kept it,
+        so the bound on kept texts sees every one)."""
+        self._spread_all()
         twin = Index()
-        # bytes and pushed texts are never changed in place: sharing them is a copy
-        twin._packed = dict(self._packed)
-        twin._held = self._held
+        twin._packed = dict(self._packed)  # bytes are immutable: sharing them is a copy
         return twin
 
     def __copy__(self) -> Index:
@@ -222,6 +246,7 @@ def apply(
     results: bool = True,
     checked: bool = False,
     text: bytes | None = None,
+    texts: PushedTexts | None = None,
 ) -> list[Record]:
     """Apply ``action`` to index ``name``; with ``results``, one result per record (what happened to it).
 
@@ -229,9 +254,9 @@ def apply(
     strings as the spec requires), so neither NaN nor a non-string objectID needs looking for.
 
     ``text`` (with ``checked``): the JSON text the records were decoded from, an object whose
-    ``records`` member they are, unchanged since. An addObject or updateObject without ``results``
-    on an unwatched index then keeps that text for them instead of encoding each record (see
-    :class:`Index`).
+    ``records`` member they are, unchanged since; ``texts``: the mock's bound on kept texts. With
+    both, an addObject or updateObject without ``results`` on an unwatched index keeps that text
+    for the records instead of encoding each one (see :class:`Index`).
 
     addObject / updateObject: the record replaces any record with its objectID.
     partialUpdateObject: given attributes are set, the record is created when missing.
@@ -254,8 +279,8 @@ def apply(
         raise ValueError(f"unknown push action {action!r}")
     replace = action in ("addObject", "updateObject")
     if replace and isinstance(index, Index):
-        if text is not None and checked and not results and index._saved is None:
-            _keep_text(index, text, records)
+        if text is not None and texts is not None and checked and not results and index._saved is None:
+            _keep_text(index, text, records, texts)
             return []
         return _replace(index, action, list(records), results, checked)
     answers: list[Record] = []
@@ -315,17 +340,15 @@ def _replace(
     return answers
 
 
-def _keep_text(index: Index, text: bytes, records: Iterable[Record]) -> None:
+def _keep_text(index: Index, text: bytes, records: Iterable[Record], texts: PushedTexts) -> None:
     """addObject / updateObject of a validated push's records: each objectID refers to the push's
     text (one object for all), nothing is encoded now."""
     ids = list(map(_OBJECT_ID, records))
     pushed = PushedText(text, ids)
     index._save(ids)
-    packed = index._packed
-    packed.update(zip(ids, itertools.repeat(pushed)))
-    index._held += len(ids)
-    if index._held > 3 * len(packed) + HELD_SLACK:
-        index._compact()
+    index._packed.update(zip(ids, itertools.repeat(pushed)))
+    index._texts = True
+    texts.keep(index, pushed)
 
 
 _OBJECT_ID = operator.itemgetter("objectID")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from mockserver.engine.clock import Clock
+from mockserver.engine.indexes import PushedTexts
 
 Record = dict[str, Any]
 
@@ -430,6 +431,8 @@ class Store:
         self.accounts: dict[str, Account] = {}
         self.run_policy = RunPolicy()
         self.on_new_account: Callable[[Account], None] | None = None  # e.g. seed a default data set
+        # The push bodies' texts the indexes keep for their records, bounded in bytes (indexes.py)
+        self.pushed_texts = PushedTexts()
 
     def app_lock(self, app_id: str) -> AppLockHold:
         """Hold ``app_id``'s lock (re-entrant) for the ``with`` block."""

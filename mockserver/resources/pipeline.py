@@ -178,5 +178,5 @@ def push_records(
     # Records that are the request body's own, untransformed: the index may keep its text for them.
     own = checked and isinstance(ctx.body, dict) and ctx.body.get("records") is sent
     text = ctx.request.text if own else None
-    defer_writes(ctx.account, run, writes, checked=checked, text=text)
+    defer_writes(ctx.account, run, writes, checked=checked, text=text, texts=ctx.store.pushed_texts)
     return run, events

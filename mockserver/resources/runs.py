@@ -19,6 +19,7 @@ from typing import Any
 from mockserver.engine import assumptions, indexes
 from mockserver.engine.clock import parse_rfc3339, rfc3339, rfc3339_of_second
 from mockserver.engine.errors import BadRequest, NotFound
+from mockserver.engine.indexes import PushedTexts
 from mockserver.engine.store import Account, IndexWrite, Record, RunMeta, TaskMeta
 from mockserver.resources.context import Context, Handler, Hooks
 from mockserver.resources.crud import Family, by_field, equals, in_list, paginate, select
@@ -228,12 +229,13 @@ def defer_writes(
     *,
     checked: bool = False,
     text: bytes | None = None,
+    texts: PushedTexts | None = None,
 ) -> None:
     """Apply index writes when ``run`` finishes: now if it already has, else when it settles.
 
     ``checked``: the records are a validated request's own; ``text``: the request's JSON text, which
-    they were decoded from (both: see :func:`mockserver.engine.indexes.apply`; a write that waits
-    for its run keeps only the records).
+    they were decoded from; ``texts``: the store's bound on kept texts (all three: see
+    :func:`mockserver.engine.indexes.apply`; a write that waits for its run keeps only the records).
     """
     meta = account.meta.runs[run["runID"]]
     if run["status"] != "finished":
@@ -242,7 +244,14 @@ def defer_writes(
     if meta.outcome == "success":
         for index_name, action, records in writes:
             indexes.apply(
-                account.indexes, index_name, action, records, results=False, checked=checked, text=text
+                account.indexes,
+                index_name,
+                action,
+                records,
+                results=False,
+                checked=checked,
+                text=text,
+                texts=texts,
             )
             _stamp_index(account, index_name, meta.finish_at)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any
 
 import pytest
 
 from mockserver.engine import indexes, jsonio
-from mockserver.engine.indexes import Index, PushedText
+from mockserver.engine.indexes import Index, PushedText, PushedTexts
 
 
 def _catalog() -> dict[str, Any]:
@@ -235,11 +236,14 @@ def test_every_change_moves_the_version_and_what_was_derived_is_rebuilt() -> Non
 # --- a push's records kept as the push's own text ------------------------------------------------
 
 
-def _pushed(store: dict[str, Any], name: str, text: str, action: str = "addObject") -> Index:
+def _pushed(
+    store: dict[str, Any], name: str, text: str, action: str = "addObject", texts: PushedTexts | None = None
+) -> Index:
     """Apply a push body (its JSON text) as the push handler does: records decoded from the text."""
     raw = text.encode()
     records = jsonio.loads(raw)["records"]
-    indexes.apply(store, name, action, records, results=False, checked=True, text=raw)
+    bound = texts if texts is not None else PushedTexts()
+    indexes.apply(store, name, action, records, results=False, checked=True, text=raw, texts=bound)
     index: Index = store[name]
     return index
 
@@ -315,30 +319,51 @@ def test_a_watched_write_never_keeps_a_text_and_reports_text_held_records_as_jso
     assert index["a"] == {"objectID": "a", "n": 1} and index["b"] == {"objectID": "b"}
 
 
-def test_texts_mostly_replaced_are_not_kept_for_the_records_left() -> None:
-    """Each push replaces all but one record of the one before: the texts kept stay bounded, each
-    record still reads as its last push left it."""
-    store: dict[str, Any] = {}
-    width = 100
-    for push in range(200):
-        records = [{"objectID": f"p{push}-kept"}] + [
-            {"objectID": f"r{i}", "push": push} for i in range(width)
-        ]
-        index = _pushed(store, "i", json.dumps({"records": records}))
-    assert len(index) == 200 + width
-    assert len(_texts(index)) <= 3 * (len(index) + indexes.HELD_SLACK) // width + 1
-    assert index["p0-kept"] == {"objectID": "p0-kept"} and index["r7"] == {"objectID": "r7", "push": 199}
-    held = sum(
-        len(data.ids)
-        for data in {id(d): d for d in index._packed.values() if isinstance(d, PushedText)}.values()
-    )
-    assert held <= 3 * len(index) + indexes.HELD_SLACK + width + 1
+def _kept_bytes(*kept: Index) -> int:
+    """The bytes of the distinct pushed texts these indexes refer to."""
+    texts = {id(d): d for index in kept for d in index._packed.values() if isinstance(d, PushedText)}
+    return sum(len(t.text) for t in texts.values())
 
 
-def test_a_text_fully_replaced_is_let_go() -> None:
+def test_kept_texts_are_bounded_in_bytes_whatever_they_hold_beside_their_records() -> None:
+    """Texts holding far more than their records (padding, a key given twice, a first "records"
+    array overridden, a big record replaced by the next push) cost at most the mock's bound:
+    past it, the oldest text still kept is spread into per-record JSON; the records read the same."""
+    bound = PushedTexts(max_bytes=20_000)
     store: dict[str, Any] = {}
-    first = _pushed(store, "i", '{"records": [{"objectID": "a"}, {"objectID": "b"}]}')
-    texts = _texts(first)
-    _pushed(store, "i", '{"records": [{"objectID": "b"}, {"objectID": "a", "v": 2}]}')
-    assert len(_texts(first)) == 1 and _texts(first) != texts
-    assert first["a"] == {"objectID": "a", "v": 2}
+    padding, big = " " * 3000, "x" * 3000
+    bodies = [
+        lambda i: f'{{"records": [{{"objectID": "p{i}"}}]{padding}}}',
+        lambda i: f'{{"records": [{{"objectID": "d{i}", "v": "{big}", "v": 1}}]}}',
+        lambda i: (
+            f'{{"records": [{{"objectID": "gone", "v": "{big}"}}], "records": [{{"objectID": "r{i}"}}]}}'
+        ),
+        lambda i: f'{{"records": [{{"objectID": "same", "v": "{big}"}}, {{"objectID": "s{i}"}}]}}',
+    ]
+    for i in range(200):
+        _pushed(store, "a" if i % 2 else "b", bodies[i % 4](i), texts=bound)
+        assert _kept_bytes(*store.values()) <= 20_000 + 3200
+    records = {**dict(store["a"]), **dict(store["b"])}
+    assert records["p196"] == {"objectID": "p196"} and records["d197"] == {"objectID": "d197", "v": 1}
+    assert records["r198"] == {"objectID": "r198"} and "gone" not in records
+    assert records["same"] == {"objectID": "same", "v": big} and records["s199"] == {"objectID": "s199"}
+    assert len(records) == 201
+
+
+def test_a_copy_never_shares_a_text_with_its_index() -> None:
+    """Each text is kept by the one index the bound knows of: a copy first spreads them."""
+    store: dict[str, Any] = {}
+    index = _pushed(store, "i", '{"records": [{"objectID": "a", "n": 1}, {"objectID": "b"}]}')
+    twin = index.copy()
+    assert _kept_bytes(index) == 0 and _kept_bytes(twin) == 0
+    assert twin == index and twin["a"] == {"objectID": "a", "n": 1}
+
+
+def test_a_text_fully_replaced_is_let_go_at_once() -> None:
+    store: dict[str, Any] = {}
+    bound = PushedTexts()
+    first = _pushed(store, "i", '{"records": [{"objectID": "a"}, {"objectID": "b"}]}', texts=bound)
+    held = weakref.ref(next(d for d in first._packed.values() if isinstance(d, PushedText)))
+    _pushed(store, "i", '{"records": [{"objectID": "b"}, {"objectID": "a", "v": 2}]}', texts=bound)
+    assert held() is None, "no index refers to it: freed, though the bound still counts it"
+    assert len(bound) == 2 and first["a"] == {"objectID": "a", "v": 2}
