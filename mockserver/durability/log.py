@@ -201,13 +201,21 @@ class StateLog:
         named through ``warn`` (the rows after it still come)."""
         with self._lock:
             try:
-                rows = self._db.execute("SELECT seq, entry FROM writes ORDER BY seq").fetchall()
+                # As bytes, decoded row by row: one row that is not UTF-8 must not stop the others.
+                rows = self._db.execute(
+                    "SELECT seq, typeof(entry), CAST(entry AS BLOB) FROM writes ORDER BY seq"
+                ).fetchall()
             except sqlite3.Error as exc:
                 raise StateFileError(f"{self.path}: cannot be read ({exc})") from None
-        for seq, text in rows:
-            if not isinstance(text, str):
-                kind = "a BLOB" if isinstance(text, bytes) else f"a {type(text).__name__}"
-                warn(f"{self.path}: row {seq} skipped: it holds {kind}, not the JSON text of a write")
+        for seq, kind, raw in rows:
+            if kind != "text":
+                held = {"blob": "a BLOB", "integer": "an integer", "real": "a number"}.get(kind, "no value")
+                warn(f"{self.path}: row {seq} skipped: it holds {held}, not the JSON text of a write")
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                warn(f"{self.path}: row {seq} skipped: its text is not UTF-8 (byte {exc.start}): damaged")
                 continue
             try:
                 entry = jsonio.load_trusted(text.encode("utf-8", "surrogatepass"))

@@ -36,7 +36,9 @@ def creds(app_id: str, key: str = "k") -> dict[str, str]:
 
 
 def rows(path: Path) -> list[str]:
+    """The rows' texts (a row that is not UTF-8 with its bad bytes replaced)."""
     with sqlite3.connect(path) as db:
+        db.text_factory = lambda raw: raw.decode("utf-8", "replace")
         return [str(text) for (text,) in db.execute("SELECT entry FROM writes ORDER BY seq")]
 
 
@@ -235,7 +237,10 @@ def test_a_write_logs_what_it_changed_and_no_credentials(
 
 def add_row(path: Path, value: Any) -> None:
     with sqlite3.connect(path) as db:
-        db.execute("INSERT INTO writes (entry) VALUES (?)", (value,))
+        if isinstance(value, bytes) and value.startswith(b"{"):  # text that is not UTF-8
+            db.execute("INSERT INTO writes (entry) VALUES (CAST(? AS TEXT))", (value,))
+        else:
+            db.execute("INSERT INTO writes (entry) VALUES (?)", (value,))
 
 
 @pytest.mark.parametrize(
@@ -243,11 +248,12 @@ def add_row(path: Path, value: Any) -> None:
     [
         ('{"kind": "change", "apps": {"A": {"diff": {"sources": {"set": [["x", {"na', "is not valid JSON"),
         (b"\x00\x01binary", "holds a BLOB"),
+        (b'{"kind": "change", "apps": {"A": {"diff": {"sources": {"set": [["x\xff", 1]]}}}}}', "not UTF-8"),
         ("[" * 100_000 + "]" * 100_000, "skipped"),
         ('{"kind": "change", "apps": {"A": {"diff": {"sources": {"set": 5}}}}}', "cannot be applied"),
         ('"just text"', "is not a JSON object"),
     ],
-    ids=["torn", "blob", "deep", "bad-change", "not-an-object"],
+    ids=["torn", "blob", "not-utf-8", "deep", "bad-change", "not-an-object"],
 )
 def test_a_damaged_row_costs_only_itself(
     opened: Callable[..., MockApp], tmp_path: Path, row: Any, said: str
