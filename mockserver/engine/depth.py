@@ -57,6 +57,8 @@ def deeper_than(value: Any, limit: int) -> bool:
 def check_depth(value: Any, limit: int, where: str = "body") -> None:
     """Refuse (400) a value nested deeper than ``limit`` levels of arrays and objects."""
     if deeper_than(value, limit):
-        raise BadRequest(
-            f"{where}: nested more than {limit} levels deep (arrays and objects); the limit is max_depth"
-        )
+        raise BadRequest(too_deep_message(where, limit))
+
+
+def too_deep_message(where: str, limit: int) -> str:
+    return f"{where}: nested more than {limit} levels deep (arrays and objects); the limit is max_depth"

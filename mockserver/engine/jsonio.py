@@ -31,7 +31,7 @@ from typing import Any, Union
 
 import msgspec
 
-from mockserver.engine.depth import check_depth
+from mockserver.engine.depth import check_depth, too_deep_message
 from mockserver.engine.errors import BadRequest
 
 _DECODER = msgspec.json.Decoder()
@@ -55,7 +55,11 @@ def loads(raw: bytes, max_depth: int | None = None) -> Any:
     try:
         value = _DECODER.decode(raw)
     except (msgspec.DecodeError, RecursionError) as error:
-        raise _explain(raw, error) from None
+        explained = _explain(raw, error)
+        if max_depth is not None and explained.message == _TOO_DEEP:
+            # deeper than the parser itself follows: far past max_depth, refused as deeper than it
+            raise BadRequest(too_deep_message("body", max_depth)) from None
+        raise explained from None
     if max_depth is not None:
         check_depth(value, max_depth)
     return value
@@ -150,26 +154,57 @@ def _explain(raw: bytes, error: Exception) -> BadRequest:
     except UnicodeDecodeError as exc:
         return BadRequest(f"body: not valid UTF-8 (byte {exc.start})")
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = json.loads(
+            text, parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_short_integer
+        )
     except json.JSONDecodeError as exc:
         return BadRequest(f"body: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
     except _OutOfRange as exc:
         return BadRequest(f"{_where_infinite(text)}: the number {exc} is out of range")
+    except _TooManyDigits as exc:
+        return BadRequest(
+            f"{_where_long_integer(text)}: an integer of {exc} digits; at most {_INT_DIGITS} are accepted"
+        )
     except ValueError as exc:
         return BadRequest(f"body: invalid JSON: {exc}")
     except RecursionError:
-        return BadRequest("body: JSON nested too deeply")
+        return BadRequest(_TOO_DEEP)
     if _SURROGATE_ESCAPE.search(text) is not None:
         where = _find(value, "body", _lone_surrogate)
         if where is not None:
             return BadRequest(f"{where}: a string holds a lone surrogate escape (\\ud800-\\udfff)")
     if isinstance(error, RecursionError):
-        return BadRequest("body: JSON nested too deeply")
+        return BadRequest(_TOO_DEEP)
     # The standard library took what msgspec refused: msgspec's reason is the one that counts.
     return BadRequest(f"body: invalid JSON: {str(error)[:200]}")
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_TOO_DEEP = "body: JSON nested too deeply"
+_INT_DIGITS = 4300  # Python's limit on converting a decimal text to an int (sys.get_int_max_str_digits)
+
+
+class _TooManyDigits(ValueError):
+    pass
+
+
+class _LongInteger(int):
+    pass
+
+
+def _short_integer(text: str) -> int:
+    digits = len(text) - text.startswith("-")
+    if digits > _INT_DIGITS:
+        raise _TooManyDigits(digits)
+    return int(text)
+
+
+def _where_long_integer(text: str) -> str:
+    def mark(t: str) -> int:
+        return _LongInteger(0) if len(t) - t.startswith("-") > _INT_DIGITS else int(t)
+
+    value = json.loads(text, parse_int=mark)
+    return _find(value, "body", lambda v: isinstance(v, _LongInteger)) or "body"
 
 
 class _OutOfRange(ValueError):

@@ -40,11 +40,23 @@ def test_integers_beyond_64_bits_stay_exact() -> None:
         (b'{"a":NaN}', "body: invalid JSON"),
         (b'["a\xffb"]', "body: not valid UTF-8 (byte 3)"),
         (b"[" * 5000 + b"]" * 5000, "body: JSON nested too deeply"),
-        (b"[" + b"9" * 5000 + b"]", "body: invalid JSON"),
+        (b"[" + b"9" * 5000 + b"]", "body[0]: an integer of 5000 digits; at most 4300 are accepted"),
+        (b'{"r":[{"v":-' + b"1" * 4301 + b"}]}", "body.r[0].v: an integer of 4301 digits"),
     ],
 )
 def test_refusals_say_what_and_where(raw: bytes, where: str) -> None:
     assert where in refusal(raw)
+
+
+def test_nesting_too_deep_for_the_parser_names_the_limit_the_caller_set() -> None:
+    """Nested past what the parser itself can follow, the refusal still names ``max_depth``, as
+    one nested just past the limit does."""
+    for levels in (65, 5000):
+        with pytest.raises(BadRequest) as refused:
+            jsonio.loads(b"[" * levels + b"]" * levels, max_depth=64)
+        assert "body: nested more than 64 levels deep (arrays and objects); the limit is max_depth" in str(
+            refused.value
+        )
 
 
 def test_dumps_is_compact_utf8_with_non_ascii_kept() -> None:
