@@ -36,6 +36,12 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
+# What to do instead when a path names an empty ID that may exist (a push accepts an empty objectID)
+_EMPTY_HINT = {
+    "objectID": " (a record pushed with an empty objectID is read with POST /1/indexes/*/objects)",
+}
+
+
 class ValidRequest(NamedTuple):
     """What a handler receives: typed parameters (defaults applied) and the parsed body.
 
@@ -566,8 +572,10 @@ class _ParameterCheck:
         if len(raw) > 1 and self.kind not in ("object",):
             raise BadRequest(f"{where}: given {len(raw)} times; expected a single value")
         if raw[0] == "":
-            if p.location == "path":  # a resource with an empty ID cannot exist
-                raise NotFound(f"{where}: empty; nothing has an empty {p.name}")
+            if p.location == "path":  # a URL cannot name it, whether or not it exists
+                raise NotFound(
+                    f"{where}: empty; a URL cannot name an empty {p.name}{_EMPTY_HINT.get(p.name, '')}"
+                )
             if not self.assumed_rules and self.kind in (None, "string"):
                 return ""  # the published reading: an empty string, held to the schema
             if self.kind in (None, "string"):

@@ -157,3 +157,19 @@ def test_an_index_written_by_a_run_is_dated_by_the_run(client: InProcessClient, 
     ok(client.put("/1/indexes/products/2", json={}))
     (listed,) = ok(client.get("/1/indexes"))["items"]
     assert (listed["createdAt"], listed["updatedAt"]) == ("2030-01-02T03:04:15Z", "2030-01-02T03:05:05Z")
+
+
+def test_a_record_pushed_with_an_empty_objectid_is_not_said_to_be_missing(client: InProcessClient) -> None:
+    """The push accepts an empty objectID (the published schema has no minimum length); a URL cannot
+    name it, and the refusal says so, and how to read it, rather than that no such record exists."""
+    push_pipeline(client, "products")
+    ok(client.post("/1/push/products", json={"action": "addObject", "records": [{"objectID": "", "n": 1}]}))
+    refusal = client.get("/1/indexes/products/")
+    assert refusal.status_code == 404
+    message = refusal.json()["message"]
+    assert "path.objectID: empty" in message and "POST /1/indexes/*/objects" in message
+    assert "nothing has" not in message
+    found = ok(
+        client.post("/1/indexes/*/objects", json={"requests": [{"indexName": "products", "objectID": ""}]})
+    )
+    assert found["results"] == [{"objectID": "", "n": 1}]

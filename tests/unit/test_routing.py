@@ -156,7 +156,7 @@ def test_parameters_do_not_span_slashes() -> None:
 
 
 def test_an_empty_parameter_still_names_its_operation() -> None:
-    """``/a/`` is ``/a/{x}`` with x empty: the operation answers (a 404: nothing has an empty ID), not
+    """``/a/`` is ``/a/{x}`` with x empty: the operation answers (a 404: a URL cannot name an empty ID), not
     a 405 the operation does not document."""
     table = RouteTable(mini_spec({"/a/{x}": {"get": op("one")}}))
     assert table.match("GET", "/a/").path_params == {"x": ""}
