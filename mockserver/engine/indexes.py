@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMappin
 from typing import Any, TypeVar
 
 from mockserver.engine import jsonio
+from mockserver.engine.errors import BadRequest
+from mockserver.engine.partial_updates import check_partial, partial
 
 Record = dict[str, Any]
 T = TypeVar("T")
@@ -259,7 +261,9 @@ def apply(
     for the records instead of encoding each one (see :class:`Index`).
 
     addObject / updateObject: the record replaces any record with its objectID.
-    partialUpdateObject: given attributes are set, the record is created when missing.
+    partialUpdateObject: given attributes are set (a built-in operation applied: see
+    :mod:`mockserver.engine.partial_updates`), the record is created when missing; a record whose
+    operation is unknown or would leave the finite numbers is left as it was.
     partialUpdateObjectNoCreate: likewise, but a missing record stays missing.
     deleteObject: the record with that objectID is removed.
     clear: every record is removed; the index stays. delete: the index itself goes.
@@ -292,16 +296,19 @@ def apply(
         elif action == "deleteObject":
             gone = index.pop_packed(object_id) if isinstance(index, Index) else index.pop(object_id, None)
             outcome = "deleted" if gone is not None else "skipped"
-        else:
+        else:  # the built-in operations apply (a push refuses a bad one first: see check_partial)
             existing = index.get(object_id)
-            if existing is not None:
-                index[object_id] = {**existing, **record}
-                outcome = "updated"
-            elif action == "partialUpdateObject":
-                index[object_id] = record
-                outcome = "created"
-            else:
+            try:
+                check_partial(record, "record")
+                after = partial(existing, object_id, record, action == "partialUpdateObject")
+            except BadRequest:  # a bad operation, or one past the finite numbers: left as it was
+                after = existing
+            if after is None or after is existing:
                 outcome = "skipped"
+            else:
+                after["objectID"] = record["objectID"]  # as given: a number stays a number
+                index[object_id] = after
+                outcome = "updated" if existing is not None else "created"
         if results:
             answers.append({"objectID": object_id, "action": action, "outcome": outcome})
     return answers

@@ -8,19 +8,17 @@ Every write checks the whole request before it changes anything, then answers a 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from mockserver.engine.errors import BadRequest, NotFound, shown
 from mockserver.engine.indexes import Index
+from mockserver.engine.partial_updates import check_partial, partial
 from mockserver.engine.store import Account, Record
 from mockserver.resources import runs
 from mockserver.resources.context import Context, Handler
 from mockserver.resources.search_tasks import new_task
 
-BUILT_IN = ("Increment", "Decrement", "Add", "Remove", "AddUnique", "IncrementFrom", "IncrementSet")
-NUMERIC = frozenset({"Increment", "Decrement", "IncrementFrom", "IncrementSet"})
 BATCH_ACTIONS = (
     "addObject",
     "updateObject",
@@ -103,97 +101,6 @@ def retrieved(record: Record, attributes: Any) -> Record:
     if "*" in names:
         return record
     return {k: v for k, v in record.items() if k == "objectID" or k in names}
-
-
-# --- partial updates ---------------------------------------------------------------------------
-class _Ignored(Exception):
-    """IncrementFrom / IncrementSet whose condition does not hold: the whole update is ignored."""
-
-
-def _operation_of(value: Any) -> tuple[str, Any] | None:
-    if isinstance(value, dict) and "_operation" in value:
-        return value["_operation"], value.get("value")
-    return None
-
-
-def check_partial(changes: Mapping[str, Any], where: str) -> None:
-    """Refuse a partial update the service cannot apply (an unknown built-in operation, a text
-    where a number is needed), before anything changes."""
-    for name, value in changes.items():
-        found = _operation_of(value)
-        if found is None:
-            continue
-        operation, operand = found
-        at = f"{where}.{name}"
-        if operation not in BUILT_IN:
-            raise BadRequest(
-                f"{at}._operation: {shown(operation)} is not a built-in operation "
-                f"(one of {', '.join(BUILT_IN)})"
-            )
-        if set(value) - {"_operation", "value"} or "value" not in value:
-            raise BadRequest(f"{at}: a built-in operation is {{_operation, value}} and nothing else")
-        number = isinstance(operand, int | float) and not isinstance(operand, bool)
-        if operation in NUMERIC and not number:
-            raise BadRequest(f"{at}.value: {operation} takes a number, not {shown(operand)}")
-        if not number and not isinstance(operand, str):
-            raise BadRequest(f"{at}.value: {operation} takes a string or a number, not {shown(operand)}")
-
-
-def _number(value: Any) -> float | int:
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
-
-
-def partial(
-    existing: Record | None, object_id: str, changes: Mapping[str, Any], create: bool, where: str = "body"
-) -> Record | None:
-    """The record after a partial update (``changes`` checked by :func:`check_partial`), or None
-    when there is none (missing and not created, or the update is ignored and it was missing).
-    400 naming the attribute when an Increment or Decrement leaves the finite numbers (JSON has no
-    infinity): nothing is changed."""
-    if existing is None and not create:
-        return None
-    record = dict(existing) if existing is not None else {}
-    try:
-        for name, value in changes.items():
-            if name == "objectID":
-                continue
-            found = _operation_of(value)
-            if found is None:
-                record[name] = value
-                continue
-            result = _built_in(found[0], found[1], record.get(name), existing is None)
-            if isinstance(result, float) and not math.isfinite(result):
-                raise BadRequest(
-                    f"{where}.{name}: {found[0]} by {found[1]!r} of {shown(record.get(name))} leaves the "
-                    "finite numbers (the largest is about 1.8e308); nothing was changed"
-                )
-            record[name] = result
-    except _Ignored:
-        return existing
-    record["objectID"] = object_id
-    return record
-
-
-def _built_in(operation: str, operand: Any, current: Any, new_record: bool) -> Any:
-    listed = list(current) if isinstance(current, list) else []
-    if operation == "Increment":
-        return _number(current) + operand
-    if operation == "Decrement":
-        return _number(current) - operand
-    if operation == "Add":
-        return [*listed, operand]
-    if operation == "AddUnique":
-        return listed if operand in listed else [*listed, operand]
-    if operation == "Remove":
-        return [item for item in listed if item != operand] if isinstance(current, list) else current
-    if operation == "IncrementFrom":  # only from the value given (a missing record: from 0)
-        if _number(current) != operand or (new_record and operand != 0):
-            raise _Ignored
-        return operand + 1
-    # IncrementSet: only to a value above the current one (a missing record: above 0)
-    if operand <= _number(current):
-        raise _Ignored
-    return operand
 
 
 # --- one record ----------------------------------------------------------------------------------

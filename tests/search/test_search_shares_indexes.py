@@ -173,3 +173,29 @@ def test_a_record_pushed_with_an_empty_objectid_is_not_said_to_be_missing(client
         client.post("/1/indexes/*/objects", json={"requests": [{"indexName": "products", "objectID": ""}]})
     )
     assert found["results"] == [{"objectID": "", "n": 1}]
+
+
+def test_a_push_partial_update_applies_the_built_in_operations_as_the_search_api_does(
+    client: InProcessClient,
+) -> None:
+    """The push's partialUpdateObject is published as the Search API's "add or update attributes":
+    its built-in operations are applied, not stored; an unknown one is refused, changing nothing."""
+    task = push_pipeline(client, "products")
+    ok(client.post("/1/push/products", json={"action": "addObject", "records": [{"objectID": "1", "n": 1}]}))
+    changes = {
+        "objectID": "1",
+        "n": {"_operation": "Increment", "value": 2},
+        "tags": {"_operation": "Add", "value": "b"},
+    }
+    ok(client.post("/1/push/products", json={"action": "partialUpdateObject", "records": [changes]}))
+    assert ok(client.get("/1/indexes/products/1")) == {"objectID": "1", "n": 3, "tags": ["b"]}
+    via_search = {"objectID": "2", "n": {"_operation": "Increment", "value": 2}}
+    ok(client.post("/1/indexes/products/2/partial", json=via_search))
+    pushed = {"objectID": "3", "n": {"_operation": "Increment", "value": 2}}
+    ok(client.post(f"/2/tasks/{task}/push", json={"action": "partialUpdateObject", "records": [pushed]}))
+    assert ok(client.get("/1/indexes/products/3"))["n"] == ok(client.get("/1/indexes/products/2"))["n"] == 2
+    bogus = {"objectID": "1", "n": {"_operation": "Bogus", "value": 1}}
+    refusal = client.post("/1/push/products", json={"action": "partialUpdateObject", "records": [bogus]})
+    assert refusal.status_code == 400
+    assert "body.records[0].n._operation: 'Bogus' is not a built-in operation" in refusal.json()["message"]
+    assert ok(client.get("/1/indexes/products/1")) == {"objectID": "1", "n": 3, "tags": ["b"]}

@@ -367,3 +367,22 @@ def test_a_text_fully_replaced_is_let_go_at_once() -> None:
     _pushed(store, "i", '{"records": [{"objectID": "b"}, {"objectID": "a", "v": 2}]}', texts=bound)
     assert held() is None, "no index refers to it: freed, though the bound still counts it"
     assert len(bound) == 2 and first["a"] == {"objectID": "a", "v": 2}
+
+
+def test_a_partial_update_applies_built_in_operations_and_leaves_a_record_it_cannot_apply() -> None:
+    store = _catalog()
+    changes = [
+        {
+            "objectID": "1",
+            "price": {"_operation": "Increment", "value": 5},
+            "tags": {"_operation": "Add", "value": "x"},
+        },
+        {"objectID": "2", "price": {"_operation": "Bogus", "value": "1"}},  # (a push refuses it first)
+        {"objectID": "9", "n": {"_operation": "Increment", "value": 1e308}},
+    ]
+    store["products"]["9"] = {"objectID": "9", "n": 1.7e308}
+    results = indexes.apply(store, "products", "partialUpdateObject", changes)
+    assert store["products"]["1"] == {"objectID": "1", "name": "shoe", "price": 15, "tags": ["x"]}
+    assert store["products"]["2"] == {"objectID": "2", "name": "hat", "price": 5}
+    assert store["products"]["9"] == {"objectID": "9", "n": 1.7e308}
+    assert [r["outcome"] for r in results] == ["updated", "skipped", "skipped"]
