@@ -40,6 +40,7 @@ CODE_RULES: Final[dict[str, str]] = {
     "frozen-clock-polls": "polling a run that cannot finish under a frozen clock",
     "cron-syntax": "a cron expression the mock cannot read (beyond the spec's pattern)",
     "search-geo-not-modelled": "deleteBy with a geographic filter (the mock does not model geography)",
+    "search-list-indices-page-size": "listIndices with hitsPerPage below 1",
 }
 
 SWITCH: Final = (

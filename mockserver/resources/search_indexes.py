@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from mockserver.engine import jsonio, search
+from mockserver.engine import assumptions, jsonio, search
 from mockserver.engine.errors import BadRequest, NotFound, shown
 from mockserver.engine.indexes import Index
 from mockserver.engine.store import Account, Record
@@ -64,10 +64,15 @@ def list_indices(ctx: Context) -> Any:
     names = sorted(ctx.account.indexes)
     page = ctx.request.query.get("page")
     per_page = int(ctx.request.query.get("hitsPerPage", 100))
-    if per_page < 1:
-        raise BadRequest(f"query.hitsPerPage: {per_page} is below 1; a page holds at least one index")
+    if per_page < 1 and ctx.assumed_rules:
+        raise assumptions.refuse(
+            "search-list-indices-page-size",
+            f"query.hitsPerPage: {per_page} is below 1; a page holds at least one index",
+        )
     if page is None:
         return {"items": [_listed(ctx, name) for name in names], "nbPages": 1}
+    if per_page < 1:  # (the assumed rules off) a page that holds nothing: no page to hold any index
+        return {"items": [], "nbPages": 0}
     start = int(page) * per_page
     items = [_listed(ctx, name) for name in names[start : start + per_page]]
     return {"items": items, "nbPages": math.ceil(len(names) / per_page)}

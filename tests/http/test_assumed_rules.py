@@ -68,6 +68,8 @@ def _delete_transformation_in_use(client: InProcessClient) -> Any:
 
 # (ledger id, the request, its status with the rule off)
 CASES: list[tuple[str, Send, int]] = [
+    ("search-list-indices-page-size", lambda c: c.get("/1/indexes?hitsPerPage=0"), 200),
+    ("search-list-indices-page-size", lambda c: c.get("/1/indexes?hitsPerPage=0&page=0"), 200),
     ("cron-syntax", _task_with_cron("@daily"), 200),
     ("cron-syntax", _task_with_cron("0 0 * * MON"), 200),
     ("cron-syntax", _task_with_cron("0 0 0 * * *"), 200),
