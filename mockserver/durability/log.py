@@ -212,11 +212,9 @@ class StateLog:
                 held = {"blob": "a BLOB", "integer": "an integer", "real": "a number"}.get(kind, "no value")
                 warn(f"{self.path}: row {seq} skipped: it holds {held}, not the JSON text of a write")
                 continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                warn(f"{self.path}: row {seq} skipped: its text is not UTF-8 (byte {exc.start}): damaged")
-                continue
+            # A byte that is not UTF-8 becomes a lone surrogate, which the damage path below finds:
+            # it costs the value holding it (a whole image is one row), not the row.
+            text = raw.decode("utf-8", "surrogateescape")
             try:
                 entry = jsonio.load_trusted(text.encode("utf-8", "surrogatepass"))
             except (ValueError, RecursionError, UnicodeError) as exc:

@@ -248,7 +248,7 @@ def add_row(path: Path, value: Any) -> None:
     [
         ('{"kind": "change", "apps": {"A": {"diff": {"sources": {"set": [["x", {"na', "is not valid JSON"),
         (b"\x00\x01binary", "holds a BLOB"),
-        (b'{"kind": "change", "apps": {"A": {"diff": {"sources": {"set": [["x\xff", 1]]}}}}}', "not UTF-8"),
+        (b'{"kind": "change", "apps": {"A": {"diff": {"sources": {"set": [["x\xff", 1]]}}}}}', "cannot be read"),
         ("[" * 100_000 + "]" * 100_000, "skipped"),
         ('{"kind": "change", "apps": {"A": {"diff": {"sources": {"set": 5}}}}}', "cannot be applied"),
         ('"just text"', "is not a JSON object"),
@@ -325,6 +325,27 @@ def test_a_damaged_record_or_clock_in_an_image_is_lost_alone(
     assert "sources[0] is damaged" in warnings and "field clock is damaged" in warnings
     assert "the server's clock is damaged" in warnings
     assert len(app.store.accounts["BAD"].sources) == 1 and len(app.store.accounts["GOOD"].sources) == 2
+
+
+def test_a_byte_that_is_not_utf8_in_an_image_costs_only_the_record_holding_it(
+    opened: Callable[..., MockApp], tmp_path: Path
+) -> None:
+    """The whole state is one row once compacted: a damaged byte in one record's text must not take
+    every application with it."""
+    state = tmp_path / "state.db"
+    two_applications(opened, state)
+    write_image(state, lambda image: None)
+    with sqlite3.connect(state) as db:
+        (text,) = db.execute("SELECT entry FROM writes").fetchone()
+        marker = '"name": "b"'
+        at = text.index(marker, text.index('"BAD"')) + len(marker) - 2
+        damaged = text.encode()[:at] + b"\xff" + text.encode()[at + 1 :]
+        db.execute("UPDATE writes SET entry = CAST(? AS TEXT)", (damaged,))
+    app = opened(state)
+    warnings = " | ".join(app.control.replay_warnings)
+    assert "application 'BAD'" in warnings and "is damaged" in warnings, warnings
+    assert len(app.store.accounts["GOOD"].sources) == 2
+    assert [s["name"] for s in app.store.accounts["BAD"].sources.values()] == ["a"]
 
 
 def test_a_file_of_a_newer_release_is_refused(opened: Callable[..., MockApp], tmp_path: Path) -> None:
