@@ -248,7 +248,10 @@ def add_row(path: Path, value: Any) -> None:
     [
         ('{"kind": "change", "apps": {"A": {"diff": {"sources": {"set": [["x", {"na', "is not valid JSON"),
         (b"\x00\x01binary", "holds a BLOB"),
-        (b'{"kind": "change", "apps": {"A": {"diff": {"sources": {"set": [["\xff", 1]]}}}}}', "cannot be read"),
+        (
+            b'{"kind": "change", "apps": {"A": {"diff": {"sources": {"set": [["\xff", 1]]}}}}}',
+            "cannot be read",
+        ),
         ("[" * 100_000 + "]" * 100_000, "skipped"),
         ('{"kind": "change", "apps": {"A": {"diff": {"sources": {"set": 5}}}}}', "cannot be applied"),
         ('"just text"', "is not a JSON object"),
