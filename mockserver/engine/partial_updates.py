@@ -12,6 +12,9 @@ from typing import Any
 from mockserver.engine.errors import BadRequest, shown
 
 Record = dict[str, Any]
+_INT_DIGITS = 4300  # the longest integer accepted in a body (jsonio), so the longest one answered
+_TOO_LONG = 10**_INT_DIGITS
+_LONG_BITS = _TOO_LONG.bit_length() - 1  # below this many bits an integer is shorter for sure
 BUILT_IN = ("Increment", "Decrement", "Add", "Remove", "AddUnique", "IncrementFrom", "IncrementSet")
 NUMERIC = frozenset({"Increment", "Decrement", "IncrementFrom", "IncrementSet"})
 
@@ -71,17 +74,30 @@ def partial(
             if found is None:
                 record[name] = value
                 continue
-            result = _built_in(found[0], found[1], record.get(name), existing is None)
+            try:
+                result = _built_in(found[0], found[1], record.get(name), existing is None)
+            except OverflowError:  # an integer too large for a double, with a fraction
+                result = math.inf
             if isinstance(result, float) and not math.isfinite(result):
                 raise BadRequest(
                     f"{where}.{name}: {found[0]} by {found[1]!r} of {shown(record.get(name))} leaves the "
                     "finite numbers (the largest is about 1.8e308); nothing was changed"
+                )
+            if type(result) is int and result.bit_length() >= _LONG_BITS and abs(result) >= _TOO_LONG:
+                raise BadRequest(
+                    f"{where}.{name}: {found[0]} by {found[1]!r} gives an integer of more than "
+                    f"{_INT_DIGITS} digits, which JSON bodies here cannot carry; nothing was changed"
                 )
             record[name] = result
     except _Ignored:
         return existing
     record["objectID"] = object_id
     return record
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality for list items: 1 and 1.0 are one number; true is not 1, nor false 0."""
+    return a == b and (type(a) is bool) == (type(b) is bool)
 
 
 def _built_in(operation: str, operand: Any, current: Any, new_record: bool) -> Any:
@@ -93,9 +109,9 @@ def _built_in(operation: str, operand: Any, current: Any, new_record: bool) -> A
     if operation == "Add":
         return [*listed, operand]
     if operation == "AddUnique":
-        return listed if operand in listed else [*listed, operand]
+        return listed if any(_same(item, operand) for item in listed) else [*listed, operand]
     if operation == "Remove":
-        return [item for item in listed if item != operand] if isinstance(current, list) else current
+        return [item for item in listed if not _same(item, operand)] if isinstance(current, list) else current
     if operation == "IncrementFrom":  # only from the value given (a missing record: from 0)
         if _number(current) != operand or (new_record and operand != 0):
             raise _Ignored

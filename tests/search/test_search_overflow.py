@@ -4,9 +4,13 @@ attribute, and changes nothing (JSON has no infinity: it was a 500 before); an e
 from __future__ import annotations
 
 from mockserver.http.inprocess import InProcessClient
-from tests.helpers import ok, refused
+from tests.helpers import make_destination, make_source, make_task, ok, refused
 
 INCREMENT = {"p": {"_operation": "Increment", "value": 1e308}}
+
+
+def push_pipeline(client: InProcessClient, index: str) -> str:
+    return make_task(client, make_source(client, "push"), make_destination(client, index), "save")
 
 
 def test_an_overflowing_increment_is_a_400_naming_the_attribute(client: InProcessClient) -> None:
@@ -64,3 +68,25 @@ def test_facet_stats_whose_sum_passes_the_largest_double_answer_the_rest(client:
     stats = {"min": -1.7e308, "max": 1.7e308, "avg": 1.7e308 / 3, "sum": 1.7e308}
     assert answer["facets_stats"] == {"price": stats}
     assert "message" not in answer
+
+
+def test_an_integer_past_a_double_or_past_4300_digits_is_a_400_not_a_500(client: InProcessClient) -> None:
+    """An integer too large for a double given a fraction, or grown past the longest integer a body
+    may hold: a 400 naming the attribute, changing nothing; a push leaves that record as it was."""
+    huge = int("9" * 400)
+    longest = int("9" * 4300)
+    ok(client.put("/1/indexes/o/n", json={"big": huge, "long": longest}))
+    fraction = client.post("/1/indexes/o/n/partial", json={"big": {"_operation": "Increment", "value": 1.5}})
+    assert "body.big" in refused(fraction, 400)
+    longer = client.post("/1/indexes/o/n/partial", json={"long": {"_operation": "Increment", "value": 1}})
+    assert "body.long" in refused(longer, 400) and "4300 digits" in refused(longer, 400)
+    push_pipeline(client, "o")
+    records = [
+        {"objectID": "k", "x": {"_operation": "Increment", "value": 1}},
+        {"objectID": "n", "big": {"_operation": "Increment", "value": 1.5}, "w": 1},
+        {"objectID": "k2", "z": 1},
+    ]
+    ok(client.post("/1/push/o", json={"action": "partialUpdateObject", "records": records}))
+    assert ok(client.get("/1/indexes/o/n")) == {"big": huge, "long": longest, "objectID": "n"}
+    assert ok(client.get("/1/indexes/o/k")) == {"objectID": "k", "x": 1}
+    assert ok(client.get("/1/indexes/o/k2")) == {"objectID": "k2", "z": 1}
