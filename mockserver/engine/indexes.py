@@ -26,23 +26,21 @@ class PushedText:
     """The JSON text of a push body (an object whose ``records`` member is the array of records),
     kept by an index for the records it still holds from it, until one of them is read.
 
-    ``ids``: the records' objectIDs, in the order sent (one per record, repeats included). The text
-    was decoded into exactly those records: it holds nothing the mock refuses.
+    The text was decoded into exactly the records the index holds from it (their objectIDs strings,
+    as a validated push's are): it holds nothing the mock refuses. It holds nothing else either (no
+    list of objectIDs: they are read again from the text), so its bytes are all it costs.
     """
 
-    __slots__ = ("__weakref__", "ids", "text")
+    __slots__ = ("__weakref__", "text")
 
-    def __init__(self, text: bytes, ids: list[str]) -> None:
+    def __init__(self, text: bytes) -> None:
         self.text = text
-        self.ids = ids
 
     def records(self) -> dict[str, bytes]:
         """objectID -> that record's compact JSON (a repeated objectID: its last record, as the
         push stored it)."""
         records = jsonio.load_trusted(self.text)["records"]
-        if len(records) != len(self.ids):  # cannot happen: the ids were read from these records
-            raise RuntimeError(f"a pushed text holds {len(records)} records for {len(self.ids)} objectIDs")
-        return dict(zip(self.ids, _pack_many(records, finite=True), strict=True))
+        return dict(zip(map(_OBJECT_ID, records), _pack_many(records, finite=True), strict=True))
 
 
 class PushedTexts:
@@ -351,7 +349,7 @@ def _keep_text(index: Index, text: bytes, records: Iterable[Record], texts: Push
     """addObject / updateObject of a validated push's records: each objectID refers to the push's
     text (one object for all), nothing is encoded now."""
     ids = list(map(_OBJECT_ID, records))
-    pushed = PushedText(text, ids)
+    pushed = PushedText(text)
     index._save(ids)
     index._packed.update(zip(ids, itertools.repeat(pushed)))
     index._texts = True

@@ -386,3 +386,25 @@ def test_a_partial_update_applies_built_in_operations_and_leaves_a_record_it_can
     assert store["products"]["2"] == {"objectID": "2", "name": "hat", "price": 5}
     assert store["products"]["9"] == {"objectID": "9", "n": 1.7e308}
     assert [r["outcome"] for r in results] == ["updated", "skipped", "skipped"]
+
+
+def test_a_kept_text_holds_nothing_per_record_beside_its_bytes() -> None:
+    """What the bound counts is what a kept text holds: its bytes. (It kept a list of the records'
+    objectIDs, one fresh string per record: 500,000 copies of one record pinned ~30 MB the bound
+    did not see.)"""
+    import tracemalloc
+
+    raw = json.dumps({"records": [{"objectID": "ab"}] * 10_000}).encode()
+    records = jsonio.loads(raw)["records"]
+    store: dict[str, Any] = {}
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        indexes.apply(
+            store, "i", "addObject", records, results=False, checked=True, text=raw, texts=PushedTexts()
+        )
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 16_000, f"{kept} bytes kept for a text of {len(raw)} bytes held already"
+    assert store["i"]["ab"] == {"objectID": "ab"}
