@@ -222,7 +222,7 @@ def _reject_constant(name: str) -> Any:
 def _finite_float(text: str) -> float:
     number = float(text)
     if math.isinf(number):
-        raise _OutOfRange(text[:40])
+        raise _OutOfRange(text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)")
     return number
 
 

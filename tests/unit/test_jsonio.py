@@ -42,6 +42,7 @@ def test_integers_beyond_64_bits_stay_exact() -> None:
         (b"[" * 5000 + b"]" * 5000, "body: JSON nested too deeply"),
         (b"[" + b"9" * 5000 + b"]", "body[0]: an integer of 5000 digits; at most 4300 are accepted"),
         (b'{"r":[{"v":-' + b"1" * 4301 + b"}]}", "body.r[0].v: an integer of 4301 digits"),
+        (b"[" + b"1" * 500 + b".5]", "body[0]: the number " + "1" * 40 + "... (502 characters) is out"),
     ],
 )
 def test_refusals_say_what_and_where(raw: bytes, where: str) -> None:
