@@ -55,11 +55,9 @@ def loads(raw: bytes, max_depth: int | None = None) -> Any:
     try:
         value = _DECODER.decode(raw)
     except (msgspec.DecodeError, RecursionError) as error:
-        explained = _explain(raw, error)
-        if max_depth is not None and explained.message == _TOO_DEEP:
-            # deeper than the parser itself follows: far past max_depth, refused as deeper than it
-            raise BadRequest(too_deep_message("body", max_depth)) from None
-        raise explained from None
+        # (made by a call, never held in a local here: a raised exception kept in a local of the
+        # frame it is raised from makes a cycle, and the body stays until the collector runs)
+        raise _refusal(raw, error, max_depth) from None
     if max_depth is not None:
         check_depth(value, max_depth)
     return value
@@ -145,6 +143,15 @@ def _holds_non_finite(value: Any) -> bool:
 
 
 # --- the error path: where and why, in the mock's words -------------------------------------------
+
+
+def _refusal(raw: bytes, error: Exception, max_depth: int | None) -> BadRequest:
+    """Why ``raw`` was refused; nested past what the parser itself follows, and with ``max_depth``
+    set, refused as deeper than that (as a body just past it is)."""
+    explained = _explain(raw, error)
+    if max_depth is not None and explained.message == _TOO_DEEP:
+        return BadRequest(too_deep_message("body", max_depth))
+    return explained
 
 
 def _explain(raw: bytes, error: Exception) -> BadRequest:
