@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from mockserver.engine import jsonio
 from mockserver.engine.errors import BadRequest
-from mockserver.engine.partial_updates import check_partial, partial
+from mockserver.engine.partial_updates import partial
 
 Record = dict[str, Any]
 T = TypeVar("T")
@@ -259,9 +259,9 @@ def apply(
     for the records instead of encoding each one (see :class:`Index`).
 
     addObject / updateObject: the record replaces any record with its objectID.
-    partialUpdateObject: given attributes are set (a built-in operation applied: see
-    :mod:`mockserver.engine.partial_updates`), the record is created when missing; a record whose
-    operation is unknown or would leave the finite numbers is left as it was.
+    partialUpdateObject: given attributes are set (a well-formed built-in operation applied, any
+    other value set as it is: see :mod:`mockserver.engine.partial_updates`), the record is created
+    when missing; a record whose operation would leave what JSON carries is left as it was.
     partialUpdateObjectNoCreate: likewise, but a missing record stays missing.
     deleteObject: the record with that objectID is removed.
     clear: every record is removed; the index stays. delete: the index itself goes.
@@ -294,12 +294,11 @@ def apply(
         elif action == "deleteObject":
             gone = index.pop_packed(object_id) if isinstance(index, Index) else index.pop(object_id, None)
             outcome = "deleted" if gone is not None else "skipped"
-        else:  # the built-in operations apply (a push refuses a bad one first: see check_partial)
+        else:  # well-formed built-in operations apply; any other value is set as it is
             existing = index.get(object_id)
             try:
-                check_partial(record, "record")
-                after = partial(existing, object_id, record, action == "partialUpdateObject")
-            except BadRequest:  # a bad operation, or one past the finite numbers: left as it was
+                after = partial(existing, object_id, record, action == "partialUpdateObject", lenient=True)
+            except BadRequest:  # an operation past what JSON carries: the record stays as it was
                 after = existing
             if after is None or after is existing:
                 outcome = "skipped"

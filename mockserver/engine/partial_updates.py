@@ -56,13 +56,31 @@ def _number(value: Any) -> float | int:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
+def well_formed(value: Any) -> bool:
+    """Whether ``value`` is a built-in operation :func:`check_partial` would let through."""
+    try:
+        check_partial({"": value}, "")
+    except BadRequest:
+        return False
+    return True
+
+
 def partial(
-    existing: Record | None, object_id: str, changes: Mapping[str, Any], create: bool, where: str = "body"
+    existing: Record | None,
+    object_id: str,
+    changes: Mapping[str, Any],
+    create: bool,
+    where: str = "body",
+    *,
+    lenient: bool = False,
 ) -> Record | None:
     """The record after a partial update (``changes`` checked by :func:`check_partial`), or None
     when there is none (missing and not created, or the update is ignored and it was missing).
     400 naming the attribute when an Increment or Decrement leaves the finite numbers (JSON has no
-    infinity): nothing is changed."""
+    infinity): nothing is changed.
+
+    ``lenient`` (a push: its published records are any objects): ``changes`` are not checked, and a
+    value that is not a well-formed built-in operation is set as it is, ``_operation`` and all."""
     if existing is None and not create:
         return None
     record = dict(existing) if existing is not None else {}
@@ -71,7 +89,7 @@ def partial(
             if name == "objectID":
                 continue
             found = _operation_of(value)
-            if found is None:
+            if found is None or (lenient and not well_formed(value)):
                 record[name] = value
                 continue
             try:

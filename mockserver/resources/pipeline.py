@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from mockserver.engine import indexes
-from mockserver.engine.partial_updates import check_partial
 from mockserver.engine.store import Record
 from mockserver.resources import destinations, fetching, transformations
 from mockserver.resources.context import Context
@@ -13,7 +12,6 @@ from mockserver.resources.runs import CRITICAL, EventPlan, Verdict, create_run, 
 
 BATCH_SIZE = 1000
 TOO_MANY_ERRORS = "too_many_errors"
-PARTIAL_ACTIONS = frozenset({"partialUpdateObject", "partialUpdateObjectNoCreate"})
 TRANSFORMED_ACTIONS = {"addObject", "updateObject", "partialUpdateObject", "partialUpdateObjectNoCreate"}
 
 
@@ -160,9 +158,6 @@ def push_records(
     More failures than the task's ``failureThreshold`` allows fail the run (``too_many_errors``);
     a blocked task's push is skipped (no events, nothing written).
     """
-    if action in PARTIAL_ACTIONS:  # an unknown built-in operation is refused before anything runs
-        for i, record in enumerate(records):
-            check_partial(record, f"body.records[{i}]")
     skipped = skipped_run(ctx, task, "push")
     if skipped is not None:
         return skipped, []

@@ -369,7 +369,7 @@ def test_a_text_fully_replaced_is_let_go_at_once() -> None:
     assert len(bound) == 2 and first["a"] == {"objectID": "a", "v": 2}
 
 
-def test_a_partial_update_applies_built_in_operations_and_leaves_a_record_it_cannot_apply() -> None:
+def test_a_partial_update_applies_operations_sets_other_values_and_leaves_what_it_cannot_apply() -> None:
     store = _catalog()
     changes = [
         {
@@ -377,15 +377,19 @@ def test_a_partial_update_applies_built_in_operations_and_leaves_a_record_it_can
             "price": {"_operation": "Increment", "value": 5},
             "tags": {"_operation": "Add", "value": "x"},
         },
-        {"objectID": "2", "price": {"_operation": "Bogus", "value": "1"}},  # (a push refuses it first)
+        {"objectID": "2", "price": {"_operation": "Bogus", "value": "1"}},  # not an operation: data
         {"objectID": "9", "n": {"_operation": "Increment", "value": 1e308}},
     ]
     store["products"]["9"] = {"objectID": "9", "n": 1.7e308}
     results = indexes.apply(store, "products", "partialUpdateObject", changes)
     assert store["products"]["1"] == {"objectID": "1", "name": "shoe", "price": 15, "tags": ["x"]}
-    assert store["products"]["2"] == {"objectID": "2", "name": "hat", "price": 5}
+    assert store["products"]["2"] == {
+        "objectID": "2",
+        "name": "hat",
+        "price": {"_operation": "Bogus", "value": "1"},
+    }
     assert store["products"]["9"] == {"objectID": "9", "n": 1.7e308}
-    assert [r["outcome"] for r in results] == ["updated", "skipped", "skipped"]
+    assert [r["outcome"] for r in results] == ["updated", "updated", "skipped"]
 
 
 def test_a_kept_text_holds_nothing_per_record_beside_its_bytes() -> None:
