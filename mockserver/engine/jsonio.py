@@ -57,7 +57,7 @@ def loads(raw: bytes, max_depth: int | None = None) -> Any:
     except (msgspec.DecodeError, RecursionError) as error:
         # (made by a call, never held in a local here: a raised exception kept in a local of the
         # frame it is raised from makes a cycle, and the body stays until the collector runs)
-        raise _refusal(raw, error, max_depth) from None
+        raise _explain(raw, error, max_depth) from None
     if max_depth is not None:
         check_depth(value, max_depth)
     return value
@@ -145,17 +145,10 @@ def _holds_non_finite(value: Any) -> bool:
 # --- the error path: where and why, in the mock's words -------------------------------------------
 
 
-def _refusal(raw: bytes, error: Exception, max_depth: int | None) -> BadRequest:
-    """Why ``raw`` was refused; nested past what the parser itself follows, and with ``max_depth``
-    set, refused as deeper than that (as a body just past it is)."""
-    explained = _explain(raw, error)
-    if max_depth is not None and explained.message == _TOO_DEEP:
-        return BadRequest(too_deep_message("body", max_depth))
-    return explained
-
-
-def _explain(raw: bytes, error: Exception) -> BadRequest:
-    """Why ``raw`` was refused, found again by the standard library (slow, but only on refusal)."""
+def _explain(raw: bytes, error: Exception, max_depth: int | None) -> BadRequest:
+    """Why ``raw`` was refused, found again by the standard library (slow, but only on refusal).
+    Nested past what the parser itself follows: with ``max_depth`` set, refused as deeper than it
+    (as a body just past it is)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -170,25 +163,37 @@ def _explain(raw: bytes, error: Exception) -> BadRequest:
         return BadRequest(f"{_where_infinite(text)}: the number {exc} is out of range")
     except _TooManyDigits as exc:
         return BadRequest(
-            f"{_where_long_integer(text)}: an integer of {exc} digits; at most {_INT_DIGITS} are accepted"
+            f"{_where_long_integer(text)}: an integer of {exc} digits; at most {INT_DIGITS} are accepted"
         )
     except ValueError as exc:
         return BadRequest(f"body: invalid JSON: {exc}")
     except RecursionError:
-        return BadRequest(_TOO_DEEP)
+        return _too_deep(max_depth)
     if _SURROGATE_ESCAPE.search(text) is not None:
         where = _find(value, "body", _lone_surrogate)
         if where is not None:
             return BadRequest(f"{where}: a string holds a lone surrogate escape (\\ud800-\\udfff)")
     if isinstance(error, RecursionError):
-        return BadRequest(_TOO_DEEP)
+        return _too_deep(max_depth)
     # The standard library took what msgspec refused: msgspec's reason is the one that counts.
     return BadRequest(f"body: invalid JSON: {str(error)[:200]}")
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_TOO_DEEP = "body: JSON nested too deeply"
-_INT_DIGITS = 4300  # Python's limit on converting a decimal text to an int (sys.get_int_max_str_digits)
+# The longest integer a body may hold, in digits: Python's limit on converting a decimal text to an
+# int (sys.get_int_max_str_digits), so also the longest the mock can answer.
+INT_DIGITS = 4300
+
+
+def _too_deep(max_depth: int | None) -> BadRequest:
+    if max_depth is None:
+        return BadRequest("body: JSON nested too deeply")
+    return BadRequest(too_deep_message("body", max_depth))
+
+
+def _digits(text: str) -> int:
+    """How many digits a JSON integer's text has."""
+    return len(text) - text.startswith("-")
 
 
 class _TooManyDigits(ValueError):
@@ -200,15 +205,15 @@ class _LongInteger(int):
 
 
 def _short_integer(text: str) -> int:
-    digits = len(text) - text.startswith("-")
-    if digits > _INT_DIGITS:
+    digits = _digits(text)
+    if digits > INT_DIGITS:
         raise _TooManyDigits(digits)
     return int(text)
 
 
 def _where_long_integer(text: str) -> str:
     def mark(t: str) -> int:
-        return _LongInteger(0) if len(t) - t.startswith("-") > _INT_DIGITS else int(t)
+        return _LongInteger(0) if _digits(t) > INT_DIGITS else int(t)
 
     value = json.loads(text, parse_int=mark)
     return _find(value, "body", lambda v: isinstance(v, _LongInteger)) or "body"

@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from mockserver.engine.errors import BadRequest, shown
+from mockserver.engine.jsonio import INT_DIGITS
 
 Record = dict[str, Any]
-_INT_DIGITS = 4300  # the longest integer accepted in a body (jsonio), so the longest one answered
-_TOO_LONG = 10**_INT_DIGITS
+_TOO_LONG = 10**INT_DIGITS
 _LONG_BITS = _TOO_LONG.bit_length() - 1  # below this many bits an integer is shorter for sure
 BUILT_IN = ("Increment", "Decrement", "Add", "Remove", "AddUnique", "IncrementFrom", "IncrementSet")
 NUMERIC = frozenset({"Increment", "Decrement", "IncrementFrom", "IncrementSet"})
@@ -104,7 +104,7 @@ def partial(
             if type(result) is int and result.bit_length() >= _LONG_BITS and abs(result) >= _TOO_LONG:
                 raise BadRequest(
                     f"{where}.{name}: {found[0]} by {found[1]!r} gives an integer of more than "
-                    f"{_INT_DIGITS} digits, which JSON bodies here cannot carry; nothing was changed"
+                    f"{INT_DIGITS} digits, which JSON bodies here cannot carry; nothing was changed"
                 )
             record[name] = result
     except _Ignored:
