@@ -212,12 +212,12 @@ class StateLog:
                 held = {"blob": "a BLOB", "integer": "an integer", "real": "a number"}.get(kind, "no value")
                 warn(f"{self.path}: row {seq} skipped: it holds {held}, not the JSON text of a write")
                 continue
-            # A byte that is not UTF-8 becomes a lone surrogate, which the damage path below finds:
-            # it costs the value holding it (a whole image is one row), not the row.
-            text = raw.decode("utf-8", "surrogateescape")
             try:
-                entry = jsonio.load_trusted(text.encode("utf-8", "surrogatepass"))
+                entry = jsonio.load_trusted(raw)  # the row's bytes as stored (a whole image: one row)
             except (ValueError, RecursionError, UnicodeError) as exc:
+                # A byte that is not UTF-8 becomes a lone surrogate, which the damage path finds:
+                # it costs the value holding it, not the row.
+                text = raw.decode("utf-8", "surrogateescape")
                 try:  # values it cannot hold (1e400, NaN, ...)? Marked, they cost only their parts
                     entry = damage.loads(text)
                 except (ValueError, RecursionError):
