@@ -33,23 +33,29 @@ def check_partial(changes: Mapping[str, Any], where: str) -> None:
     """Refuse a partial update the service cannot apply (an unknown built-in operation, a text
     where a number is needed), before anything changes."""
     for name, value in changes.items():
-        found = _operation_of(value)
-        if found is None:
-            continue
-        operation, operand = found
-        at = f"{where}.{name}"
-        if operation not in BUILT_IN:
-            raise BadRequest(
-                f"{at}._operation: {shown(operation)} is not a built-in operation "
-                f"(one of {', '.join(BUILT_IN)})"
-            )
-        if set(value) - {"_operation", "value"} or "value" not in value:
-            raise BadRequest(f"{at}: a built-in operation is {{_operation, value}} and nothing else")
-        number = isinstance(operand, int | float) and not isinstance(operand, bool)
-        if operation in NUMERIC and not number:
-            raise BadRequest(f"{at}.value: {operation} takes a number, not {shown(operand)}")
-        if not number and not isinstance(operand, str):
-            raise BadRequest(f"{at}.value: {operation} takes a string or a number, not {shown(operand)}")
+        problem = _problem(value, f"{where}.{name}")
+        if problem is not None:
+            raise BadRequest(problem)
+
+
+def _problem(value: Any, at: str) -> str | None:
+    """What is wrong with ``value`` as a built-in operation (None: nothing, or it is none)."""
+    found = _operation_of(value)
+    if found is None:
+        return None
+    operation, operand = found
+    if operation not in BUILT_IN:
+        return (
+            f"{at}._operation: {shown(operation)} is not a built-in operation (one of {', '.join(BUILT_IN)})"
+        )
+    if set(value) - {"_operation", "value"} or "value" not in value:
+        return f"{at}: a built-in operation is {{_operation, value}} and nothing else"
+    number = isinstance(operand, int | float) and not isinstance(operand, bool)
+    if operation in NUMERIC and not number:
+        return f"{at}.value: {operation} takes a number, not {shown(operand)}"
+    if not number and not isinstance(operand, str):
+        return f"{at}.value: {operation} takes a string or a number, not {shown(operand)}"
+    return None
 
 
 def _number(value: Any) -> float | int:
@@ -58,11 +64,7 @@ def _number(value: Any) -> float | int:
 
 def well_formed(value: Any) -> bool:
     """Whether ``value`` is a built-in operation :func:`check_partial` would let through."""
-    try:
-        check_partial({"": value}, "")
-    except BadRequest:
-        return False
-    return True
+    return _operation_of(value) is not None and _problem(value, "") is None
 
 
 def partial(
