@@ -143,6 +143,12 @@ def make_task(client: Client, source_id: str, destination_id: str, action: str =
     return create(client, "/2/tasks", body)
 
 
+def push_task_for(client: Client, index: str) -> str:
+    """A push source, a destination on ``index`` and a (save) task linking them: what a push to
+    ``index`` goes through."""
+    return make_task(client, make_source(client, "push"), make_destination(client, index))
+
+
 def make_authentication(
     client: Client, type: str, input: dict[str, Any], name: str | None = None, **fields: Any
 ) -> str:

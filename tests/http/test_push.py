@@ -14,14 +14,9 @@ from mockserver import Clock, MockApp, create_app
 from mockserver.engine.store import Account, RunPolicy
 from mockserver.http.inprocess import InProcessClient
 from tests.conftest import APP_ID, CREDENTIALS
-from tests.helpers import T0, make_destination, make_source, make_task, ok, refused
+from tests.helpers import T0, make_destination, make_source, make_task, ok, push_task_for, refused
 
 # ----------------------------------------------------------------------------------------- helpers
-
-
-def push_task_for(client: InProcessClient, index: str) -> str:
-    """A push source, a destination on ``index`` and a task linking them."""
-    return make_task(client, make_source(client, "push"), make_destination(client, index))
 
 
 def push(

@@ -4,13 +4,9 @@ attribute, and changes nothing (JSON has no infinity: it was a 500 before); an e
 from __future__ import annotations
 
 from mockserver.http.inprocess import InProcessClient
-from tests.helpers import make_destination, make_source, make_task, ok, refused
+from tests.helpers import ok, push_task_for, refused
 
 INCREMENT = {"p": {"_operation": "Increment", "value": 1e308}}
-
-
-def push_pipeline(client: InProcessClient, index: str) -> str:
-    return make_task(client, make_source(client, "push"), make_destination(client, index), "save")
 
 
 def test_an_overflowing_increment_is_a_400_naming_the_attribute(client: InProcessClient) -> None:
@@ -80,7 +76,7 @@ def test_an_integer_past_a_double_or_past_4300_digits_is_a_400_not_a_500(client:
     assert "body.big" in refused(fraction, 400)
     longer = client.post("/1/indexes/o/n/partial", json={"long": {"_operation": "Increment", "value": 1}})
     assert "body.long" in refused(longer, 400) and "4300 digits" in refused(longer, 400)
-    push_pipeline(client, "o")
+    push_task_for(client, "o")
     records = [
         {"objectID": "k", "x": {"_operation": "Increment", "value": 1}},
         {"objectID": "n", "big": {"_operation": "Increment", "value": 1.5}, "w": 1},

@@ -12,18 +12,14 @@ import pytest
 
 from mockserver import MockApp
 from mockserver.http.inprocess import InProcessClient
-from tests.helpers import make_destination, make_source, make_task, ok, ok_2xx
+from tests.helpers import ok, ok_2xx, push_task_for
 
 SYNONYM = {"objectID": "s1", "type": "synonym", "synonyms": ["sofa", "couch"]}
 RULE = {"objectID": "r1", "consequence": {"params": {"query": "lamp"}}}
 
 
-def push_pipeline(client: InProcessClient, index: str) -> str:
-    return make_task(client, make_source(client, "push"), make_destination(client, index), "save")
-
-
 def test_records_pushed_through_ingestion_are_read_through_search(client: InProcessClient) -> None:
-    push_pipeline(client, "products")
+    push_task_for(client, "products")
     records = [{"objectID": "1", "name": "lamp"}, {"objectID": "2", "name": "desk"}]
     ok(client.post("/1/push/products", json={"action": "addObject", "records": records}))
     assert ok(client.get("/1/indexes/products/1")) == records[0]
@@ -41,7 +37,7 @@ def test_a_push_body_as_the_client_wrote_it_reads_back_as_its_records(
     """Whatever the text of a push (indented, non-ASCII escaped, an objectID twice, gzipped), the
     index reads back its records, the last one for a repeated objectID; and its size is counted on
     the records' compact JSON, as for records saved through the Search API."""
-    push_pipeline(client, "products")
+    push_task_for(client, "products")
     records = [
         {"objectID": "1", "name": "lampe à huile", "price": 12.5},
         {"objectID": "2", "tags": ["a", "b"], "stock": None},
@@ -67,7 +63,7 @@ def test_records_saved_through_search_are_seen_where_the_ingestion_side_reads_in
     ok(client.post("/1/indexes/products/batch", json={"requests": requests}))
     view = ok(client.get("/__mock__/indexes/products"))
     assert view["nbHits"] == 3 and sorted(r["objectID"] for r in view["records"]) == ["0", "1", "2"]
-    task = push_pipeline(client, "products")  # a push task of the Ingestion side updates them
+    task = push_task_for(client, "products")  # a push task of the Ingestion side updates them
     ok(
         client.post(
             f"/2/tasks/{task}/push",
@@ -125,7 +121,7 @@ def test_replace_all_objects_with_transformation_flow_across_both_apis(client: I
     Ingestion to the temporary index with referenceIndexName (the push task of the real index),
     its event awaited, the move back through Search."""
     _seed_live_index(client)
-    push_pipeline(client, "products")
+    push_task_for(client, "products")
     tmp = "products_tmp_7"
     scope = {"operation": "copy", "destination": tmp, "scope": ["settings", "rules", "synonyms"]}
     ok(client.post("/1/indexes/products/operation", json=scope))
@@ -146,7 +142,7 @@ def test_replace_all_objects_with_transformation_flow_across_both_apis(client: I
 def test_an_index_written_by_a_run_is_dated_by_the_run(client: InProcessClient, app: MockApp) -> None:
     app.control.clock(now="2030-01-02T03:04:05Z", freeze=True)
     app.control.run_policy(mode="deferred", finish_after=10)
-    push_pipeline(client, "products")
+    push_task_for(client, "products")
     ok(client.post("/1/push/products", json={"action": "addObject", "records": [{"objectID": "1"}]}))
     assert ok(client.get("/1/indexes"))["items"] == []  # the run has not written yet
     assert client.get("/1/indexes/products/1").status_code == 404
@@ -162,7 +158,7 @@ def test_an_index_written_by_a_run_is_dated_by_the_run(client: InProcessClient, 
 def test_a_record_pushed_with_an_empty_objectid_is_not_said_to_be_missing(client: InProcessClient) -> None:
     """The push accepts an empty objectID (the published schema has no minimum length); a URL cannot
     name it, and the refusal says so, and how to read it, rather than that no such record exists."""
-    push_pipeline(client, "products")
+    push_task_for(client, "products")
     ok(client.post("/1/push/products", json={"action": "addObject", "records": [{"objectID": "", "n": 1}]}))
     refusal = client.get("/1/indexes/products/")
     assert refusal.status_code == 404
@@ -181,7 +177,7 @@ def test_a_push_partial_update_applies_the_built_in_operations_as_the_search_api
     """The push's partialUpdateObject is published as the Search API's "add or update attributes":
     its well-formed built-in operations are applied, not stored. Its records are any objects, so a
     value that is not a well-formed operation (``_operation`` unknown) is set as it is, not refused."""
-    task = push_pipeline(client, "products")
+    task = push_task_for(client, "products")
     ok(client.post("/1/push/products", json={"action": "addObject", "records": [{"objectID": "1", "n": 1}]}))
     changes = {
         "objectID": "1",
