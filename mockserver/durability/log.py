@@ -183,7 +183,12 @@ class StateLog:
     def keep_copy(self) -> Path:
         """Copy the whole file beside it (``<name>.damaged-<time>``) before it is rewritten with
         less than it holds; the copy's path. StateFileError when it cannot be made (disk full)."""
-        target = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+        stem = f"{self.path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}"
+        target = self.path.with_name(stem)
+        taken = 1
+        while target.exists():  # an earlier copy (the same second): keep it, take the next name
+            taken += 1
+            target = self.path.with_name(f"{stem}-{taken}")
         with self._lock:
             try:
                 copy = sqlite3.connect(str(target))

@@ -9,6 +9,7 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -751,3 +752,24 @@ def test_an_unreadable_value_in_one_event_of_a_change_row_costs_only_that_event(
     with InProcessClient(app, headers=creds("A")) as client:
         events = client.get(f"/1/runs/{run_id}/events").json()["events"]
     assert [event["eventID"] for event in events] == [kept_id]
+
+
+def test_a_kept_copy_never_replaces_an_earlier_one(tmp_path: Path) -> None:
+    """Two damaged starts within one second each keep their original: the second copy takes
+    another name instead of writing over the first (the names carry the second only)."""
+    from mockserver.durability.log import StateLog
+
+    log = StateLog(tmp_path / "state.db")
+    try:
+        now = time.time()
+        earlier = [
+            tmp_path / f"state.db.damaged-{time.strftime('%Y%m%dT%H%M%S', time.localtime(now + s))}"
+            for s in (0, 1, 2)
+        ]
+        for path in earlier:
+            path.write_bytes(b"an earlier original")
+        kept = log.keep_copy()
+    finally:
+        log.close()
+    assert all(path.read_bytes() == b"an earlier original" for path in earlier)
+    assert kept not in earlier and kept.exists() and kept.name.startswith("state.db.damaged-")
